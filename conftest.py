@@ -1,0 +1,51 @@
+"""Suite-wide test configuration.
+
+PostgreSQL-only tests are marked `postgres`: on SQLite (a local run) they are
+skipped with the reason; in CI (LMS_REQUIRE_SERVICES=1) the database is
+PostgreSQL and nothing is skipped.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def _is_postgres():
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def pytest_collection_modifyitems(config, items):
+    require = os.environ.get("LMS_REQUIRE_SERVICES") == "1"
+    for item in items:
+        if item.get_closest_marker("postgres") and not _is_postgres():
+            if require:
+                raise pytest.UsageError("LMS_REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL")
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)"))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SITE_URL = "http://testserver"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("integrations/virtualmeeting/", include("virtualmeeting.urls")),
+    path("integrations/virtualmeeting/zoom/", include("virtualmeeting_zoom.urls")),
+    path("", include("seminars.urls")),
+]

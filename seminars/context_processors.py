@@ -1,0 +1,3 @@
+def navigation(request):
+    """Header data for every page (filled in by the seminars views)."""
+    return {}

@@ -1,0 +1,63 @@
+"""Provider errors carry intent: what the sync should do next.
+
+A provider hook raises one of these; the sync service decides from the class
+alone whether to retry with backoff, wait until a given time, stop the owner's
+meetings until they reconnect, or give up. Messages are written for people
+(they are shown on the room page and in notifications) and never contain
+secrets.
+"""
+
+from datetime import datetime
+
+
+class ProviderError(Exception):
+    """A provider call failed.
+
+    permanent=False (the default): transient, retry with exponential backoff.
+    permanent=True: retrying will not help; the meeting fails with `message`.
+    ambiguous=True: the request may have been applied but the answer was lost
+    (timeout, connection reset, 5xx after sending a create). The next attempt
+    must look for the meeting it may have made before creating another.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, ambiguous: bool = False, code: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.ambiguous = ambiguous
+        self.code = code
+
+
+class RateLimited(ProviderError):
+    """The provider refuses (or would refuse) the call until `retry_at` (aware datetime).
+
+    `daily=True` means a per-user daily quota (Zoom's 100 create+update), shown
+    to people as "waiting for the daily limit"; otherwise a short per-second limit.
+    """
+
+    def __init__(self, message: str, *, retry_at: datetime, daily: bool = False, ambiguous: bool = False):
+        super().__init__(message, permanent=False, ambiguous=ambiguous, code="rate_limited")
+        self.retry_at = retry_at
+        self.daily = daily
+
+
+class AuthRevoked(ProviderError):
+    """The owner's connection no longer works (token revoked, app removed); they must reconnect."""
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=False, code="auth_revoked")
+
+
+class MeetingNotFound(ProviderError):
+    """The remote meeting does not exist (deleted at the provider behind our back)."""
+
+    def __init__(self, message: str = "The meeting no longer exists at the provider."):
+        super().__init__(message, permanent=False, code="not_found")
+
+
+class ConnectError(Exception):
+    """The connect (OAuth) flow failed; `message` is shown to the person in the popup."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message

@@ -1,0 +1,150 @@
+"""Meetings, connections and provider configuration.
+
+This app knows meetings and connections, nothing of seminars: the part of the
+product that wants a meeting names it by a `reference` string it owns (for
+seminars, one per session and room) and tells the desired state through
+`virtualmeeting.services`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from virtualmeeting.fields import EncryptedTextField
+
+
+class ProviderConfig(models.Model):
+    """Site-level configuration of one provider, edited on its settings page."""
+
+    provider = models.CharField(max_length=50, unique=True)
+    enabled = models.BooleanField(default=False)
+    client_id = models.CharField(max_length=255, blank=True)
+    client_secret = EncryptedTextField(blank=True)
+    # Secret token Zoom signs webhooks with (or another provider's equivalent).
+    webhook_secret = EncryptedTextField(blank=True)
+    # Non-secret provider options (meeting defaults, limits), validated by the provider's settings form.
+    options = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.provider} ({'enabled' if self.enabled else 'disabled'})"
+
+
+class ProviderConnection(models.Model):
+    """A user's connected account at a provider (OAuth tokens kept encrypted)."""
+
+    class Status(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        REVOKED = "revoked", "Reconnect needed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="meeting_connections")
+    provider = models.CharField(max_length=50)
+    remote_account_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True)
+    email = models.CharField(max_length=255, blank=True)
+    access_token = EncryptedTextField(blank=True)
+    refresh_token = EncryptedTextField(blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.TextField(blank=True, help_text="Granted scopes, space separated.")
+    extra = models.JSONField(default=dict, blank=True, help_text="Provider facts: licence type, account id, ...")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONNECTED)
+    status_message = models.TextField(blank=True)
+    connected_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "provider"], name="vm_connection_unique_user_provider")]
+
+    def __str__(self):
+        return f"{self.user} @ {self.provider}: {self.name} <{self.email}>"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status == self.Status.CONNECTED and bool(self.access_token or self.refresh_token)
+
+
+class OAuthState(models.Model):
+    """Single-use server-side state of a connect flow, bound to a user, carrying the PKCE verifier."""
+
+    state = models.CharField(max_length=128, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=50)
+    code_verifier = EncryptedTextField()
+    redirect_uri = models.CharField(max_length=500)
+    opener_origin = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class VirtualMeeting(models.Model):
+    """One remote meeting the product wants (or wanted): desired state and remote state.
+
+    The row is the truth about what should exist. `desired_version` goes up on
+    every change of the desired state; a worker makes the provider match and
+    records `synced_version`. A row whose meeting must go away keeps
+    `present=False` until the remote delete is done (then status "deleted").
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CREATING = "creating", "Creating"
+        AVAILABLE = "available", "Available"
+        UPDATING = "updating", "Updating"
+        DELETING = "deleting", "Deleting"
+        DELETED = "deleted", "Deleted"
+        WAITING = "waiting", "Waiting for a limit"
+        FAILED = "failed", "Failed"
+
+    reference = models.CharField(max_length=200, unique=True, help_text="The owning app's key for this meeting.")
+    provider = models.CharField(max_length=50)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_meetings"
+    )
+
+    # Desired state.
+    present = models.BooleanField(default=True)
+    topic = models.CharField(max_length=300, blank=True)
+    start = models.DateTimeField(null=True, blank=True)
+    finish = models.DateTimeField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True, help_text="IANA time zone of the session.")
+    agenda = models.TextField(blank=True)
+    desired_version = models.PositiveIntegerField(default=1)
+
+    # Remote state.
+    remote_id = models.CharField(max_length=255, blank=True, help_text="The provider's meeting id (Zoom: int64).")
+    join_url = models.TextField(blank=True)
+    password = EncryptedTextField(blank=True)
+    host_email = models.CharField(max_length=255, blank=True)
+    synced_version = models.PositiveIntegerField(default=0)
+    synced_spec = models.JSONField(default=dict, blank=True, help_text="The spec last applied remotely.")
+    # A create was sent but its answer was lost: look for the meeting before creating again.
+    maybe_created = models.BooleanField(default=False)
+    recreated_at = models.DateTimeField(null=True, blank=True, help_text="Re-created after being deleted remotely.")
+
+    # Work state.
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    last_error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    waiting_daily_limit = models.BooleanField(default=False)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=64, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="vm_meeting_due"),
+            models.Index(fields=["provider", "remote_id"], name="vm_meeting_remote"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} [{self.status}]"
+
+    @property
+    def in_sync(self) -> bool:
+        return self.synced_version == self.desired_version and self.status in {
+            self.Status.AVAILABLE,
+            self.Status.DELETED,
+        }

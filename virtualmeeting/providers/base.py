@@ -1,0 +1,134 @@
+"""The provider contract.
+
+A provider is mostly declarations plus a few hooks. The framework (sync
+service, tasks, connect views) calls only what is defined here; a provider
+never imports `seminars`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from virtualmeeting.errors import ConnectError
+
+if TYPE_CHECKING:
+    from django import forms
+
+    from virtualmeeting.models import ProviderConfig, ProviderConnection
+
+
+@dataclass(frozen=True)
+class MeetingSpec:
+    """The desired state of one meeting, as the product wants it to be."""
+
+    topic: str
+    start: datetime  # aware, UTC
+    finish: datetime  # aware, UTC
+    timezone: str  # IANA name, e.g. "Europe/London"
+    agenda: str = ""
+    # A reference the product puts in every meeting it makes (e.g. in the agenda),
+    # so a meeting whose create answer was lost can be found and adopted.
+    marker: str = ""
+
+
+@dataclass
+class RemoteMeeting:
+    """What the provider says about a meeting it holds."""
+
+    remote_id: str
+    join_url: str
+    start: datetime | None = None  # aware UTC
+    duration_minutes: int | None = None
+    timezone: str = ""
+    topic: str = ""
+    agenda: str = ""
+    password: str = ""
+    host_email: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ConnectedAccount:
+    """The result of a finished connect flow: who connected and the tokens."""
+
+    remote_account_id: str
+    name: str
+    email: str
+    access_token: str
+    refresh_token: str
+    expires_at: datetime | None
+    scopes: str = ""  # space separated, as granted
+    extra: dict[str, Any] = field(default_factory=dict)  # licence type, account id, ...
+
+
+class Provider(ABC):
+    """Base class for meeting providers. Subclasses set the declarations and fill in the hooks."""
+
+    id: str = ""
+    name: str = ""  # shown in the "Add virtual room link" dropdown, e.g. "Zoom Meeting"
+    needs_connection: bool = False  # True: each room owner connects their own account (OAuth)
+    settings_form_class: type[forms.Form] | None = None
+
+    def __init__(self, config: ProviderConfig):
+        self.config = config
+
+    # --- site configuration -------------------------------------------------
+    def is_configured(self) -> bool:
+        """True when the site-level settings are complete enough to use the provider."""
+        return True
+
+    def health_warnings(self) -> list[str]:
+        """Plain-language problems with the site configuration, for the settings page."""
+        return []
+
+    # --- per-user connection (OAuth authorization code + PKCE) -----------------
+    def authorization_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
+        raise ConnectError(f"{self.name} does not use per-user connections.")
+
+    def complete_connection(self, *, code: str, redirect_uri: str, code_verifier: str) -> ConnectedAccount:
+        """Exchange the code and read the account. Raises ConnectError with a message for the person."""
+        raise ConnectError(f"{self.name} does not use per-user connections.")
+
+    def disconnect(self, connection: ProviderConnection) -> None:
+        """Revoke the connection's tokens at the provider (best effort)."""
+
+    def describe_account(self, connection: ProviderConnection) -> str:
+        """How the connected account is shown next to the Connect button: "Name (email)"."""
+        if connection.email:
+            return f"{connection.name} ({connection.email})"
+        return connection.name
+
+    def meeting_capacity(self, connection: ProviderConnection) -> int | None:
+        """How many participants the connected account's meetings hold, if known."""
+        return None
+
+    # --- meetings -----------------------------------------------------------
+    @abstractmethod
+    def create_meeting(self, *, connection: ProviderConnection | None, spec: MeetingSpec) -> RemoteMeeting:
+
+    @abstractmethod
+    def update_meeting(
+        self, *, connection: ProviderConnection | None, remote_id: str, spec: MeetingSpec, previous: MeetingSpec | None
+    ) -> RemoteMeeting | None:
+        """Bring the remote meeting to `spec`. `previous` is the last spec synced, so only changes are sent.
+
+        Raises MeetingNotFound when the meeting is gone at the provider.
+        """
+
+    @abstractmethod
+    def delete_meeting(self, *, connection: ProviderConnection | None, remote_id: str) -> None:
+        """Delete the meeting. A meeting that is already gone counts as deleted (no error)."""
+
+    @abstractmethod
+    def get_meeting(self, *, connection: ProviderConnection | None, remote_id: str) -> RemoteMeeting:
+
+    def find_meeting(self, *, connection: ProviderConnection | None, marker: str) -> RemoteMeeting | None:
+        """Find a meeting of the owner that carries `marker` (lost-answer recovery), or None."""
+        return None
+
+    @abstractmethod
+    def host_url(self, *, connection: ProviderConnection | None, remote_id: str) -> str:
+        """A fresh URL that starts the meeting as its host (fetched at click time)."""

@@ -1,0 +1,3 @@
+app_name = "virtualmeeting_zoom"
+
+urlpatterns = []
