@@ -1,8 +1,7 @@
-from django.urls import path
-from django.views.generic import TemplateView
+"""All seminar pages. Each views module owns its routes (courses, events and rooms, bookings)."""
+
+from seminars.views import bookings, courses, events
 
 app_name = "seminars"
 
-urlpatterns = [
-    path("", TemplateView.as_view(template_name="base.html"), name="dashboard"),
-]
+urlpatterns = [*courses.urlpatterns, *events.urlpatterns, *bookings.urlpatterns]

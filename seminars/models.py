@@ -1,0 +1,242 @@
+"""Courses, seminars, events, sessions, rooms and bookings.
+
+Times are stored in UTC; each session carries the IANA zone it is held in.
+Business rules live in seminars.services; the models hold data and the
+constraints the database can enforce.
+"""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Course(models.Model):
+    name = models.CharField(max_length=255)
+    short_name = models.CharField(max_length=100, blank=True)
+    summary = models.TextField(blank=True)
+    allow_self_enrolment = models.BooleanField(
+        default=False, help_text="Learners may enrol themselves from the course list."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("manage_site", "Can administer seminars site-wide (site admin)")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("seminars:course", args=[self.pk])
+
+
+class Enrolment(models.Model):
+    class Role(models.TextChoices):
+        LEARNER = "learner", "Learner"
+        TRAINER = "trainer", "Trainer"
+        EDITING_TRAINER = "editingtrainer", "Editing trainer"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrolments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.LEARNER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["course", "user"], name="seminars_enrolment_unique")]
+
+    def __str__(self):
+        return f"{self.user} in {self.course} as {self.get_role_display()}"
+
+
+class Seminar(models.Model):
+    """A seminar activity in a course."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="seminars")
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("seminars:seminar", args=[self.pk])
+
+
+class SeminarEvent(models.Model):
+    class CancellationPolicy(models.TextChoices):
+        ANY_TIME = "any", "At any time"
+        CUTOFF = "cutoff", "Until the cut-off before the event starts"
+        NEVER = "never", "Never"
+
+    seminar = models.ForeignKey(Seminar, on_delete=models.CASCADE, related_name="events")
+    name = models.CharField(max_length=255, blank=True, help_text="Optional; shown with the seminar's name.")
+    details = models.TextField(blank=True)
+    capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)], default=10)
+    waitlist_enabled = models.BooleanField(default=False, help_text="When full, learners join a waitlist.")
+    cancellation_policy = models.CharField(
+        max_length=10, choices=CancellationPolicy.choices, default=CancellationPolicy.CUTOFF
+    )
+    cancellation_cutoff_hours = models.PositiveIntegerField(default=24)
+    cancelled = models.BooleanField(default=False)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(capacity__gte=1), name="seminars_event_capacity_positive")]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def title(self):
+        return self.name or f"Event {self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("seminars:event", args=[self.pk])
+
+
+class Room(models.Model):
+    """A site room (reusable, managed by admins) or an ad-hoc room (belongs to one event).
+
+    `virtual_kind` says what the virtual room link is: "" none, "custom" (the URL
+    in `virtual_url`), or the id of a meeting provider (e.g. "zoom"), whose
+    meetings are owned by `created_by`.
+    """
+
+    CUSTOM_LINK = "custom"
+
+    name = models.CharField(max_length=255)
+    capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    description = models.TextField(blank=True)
+    event = models.ForeignKey(
+        SeminarEvent,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="adhoc_rooms",
+        help_text="Set for ad-hoc rooms: the one event the room belongs to.",
+    )
+    allow_conflicts = models.BooleanField(default=False, help_text="Site rooms: allow overlapping bookings.")
+    virtual_kind = models.CharField(max_length=50, blank=True)
+    virtual_url = models.URLField(max_length=1000, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="seminars_room_capacity_positive"),
+            # A provider-backed room is always ad-hoc.
+            models.CheckConstraint(
+                condition=Q(virtual_kind__in=["", "custom"]) | Q(event__isnull=False),
+                name="seminars_room_provider_adhoc_only",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_site_room(self):
+        return self.event_id is None
+
+    @property
+    def is_provider_backed(self):
+        return self.virtual_kind not in ("", self.CUSTOM_LINK)
+
+    def get_absolute_url(self):
+        return reverse("seminars:room", args=[self.pk])
+
+
+class Session(models.Model):
+    """A session date of an event: start and finish in UTC, held in `time_zone`."""
+
+    event = models.ForeignKey(SeminarEvent, on_delete=models.CASCADE, related_name="sessions")
+    start = models.DateTimeField()
+    finish = models.DateTimeField()
+    time_zone = models.CharField(max_length=64, default="UTC")
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions")
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [models.CheckConstraint(condition=Q(finish__gt=F("start")), name="seminars_session_finish_after_start")]
+        indexes = [models.Index(fields=["room", "start", "finish"], name="seminars_session_room_time")]
+
+    def __str__(self):
+        return f"{self.event} {self.start:%Y-%m-%d %H:%M} UTC"
+
+
+class Booking(models.Model):
+    """A learner's signup for an event. Its history is kept in BookingStateChange."""
+
+    class State(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        WAITLISTED = "waitlisted", "Waitlisted"
+        USER_CANCELLED = "user_cancelled", "Cancelled"
+        EVENT_CANCELLED = "event_cancelled", "Event cancelled"
+        NO_SHOW = "no_show", "No show"
+        PARTIALLY_ATTENDED = "partially_attended", "Partially attended"
+        FULLY_ATTENDED = "fully_attended", "Fully attended"
+
+    # States that hold a seat.
+    SEAT_STATES = (State.BOOKED, State.NO_SHOW, State.PARTIALLY_ATTENDED, State.FULLY_ATTENDED)
+    ATTENDANCE_STATES = (State.NO_SHOW, State.PARTIALLY_ATTENDED, State.FULLY_ATTENDED)
+
+    event = models.ForeignKey(SeminarEvent, on_delete=models.CASCADE, related_name="bookings")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bookings")
+    state = models.CharField(max_length=30, choices=State.choices, default=State.BOOKED)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["event", "user"], name="seminars_booking_unique")]
+
+    def __str__(self):
+        return f"{self.user} on {self.event}: {self.get_state_display()}"
+
+
+class BookingStateChange(models.Model):
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="history")
+    state = models.CharField(max_length=30, choices=Booking.State.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+
+
+class Notification(models.Model):
+    """An in-app notification (the list in the header); the same text is also emailed."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(max_length=255)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+
+class Profile(models.Model):
+    """Per-user preferences: the time zone times are shown in beside the session's own zone."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seminar_profile")
+    time_zone = models.CharField(max_length=64, default="UTC")

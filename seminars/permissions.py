@@ -1,0 +1,64 @@
+"""Who may do what. Every view checks these on the server; templates only hide links."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from seminars.models import Course, Enrolment
+
+EDITING_ROLES = {Enrolment.Role.EDITING_TRAINER}
+TRAINER_ROLES = {Enrolment.Role.TRAINER, Enrolment.Role.EDITING_TRAINER}
+
+
+def is_site_admin(user) -> bool:
+    return bool(
+        user.is_authenticated and user.is_active and (user.is_superuser or user.has_perm("seminars.manage_site"))
+    )
+
+
+def course_role(user, course: Course) -> str | None:
+    """The user's enrolment role in the course, or None. Cached per request on the user object."""
+    if not user.is_authenticated:
+        return None
+    cache = user.__dict__.setdefault("_seminar_roles", {})
+    if course.pk not in cache:
+        cache[course.pk] = (
+            Enrolment.objects.filter(course=course, user=user).values_list("role", flat=True).first()
+        )
+    return cache[course.pk]
+
+
+def can_view_course(user, course: Course) -> bool:
+    return is_site_admin(user) or course_role(user, course) is not None
+
+
+def can_edit_course(user, course: Course) -> bool:
+    """Add/edit seminars, events, sessions and ad-hoc rooms."""
+    return is_site_admin(user) or course_role(user, course) in EDITING_ROLES
+
+
+def is_course_trainer(user, course: Course) -> bool:
+    """Trainers see attendee lists, take attendance and see virtual room links."""
+    return is_site_admin(user) or course_role(user, course) in TRAINER_ROLES
+
+
+def require_view(user, course: Course) -> None:
+    """A user not enrolled in a course sees none of it: 404, not a hint that it exists."""
+    if not can_view_course(user, course):
+        raise Http404("No such course.")
+
+
+def require_edit(user, course: Course) -> None:
+    require_view(user, course)
+    if not can_edit_course(user, course):
+        raise PermissionDenied("Only editing trainers and site admins may change this.")
+
+
+def require_trainer(user, course: Course) -> None:
+    require_view(user, course)
+    if not is_course_trainer(user, course):
+        raise PermissionDenied("Only trainers and site admins may see this.")
+
+
+def require_site_admin(user) -> None:
+    if not is_site_admin(user):
+        raise PermissionDenied("Only site admins may do this.")
