@@ -1,0 +1,136 @@
+"""`make run`: the web server, a Celery worker with beat, and (without a Zoom app) the Zoom simulator.
+
+Everything runs on the embedded defaults (SQLite, kombu's filesystem
+transport). Ctrl-C stops every process this started.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def _zoom_configured() -> bool:
+    """True when a real Zoom app is configured (environment or the settings page)."""
+    if os.environ.get("ZOOM_CLIENT_ID"):
+        return True
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
+    django.setup()
+    from virtualmeeting.models import ProviderConfig
+
+    config = ProviderConfig.objects.filter(provider="zoom").first()
+    return bool(config and config.client_id and not config.options.get("simulator"))
+
+
+def _wait_for_port(host: str, port: int, seconds: float = 20) -> bool:
+    import socket
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            if sock.connect_ex((host, port)) == 0:
+                return True
+        time.sleep(0.2)
+    return False
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env.setdefault("DEBUG", "1")
+    site_url = env.setdefault("SITE_URL", "http://localhost:8000")
+    web_port = urlsplit(site_url).port or 8000
+    var_dir = Path(env.get("LMS_VAR_DIR", BASE_DIR / "var"))
+    processes: list[subprocess.Popen] = []
+
+    def start(args, **kwargs):
+        proc = subprocess.Popen(args, cwd=BASE_DIR, env=env, start_new_session=True, **kwargs)
+        processes.append(proc)
+        return proc
+
+    simulated_zoom = not _zoom_configured()
+    if simulated_zoom:
+        sim_port = int(env.get("ZOOMSIM_PORT", "9100"))
+        sim_url = f"http://127.0.0.1:{sim_port}"
+        env["ZOOM_OAUTH_BASE_URL"] = sim_url
+        env["ZOOM_API_BASE_URL"] = f"{sim_url}/v2"
+        start(
+            [
+                PYTHON, "-m", "zoomsim",
+                "--port", str(sim_port),
+                "--db", str(var_dir / "zoomsim.sqlite3"),
+                "--redirect-uri", f"{site_url}/integrations/virtualmeeting/auth_callback/zoom",
+                "--webhook-url", f"{site_url}/integrations/virtualmeeting/zoom/webhook",
+            ]
+        )
+        if not _wait_for_port("127.0.0.1", sim_port):
+            print("The Zoom simulator did not start.", file=sys.stderr)
+            _stop(processes)
+            return 1
+        subprocess.run(
+            [PYTHON, "manage.py", "virtualmeeting_zoom_configure", "--simulator", sim_url],
+            cwd=BASE_DIR, env=env, check=True,
+        )
+
+    start([PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{web_port}"])
+    start([PYTHON, "-m", "celery", "-A", "lms", "worker", "--beat", "--loglevel", "INFO", "--concurrency", "2",
+           "--schedule", str(var_dir / "celerybeat-schedule")])
+    _wait_for_port("127.0.0.1", web_port)
+
+    print(_banner(site_url, simulated_zoom), flush=True)
+    try:
+        while all(proc.poll() is None for proc in processes):
+            time.sleep(0.5)
+        print("A process stopped; stopping the others.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        _stop(processes)
+
+
+def _banner(site_url: str, simulated_zoom: bool) -> str:
+    lines = [
+        "",
+        f"  LMS is running at {site_url}/",
+        "",
+        "  Log in as (password demo-password-123):",
+        "    admin               site admin",
+        "    trainer1            editing trainer",
+        "    trainer2            trainer",
+        "    learner1..learner5  learners",
+    ]
+    if simulated_zoom:
+        lines += [
+            "",
+            "  Zoom is simulated (no Zoom app configured). Simulated Zoom logins (password zoom-password):",
+            "    pro@zoomsim.test          Pro user, same account as the app",
+            "    basic@zoomsim.test        Basic user, same account",
+            "    other@otheraccount.test   user of another Zoom account (a private app refuses it)",
+        ]
+    lines += ["", "  Ctrl-C stops everything.", ""]
+    return "\n".join(lines)
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for proc in processes:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for proc in processes:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
