@@ -1,7 +1,7 @@
-"""All seminar pages. Each views module owns its routes (courses, events and rooms, bookings)."""
+"""All seminar pages. Each views module owns its routes."""
 
-from seminars.views import bookings, courses, events
+from seminars.views import bookings, courses, events, virtual
 
 app_name = "seminars"
 
-urlpatterns = [*courses.urlpatterns, *events.urlpatterns, *bookings.urlpatterns]
+urlpatterns = [*courses.urlpatterns, *events.urlpatterns, *bookings.urlpatterns, *virtual.urlpatterns]

@@ -1,0 +1,136 @@
+"""Virtual room links: our own URLs that re-check permission and time at click, then redirect."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.views.decorators.http import require_POST
+
+from seminars.meetings import meeting_reference
+from seminars.models import Booking, Room, Session
+from seminars.permissions import can_view_course, is_site_admin
+from seminars.virtual_room import current_session, session_access
+
+
+def _session(pk):
+    return get_object_or_404(Session.objects.select_related("room", "event__seminar__course"), pk=pk)
+
+
+def _booking_state(user, event):
+    if not user.is_authenticated:
+        return None
+    return Booking.objects.filter(event=event, user=user).values_list("state", flat=True).first()
+
+
+def _meeting(session):
+    from virtualmeeting.selectors import meetings_by_reference
+
+    room = session.room
+    if room is None or not room.is_provider_backed:
+        return None
+    reference = meeting_reference(session, room)
+    return meetings_by_reference([reference]).get(reference)
+
+
+def _access(request, session):
+    if not can_view_course(request.user, session.event.seminar.course):
+        raise Http404("No such session.")
+    meeting = _meeting(session)
+    access = session_access(
+        user=request.user, session=session, booking_state=_booking_state(request.user, session.event), meeting=meeting
+    )
+    return access, meeting
+
+
+@login_required
+def virtual_join(request, pk):
+    session = _session(pk)
+    access, meeting = _access(request, session)
+    if not access.can_join:
+        messages.warning(request, access.message or "Virtual room is unavailable")
+        return redirect("seminars:event", session.event_id)
+    url = meeting.join_url if meeting is not None else session.room.virtual_url
+    return HttpResponseRedirect(url)
+
+
+@login_required
+def virtual_host(request, pk):
+    from virtualmeeting.errors import ProviderError
+    from virtualmeeting.services import meeting_host_url
+
+    session = _session(pk)
+    access, meeting = _access(request, session)
+    if not access.can_host or meeting is None:
+        raise PermissionDenied("Only the meeting's owner can host it.")
+    try:
+        url = meeting_host_url(meeting=meeting, user=request.user)
+    except ProviderError as exc:
+        messages.error(request, exc.message)
+        return redirect("seminars:room", session.room_id)
+    return HttpResponseRedirect(url)
+
+
+def room_card_context(request, room: Room):
+    """Context for the room page's "Go to room" card (also served alone for self-refresh)."""
+    sessions = list(room.sessions.select_related("event__seminar__course", "room"))
+    session = current_session(sessions)
+    if session is None or not room.virtual_kind:
+        return {"room": room, "access": None, "session": None}
+    meeting = _meeting(session)
+    access = session_access(
+        user=request.user, session=session, booking_state=_booking_state(request.user, session.event), meeting=meeting
+    )
+    can_retry = bool(
+        meeting is not None
+        and meeting.status in ("failed", "waiting")
+        and (is_site_admin(request.user) or room.created_by_id == request.user.pk)
+    )
+    return {
+        "room": room,
+        "session": session,
+        "access": access,
+        "meeting": meeting,
+        "can_retry": can_retry,
+        "recreated": bool(meeting is not None and meeting.recreated_at and access.role in ("owner", "staff")),
+    }
+
+
+def _room_for_viewer(request, pk):
+    room = get_object_or_404(Room.objects.select_related("event__seminar__course"), pk=pk)
+    if room.event_id and not can_view_course(request.user, room.event.seminar.course):
+        raise Http404("No such room.")
+    return room
+
+
+@login_required
+def room_card(request, pk):
+    room = _room_for_viewer(request, pk)
+    return render(request, "seminars/rooms/_virtual_card.html", room_card_context(request, room))
+
+
+@login_required
+@require_POST
+def room_retry(request, pk):
+    from virtualmeeting.models import VirtualMeeting
+    from virtualmeeting.services import meeting_retry_now
+
+    room = _room_for_viewer(request, pk)
+    if not (is_site_admin(request.user) or room.created_by_id == request.user.pk):
+        raise PermissionDenied("Only the room's owner and site admins can retry.")
+    references = [meeting_reference(s, room) for s in room.sessions.all()]
+    retried = 0
+    for meeting in VirtualMeeting.objects.filter(reference__in=references, status__in=["failed", "waiting"]):
+        meeting_retry_now(meeting=meeting)
+        retried += 1
+    messages.success(request, f"Retrying {retried} virtual meeting operation(s) now.")
+    return redirect("seminars:room", room.pk)
+
+
+urlpatterns = [
+    path("sessions/<int:pk>/virtual/join/", virtual_join, name="virtual_join"),
+    path("sessions/<int:pk>/virtual/host/", virtual_host, name="virtual_host"),
+    path("rooms/<int:pk>/virtual/card/", room_card, name="room_card"),
+    path("rooms/<int:pk>/virtual/retry/", room_retry, name="room_retry"),
+]

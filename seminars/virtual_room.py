@@ -1,0 +1,112 @@
+"""Who sees which virtual room link, and when (domain.md, "Who sees what").
+
+- The meeting owner (creator of a provider-backed room): "Host meeting" and "Join as attendee".
+- Site admins and the event's trainers (incl. editing trainers, who manage
+  ad-hoc rooms): "Go to room" at any time.
+- Booked learners: "Join now" from 15 minutes before the session starts until
+  it finishes; before that "Virtual room will open 15 minutes before next
+  session"; after it, or when the event is cancelled, "Virtual room is no
+  longer available".
+- Everyone else: "Virtual room is unavailable".
+
+The buttons point at our own URLs, which call `session_access` again at click
+time before redirecting, so a join URL never reaches a page, an API answer or
+an email before the window opens.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from seminars.models import Booking, Session
+from seminars.permissions import is_course_trainer, is_site_admin
+
+JOIN_WINDOW = timedelta(minutes=15)
+
+OPENS_SOON = "Virtual room will open 15 minutes before next session"
+NO_LONGER = "Virtual room is no longer available"
+UNAVAILABLE = "Virtual room is unavailable"
+UPDATING = "Updating virtual room. Please wait..."
+
+
+@dataclass
+class Access:
+    """What one user may do with one session's virtual room right now."""
+
+    role: str  # "owner", "staff", "learner", "none"
+    can_join: bool = False
+    can_host: bool = False
+    message: str = ""
+    buttons: list[tuple[str, str]] = field(default_factory=list)  # (label, url)
+    pending: bool = False  # the meeting is being created/updated: the card refreshes itself
+    problem: str = ""  # failure or wait, shown to the owner, staff and admins
+
+
+def _meeting_problem(meeting) -> str:
+    from virtualmeeting.selectors import meeting_status_text
+
+    if meeting is None:
+        return ""
+    if meeting.status in ("failed", "waiting"):
+        return meeting_status_text(meeting)
+    return ""
+
+
+def session_access(*, user, session: Session, booking_state: str | None, meeting=None, now: datetime | None = None) -> Access:
+    """Decide the card for `user` and `session` (its room must have a virtual link).
+
+    `booking_state` is the user's booking state on the session's event (or
+    None); `meeting` the VirtualMeeting of a provider-backed room (or None).
+    """
+    now = now or timezone.now()
+    room = session.room
+    event = session.event
+    course = event.seminar.course
+    if room is None or not room.virtual_kind:
+        return Access(role="none", message=UNAVAILABLE)
+
+    provider_backed = room.is_provider_backed
+    ready = (not provider_backed) or bool(meeting and meeting.present and meeting.join_url and meeting.status in ("available", "updating"))
+    pending = provider_backed and not ready and meeting is not None and meeting.status in ("pending", "creating", "updating")
+    join_url = reverse("seminars:virtual_join", args=[session.pk])
+    host_url = reverse("seminars:virtual_host", args=[session.pk])
+
+    is_owner = provider_backed and user.is_authenticated and room.created_by_id == user.pk
+    if is_owner or is_site_admin(user) or is_course_trainer(user, course):
+        role = "owner" if is_owner else "staff"
+        access = Access(role=role, pending=pending, problem=_meeting_problem(meeting) if provider_backed else "")
+        if event.cancelled:
+            access.message = NO_LONGER
+            return access
+        if not ready:
+            access.message = UPDATING if pending or meeting is None else (access.problem or UNAVAILABLE)
+            return access
+        access.can_join = True
+        if is_owner:
+            access.can_host = True
+            access.buttons = [("Host meeting", host_url), ("Join as attendee", join_url)]
+        else:
+            access.buttons = [("Go to room", join_url)]
+        return access
+
+    if booking_state not in Booking.SEAT_STATES:
+        return Access(role="none", message=UNAVAILABLE)
+    if event.cancelled or now >= session.finish:
+        return Access(role="learner", message=NO_LONGER)
+    if now < session.start - JOIN_WINDOW:
+        return Access(role="learner", message=OPENS_SOON)
+    if not ready:
+        return Access(role="learner", message=UPDATING, pending=pending)
+    return Access(role="learner", can_join=True, buttons=[("Join now", join_url)])
+
+
+def current_session(sessions, now: datetime | None = None):
+    """The session a room card is about: the one running or next, else the last one."""
+    now = now or timezone.now()
+    sessions = sorted(sessions, key=lambda s: s.start)
+    for session in sessions:
+        if session.finish > now:
+            return session
+    return sessions[-1] if sessions else None
