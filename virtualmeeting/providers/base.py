@@ -69,7 +69,10 @@ class Provider(ABC):
 
     id: str = ""
     name: str = ""  # shown in the "Add virtual room link" dropdown, e.g. "Zoom Meeting"
+    service_name: str = ""  # the service in sentences, e.g. "Zoom" ("waiting for Zoom's daily limit")
     needs_connection: bool = False  # True: each room owner connects their own account (OAuth)
+    # Called as settings_form_class(data=None, *, config); its save() writes into the ProviderConfig.
+    # virtualmeeting.forms.ProviderSettingsForm is a base that handles write-only secrets.
     settings_form_class: type[forms.Form] | None = None
 
     def __init__(self, config: ProviderConfig):
@@ -83,6 +86,15 @@ class Provider(ABC):
     def health_warnings(self) -> list[str]:
         """Plain-language problems with the site configuration, for the settings page."""
         return []
+
+    def settings_context(self, request) -> dict[str, Any]:
+        """Extra template context for this provider's settings page (e.g. webhook URLs to copy)."""
+        return {}
+
+    @property
+    def service(self) -> str:
+        """The service's own name in sentences ("Zoom's daily limit"): `service_name`, else `name`."""
+        return self.service_name or self.name
 
     # --- per-user connection (OAuth authorization code + PKCE) -----------------
     def authorization_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
@@ -108,6 +120,11 @@ class Provider(ABC):
     # --- meetings -----------------------------------------------------------
     @abstractmethod
     def create_meeting(self, *, connection: ProviderConnection | None, spec: MeetingSpec) -> RemoteMeeting:
+        """Create the meeting in the owner's account and return what the provider holds.
+
+        `spec.marker` must end up in the meeting (e.g. in its agenda) so that
+        `find_meeting` can find it when this call's answer is lost.
+        """
 
     @abstractmethod
     def update_meeting(
@@ -124,6 +141,7 @@ class Provider(ABC):
 
     @abstractmethod
     def get_meeting(self, *, connection: ProviderConnection | None, remote_id: str) -> RemoteMeeting:
+        """Read the meeting. Raises MeetingNotFound when it is gone at the provider."""
 
     def find_meeting(self, *, connection: ProviderConnection | None, marker: str) -> RemoteMeeting | None:
         """Find a meeting of the owner that carries `marker` (lost-answer recovery), or None."""
