@@ -1,3 +1,89 @@
+"""Header data for every page: the main navigation, the site administration menu and notifications."""
+
+import logging
+from functools import cached_property
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+from seminars.permissions import is_site_admin
+from seminars.selectors.notifications import notification_list, notification_unread_count
+
+logger = logging.getLogger(__name__)
+
+# url names (without namespace) that belong to each header section, for the "active" highlight.
+_SECTIONS = {
+    "sessions": {"dashboard"},
+    "rooms": {"site_rooms", "site_room_add", "site_room_edit", "room"},
+}
+
+
+def reverse_or(name, fallback, args=None):
+    """A url by name, or `fallback` while the view that owns the name is not installed yet."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return fallback
+
+
+def admin_menu(user):
+    """The "Site administration" menu: (label, url) pairs.
+
+    Other apps add entries through settings.SEMINARS_ADMIN_MENU, a list of
+    (label, url name) pairs, e.g. ("Plugins > Virtual meetings > Zoom Meeting", "virtualmeeting_zoom:settings").
+    An entry whose url name does not resolve is left out (its app is not installed).
+    """
+    if not is_site_admin(user):
+        return []
+    entries = [
+        ("Add a new course", reverse("seminars:course_add")),
+        ("Rooms", reverse_or("seminars:site_rooms", "/rooms/")),
+    ]
+    if user.is_staff:
+        entries.append(("Django admin", reverse("admin:index")))
+    for label, url_name in getattr(settings, "SEMINARS_ADMIN_MENU", []):
+        try:
+            entries.append((label, reverse(url_name)))
+        except NoReverseMatch:
+            logger.warning("SEMINARS_ADMIN_MENU entry %r names an unknown url %r", label, url_name)
+    return entries
+
+
+class NotificationSummary:
+    """The bell: evaluated only when a template reads it, one query each."""
+
+    def __init__(self, user):
+        self.user = user
+
+    @cached_property
+    def unread_count(self):
+        return notification_unread_count(user=self.user)
+
+    @cached_property
+    def recent(self):
+        return notification_list(user=self.user, limit=6)
+
+
+def _active_section(request):
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.namespace != "seminars":
+        return ""
+    for section, names in _SECTIONS.items():
+        if match.url_name in names:
+            return section
+    if match.url_name in {"profile", "notifications"}:
+        return ""
+    return "courses"
+
+
 def navigation(request):
-    """Header data for every page (filled in by the seminars views)."""
-    return {}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"admin_menu": [], "user_is_site_admin": False, "notifications": None, "nav_active": ""}
+    return {
+        "admin_menu": admin_menu(user),
+        "user_is_site_admin": is_site_admin(user),
+        "rooms_url": reverse_or("seminars:site_rooms", "/rooms/"),
+        "notifications": NotificationSummary(user),
+        "nav_active": _active_section(request),
+    }

@@ -1,0 +1,101 @@
+"""Course, seminar, participant and profile forms."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from seminars.models import Course, Enrolment, Seminar
+from seminars.timezones import is_valid_zone
+
+
+def _require_text(value: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise forms.ValidationError(f"Enter the {what}.")
+    return value
+
+
+class CourseForm(forms.ModelForm):
+    class Meta:
+        model = Course
+        fields = ["name", "short_name", "summary", "allow_self_enrolment"]
+        labels = {
+            "name": "Course full name",
+            "short_name": "Course short name",
+            "summary": "Course summary",
+            "allow_self_enrolment": "Allow self enrolment",
+        }
+        help_texts = {"short_name": "Optional; shown where space is short, e.g. SAFE-101."}
+        error_messages = {"name": {"required": "Enter the course's full name."}}
+
+    def clean_name(self):
+        return _require_text(self.cleaned_data.get("name"), "course's full name")
+
+
+class SeminarForm(forms.ModelForm):
+    class Meta:
+        model = Seminar
+        fields = ["name", "description"]
+        labels = {"name": "Name", "description": "Description"}
+        error_messages = {"name": {"required": "Enter the seminar's name."}}
+
+    def clean_name(self):
+        return _require_text(self.cleaned_data.get("name"), "seminar's name")
+
+
+class EnrolForm(forms.Form):
+    """Enrol an existing user by username or email, with a role."""
+
+    user = forms.CharField(
+        label="Username or email",
+        max_length=254,
+        error_messages={"required": "Enter the username or email address of the person to enrol."},
+    )
+    role = forms.ChoiceField(label="Role", choices=Enrolment.Role.choices, initial=Enrolment.Role.LEARNER)
+
+    def __init__(self, *args, course: Course, **kwargs):
+        self.course = course
+        super().__init__(*args, **kwargs)
+
+    def clean_user(self):
+        identifier = self.cleaned_data["user"].strip()
+        User = get_user_model()
+        matches = list(
+            User.objects.filter(Q(**{User.USERNAME_FIELD: identifier}) | Q(email__iexact=identifier)).order_by("pk")[:3]
+        )
+        exact = [u for u in matches if u.get_username() == identifier]
+        if exact:
+            user = exact[0]
+        elif len(matches) == 1:
+            user = matches[0]
+        elif len(matches) > 1:
+            raise forms.ValidationError("Several people share that email address; enter their username instead.")
+        else:
+            raise forms.ValidationError(f"No user with the username or email “{identifier}”.")
+        if not user.is_active:
+            raise forms.ValidationError(f"The account “{user.get_username()}” is suspended and cannot be enrolled.")
+        if Enrolment.objects.filter(course=self.course, user=user).exists():
+            raise forms.ValidationError(f"{user.get_username()} is already enrolled in this course.")
+        return user
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Enrolment.Role.choices)
+
+
+class ProfileForm(forms.Form):
+    time_zone = forms.CharField(
+        label="Time zone",
+        max_length=64,
+        help_text="Session times are shown in each session's own zone and in this one. An IANA name such as Europe/London.",
+        error_messages={"required": "Enter a time zone, e.g. Europe/London or UTC."},
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def clean_time_zone(self):
+        zone = self.cleaned_data["time_zone"].strip()
+        if not is_valid_zone(zone):
+            raise forms.ValidationError(
+                f"“{zone}” is not a time zone we know. Use an IANA name such as Europe/London or America/New_York."
+            )
+        return zone

@@ -1,0 +1,187 @@
+"""Courses, seminars, participants and the dashboard: each list in a fixed number of queries."""
+
+from datetime import UTC, datetime
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from seminars.models import Booking, Course, Enrolment, Seminar, SeminarEvent, Session
+from seminars.permissions import TRAINER_ROLES, is_site_admin
+
+
+def _booking_count(states) -> Coalesce:
+    """Bookings of the outer event in `states`, as a correlated subquery (no join fan-out)."""
+    counted = (
+        Booking.objects.filter(event=OuterRef("pk"), state__in=states)
+        .order_by()
+        .values("event")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def course_list_for_user(*, user) -> list[Course]:
+    """Courses the user is enrolled in (all of them for site admins) and those open to self enrolment.
+
+    Each course carries `my_role` (None when not enrolled) and `seminar_count`.
+    """
+    role = Enrolment.objects.filter(course=OuterRef("pk"), user=user).values("role")[:1]
+    seminar_count = (
+        Seminar.objects.filter(course=OuterRef("pk")).order_by().values("course").annotate(n=Count("pk")).values("n")
+    )
+    courses = Course.objects.annotate(
+        my_role=Subquery(role),
+        seminar_count=Coalesce(Subquery(seminar_count, output_field=IntegerField()), Value(0)),
+    )
+    if not is_site_admin(user):
+        courses = courses.filter(Q(my_role__isnull=False) | Q(allow_self_enrolment=True))
+    return list(courses.order_by("name", "pk"))
+
+
+def seminar_list_for_course(*, course: Course) -> list[Seminar]:
+    """The course's seminars, each with `event_count` (events not cancelled)."""
+    events = (
+        SeminarEvent.objects.filter(seminar=OuterRef("pk"), cancelled=False)
+        .order_by()
+        .values("seminar")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return list(
+        course.seminars.annotate(event_count=Coalesce(Subquery(events, output_field=IntegerField()), Value(0))).order_by(
+            "name", "pk"
+        )
+    )
+
+
+def enrolment_list_for_course(*, course: Course) -> list[Enrolment]:
+    return list(
+        course.enrolments.select_related("user").order_by("role", "user__last_name", "user__first_name", "user__username")
+    )
+
+
+def course_content_counts(*, course: Course) -> dict[str, int]:
+    """What deleting the course removes, for the confirmation page."""
+    return {
+        "seminars": Seminar.objects.filter(course=course).count(),
+        "events": SeminarEvent.objects.filter(seminar__course=course).count(),
+        "bookings": Booking.objects.filter(event__seminar__course=course).count(),
+        "enrolments": Enrolment.objects.filter(course=course).count(),
+    }
+
+
+def seminar_content_counts(*, seminar: Seminar) -> dict[str, int]:
+    """What deleting the seminar removes, for the confirmation page."""
+    return {
+        "events": SeminarEvent.objects.filter(seminar=seminar).count(),
+        "sessions": Session.objects.filter(event__seminar=seminar).count(),
+        "bookings": Booking.objects.filter(event__seminar=seminar).count(),
+    }
+
+
+# ---- Event status ----------------------------------------------------------------------------
+
+STATUS_LABELS = {
+    "cancelled": ("Cancelled", "badge-danger"),
+    "past": ("Past", "badge-muted"),
+    "full": ("Full", "badge-danger"),
+    "waitlist": ("Waitlist open", "badge-warn"),
+    "bookable": ("Bookable", "badge-ok"),
+}
+
+
+def event_status(*, event: SeminarEvent, sessions: list[Session], booked_count: int, now: datetime) -> str:
+    """One of cancelled, past, full, waitlist, bookable.
+
+    An event without sessions is waitlist-only (learners wait for dates to be set).
+    """
+    if event.cancelled:
+        return "cancelled"
+    if sessions and max(s.finish for s in sessions) <= now:
+        return "past"
+    if not sessions:
+        return "waitlist"
+    if booked_count >= event.capacity:
+        return "waitlist" if event.waitlist_enabled else "full"
+    return "bookable"
+
+
+def event_list_for_seminar(*, seminar: Seminar, user, now: datetime | None = None) -> list[SeminarEvent]:
+    """The seminar's events with their sessions (and rooms), in three queries however many there are.
+
+    Each event carries: `session_list`, `booked_count`, `waitlist_count`, `seats_left`,
+    `my_booking_state` (the viewer's booking state or None), `status`, `status_label`,
+    `status_badge`. Upcoming events first (by first session), then past ones.
+    """
+    now = now or timezone.now()
+    my_state = Booking.objects.filter(event=OuterRef("pk"), user=user).values("state")[:1]
+    events = (
+        seminar.events.annotate(
+            booked_count=_booking_count(Booking.SEAT_STATES),
+            waitlist_count=_booking_count([Booking.State.WAITLISTED]),
+            my_booking_state=Subquery(my_state),
+        )
+        .prefetch_related(
+            Prefetch("sessions", queryset=Session.objects.select_related("room").order_by("start", "pk"), to_attr="session_list")
+        )
+        .order_by("pk")
+    )
+    rows = list(events)
+    for event in rows:
+        event.seats_left = max(event.capacity - event.booked_count, 0)
+        event.status = event_status(event=event, sessions=event.session_list, booked_count=event.booked_count, now=now)
+        event.status_label, event.status_badge = STATUS_LABELS[event.status]
+        if event.my_booking_state:
+            event.my_booking_label = Booking.State(event.my_booking_state).label
+    far_future = datetime.max.replace(tzinfo=UTC)
+    rows.sort(
+        key=lambda e: (
+            e.status == "past",
+            e.session_list[0].start if e.session_list else far_future,
+            e.pk,
+        )
+    )
+    return rows
+
+
+# ---- Dashboard --------------------------------------------------------------------------------
+
+
+def _dashboard_sessions():
+    return Session.objects.select_related("event__seminar__course", "room").annotate(
+        booked_count=_booking_count_for_session_event(Booking.SEAT_STATES)
+    )
+
+
+def _booking_count_for_session_event(states) -> Coalesce:
+    counted = (
+        Booking.objects.filter(event=OuterRef("event"), state__in=states)
+        .order_by()
+        .values("event")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def dashboard_booked_sessions(*, user, now: datetime | None = None) -> list[Session]:
+    """Upcoming sessions of events the user is booked on (event not cancelled, course still visible)."""
+    now = now or timezone.now()
+    booked = Booking.objects.filter(event=OuterRef("event"), user=user, state=Booking.State.BOOKED)
+    sessions = _dashboard_sessions().filter(Exists(booked), finish__gt=now, event__cancelled=False)
+    if not is_site_admin(user):
+        enrolled = Enrolment.objects.filter(course=OuterRef("event__seminar__course"), user=user)
+        sessions = sessions.filter(Exists(enrolled))
+    return list(sessions.order_by("start", "pk"))
+
+
+def dashboard_trainer_sessions(*, user, now: datetime | None = None) -> list[Session]:
+    """Upcoming sessions of events in courses where the user is a trainer or editing trainer."""
+    now = now or timezone.now()
+    teaching = Enrolment.objects.filter(
+        course=OuterRef("event__seminar__course"), user=user, role__in=list(TRAINER_ROLES)
+    )
+    sessions = _dashboard_sessions().filter(Exists(teaching), finish__gt=now, event__cancelled=False)
+    return list(sessions.order_by("start", "pk"))

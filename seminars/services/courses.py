@@ -1,0 +1,103 @@
+"""Courses, enrolments and seminar activities: every write goes through here."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from seminars.models import Course, Enrolment, Seminar
+
+COURSE_FIELDS = ("name", "short_name", "summary", "allow_self_enrolment")
+SEMINAR_FIELDS = ("name", "description")
+
+
+@transaction.atomic
+def course_create(*, actor, name: str, short_name: str = "", summary: str = "", allow_self_enrolment: bool = False) -> Course:
+    """Create a course ("Add a new course"). The caller has checked that `actor` is a site admin."""
+    course = Course(name=name, short_name=short_name, summary=summary, allow_self_enrolment=allow_self_enrolment)
+    course.full_clean()
+    course.save()
+    return course
+
+
+@transaction.atomic
+def course_update(*, course: Course, actor, **fields) -> Course:
+    unknown = set(fields) - set(COURSE_FIELDS)
+    if unknown:
+        raise TypeError(f"course_update() got unknown fields: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(course, name, value)
+    course.full_clean()
+    course.save(update_fields=list(fields) or None)
+    return course
+
+
+@transaction.atomic
+def course_delete(*, course: Course, actor) -> None:
+    """Delete a course with its enrolments, seminars, events, sessions, ad-hoc rooms and bookings."""
+    course.delete()
+
+
+@transaction.atomic
+def enrolment_create(*, course: Course, user, role: str, actor) -> Enrolment:
+    """Enrol `user` in `course` with `role`. Raises ValidationError if they already are."""
+    if role not in Enrolment.Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}."})
+    if Enrolment.objects.filter(course=course, user=user).exists():
+        raise ValidationError(f"{user.get_username()} is already enrolled in this course.")
+    try:
+        with transaction.atomic():
+            return Enrolment.objects.create(course=course, user=user, role=role)
+    except IntegrityError as exc:  # a concurrent enrolment of the same person won the race
+        raise ValidationError(f"{user.get_username()} is already enrolled in this course.") from exc
+
+
+@transaction.atomic
+def enrolment_set_role(*, enrolment: Enrolment, role: str, actor) -> Enrolment:
+    if role not in Enrolment.Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}."})
+    enrolment.role = role
+    enrolment.save(update_fields=["role"])
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_delete(*, enrolment: Enrolment, actor) -> None:
+    """Unenrol. Bookings stay (their history is kept); the person no longer sees the course."""
+    enrolment.delete()
+
+
+@transaction.atomic
+def self_enrol(*, course: Course, user) -> Enrolment:
+    """A learner enrols themselves in a course that allows it."""
+    if not course.allow_self_enrolment:
+        raise PermissionDenied("This course does not allow self enrolment.")
+    enrolment, _ = Enrolment.objects.get_or_create(
+        course=course, user=user, defaults={"role": Enrolment.Role.LEARNER}
+    )
+    return enrolment
+
+
+@transaction.atomic
+def seminar_create(*, course: Course, actor, name: str, description: str = "") -> Seminar:
+    """Add a seminar activity to a course."""
+    seminar = Seminar(course=course, name=name, description=description)
+    seminar.full_clean()
+    seminar.save()
+    return seminar
+
+
+@transaction.atomic
+def seminar_update(*, seminar: Seminar, actor, **fields) -> Seminar:
+    unknown = set(fields) - set(SEMINAR_FIELDS)
+    if unknown:
+        raise TypeError(f"seminar_update() got unknown fields: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(seminar, name, value)
+    seminar.full_clean()
+    seminar.save(update_fields=list(fields) or None)
+    return seminar
+
+
+@transaction.atomic
+def seminar_delete(*, seminar: Seminar, actor) -> None:
+    """Delete a seminar activity with its events, sessions, ad-hoc rooms and bookings."""
+    seminar.delete()

@@ -1,0 +1,25 @@
+"""A user's own preferences and the read state of their notifications."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from seminars.models import Notification, Profile
+from seminars.timezones import is_valid_zone
+
+
+@transaction.atomic
+def profile_update(*, user, time_zone: str) -> Profile:
+    """Set the zone the user reads times in (beside each session's own zone)."""
+    if not is_valid_zone(time_zone):
+        raise ValidationError({"time_zone": f"Unknown time zone {time_zone!r}."})
+    profile, _ = Profile.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
+    return profile
+
+
+def notifications_mark_read(*, user, notification_ids=None) -> int:
+    """Mark the user's unread notifications (or just `notification_ids`) read; returns how many changed."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=list(notification_ids))
+    return unread.update(read_at=timezone.now())
