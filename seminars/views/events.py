@@ -1,1 +1,350 @@
-urlpatterns = []
+"""The event editor (add/edit, cancel, delete), the room page, site-room management,
+and the JSON list of site rooms free at a session's time ("Select room" > "Choose")."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from seminars.forms.events import (
+    EventForm,
+    LocalDateTimeField,
+    SessionFormSet,
+    SiteRoomForm,
+    session_initial,
+)
+from seminars.models import Seminar
+from seminars.permissions import (
+    can_edit_course,
+    is_site_admin,
+    require_edit,
+    require_site_admin,
+    require_view,
+)
+from seminars.selectors import events as event_selectors
+from seminars.selectors.events import (
+    event_booking_count,
+    event_sessions_for_edit,
+    event_with_course,
+    room_link_visible,
+    room_sessions_for_viewer,
+    room_with_event,
+    site_rooms_with_use,
+)
+from seminars.services.events import event_cancel, event_delete, event_save, local_to_utc
+from seminars.services.rooms import site_room_delete, site_room_save, site_room_upcoming_sessions
+from seminars.timezones import is_valid_zone, viewer_zone, zone_names
+
+SESSION_PREFIX = "sessions"
+
+
+# --- Event editor ------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_add(request, seminar_pk):
+    seminar = get_object_or_404(Seminar.objects.select_related("course"), pk=seminar_pk)
+    require_edit(request.user, seminar.course)
+    return _event_editor(request, seminar=seminar, event=None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_edit(request, pk):
+    event = event_with_course(pk)
+    require_edit(request.user, event.seminar.course)
+    if event.cancelled:
+        messages.error(request, "This event is cancelled: it can no longer be changed.")
+        return redirect(event.get_absolute_url())
+    return _event_editor(request, seminar=event.seminar, event=event)
+
+
+def _event_editor(request, *, seminar, event):
+    zone = viewer_zone(request.user)
+    form_kwargs = {"default_zone": zone}
+    if request.method == "POST":
+        form = EventForm(request.POST)
+        formset = SessionFormSet(request.POST, prefix=SESSION_PREFIX, form_kwargs=form_kwargs)
+        if form.is_valid() and formset.is_valid():
+            data = {**form.cleaned_data, "sessions": _session_rows(formset)}
+            try:
+                saved = event_save(event_or_none=event, seminar=seminar, data=data, actor=request.user)
+            except ValidationError as exc:
+                _show_errors(exc, form, formset)
+            else:
+                messages.success(request, f"Saved {saved.title}.")
+                return redirect(saved.get_absolute_url())
+    elif event is None:
+        form = EventForm()
+        formset = SessionFormSet(prefix=SESSION_PREFIX, form_kwargs=form_kwargs)
+    else:
+        form = EventForm(initial=EventForm.initial_for(event))
+        initial = [session_initial(s) for s in event_sessions_for_edit(event)]
+        formset = SessionFormSet(initial=initial, prefix=SESSION_PREFIX, form_kwargs=form_kwargs)
+    return render(
+        request,
+        "seminars/events/form.html",
+        {
+            "seminar": seminar,
+            "course": seminar.course,
+            "event": event,
+            "form": form,
+            "formset": formset,
+            "zone_names": zone_names(),
+            "link_options": _link_options(request.user),
+            "booked": event_booking_count(event) if event else 0,
+        },
+    )
+
+
+def _session_rows(formset) -> list[dict]:
+    rows = []
+    for index, session_form in enumerate(formset.forms):
+        if formset.can_delete and formset._should_delete_form(session_form):
+            continue
+        if session_form.empty_permitted and not session_form.has_changed():
+            continue  # a blank row added in the browser and never filled in
+        rows.append(session_form.as_service_row(index))
+    return rows
+
+
+def _show_errors(exc: ValidationError, form, formset) -> None:
+    """Put each message from event_save next to the field or session row it names."""
+    for key, messages_ in exc.message_dict.items():
+        if key.startswith(f"{SESSION_PREFIX}."):
+            _, row, field_name = key.split(".", 2)
+            target = formset.forms[int(row)]
+            target.add_error(None if field_name == "__all__" else field_name, messages_)
+        else:
+            form.add_error(key if key in form.fields else None, messages_)
+
+
+def _link_options(user) -> list[dict]:
+    """The "Add virtual room link" options, with the viewer's connection for providers that need one."""
+    from seminars.meetings import virtual_link_options
+    from virtualmeeting.models import ProviderConnection
+
+    options = virtual_link_options()
+    providers = [o["value"] for o in options if o["needs_connection"]]
+    connections = {c.provider: c for c in ProviderConnection.objects.filter(user=user, provider__in=providers)}
+    for option in options:
+        connection = connections.get(option["value"])
+        option["connected"] = bool(connection and connection.is_usable)
+        option["account"] = f"{connection.name} <{connection.email}>" if option["connected"] else ""
+    return options
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_cancel_view(request, pk):
+    event = event_with_course(pk)
+    require_edit(request.user, event.seminar.course)
+    if event.cancelled:
+        messages.info(request, "This event is already cancelled.")
+        return redirect(event.get_absolute_url())
+    if request.method == "POST":
+        event_cancel(event=event, actor=request.user)
+        messages.success(request, f"Cancelled {event.title}. Booked learners have been told.")
+        return redirect(event.get_absolute_url())
+    return render(
+        request,
+        "seminars/events/confirm_cancel.html",
+        {
+            "event": event,
+            "seminar": event.seminar,
+            "course": event.seminar.course,
+            "booked": event_booking_count(event),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_delete_view(request, pk):
+    event = event_with_course(pk)
+    require_edit(request.user, event.seminar.course)
+    seminar = event.seminar
+    if request.method == "POST":
+        title = event.title
+        event_delete(event=event, actor=request.user)
+        messages.success(request, f"Deleted {title}.")
+        return redirect(seminar.get_absolute_url())
+    return render(
+        request,
+        "seminars/events/confirm_delete.html",
+        {
+            "event": event,
+            "seminar": seminar,
+            "course": seminar.course,
+            "booked": event_booking_count(event),
+            "bookings": event.bookings.count(),
+        },
+    )
+
+
+# --- "Select room" > "Choose" ---------------------------------------------------
+
+
+@login_required
+@require_GET
+def rooms_available(request):
+    """Site rooms free at a session's time, as JSON; with `event`, that event's ad-hoc rooms too.
+
+    Query: start, finish (local "YYYY-MM-DDTHH:MM"), zone (IANA), event (optional id).
+    """
+    event = None
+    if request.GET.get("event"):
+        try:
+            event = event_with_course(int(request.GET["event"]))
+        except ValueError:
+            raise Http404("No such event.") from None
+        require_edit(request.user, event.seminar.course)
+    try:
+        start, finish = _period_from_query(request.GET)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    rooms = [
+        _room_json(room) for room in event_selectors.rooms_available(start=start, finish=finish, exclude_event=event)
+    ]
+    adhoc = [_room_json(room, full=True) for room in event.adhoc_rooms.order_by("name", "pk")] if event else []
+    return JsonResponse({"rooms": rooms, "adhoc": adhoc})
+
+
+def _period_from_query(query):
+    zone = (query.get("zone") or "").strip()
+    if not is_valid_zone(zone):
+        raise ValidationError("Unknown time zone.")
+    field = LocalDateTimeField()
+    start_local, finish_local = field.clean(query.get("start")), field.clean(query.get("finish"))
+    start, finish = local_to_utc(start_local, zone), local_to_utc(finish_local, zone)
+    if finish <= start:
+        raise ValidationError("The finish must be after the start.")
+    return start, finish
+
+
+def _room_json(room, *, full=False) -> dict:
+    data = {
+        "id": room.pk,
+        "name": room.name,
+        "capacity": room.capacity,
+        "description": room.description,
+        "url": reverse("seminars:room", args=[room.pk]),
+    }
+    if full:
+        data.update(virtual_kind=room.virtual_kind, virtual_url=room.virtual_url)
+    return data
+
+
+# --- Room page ----------------------------------------------------------------------
+
+
+@login_required
+def room_detail(request, pk):
+    room = room_with_event(pk)
+    course = room.event.seminar.course if room.event_id else None
+    if course is not None:
+        require_view(request.user, course)
+    sessions = list(room_sessions_for_viewer(room=room, user=request.user))
+    can_edit = is_site_admin(request.user) if course is None else can_edit_course(request.user, course)
+    return render(
+        request,
+        "seminars/rooms/detail.html",
+        {
+            "room": room,
+            "course": course,
+            "sessions": sessions,
+            "viewer_zone": viewer_zone(request.user),
+            "can_edit": can_edit,
+            "link_visible": room_link_visible(room=room, user=request.user),
+        },
+    )
+
+
+# --- Site rooms (site admins) -------------------------------------------------------
+
+
+@login_required
+def site_rooms(request):
+    require_site_admin(request.user)
+    return render(
+        request,
+        "seminars/rooms/site_list.html",
+        {"rooms": list(site_rooms_with_use()), "viewer_zone": viewer_zone(request.user)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def site_room_add(request):
+    require_site_admin(request.user)
+    return _site_room_editor(request, room=None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def site_room_edit(request, pk):
+    require_site_admin(request.user)
+    room = room_with_event(pk)
+    if not room.is_site_room:
+        raise Http404("Ad-hoc rooms are edited in their event.")
+    return _site_room_editor(request, room=room)
+
+
+def _site_room_editor(request, *, room):
+    if request.method == "POST":
+        form = SiteRoomForm(request.POST)
+        if form.is_valid():
+            try:
+                saved = site_room_save(room=room, fields=form.cleaned_data, actor=request.user)
+            except ValidationError as exc:
+                for key, messages_ in exc.message_dict.items():
+                    form.add_error(key if key in form.fields else None, messages_)
+            else:
+                messages.success(request, f"Saved {saved.name}.")
+                return redirect("seminars:site_rooms")
+    else:
+        form = SiteRoomForm(initial=SiteRoomForm.initial_for(room) if room else None)
+    return render(request, "seminars/rooms/site_form.html", {"form": form, "room": room})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def site_room_delete_view(request, pk):
+    require_site_admin(request.user)
+    room = room_with_event(pk)
+    if not room.is_site_room:
+        raise Http404("Ad-hoc rooms are removed in their event.")
+    error = ""
+    if request.method == "POST":
+        try:
+            site_room_delete(room=room, actor=request.user)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"Deleted {room.name}.")
+            return redirect("seminars:site_rooms")
+    upcoming = site_room_upcoming_sessions(room=room).count()
+    return render(
+        request,
+        "seminars/rooms/confirm_delete.html",
+        {"room": room, "upcoming": upcoming, "error": error},
+        status=400 if error else 200,
+    )
+
+
+urlpatterns = [
+    path("seminars/<int:seminar_pk>/events/add/", event_add, name="event_add"),
+    path("events/<int:pk>/edit/", event_edit, name="event_edit"),
+    path("events/<int:pk>/cancel/", event_cancel_view, name="event_cancel"),
+    path("events/<int:pk>/delete/", event_delete_view, name="event_delete"),
+    path("rooms/", site_rooms, name="site_rooms"),
+    path("rooms/add/", site_room_add, name="site_room_add"),
+    path("rooms/available/", rooms_available, name="rooms_available"),
+    path("rooms/<int:pk>/", room_detail, name="room"),
+    path("rooms/<int:pk>/edit/", site_room_edit, name="site_room_edit"),
+    path("rooms/<int:pk>/delete/", site_room_delete_view, name="site_room_delete"),
+]

@@ -1,0 +1,222 @@
+"""Forms of the event editor (event fields + one row per session) and of site rooms.
+
+Forms parse what the browser sends; the rules live in seminars.services.
+Session times are typed as local wall-clock time in the session's own zone and
+turned into UTC here, at the edge.
+"""
+
+import json
+from datetime import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import formset_factory
+
+from seminars.models import Room, SeminarEvent
+from seminars.services.events import local_to_utc
+from seminars.timezones import is_valid_zone, to_zone
+
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+ROOM_MODES = ("site", "adhoc", "new")
+CAPACITY_MESSAGE = "Capacity must be a whole number of at least 1."
+
+
+class LocalDateTimeField(forms.Field):
+    """A naive wall-clock date and time (`<input type="datetime-local">`), not converted to any zone."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=None)
+        text = str(value).strip().replace(" ", "T")
+        for fmt in (LOCAL_FORMAT, LOCAL_FORMAT + ":%S"):
+            try:
+                return datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+        raise ValidationError("Enter a date and time, e.g. 2026-03-29 09:00.", code="invalid")
+
+
+class EventForm(forms.Form):
+    name = forms.CharField(max_length=255, required=False, help_text="Optional; shown with the seminar's name.")
+    details = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    capacity = forms.IntegerField(
+        min_value=1, initial=10, error_messages={"min_value": CAPACITY_MESSAGE, "invalid": CAPACITY_MESSAGE}
+    )
+    waitlist_enabled = forms.BooleanField(
+        required=False, label="Enable waitlist", help_text="When the event is full, learners join a waitlist."
+    )
+    cancellation_policy = forms.ChoiceField(
+        choices=SeminarEvent.CancellationPolicy.choices,
+        initial=SeminarEvent.CancellationPolicy.CUTOFF,
+        label="Learners may cancel",
+    )
+    cancellation_cutoff_hours = forms.IntegerField(
+        min_value=0,
+        initial=24,
+        label="Cut-off (hours before the start)",
+        help_text="With the cut-off policy: how many hours before the first session cancelling closes.",
+    )
+
+    @classmethod
+    def initial_for(cls, event: SeminarEvent) -> dict:
+        return {name: getattr(event, name) for name in cls.base_fields}
+
+
+class SessionForm(forms.Form):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    start = LocalDateTimeField(label="Start")
+    finish = LocalDateTimeField(label="Finish")
+    time_zone = forms.CharField(
+        label="Time zone",
+        max_length=64,
+        widget=forms.TextInput(attrs={"list": "zone-names", "autocomplete": "off", "spellcheck": "false"}),
+        help_text=(
+            "Start and finish are local times in this zone. "
+            "A time that happens twice when the clocks go back means its first occurrence."
+        ),
+    )
+    room = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"data-room-choice": ""}))
+
+    def __init__(self, *args, default_zone="UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].initial = default_zone
+
+    def clean_time_zone(self):
+        zone = self.cleaned_data["time_zone"].strip()
+        if not is_valid_zone(zone):
+            raise ValidationError("Unknown time zone: choose one from the list, e.g. Europe/London.")
+        return zone
+
+    def clean_room(self):
+        raw = self.cleaned_data.get("room") or ""
+        if not raw.strip():
+            return None
+        return parse_room_choice(raw)
+
+    def clean(self):
+        cleaned = super().clean()
+        zone = cleaned.get("time_zone")
+        if not zone:
+            return cleaned
+        for name in ("start", "finish"):
+            local = cleaned.get(name)
+            if local is None:
+                continue
+            try:
+                cleaned[f"{name}_utc"] = local_to_utc(local, zone)
+            except ValidationError as exc:
+                self.add_error(name, exc)
+        return cleaned
+
+    @property
+    def room_choice(self) -> dict | None:
+        """The row's room choice as the page shows it (from the posted value or the initial one)."""
+        raw = self["room"].value() or ""
+        try:
+            return parse_room_choice(raw) if raw.strip() else None
+        except ValidationError:
+            return None
+
+    def as_service_row(self, row: int) -> dict:
+        data = self.cleaned_data
+        return {
+            "row": row,
+            "id": data.get("id"),
+            "start": data["start_utc"],
+            "finish": data["finish_utc"],
+            "time_zone": data["time_zone"],
+            "room": data.get("room"),
+        }
+
+
+def parse_room_choice(raw: str) -> dict:
+    """The hidden room input of a session row: JSON naming a site room, an ad-hoc room or a new one."""
+    invalid = ValidationError("The room choice is not valid. Select the room again.")
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError):
+        raise invalid from None
+    if not isinstance(value, dict) or value.get("mode") not in ROOM_MODES:
+        raise invalid
+    choice = {"mode": value["mode"]}
+    if value["mode"] in ("site", "adhoc"):
+        room_id = value.get("id")
+        if isinstance(room_id, str) and room_id.isdigit():
+            room_id = int(room_id)
+        if not isinstance(room_id, int) or isinstance(room_id, bool):
+            raise invalid
+        choice["id"] = room_id
+    if value["mode"] == "site":
+        choice["name"] = str(value.get("name") or "")
+        return choice
+    for name in ("name", "description", "virtual_kind", "virtual_url"):
+        choice[name] = str(value.get(name) or "")
+    choice["capacity"] = _whole_number(value.get("capacity"))
+    return choice
+
+
+def _whole_number(value):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value or "").strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    return None
+
+
+def room_choice_for(room: Room | None) -> str:
+    """The hidden input's initial value for a saved session's room."""
+    if room is None:
+        return ""
+    if room.is_site_room:
+        return json.dumps({"mode": "site", "id": room.pk, "name": room.name})
+    return json.dumps(
+        {
+            "mode": "adhoc",
+            "id": room.pk,
+            "name": room.name,
+            "capacity": room.capacity,
+            "description": room.description,
+            "virtual_kind": room.virtual_kind,
+            "virtual_url": room.virtual_url,
+        }
+    )
+
+
+def session_initial(session) -> dict:
+    return {
+        "id": session.pk,
+        "start": to_zone(session.start, session.time_zone).replace(tzinfo=None),
+        "finish": to_zone(session.finish, session.time_zone).replace(tzinfo=None),
+        "time_zone": session.time_zone,
+        "room": room_choice_for(session.room),
+    }
+
+
+SessionFormSet = formset_factory(SessionForm, extra=0, can_delete=True)
+
+
+class SiteRoomForm(forms.Form):
+    name = forms.CharField(max_length=255)
+    capacity = forms.IntegerField(
+        min_value=1, error_messages={"min_value": "Room capacity must be a whole number of at least 1."}
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    allow_conflicts = forms.BooleanField(
+        required=False, help_text="Allow sessions of different events to use this room at the same time."
+    )
+    virtual_kind = forms.CharField(
+        required=False,
+        label="Add virtual room link",
+        widget=forms.Select(choices=[("", "None"), (Room.CUSTOM_LINK, "Custom link")]),
+        help_text="Meeting providers such as Zoom can only be used on ad-hoc rooms created inside an event.",
+    )
+    virtual_url = forms.CharField(required=False, max_length=1000, label="Custom link")
+
+    @classmethod
+    def initial_for(cls, room: Room) -> dict:
+        return {name: getattr(room, name) for name in cls.base_fields}

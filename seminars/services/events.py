@@ -1,0 +1,316 @@
+"""Saving, cancelling and deleting seminar events with their sessions and ad-hoc rooms.
+
+`event_save` is the one way an event changes: the event, its sessions and its
+ad-hoc rooms are written in one transaction, and any problem rolls all of it
+back. Problems are raised as a ValidationError whose keys name what caused
+them: an event field ("capacity") or a session row and its field
+("sessions.2.room", "sessions.2.__all__").
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from seminars.models import Booking, Room, Seminar, SeminarEvent, Session
+from seminars.services.rooms import room_conflicts, room_errors
+from seminars.timezones import is_valid_zone
+
+EVENT_FIELDS = (
+    "name",
+    "details",
+    "capacity",
+    "waitlist_enabled",
+    "cancellation_policy",
+    "cancellation_cutoff_hours",
+)
+ROOM_FIELDS = ("name", "capacity", "description", "virtual_kind", "virtual_url")
+ACTIVE_STATES = (*Booking.SEAT_STATES, Booking.State.WAITLISTED)
+
+
+def session_error_key(row, field_name="__all__") -> str:
+    return f"sessions.{row}.{field_name}"
+
+
+def local_to_utc(naive: datetime, zone: str) -> datetime:
+    """A wall-clock time in `zone` as an aware UTC datetime.
+
+    A time the clocks skip (spring forward) does not exist and is refused; a
+    time that happens twice (clocks go back) means its first occurrence.
+    """
+    tz = ZoneInfo(zone)
+    aware = naive.replace(tzinfo=tz, fold=0)
+    utc = aware.astimezone(ZoneInfo("UTC"))
+    if utc.astimezone(tz).replace(tzinfo=None) != naive.replace(tzinfo=None):
+        raise ValidationError(
+            f"{naive:%H:%M} does not exist on {naive:%-d %b %Y} in {zone}: the clocks go forward then. "
+            "Choose another time.",
+            code="nonexistent_time",
+        )
+    return utc
+
+
+@dataclass
+class _Errors:
+    by_key: dict = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, key: str, message: str) -> None:
+        self.by_key[key].append(message)
+
+    def raise_if_any(self) -> None:
+        if self.by_key:
+            raise ValidationError(dict(self.by_key))
+
+
+def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: dict, actor) -> SeminarEvent:
+    """Create or update an event with its sessions and ad-hoc rooms, atomically.
+
+    `data` holds the event fields (EVENT_FIELDS) and `sessions`: a list of
+    dicts with `row` (the form row, for error keys), `id` (an existing
+    session's id or None), aware `start` and `finish`, `time_zone`, and `room`:
+    None, {"mode": "site", "id": ...}, {"mode": "adhoc", "id": ..., <room fields>}
+    or {"mode": "new", <room fields>}. Sessions of the event missing from the
+    list are deleted, and ad-hoc rooms no session uses any more are removed.
+
+    Raises ValidationError (keys as in the module docstring); nothing is saved then.
+    """
+    rows = [_row_with_defaults(index, row) for index, row in enumerate(data.get("sessions", []))]
+    errors = _Errors()
+    _check_rows(rows, errors)
+    errors.raise_if_any()
+
+    with transaction.atomic():
+        event = _locked_event(event_or_none, seminar)
+        if event.cancelled:
+            raise ValidationError({"__all__": ["This event is cancelled: it can no longer be changed."]})
+        old_sessions = {s.pk: s for s in event.sessions.select_for_update()} if event.pk else {}
+        booked = event.bookings.filter(state__in=Booking.SEAT_STATES).count() if event.pk else 0
+        active = event.bookings.filter(state__in=ACTIVE_STATES).count() if event.pk else 0
+        old_capacity = event.capacity if event.pk else None
+
+        _check_event_fields(data, booked, errors)
+        _check_session_ids(rows, old_sessions, errors)
+        _check_rooms(rows, event, actor, errors)
+        errors.raise_if_any()
+
+        for name in EVENT_FIELDS:
+            if name in data:
+                setattr(event, name, data[name])
+        if not event.pk:
+            event.seminar = seminar
+            event.created_by = actor
+        event.save()
+
+        old_times = {(s.start, s.finish, s.time_zone) for s in old_sessions.values()}
+        _lock_site_rooms(rows)
+        kept_ids = set()
+        for row in rows:
+            session = _save_row(row, event, old_sessions, actor, errors)
+            if session is not None:
+                kept_ids.add(session.pk)
+        # Room conflicts are checked as each row is written, under the site-room
+        # locks; a conflict in any row undoes every row written before it.
+        errors.raise_if_any()
+
+        removed = [pk for pk in old_sessions if pk not in kept_ids]
+        Session.objects.filter(pk__in=removed).delete()
+        event.adhoc_rooms.filter(sessions__isnull=True).delete()
+
+        new_times = {(r["start"], r["finish"], r["time_zone"]) for r in rows}
+        if active and new_times != old_times:
+            _notify_times_changed_on_commit(event)
+        if old_capacity is not None and ((not old_sessions and rows) or event.capacity > old_capacity):
+            from seminars.services.bookings import bookings_promote_waitlist
+
+            bookings_promote_waitlist(event=event, actor=actor)
+
+        from seminars.meetings import event_meetings_sync
+
+        event_meetings_sync(event=event)
+    return event
+
+
+def _row_with_defaults(index: int, row: dict) -> dict:
+    return {"row": row.get("row", index), "id": row.get("id"), "room": row.get("room"), **row}
+
+
+def _locked_event(event_or_none, seminar) -> SeminarEvent:
+    if event_or_none is None or not event_or_none.pk:
+        return event_or_none or SeminarEvent(seminar=seminar)
+    return SeminarEvent.objects.select_for_update().get(pk=event_or_none.pk)
+
+
+def _check_rows(rows: list[dict], errors: _Errors) -> None:
+    """What the rows say about themselves and each other: zones, order, overlaps."""
+    valid = []
+    for row in rows:
+        key = row["row"]
+        if not is_valid_zone(row.get("time_zone") or ""):
+            errors.add(session_error_key(key, "time_zone"), "Unknown time zone: choose one from the list.")
+        start, finish = row.get("start"), row.get("finish")
+        if not isinstance(start, datetime) or timezone.is_naive(start):
+            errors.add(session_error_key(key, "start"), "Enter the start date and time.")
+            continue
+        if not isinstance(finish, datetime) or timezone.is_naive(finish):
+            errors.add(session_error_key(key, "finish"), "Enter the finish date and time.")
+            continue
+        if finish <= start:
+            errors.add(session_error_key(key, "finish"), "The finish must be after the start.")
+            continue
+        valid.append(row)
+
+    for position, row in enumerate(valid):
+        for earlier in valid[:position]:
+            message = _clash(row, earlier, number=rows.index(earlier) + 1)
+            if message:
+                errors.add(session_error_key(row["row"]), message)
+                break
+
+
+def _clash(row: dict, other: dict, *, number: int) -> str:
+    if row["start"] == other["start"]:
+        return f"This session starts at the same time as session {number}."
+    if row["finish"] == other["finish"]:
+        return f"This session finishes at the same time as session {number}."
+    if row["start"] < other["finish"] and other["start"] < row["finish"]:
+        return f"This session overlaps session {number}."
+    return ""
+
+
+def _check_event_fields(data: dict, booked: int, errors: _Errors) -> None:
+    capacity = data.get("capacity")
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
+        errors.add("capacity", "Capacity must be a whole number of at least 1.")
+    elif capacity < booked:
+        errors.add(
+            "capacity",
+            f"Capacity cannot be less than the {booked} learner{'s' if booked != 1 else ''} already booked.",
+        )
+    policy = data.get("cancellation_policy", SeminarEvent.CancellationPolicy.CUTOFF)
+    if policy not in SeminarEvent.CancellationPolicy.values:
+        errors.add("cancellation_policy", "Choose a cancellation policy from the list.")
+    hours = data.get("cancellation_cutoff_hours", 24)
+    if not isinstance(hours, int) or hours < 0:
+        errors.add("cancellation_cutoff_hours", "Enter a whole number of hours, 0 or more.")
+
+
+def _check_session_ids(rows: list[dict], old_sessions: dict, errors: _Errors) -> None:
+    for row in rows:
+        if row["id"] is not None and row["id"] not in old_sessions:
+            errors.add(session_error_key(row["row"]), "This session is not part of this event any more.")
+
+
+def _check_rooms(rows: list[dict], event: SeminarEvent, actor, errors: _Errors) -> None:
+    """The room choice of each row, except conflicts (checked while writing, under locks)."""
+    adhoc = {r.pk: r for r in event.adhoc_rooms.all()} if event.pk else {}
+    site_ids = [r["room"]["id"] for r in rows if r["room"] and r["room"].get("mode") == "site"]
+    site = {r.pk: r for r in Room.objects.filter(pk__in=site_ids, event__isnull=True)}
+    for row in rows:
+        choice = row["room"]
+        if not choice:
+            continue
+        key = session_error_key(row["row"], "room")
+        mode = choice.get("mode")
+        if mode == "site":
+            room = site.get(choice.get("id"))
+            if room is None:
+                errors.add(key, "This site room does not exist any more. Choose another room.")
+            row["_room"] = room
+        elif mode in ("adhoc", "new"):
+            previous = None
+            if mode == "adhoc":
+                previous = adhoc.get(choice.get("id"))
+                if previous is None:
+                    errors.add(key, "This room does not belong to this event. Choose another room.")
+                    continue
+            fields = {name: choice.get(name, getattr(previous, name, "")) for name in ROOM_FIELDS}
+            for messages in room_errors(fields=fields, site_room=False, actor=actor, previous=previous).values():
+                for message in messages:
+                    errors.add(key, message)
+            row["_room"] = previous
+            row["_room_fields"] = fields
+        else:
+            errors.add(key, "The room choice is not valid. Select the room again.")
+
+
+def _lock_site_rooms(rows: list[dict]) -> None:
+    """Lock the chosen site rooms (in id order) so two saves cannot book one room at once."""
+    ids = sorted({row["_room"].pk for row in rows if row["room"] and row["room"]["mode"] == "site"})
+    if ids:
+        list(Room.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+
+
+def _save_row(row: dict, event: SeminarEvent, old_sessions: dict, actor, errors: _Errors) -> Session | None:
+    room = _room_for_row(row, event, actor)
+    if room is not None and room.is_site_room and not room.allow_conflicts:
+        if room_conflicts(room=room, start=row["start"], finish=row["finish"], exclude_event=event).exists():
+            errors.add(
+                session_error_key(row["row"], "room"),
+                f"{room.name} is already booked by another event at this time. Choose another room or time.",
+            )
+            return None
+    session = old_sessions.get(row["id"]) or Session(event=event)
+    session.start, session.finish, session.time_zone = row["start"], row["finish"], row["time_zone"]
+    session.room = room
+    session.save()
+    return session
+
+
+def _room_for_row(row: dict, event: SeminarEvent, actor) -> Room | None:
+    choice = row["room"]
+    if not choice:
+        return None
+    if choice["mode"] == "site":
+        return row["_room"]
+    room = row["_room"] or Room(event=event, created_by=actor)
+    fields = row["_room_fields"]
+    if room.pk and fields["virtual_kind"] != room.virtual_kind and fields["virtual_kind"] not in ("", Room.CUSTOM_LINK):
+        # A room switched to a provider: its meetings belong to whoever connected it.
+        room.created_by = actor
+    room.name = fields["name"].strip()
+    room.capacity = fields["capacity"]
+    room.description = fields["description"] or ""
+    room.virtual_kind = fields["virtual_kind"] or ""
+    room.virtual_url = (fields["virtual_url"] or "").strip() if room.virtual_kind == Room.CUSTOM_LINK else ""
+    room.save()
+    return room
+
+
+def _notify_times_changed_on_commit(event: SeminarEvent) -> None:
+    def notify():
+        from seminars.notifications import notify_event_times_changed
+
+        notify_event_times_changed(event=event)
+
+    transaction.on_commit(notify)
+
+
+def event_cancel(*, event: SeminarEvent, actor) -> SeminarEvent:
+    """Cancel an event: keep its data, tell its learners, and take down its virtual meetings."""
+    from seminars.meetings import event_meetings_sync
+    from seminars.services.bookings import bookings_event_cancelled
+
+    with transaction.atomic():
+        event = SeminarEvent.objects.select_for_update().get(pk=event.pk)
+        if event.cancelled:
+            return event
+        event.cancelled = True
+        event.cancelled_at = timezone.now()
+        event.save(update_fields=["cancelled", "cancelled_at", "updated_at"])
+        bookings_event_cancelled(event=event, actor=actor)
+        event_meetings_sync(event=event)
+    return event
+
+
+def event_delete(*, event: SeminarEvent, actor) -> None:
+    """Delete an event with its sessions, ad-hoc rooms and bookings, removing its meetings first."""
+    from seminars.meetings import event_meetings_remove
+
+    with transaction.atomic():
+        event = SeminarEvent.objects.select_for_update().get(pk=event.pk)
+        event_meetings_remove(event=event)
+        event.delete()

@@ -1,0 +1,128 @@
+"""Rooms: the rules every room obeys, and site-room management.
+
+Site rooms are reusable and belong to no event; ad-hoc rooms are created and
+edited inside one event's editor (see seminars.services.events). Provider-backed
+virtual rooms (e.g. "Zoom Meeting") are ad-hoc only, because the meeting is
+owned by the trainer who created the room.
+"""
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from seminars.models import Room, Session
+
+PROVIDER_ON_SITE_ROOM = "Meeting providers can only be used on ad-hoc rooms created inside an event."
+BAD_URL = "Enter a valid web address starting with https:// or http://."
+CONNECT_FIRST = "Connect your account before saving this room."
+
+
+def room_errors(*, fields: dict, site_room: bool, actor=None, previous: Room | None = None) -> dict[str, list[str]]:
+    """Problems with a room's fields, by field name (empty when the room is fine).
+
+    `fields` holds name, capacity, description, virtual_kind and virtual_url.
+    `previous` is the room being edited, if any: keeping its provider needs no
+    new connection, since the meeting stays with the room's creator.
+    """
+    errors: dict[str, list[str]] = {}
+    if not str(fields.get("name") or "").strip():
+        errors["name"] = ["Enter the room's name."]
+    elif len(fields["name"]) > Room._meta.get_field("name").max_length:
+        errors["name"] = ["Use at most 255 characters."]
+    capacity = fields.get("capacity")
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
+        errors["capacity"] = ["Room capacity must be a whole number of at least 1."]
+
+    kind = fields.get("virtual_kind") or ""
+    url = (fields.get("virtual_url") or "").strip()
+    if kind == Room.CUSTOM_LINK:
+        if not url:
+            errors["virtual_url"] = ["Enter the custom link's web address."]
+        elif not _is_web_url(url):
+            errors["virtual_url"] = [BAD_URL]
+    elif kind:
+        errors.update(_provider_errors(kind=kind, site_room=site_room, actor=actor, previous=previous))
+    return errors
+
+
+def _is_web_url(url: str) -> bool:
+    if len(url) > Room._meta.get_field("virtual_url").max_length:
+        return False
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        return False
+    return True
+
+
+def _provider_errors(*, kind, site_room, actor, previous) -> dict[str, list[str]]:
+    if site_room:
+        return {"virtual_kind": [PROVIDER_ON_SITE_ROOM]}
+    if previous is not None and previous.virtual_kind == kind:
+        return {}
+    from seminars.meetings import virtual_link_options
+
+    option = next((o for o in virtual_link_options() if o["value"] == kind), None)
+    if option is None:
+        return {"virtual_kind": ["This virtual room link is not available. Choose another option."]}
+    if option["needs_connection"] and not _is_connected(actor, kind):
+        return {"virtual_kind": [CONNECT_FIRST]}
+    return {}
+
+
+def _is_connected(actor, provider_id: str) -> bool:
+    from virtualmeeting.models import ProviderConnection
+
+    if actor is None:
+        return False
+    connection = ProviderConnection.objects.filter(user=actor, provider=provider_id).first()
+    return connection is not None and connection.is_usable
+
+
+def room_conflicts(*, room: Room, start: datetime, finish: datetime, exclude_event=None):
+    """Sessions of other, live events that hold `room` at an overlapping time."""
+    sessions = Session.objects.filter(room=room, start__lt=finish, finish__gt=start, event__cancelled=False)
+    if exclude_event is not None and exclude_event.pk:
+        sessions = sessions.exclude(event=exclude_event)
+    return sessions
+
+
+def site_room_save(*, room: Room | None, fields: dict, actor) -> Room:
+    """Create (room=None) or update a site room. Raises ValidationError keyed by field."""
+    if room is not None and not room.is_site_room:
+        raise ValidationError({"name": ["Ad-hoc rooms are edited in their event."]})
+    errors = room_errors(fields=fields, site_room=True, actor=actor, previous=room)
+    if errors:
+        raise ValidationError(errors)
+    if room is None:
+        room = Room(created_by=actor)
+    room.name = fields["name"].strip()
+    room.capacity = fields["capacity"]
+    room.description = fields.get("description") or ""
+    room.allow_conflicts = bool(fields.get("allow_conflicts"))
+    room.virtual_kind = fields.get("virtual_kind") or ""
+    room.virtual_url = (fields.get("virtual_url") or "").strip() if room.virtual_kind == Room.CUSTOM_LINK else ""
+    room.save()
+    return room
+
+
+def site_room_upcoming_sessions(*, room: Room):
+    return Session.objects.filter(room=room, finish__gt=timezone.now(), event__cancelled=False)
+
+
+def site_room_delete(*, room: Room, actor) -> None:
+    """Delete a site room that no upcoming session uses. Past sessions simply lose their room."""
+    if not room.is_site_room:
+        raise ValidationError("Ad-hoc rooms are removed in their event.")
+    with transaction.atomic():
+        locked = Room.objects.select_for_update().get(pk=room.pk)
+        upcoming = site_room_upcoming_sessions(room=locked).count()
+        if upcoming:
+            raise ValidationError(
+                f"{locked.name} is used by {upcoming} upcoming session{'s' if upcoming != 1 else ''}: "
+                "choose another room for them first."
+            )
+        locked.delete()
