@@ -1,1 +1,162 @@
-urlpatterns = []
+"""The event page, booking, cancelling and attendance taking.
+
+Every view checks permissions on the server (seminars.permissions); errors from
+the services come back to the event page as messages.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, path, reverse
+from django.views.decorators.http import require_POST
+
+from seminars.forms.bookings import AttendanceForm
+from seminars.models import Booking, Enrolment
+from seminars.permissions import can_edit_course, course_role, is_course_trainer, require_trainer, require_view
+from seminars.selectors.bookings import EventStatus, booking_for_user, event_for_page, event_page
+from seminars.services.bookings import (
+    BookingError,
+    booking_cancel,
+    booking_cancel_refusal,
+    booking_create,
+    booking_set_attendance,
+    cancellation_cutoff,
+)
+from seminars.timezones import viewer_zone
+
+
+def url_or_path(name, pk, fallback):
+    """Reverse a route another module owns, or its agreed path while that module is not wired yet."""
+    try:
+        return reverse(name, args=[pk])
+    except NoReverseMatch:
+        return fallback.format(pk=pk)
+
+
+@login_required
+def event_detail(request, pk):
+    event = event_for_page(event_id=pk)
+    course = event.seminar.course
+    require_view(request.user, course)
+    trainer = is_course_trainer(request.user, course)
+    page = event_page(event=event, user=request.user, with_attendees=trainer)
+
+    context = {
+        "page": page,
+        "event": event,
+        "seminar": event.seminar,
+        "course": course,
+        "viewer_zone": viewer_zone(request.user),
+        "is_trainer": trainer,
+        "can_edit": can_edit_course(request.user, course),
+        "is_learner": course_role(request.user, course) == Enrolment.Role.LEARNER,
+        "links": {
+            "course": url_or_path("seminars:course", course.pk, "/courses/{pk}/"),
+            "seminar": url_or_path("seminars:seminar", event.seminar_id, "/seminars/{pk}/"),
+            "edit": url_or_path("seminars:event_edit", event.pk, "/events/{pk}/edit/"),
+            "cancel": url_or_path("seminars:event_cancel", event.pk, "/events/{pk}/cancel/"),
+        },
+    }
+    for session in page.sessions:
+        session.room_url = url_or_path("seminars:room", session.room_id, "/rooms/{pk}/") if session.room_id else ""
+    context.update(_learner_actions(request.user, page))
+    if trainer:
+        context["attendance_form"] = AttendanceForm(bookings=page.attendees["booked"])
+        # Attendance is taken once the first session has started (and never for a cancelled event).
+        context["attendance_open"] = page.status in (EventStatus.IN_PROGRESS, EventStatus.PAST)
+    return render(request, "seminars/bookings/event.html", context)
+
+
+def _learner_actions(user, page):
+    """What the viewer can do with their own signup: book, join the waitlist, cancel, and why not."""
+    booking = page.my_booking
+    active = booking is not None and booking.state in (Booking.State.BOOKED, Booking.State.WAITLISTED)
+    can_sign_up = (
+        course_role(user, page.event.seminar.course) == Enrolment.Role.LEARNER
+        and not active
+        and (booking is None or booking.state in (Booking.State.USER_CANCELLED, Booking.State.EVENT_CANCELLED))
+        and page.status in EventStatus.OPEN
+    )
+    actions = {
+        "my_booking": booking,
+        "can_book": can_sign_up and page.status == EventStatus.BOOKABLE,
+        "can_join_waitlist": can_sign_up and page.status in (EventStatus.WAITLIST, EventStatus.WAITLIST_ONLY),
+        "can_cancel": False,
+        "cancel_refusal": "",
+        "cancel_cutoff": cancellation_cutoff(event=page.event, first_start=page.first_start),
+    }
+    if active and booking.user_id == user.pk:
+        refusal = booking_cancel_refusal(booking=booking, event=page.event, actor=user, first_start=page.first_start)
+        actions["can_cancel"] = refusal is None
+        actions["cancel_refusal"] = refusal or ""
+    return actions
+
+
+@login_required
+@require_POST
+def event_book(request, pk):
+    event = event_for_page(event_id=pk)
+    require_view(request.user, event.seminar.course)
+    try:
+        booking = booking_create(event=event, user=request.user, actor=request.user)
+    except BookingError as error:
+        messages.error(request, str(error))
+    else:
+        if booking.state == Booking.State.BOOKED:
+            messages.success(request, "You are booked. A confirmation email is on its way.")
+        else:
+            messages.info(request, "You are on the waitlist. We will email you if a seat frees up.")
+    return redirect("seminars:event", pk=event.pk)
+
+
+@login_required
+@require_POST
+def booking_cancel_view(request, pk):
+    booking = booking_for_user(booking_id=pk)
+    course = booking.event.seminar.course
+    require_view(request.user, course)
+    if booking.user_id != request.user.pk:
+        # Only trainers and site admins handle other people's bookings.
+        require_trainer(request.user, course)
+    try:
+        booking_cancel(booking=booking, actor=request.user)
+    except BookingError as error:
+        messages.error(request, str(error))
+    else:
+        if booking.user_id == request.user.pk:
+            messages.success(request, "Your booking has been cancelled.")
+        else:
+            name = booking.user.get_full_name() or booking.user.get_username()
+            messages.success(request, f"The booking of {name} has been cancelled.")
+    return redirect("seminars:event", pk=booking.event_id)
+
+
+@login_required
+@require_POST
+def attendance(request, pk):
+    event = event_for_page(event_id=pk)
+    require_trainer(request.user, event.seminar.course)
+    booked = Booking.objects.filter(event=event, state__in=Booking.SEAT_STATES).select_related("user")
+    form = AttendanceForm(request.POST, bookings=booked)
+    if not form.is_valid():
+        messages.error(request, "Attendance was not saved: choose one of the listed states for each learner.")
+        return redirect("seminars:event", pk=event.pk)
+    changes = form.changes()
+    try:
+        with transaction.atomic():
+            for booking, state in changes:
+                booking_set_attendance(booking=booking, state=state, actor=request.user)
+    except BookingError as error:
+        messages.error(request, f"Attendance was not saved: {error}")
+    else:
+        messages.success(request, f"Attendance saved ({len(changes)} change{'s' if len(changes) != 1 else ''}).")
+    return redirect("seminars:event", pk=event.pk)
+
+
+urlpatterns = [
+    path("events/<int:pk>/", event_detail, name="event"),
+    path("events/<int:pk>/book/", event_book, name="event_book"),
+    path("events/<int:pk>/attendance/", attendance, name="attendance"),
+    path("bookings/<int:pk>/cancel/", booking_cancel_view, name="booking_cancel"),
+]

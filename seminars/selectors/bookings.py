@@ -1,0 +1,134 @@
+"""Reading bookings: seats, event status, and everything the event page shows.
+
+The event page loads in a fixed number of queries however many sessions and
+bookings the event has.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from seminars.models import Booking, SeminarEvent, Session
+
+
+class EventStatus:
+    CANCELLED = "cancelled"
+    PAST = "past"
+    IN_PROGRESS = "in_progress"
+    WAITLIST_ONLY = "waitlist_only"
+    FULL = "full"
+    WAITLIST = "waitlist"
+    BOOKABLE = "bookable"
+
+    LABELS = {
+        CANCELLED: "Cancelled",
+        PAST: "Past",
+        IN_PROGRESS: "In progress",
+        WAITLIST_ONLY: "Waitlist only (no dates yet)",
+        FULL: "Full",
+        WAITLIST: "Full – waitlist available",
+        BOOKABLE: "Bookable",
+    }
+    BADGES = {
+        CANCELLED: "badge-danger",
+        PAST: "badge-muted",
+        IN_PROGRESS: "badge-muted",
+        WAITLIST_ONLY: "badge-warn",
+        FULL: "badge-danger",
+        WAITLIST: "badge-warn",
+        BOOKABLE: "badge-ok",
+    }
+    # Learners can sign up (booked or waitlisted) in these.
+    OPEN = (WAITLIST_ONLY, WAITLIST, BOOKABLE)
+
+
+def event_status(*, event, sessions, seats_taken, now=None) -> str:
+    """One of EventStatus's values for an event, its sessions (ordered by start) and taken seats."""
+    now = now or timezone.now()
+    if event.cancelled:
+        return EventStatus.CANCELLED
+    if not sessions:
+        return EventStatus.WAITLIST_ONLY
+    if max(s.finish for s in sessions) <= now:
+        return EventStatus.PAST
+    if min(s.start for s in sessions) <= now:
+        return EventStatus.IN_PROGRESS
+    if seats_taken >= event.capacity:
+        return EventStatus.WAITLIST if event.waitlist_enabled else EventStatus.FULL
+    return EventStatus.BOOKABLE
+
+
+def seat_count_annotation():
+    """Annotate a SeminarEvent queryset with `seats_taken` (bookings holding a seat)."""
+    return Count("bookings", filter=Q(bookings__state__in=Booking.SEAT_STATES), distinct=True)
+
+
+@dataclass
+class EventPage:
+    event: SeminarEvent
+    sessions: list
+    seats_taken: int
+    status: str
+    first_start: object = None
+    my_booking: Booking | None = None
+    attendees: dict = field(default_factory=dict)
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.event.capacity - self.seats_taken, 0)
+
+    @property
+    def status_label(self) -> str:
+        return EventStatus.LABELS[self.status]
+
+    @property
+    def status_badge(self) -> str:
+        return EventStatus.BADGES[self.status]
+
+
+def event_for_page(*, event_id) -> SeminarEvent:
+    """The event with its seminar, course, seat count and sessions (rooms loaded); 404 if missing."""
+    queryset = (
+        SeminarEvent.objects.select_related("seminar__course")
+        .annotate(seats_taken=seat_count_annotation())
+        .prefetch_related(Prefetch("sessions", queryset=Session.objects.select_related("room").order_by("start")))
+    )
+    return get_object_or_404(queryset, pk=event_id)
+
+
+def event_page(*, event, user, with_attendees) -> EventPage:
+    """What the event page shows `user`; `event` comes from event_for_page."""
+    sessions = list(event.sessions.all())
+    now = timezone.now()
+    page = EventPage(
+        event=event,
+        sessions=sessions,
+        seats_taken=event.seats_taken,
+        status=event_status(event=event, sessions=sessions, seats_taken=event.seats_taken, now=now),
+        first_start=sessions[0].start if sessions else None,
+    )
+    page.my_booking = Booking.objects.filter(event=event, user=user).first() if user.is_authenticated else None
+    if with_attendees:
+        page.attendees = event_attendees(event=event)
+    return page
+
+
+def event_attendees(*, event) -> dict:
+    """The event's signups grouped as booked (incl. attendance states), waitlisted and cancelled."""
+    groups = {"booked": [], "waitlisted": [], "cancelled": []}
+    bookings = Booking.objects.filter(event=event).select_related("user").order_by("created_at", "pk")
+    for booking in bookings:
+        if booking.state in Booking.SEAT_STATES:
+            groups["booked"].append(booking)
+        elif booking.state == Booking.State.WAITLISTED:
+            groups["waitlisted"].append(booking)
+        else:
+            groups["cancelled"].append(booking)
+    return groups
+
+
+def booking_for_user(*, booking_id):
+    """A booking with its event, seminar and course loaded; 404 if missing."""
+    return get_object_or_404(Booking.objects.select_related("event__seminar__course", "user"), pk=booking_id)

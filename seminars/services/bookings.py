@@ -1,0 +1,283 @@
+"""Bookings (signups): book, cancel, waitlist promotion, event cancellation, attendance.
+
+Every service runs in one transaction, locks the event row before it counts
+seats (so two learners racing for the last seat give exactly one booking), and
+appends a BookingStateChange with who and when for every state change. Emails
+go out after the commit (seminars.emails), never inside the transaction.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from seminars import emails
+from seminars.models import Booking, BookingStateChange, Enrolment, SeminarEvent
+from seminars.notifications import notify
+from seminars.permissions import course_role, is_course_trainer
+
+State = Booking.State
+ACTIVE_STATES = (State.BOOKED, State.WAITLISTED)
+
+
+class BookingError(Exception):
+    """The rules refuse a booking action; the message is meant for the user."""
+
+
+# --- Rules shared by the services and the event page --------------------------------------
+
+
+def booking_create_refusal(*, event, user, first_start, now=None) -> str | None:
+    """Why `user` may not sign up for `event` now, or None if they may.
+
+    `first_start` is the start of the event's first session (None when it has
+    none). Capacity is not checked here: a full event refuses in booking_create.
+    """
+    now = now or timezone.now()
+    if course_role(user, event.seminar.course) != Enrolment.Role.LEARNER:
+        return "Only learners enrolled in this course can book this event."
+    if event.cancelled:
+        return "This event has been cancelled."
+    if first_start is not None and first_start <= now:
+        return "Booking has closed: this event has already started."
+    return None
+
+
+def booking_cancel_refusal(*, booking, event, actor, first_start, now=None) -> str | None:
+    """Why `actor` may not cancel `booking` now, or None if they may.
+
+    Trainers and site admins may always cancel. A learner cancels only their own
+    booking, and a booked seat only as the event's cancellation policy allows;
+    leaving the waitlist frees no seat and is always allowed.
+    """
+    now = now or timezone.now()
+    if booking.state not in ACTIVE_STATES:
+        return "This booking is not active."
+    if is_course_trainer(actor, event.seminar.course):
+        return None
+    if actor.pk != booking.user_id:
+        return "You may only cancel your own booking."
+    if booking.state == State.WAITLISTED:
+        return None
+    if first_start is not None and first_start <= now:
+        return "This event has already started; the booking can no longer be cancelled."
+    policy = event.cancellation_policy
+    if policy == SeminarEvent.CancellationPolicy.NEVER:
+        return "Cancellations are not allowed for this event."
+    if policy == SeminarEvent.CancellationPolicy.CUTOFF and first_start is not None:
+        cutoff = first_start - timedelta(hours=event.cancellation_cutoff_hours)
+        if now >= cutoff:
+            return (
+                f"Cancellations closed {event.cancellation_cutoff_hours} hours before the event starts; "
+                "please contact a trainer."
+            )
+    return None
+
+
+def cancellation_cutoff(*, event, first_start):
+    """The moment learners stop being able to cancel, or None if there is no such moment."""
+    if event.cancellation_policy != SeminarEvent.CancellationPolicy.CUTOFF or first_start is None:
+        return None
+    return first_start - timedelta(hours=event.cancellation_cutoff_hours)
+
+
+# --- Services ---------------------------------------------------------------------------
+
+
+def booking_create(*, event, user, actor) -> Booking:
+    """Sign `user` up for `event`: booked if a seat is free, else waitlisted, else refused.
+
+    An event without sessions is waitlist-only. Re-booking after a cancellation
+    reuses the learner's row (its history keeps the earlier states). A learner
+    books only for themselves; trainers and site admins may book a learner.
+    Raises BookingError with a message for the user.
+    """
+    with transaction.atomic():
+        event = _lock_event(event.pk)
+        course = event.seminar.course
+        if actor.pk != user.pk and not is_course_trainer(actor, course):
+            raise BookingError("You may only book for yourself.")
+        first_start = _first_start(event)
+        refusal = booking_create_refusal(event=event, user=user, first_start=first_start)
+        if refusal:
+            raise BookingError(refusal)
+
+        booking = Booking.objects.select_for_update().filter(event=event, user=user).first()
+        if booking is not None and booking.state not in (State.USER_CANCELLED, State.EVENT_CANCELLED):
+            raise BookingError(f"You already have a signup for this event ({booking.get_state_display().lower()}).")
+
+        if first_start is not None and _free_seats(event) > 0:
+            state = State.BOOKED
+        elif event.waitlist_enabled or first_start is None:
+            state = State.WAITLISTED
+        else:
+            raise BookingError("This event is full.")
+
+        now = timezone.now()
+        if booking is None:
+            booking = Booking(event=event, user=user)
+        # The signup time orders the waitlist, so a re-booking queues at the back.
+        booking.created_at = now
+        _change_state(booking, state, actor=actor, at=now)
+        kind = "booked" if state == State.BOOKED else "waitlisted"
+        _email_on_commit(booking, kind)
+        return booking
+
+
+def booking_cancel(*, booking, actor) -> Booking:
+    """Cancel a booking (state "user cancelled") and give a freed seat to the first waitlisted learner.
+
+    Learners follow the event's cancellation policy; trainers and site admins may
+    always cancel. Raises BookingError with a message for the user.
+    """
+    with transaction.atomic():
+        event = _lock_event(booking.event_id)
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        refusal = booking_cancel_refusal(booking=booking, event=event, actor=actor, first_start=_first_start(event))
+        if refusal:
+            raise BookingError(refusal)
+        held_seat = booking.state in Booking.SEAT_STATES
+        was_booked = booking.state == State.BOOKED
+        _change_state(booking, State.USER_CANCELLED, actor=actor, at=timezone.now())
+        _email_on_commit(booking, "cancelled", with_calendar=was_booked)
+        if held_seat:
+            _promote(event, actor=actor)
+        return booking
+
+
+def bookings_promote_waitlist(*, event, actor) -> list[Booking]:
+    """Book waitlisted learners, oldest signup first, while seats are free.
+
+    Call it when capacity grows or sessions are added to a waitlist-only event.
+    Returns the promoted bookings; each learner gets an email with the calendar.
+    """
+    with transaction.atomic():
+        event = _lock_event(event.pk)
+        return _promote(event, actor=actor)
+
+
+def bookings_event_cancelled(*, event, actor) -> list[Booking]:
+    """Move every active booking of a cancelled event to "event cancelled" and tell everyone.
+
+    Learners get an email (with a calendar cancellation if they were booked) and
+    an in-app notification; the course's trainers are notified in the app and by
+    email. Returns the bookings that changed.
+    """
+    with transaction.atomic():
+        event = _lock_event(event.pk)
+        bookings = list(
+            Booking.objects.select_for_update().filter(event=event, state__in=ACTIVE_STATES).select_related("user")
+        )
+        now = timezone.now()
+        for booking in bookings:
+            was_booked = booking.state == State.BOOKED
+            _change_state(booking, State.EVENT_CANCELLED, actor=actor, at=now)
+            _email_on_commit(booking, "event_cancelled", with_calendar=was_booked)
+
+        subject = f"Event cancelled: {event.seminar.name}, {event.title}"
+        url = event.get_absolute_url()
+        learners = [b.user for b in bookings]
+        if learners:
+            notify(
+                users=learners,
+                subject=subject,
+                body="Your signup has been cancelled with the event.",
+                url=url,
+                send_email=False,
+            )
+        trainers = _course_trainers(event)
+        if trainers:
+            notify(
+                users=trainers,
+                subject=subject,
+                body=f"The event was cancelled; {len(bookings)} active signup(s) were cancelled with it.",
+                url=url,
+            )
+        return bookings
+
+
+def booking_set_attendance(*, booking, state, actor) -> Booking:
+    """Record a booked learner's attendance (no show, partially or fully attended).
+
+    Only the course's trainers and site admins, and only once the event's first
+    session has started. Setting the current state again changes nothing.
+    """
+    with transaction.atomic():
+        event = _lock_event(booking.event_id)
+        if not is_course_trainer(actor, event.seminar.course):
+            raise BookingError("Only trainers may take attendance.")
+        if state not in Booking.ATTENDANCE_STATES:
+            raise BookingError("Choose no show, partially attended or fully attended.")
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        if booking.state not in Booking.SEAT_STATES:
+            raise BookingError("Attendance can only be taken for booked learners.")
+        first_start = _first_start(event)
+        if first_start is None or first_start > timezone.now():
+            raise BookingError("Attendance can be taken once the event has started.")
+        if booking.state != state:
+            _change_state(booking, state, actor=actor, at=timezone.now())
+        return booking
+
+
+# --- Internals ---------------------------------------------------------------------------
+
+
+def _lock_event(event_id) -> SeminarEvent:
+    # `of=("self",)`: lock only the event row, not the seminar and course joined in.
+    return SeminarEvent.objects.select_for_update(of=("self",)).select_related("seminar__course").get(pk=event_id)
+
+
+def _first_start(event):
+    return event.sessions.aggregate(first=Min("start"))["first"]
+
+
+def _free_seats(event) -> int:
+    taken = Booking.objects.filter(event=event, state__in=Booking.SEAT_STATES).count()
+    return event.capacity - taken
+
+
+def _change_state(booking, state, *, actor, at):
+    booking.state = state
+    booking.save()
+    BookingStateChange.objects.create(booking=booking, state=state, changed_by=actor, changed_at=at)
+
+
+def _promote(event, *, actor) -> list[Booking]:
+    """Book waitlisted learners while seats are free; the caller holds the event lock."""
+    if event.cancelled or _first_start(event) is None:
+        return []
+    free = _free_seats(event)
+    if free <= 0:
+        return []
+    waiting = list(
+        Booking.objects.select_for_update()
+        .filter(event=event, state=State.WAITLISTED)
+        .order_by("created_at", "pk")[:free]
+    )
+    now = timezone.now()
+    for booking in waiting:
+        _change_state(booking, State.BOOKED, actor=actor, at=now)
+        _email_on_commit(booking, "promoted")
+    return waiting
+
+
+def _course_trainers(event):
+    return list(
+        get_user_model()
+        .objects.filter(
+            enrolments__course_id=event.seminar.course_id,
+            enrolments__role__in=[Enrolment.Role.TRAINER, Enrolment.Role.EDITING_TRAINER],
+            is_active=True,
+        )
+        .order_by("pk")
+    )
+
+
+def _email_on_commit(booking, kind, *, with_calendar=True):
+    booking_id = booking.pk
+    transaction.on_commit(
+        lambda: emails.send_booking_email(booking_id=booking_id, kind=kind, with_calendar=with_calendar),
+        robust=True,
+    )
