@@ -1,3 +1,9 @@
+from django.urls import path
+
+from virtualmeeting_zoom import views
+
 app_name = "virtualmeeting_zoom"
 
-urlpatterns = []
+urlpatterns = [
+    path("webhook", views.webhook, name="webhook"),
+]

@@ -1,0 +1,256 @@
+"""The Zoom REST client: one requests session, timeouts, tokens kept fresh, limits, and error mapping.
+
+Every call goes through `ZoomClient.request`, which
+- refreshes the access token when it has less than 5 minutes left, and once
+  more on a 401 (Zoom code 124) before retrying the call once;
+- takes a unit of the user's daily create/update quota for create and update
+  calls, before sending (a call known to fail is never sent);
+- takes a token from the account's shared per-second bucket;
+- turns Zoom's answers into the framework's errors (virtualmeeting.errors),
+  with messages for people and never a token in them.
+"""
+
+import logging
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+import requests
+from django.db import transaction
+from django.utils import timezone
+
+from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
+from virtualmeeting.models import ProviderConnection
+from virtualmeeting_zoom import limits, oauth
+from virtualmeeting_zoom.options import api_base_url, zoom_options
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT = (5, 15)  # connect, read (seconds)
+REFRESH_MARGIN = timedelta(minutes=5)
+
+# Rate-limit categories (which bucket a call takes from).
+CREATE = "create"  # Zoom's "Medium"
+LIGHT = "light"  # get, list, update, delete
+
+RECONNECT_MESSAGE = "Zoom no longer accepts this connection: reconnect your Zoom account."
+HOST_NOT_ALLOWED_MESSAGE = (
+    "Zoom does not allow this user to host or schedule meetings (Zoom error 3161): "
+    "ask the Zoom account's admin to allow meeting scheduling for this user."
+)
+BAD_CLIENT_MESSAGE = (
+    "Zoom rejected the site's Client ID or Client secret: an admin must check the Zoom Meeting settings."
+)
+
+
+@lru_cache(maxsize=1)
+def http_session() -> requests.Session:
+    """The one session every REST call uses (connection pooling); each call passes TIMEOUT."""
+    session = requests.Session()
+    session.headers.update({"Accept": "application/json", "User-Agent": "lms-virtualmeeting-zoom"})
+    return session
+
+
+def zoom_error_body(response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def zoom_error_text(body: dict) -> str:
+    message = str(body.get("message") or "").strip()
+    details = [str(item.get("message")) for item in body.get("errors") or [] if isinstance(item, dict)]
+    details = [d for d in details if d and d != message]
+    if details:
+        message = f"{message} ({'; '.join(details)})" if message else "; ".join(details)
+    return message
+
+
+def _parse_retry_after(value: str, now: datetime) -> datetime | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return now + timedelta(seconds=int(value))
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def rate_limited_error(response) -> RateLimited:
+    """A 429 from Zoom: per-second or daily, with the time it ends.
+
+    Retry-After is an ISO datetime (daily limit); X-RateLimit-Reset is unix
+    seconds; with neither, the message text tells a daily limit (then the next
+    00:00 UTC), otherwise a per-second limit is over in a moment.
+    """
+    now = timezone.now()
+    body = zoom_error_body(response)
+    message = str(body.get("message") or "")
+    limit_type = response.headers.get("X-RateLimit-Type", "")
+    daily = "daily" in limit_type.lower() or "daily" in message.lower()
+    retry_at = _parse_retry_after(response.headers.get("Retry-After", ""), now)
+    if retry_at is None and response.headers.get("X-RateLimit-Reset", "").strip().isdigit():
+        retry_at = datetime.fromtimestamp(int(response.headers["X-RateLimit-Reset"]), tz=UTC)
+    if retry_at is None:
+        retry_at = limits.quota_next_reset(now) if daily else now + timedelta(seconds=1)
+    if daily:
+        return RateLimited(limits.DAILY_LIMIT_MESSAGE, retry_at=retry_at, daily=True)
+    return RateLimited("Zoom's per-second limit was reached; retrying shortly.", retry_at=retry_at)
+
+
+def _copy_tokens(source: ProviderConnection, target: ProviderConnection) -> None:
+    for name in ("access_token", "refresh_token", "expires_at", "scopes", "status", "status_message"):
+        setattr(target, name, getattr(source, name))
+
+
+def needs_refresh(connection: ProviderConnection, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return not connection.access_token or connection.expires_at is None or connection.expires_at - now < REFRESH_MARGIN
+
+
+def connection_tokens_refresh(*, config, connection: ProviderConnection, force: bool = False) -> None:
+    """Refresh the connection's tokens, one worker at a time.
+
+    Zoom rotates refresh tokens: the old one dies when a new pair is issued,
+    so two workers refreshing at once would revoke each other. The row lock
+    serialises them; whoever gets the lock second re-reads the row and, if the
+    access token changed meanwhile, uses the new one instead of refreshing.
+    The new pair is saved in the same transaction. `force` refreshes even a
+    token that has not reached its expiry (Zoom answered 401).
+    """
+    stale = connection.access_token
+    with transaction.atomic():
+        row = ProviderConnection.objects.select_for_update().get(pk=connection.pk)
+        if row.status != ProviderConnection.Status.CONNECTED:
+            raise AuthRevoked(row.status_message or RECONNECT_MESSAGE)
+        if row.access_token != stale or (not force and not needs_refresh(row)):
+            _copy_tokens(row, connection)
+            return
+        if not row.refresh_token:
+            raise AuthRevoked(RECONNECT_MESSAGE)
+        try:
+            token = oauth.refresh(
+                client_id=config.client_id, client_secret=config.client_secret, refresh_token=row.refresh_token
+            )
+        except oauth.TokenError as exc:
+            raise _refresh_error(exc) from None
+        row.access_token = token["access_token"]
+        row.refresh_token = token.get("refresh_token") or row.refresh_token
+        row.expires_at = oauth.token_expiry(token)
+        if token.get("scope"):
+            row.scopes = token["scope"]
+        row.save(update_fields=["access_token", "refresh_token", "expires_at", "scopes", "updated_at"])
+    _copy_tokens(row, connection)
+
+
+def _refresh_error(exc: oauth.TokenError) -> ProviderError:
+    if exc.transient:
+        return ProviderError("Zoom could not refresh the access token just now; will retry.")
+    if exc.error == "invalid_client":
+        return ProviderError(BAD_CLIENT_MESSAGE, permanent=True, code="invalid_client")
+    logger.info("Zoom refused a token refresh: %s", exc.error)
+    # invalid_grant (revoked, rotated away, expired) and any other refusal: only a new connect helps.
+    return AuthRevoked(RECONNECT_MESSAGE)
+
+
+class ZoomClient:
+    """REST calls on behalf of one connected Zoom user."""
+
+    def __init__(self, *, config, connection: ProviderConnection):
+        self.config = config
+        self.connection = connection
+        self.options = zoom_options(config)
+
+    @property
+    def account_id(self) -> str:
+        return str((self.connection.extra or {}).get("account_id") or self.connection.remote_account_id)
+
+    def _rate(self, category: str) -> float:
+        key = "create_per_second" if category == CREATE else "light_per_second"
+        return float(self.options[key])
+
+    def _send(self, method: str, path: str, *, params=None, json=None, ambiguous: bool):
+        try:
+            return http_session().request(
+                method,
+                f"{api_base_url()}{path}",
+                params=params,
+                json=json,
+                headers={"Authorization": f"Bearer {self.connection.access_token}"},
+                timeout=TIMEOUT,
+            )
+        except requests.ConnectTimeout as exc:
+            raise ProviderError("Zoom could not be reached in time; will retry.") from exc
+        except requests.Timeout as exc:
+            raise ProviderError("Zoom did not answer in time; will retry.", ambiguous=ambiguous) from exc
+        except requests.RequestException as exc:
+            raise ProviderError("Zoom could not be reached; will retry.", ambiguous=ambiguous) from exc
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        category: str,
+        params=None,
+        json=None,
+        counted: bool = False,
+        ambiguous: bool = False,
+    ) -> requests.Response:
+        """Send one call; `counted` takes a daily create/update unit first; `ambiguous` marks a create."""
+        if self.connection.status != ProviderConnection.Status.CONNECTED:
+            raise AuthRevoked(self.connection.status_message or RECONNECT_MESSAGE)
+        if needs_refresh(self.connection):
+            connection_tokens_refresh(config=self.config, connection=self.connection)
+        if counted:
+            limits.daily_quota_reserve(self.connection.remote_account_id)
+        refreshed = False
+        while True:
+            limits.rate_acquire(account_id=self.account_id, category=category, rate=self._rate(category))
+            response = self._send(method, path, params=params, json=json, ambiguous=ambiguous)
+            if response.status_code != 401 or zoom_error_body(response).get("code") == 4711:
+                break
+            if refreshed:
+                raise AuthRevoked(RECONNECT_MESSAGE)
+            connection_tokens_refresh(config=self.config, connection=self.connection, force=True)
+            refreshed = True
+        if response.status_code >= 400:
+            raise self.error_for(response, ambiguous=ambiguous)
+        return response
+
+    def error_for(self, response, *, ambiguous: bool = False) -> ProviderError:
+        """Zoom's error answer as a framework error (see zoom-api.md's table)."""
+        status = response.status_code
+        body = zoom_error_body(response)
+        code = body.get("code")
+        text = zoom_error_text(body)
+        if status == 429:
+            error = rate_limited_error(response)
+            if error.daily:
+                limits.daily_quota_exhaust(self.connection.remote_account_id)
+            return error
+        if status >= 500:
+            return ProviderError(f"Zoom had a server error (HTTP {status}); will retry.", ambiguous=ambiguous)
+        if code == 4711:
+            return ProviderError(
+                f"The Zoom app lacks scopes this site needs ({text or 'Zoom error 4711'}): "
+                "add them to the app in the Zoom Marketplace, then reconnect.",
+                permanent=True,
+                code="4711",
+            )
+        if code in (1001, 1010):
+            return ProviderError(oauth.PRIVATE_APP_MESSAGE, permanent=True, code=str(code))
+        if code == 3161:
+            return ProviderError(HOST_NOT_ALLOWED_MESSAGE, permanent=True, code="3161")
+        if code == 3001 or (status == 404 and code is None):
+            return MeetingNotFound("The meeting no longer exists in Zoom.")
+        if code == 3002:
+            return ProviderError("The Zoom meeting is in progress; it will be deleted after it ends.", code="3002")
+        detail = f"{text} (Zoom error {code})" if code else (text or f"HTTP {status}")
+        return ProviderError(f"Zoom refused the request: {detail}", permanent=True, code=str(code or status))

@@ -1,0 +1,136 @@
+"""The Zoom Meeting settings form (rendered by the framework's settings page, saved into ProviderConfig)."""
+
+from django import forms
+from django.db import transaction
+
+from virtualmeeting_zoom.options import AUTO_RECORDING_CHOICES, PLAN_CHOICES, PLAN_LIMITS, zoom_options
+
+SECRET_KEEP_HELP = "Set. Leave blank to keep it, or enter a new value to replace it."
+SECRET_UNSET_HELP = "Not set."
+
+
+def zoom_config_update(
+    *, config, client_id=None, client_secret=None, webhook_secret=None, enabled=None, options=None
+) -> None:
+    """Write Zoom settings into a ProviderConfig; None leaves a value as it is (secrets are write-only)."""
+    if client_id is not None:
+        config.client_id = client_id.strip()
+    if client_secret:
+        config.client_secret = client_secret.strip()
+    if webhook_secret:
+        config.webhook_secret = webhook_secret.strip()
+    if enabled is not None:
+        config.enabled = enabled
+    if options is not None:
+        config.options = {**(config.options or {}), **options}
+    config.save()
+
+
+class ZoomSettingsForm(forms.Form):
+    client_id = forms.CharField(label="Client ID", max_length=255, required=False)
+    client_secret = forms.CharField(
+        label="Client secret", required=False, strip=True, widget=forms.PasswordInput(render_value=False)
+    )
+    enabled = forms.BooleanField(label="Enabled", required=False)
+    webhook_secret = forms.CharField(
+        label="Webhook secret token",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False),
+    )
+    waiting_room = forms.BooleanField(label="Waiting room", required=False)
+    join_before_host = forms.BooleanField(
+        label="Join before host", required=False, help_text="Zoom ignores this while the waiting room is on."
+    )
+    mute_upon_entry = forms.BooleanField(label="Mute participants on entry", required=False)
+    auto_recording = forms.ChoiceField(label="Automatic recording", choices=AUTO_RECORDING_CHOICES)
+    plan = forms.ChoiceField(
+        label="Zoom account plan", choices=PLAN_CHOICES, help_text="Sets the per-second limits and meeting capacity."
+    )
+    create_per_second = forms.IntegerField(
+        label="Create requests per second",
+        required=False,
+        min_value=1,
+        max_value=1000,
+        help_text="Zoom's Medium limit for the account. Blank: the plan's number.",
+    )
+    light_per_second = forms.IntegerField(
+        label="Read, update and delete requests per second",
+        required=False,
+        min_value=1,
+        max_value=1000,
+        help_text="Zoom's Light limit for the account. Blank: the plan's number.",
+    )
+    capacity_basic = forms.IntegerField(
+        label="Meeting capacity of Basic users", min_value=1, max_value=100000, help_text="Participants."
+    )
+    capacity_licensed = forms.IntegerField(
+        label="Meeting capacity of licensed users",
+        required=False,
+        min_value=1,
+        max_value=100000,
+        help_text="Participants (Pro 100, Business 300; more with a large-meeting add-on). Blank: the plan's number.",
+    )
+
+    OPTION_FIELDS = (
+        "waiting_room",
+        "join_before_host",
+        "mute_upon_entry",
+        "auto_recording",
+        "plan",
+        "create_per_second",
+        "light_per_second",
+        "capacity_basic",
+        "capacity_licensed",
+    )
+
+    def __init__(self, data=None, *, config, **kwargs):
+        self.config = config
+        stored = config.options if isinstance(config.options, dict) else {}
+        effective = zoom_options(config)
+        initial = {
+            "client_id": config.client_id,
+            "enabled": config.enabled,
+            **{name: effective[name] for name in self.OPTION_FIELDS},
+        }
+        # Numbers left to the plan stay blank, so a change of plan moves them too.
+        for name in ("create_per_second", "light_per_second", "capacity_licensed"):
+            if not stored.get(name):
+                initial[name] = None
+        super().__init__(data, initial=initial, **kwargs)
+        self.fields["client_secret"].help_text = SECRET_KEEP_HELP if config.client_secret else SECRET_UNSET_HELP
+        self.fields["webhook_secret"].help_text = (
+            SECRET_KEEP_HELP
+            if config.webhook_secret
+            else SECRET_UNSET_HELP + " Copy it from the app's Access page "
+            "(Event subscriptions) in the Zoom Marketplace."
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("enabled"):
+            if not cleaned.get("client_id"):
+                self.add_error("client_id", "Enter the Client ID before enabling Zoom Meeting.")
+            if not (cleaned.get("client_secret") or self.config.client_secret):
+                self.add_error("client_secret", "Enter the Client secret before enabling Zoom Meeting.")
+        if cleaned.get("waiting_room") and cleaned.get("join_before_host"):
+            self.add_error(
+                "join_before_host",
+                "Zoom ignores join before host while the waiting room is on: turn one of them off.",
+            )
+        return cleaned
+
+    def save(self):
+        options = {name: self.cleaned_data.get(name) for name in self.OPTION_FIELDS}
+        if options["plan"] not in PLAN_LIMITS:
+            options["plan"] = "pro"
+        with transaction.atomic():
+            zoom_config_update(
+                config=self.config,
+                client_id=self.cleaned_data["client_id"],
+                client_secret=self.cleaned_data.get("client_secret") or None,
+                webhook_secret=self.cleaned_data.get("webhook_secret") or None,
+                enabled=self.cleaned_data["enabled"],
+                options=options,
+            )
+        return self.config

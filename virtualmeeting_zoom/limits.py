@@ -1,0 +1,177 @@
+"""Zoom's limits, counted where every worker sees them.
+
+Per Zoom user and UTC day, at most 100 meeting create + update requests: a
+row per (user, day) in the database, incremented with a conditional UPDATE,
+so two workers can never both take the 100th unit. The count lives in the
+database rather than Redis because it must survive a Redis restart: losing it
+would send requests known to fail until midnight.
+
+Per Zoom account and second, by category (create is "Medium", the others
+"Light"): a token bucket in Redis (one Lua script, Redis's own clock) when
+REDIS_URL is set, else a database row locked for the refill. A caller waits
+briefly for a token, otherwise gets RateLimited with a retry time a moment
+away.
+"""
+
+import logging
+import math
+import time
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+import redis
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from virtualmeeting.errors import RateLimited
+from virtualmeeting_zoom.models import ZoomDailyUsage, ZoomRateBucket
+from virtualmeeting_zoom.options import DAILY_CREATE_UPDATE_LIMIT
+
+logger = logging.getLogger(__name__)
+
+DAILY_LIMIT_MESSAGE = "Waiting for Zoom's daily limit, resumes at 00:00 UTC"
+# How long a worker may wait for a per-second token before giving the work back.
+MAX_RATE_WAIT_SECONDS = 2.0
+
+
+def quota_next_reset(now: datetime | None = None) -> datetime:
+    """The next 00:00 UTC after `now`."""
+    now = (now or timezone.now()).astimezone(UTC)
+    return datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+
+
+def _today():
+    return timezone.now().astimezone(UTC).date()
+
+
+def daily_quota_reserve(zoom_user_id: str, *, limit: int = DAILY_CREATE_UPDATE_LIMIT) -> None:
+    """Take one create/update unit for today, or raise RateLimited(daily=True) until 00:00 UTC without sending."""
+    day = _today()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ZoomDailyUsage.objects.get_or_create(zoom_user_id=zoom_user_id, day=day)
+        except IntegrityError:
+            pass  # another worker created today's row first
+        taken = ZoomDailyUsage.objects.filter(zoom_user_id=zoom_user_id, day=day, count__lt=limit).update(
+            count=F("count") + 1
+        )
+    if not taken:
+        raise RateLimited(DAILY_LIMIT_MESSAGE, retry_at=quota_next_reset(), daily=True)
+
+
+def daily_quota_exhaust(zoom_user_id: str, *, limit: int = DAILY_CREATE_UPDATE_LIMIT) -> None:
+    """Zoom said the user's daily limit is used up (other apps count too): stop sending until midnight."""
+    day = _today()
+    updated = ZoomDailyUsage.objects.filter(zoom_user_id=zoom_user_id, day=day).update(count=limit)
+    if not updated:
+        try:
+            with transaction.atomic():
+                ZoomDailyUsage.objects.create(zoom_user_id=zoom_user_id, day=day, count=limit)
+        except IntegrityError:
+            ZoomDailyUsage.objects.filter(zoom_user_id=zoom_user_id, day=day).update(count=limit)
+
+
+def daily_quota_used(zoom_user_id: str) -> int:
+    row = ZoomDailyUsage.objects.filter(zoom_user_id=zoom_user_id, day=_today()).first()
+    return row.count if row else 0
+
+
+# --- per-second token bucket --------------------------------------------------
+
+# KEYS[1] bucket; ARGV[1] rate (tokens per second, also the burst size).
+# Returns the seconds to wait (as a string: Lua numbers become integers), "0" when a token was taken.
+_BUCKET_LUA = """
+local rate = tonumber(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local data = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(data[1])
+local ts = tonumber(data[2])
+if tokens == nil or ts == nil then
+  tokens = rate
+  ts = now
+end
+tokens = math.min(rate, tokens + math.max(0, now - ts) * rate)
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = (1 - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('EXPIRE', KEYS[1], 60)
+return tostring(wait)
+"""
+
+
+@lru_cache(maxsize=4)
+def _redis(url: str):
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    return client, client.register_script(_BUCKET_LUA)
+
+
+def _redis_take(url: str, key: str, rate: float) -> float:
+    _, script = _redis(url)
+    return float(script(keys=[key], args=[rate]))
+
+
+def _database_take(key: str, rate: float) -> float:
+    now = time.time()
+    with transaction.atomic():
+        bucket = ZoomRateBucket.objects.select_for_update().filter(key=key).first()
+        if bucket is None:
+            try:
+                with transaction.atomic():
+                    ZoomRateBucket.objects.create(key=key, tokens=rate - 1, updated=now)
+                return 0.0
+            except IntegrityError:
+                bucket = ZoomRateBucket.objects.select_for_update().get(key=key)
+        tokens = min(rate, bucket.tokens + max(0.0, now - bucket.updated) * rate)
+        wait = 0.0
+        if tokens >= 1:
+            tokens -= 1
+        else:
+            wait = (1 - tokens) / rate
+        bucket.tokens = tokens
+        bucket.updated = now
+        bucket.save(update_fields=["tokens", "updated"])
+    return wait
+
+
+def bucket_key(account_id: str, category: str) -> str:
+    return f"zoom:rate:{account_id}:{category}"
+
+
+def rate_take(key: str, rate: float) -> float:
+    """Take a token from the shared bucket: 0.0 when taken, else the seconds until one is available."""
+    url = getattr(settings, "REDIS_URL", "")
+    if url:
+        try:
+            return _redis_take(url, key, rate)
+        except redis.RedisError as exc:
+            # A Redis outage must not stop meetings: the database bucket is slower but shared too.
+            logger.warning("Zoom rate bucket in Redis unavailable (%s); using the database bucket.", type(exc).__name__)
+    return _database_take(key, rate)
+
+
+def rate_acquire(
+    *, account_id: str, category: str, rate: float, max_wait: float = MAX_RATE_WAIT_SECONDS, sleep=time.sleep
+) -> None:
+    """Wait (at most `max_wait` seconds) for a per-second token of the account's bucket, else raise RateLimited."""
+    if rate <= 0:
+        return
+    key = bucket_key(account_id or "unknown", category)
+    deadline = time.monotonic() + max_wait
+    while True:
+        wait = rate_take(key, rate)
+        if wait <= 0:
+            return
+        if time.monotonic() + wait > deadline:
+            retry_at = timezone.now() + timedelta(seconds=max(1, math.ceil(wait)))
+            raise RateLimited(
+                f"Waiting for Zoom's per-second limit ({category}: {rate:g} per second).", retry_at=retry_at
+            )
+        sleep(wait)

@@ -1,0 +1,81 @@
+"""Configure Zoom Meeting from the command line (automated deployments).
+
+    python manage.py virtualmeeting_zoom_configure --client-id ID --client-secret-file PATH \
+        [--webhook-secret-file PATH] [--enable | --disable]
+
+Without the flags, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET (and ZOOM_WEBHOOK_SECRET)
+are read from the environment. Secrets come from files or the environment,
+never from the command line (it is visible to other users of the machine),
+and are never printed.
+"""
+
+import os
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from virtualmeeting.models import ProviderConfig
+from virtualmeeting_zoom.forms import zoom_config_update
+
+
+def _read_secret(path: str, what: str) -> str:
+    try:
+        value = Path(path).read_text().strip()
+    except OSError as exc:
+        raise CommandError(f"Cannot read the {what} file {path!r}: {exc.strerror or exc}.") from None
+    if not value:
+        raise CommandError(f"The {what} file {path!r} is empty.")
+    return value
+
+
+class Command(BaseCommand):
+    help = "Set the Zoom Meeting provider's Client ID, Client secret, webhook secret token and enabled flag."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--client-id", help="The app's Client ID (default: $ZOOM_CLIENT_ID).")
+        parser.add_argument(
+            "--client-secret-file", help="A file holding the Client secret (default: $ZOOM_CLIENT_SECRET)."
+        )
+        parser.add_argument(
+            "--webhook-secret-file", help="A file holding the webhook secret token (default: $ZOOM_WEBHOOK_SECRET)."
+        )
+        switch = parser.add_mutually_exclusive_group()
+        switch.add_argument("--enable", action="store_true", help="Offer Zoom Meeting for rooms.")
+        switch.add_argument("--disable", action="store_true", help="Stop offering Zoom Meeting for new rooms.")
+
+    def handle(self, *args, **options):
+        client_id = options["client_id"] if options["client_id"] is not None else os.environ.get("ZOOM_CLIENT_ID")
+        if options["client_secret_file"]:
+            client_secret = _read_secret(options["client_secret_file"], "client secret")
+        else:
+            client_secret = os.environ.get("ZOOM_CLIENT_SECRET") or None
+        if options["webhook_secret_file"]:
+            webhook_secret = _read_secret(options["webhook_secret_file"], "webhook secret")
+        else:
+            webhook_secret = os.environ.get("ZOOM_WEBHOOK_SECRET") or None
+        enabled = True if options["enable"] else False if options["disable"] else None
+        if client_id is not None and not client_id.strip():
+            raise CommandError("The Client ID is empty.")
+
+        with transaction.atomic():
+            config, _ = ProviderConfig.objects.select_for_update().get_or_create(provider="zoom")
+            if enabled and not ((client_id or config.client_id) and (client_secret or config.client_secret)):
+                raise CommandError("Cannot enable Zoom Meeting without a Client ID and a Client secret.")
+            zoom_config_update(
+                config=config,
+                client_id=client_id,
+                client_secret=client_secret,
+                webhook_secret=webhook_secret,
+                enabled=enabled,
+            )
+
+        self.stdout.write(
+            "Zoom Meeting settings saved: "
+            f"Client ID {config.client_id or '(not set)'}; "
+            f"Client secret {'set' if config.client_secret else 'not set'}"
+            f"{' (updated)' if client_secret else ''}; "
+            f"webhook secret token {'set' if config.webhook_secret else 'not set'}"
+            f"{' (updated)' if webhook_secret else ''}; "
+            f"{'enabled' if config.enabled else 'disabled'}."
+        )

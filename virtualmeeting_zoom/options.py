@@ -1,0 +1,62 @@
+"""The Zoom provider's options: defaults in one place, merged with what the settings page stored.
+
+ProviderConfig.options holds only non-secret values; anything missing falls
+back to the defaults here, and unknown keys are ignored (an option removed in
+a later version cannot break a site).
+"""
+
+from django.conf import settings
+
+AUTO_RECORDING_CHOICES = [("none", "None"), ("local", "Local"), ("cloud", "Cloud")]
+
+# Zoom's per-second limits by account plan: create is "Medium", get/update/delete are "Light".
+PLAN_LIMITS = {
+    "free": {"create_per_second": 2, "light_per_second": 4, "capacity_licensed": 100},
+    "pro": {"create_per_second": 20, "light_per_second": 30, "capacity_licensed": 100},
+    "business": {"create_per_second": 60, "light_per_second": 80, "capacity_licensed": 300},
+}
+PLAN_CHOICES = [("free", "Free"), ("pro", "Pro"), ("business", "Business or higher")]
+
+MEETING_DEFAULTS = {
+    "waiting_room": True,
+    "join_before_host": False,
+    "mute_upon_entry": False,
+    "auto_recording": "none",
+}
+
+DEFAULTS = {
+    **MEETING_DEFAULTS,
+    "plan": "pro",
+    # None: the plan's number.
+    "create_per_second": None,
+    "light_per_second": None,
+    "capacity_basic": 100,
+    "capacity_licensed": None,
+}
+
+# Per Zoom user and UTC day: meeting create + update requests.
+DAILY_CREATE_UPDATE_LIMIT = 100
+
+# Zoom user "type" values from GET /users/me.
+LICENCE_BASIC = 1
+LICENCE_NAMES = {1: "Basic", 2: "Licensed", 3: "On-prem", 99: "None"}
+
+
+def zoom_options(config) -> dict:
+    """The effective options of a ProviderConfig: stored values over defaults, plan numbers filled in."""
+    stored = config.options if isinstance(config.options, dict) else {}
+    options = {key: stored.get(key, default) for key, default in DEFAULTS.items()}
+    if options["plan"] not in PLAN_LIMITS:
+        options["plan"] = DEFAULTS["plan"]
+    for key, value in PLAN_LIMITS[options["plan"]].items():
+        if not options.get(key):
+            options[key] = value
+    return options
+
+
+def oauth_base_url() -> str:
+    return getattr(settings, "ZOOM_OAUTH_BASE_URL", "https://zoom.us").rstrip("/")
+
+
+def api_base_url() -> str:
+    return getattr(settings, "ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstrip("/")

@@ -1,0 +1,122 @@
+"""A meeting's desired state as Zoom request bodies, and Zoom's meeting object as a RemoteMeeting.
+
+start_time is sent in the session's local wall-clock time with its IANA zone,
+so Zoom shows the meeting in the zone the trainer chose (and the instant is
+the same on both sides of a clock change). The marker goes at the end of the
+agenda: Zoom's list call truncates agendas to 250 characters, so
+`ZoomProvider.find_meeting` reads the marker from the list when the agenda is
+short and fetches the meeting when the listed agenda may have been cut.
+"""
+
+import math
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from virtualmeeting.providers.base import MeetingSpec, RemoteMeeting
+
+TOPIC_MAX = 200
+AGENDA_MAX = 2000
+MARKER_SEPARATOR = "\n\n"
+LIST_AGENDA_MAX = 250  # Zoom's list call cuts agendas to this length
+
+
+def zone_or_utc(name: str):
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def start_fields(spec: MeetingSpec) -> dict:
+    """start_time in the session's local time plus its zone; UTC with Z when the zone is unknown."""
+    zone = zone_or_utc(spec.timezone)
+    if zone is None:
+        return {"start_time": spec.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "timezone": "UTC"}
+    return {"start_time": spec.start.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S"), "timezone": spec.timezone}
+
+
+def duration_minutes(spec: MeetingSpec) -> int:
+    """Whole minutes, rounded up (61.5 -> 62); at least 1. Aware datetimes: clock changes do not count."""
+    seconds = (spec.finish - spec.start).total_seconds()
+    return max(1, math.ceil(seconds / 60))
+
+
+def agenda_text(spec: MeetingSpec) -> str:
+    """The event details, cut so that details + blank line + marker fit Zoom's 2000 characters."""
+    details = (spec.agenda or "").strip()
+    if not spec.marker:
+        return details[:AGENDA_MAX]
+    room = AGENDA_MAX - len(spec.marker) - len(MARKER_SEPARATOR)
+    details = details[: max(0, room)].rstrip()
+    return f"{details}{MARKER_SEPARATOR}{spec.marker}" if details else spec.marker[:AGENDA_MAX]
+
+
+def meeting_settings(options: dict) -> dict:
+    waiting_room = bool(options["waiting_room"])
+    return {
+        "waiting_room": waiting_room,
+        # Zoom ignores join before host while the waiting room is on; send what will really happen.
+        "join_before_host": bool(options["join_before_host"]) and not waiting_room,
+        "mute_upon_entry": bool(options["mute_upon_entry"]),
+        "auto_recording": options["auto_recording"],
+    }
+
+
+def spec_fields(spec: MeetingSpec) -> dict:
+    """The fields of a meeting that follow the spec (what an update may change)."""
+    return {
+        "topic": (spec.topic or "Meeting")[:TOPIC_MAX],
+        **start_fields(spec),
+        "duration": duration_minutes(spec),
+        "agenda": agenda_text(spec),
+    }
+
+
+def create_body(spec: MeetingSpec, options: dict) -> dict:
+    return {"type": 2, **spec_fields(spec), "settings": meeting_settings(options)}
+
+
+def update_body(spec: MeetingSpec, previous: MeetingSpec | None) -> dict:
+    """Only the fields that differ from `previous` ({} when nothing changed).
+
+    start_time and timezone travel together: Zoom reads one with the other.
+    """
+    current = spec_fields(spec)
+    if previous is None:
+        return current
+    before = spec_fields(previous)
+    changes = {key: value for key, value in current.items() if before.get(key) != value}
+    if "start_time" in changes or "timezone" in changes:
+        changes["start_time"] = current["start_time"]
+        changes["timezone"] = current["timezone"]
+    return changes
+
+
+def parse_zoom_time(value) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def remote_meeting(data: dict) -> RemoteMeeting:
+    """Zoom's meeting object as a RemoteMeeting. The start_url (it carries the host's token) is left out."""
+    return RemoteMeeting(
+        remote_id=str(data["id"]),
+        join_url=data.get("join_url", ""),
+        start=parse_zoom_time(data.get("start_time")),
+        duration_minutes=data.get("duration"),
+        timezone=data.get("timezone", ""),
+        topic=data.get("topic", ""),
+        agenda=data.get("agenda", ""),
+        password=data.get("password", ""),
+        host_email=data.get("host_email", ""),
+        extra={key: data[key] for key in ("uuid", "host_id", "status") if key in data},
+    )

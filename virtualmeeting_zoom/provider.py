@@ -1,0 +1,336 @@
+"""The Zoom Meeting provider: declarations plus the hooks of virtualmeeting.providers.base.Provider."""
+
+import logging
+from urllib.parse import quote, urlsplit
+
+import requests
+from django.conf import settings
+from django.urls import reverse
+
+from virtualmeeting.errors import ConnectError, MeetingNotFound, ProviderError
+from virtualmeeting.models import ProviderConnection
+from virtualmeeting.providers.base import ConnectedAccount, MeetingSpec, Provider, RemoteMeeting
+from virtualmeeting_zoom import oauth
+from virtualmeeting_zoom.client import (
+    CREATE,
+    LIGHT,
+    TIMEOUT,
+    ZoomClient,
+    http_session,
+    zoom_error_body,
+    zoom_error_text,
+)
+from virtualmeeting_zoom.forms import ZoomSettingsForm
+from virtualmeeting_zoom.options import LICENCE_BASIC, LICENCE_NAMES, api_base_url, zoom_options
+from virtualmeeting_zoom.payloads import LIST_AGENDA_MAX, create_body, remote_meeting, update_body
+from virtualmeeting_zoom.scopes import CLASSIC_SCOPES, GRANULAR_SCOPES, missing_scopes
+
+logger = logging.getLogger(__name__)
+
+LIST_PAGE_SIZE = 300
+LIST_MAX_PAGES = 20
+# A listed agenda shorter than this was not cut by Zoom's 250-character list limit.
+LIST_AGENDA_COMPLETE_BELOW = LIST_AGENDA_MAX - 50
+
+
+def redirect_url(site_url: str | None = None, *, legacy: bool = False) -> str:
+    """The Redirect URL for OAuth an admin registers in the Zoom Marketplace."""
+    base = (site_url if site_url is not None else settings.SITE_URL).rstrip("/")
+    path = "auth_callback.php" if legacy else "auth_callback"
+    return f"{base}/integrations/virtualmeeting/{path}/zoom"
+
+
+def site_url_warning(site_url: str, debug: bool) -> str:
+    parts = urlsplit(site_url)
+    if parts.scheme == "https":
+        return ""
+    if parts.scheme == "http" and debug and parts.hostname in oauth.LOOPBACK_HOSTS:
+        return ""
+    return (
+        f"SITE_URL is {site_url!r}: Zoom requires an https:// Redirect URL. Set SITE_URL to the site's https "
+        "address (plain http is accepted only for localhost or 127.0.0.1 with DEBUG on)."
+    )
+
+
+def _person(connection: ProviderConnection) -> str:
+    user = connection.user
+    return user.get_full_name() or user.get_username()
+
+
+class ZoomProvider(Provider):
+    id = "zoom"
+    name = "Zoom Meeting"
+    service_name = "Zoom"
+    needs_connection = True
+    settings_form_class = ZoomSettingsForm
+
+    # --- site configuration -------------------------------------------------
+    def is_configured(self) -> bool:
+        return bool(self.config.client_id and self.config.client_secret)
+
+    def health_warnings(self) -> list[str]:
+        warnings = []
+        site_warning = site_url_warning(settings.SITE_URL, settings.DEBUG)
+        if site_warning:
+            warnings.append(site_warning)
+        missing = [
+            label
+            for label, value in (("Client ID", self.config.client_id), ("Client secret", self.config.client_secret))
+            if not value
+        ]
+        if missing:
+            warnings.append(
+                f"{' and '.join(missing)} not set: copy them from the app's App Credentials in the Zoom Marketplace. "
+                "Trainers cannot connect to Zoom until then."
+            )
+        if not self.config.webhook_secret:
+            warnings.append(
+                "No webhook secret token: meetings changed or deleted by hand in Zoom are only noticed when "
+                "the host next uses them."
+            )
+        warnings.extend(self._scope_warnings())
+        return warnings
+
+    def _scope_warnings(self) -> list[str]:
+        by_missing: dict[tuple[str, ...], list[str]] = {}
+        connections = ProviderConnection.objects.filter(
+            provider=self.id, status=ProviderConnection.Status.CONNECTED
+        ).select_related("user")
+        for connection in connections:
+            missing = tuple(missing_scopes(connection.scopes))
+            if missing:
+                by_missing.setdefault(missing, []).append(_person(connection))
+        warnings = []
+        for missing, people in sorted(by_missing.items()):
+            shown = ", ".join(sorted(people)[:5]) + (f" and {len(people) - 5} more" if len(people) > 5 else "")
+            warnings.append(
+                f"The Zoom grant of {shown} lacks the scopes {', '.join(missing)}: add them to the app in the "
+                "Zoom Marketplace, then ask these trainers to connect again."
+            )
+        return warnings
+
+    def settings_context(self, request) -> dict:
+        """What the settings page shows besides the form: the URLs to register, the scopes, the health."""
+        return {
+            "redirect_url": redirect_url(),
+            "legacy_redirect_url": redirect_url(legacy=True),
+            "webhook_url": settings.SITE_URL.rstrip("/") + reverse("virtualmeeting_zoom:webhook"),
+            "granular_scopes": GRANULAR_SCOPES,
+            "classic_scopes": [(" or ".join(alternatives), purpose) for alternatives, purpose in CLASSIC_SCOPES],
+            "meeting_defaults": zoom_options(self.config),
+            "zoom_warnings": self.health_warnings(),
+            "client_secret_set": bool(self.config.client_secret),
+            "webhook_secret_set": bool(self.config.webhook_secret),
+        }
+
+    # --- per-user connection ------------------------------------------------
+    def authorization_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
+        if not self.is_configured():
+            raise ConnectError("Zoom Meeting is not set up yet: a site admin must enter the Client ID and secret.")
+        return oauth.authorization_url(
+            client_id=self.config.client_id, redirect_uri=redirect_uri, state=state, code_challenge=code_challenge
+        )
+
+    def complete_connection(self, *, code: str, redirect_uri: str, code_verifier: str) -> ConnectedAccount:
+        if not self.is_configured():
+            raise ConnectError("Zoom Meeting is not set up yet: a site admin must enter the Client ID and secret.")
+        try:
+            token = oauth.exchange_code(
+                client_id=self.config.client_id,
+                client_secret=self.config.client_secret,
+                code=code,
+                redirect_uri=redirect_uri,
+                code_verifier=code_verifier,
+            )
+        except oauth.TokenError as exc:
+            raise ConnectError(_token_error_message(exc)) from None
+        granted = token.get("scope", "")
+        missing = missing_scopes(granted)
+        if missing:
+            self._revoke(token.get("access_token", ""))
+            raise ConnectError(
+                f"The Zoom app does not grant the scopes this site needs. Missing: {', '.join(missing)}. "
+                "Ask a site admin to add them to the app in the Zoom Marketplace, then connect again."
+            )
+        me = self._read_me(token["access_token"])
+        name = " ".join(part for part in (me.get("first_name"), me.get("last_name")) if part).strip()
+        return ConnectedAccount(
+            remote_account_id=str(me["id"]),
+            name=name or me.get("display_name") or me.get("email", ""),
+            email=me.get("email", ""),
+            access_token=token["access_token"],
+            refresh_token=token.get("refresh_token", ""),
+            expires_at=oauth.token_expiry(token),
+            scopes=granted,
+            extra={"type": me.get("type"), "account_id": me.get("account_id", "")},
+        )
+
+    def _read_me(self, access_token: str) -> dict:
+        try:
+            response = http_session().get(
+                f"{api_base_url()}/users/me", headers={"Authorization": f"Bearer {access_token}"}, timeout=TIMEOUT
+            )
+        except requests.RequestException:
+            raise ConnectError("Zoom could not be reached. Please try again in a moment.") from None
+        body = zoom_error_body(response)
+        if response.status_code == 200 and body.get("id"):
+            return body
+        code = body.get("code")
+        if code in (1001, 1010) or oauth.is_private_app_refusal(body.get("message", "")):
+            raise ConnectError(oauth.PRIVATE_APP_MESSAGE)
+        if code == 4711:
+            raise ConnectError(
+                f"The Zoom app lacks a scope this site needs ({zoom_error_text(body)}). Ask a site admin to add it "
+                "to the app in the Zoom Marketplace, then connect again."
+            )
+        if response.status_code >= 500:
+            raise ConnectError("Zoom had a problem reading your account. Please try again in a moment.")
+        raise ConnectError(
+            f"Zoom did not let this site read your account: {zoom_error_text(body) or response.status_code}"
+        )
+
+    def _revoke(self, access_token: str) -> None:
+        if access_token:
+            oauth.revoke(
+                client_id=self.config.client_id, client_secret=self.config.client_secret, access_token=access_token
+            )
+
+    def disconnect(self, connection: ProviderConnection) -> None:
+        """Revoke the access token at Zoom (best effort: the framework deletes our copy either way)."""
+        if self.is_configured():
+            self._revoke(connection.access_token)
+
+    def meeting_capacity(self, connection: ProviderConnection) -> int | None:
+        """Participants a meeting of this host holds: Basic and Pro 100, Business 300 (configurable)."""
+        licence = (connection.extra or {}).get("type")
+        options = zoom_options(self.config)
+        if licence == LICENCE_BASIC:
+            return int(options["capacity_basic"])
+        if licence in LICENCE_NAMES and licence != 99:
+            return int(options["capacity_licensed"])
+        return None
+
+    # --- meetings -----------------------------------------------------------
+    def _client(self, connection: ProviderConnection | None) -> ZoomClient:
+        if connection is None:
+            raise ProviderError("Zoom meetings need the owner's connected Zoom account.", permanent=True)
+        return ZoomClient(config=self.config, connection=connection)
+
+    @staticmethod
+    def _meeting_path(remote_id: str) -> str:
+        remote_id = str(remote_id or "").strip()
+        if not remote_id.isdigit():
+            raise MeetingNotFound("The stored Zoom meeting id is not valid.")
+        return f"/meetings/{quote(remote_id)}"
+
+    def create_meeting(self, *, connection: ProviderConnection | None, spec: MeetingSpec) -> RemoteMeeting:
+        client = self._client(connection)
+        response = client.request(
+            "POST",
+            "/users/me/meetings",
+            category=CREATE,
+            json=create_body(spec, client.options),
+            counted=True,
+            ambiguous=True,
+        )
+        try:
+            return remote_meeting(response.json())
+        except (ValueError, KeyError, TypeError):
+            # Zoom said 201 but the answer is unreadable: the meeting probably exists.
+            raise ProviderError(
+                "Zoom's answer to the create could not be read; will check and retry.", ambiguous=True
+            ) from None
+
+    def update_meeting(
+        self, *, connection: ProviderConnection | None, remote_id: str, spec: MeetingSpec, previous: MeetingSpec | None
+    ) -> RemoteMeeting | None:
+        """PATCH only what changed since `previous`; no call (and no quota used) when nothing did."""
+        changes = update_body(spec, previous)
+        if not changes:
+            return None
+        client = self._client(connection)
+        client.request("PATCH", self._meeting_path(remote_id), category=LIGHT, json=changes, counted=True)
+        return None
+
+    def delete_meeting(self, *, connection: ProviderConnection | None, remote_id: str) -> None:
+        client = self._client(connection)
+        try:
+            client.request(
+                "DELETE", self._meeting_path(remote_id), category=LIGHT, params={"schedule_for_reminder": "false"}
+            )
+        except MeetingNotFound:
+            return  # already gone (deleted in Zoom, or expired)
+        except ProviderError as exc:
+            if exc.code == "3007":
+                return  # the meeting has ended: nothing left to delete
+            raise
+
+    def _get(self, client: ZoomClient, remote_id: str) -> dict:
+        response = client.request("GET", self._meeting_path(remote_id), category=LIGHT)
+        body = zoom_error_body(response)
+        if "id" not in body:
+            raise ProviderError("Zoom's answer could not be read; will retry.")
+        return body
+
+    def get_meeting(self, *, connection: ProviderConnection | None, remote_id: str) -> RemoteMeeting:
+        return remote_meeting(self._get(self._client(connection), remote_id))
+
+    def host_url(self, *, connection: ProviderConnection | None, remote_id: str) -> str:
+        """Zoom's start_url carries the host's token and expires in about 2 hours: always fetched fresh."""
+        start_url = self._get(self._client(connection), remote_id).get("start_url")
+        if not start_url:
+            raise ProviderError("Zoom did not give a start link for this meeting; try again in a moment.")
+        return start_url
+
+    def find_meeting(self, *, connection: ProviderConnection | None, marker: str) -> RemoteMeeting | None:
+        """The owner's upcoming meeting whose agenda ends with `marker`, or None.
+
+        Zoom's list call cuts agendas to 250 characters and the marker sits at
+        the end of the agenda, so a listed agenda that may have been cut (or is
+        absent) is checked with a GET of that meeting.
+        """
+        if not marker:
+            return None
+        client = self._client(connection)
+        maybe_cut = []
+        for listed in self._upcoming(client):
+            agenda = listed.get("agenda")
+            if isinstance(agenda, str) and marker in agenda:
+                return self.get_meeting(connection=connection, remote_id=str(listed["id"]))
+            if agenda is None or len(agenda) >= LIST_AGENDA_COMPLETE_BELOW:
+                maybe_cut.append(str(listed["id"]))
+        for remote_id in maybe_cut:
+            try:
+                meeting = self.get_meeting(connection=connection, remote_id=remote_id)
+            except MeetingNotFound:
+                continue
+            if marker in meeting.agenda:
+                return meeting
+        return None
+
+    def _upcoming(self, client: ZoomClient):
+        params = {"type": "upcoming", "page_size": LIST_PAGE_SIZE}
+        for _ in range(LIST_MAX_PAGES):
+            response = client.request("GET", "/users/me/meetings", category=LIGHT, params=params)
+            body = zoom_error_body(response)
+            for listed in body.get("meetings") or []:
+                if isinstance(listed, dict) and "id" in listed:
+                    yield listed
+            token = body.get("next_page_token")
+            if not token:
+                return
+            params = {**params, "next_page_token": token}
+
+
+def _token_error_message(exc: oauth.TokenError) -> str:
+    if exc.transient:
+        return "Zoom could not be reached. Please try again in a moment."
+    if oauth.is_private_app_refusal(exc.reason):
+        return oauth.PRIVATE_APP_MESSAGE
+    if exc.error == "invalid_client":
+        return (
+            "Zoom rejected this site's Client ID or Client secret. Ask a site admin to check the Zoom Meeting settings."
+        )
+    if exc.error in ("invalid_grant", "invalid_request"):
+        return "Zoom did not accept the sign-in (the code may have expired or been used already). Please connect again."
+    return f"Zoom refused the connection ({exc.error})."
