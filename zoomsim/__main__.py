@@ -1,0 +1,3 @@
+from zoomsim.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,330 @@
+"""The admin JSON API under /_sim/: the clock, state, limits, faults, manual edits "in Zoom", webhooks, logs."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from zoomsim import oauth
+from zoomsim.meetings import apply_changes, iso, validate
+from zoomsim.seed import seed
+from zoomsim.web import Request, Response, json_response
+
+
+class AdminError(Exception):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def _body(req: Request) -> dict:
+    if not req.body:
+        return {}
+    try:
+        body = req.json()
+    except ValueError as exc:
+        raise AdminError("the body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise AdminError("the body must be a JSON object")
+    return body
+
+
+def _user(sim, email: str) -> dict:
+    user = sim.store.one("SELECT * FROM users WHERE lower(email) = lower(?)", (email,))
+    if not user:
+        raise AdminError(f"no user {email}", 404)
+    return user
+
+
+def _app(sim, client_id: str) -> dict:
+    app = sim.store.one("SELECT * FROM apps WHERE client_id = ?", (client_id,))
+    if not app:
+        raise AdminError(f"no app {client_id}", 404)
+    return app
+
+
+def _meeting(sim, meeting_id: str) -> dict:
+    meeting = sim.store.one("SELECT * FROM meetings WHERE id = ?", (int(meeting_id),)) if meeting_id.isdigit() else None
+    if not meeting:
+        raise AdminError(f"no meeting {meeting_id}", 404)
+    return meeting
+
+
+def _parse_when(value: str) -> float:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (ValueError, AttributeError) as exc:
+        raise AdminError("now must be an ISO-8601 datetime, e.g. 2026-11-29T00:00:00Z") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def state(sim, req):
+    return {"clock": clock_info(sim), "limits": sim.limits.as_dict(), "faults": sim.faults.as_dict(),
+            "url": sim.public_url}
+
+
+def clock_info(sim) -> dict:
+    return {"now": iso(sim.clock.now()), "unix": sim.clock.now(), "offset_seconds": sim.clock.offset}
+
+
+def clock(sim, req):
+    if req.method == "POST":
+        body = _body(req)
+        if "offset_seconds" in body:
+            sim.clock.set_offset(float(body["offset_seconds"]))
+        if "now" in body:
+            sim.clock.set_now(_parse_when(body["now"]))
+        if "advance_seconds" in body:
+            sim.clock.advance(float(body["advance_seconds"]))
+    return clock_info(sim)
+
+
+def reset(sim, req):
+    sim.reset()
+    return {"status": "reset"}
+
+
+def users(sim, req):
+    rows = sim.store.all("SELECT users.*, accounts.plan FROM users JOIN accounts ON accounts.id = users.account_id"
+                         " ORDER BY email")
+    for row in rows:
+        row["daily_used"] = sim.limits.daily_used(row["id"])
+    return {"users": rows}
+
+
+APP_FIELDS = ("client_secret", "name", "account_id", "redirect_uri", "scope_model", "scopes", "published",
+              "webhook_url", "webhook_secret")
+
+
+def apps(sim, req):
+    if req.method == "POST":
+        body = _body(req)
+        missing = [name for name in ("client_id", "client_secret", "redirect_uri", "scopes") if not body.get(name)]
+        if missing:
+            raise AdminError(f"missing: {', '.join(missing)}")
+        values = {"name": body.get("client_id"), "account_id": "acctA-zoomsim00000001", "scope_model": "granular",
+                  "published": False, "webhook_url": "", "webhook_secret": ""} | body
+        _check_app(values)
+        sim.store.run(
+            "INSERT OR REPLACE INTO apps (client_id, " + ", ".join(APP_FIELDS) + ") VALUES (?" + ", ?" * len(APP_FIELDS)
+            + ")", (values["client_id"], *[_column(values[name]) for name in APP_FIELDS]),
+        )
+        return _app(sim, values["client_id"])
+    return {"apps": sim.store.all("SELECT * FROM apps ORDER BY client_id")}
+
+
+def _column(value):
+    return int(value) if isinstance(value, bool) else value
+
+
+def _check_app(values: dict) -> None:
+    if values["scope_model"] not in ("granular", "classic"):
+        raise AdminError("scope_model must be granular or classic")
+
+
+def app_edit(sim, req, client_id):
+    app = _app(sim, client_id)
+    body = _body(req)
+    unknown = set(body) - set(APP_FIELDS)
+    if unknown:
+        raise AdminError(f"unknown fields: {', '.join(sorted(unknown))}")
+    _check_app(app | body)
+    for name, value in body.items():
+        sim.store.run(f"UPDATE apps SET {name} = ? WHERE client_id = ?", (_column(value), client_id))
+    return _app(sim, client_id)
+
+
+def account_edit(sim, req, account_id):
+    plan = _body(req).get("plan")
+    if plan not in sim.limits.per_second:
+        raise AdminError(f"plan must be one of {', '.join(sim.limits.per_second)}")
+    if not sim.store.run("UPDATE accounts SET plan = ? WHERE id = ?", (plan, account_id)):
+        raise AdminError(f"no account {account_id}", 404)
+    return sim.store.one("SELECT * FROM accounts WHERE id = ?", (account_id,))
+
+
+def meetings(sim, req):
+    sql = ("SELECT meetings.id, meetings.uuid, users.email AS host, meetings.host_id, meetings.client_id, topic,"
+           " meetings.type, start_time, duration, meetings.timezone, agenda, password, meetings.created_at, phase,"
+           " deleted, deleted_at FROM meetings JOIN users ON users.id = meetings.host_id")
+    params: tuple = ()
+    if req.query.get("host"):
+        sql += " WHERE lower(users.email) = lower(?)"
+        params = (req.query["host"],)
+    rows = sim.store.all(sql + " ORDER BY start_time, meetings.id", params)
+    for row in rows:
+        row["deleted"] = bool(row["deleted"])
+    return {"meetings": rows}
+
+
+def _event_object(meeting: dict) -> dict:
+    return {key: meeting[key] for key in ("id", "uuid", "host_id", "topic", "type", "start_time", "duration",
+                                          "timezone")}
+
+
+def _notify(sim, meeting: dict, event: str, payload_extra: dict, body: dict) -> list[dict]:
+    host = sim.store.one("SELECT * FROM users WHERE id = ?", (meeting["host_id"],))
+    if "client_id" in body:
+        targets = [_app(sim, body["client_id"])]
+    else:
+        targets = sim.webhooks.apps_for_user(host["id"])
+    payload = {"account_id": host["account_id"], "operator": host["email"], "operator_id": host["id"],
+               **payload_extra}
+    return [sim.webhooks.send(app, event, payload) for app in targets]
+
+
+def meeting_edit(sim, req, meeting_id):
+    meeting = _meeting(sim, meeting_id)
+    if req.method == "DELETE":
+        if meeting["deleted"]:
+            raise AdminError(f"meeting {meeting_id} is already deleted", 409)
+        sim.store.run("UPDATE meetings SET deleted = 1, deleted_at = ? WHERE id = ?",
+                      (iso(sim.clock.now()), meeting["id"]))
+        deliveries = []
+        if req.query.get("notify", "1") != "0":
+            deliveries = _notify(sim, meeting, "meeting.deleted", {"object": _event_object(meeting)}, req.query)
+        return {"deleted": True, "webhooks": deliveries}
+    body = _body(req)
+    notify = body.pop("notify", True)
+    target = {"client_id": body.pop("client_id")} if "client_id" in body else {}
+    host = sim.store.one("SELECT * FROM users WHERE id = ?", (meeting["host_id"],))
+    changes, errors = validate(body, current=meeting, user=host)
+    if errors:
+        raise AdminError(json.dumps(errors))
+    apply_changes(sim, meeting["id"], changes)
+    updated = _meeting(sim, meeting_id)
+    deliveries = []
+    if notify:
+        extra = {"object": _event_object(updated), "old_object": _event_object(meeting),
+                 "time_stamp": int(sim.clock.now() * 1000)}
+        deliveries = _notify(sim, updated, "meeting.updated", extra, target)
+    return {"meeting": updated, "webhooks": deliveries}
+
+
+def meeting_phase(sim, req, meeting_id, phase):
+    meeting = _meeting(sim, meeting_id)
+    new_phase = {"start": "started", "end": "ended"}[phase]
+    sim.store.run("UPDATE meetings SET phase = ? WHERE id = ?", (new_phase, meeting["id"]))
+    event = "meeting.started" if phase == "start" else "meeting.ended"
+    deliveries = _notify(sim, meeting, event, {"object": _event_object(meeting)}, _body(req))
+    return {"meeting": _meeting(sim, meeting_id), "webhooks": deliveries}
+
+
+def quota(sim, req, email):
+    user = _user(sim, email)
+    if req.method == "POST":
+        body = _body(req)
+        if body.get("exhaust"):
+            sim.limits.set_daily_used(user["id"], sim.limits.daily_limit)
+        elif "used" in body:
+            sim.limits.set_daily_used(user["id"], int(body["used"]))
+        else:
+            raise AdminError("send {\"exhaust\": true} or {\"used\": N}")
+    return {"email": user["email"], "used": sim.limits.daily_used(user["id"]), "limit": sim.limits.daily_limit}
+
+
+def revoke_tokens(sim, req, email):
+    user = _user(sim, email)
+    return {"revoked": oauth.revoke_grant(sim, _body(req).get("client_id"), user["id"])}
+
+
+def faults(sim, req):
+    if req.method == "POST":
+        try:
+            sim.faults.configure(_body(req))
+        except (ValueError, TypeError) as exc:
+            raise AdminError(str(exc)) from exc
+    elif req.method == "DELETE":
+        sim.faults.clear(sim.faults.seed)
+    return sim.faults.as_dict()
+
+
+def faults_next(sim, req):
+    body = _body(req)
+    try:
+        sim.faults.enqueue(body.get("route", ""), body.get("fault", ""), int(body.get("count", 1)))
+    except (ValueError, TypeError) as exc:
+        raise AdminError(str(exc)) from exc
+    return sim.faults.as_dict()
+
+
+def limits(sim, req):
+    if req.method == "POST":
+        body = _body(req)
+        try:
+            sim.limits.configure(per_second=body.get("per_second"), daily_limit=body.get("daily_limit"),
+                                 daily_variant=body.get("daily_variant"))
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise AdminError(str(exc)) from exc
+    return sim.limits.as_dict()
+
+
+def validate_webhook(sim, req, client_id):
+    return sim.webhooks.validate_url(_app(sim, client_id))
+
+
+def deauthorize(sim, req, client_id):
+    app = _app(sim, client_id)
+    user = _user(sim, _body(req).get("email", ""))
+    oauth.revoke_grant(sim, app["client_id"], user["id"])
+    now = sim.clock.now()
+    payload = {"account_id": user["account_id"], "user_id": user["id"], "signature": "",
+               "deauthorization_time": iso(now), "client_id": app["client_id"], "user_data_retention": "false"}
+    return sim.webhooks.send(app, "app_deauthorized", payload)
+
+
+def requests_log(sim, req):
+    if req.method == "DELETE":
+        sim.request_log.clear()
+        return {"requests": []}
+    since = int(req.query.get("since", "0") or 0)
+    return {"requests": sim.request_log.since(since)}
+
+
+def webhooks_log(sim, req):
+    if req.method == "DELETE":
+        sim.webhooks.clear()
+    return {"deliveries": sim.webhooks.deliveries}
+
+
+def reseed(sim, req):
+    body = _body(req)
+    seed(sim.store, redirect_uri=body.get("redirect_uri", sim.redirect_uri),
+         webhook_url=body.get("webhook_url", sim.webhook_url))
+    return {"status": "seeded"}
+
+
+ROUTES = [
+    ("GET", r"/_sim/?", state),
+    ("GET", r"/_sim/state", state),
+    (("GET", "POST"), r"/_sim/clock", clock),
+    ("POST", r"/_sim/reset", reset),
+    ("POST", r"/_sim/seed", reseed),
+    ("GET", r"/_sim/users", users),
+    (("GET", "POST"), r"/_sim/users/(?P<email>[^/]+)/quota", quota),
+    ("POST", r"/_sim/users/(?P<email>[^/]+)/revoke_tokens", revoke_tokens),
+    (("GET", "POST"), r"/_sim/apps", apps),
+    ("PATCH", r"/_sim/apps/(?P<client_id>[^/]+)", app_edit),
+    ("POST", r"/_sim/apps/(?P<client_id>[^/]+)/validate_webhook", validate_webhook),
+    ("POST", r"/_sim/apps/(?P<client_id>[^/]+)/deauthorize", deauthorize),
+    ("POST", r"/_sim/accounts/(?P<account_id>[^/]+)", account_edit),
+    ("GET", r"/_sim/meetings", meetings),
+    (("PATCH", "DELETE"), r"/_sim/meetings/(?P<meeting_id>[^/]+)", meeting_edit),
+    ("POST", r"/_sim/meetings/(?P<meeting_id>[^/]+)/(?P<phase>start|end)", meeting_phase),
+    (("GET", "POST", "DELETE"), r"/_sim/faults", faults),
+    ("POST", r"/_sim/faults/next", faults_next),
+    (("GET", "POST"), r"/_sim/limits", limits),
+    (("GET", "DELETE"), r"/_sim/requests", requests_log),
+    (("GET", "DELETE"), r"/_sim/webhooks", webhooks_log),
+]
+
+
+def run(sim, req: Request, view, kwargs) -> Response:
+    try:
+        return json_response(200, view(sim, req, **kwargs))
+    except AdminError as exc:
+        return json_response(exc.status, {"error": str(exc)})
+    except (ValueError, TypeError, KeyError) as exc:
+        return json_response(400, {"error": f"bad request: {exc}"})

@@ -1,0 +1,235 @@
+"""`python -m zoomsim` (serve) and `python -m zoomsim ctl ...` (drive a running simulator)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from zoomsim.client import AdminAPIError, AdminClient
+from zoomsim.seed import DEFAULT_REDIRECT_URI, DEFAULT_WEBHOOK_URL
+
+SERVE_EPILOG = """\
+seeded Zoom users (password zoom-password):
+  pro@zoomsim.test          Pro (type 2), account A (the apps' account)
+  basic@zoomsim.test        Basic (type 1), account A
+  other@otheraccount.test   Pro (type 2), account B: private apps refuse it
+
+seeded apps (account A):
+  zoomsim-client-id / zoomsim-client-secret                       granular scopes, private
+  zoomsim-classic-client-id / zoomsim-classic-client-secret       classic scopes, private
+  zoomsim-limited-client-id / zoomsim-limited-client-secret       too few scopes (read only)
+  zoomsim-published-client-id / zoomsim-published-client-secret   granular scopes, published
+  webhook secret tokens: zoomsim-webhook-secret, zoomsim-classic-webhook-secret, ...
+
+drive it: python -m zoomsim ctl --url http://127.0.0.1:9100 --help
+"""
+
+
+def serve(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m zoomsim", description="A local Zoom simulator (OAuth host and REST API /v2).",
+        epilog=SERVE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: the admin API has no auth)")
+    parser.add_argument("--port", type=int, default=9100)
+    parser.add_argument("--db", default="var/zoomsim.sqlite3", help="SQLite file for the simulator's state")
+    parser.add_argument("--seed", action="store_true",
+                        help="start from a fresh seeded state (wipe meetings, tokens, clock offset, limits). "
+                             "Without it the state is kept; the seeded users and apps are always (re)inserted")
+    parser.add_argument("--redirect-uri", default=DEFAULT_REDIRECT_URI, help="the seeded apps' OAuth redirect URL")
+    parser.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL, help="the seeded apps' webhook endpoint")
+    parser.add_argument("--public-url", default="", help="base of join/start URLs (default http://host:port)")
+    parser.add_argument("--verbose", action="store_true", help="log each request")
+    args = parser.parse_args(argv)
+
+    import os
+
+    from zoomsim.server import make_server
+
+    if os.path.dirname(args.db):
+        os.makedirs(os.path.dirname(args.db), exist_ok=True)
+    httpd = make_server(host=args.host, port=args.port, db_path=args.db, seed_data=True,
+                        redirect_uri=args.redirect_uri, webhook_url=args.webhook_url, public_url=args.public_url,
+                        verbose=args.verbose)
+    if args.seed:
+        httpd.sim.reset()
+    print(f"zoomsim listening on {httpd.sim.public_url} (OAuth base {httpd.sim.public_url}, "
+          f"API base {httpd.sim.public_url}/v2)", flush=True)
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.sim.stopping.set()
+        httpd.server_close()
+    return 0
+
+
+def _ctl_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m zoomsim ctl", description="Drive a running Zoom simulator.")
+    parser.add_argument("--url", default="http://127.0.0.1:9100")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    clock = sub.add_parser("clock", help="show or move the simulator clock")
+    clock.add_argument("--set", metavar="ISO", help="set the clock to this datetime, e.g. 2026-11-29T00:00:00Z")
+    clock.add_argument("--offset", type=float, metavar="SECONDS", help="set the offset from real time")
+    clock.add_argument("--advance", type=float, metavar="SECONDS", help="move the clock forward (or back)")
+
+    sub.add_parser("state", help="clock, limits and faults")
+    sub.add_parser("reset", help="back to the seeded state (no meetings or tokens; clock, limits, faults reset)")
+    sub.add_parser("users", help="list users")
+    sub.add_parser("apps", help="list apps")
+    meetings = sub.add_parser("meetings", help="list all meetings (deleted ones flagged)")
+    meetings.add_argument("--host", help="only this host's (email)")
+
+    quota = sub.add_parser("quota", help="show or set a user's daily create/update count")
+    quota.add_argument("email")
+    quota.add_argument("--exhaust", action="store_true")
+    quota.add_argument("--used", type=int)
+
+    limits = sub.add_parser("limits", help="show or set limits")
+    limits.add_argument("--daily-limit", type=int)
+    limits.add_argument("--daily-variant", choices=["full", "bare"],
+                        help="bare: the daily 429 has no Retry-After and no X-RateLimit-Type")
+    limits.add_argument("--per-second", metavar="JSON", help='e.g. {"pro": {"Medium": 5}}')
+
+    plan = sub.add_parser("plan", help="set an account's plan (free, pro, business): its per-second limits")
+    plan.add_argument("account_id")
+    plan.add_argument("plan")
+
+    faults = sub.add_parser("faults", help="show, set or clear faults")
+    faults.add_argument("action", choices=["show", "set", "clear", "next"])
+    faults.add_argument("--route", help="route name or '*' (see `faults show`)")
+    for kind in ("error-500", "error-502", "timeout", "drop", "rate-429"):
+        faults.add_argument(f"--{kind}", type=float, metavar="RATE")
+    faults.add_argument("--delay-ms", type=int)
+    faults.add_argument("--seed", type=int)
+    faults.add_argument("--timeout-seconds", type=float)
+    faults.add_argument("--drop-mode", choices=["close", "504"])
+    faults.add_argument("--fault", help="with `next`: error_500, error_502, timeout, drop or rate_429")
+    faults.add_argument("--count", type=int, default=1)
+
+    revoke = sub.add_parser("revoke", help="revoke a user's tokens (all apps, or --client-id)")
+    revoke.add_argument("email")
+    revoke.add_argument("--client-id")
+
+    edit = sub.add_parser("edit-meeting", help="edit a meeting in Zoom and send meeting.updated")
+    edit.add_argument("meeting_id")
+    edit.add_argument("--topic")
+    edit.add_argument("--start-time", help="yyyy-MM-ddTHH:mm:ssZ, or local with --timezone")
+    edit.add_argument("--timezone")
+    edit.add_argument("--duration", type=int)
+    edit.add_argument("--agenda")
+    edit.add_argument("--no-webhook", action="store_true")
+
+    delete = sub.add_parser("delete-meeting", help="delete a meeting in Zoom and send meeting.deleted")
+    delete.add_argument("meeting_id")
+    delete.add_argument("--no-webhook", action="store_true")
+
+    for name in ("start-meeting", "end-meeting"):
+        sub.add_parser(name, help=f"{name.split('-')[0]} a meeting (and send the webhook)").add_argument("meeting_id")
+
+    validate = sub.add_parser("validate-webhook", help="send endpoint.url_validation and check the answer")
+    validate.add_argument("client_id")
+    deauth = sub.add_parser("deauthorize", help="the user removes the app: revoke and send app_deauthorized")
+    deauth.add_argument("client_id")
+    deauth.add_argument("email")
+
+    requests = sub.add_parser("requests", help="the request log")
+    requests.add_argument("--since", type=int, default=0)
+    requests.add_argument("--clear", action="store_true")
+    sub.add_parser("webhooks", help="webhook deliveries")
+    return parser
+
+
+def _ctl_run(client: AdminClient, args) -> dict | list:
+    command = args.command
+    if command == "clock":
+        if args.set:
+            return client.set_clock(now=args.set)
+        if args.offset is not None:
+            return client.set_clock(offset_seconds=args.offset)
+        if args.advance is not None:
+            return client.advance_clock(args.advance)
+        return client.clock()
+    simple = {"state": client.state, "reset": client.reset, "users": client.users, "apps": client.apps,
+              "webhooks": client.webhook_deliveries}
+    if command in simple:
+        return simple[command]()
+    if command == "meetings":
+        return client.meetings(args.host)
+    if command == "quota":
+        if args.exhaust:
+            return client.exhaust_quota(args.email)
+        if args.used is not None:
+            return client.set_quota_used(args.email, args.used)
+        return client.quota(args.email)
+    if command == "limits":
+        config = {}
+        if args.daily_limit is not None:
+            config["daily_limit"] = args.daily_limit
+        if args.daily_variant:
+            config["daily_variant"] = args.daily_variant
+        if args.per_second:
+            config["per_second"] = json.loads(args.per_second)
+        return client.limits(**config)
+    if command == "plan":
+        return client.set_account_plan(args.account_id, args.plan)
+    if command == "faults":
+        return _ctl_faults(client, args)
+    if command == "revoke":
+        return client.revoke_tokens(args.email, args.client_id)
+    if command == "edit-meeting":
+        fields = {key: getattr(args, key) for key in ("topic", "start_time", "timezone", "duration", "agenda")
+                  if getattr(args, key) is not None}
+        return client.edit_meeting(args.meeting_id, notify=not args.no_webhook, **fields)
+    if command == "delete-meeting":
+        return client.delete_meeting(args.meeting_id, notify=not args.no_webhook)
+    if command == "start-meeting":
+        return client.start_meeting(args.meeting_id)
+    if command == "end-meeting":
+        return client.end_meeting(args.meeting_id)
+    if command == "validate-webhook":
+        return client.validate_webhook(args.client_id)
+    if command == "deauthorize":
+        return client.deauthorize(args.client_id, args.email)
+    if command == "requests":
+        return client.clear_requests() if args.clear else client.requests(args.since)
+    raise AdminAPIError(f"unknown command {command}")
+
+
+def _ctl_faults(client: AdminClient, args) -> dict:
+    if args.action == "show":
+        return client.faults()
+    if args.action == "clear":
+        return client.clear_faults()
+    if args.action == "next":
+        if not args.route or not args.fault:
+            raise AdminAPIError("faults next needs --route and --fault")
+        return client.next_fault(args.route, args.fault, args.count)
+    config = {}
+    for kind in ("error_500", "error_502", "timeout", "drop", "rate_429", "delay_ms", "seed", "timeout_seconds",
+                 "drop_mode", "route"):
+        value = getattr(args, kind)
+        if value is not None:
+            config[kind] = value
+    return client.set_faults(**config)
+
+
+def ctl(argv: list[str]) -> int:
+    args = _ctl_parser().parse_args(argv)
+    try:
+        result = _ctl_run(AdminClient(args.url), args)
+    except (AdminAPIError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "ctl":
+        return ctl(argv[1:])
+    return serve(argv)

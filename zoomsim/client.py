@@ -1,0 +1,125 @@
+"""A client for the admin API under /_sim/, used by tests (through SimServer) and by `python -m zoomsim ctl`."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from urllib.parse import quote, urlencode
+
+
+class AdminAPIError(Exception):
+    pass
+
+
+class AdminClient:
+    def __init__(self, url: str, timeout: float = 30.0):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def call(self, method: str, path: str, body: dict | None = None, query: dict | None = None) -> dict:
+        url = f"{self.url}/_sim/{path.lstrip('/')}"
+        if query:
+            url += "?" + urlencode(query)
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+                return json.loads(answer.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")
+            raise AdminAPIError(f"{method} {path}: HTTP {exc.code}: {detail}") from exc
+
+    # clock
+    def clock(self) -> dict:
+        return self.call("GET", "clock")
+
+    def set_clock(self, *, now: str | None = None, offset_seconds: float | None = None) -> dict:
+        body = {"now": now} if now is not None else {"offset_seconds": offset_seconds or 0}
+        return self.call("POST", "clock", body)
+
+    def advance_clock(self, seconds: float) -> dict:
+        return self.call("POST", "clock", {"advance_seconds": seconds})
+
+    # state
+    def state(self) -> dict:
+        return self.call("GET", "state")
+
+    def reset(self) -> dict:
+        return self.call("POST", "reset")
+
+    def users(self) -> list[dict]:
+        return self.call("GET", "users")["users"]
+
+    def apps(self) -> list[dict]:
+        return self.call("GET", "apps")["apps"]
+
+    def register_app(self, **fields) -> dict:
+        return self.call("POST", "apps", fields)
+
+    def edit_app(self, client_id: str, **fields) -> dict:
+        return self.call("PATCH", f"apps/{quote(client_id)}", fields)
+
+    def set_account_plan(self, account_id: str, plan: str) -> dict:
+        return self.call("POST", f"accounts/{quote(account_id)}", {"plan": plan})
+
+    def meetings(self, host: str | None = None) -> list[dict]:
+        return self.call("GET", "meetings", query={"host": host} if host else None)["meetings"]
+
+    # limits and quota
+    def limits(self, **config) -> dict:
+        return self.call("POST", "limits", config) if config else self.call("GET", "limits")
+
+    def quota(self, email: str) -> dict:
+        return self.call("GET", f"users/{quote(email)}/quota")
+
+    def exhaust_quota(self, email: str) -> dict:
+        return self.call("POST", f"users/{quote(email)}/quota", {"exhaust": True})
+
+    def set_quota_used(self, email: str, used: int) -> dict:
+        return self.call("POST", f"users/{quote(email)}/quota", {"used": used})
+
+    def revoke_tokens(self, email: str, client_id: str | None = None) -> dict:
+        return self.call("POST", f"users/{quote(email)}/revoke_tokens", {"client_id": client_id} if client_id else {})
+
+    # faults
+    def faults(self) -> dict:
+        return self.call("GET", "faults")
+
+    def set_faults(self, **config) -> dict:
+        return self.call("POST", "faults", config)
+
+    def clear_faults(self) -> dict:
+        return self.call("DELETE", "faults")
+
+    def next_fault(self, route: str, fault: str, count: int = 1) -> dict:
+        return self.call("POST", "faults/next", {"route": route, "fault": fault, "count": count})
+
+    # manual changes "in Zoom", and webhooks
+    def edit_meeting(self, meeting_id, **fields) -> dict:
+        return self.call("PATCH", f"meetings/{meeting_id}", fields)
+
+    def delete_meeting(self, meeting_id, notify: bool = True) -> dict:
+        return self.call("DELETE", f"meetings/{meeting_id}", query=None if notify else {"notify": "0"})
+
+    def start_meeting(self, meeting_id) -> dict:
+        return self.call("POST", f"meetings/{meeting_id}/start", {})
+
+    def end_meeting(self, meeting_id) -> dict:
+        return self.call("POST", f"meetings/{meeting_id}/end", {})
+
+    def validate_webhook(self, client_id: str) -> dict:
+        return self.call("POST", f"apps/{quote(client_id)}/validate_webhook", {})
+
+    def deauthorize(self, client_id: str, email: str) -> dict:
+        return self.call("POST", f"apps/{quote(client_id)}/deauthorize", {"email": email})
+
+    def webhook_deliveries(self) -> list[dict]:
+        return self.call("GET", "webhooks")["deliveries"]
+
+    # request log
+    def requests(self, since: int = 0) -> list[dict]:
+        return self.call("GET", "requests", query={"since": since})["requests"]
+
+    def clear_requests(self) -> dict:
+        return self.call("DELETE", "requests")

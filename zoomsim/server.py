@@ -1,0 +1,262 @@
+"""The HTTP server: routing, faults, the request log, and `start_server` for tests."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from zoomsim import admin, meetings, oauth, rooms
+from zoomsim.client import AdminClient
+from zoomsim.faults import Faults
+from zoomsim.limits import Limits
+from zoomsim.seed import DEFAULT_REDIRECT_URI, DEFAULT_WEBHOOK_URL, seed
+from zoomsim.store import Clock, Store
+from zoomsim.web import Request, Response, json_response, page
+
+MAX_BODY = 1024 * 1024
+
+
+def _rest(handler, **fixed):
+    def view(sim, req, **kwargs):
+        return meetings.handle(sim, req, handler, **fixed, **kwargs)
+    return view
+
+
+# (methods, path pattern, route name for faults and the log, view)
+ROUTES = [
+    ("GET", r"/", "page.home", oauth.home),
+    ("GET", r"/oauth/authorize", "oauth.authorize", oauth.authorize),
+    ("POST", r"/oauth/authorize/decision", "oauth.decision", oauth.decision),
+    ("GET", r"/signin", "oauth.signin", oauth.signin_form),
+    ("POST", r"/signin", "oauth.signin", oauth.signin),
+    ("GET", r"/logout", "oauth.logout", oauth.logout),
+    ("POST", r"/oauth/token", "oauth.token", oauth.token),
+    ("POST", r"/oauth/revoke", "oauth.revoke", oauth.revoke),
+    ("GET", r"/v2/users/(?P<user_ref>[^/]+)", "users.me", _rest(meetings.users_me)),
+    ("POST", r"/v2/users/(?P<user_ref>[^/]+)/meetings", "meetings.create", _rest(meetings.create)),
+    ("GET", r"/v2/users/(?P<user_ref>[^/]+)/meetings", "meetings.list", _rest(meetings.list_meetings)),
+    ("GET", r"/v2/meetings/(?P<meeting_id>[^/]+)", "meetings.get", _rest(meetings.get)),
+    ("PATCH", r"/v2/meetings/(?P<meeting_id>[^/]+)", "meetings.update", _rest(meetings.update)),
+    ("DELETE", r"/v2/meetings/(?P<meeting_id>[^/]+)", "meetings.delete", _rest(meetings.delete)),
+    ("GET", r"/j/(?P<meeting_id>[^/]+)", "page.join", rooms.join),
+    ("GET", r"/s/(?P<meeting_id>[^/]+)", "page.start", rooms.start),
+]
+COMPILED = [(methods, re.compile(pattern + "$"), name, view) for methods, pattern, name, view in ROUTES]
+ADMIN = [((methods,) if isinstance(methods, str) else methods, re.compile(pattern + "$"), view)
+         for methods, pattern, view in admin.ROUTES]
+
+
+class RequestLog:
+    """What the simulator answered (admin calls excluded), for tests that count calls."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries: list[dict] = []
+        self._seq = 0
+
+    def add(self, entry: dict) -> None:
+        with self._lock:
+            self._seq += 1
+            self._entries.append({"seq": self._seq, **entry})
+            del self._entries[:-20000]
+
+    def since(self, seq: int) -> list[dict]:
+        with self._lock:
+            return [entry for entry in self._entries if entry["seq"] > seq]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class Sim:
+    """Everything a handler needs: the store, the clock, limits, faults, webhooks and logs."""
+
+    def __init__(self, db_path: str, *, redirect_uri: str = DEFAULT_REDIRECT_URI,
+                 webhook_url: str = DEFAULT_WEBHOOK_URL, do_seed: bool = False):
+        from zoomsim.webhooks import Webhooks
+
+        self.store = Store(db_path)
+        self.clock = Clock(self.store)
+        self.redirect_uri = redirect_uri
+        self.webhook_url = webhook_url
+        self.public_url = ""
+        self.limits = Limits(self)
+        self.faults = Faults()
+        self.webhooks = Webhooks(self)
+        self.request_log = RequestLog()
+        self.page_tokens = meetings.PageTokens()
+        self.stopping = threading.Event()
+        if do_seed:
+            seed(self.store, redirect_uri=redirect_uri, webhook_url=webhook_url)
+
+    def reset(self) -> None:
+        """Back to the seeded world: no meetings, tokens or sign-ins; clock, limits and faults at defaults."""
+        self.store.wipe()
+        seed(self.store, redirect_uri=self.redirect_uri, webhook_url=self.webhook_url)
+        self.clock.set_offset(0)
+        self.limits.load()
+        self.faults.clear()
+        self.webhooks.clear()
+        self.request_log.clear()
+        self.page_tokens = meetings.PageTokens()
+
+    def dispatch(self, req: Request) -> Response:
+        if req.path.startswith("/_sim"):
+            return self._admin(req)
+        for methods, pattern, name, view in COMPILED:
+            match = pattern.match(req.path)
+            if match and req.method in methods:
+                req.route = name
+                return self._with_faults(req, view, match.groupdict())
+        return json_response(404, {"code": 404, "message": "Not Found"}) if req.path.startswith("/v2") \
+            else page("Not found", "<h1>Page not found</h1>", status=404)
+
+    def _admin(self, req: Request) -> Response:
+        for methods, pattern, view in ADMIN:
+            match = pattern.match(req.path)
+            if match and req.method in methods:
+                return admin.run(self, req, view, match.groupdict())
+        return json_response(404, {"error": f"no admin route {req.method} {req.path}"})
+
+    def _with_faults(self, req: Request, view, kwargs) -> Response:
+        fault, delay_ms = self.faults.pick(req.route)
+        if delay_ms:
+            self.stopping.wait(delay_ms / 1000)
+        if fault == "error_500":
+            return json_response(500, {"code": 500, "message": "Internal Server Error"})
+        if fault == "error_502":
+            return Response(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+                            [("Content-Type", "text/html")])
+        if fault == "timeout":
+            return Response(action="hang", hang_seconds=self.faults.timeout_seconds)
+        if fault == "rate_429":
+            return self.limits.qps_exceeded(20, int(self.clock.now()) + 1).header("X-RateLimit-Category", "Medium")
+        response = view(self, req, **kwargs)
+        if fault == "drop":
+            if self.faults.drop_mode == "504":
+                return Response(504, b"<html><body><h1>504 Gateway Time-out</h1></body></html>",
+                                [("Content-Type", "text/html")])
+            return Response(action="close")
+        return response
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "zoomsim/1.0"
+    sys_version = ""
+
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def _serve(self):
+        sim: Sim = self.server.sim
+        started = time.monotonic()
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._send(json_response(413, {"code": 413, "message": "Request body too large."}))
+            return
+        body = self.rfile.read(length) if length else b""
+        query = {key: values[0] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        req = Request(self.command, parts.path, query, headers, body)
+        try:
+            response = sim.dispatch(req)
+        except Exception:  # a bug in the simulator must not look like a network fault
+            self.server.handle_error(self.request, self.client_address)
+            response = json_response(500, {"code": 500, "message": "zoomsim internal error (see its log)"})
+        if not req.path.startswith("/_sim"):
+            sim.request_log.add({
+                "method": req.method, "path": req.path, "route": req.route or "unknown",
+                "status": response.status if not response.action else response.action,
+                "time": sim.clock.now(), "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                "user": getattr(req, "user_email", ""),
+            })
+        if response.action == "hang":
+            sim.stopping.wait(response.hang_seconds)
+            self._drop()
+        elif response.action == "close":
+            self._drop()
+        else:
+            self._send(response)
+
+    def _drop(self):
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _send(self, response: Response):
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _serve
+
+
+class SimHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, sim: Sim, verbose: bool = False):
+        self.sim = sim
+        self.verbose = verbose
+        super().__init__(address, Handler)
+
+
+class SimServer(AdminClient):
+    """A running simulator: `.url`, `.stop()`, and the admin API methods of AdminClient."""
+
+    def __init__(self, httpd: SimHTTPServer, thread: threading.Thread):
+        self.httpd = httpd
+        self.sim = httpd.sim
+        self.thread = thread
+        host, port = httpd.server_address[:2]
+        super().__init__(f"http://{host}:{port}")
+
+    @property
+    def oauth_base_url(self) -> str:
+        return self.url
+
+    @property
+    def api_base_url(self) -> str:
+        return f"{self.url}/v2"
+
+    def stop(self) -> None:
+        self.sim.stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+        self.sim.store.close()
+
+
+def make_server(*, host: str = "127.0.0.1", port: int = 9100, db_path: str, seed_data: bool = True,
+                redirect_uri: str = DEFAULT_REDIRECT_URI, webhook_url: str = DEFAULT_WEBHOOK_URL,
+                public_url: str = "", verbose: bool = False) -> SimHTTPServer:
+    sim = Sim(db_path, redirect_uri=redirect_uri, webhook_url=webhook_url, do_seed=seed_data)
+    httpd = SimHTTPServer((host, port), sim, verbose=verbose)
+    bound_host, bound_port = httpd.server_address[:2]
+    sim.public_url = (public_url or f"http://{bound_host}:{bound_port}").rstrip("/")
+    return httpd
+
+
+def start_server(*, port: int = 0, db_path: str, host: str = "127.0.0.1", seed_data: bool = True,
+                 redirect_uri: str = DEFAULT_REDIRECT_URI, webhook_url: str = DEFAULT_WEBHOOK_URL,
+                 public_url: str = "") -> SimServer:
+    """Start the simulator in a background thread (port 0: any free port) and return it."""
+    httpd = make_server(host=host, port=port, db_path=db_path, seed_data=seed_data, redirect_uri=redirect_uri,
+                        webhook_url=webhook_url, public_url=public_url)
+    thread = threading.Thread(target=httpd.serve_forever, name="zoomsim", daemon=True)
+    thread.start()
+    return SimServer(httpd, thread)
