@@ -92,3 +92,45 @@ def event(seminar, editing_trainer):
     soon = datetime.now(ZoneInfo("Europe/London")).replace(minute=0, second=0, microsecond=0) + timedelta(days=7)
     make_session(ev, soon.replace(tzinfo=None), zone="Europe/London")
     return ev
+
+
+# --- The event editor and rooms -------------------------------------------------
+
+
+def event_post_data(*, sessions=(), initial_forms=0, **event_fields):
+    """POST data of the event editor: event fields, then one row per session.
+
+    Each session is a dict with start, finish (local "YYYY-MM-DDTHH:MM"), zone,
+    and optionally id, room (a dict, sent as the row's JSON room choice) and delete.
+    """
+    import json
+
+    data = {
+        "name": "Spring intake",
+        "details": "",
+        "capacity": "10",
+        "cancellation_policy": "cutoff",
+        "cancellation_cutoff_hours": "24",
+        "sessions-TOTAL_FORMS": str(len(sessions)),
+        "sessions-INITIAL_FORMS": str(initial_forms),
+        "sessions-MIN_NUM_FORMS": "0",
+        "sessions-MAX_NUM_FORMS": "1000",
+    }
+    data.update({key: str(value) for key, value in event_fields.items()})
+    for index, session in enumerate(sessions):
+        prefix = f"sessions-{index}-"
+        data[prefix + "start"] = session["start"]
+        data[prefix + "finish"] = session["finish"]
+        data[prefix + "time_zone"] = session.get("zone", "UTC")
+        data[prefix + "id"] = session.get("id", "")
+        data[prefix + "room"] = json.dumps(session["room"]) if session.get("room") else ""
+        if session.get("delete"):
+            data[prefix + "DELETE"] = "on"
+    return data
+
+
+@pytest.fixture
+def site_room(db):
+    from seminars.models import Room
+
+    return Room.objects.create(name="Training room 1", capacity=20, description="Ground floor, by the lifts.")
