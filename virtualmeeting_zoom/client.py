@@ -143,8 +143,8 @@ def connection_tokens_refresh(*, config, connection: ProviderConnection, force: 
         row.access_token = token["access_token"]
         row.refresh_token = token.get("refresh_token") or row.refresh_token
         row.expires_at = oauth.token_expiry(token)
-        if token.get("scope"):
-            row.scopes = token["scope"]
+        if oauth.granted_scopes(token):
+            row.scopes = oauth.granted_scopes(token)
         row.save(update_fields=["access_token", "refresh_token", "expires_at", "scopes", "updated_at"])
     _copy_tokens(row, connection)
 

@@ -101,8 +101,17 @@ def token_expiry(token: dict):
     return timezone.now() + timedelta(seconds=seconds)
 
 
+def granted_scopes(token: dict) -> str:
+    """The granted scopes as Zoom's space separated string (oauthlib turns it into a list)."""
+    scope = token.get("scope") or ""
+    if isinstance(scope, list | tuple | set):
+        return " ".join(str(item) for item in scope)
+    return str(scope)
+
+
 def authorization_url(*, client_id: str, redirect_uri: str, state: str, code_challenge: str) -> str:
     url = f"{oauth_base_url()}/oauth/authorize"
+    _allow_local_http(url)
     session = _session(client_id, redirect_uri)
     uri, _ = session.authorization_url(url, state=state, code_challenge=code_challenge, code_challenge_method="S256")
     return uri

@@ -144,7 +144,7 @@ class ZoomProvider(Provider):
             )
         except oauth.TokenError as exc:
             raise ConnectError(_token_error_message(exc)) from None
-        granted = token.get("scope", "")
+        granted = oauth.granted_scopes(token)
         missing = missing_scopes(granted)
         if missing:
             self._revoke(token.get("access_token", ""))
