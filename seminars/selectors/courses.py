@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -57,8 +57,17 @@ def seminar_list_for_course(*, course: Course) -> list[Seminar]:
 
 
 def enrolment_list_for_course(*, course: Course) -> list[Enrolment]:
+    """Participants: editing trainers, then trainers, then learners, each by name."""
+    role_rank = Case(
+        When(role=Enrolment.Role.EDITING_TRAINER, then=Value(0)),
+        When(role=Enrolment.Role.TRAINER, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
     return list(
-        course.enrolments.select_related("user").order_by("role", "user__last_name", "user__first_name", "user__username")
+        course.enrolments.select_related("user")
+        .annotate(role_rank=role_rank)
+        .order_by("role_rank", "user__first_name", "user__last_name", "user__username")
     )
 
 

@@ -134,3 +134,9 @@ def site_room(db):
     from seminars.models import Room
 
     return Room.objects.create(name="Training room 1", capacity=20, description="Ground floor, by the lifts.")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The cast logs in with real passwords; a fast hasher keeps the many role x page tests quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -260,6 +260,7 @@ def seminar_detail(request, pk):
             "course": seminar.course,
             "events": selectors.event_list_for_seminar(seminar=seminar, user=request.user),
             "can_edit": permissions.can_edit_course(request.user, seminar.course),
+            "is_learner": permissions.course_role(request.user, seminar.course) == Enrolment.Role.LEARNER,
             "viewer_zone": viewer_zone(request.user),
         },
     )

@@ -1,0 +1,161 @@
+"""Django admin for every seminars model: for inspection and repair by site admins.
+
+Day-to-day work goes through the product's pages (which run the services and send
+notifications); booking history is shown read-only here, since it is an audit trail.
+"""
+
+from django.contrib import admin
+
+from seminars.models import (
+    Booking,
+    BookingStateChange,
+    Course,
+    Enrolment,
+    Notification,
+    Profile,
+    Room,
+    Seminar,
+    SeminarEvent,
+    Session,
+)
+
+
+class EnrolmentInline(admin.TabularInline):
+    model = Enrolment
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+
+
+class SeminarInline(admin.TabularInline):
+    model = Seminar
+    extra = 0
+    fields = ["name"]
+    show_change_link = True
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "allow_self_enrolment", "created_at"]
+    list_filter = ["allow_self_enrolment"]
+    search_fields = ["name", "short_name", "summary"]
+    inlines = [EnrolmentInline, SeminarInline]
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(admin.ModelAdmin):
+    list_display = ["user", "course", "role", "created_at"]
+    list_filter = ["role", "course"]
+    search_fields = ["user__username", "user__email", "user__first_name", "user__last_name", "course__name"]
+    list_select_related = ["user", "course"]
+    autocomplete_fields = ["user", "course"]
+
+
+class SeminarEventInline(admin.TabularInline):
+    model = SeminarEvent
+    extra = 0
+    fields = ["name", "capacity", "waitlist_enabled", "cancelled"]
+    show_change_link = True
+
+
+@admin.register(Seminar)
+class SeminarAdmin(admin.ModelAdmin):
+    list_display = ["name", "course", "created_at"]
+    list_filter = ["course"]
+    search_fields = ["name", "description", "course__name"]
+    list_select_related = ["course"]
+    autocomplete_fields = ["course"]
+    inlines = [SeminarEventInline]
+
+
+class SessionInline(admin.TabularInline):
+    model = Session
+    extra = 0
+    fields = ["start", "finish", "time_zone", "room"]
+    autocomplete_fields = ["room"]
+
+
+@admin.register(SeminarEvent)
+class SeminarEventAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "seminar", "capacity", "waitlist_enabled", "cancelled", "created_at"]
+    list_filter = ["cancelled", "waitlist_enabled", "cancellation_policy", "seminar__course"]
+    search_fields = ["name", "details", "seminar__name", "seminar__course__name"]
+    list_select_related = ["seminar"]
+    autocomplete_fields = ["seminar", "created_by"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [SessionInline]
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "capacity", "site_room", "virtual_kind", "allow_conflicts", "event"]
+    list_filter = [("event", admin.EmptyFieldListFilter), "virtual_kind", "allow_conflicts"]
+    search_fields = ["name", "description"]
+    list_select_related = ["event"]
+    autocomplete_fields = ["event", "created_by"]
+
+    @admin.display(boolean=True, description="Site room")
+    def site_room(self, room):
+        return room.is_site_room
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ["event", "start", "finish", "time_zone", "room"]
+    list_filter = ["time_zone", "event__cancelled"]
+    search_fields = ["event__name", "event__seminar__name", "room__name"]
+    list_select_related = ["event", "room"]
+    autocomplete_fields = ["event", "room"]
+    date_hierarchy = "start"
+
+
+class BookingStateChangeInline(admin.TabularInline):
+    model = BookingStateChange
+    extra = 0
+    fields = ["state", "changed_by", "changed_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    list_display = ["user", "event", "state", "created_at", "updated_at"]
+    list_filter = ["state", "event__seminar__course"]
+    search_fields = ["user__username", "user__email", "event__name", "event__seminar__name"]
+    list_select_related = ["user", "event"]
+    autocomplete_fields = ["user", "event"]
+    readonly_fields = ["updated_at"]
+    inlines = [BookingStateChangeInline]
+
+
+@admin.register(BookingStateChange)
+class BookingStateChangeAdmin(admin.ModelAdmin):
+    list_display = ["booking", "state", "changed_by", "changed_at"]
+    list_filter = ["state"]
+    search_fields = ["booking__user__username", "booking__event__name"]
+    list_select_related = ["booking__user", "booking__event", "changed_by"]
+    autocomplete_fields = ["booking", "changed_by"]
+    date_hierarchy = "changed_at"
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["subject", "user", "created_at", "read_at"]
+    list_filter = [("read_at", admin.EmptyFieldListFilter)]
+    search_fields = ["subject", "body", "user__username", "user__email"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "time_zone"]
+    list_filter = ["time_zone"]
+    search_fields = ["user__username", "user__email", "time_zone"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
