@@ -135,8 +135,12 @@ def test_two_concurrent_refreshes_make_one_call_and_both_get_the_new_pair(zoom_c
             issued.append(sent)
         # Hold the answer a moment so the other thread is surely waiting on the row lock.
         threading.Event().wait(0.3)
-        return (200, {}, '{"access_token": "access-2", "token_type": "bearer", "refresh_token": "refresh-2", '
-                '"expires_in": 3599, "scope": "user:read:user"}')
+        return (
+            200,
+            {},
+            '{"access_token": "access-2", "token_type": "bearer", "refresh_token": "refresh-2", '
+            '"expires_in": 3599, "scope": "user:read:user"}',
+        )
 
     mocked.add_callback("POST", TOKEN_URL, callback=rotating_token_endpoint)
     barrier = threading.Barrier(2)

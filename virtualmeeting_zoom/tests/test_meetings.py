@@ -1,0 +1,441 @@
+"""Meetings: request bodies (time zones, DST, durations, limits of Zoom's fields), calls and error codes."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+
+from virtualmeeting.errors import MeetingNotFound, ProviderError
+from virtualmeeting.providers.base import MeetingSpec
+from virtualmeeting_zoom.oauth import PRIVATE_APP_MESSAGE
+from virtualmeeting_zoom.payloads import create_body, update_body
+from virtualmeeting_zoom.tests.conftest import API, meeting_json
+
+CREATE_URL = f"{API}/users/me/meetings"
+MEETING_ID = "85746065432"
+MEETING_URL = f"{API}/meetings/{MEETING_ID}"
+OPTIONS = {"waiting_room": True, "join_before_host": False, "mute_upon_entry": False, "auto_recording": "none"}
+
+
+def spec(start=None, minutes=60.0, zone="Europe/London", **overrides):
+    start = start or datetime(2026, 6, 1, 9, 0, tzinfo=ZoneInfo(zone))
+    values = {
+        "topic": "Safety training: Induction (session 1 of 2)",
+        "start": start.astimezone(UTC),
+        "finish": (start + timedelta(minutes=minutes)).astimezone(UTC),
+        "timezone": zone,
+        "agenda": "Bring a hard hat.",
+        "marker": "vm-0123456789abcdef0123456789abcdef",
+    }
+    values.update(overrides)
+    return MeetingSpec(**values)
+
+
+def sent_json(call):
+    return json.loads(call.request.body)
+
+
+# --- request bodies -------------------------------------------------------------
+
+
+def test_create_body():
+    body = create_body(spec(), OPTIONS)
+    assert body == {
+        "type": 2,
+        "topic": "Safety training: Induction (session 1 of 2)",
+        "start_time": "2026-06-01T09:00:00",
+        "timezone": "Europe/London",
+        "duration": 60,
+        "agenda": "Bring a hard hat.\n\nvm-0123456789abcdef0123456789abcdef",
+        "settings": {
+            "waiting_room": True,
+            "join_before_host": False,
+            "mute_upon_entry": False,
+            "auto_recording": "none",
+        },
+    }
+
+
+def test_london_session_across_the_march_clock_change():
+    # 00:30 GMT to 03:30 BST on 29 March 2026 is two real hours, not three.
+    start = datetime(2026, 3, 29, 0, 30, tzinfo=ZoneInfo("Europe/London"))
+    finish = datetime(2026, 3, 29, 3, 30, tzinfo=ZoneInfo("Europe/London"))
+    body = create_body(spec(start=start, zone="Europe/London", finish=finish.astimezone(UTC)), OPTIONS)
+    assert body["start_time"] == "2026-03-29T00:30:00"
+    assert body["duration"] == 120
+
+
+def test_london_session_after_the_clock_change_is_sent_in_summer_time():
+    start = datetime(2026, 3, 30, 9, 0, tzinfo=ZoneInfo("Europe/London"))  # 08:00 UTC
+    body = create_body(spec(start=start, zone="Europe/London"), OPTIONS)
+    assert spec(start=start).start == datetime(2026, 3, 30, 8, 0, tzinfo=UTC)
+    assert body["start_time"] == "2026-03-30T09:00:00"
+
+
+def test_sydney_session_is_sent_in_sydney_time():
+    start = datetime(2026, 4, 5, 1, 30, tzinfo=UTC)  # Sydney is back on AEST (UTC+10) by then
+    body = create_body(spec(start=start, zone="Australia/Sydney", minutes=90), OPTIONS)
+    assert body["start_time"] == "2026-04-05T11:30:00"
+    assert body["timezone"] == "Australia/Sydney"
+    assert body["duration"] == 90
+
+
+def test_sydney_session_across_the_april_clock_change():
+    # 01:30 AEDT to 03:30 AEST on 5 April 2026: clocks go back at 03:00, so three real hours.
+    sydney = ZoneInfo("Australia/Sydney")
+    start = datetime(2026, 4, 5, 1, 30, tzinfo=sydney)
+    finish = datetime(2026, 4, 5, 3, 30, tzinfo=sydney)
+    body = create_body(spec(start=start, zone="Australia/Sydney", finish=finish.astimezone(UTC)), OPTIONS)
+    assert spec(start=start, zone="Australia/Sydney").start == datetime(2026, 4, 4, 14, 30, tzinfo=UTC)
+    assert body["start_time"] == "2026-04-05T01:30:00"
+    assert body["duration"] == 180
+
+
+def test_duration_rounds_up_to_whole_minutes():
+    assert create_body(spec(minutes=61.5), OPTIONS)["duration"] == 62
+    assert create_body(spec(minutes=61), OPTIONS)["duration"] == 61
+    assert create_body(spec(minutes=0.2), OPTIONS)["duration"] == 1
+
+
+def test_unknown_zone_is_sent_as_utc():
+    body = create_body(spec(zone="UTC", start=datetime(2026, 6, 1, 9, 0, tzinfo=UTC), timezone="Mars/Olympus"), OPTIONS)
+    assert body["start_time"] == "2026-06-01T09:00:00Z"
+    assert body["timezone"] == "UTC"
+
+
+def test_topic_is_cut_to_200_characters():
+    assert len(create_body(spec(topic="x" * 500), OPTIONS)["topic"]) == 200
+
+
+def test_agenda_is_cut_so_the_marker_fits_in_2000_characters():
+    marker = "vm-0123456789abcdef0123456789abcdef"
+    agenda = create_body(spec(agenda="y" * 5000, marker=marker), OPTIONS)["agenda"]
+    assert len(agenda) == 2000
+    assert agenda.endswith("\n\n" + marker)
+
+
+def test_empty_agenda_carries_only_the_marker():
+    assert create_body(spec(agenda=""), OPTIONS)["agenda"] == "vm-0123456789abcdef0123456789abcdef"
+
+
+def test_meeting_options_reach_the_settings():
+    options = {"waiting_room": False, "join_before_host": True, "mute_upon_entry": True, "auto_recording": "cloud"}
+    assert create_body(spec(), options)["settings"] == {
+        "waiting_room": False,
+        "join_before_host": True,
+        "mute_upon_entry": True,
+        "auto_recording": "cloud",
+    }
+
+
+def test_update_body_has_only_what_changed():
+    before = spec()
+    assert update_body(before, before) == {}
+    assert update_body(spec(topic="New name"), before) == {"topic": "New name"}
+    later = spec(start=datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Europe/London")))
+    assert update_body(later, before) == {"start_time": "2026-06-01T10:00:00", "timezone": "Europe/London"}
+    assert update_body(spec(minutes=90), before) == {"duration": 90}
+    # Same instant in another zone: Zoom must learn the zone (and gets the start with it).
+    rezoned = spec(start=before.start.astimezone(ZoneInfo("Europe/Paris")), zone="Europe/Paris")
+    assert update_body(rezoned, before) == {"start_time": "2026-06-01T10:00:00", "timezone": "Europe/Paris"}
+
+
+# --- calls ----------------------------------------------------------------------
+
+
+def test_create_meeting(provider, connection, mocked):
+    mocked.post(CREATE_URL, status=201, json=meeting_json())
+    meeting = provider.create_meeting(connection=connection, spec=spec())
+    call = mocked.calls[0]
+    assert call.request.headers["Authorization"] == "Bearer access-1"
+    assert sent_json(call)["type"] == 2
+    assert sent_json(call)["start_time"] == "2026-06-01T09:00:00"
+    assert meeting.remote_id == "85746065432"
+    assert meeting.join_url == "https://zoom.us/j/85746065432?pwd=abc"
+    assert meeting.password == "Ab3xYz"
+    assert meeting.host_email == "tom@example.com"
+    assert meeting.start == datetime(2026, 3, 29, 9, 0, tzinfo=UTC)
+    assert "zak=" not in json.dumps(meeting.extra)
+
+
+def test_create_keeps_a_large_int64_id_exact(provider, connection, mocked):
+    mocked.post(CREATE_URL, status=201, body='{"id": 9007199254740993, "join_url": "https://zoom.us/j/1"}')
+    assert provider.create_meeting(connection=connection, spec=spec()).remote_id == "9007199254740993"
+
+
+def test_create_uses_the_stored_options(provider, connection, mocked):
+    provider.config.options = {**provider.config.options, "waiting_room": False, "mute_upon_entry": True}
+    provider.config.save()
+    mocked.post(CREATE_URL, status=201, json=meeting_json())
+    provider.create_meeting(connection=connection, spec=spec())
+    assert sent_json(mocked.calls[0])["settings"]["waiting_room"] is False
+    assert sent_json(mocked.calls[0])["settings"]["mute_upon_entry"] is True
+
+
+def test_update_sends_only_changes(provider, connection, mocked):
+    patch = mocked.patch(MEETING_URL, status=204)
+    result = provider.update_meeting(
+        connection=connection, remote_id=MEETING_ID, spec=spec(topic="Renamed"), previous=spec()
+    )
+    assert result is None
+    assert patch.call_count == 1
+    assert sent_json(mocked.calls[0]) == {"topic": "Renamed"}
+
+
+def test_update_with_nothing_changed_sends_nothing(provider, connection, mocked):
+    assert provider.update_meeting(connection=connection, remote_id=MEETING_ID, spec=spec(), previous=spec()) is None
+    assert len(mocked.calls) == 0
+
+
+def test_update_without_previous_sends_every_field(provider, connection, mocked):
+    mocked.patch(MEETING_URL, status=204)
+    provider.update_meeting(connection=connection, remote_id=MEETING_ID, spec=spec(), previous=None)
+    assert set(sent_json(mocked.calls[0])) == {"topic", "start_time", "timezone", "duration", "agenda"}
+
+
+def test_update_of_a_meeting_deleted_in_zoom(provider, connection, mocked):
+    mocked.patch(MEETING_URL, status=404, json={"code": 3001, "message": "Meeting does not exist: 85746065432."})
+    with pytest.raises(MeetingNotFound):
+        provider.update_meeting(connection=connection, remote_id=MEETING_ID, spec=spec(topic="x"), previous=spec())
+
+
+def test_delete_meeting(provider, connection, mocked):
+    delete = mocked.delete(MEETING_URL, status=204)
+    provider.delete_meeting(connection=connection, remote_id=MEETING_ID)
+    assert delete.call_count == 1
+    assert mocked.calls[0].request.url == f"{MEETING_URL}?schedule_for_reminder=false"
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (404, {"code": 3001, "message": "Meeting does not exist: 85746065432."}),
+        (404, {}),
+        (400, {"code": 3007, "message": "Meeting has ended, cannot delete."}),
+    ],
+)
+def test_delete_of_a_gone_or_ended_meeting_is_success(provider, connection, mocked, status, body):
+    mocked.delete(MEETING_URL, status=status, json=body)
+    provider.delete_meeting(connection=connection, remote_id=MEETING_ID)
+
+
+def test_delete_of_a_meeting_in_progress_retries_later(provider, connection, mocked):
+    mocked.delete(MEETING_URL, status=400, json={"code": 3002, "message": "Meeting is in progress, cannot delete."})
+    with pytest.raises(ProviderError) as caught:
+        provider.delete_meeting(connection=connection, remote_id=MEETING_ID)
+    assert not caught.value.permanent
+    assert caught.value.code == "3002"
+
+
+def test_get_meeting(provider, connection, mocked):
+    mocked.get(MEETING_URL, json=meeting_json())
+    meeting = provider.get_meeting(connection=connection, remote_id=MEETING_ID)
+    assert (meeting.remote_id, meeting.duration_minutes, meeting.timezone) == (MEETING_ID, 60, "Europe/London")
+
+
+def test_get_meeting_gone(provider, connection, mocked):
+    mocked.get(MEETING_URL, status=404, json={"code": 3001, "message": "Meeting does not exist: 85746065432."})
+    with pytest.raises(MeetingNotFound):
+        provider.get_meeting(connection=connection, remote_id=MEETING_ID)
+
+
+def test_host_url_is_fetched_fresh_each_time(provider, connection, mocked):
+    get = mocked.get(MEETING_URL, json=meeting_json(start_url="https://zoom.us/s/85746065432?zak=fresh"))
+    assert provider.host_url(connection=connection, remote_id=MEETING_ID) == "https://zoom.us/s/85746065432?zak=fresh"
+    provider.host_url(connection=connection, remote_id=MEETING_ID)
+    assert get.call_count == 2
+
+
+def test_malformed_remote_id_is_not_sent(provider, connection, mocked):
+    with pytest.raises(MeetingNotFound):
+        provider.get_meeting(connection=connection, remote_id="../users/me")
+    assert len(mocked.calls) == 0
+
+
+def test_no_connection_is_a_permanent_error(provider):
+    with pytest.raises(ProviderError) as caught:
+        provider.create_meeting(connection=None, spec=spec())
+    assert caught.value.permanent
+
+
+# --- find_meeting (lost-answer recovery) -------------------------------------------
+
+MARKER = "vm-0123456789abcdef0123456789abcdef"
+
+
+def listed(meeting_id, agenda):
+    item = {
+        "id": meeting_id,
+        "uuid": "u",
+        "host_id": "h",
+        "topic": "T",
+        "type": 2,
+        "start_time": "2026-06-01T08:00:00Z",
+        "duration": 60,
+        "timezone": "Europe/London",
+        "created_at": "2026-05-01T08:00:00Z",
+        "join_url": f"https://zoom.us/j/{meeting_id}",
+    }
+    if agenda is not None:
+        item["agenda"] = agenda
+    return item
+
+
+def test_find_meeting_follows_pages_and_matches_the_marker(provider, connection, mocked):
+    mocked.get(
+        CREATE_URL,
+        json={"page_size": 300, "total_records": 2, "next_page_token": "page2", "meetings": [listed(111, "other")]},
+        match=[responses_query({"type": "upcoming", "page_size": "300"})],
+    )
+    mocked.get(
+        CREATE_URL,
+        json={"page_size": 300, "total_records": 2, "next_page_token": "", "meetings": [listed(222, f"x\n\n{MARKER}")]},
+        match=[responses_query({"type": "upcoming", "page_size": "300", "next_page_token": "page2"})],
+    )
+    mocked.get(f"{API}/meetings/222", json=meeting_json(222, agenda=f"x\n\n{MARKER}"))
+    found = provider.find_meeting(connection=connection, marker=MARKER)
+    assert found.remote_id == "222"
+    assert found.join_url == "https://zoom.us/j/222?pwd=abc"
+
+
+def test_find_meeting_reads_meetings_whose_listed_agenda_was_cut(provider, connection, mocked):
+    cut = "z" * 250  # Zoom's list cuts agendas to 250 characters: the marker at the end is not visible
+    mocked.get(CREATE_URL, json={"next_page_token": "", "meetings": [listed(333, "short, not ours"), listed(444, cut)]})
+    other = mocked.get(f"{API}/meetings/333", json=meeting_json(333))
+    mocked.get(f"{API}/meetings/444", json=meeting_json(444, agenda="z" * 1900 + "\n\n" + MARKER))
+    assert provider.find_meeting(connection=connection, marker=MARKER).remote_id == "444"
+    assert other.call_count == 0
+
+
+def test_find_meeting_reads_meetings_listed_without_agenda(provider, connection, mocked):
+    mocked.get(CREATE_URL, json={"meetings": [listed(555, None)]})
+    mocked.get(f"{API}/meetings/555", json=meeting_json(555, agenda="no marker here"))
+    assert provider.find_meeting(connection=connection, marker=MARKER) is None
+
+
+def test_find_meeting_without_match(provider, connection, mocked):
+    mocked.get(CREATE_URL, json={"meetings": [], "next_page_token": ""})
+    assert provider.find_meeting(connection=connection, marker=MARKER) is None
+
+
+def responses_query(params):
+    from responses import matchers
+
+    return matchers.query_param_matcher(params)
+
+
+# --- error codes ------------------------------------------------------------------
+
+
+def test_4711_names_the_missing_scopes(provider, connection, mocked):
+    mocked.post(
+        CREATE_URL,
+        status=400,
+        json={"code": 4711, "message": "Invalid access token, does not contain scopes:[meeting:write:meeting]."},
+    )
+    with pytest.raises(ProviderError) as caught:
+        provider.create_meeting(connection=connection, spec=spec())
+    assert caught.value.permanent
+    assert "meeting:write:meeting" in caught.value.message
+
+
+def test_4711_on_401_is_not_taken_for_an_expired_token(provider, connection, mocked):
+    mocked.get(
+        MEETING_URL, status=401, json={"code": 4711, "message": "does not contain scopes:[meeting:read:meeting]"}
+    )
+    with pytest.raises(ProviderError) as caught:
+        provider.get_meeting(connection=connection, remote_id=MEETING_ID)
+    assert caught.value.permanent
+    assert len(mocked.calls) == 1  # no refresh attempted
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message"),
+    [(400, 1010, "User does not belong to this account: tom@example.com."), (404, 1001, "User does not exist: me.")],
+)
+def test_private_app_codes(provider, connection, mocked, status, code, message):
+    mocked.post(CREATE_URL, status=status, json={"code": code, "message": message})
+    with pytest.raises(ProviderError) as caught:
+        provider.create_meeting(connection=connection, spec=spec())
+    assert caught.value.permanent
+    assert caught.value.message == PRIVATE_APP_MESSAGE
+
+
+def test_3161_hosting_not_allowed(provider, connection, mocked):
+    mocked.post(
+        CREATE_URL,
+        status=400,
+        json={
+            "code": 3161,
+            "message": "Meeting hosting and scheduling capabilities are not allowed for your user account.",
+        },
+    )
+    with pytest.raises(ProviderError) as caught:
+        provider.create_meeting(connection=connection, spec=spec())
+    assert caught.value.permanent
+    assert "3161" in caught.value.message
+
+
+def test_other_4xx_is_permanent_with_zooms_message(provider, connection, mocked):
+    mocked.post(
+        CREATE_URL,
+        status=400,
+        json={
+            "code": 300,
+            "message": "Validation Failed.",
+            "errors": [{"field": "password", "message": "Invalid password."}],
+        },
+    )
+    with pytest.raises(ProviderError) as caught:
+        provider.create_meeting(connection=connection, spec=spec())
+    assert caught.value.permanent
+    assert caught.value.message == "Zoom refused the request: Validation Failed. (Invalid password.) (Zoom error 300)"
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_5xx_on_create_is_transient_and_ambiguous(provider, connection, mocked, status):
+    mocked.post(CREATE_URL, status=status, body="oops")
+    with pytest.raises(ProviderError) as caught:
+        provider.create_meeting(connection=connection, spec=spec())
+    assert not caught.value.permanent
+    assert caught.value.ambiguous
+
+
+def test_5xx_on_get_is_transient_not_ambiguous(provider, connection, mocked):
+    mocked.get(MEETING_URL, status=500, body="oops")
+    with pytest.raises(ProviderError) as caught:
+        provider.get_meeting(connection=connection, remote_id=MEETING_ID)
+    assert not caught.value.permanent
+    assert not caught.value.ambiguous
+
+
+@pytest.mark.parametrize(
+    ("error", "ambiguous"),
+    [
+        (requests.ReadTimeout("slow"), True),
+        (requests.ConnectionError("reset"), True),
+        (requests.ConnectTimeout("no"), False),
+    ],
+)
+def test_network_failures_on_create(provider, connection, mocked, error, ambiguous):
+    mocked.post(CREATE_URL, body=error)
+    with pytest.raises(ProviderError) as caught:
+        provider.create_meeting(connection=connection, spec=spec())
+    assert not caught.value.permanent
+    assert caught.value.ambiguous is ambiguous
+
+
+def test_unreadable_create_answer_is_ambiguous(provider, connection, mocked):
+    mocked.post(CREATE_URL, status=201, body="not json")
+    with pytest.raises(ProviderError) as caught:
+        provider.create_meeting(connection=connection, spec=spec())
+    assert caught.value.ambiguous
+
+
+def test_errors_never_carry_the_token(provider, connection, mocked):
+    mocked.post(CREATE_URL, status=400, json={"code": 300, "message": "Bad"})
+    with pytest.raises(ProviderError) as caught:
+        provider.create_meeting(connection=connection, spec=spec())
+    assert "access-1" not in str(caught.value)
