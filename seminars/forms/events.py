@@ -19,6 +19,7 @@ from seminars.timezones import is_valid_zone, to_zone
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 ROOM_MODES = ("site", "adhoc", "new")
 CAPACITY_MESSAGE = "Capacity must be a whole number of at least 1."
+ROOM_CAPACITY_MESSAGE = "Room capacity must be a whole number of at least 1."
 
 
 class LocalDateTimeField(forms.Field):
@@ -203,7 +204,7 @@ SessionFormSet = formset_factory(SessionForm, extra=0, can_delete=True)
 class SiteRoomForm(forms.Form):
     name = forms.CharField(max_length=255)
     capacity = forms.IntegerField(
-        min_value=1, error_messages={"min_value": "Room capacity must be a whole number of at least 1."}
+        min_value=1, error_messages={"min_value": ROOM_CAPACITY_MESSAGE, "invalid": ROOM_CAPACITY_MESSAGE}
     )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     allow_conflicts = forms.BooleanField(
