@@ -66,7 +66,8 @@ def state(sim, req):
 
 
 def clock_info(sim) -> dict:
-    return {"now": iso(sim.clock.now()), "unix": sim.clock.now(), "offset_seconds": sim.clock.offset}
+    return {"now": iso(sim.clock.now()), "unix": sim.clock.now(), "offset_seconds": sim.clock.offset,
+            "frozen": sim.clock.frozen_at is not None}
 
 
 def clock(sim, req):
@@ -78,6 +79,8 @@ def clock(sim, req):
             sim.clock.set_now(_parse_when(body["now"]))
         if "advance_seconds" in body:
             sim.clock.advance(float(body["advance_seconds"]))
+        if "freeze" in body:
+            sim.clock.freeze(bool(body["freeze"]))
     return clock_info(sim)
 
 
@@ -147,7 +150,7 @@ def account_edit(sim, req, account_id):
 
 def meetings(sim, req):
     sql = ("SELECT meetings.id, meetings.uuid, users.email AS host, meetings.host_id, meetings.client_id, topic,"
-           " meetings.type, start_time, duration, meetings.timezone, agenda, password, meetings.created_at, phase,"
+           " meetings.type, start_time, duration, meetings.timezone, agenda, meetings.password, meetings.created_at, phase,"
            " deleted, deleted_at FROM meetings JOIN users ON users.id = meetings.host_id")
     params: tuple = ()
     if req.query.get("host"):

@@ -75,6 +75,8 @@ def _ctl_parser() -> argparse.ArgumentParser:
     clock.add_argument("--set", metavar="ISO", help="set the clock to this datetime, e.g. 2026-11-29T00:00:00Z")
     clock.add_argument("--offset", type=float, metavar="SECONDS", help="set the offset from real time")
     clock.add_argument("--advance", type=float, metavar="SECONDS", help="move the clock forward (or back)")
+    clock.add_argument("--freeze", action="store_true", help="stop the clock (it moves only when told)")
+    clock.add_argument("--unfreeze", action="store_true", help="let the clock run again from where it stands")
 
     sub.add_parser("state", help="clock, limits and faults")
     sub.add_parser("reset", help="back to the seeded state (no meetings or tokens; clock, limits, faults reset)")
@@ -146,6 +148,8 @@ def _ctl_parser() -> argparse.ArgumentParser:
 def _ctl_run(client: AdminClient, args) -> dict | list:
     command = args.command
     if command == "clock":
+        if args.freeze or args.unfreeze:
+            client.freeze_clock(args.freeze)
         if args.set:
             return client.set_clock(now=args.set)
         if args.offset is not None:

@@ -38,6 +38,9 @@ class AdminClient:
         body = {"now": now} if now is not None else {"offset_seconds": offset_seconds or 0}
         return self.call("POST", "clock", body)
 
+    def freeze_clock(self, frozen: bool = True) -> dict:
+        return self.call("POST", "clock", {"freeze": frozen})
+
     def advance_clock(self, seconds: float) -> dict:
         return self.call("POST", "clock", {"advance_seconds": seconds})
 

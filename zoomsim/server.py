@@ -98,6 +98,7 @@ class Sim:
         """Back to the seeded world: no meetings, tokens or sign-ins; clock, limits and faults at defaults."""
         self.store.wipe()
         seed(self.store, redirect_uri=self.redirect_uri, webhook_url=self.webhook_url)
+        self.clock.frozen_at = None
         self.clock.set_offset(0)
         self.limits.load()
         self.faults.clear()
@@ -257,6 +258,6 @@ def start_server(*, port: int = 0, db_path: str, host: str = "127.0.0.1", seed_d
     """Start the simulator in a background thread (port 0: any free port) and return it."""
     httpd = make_server(host=host, port=port, db_path=db_path, seed_data=seed_data, redirect_uri=redirect_uri,
                         webhook_url=webhook_url, public_url=public_url)
-    thread = threading.Thread(target=httpd.serve_forever, name="zoomsim", daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="zoomsim", daemon=True)
     thread.start()
     return SimServer(httpd, thread)
