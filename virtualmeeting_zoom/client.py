@@ -208,11 +208,12 @@ class ZoomClient:
             raise AuthRevoked(self.connection.status_message or RECONNECT_MESSAGE)
         if needs_refresh(self.connection):
             connection_tokens_refresh(config=self.config, connection=self.connection)
-        if counted:
-            limits.daily_quota_reserve(self.connection.remote_account_id)
         refreshed = False
         while True:
             limits.rate_acquire(account_id=self.account_id, category=category, rate=self._rate(category))
+            if counted and not refreshed:
+                # After the per-second wait, so a call given back for that wait does not use a daily unit.
+                limits.daily_quota_reserve(self.connection.remote_account_id)
             response = self._send(method, path, params=params, json=json, ambiguous=ambiguous)
             if response.status_code != 401 or zoom_error_body(response).get("code") == 4711:
                 break

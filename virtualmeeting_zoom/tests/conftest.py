@@ -77,6 +77,13 @@ def meeting_json(meeting_id=85746065432, **overrides):
     return data
 
 
+@pytest.fixture(autouse=True)
+def _zoom_hosts(settings):
+    # The environment may point a development site at the simulator; these tests stub Zoom's own hosts.
+    settings.ZOOM_OAUTH_BASE_URL = OAUTH
+    settings.ZOOM_API_BASE_URL = API
+
+
 @pytest.fixture
 def mocked():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
