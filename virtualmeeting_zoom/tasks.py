@@ -77,4 +77,5 @@ def meeting_update_differs(remote_id: str, changed: dict) -> bool:
             return True
     if "topic" in changed and changed.get("topic") != (wanted.topic or "Meeting")[:TOPIC_MAX]:
         return True
-    return False
+    # Every agenda we send ends with the meeting's marker; an agenda without it was edited by hand.
+    return "agenda" in changed and bool(wanted.marker) and wanted.marker not in str(changed.get("agenda") or "")
