@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from zoomsim import admin, meetings, oauth, rooms
 from zoomsim.client import AdminClient
@@ -166,7 +166,7 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         query = {key: values[0] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
         headers = {key.lower(): value for key, value in self.headers.items()}
-        req = Request(self.command, parts.path, query, headers, body)
+        req = Request(self.command, unquote(parts.path), query, headers, body)
         try:
             response = sim.dispatch(req)
         except Exception:  # a bug in the simulator must not look like a network fault

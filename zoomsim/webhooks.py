@@ -7,6 +7,7 @@ import hmac
 import json
 import secrets
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -41,7 +42,9 @@ class Webhooks:
             record["error"] = "the app has no webhook URL"
             return self._log(record)
         raw = json.dumps(envelope).encode()
-        timestamp = str(int(self.sim.clock.now()))
+        # Transport freshness uses real time (the receiver checks it against its own clock); event_ts uses the
+        # simulator clock like every other domain time.
+        timestamp = str(int(time.time()))
         request = urllib.request.Request(app["webhook_url"], data=raw, method="POST", headers={
             "Content-Type": "application/json; charset=utf-8", "User-Agent": "Zoom Marketplace/1.0a",
             "x-zm-request-timestamp": timestamp, "x-zm-signature": signature(app["webhook_secret"], timestamp, raw),

@@ -1,0 +1,146 @@
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from zoomsim.tests.conftest import Api, connect
+
+SECRET = "zoomsim-webhook-secret"
+
+
+class Receiver:
+    """A tiny webhook endpoint that verifies Zoom's signature like an app must."""
+
+    def __init__(self, secret: str):
+        self.secret = secret
+        self.events: list[dict] = []
+        self.answer_validation_wrongly = False
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                timestamp = self.headers["x-zm-request-timestamp"]
+                expected = "v0=" + hmac.new(receiver.secret.encode(), f"v0:{timestamp}:".encode() + raw,
+                                            hashlib.sha256).hexdigest()
+                if not hmac.compare_digest(expected, self.headers.get("x-zm-signature", "")):
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                event = json.loads(raw)
+                receiver.events.append({"event": event, "timestamp": int(timestamp)})
+                body = b""
+                if event["event"] == "endpoint.url_validation":
+                    plain = event["payload"]["plainToken"]
+                    key = b"wrong" if receiver.answer_validation_wrongly else receiver.secret.encode()
+                    encrypted = hmac.new(key, plain.encode(), hashlib.sha256).hexdigest()
+                    body = json.dumps({"plainToken": plain, "encryptedToken": encrypted}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/webhook"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def receiver(sim):
+    endpoint = Receiver(SECRET)
+    sim.edit_app("zoomsim-client-id", webhook_url=endpoint.url)
+    yield endpoint
+    endpoint.stop()
+
+
+def test_manual_delete_sends_signed_meeting_deleted(sim, pro, receiver):
+    meeting = pro.create(topic="Doomed").json()
+    result = sim.delete_meeting(meeting["id"])
+    assert [delivery["status"] for delivery in result["webhooks"]] == [200]
+    [received] = receiver.events
+    event = received["event"]
+    assert event["event"] == "meeting.deleted"
+    assert abs(received["timestamp"] - time.time()) < 60
+    assert isinstance(event["event_ts"], int)
+    assert event["payload"]["account_id"] == "acctA-zoomsim00000001"
+    assert event["payload"]["object"]["id"] == meeting["id"]
+    assert event["payload"]["object"]["uuid"] == meeting["uuid"]
+    assert event["payload"]["object"]["host_id"] == meeting["host_id"]
+    assert pro.get(f"/meetings/{meeting['id']}").json()["code"] == 3001
+
+
+def test_manual_edit_sends_meeting_updated_with_old_and_new(sim, pro, receiver):
+    meeting = pro.create(start_time="2030-01-15T10:00:00Z").json()
+    result = sim.edit_meeting(meeting["id"], start_time="2030-01-16T09:00:00", timezone="Europe/Paris",
+                              topic="Moved")
+    assert result["meeting"]["start_time"] == "2030-01-16T08:00:00Z"
+    [received] = receiver.events
+    payload = received["event"]["payload"]
+    assert received["event"]["event"] == "meeting.updated"
+    assert payload["object"]["start_time"] == "2030-01-16T08:00:00Z" and payload["object"]["topic"] == "Moved"
+    assert payload["old_object"]["start_time"] == "2030-01-15T10:00:00Z"
+    assert pro.get(f"/meetings/{meeting['id']}").json()["topic"] == "Moved"
+
+
+def test_edits_without_webhook(sim, pro, receiver):
+    meeting_id = pro.create().json()["id"]
+    sim.edit_meeting(meeting_id, topic="Quiet", notify=False)
+    sim.delete_meeting(meeting_id, notify=False)
+    assert receiver.events == []
+
+
+def test_a_wrong_secret_fails_the_receivers_check(sim, pro, receiver):
+    sim.edit_app("zoomsim-client-id", webhook_secret="another-secret")
+    meeting_id = pro.create().json()["id"]
+    result = sim.delete_meeting(meeting_id)
+    assert [delivery["status"] for delivery in result["webhooks"]] == [401]
+    assert receiver.events == []
+
+
+def test_url_validation(sim, receiver):
+    result = sim.validate_webhook("zoomsim-client-id")
+    assert result["ok"] is True
+    assert receiver.events[0]["event"]["event"] == "endpoint.url_validation"
+    receiver.answer_validation_wrongly = True
+    wrong = sim.validate_webhook("zoomsim-client-id")
+    assert wrong["ok"] is False and "encryptedToken" in wrong["error"]
+
+
+def test_url_validation_of_an_unreachable_endpoint(sim):
+    sim.edit_app("zoomsim-client-id", webhook_url="http://127.0.0.1:9/nothing")
+    result = sim.validate_webhook("zoomsim-client-id")
+    assert result["ok"] is False and result["error"]
+
+
+def test_app_deauthorized_revokes_and_notifies(sim, receiver):
+    tokens = connect(sim)
+    delivery = sim.deauthorize("zoomsim-client-id", "pro@zoomsim.test")
+    assert delivery["status"] == 200
+    event = receiver.events[0]["event"]
+    assert event["event"] == "app_deauthorized"
+    assert event["payload"]["user_id"] == "zsPROuser0000000000001"
+    assert event["payload"]["client_id"] == "zoomsim-client-id"
+    assert {"account_id", "signature", "deauthorization_time", "user_data_retention"} <= set(event["payload"])
+    assert Api(sim, tokens["access_token"]).get("/users/me").json()["code"] == 124
+
+
+def test_start_and_end_send_events(sim, pro, receiver):
+    meeting_id = pro.create().json()["id"]
+    sim.start_meeting(meeting_id)
+    sim.end_meeting(meeting_id)
+    assert [r["event"]["event"] for r in receiver.events] == ["meeting.started", "meeting.ended"]
+    assert len(sim.webhook_deliveries()) == 2
