@@ -5,6 +5,7 @@ notifications); booking history is shown read-only here, since it is an audit tr
 """
 
 from django.contrib import admin
+from django.db import models
 
 from seminars.models import (
     Booking,
@@ -94,6 +95,7 @@ class RoomAdmin(admin.ModelAdmin):
     search_fields = ["name", "description"]
     list_select_related = ["event"]
     autocomplete_fields = ["event", "created_by"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(boolean=True, description="Site room")
     def site_room(self, room):

@@ -220,6 +220,9 @@ class BookingStateChange(models.Model):
     class Meta:
         ordering = ["changed_at", "pk"]
 
+    def __str__(self):
+        return f"{self.get_state_display()} at {self.changed_at:%Y-%m-%d %H:%M} UTC"
+
 
 class Notification(models.Model):
     """An in-app notification (the list in the header); the same text is also emailed."""
@@ -234,9 +237,15 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
 
+    def __str__(self):
+        return self.subject
+
 
 class Profile(models.Model):
     """Per-user preferences: the time zone times are shown in beside the session's own zone."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seminar_profile")
     time_zone = models.CharField(max_length=64, default="UTC")
+
+    def __str__(self):
+        return f"{self.user}: {self.time_zone}"

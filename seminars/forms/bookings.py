@@ -27,7 +27,8 @@ class AttendanceForm(forms.Form):
             current = booking.state if booking.state in Booking.ATTENDANCE_STATES else NOT_TAKEN
             self.fields[attendance_field_name(booking)] = forms.ChoiceField(
                 label=name,
-                choices=ATTENDANCE_CHOICES,
+                # Once marked, attendance can change but not go back to "not taken".
+                choices=ATTENDANCE_CHOICES if current == NOT_TAKEN else ATTENDANCE_CHOICES[1:],
                 initial=current,
                 required=False,
                 # The selects sit in the attendee table, which also holds per-row cancel forms.

@@ -42,7 +42,9 @@ class LocalDateTimeField(forms.Field):
 
 
 class EventForm(forms.Form):
-    name = forms.CharField(max_length=255, required=False, help_text="Optional; shown with the seminar's name.")
+    name = forms.CharField(
+        label="Event name", max_length=255, required=False, help_text="Optional; shown with the seminar's name."
+    )
     details = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     capacity = forms.IntegerField(
         min_value=1, initial=10, error_messages={"min_value": CAPACITY_MESSAGE, "invalid": CAPACITY_MESSAGE}

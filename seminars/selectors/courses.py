@@ -50,9 +50,9 @@ def seminar_list_for_course(*, course: Course) -> list[Seminar]:
         .values("n")
     )
     return list(
-        course.seminars.annotate(event_count=Coalesce(Subquery(events, output_field=IntegerField()), Value(0))).order_by(
-            "name", "pk"
-        )
+        course.seminars.annotate(
+            event_count=Coalesce(Subquery(events, output_field=IntegerField()), Value(0))
+        ).order_by("name", "pk")
     )
 
 
@@ -133,7 +133,11 @@ def event_list_for_seminar(*, seminar: Seminar, user, now: datetime | None = Non
             my_booking_state=Subquery(my_state),
         )
         .prefetch_related(
-            Prefetch("sessions", queryset=Session.objects.select_related("room").order_by("start", "pk"), to_attr="session_list")
+            Prefetch(
+                "sessions",
+                queryset=Session.objects.select_related("room").order_by("start", "pk"),
+                to_attr="session_list",
+            )
         )
         .order_by("pk")
     )

@@ -10,7 +10,9 @@ SEMINAR_FIELDS = ("name", "description")
 
 
 @transaction.atomic
-def course_create(*, actor, name: str, short_name: str = "", summary: str = "", allow_self_enrolment: bool = False) -> Course:
+def course_create(
+    *, actor, name: str, short_name: str = "", summary: str = "", allow_self_enrolment: bool = False
+) -> Course:
     """Create a course ("Add a new course"). The caller has checked that `actor` is a site admin."""
     course = Course(name=name, short_name=short_name, summary=summary, allow_self_enrolment=allow_self_enrolment)
     course.full_clean()
@@ -70,9 +72,7 @@ def self_enrol(*, course: Course, user) -> Enrolment:
     """A learner enrols themselves in a course that allows it."""
     if not course.allow_self_enrolment:
         raise PermissionDenied("This course does not allow self enrolment.")
-    enrolment, _ = Enrolment.objects.get_or_create(
-        course=course, user=user, defaults={"role": Enrolment.Role.LEARNER}
-    )
+    enrolment, _ = Enrolment.objects.get_or_create(course=course, user=user, defaults={"role": Enrolment.Role.LEARNER})
     return enrolment
 
 

@@ -1,5 +1,6 @@
 """The cast and the scenery shared by the seminar tests."""
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -140,3 +141,12 @@ def site_room(db):
 def _fast_password_hashing(settings):
     """The cast logs in with real passwords; a fast hasher keeps the many role x page tests quick."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def field_error(html: str, field: str) -> str:
+    """The error text shown in the .form-row of `field` (the row holding its input), or ""."""
+    for row in re.findall(r'<div class="form-row[^"]*">(.*?)</div>', html, re.S):
+        if f'name="{field}"' in row:
+            errors = re.search(r'<ul class="errorlist"[^>]*>(.*?)</ul>', row, re.S)
+            return re.sub(r"<[^>]+>", " ", errors.group(1)).strip() if errors else ""
+    raise AssertionError(f"no form row for {field!r}")

@@ -1,0 +1,59 @@
+"""Django admin: every seminars model is registered and its pages load."""
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.urls import reverse
+
+from seminars.models import Booking, BookingStateChange, Notification, Profile, Room
+from seminars.tests.conftest import make_user
+
+SEMINAR_MODELS = list(apps.get_app_config("seminars").get_models())
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def scenery(event, learner, site_admin):
+    """One row of every model, so the changelists render real rows."""
+    Room.objects.create(name="Room", capacity=3)
+    booking = Booking.objects.create(event=event, user=learner)
+    BookingStateChange.objects.create(booking=booking, state=booking.state, changed_by=learner)
+    Notification.objects.create(user=learner, subject="Hello")
+    Profile.objects.create(user=learner, time_zone="Europe/London")
+    return booking
+
+
+def test_every_model_is_registered():
+    assert [m.__name__ for m in SEMINAR_MODELS if not admin.site.is_registered(m)] == []
+
+
+@pytest.mark.parametrize("model", SEMINAR_MODELS, ids=lambda m: m.__name__)
+def test_changelist_add_and_change_pages_load(superuser_client, scenery, model):
+    meta = model._meta
+    changelist = superuser_client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
+    add = superuser_client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_add"))
+    change = superuser_client.get(
+        reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[model.objects.first().pk])
+    )
+
+    assert (changelist.status_code, add.status_code, change.status_code) == (200, 200, 200)
+
+
+def test_changelist_search_works(superuser_client, scenery):
+    response = superuser_client.get(reverse("admin:seminars_booking_changelist"), {"q": "lena"})
+
+    assert response.status_code == 200
+    assert "lena" in response.content.decode()
+
+
+def test_booking_page_shows_its_history_read_only(superuser_client, scenery):
+    response = superuser_client.get(reverse("admin:seminars_booking_change", args=[scenery.pk]))
+
+    html = response.content.decode()
+    assert "Booking state changes" in html
+    assert 'name="history-0-state"' not in html  # read-only: not an editable field

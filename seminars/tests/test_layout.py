@@ -1,0 +1,199 @@
+"""The layout: log in/out, the header menus, the notifications bell and page, the profile."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from seminars.models import Notification, Profile
+from seminars.tests.conftest import PASSWORD, field_error
+
+
+def test_anonymous_visitor_is_sent_to_log_in(client, db):
+    response = client.get(reverse("seminars:dashboard"))
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next=/"
+
+
+def test_log_in_page_and_logging_in(client, learner):
+    page = client.get(reverse("login"))
+    assert page.status_code == 200
+    assert 'name="username"' in page.content.decode() and "Log in" in page.content.decode()
+
+    response = client.post(reverse("login"), {"username": "lena", "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("seminars:dashboard")
+
+
+def test_wrong_password_says_so(client, learner):
+    response = client.post(reverse("login"), {"username": "lena", "password": "nope"})
+
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+
+
+def test_empty_log_in_form_marks_the_fields(client, db):
+    response = client.post(reverse("login"), {"username": "", "password": ""})
+
+    assert response.content.decode().count("This field is required.") == 2
+
+
+def test_log_out_is_a_post_form_and_works(client, learner):
+    client.force_login(learner)
+    html = client.get(reverse("seminars:dashboard")).content.decode()
+    assert f'<form method="post" action="{reverse("logout")}">' in html
+
+    response = client.post(reverse("logout"))
+
+    assert response.status_code == 302
+    assert client.get(reverse("seminars:dashboard")).status_code == 302
+
+
+def test_header_for_a_learner(client, learner):
+    client.force_login(learner)
+
+    html = client.get(reverse("seminars:dashboard")).content.decode()
+
+    assert "My sessions" in html and "Courses" in html
+    assert "Lena" in html and "Profile" in html
+    assert "Site administration" not in html
+    assert ">Rooms<" not in html
+
+
+def test_header_for_a_site_admin_has_the_admin_menu(client, site_admin):
+    client.force_login(site_admin)
+
+    response = client.get(reverse("seminars:dashboard"))
+
+    html = response.content.decode()
+    assert "Site administration" in html
+    labels = [label for label, _url in response.context["admin_menu"]]
+    assert labels == ["Add a new course", "Rooms", "Django admin"]
+    assert dict(response.context["admin_menu"])["Django admin"] == reverse("admin:index")
+    assert f'href="{reverse("admin:index")}"' in html
+
+
+def test_admin_menu_takes_extra_entries_from_settings(client, site_admin, settings):
+    settings.SEMINARS_ADMIN_MENU = [
+        ("Plugins > Virtual meetings > Zoom Meeting", "seminars:profile"),
+        ("Not installed", "nowhere:settings"),
+    ]
+    client.force_login(site_admin)
+
+    response = client.get(reverse("seminars:courses"))
+
+    menu = dict(response.context["admin_menu"])
+    assert menu["Plugins > Virtual meetings > Zoom Meeting"] == reverse("seminars:profile")
+    assert "Not installed" not in menu
+    assert "Plugins &gt; Virtual meetings &gt; Zoom Meeting" in response.content.decode()
+
+
+def test_bell_shows_the_unread_count_and_recent_notifications(client, learner):
+    Notification.objects.create(user=learner, subject="Event cancelled: Spring intake")
+    Notification.objects.create(user=learner, subject="Old news", read_at=timezone.now())
+    client.force_login(learner)
+
+    html = client.get(reverse("seminars:courses")).content.decode()
+
+    assert '<span class="count">1</span>' in html
+    assert "Event cancelled: Spring intake" in html and "Old news" in html
+
+
+def test_bell_shows_only_my_notifications(client, learner, learner2):
+    Notification.objects.create(user=learner2, subject="For Leo only")
+    client.force_login(learner)
+
+    html = client.get(reverse("seminars:courses")).content.decode()
+
+    assert "For Leo only" not in html
+    assert 'class="count"' not in html
+
+
+def test_notifications_page_lists_and_marks_read(client, learner):
+    note = Notification.objects.create(user=learner, subject="Booked", body="See you there.")
+    client.force_login(learner)
+
+    first = client.get(reverse("seminars:notifications")).content.decode()
+    note.refresh_from_db()
+    second = client.get(reverse("seminars:notifications")).content.decode()
+
+    assert "Booked" in first and "See you there." in first and ">New<" in first
+    assert note.read_at is not None
+    assert ">New<" not in second
+
+
+def test_opening_a_notification_marks_it_read_and_follows_a_local_link(client, learner):
+    note = Notification.objects.create(user=learner, subject="Booked", url="/courses/")
+    client.force_login(learner)
+
+    response = client.get(reverse("seminars:notification_open", args=[note.pk]))
+
+    assert response["Location"] == "/courses/"
+    note.refresh_from_db()
+    assert note.read_at is not None
+
+
+def test_a_notification_never_redirects_off_site(client, learner):
+    note = Notification.objects.create(user=learner, subject="Phish", url="https://evil.example/login")
+    client.force_login(learner)
+
+    response = client.get(reverse("seminars:notification_open", args=[note.pk]))
+
+    assert response["Location"] == reverse("seminars:notifications")
+
+
+def test_someone_elses_notification_is_not_found(client, learner, learner2):
+    note = Notification.objects.create(user=learner2, subject="Private")
+    client.force_login(learner)
+
+    assert client.get(reverse("seminars:notification_open", args=[note.pk])).status_code == 404
+    note.refresh_from_db()
+    assert note.read_at is None
+
+
+# ---- Profile -------------------------------------------------------------------------------------
+
+
+def test_profile_saves_a_valid_time_zone(client, learner):
+    client.force_login(learner)
+
+    response = client.post(reverse("seminars:profile"), {"time_zone": "Asia/Tokyo"})
+
+    assert response.status_code == 302
+    assert Profile.objects.get(user=learner).time_zone == "Asia/Tokyo"
+    assert 'value="Asia/Tokyo"' in client.get(reverse("seminars:profile")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "zone,message", [("Mars/Olympus_Mons", "is not a time zone we know"), ("", "Enter a time zone")]
+)
+def test_profile_refuses_an_unknown_time_zone_next_to_the_field(client, learner, zone, message):
+    Profile.objects.create(user=learner, time_zone="Europe/London")
+    client.force_login(learner)
+
+    response = client.post(reverse("seminars:profile"), {"time_zone": zone})
+
+    assert response.status_code == 200
+    assert message in field_error(response.content.decode(), "time_zone")
+    assert Profile.objects.get(user=learner).time_zone == "Europe/London"
+
+
+def test_profile_has_an_extension_point_for_connections(client, learner, settings, tmp_path):
+    (tmp_path / "extra_section.html").write_text('<section class="card" id="zoom">Disconnect Zoom</section>')
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], tmp_path]}]
+    settings.SEMINARS_PROFILE_SECTIONS = ["extra_section.html"]
+    client.force_login(learner)
+
+    html = client.get(reverse("seminars:profile")).content.decode()
+
+    assert "Disconnect Zoom" in html
+
+
+def test_pages_link_the_stylesheet_and_script(client, learner):
+    client.force_login(learner)
+
+    html = client.get(reverse("seminars:dashboard")).content.decode()
+
+    assert "/static/css/site.css" in html and "/static/js/site.js" in html
+    assert "cdn" not in html.lower()
