@@ -1,0 +1,107 @@
+"""`manage.py virtualmeeting_zoom_configure`: flags, files, environment, never printing a secret."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from virtualmeeting.models import ProviderConfig
+
+SECRET = "s3cr3t-client-value"
+HOOK = "hook-token-value"
+
+
+def run(*args):
+    out = StringIO()
+    call_command("virtualmeeting_zoom_configure", *args, stdout=out, stderr=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def secret_file(tmp_path):
+    path = tmp_path / "client_secret"
+    path.write_text(SECRET + "\n")
+    return path
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in ("ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET", "ZOOM_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_flags_and_files(db, clean_env, secret_file, tmp_path):
+    hook = tmp_path / "hook"
+    hook.write_text(HOOK)
+    output = run(
+        "--client-id", "abcID", "--client-secret-file", str(secret_file), "--webhook-secret-file", str(hook), "--enable"
+    )
+    config = ProviderConfig.objects.get(provider="zoom")
+    assert (config.client_id, config.client_secret, config.webhook_secret, config.enabled) == (
+        "abcID",
+        SECRET,
+        HOOK,
+        True,
+    )
+    assert SECRET not in output and HOOK not in output
+    assert "Client secret set (updated)" in output
+    assert "enabled" in output
+
+
+def test_environment_variables_when_flags_are_absent(db, clean_env):
+    clean_env.setenv("ZOOM_CLIENT_ID", "envID")
+    clean_env.setenv("ZOOM_CLIENT_SECRET", SECRET)
+    output = run("--enable")
+    config = ProviderConfig.objects.get(provider="zoom")
+    assert (config.client_id, config.client_secret, config.enabled) == ("envID", SECRET, True)
+    assert SECRET not in output
+
+
+def test_flags_win_over_the_environment(db, clean_env, secret_file):
+    clean_env.setenv("ZOOM_CLIENT_ID", "envID")
+    clean_env.setenv("ZOOM_CLIENT_SECRET", "env-secret")
+    run("--client-id", "flagID", "--client-secret-file", str(secret_file))
+    config = ProviderConfig.objects.get(provider="zoom")
+    assert (config.client_id, config.client_secret) == ("flagID", SECRET)
+
+
+def test_disable_keeps_the_credentials(zoom_config, clean_env):
+    run("--disable")
+    config = ProviderConfig.objects.get(provider="zoom")
+    assert not config.enabled
+    assert config.client_secret == zoom_config.client_secret
+
+
+def test_enable_without_credentials_is_refused(db, clean_env):
+    with pytest.raises(CommandError, match="without a Client ID and a Client secret"):
+        run("--client-id", "abcID", "--enable")
+    assert not ProviderConfig.objects.filter(provider="zoom", enabled=True).exists()
+
+
+def test_missing_secret_file(db, clean_env, tmp_path):
+    with pytest.raises(CommandError, match="Cannot read the client secret file"):
+        run("--client-id", "abcID", "--client-secret-file", str(tmp_path / "nope"))
+    assert not ProviderConfig.objects.filter(provider="zoom", client_id="abcID").exists()
+
+
+def test_empty_secret_file(db, clean_env, tmp_path):
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    with pytest.raises(CommandError, match="is empty"):
+        run("--client-secret-file", str(empty))
+
+
+def test_enable_and_disable_together_are_refused(db, clean_env):
+    with pytest.raises(CommandError):
+        run("--enable", "--disable")
+
+
+def test_secret_is_encrypted_at_rest(db, clean_env, secret_file):
+    from django.db import connection
+
+    run("--client-id", "abcID", "--client-secret-file", str(secret_file))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT client_secret FROM virtualmeeting_providerconfig WHERE provider = 'zoom'")
+        stored = cursor.fetchone()[0]
+    assert SECRET not in stored
