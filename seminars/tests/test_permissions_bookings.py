@@ -97,6 +97,23 @@ def test_learner_sees_why_they_cannot_cancel(client, as_user, event):
     assert "Cancellations are not allowed for this event." in html
 
 
+def test_cut_off_and_booking_dates_are_shown_in_the_viewers_zone(client, as_user, event):
+    from zoneinfo import ZoneInfo
+
+    from seminars.models import Profile
+
+    learner = as_user("learner")
+    Profile.objects.create(user=learner, time_zone="America/New_York")
+    booking = booking_create(event=event, user=learner, actor=learner)
+    cutoff = (event.sessions.get().start - timedelta(hours=24)).astimezone(ZoneInfo("America/New_York"))
+    booked_at = booking.updated_at.astimezone(ZoneInfo("America/New_York"))
+
+    html = client.get(event_url(event)).content.decode()
+
+    assert f"You can cancel until {cutoff:%a %-d %b %Y, %H:%M} (America/New_York)." in html
+    assert f"since {booked_at:%-d %b %Y, %H:%M} (America/New_York)" in html
+
+
 def test_full_event_offers_the_waitlist(client, as_user, event, learner2, course):
     event.capacity = 1
     event.waitlist_enabled = True
