@@ -61,3 +61,14 @@ class ConnectError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class MeetingUnavailable(Exception):
+    """The meeting cannot be used right now (not created yet, being re-created, owner must reconnect).
+
+    Raised by services called from a click (e.g. "Host meeting"); `message` is shown to the person.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message

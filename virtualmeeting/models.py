@@ -6,6 +6,8 @@ seminars, one per session and room) and tells the desired state through
 `virtualmeeting.services`.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -76,6 +78,10 @@ class OAuthState(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
 
 
+def new_marker() -> str:
+    return f"vm-{uuid.uuid4().hex}"
+
+
 class VirtualMeeting(models.Model):
     """One remote meeting the product wants (or wanted): desired state and remote state.
 
@@ -117,8 +123,20 @@ class VirtualMeeting(models.Model):
     host_email = models.CharField(max_length=255, blank=True)
     synced_version = models.PositiveIntegerField(default=0)
     synced_spec = models.JSONField(default=dict, blank=True, help_text="The spec last applied remotely.")
+    # The account the remote meeting lives in (the owner when it was created).
+    remote_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Put into every meeting made for this row, so a meeting whose create answer was lost can be found.
+    marker = models.CharField(max_length=64, unique=True, default=new_marker, editable=False)
     # A create was sent but its answer was lost: look for the meeting before creating again.
     maybe_created = models.BooleanField(default=False)
+    # What the create in flight sends: adopted as the synced state when the meeting is found later.
+    inflight_version = models.PositiveIntegerField(default=0)
+    inflight_spec = models.JSONField(default=dict, blank=True)
+    remote_gone_at = models.DateTimeField(null=True, blank=True, help_text="Found deleted at the provider.")
+    # Edited at the provider behind our back: read it and restore the desired state if it differs.
+    check_remote = models.BooleanField(default=False)
     recreated_at = models.DateTimeField(null=True, blank=True, help_text="Re-created after being deleted remotely.")
 
     # Work state.
@@ -143,8 +161,28 @@ class VirtualMeeting(models.Model):
         return f"{self.reference} [{self.status}]"
 
     @property
+    def status_text(self) -> str:
+        """The status in plain words, as shown on the room card and the event page."""
+        from virtualmeeting.selectors import meeting_status_text
+
+        return meeting_status_text(self)
+
+    @property
+    def needs_work(self) -> bool:
+        return self.status in WORK_STATUSES
+
+    @property
     def in_sync(self) -> bool:
         return self.synced_version == self.desired_version and self.status in {
             self.Status.AVAILABLE,
             self.Status.DELETED,
         }
+
+
+WORK_STATUSES = (
+    VirtualMeeting.Status.PENDING,
+    VirtualMeeting.Status.CREATING,
+    VirtualMeeting.Status.UPDATING,
+    VirtualMeeting.Status.DELETING,
+    VirtualMeeting.Status.WAITING,
+)

@@ -7,18 +7,18 @@ asked for.
 
 from functools import lru_cache
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
+from virtualmeeting.conf import vm_setting
 from virtualmeeting.providers.base import Provider
 
 
 @lru_cache(maxsize=1)
 def _provider_classes() -> dict[str, type[Provider]]:
     classes = {}
-    for path in settings.VIRTUALMEETING.get("PROVIDERS", []):
+    for path in vm_setting("PROVIDERS"):
         try:
             cls = import_string(path)
         except ImportError as exc:

@@ -1,0 +1,35 @@
+"""The app's settings: settings.VIRTUALMEETING merged over the defaults below.
+
+Every key has its default here and only here; an unknown key is a
+configuration error (a typo would otherwise be ignored silently).
+"""
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+DEFAULTS = {
+    # Dotted paths of the provider classes, in the order they are offered.
+    "PROVIDERS": [],
+    # How long a worker holds a meeting; longer than any provider call (HTTP timeouts are ~30 s).
+    "CLAIM_SECONDS": 300,
+    # Transient errors: exponential backoff from BASE doubling up to MAX, with jitter.
+    "BACKOFF_BASE_SECONDS": 30,
+    "BACKOFF_MAX_SECONDS": 3600,
+    # After this many transient failures in a row the meeting fails (a person has to look).
+    "MAX_ATTEMPTS": 12,
+    # Waits up to this long are given to Celery as a countdown; longer ones wait in the
+    # database for the sweep (a countdown beyond Redis' visibility timeout is redelivered).
+    "MAX_COUNTDOWN_SECONDS": 300,
+    # How many due meetings one sweep re-queues.
+    "SWEEP_BATCH": 500,
+    # A connect flow's state is valid this long.
+    "OAUTH_STATE_SECONDS": 600,
+}
+
+
+def vm_setting(name: str):
+    configured = getattr(settings, "VIRTUALMEETING", {}) or {}
+    unknown = set(configured) - set(DEFAULTS)
+    if unknown:
+        raise ImproperlyConfigured(f"Unknown VIRTUALMEETING setting(s): {', '.join(sorted(unknown))}.")
+    return configured.get(name, DEFAULTS[name])

@@ -1,0 +1,320 @@
+"""A deterministic provider for tests and the demo: "Test Meeting".
+
+Its "remote" meetings, call counters and scripted failures live in Django's
+cache (Redis when REDIS_URL is set, else a file cache), so a Celery worker
+process and the test that drives it see the same state. Enabled only when
+listed in VIRTUALMEETING["PROVIDERS"].
+
+Tests script it through the class methods:
+
+    TestProvider.reset()                              # a clean slate (a new namespace)
+    TestProvider.fail_next("create", "ambiguous")     # the next create applies, then its answer is lost
+    TestProvider.calls("create")                      # how many creates were attempted
+    TestProvider.meetings()                           # what the "remote" holds
+
+Failure kinds: transient, ambiguous (request applied, answer lost), hang
+(request applied, then the call sleeps `seconds`: a worker to kill),
+rate_limited (per-second, `seconds` until retry), rate_limited_daily (until
+00:00 UTC), auth_revoked, permanent, not_found; for "connect": connect_error;
+for "authorize": denied (the consent screen's "Decline").
+
+The connect flow needs no consent page: `authorization_url` answers at once
+with a redirect to the callback carrying a one-time code, and
+`complete_connection` checks the PKCE verifier against the challenge it was
+given, like a real authorization server.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from django import forms
+from django.core.cache import cache
+from django.utils import timezone
+
+from virtualmeeting.errors import AuthRevoked, ConnectError, MeetingNotFound, ProviderError, RateLimited
+from virtualmeeting.forms import ProviderSettingsForm, SecretField
+from virtualmeeting.providers.base import ConnectedAccount, MeetingSpec, Provider, RemoteMeeting
+
+PREFIX = "vmtest"
+# Processes that share this environment variable (a test and the worker it starts) share one "remote".
+NAMESPACE_ENV = "VIRTUALMEETING_TEST_NAMESPACE"
+KEEP = 7 * 24 * 3600  # cache timeout of the simulated remote's keys
+SPEC_FIELDS = ("topic", "start", "duration_minutes", "timezone", "agenda")
+
+
+class TestSettingsForm(ProviderSettingsForm):
+    client_id = forms.CharField(label="Client ID", max_length=255, required=False)
+    client_secret = SecretField(label="Client secret")
+    meeting_capacity = forms.IntegerField(label="Meeting capacity", min_value=1, required=False)
+
+    option_fields = ("meeting_capacity",)
+
+
+def next_midnight_utc(now: datetime | None = None) -> datetime:
+    now = (now or timezone.now()).astimezone(UTC)
+    return datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+
+
+def _namespace() -> str:
+    return os.environ.get(NAMESPACE_ENV, "shared")
+
+
+def _key(name: str) -> str:
+    return f"{PREFIX}:{_namespace()}:{name}"
+
+
+def _incr(name: str) -> int:
+    key = _key(name)
+    cache.add(key, 0, KEEP)
+    value = cache.incr(key)
+    # Some backends implement incr as get + set with the default timeout: keep the key.
+    cache.touch(key, KEEP)
+    return value
+
+
+class TestProvider(Provider):
+    """A provider whose "remote" is the cache. Deterministic; failures on demand."""
+
+    __test__ = False  # not a pytest test class
+
+    id = "test"
+    name = "Test Meeting"
+    service_name = "Test Meeting"
+    needs_connection = True
+    settings_form_class = TestSettingsForm
+
+    # --- scripting, for tests ------------------------------------------------------
+    @classmethod
+    def reset(cls) -> None:
+        """Start a fresh, empty "remote" for this process and the processes it starts (a new namespace)."""
+        os.environ[NAMESPACE_ENV] = uuid.uuid4().hex
+
+    @classmethod
+    def fail_next(cls, operation: str, kind: str, *, times: int = 1, seconds: float = 1) -> None:
+        """The next `times` calls of `operation` ("create", "update", ..., or "any") fail with `kind`."""
+        failures = cache.get(_key("failures")) or []
+        failures.extend({"operation": operation, "kind": kind, "seconds": seconds} for _ in range(times))
+        cache.set(_key("failures"), failures, KEEP)
+
+    @classmethod
+    def calls(cls, operation: str) -> int:
+        """How many times `operation` was called (failed calls included)."""
+        return cache.get(_key(f"calls:{operation}")) or 0
+
+    @classmethod
+    def meetings(cls) -> list[dict]:
+        """The meetings the "remote" holds now, oldest first."""
+        last = cache.get(_key("next_id")) or 0
+        found = cache.get_many([_key(f"meeting:{n}") for n in range(1, last + 1)])
+        return [found[key] for key in sorted(found, key=lambda k: int(k.rsplit(":", 1)[1]))]
+
+    @classmethod
+    def last_update_fields(cls) -> list[str]:
+        """The fields the last update sent."""
+        return cache.get(_key("last_update_fields")) or []
+
+    @classmethod
+    def remote_delete(cls, remote_id: str) -> None:
+        """Delete a meeting behind the product's back (as a person would in the provider's app)."""
+        cache.delete(_key(f"meeting:{remote_id}"))
+
+    @classmethod
+    def remote_edit(cls, remote_id: str, **fields) -> None:
+        """Change a meeting behind the product's back."""
+        meeting = cache.get(_key(f"meeting:{remote_id}"))
+        meeting.update(fields)
+        cache.set(_key(f"meeting:{remote_id}"), meeting, KEEP)
+
+    @classmethod
+    def set_account(cls, *, remote_account_id: str, name: str, email: str) -> None:
+        """Who the next connect flow connects."""
+        cache.set(_key("account"), {"id": remote_account_id, "name": name, "email": email}, KEEP)
+
+    # --- the simulated remote ----------------------------------------------------
+    def _call(self, operation: str) -> dict | None:
+        """Count the call and return the scripted failure for it, if any."""
+        _incr(f"calls:{operation}")
+        failures = cache.get(_key("failures")) or []
+        for index, failure in enumerate(failures):
+            if failure["operation"] in (operation, "any"):
+                del failures[index]
+                cache.set(_key("failures"), failures, KEEP)
+                return failure
+        return None
+
+    @staticmethod
+    def _raise(failure: dict | None, *, applied: bool) -> None:
+        if failure is None:
+            return
+        kind = failure["kind"]
+        if kind == "ambiguous" and applied:
+            raise ProviderError("The connection to Test Meeting was lost before it answered.", ambiguous=True)
+        if kind == "hang" and applied:
+            time.sleep(failure["seconds"])
+            return
+        if applied:
+            return
+        if kind == "transient":
+            raise ProviderError("Test Meeting is temporarily unavailable.")
+        if kind == "rate_limited":
+            retry_at = timezone.now() + timedelta(seconds=failure["seconds"])
+            raise RateLimited("Test Meeting asks to slow down.", retry_at=retry_at)
+        if kind == "rate_limited_daily":
+            raise RateLimited("Test Meeting's daily limit is reached.", retry_at=next_midnight_utc(), daily=True)
+        if kind == "auth_revoked":
+            raise AuthRevoked("The Test Meeting account no longer authorises this site.")
+        if kind == "permanent":
+            raise ProviderError("Test Meeting refused the meeting settings", permanent=True, code="invalid")
+        if kind == "not_found":
+            raise MeetingNotFound()
+        if kind == "connect_error":
+            raise ConnectError("Test Meeting could not confirm your account. Please try again.")
+
+    def _check_connection(self, connection) -> str:
+        if connection is None or not connection.access_token:
+            raise AuthRevoked("The Test Meeting account is not connected.")
+        return connection.remote_account_id
+
+    def _load(self, remote_id: str) -> dict:
+        meeting = cache.get(_key(f"meeting:{remote_id}"))
+        if meeting is None:
+            raise MeetingNotFound()
+        return meeting
+
+    def _store(self, meeting: dict) -> None:
+        cache.set(_key(f"meeting:{meeting['remote_id']}"), meeting, KEEP)
+
+    @staticmethod
+    def _fields(spec: MeetingSpec) -> dict:
+        return {
+            "topic": spec.topic,
+            "start": spec.start.astimezone(UTC).isoformat(),
+            "duration_minutes": int((spec.finish - spec.start).total_seconds() // 60),
+            "timezone": spec.timezone,
+            "agenda": spec.agenda,
+        }
+
+    @staticmethod
+    def _remote(meeting: dict) -> RemoteMeeting:
+        return RemoteMeeting(
+            remote_id=meeting["remote_id"],
+            join_url=meeting["join_url"],
+            start=datetime.fromisoformat(meeting["start"]),
+            duration_minutes=meeting["duration_minutes"],
+            timezone=meeting["timezone"],
+            topic=meeting["topic"],
+            agenda=meeting["agenda"],
+            password=meeting["password"],
+            host_email=meeting["host_email"],
+            extra={"marker": meeting["marker"]},
+        )
+
+    # --- the provider contract -------------------------------------------------------
+    def is_configured(self) -> bool:
+        return True
+
+    def health_warnings(self) -> list[str]:
+        if not self.config.client_secret:
+            return ["No client secret is set (the test provider works without one)."]
+        return []
+
+    def settings_context(self, request) -> dict:
+        return {"test_note": "Meetings of this provider exist only in this site's cache."}
+
+    def meeting_capacity(self, connection) -> int | None:
+        return self.config.options.get("meeting_capacity")
+
+    def authorization_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
+        failure = self._call("authorize")
+        if failure and failure["kind"] == "denied":
+            return f"{redirect_uri}?{urlencode({'error': 'access_denied', 'state': state})}"
+        code = secrets.token_urlsafe(16)
+        cache.set(_key(f"code:{code}"), code_challenge, 600)
+        return f"{redirect_uri}?{urlencode({'code': code, 'state': state})}"
+
+    def complete_connection(self, *, code: str, redirect_uri: str, code_verifier: str) -> ConnectedAccount:
+        self._raise(self._call("connect"), applied=False)
+        challenge = cache.get(_key(f"code:{code}"))
+        cache.delete(_key(f"code:{code}"))
+        expected = base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest()).rstrip(b"=").decode()
+        if challenge is None or challenge != expected:
+            raise ConnectError("Test Meeting did not accept the sign-in (the code is invalid or was used already).")
+        account = cache.get(_key("account")) or {"id": "test-user-1", "name": "Test User", "email": "test@example.com"}
+        return ConnectedAccount(
+            remote_account_id=account["id"],
+            name=account["name"],
+            email=account["email"],
+            access_token=f"test-access-{secrets.token_hex(8)}",
+            refresh_token=f"test-refresh-{secrets.token_hex(8)}",
+            expires_at=timezone.now() + timedelta(hours=1),
+            scopes="meeting:write meeting:read",
+        )
+
+    def disconnect(self, connection) -> None:
+        self._call("disconnect")
+
+    def create_meeting(self, *, connection, spec: MeetingSpec) -> RemoteMeeting:
+        account = self._check_connection(connection)
+        failure = self._call("create")
+        self._raise(failure, applied=False)
+        remote_id = str(_incr("next_id"))
+        meeting = {
+            "remote_id": remote_id,
+            "account": account,
+            "marker": spec.marker,
+            "join_url": f"https://meet.test.invalid/j/{remote_id}",
+            "password": f"pw{remote_id}",
+            "host_email": connection.email,
+            **self._fields(spec),
+        }
+        self._store(meeting)
+        self._raise(failure, applied=True)
+        return self._remote(meeting)
+
+    def update_meeting(self, *, connection, remote_id: str, spec: MeetingSpec, previous: MeetingSpec | None):
+        self._check_connection(connection)
+        failure = self._call("update")
+        self._raise(failure, applied=False)
+        meeting = self._load(remote_id)
+        wanted = self._fields(spec)
+        before = self._fields(previous) if previous else {}
+        changed = [name for name in SPEC_FIELDS if before.get(name) != wanted[name]]
+        meeting.update({name: wanted[name] for name in changed})
+        self._store(meeting)
+        cache.set(_key("last_update_fields"), changed, KEEP)
+        self._raise(failure, applied=True)
+        return self._remote(meeting)
+
+    def delete_meeting(self, *, connection, remote_id: str) -> None:
+        self._check_connection(connection)
+        failure = self._call("delete")
+        self._raise(failure, applied=False)
+        cache.delete(_key(f"meeting:{remote_id}"))
+        self._raise(failure, applied=True)
+
+    def get_meeting(self, *, connection, remote_id: str) -> RemoteMeeting:
+        self._check_connection(connection)
+        self._raise(self._call("get"), applied=False)
+        return self._remote(self._load(remote_id))
+
+    def find_meeting(self, *, connection, marker: str) -> RemoteMeeting | None:
+        account = self._check_connection(connection)
+        self._raise(self._call("find"), applied=False)
+        for meeting in self.meetings():
+            if meeting["marker"] == marker and meeting["account"] == account:
+                return self._remote(meeting)
+        return None
+
+    def host_url(self, *, connection, remote_id: str) -> str:
+        self._check_connection(connection)
+        self._raise(self._call("host_url"), applied=False)
+        self._load(remote_id)
+        return f"https://meet.test.invalid/s/{remote_id}?zak={secrets.token_urlsafe(12)}"

@@ -1,0 +1,86 @@
+"""Reading meetings and connections (no writes here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from virtualmeeting.models import WORK_STATUSES, ProviderConnection, VirtualMeeting
+
+
+def meetings_by_reference(references: Iterable[str]) -> dict[str, VirtualMeeting]:
+    """The meetings with these references, keyed by reference (one query)."""
+    return {m.reference: m for m in VirtualMeeting.objects.filter(reference__in=list(references))}
+
+
+def connection_for(*, user, provider: str) -> ProviderConnection | None:
+    """The user's connection to the provider (connected or revoked), or None."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return ProviderConnection.objects.filter(user=user, provider=provider).first()
+
+
+def meetings_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Ids of meetings that need a worker now: due, and not held by a live claim."""
+    now = now or timezone.now()
+    return list(
+        VirtualMeeting.objects.filter(status__in=WORK_STATUSES, next_attempt_at__lte=now)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def service_name(provider_id: str) -> str:
+    """The provider's service in sentences ("Zoom"), or its id when it is no longer installed."""
+    from virtualmeeting.registry import provider_class
+
+    try:
+        cls = provider_class(provider_id)
+    except LookupError:
+        return provider_id
+    return cls.service_name or cls.name
+
+
+def time_until(moment: datetime, *, now: datetime | None = None) -> str:
+    """'in 3 h', 'in 12 min', 'in less than a minute'."""
+    seconds = (moment - (now or timezone.now())).total_seconds()
+    if seconds < 60:
+        return "in less than a minute"
+    if seconds < 3600:
+        return f"in {round(seconds / 60)} min"
+    return f"in {round(seconds / 3600)} h"
+
+
+def resume_time(moment: datetime, *, now: datetime | None = None) -> str:
+    """'00:00 UTC', with the date when it is not within the next day."""
+    moment = moment.astimezone(UTC)
+    now = now or timezone.now()
+    if moment - now > timedelta(hours=24):
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return moment.strftime("%H:%M UTC")
+
+
+def meeting_status_text(meeting: VirtualMeeting, *, now: datetime | None = None) -> str:
+    """The meeting's status in plain words, for the room card and the event page."""
+    Status = VirtualMeeting.Status
+    now = now or timezone.now()
+    if meeting.status in (Status.PENDING, Status.CREATING, Status.UPDATING):
+        return "Updating virtual room. Please wait..."
+    if meeting.status == Status.DELETING:
+        return "Removing virtual room. Please wait..."
+    if meeting.status == Status.AVAILABLE:
+        return "Virtual room is ready."
+    if meeting.status == Status.DELETED:
+        return "Virtual room was removed."
+    if meeting.status == Status.WAITING:
+        limit = "daily limit" if meeting.waiting_daily_limit else "rate limit"
+        when = meeting.next_attempt_at
+        return (
+            f"Waiting for {service_name(meeting.provider)}'s {limit}, resumes at "
+            f"{resume_time(when, now=now)} ({time_until(when, now=now)})"
+        )
+    return f"Failed: {meeting.last_error}"

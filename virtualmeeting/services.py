@@ -1,0 +1,355 @@
+"""Writing meetings and connections.
+
+The owning app (seminars) calls the meeting services inside its own
+transaction: they only record the desired state and, after commit, queue the
+sync task. No service here calls a provider except those run from a click
+(`meeting_host_url`, `connection_disconnect`), never inside a transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from virtualmeeting import signals
+from virtualmeeting.errors import AuthRevoked, MeetingNotFound, MeetingUnavailable, ProviderError
+from virtualmeeting.models import WORK_STATUSES, ProviderConnection, VirtualMeeting
+from virtualmeeting.providers.base import ConnectedAccount
+from virtualmeeting.registry import get_provider, provider_ids
+from virtualmeeting.selectors import connection_for, service_name
+
+log = logging.getLogger(__name__)
+Status = VirtualMeeting.Status
+
+
+# --- scheduling ----------------------------------------------------------------------
+def meeting_schedule(meeting_id: int, *, countdown: float | None = None) -> None:
+    """Queue the sync of one meeting once the current transaction commits.
+
+    If the broker is down the row still says what to do; the sweep queues it later.
+    """
+
+    def send():
+        from virtualmeeting.tasks import meeting_sync
+
+        try:
+            meeting_sync.apply_async(args=[meeting_id], countdown=countdown)
+        except OperationalError:
+            log.warning("Broker unavailable; meeting %s will be picked up by the sweep.", meeting_id)
+
+    transaction.on_commit(send)
+
+
+def _work_status(meeting: VirtualMeeting) -> str:
+    if not meeting.present:
+        return Status.DELETING
+    return Status.UPDATING if meeting.remote_id else Status.PENDING
+
+
+def _reset_for_work(meeting: VirtualMeeting, *, keep_limit_wait: bool) -> None:
+    """Make the row due now, forgetting past failures (but not a limit that is still in force)."""
+    now = timezone.now()
+    meeting.attempts = 0
+    if keep_limit_wait and meeting.status == Status.WAITING and meeting.next_attempt_at > now:
+        return
+    meeting.last_error = ""
+    meeting.waiting_daily_limit = False
+    meeting.next_attempt_at = now
+    meeting.status = _work_status(meeting)
+
+
+# --- desired state ---------------------------------------------------------------------
+def _validate(*, provider: str, start: datetime, finish: datetime, time_zone: str) -> None:
+    if provider not in provider_ids():
+        raise ValueError(f"Unknown virtual meeting provider {provider!r}.")
+    if timezone.is_naive(start) or timezone.is_naive(finish):
+        raise ValueError("Meeting start and finish must be aware datetimes.")
+    if finish <= start:
+        raise ValueError("A meeting must finish after it starts.")
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"Unknown time zone {time_zone!r}.") from None
+
+
+def meeting_put(
+    *, reference: str, provider: str, owner, topic: str, start: datetime, finish: datetime, time_zone: str, agenda=""
+) -> VirtualMeeting:
+    """Say that the meeting `reference` should exist with this state (create or update it).
+
+    Call inside the owning app's transaction. The version goes up only when
+    something differs (or the meeting was removed); a failed meeting is
+    re-queued even when nothing differs ("Save changes" retries). The sync is
+    queued after commit, and several puts before the worker runs make one call.
+    """
+    _validate(provider=provider, start=start, finish=finish, time_zone=time_zone)
+    desired = {"topic": topic, "start": start, "finish": finish, "time_zone": time_zone, "agenda": agenda}
+    with transaction.atomic():
+        meeting = VirtualMeeting.objects.select_for_update().filter(reference=reference).first()
+        if meeting is None:
+            meeting = VirtualMeeting.objects.create(reference=reference, provider=provider, owner=owner, **desired)
+            meeting_schedule(meeting.pk)
+            return meeting
+        if meeting.provider != provider and (meeting.remote_id or meeting.maybe_created):
+            raise ValueError("This meeting exists at another provider: remove it before choosing a new provider.")
+        changed = (
+            not meeting.present
+            or meeting.provider != provider
+            or meeting.owner_id != owner.pk
+            or any(getattr(meeting, name) != value for name, value in desired.items())
+        )
+        if changed:
+            for name, value in desired.items():
+                setattr(meeting, name, value)
+            meeting.provider, meeting.owner, meeting.present = provider, owner, True
+            meeting.desired_version += 1
+        elif meeting.status != Status.FAILED:
+            return meeting
+        _reset_for_work(meeting, keep_limit_wait=True)
+        meeting.save()
+        meeting_schedule(meeting.pk)
+        return meeting
+
+
+def meeting_remove(*, reference: str) -> VirtualMeeting | None:
+    """Say that the meeting `reference` should no longer exist.
+
+    When nothing can exist remotely (never created, no create in flight) the
+    meeting is marked deleted at once and no call is made.
+    """
+    with transaction.atomic():
+        meeting = VirtualMeeting.objects.select_for_update().filter(reference=reference).first()
+        if meeting is None or not meeting.present:
+            return meeting
+        meeting.present = False
+        meeting.desired_version += 1
+        if not meeting.remote_id and not meeting.maybe_created:
+            meeting.status = Status.DELETED
+            meeting.synced_version = meeting.desired_version
+            meeting.attempts, meeting.last_error, meeting.waiting_daily_limit = 0, "", False
+            meeting.save()
+            return meeting
+        # Deleting does not spend a daily create/update quota: try now.
+        _reset_for_work(meeting, keep_limit_wait=False)
+        meeting.save()
+        meeting_schedule(meeting.pk)
+        return meeting
+
+
+def meetings_requeue(*, references) -> int:
+    """Re-queue every failed or retrying operation among these meetings ("Save changes" does this).
+
+    Failed meetings and meetings waiting out a backoff or a short rate limit
+    run now. A meeting waiting for a provider's daily limit keeps waiting:
+    asking again before the limit resets would only be refused.
+    """
+    now = timezone.now()
+    count = 0
+    with transaction.atomic():
+        for meeting in VirtualMeeting.objects.select_for_update().filter(reference__in=list(references)):
+            if meeting.status == Status.FAILED:
+                pass
+            elif meeting.status in WORK_STATUSES and meeting.next_attempt_at > now and not meeting.waiting_daily_limit:
+                pass
+            else:
+                continue
+            _reset_for_work(meeting, keep_limit_wait=False)
+            meeting.save()
+            meeting_schedule(meeting.pk)
+            count += 1
+    return count
+
+
+def meeting_retry_now(*, meeting: VirtualMeeting) -> VirtualMeeting:
+    """Run the meeting's pending or failed operation now ("Retry now" on the room page)."""
+    with transaction.atomic():
+        meeting = VirtualMeeting.objects.select_for_update().get(pk=meeting.pk)
+        if meeting.status in (Status.AVAILABLE, Status.DELETED):
+            return meeting
+        _reset_for_work(meeting, keep_limit_wait=False)
+        meeting.save()
+        meeting_schedule(meeting.pk)
+        return meeting
+
+
+# --- remote events (webhooks, clicks) ------------------------------------------------------
+def _mark_gone(meeting: VirtualMeeting) -> None:
+    """The remote meeting was deleted behind our back: re-create it (or finish a pending delete)."""
+    meeting.remote_id = meeting.join_url = meeting.password = meeting.host_email = ""
+    meeting.maybe_created = False
+    meeting.synced_spec = {}
+    meeting.check_remote = False
+    if not meeting.present:
+        meeting.status = Status.DELETED
+        meeting.synced_version = meeting.desired_version
+        meeting.save()
+        return
+    meeting.remote_gone_at = timezone.now()
+    _reset_for_work(meeting, keep_limit_wait=False)
+    meeting.save()
+    meeting_schedule(meeting.pk)
+
+
+def meeting_mark_remote_gone(*, provider: str, remote_id: str) -> int:
+    """The provider says the meeting was deleted (e.g. by hand in Zoom): re-create it. Returns rows touched."""
+    if not remote_id:
+        return 0
+    with transaction.atomic():
+        meetings = list(VirtualMeeting.objects.select_for_update().filter(provider=provider, remote_id=remote_id))
+        for meeting in meetings:
+            _mark_gone(meeting)
+    return len(meetings)
+
+
+def meeting_mark_remote_changed(*, provider: str, remote_id: str) -> int:
+    """The provider says the meeting was edited: the worker reads it and restores our desired state if it differs.
+
+    Our own updates cause such events too; reading first keeps them from looping.
+    """
+    if not remote_id:
+        return 0
+    with transaction.atomic():
+        meetings = list(
+            VirtualMeeting.objects.select_for_update().filter(provider=provider, remote_id=remote_id, present=True)
+        )
+        for meeting in meetings:
+            meeting.check_remote = True
+            _reset_for_work(meeting, keep_limit_wait=True)
+            meeting.save()
+            meeting_schedule(meeting.pk)
+    return len(meetings)
+
+
+def meeting_host_url(*, meeting: VirtualMeeting, user) -> str:
+    """A fresh URL that starts the meeting as host, fetched from the provider at click time.
+
+    Only the owner may host. Raises PermissionDenied for anyone else and
+    MeetingUnavailable (with a message for the person) when the meeting cannot
+    be hosted now; a meeting the provider no longer has is queued for re-creation.
+    """
+    if user is None or meeting.owner_id != user.pk:
+        raise PermissionDenied("Only the meeting's owner can host it.")
+    service = service_name(meeting.provider)
+    if not meeting.present or not meeting.remote_id:
+        raise MeetingUnavailable("The virtual room is not ready yet. Please try again in a minute.")
+    provider = get_provider(meeting.provider)
+    connection = connection_for(user=user, provider=meeting.provider) if provider.needs_connection else None
+    if provider.needs_connection and (connection is None or not connection.is_usable):
+        raise MeetingUnavailable(f"Connect your {service} account again to host this meeting.")
+    try:
+        return provider.host_url(connection=connection, remote_id=meeting.remote_id)
+    except MeetingNotFound:
+        with transaction.atomic():
+            fresh = VirtualMeeting.objects.select_for_update().get(pk=meeting.pk)
+            if fresh.remote_id == meeting.remote_id:
+                _mark_gone(fresh)
+        raise MeetingUnavailable(
+            f"This meeting was deleted in {service}. It is being created again; try again in a minute."
+        ) from None
+    except AuthRevoked as exc:
+        connection_revoke(connection=connection, message=exc.message)
+        raise MeetingUnavailable(f"Your {service} connection no longer works. Connect your account again.") from None
+    except ProviderError as exc:
+        raise MeetingUnavailable(f"{service} could not start the meeting: {exc.message}") from None
+
+
+# --- connections ------------------------------------------------------------------------------
+def reconnect_message(*, connection: ProviderConnection | None, owner, provider: str, reason: str = "") -> str:
+    service = service_name(provider)
+    who = (owner.get_full_name() or owner.get_username()) if owner else "The meeting owner"
+    because = f" ({reason.rstrip('.')})" if reason else ""
+    return (
+        f"{who}'s {service} connection no longer works{because}. "
+        f"{who} must connect their {service} account again (Connect in the room dialog); the meetings then resume."
+    )
+
+
+def connection_save(*, user, provider: str, account: ConnectedAccount) -> ProviderConnection:
+    """Store the account a user just connected, replacing any earlier one, and resume their failed meetings."""
+    values = {
+        "remote_account_id": account.remote_account_id,
+        "name": account.name,
+        "email": account.email,
+        "access_token": account.access_token,
+        "refresh_token": account.refresh_token,
+        "expires_at": account.expires_at,
+        "scopes": account.scopes,
+        "extra": account.extra,
+        "status": ProviderConnection.Status.CONNECTED,
+        "status_message": "",
+        "connected_at": timezone.now(),
+    }
+    with transaction.atomic():
+        connection, _ = ProviderConnection.objects.update_or_create(user=user, provider=provider, defaults=values)
+        failed = VirtualMeeting.objects.select_for_update().filter(owner=user, provider=provider, status=Status.FAILED)
+        for meeting in failed:
+            _reset_for_work(meeting, keep_limit_wait=False)
+            meeting.save()
+            meeting_schedule(meeting.pk)
+    return connection
+
+
+def connection_tokens_update(
+    *, connection: ProviderConnection, access_token: str, refresh_token: str, expires_at, scopes: str | None = None
+) -> ProviderConnection:
+    """Store refreshed tokens (atomically: a refresh token is often single-use)."""
+    with transaction.atomic():
+        locked = ProviderConnection.objects.select_for_update().get(pk=connection.pk)
+        locked.access_token, locked.refresh_token, locked.expires_at = access_token, refresh_token, expires_at
+        if scopes is not None:
+            locked.scopes = scopes
+        locked.save()
+    connection.access_token, connection.refresh_token, connection.expires_at = access_token, refresh_token, expires_at
+    connection.scopes = locked.scopes
+    return connection
+
+
+def connection_revoke(*, connection: ProviderConnection, message: str) -> ProviderConnection:
+    """The connection stopped working: forget its tokens, tell the owner, stop their meetings."""
+    text = reconnect_message(connection=connection, owner=connection.user, provider=connection.provider, reason=message)
+    with transaction.atomic():
+        locked = ProviderConnection.objects.select_for_update().get(pk=connection.pk)
+        locked.status = ProviderConnection.Status.REVOKED
+        locked.status_message = message
+        locked.access_token = locked.refresh_token = ""
+        locked.expires_at = None
+        locked.save()
+        signals.send_connection_revoked_on_commit(locked)
+        meetings = VirtualMeeting.objects.select_for_update().filter(
+            owner_id=connection.user_id, provider=connection.provider, status__in=WORK_STATUSES
+        )
+        for meeting in meetings:
+            meeting_fail(meeting=meeting, message=text)
+    return locked
+
+
+def meeting_fail(*, meeting: VirtualMeeting, message: str) -> None:
+    """Mark the meeting failed with a message for people; sends meeting_failed after commit."""
+    VirtualMeeting.objects.filter(pk=meeting.pk).update(
+        status=Status.FAILED, last_error=message, waiting_daily_limit=False, next_attempt_at=timezone.now()
+    )
+    meeting.status, meeting.last_error, meeting.waiting_daily_limit = Status.FAILED, message, False
+    signals.send_meeting_signal_on_commit(signals.meeting_failed, VirtualMeeting.objects.get(pk=meeting.pk))
+
+
+def connection_disconnect(*, connection: ProviderConnection) -> None:
+    """Disconnect at the user's request: revoke at the provider (best effort), then forget the connection."""
+    try:
+        get_provider(connection.provider).disconnect(connection)
+    except (ProviderError, LookupError) as exc:
+        log.warning("Disconnecting connection %s at the provider failed: %s", connection.pk, exc)
+    connection.delete()
+
+
+def connections_revoke_remote(*, provider: str, remote_account_id: str, message: str) -> int:
+    """The provider says an account removed our app (e.g. Zoom's app_deauthorized): revoke its connections."""
+    connections = list(ProviderConnection.objects.filter(provider=provider, remote_account_id=remote_account_id))
+    for connection in connections:
+        connection_revoke(connection=connection, message=message)
+    return len(connections)

@@ -1,0 +1,37 @@
+"""Signals for the apps that own meetings (seminars sends notifications from them).
+
+All are sent after the database transaction that recorded the change has
+committed, so a receiver sees the row as stored and may enqueue work.
+
+- meeting_failed(meeting): a meeting's operation failed and needs a person
+  (permanent error, owner must reconnect, retries exhausted).
+- meeting_waiting(meeting): a provider's daily limit was reached; the meeting
+  waits until `meeting.next_attempt_at`.
+- meeting_available(meeting): a sync left the meeting available (after a
+  create, an update or a re-creation).
+- meeting_recreated(meeting): the meeting had been deleted at the provider
+  behind our back and was created again (its join URL changed).
+- connection_revoked(connection): a user's connection stopped working; they
+  must connect again.
+"""
+
+from django.db import transaction
+from django.dispatch import Signal
+
+meeting_failed = Signal()
+meeting_waiting = Signal()
+meeting_available = Signal()
+meeting_recreated = Signal()
+connection_revoked = Signal()
+
+
+def send_meeting_signal_on_commit(signal: Signal, meeting) -> None:
+    from virtualmeeting.models import VirtualMeeting
+
+    transaction.on_commit(lambda: signal.send(sender=VirtualMeeting, meeting=meeting))
+
+
+def send_connection_revoked_on_commit(connection) -> None:
+    from virtualmeeting.models import ProviderConnection
+
+    transaction.on_commit(lambda: connection_revoked.send(sender=ProviderConnection, connection=connection))

@@ -1,0 +1,495 @@
+"""Make the provider match the database, one meeting at a time.
+
+`meeting_sync(meeting_id)` claims the row with a conditional UPDATE (no two
+workers act on one meeting), then repeats: read the row, decide the one call
+needed (create, update, delete, or nothing), make it with no transaction or
+lock held, record the result in a short transaction. Idempotent: a duplicate
+task finds nothing to do; a create whose answer was lost is found by its
+marker (`maybe_created`) instead of being sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from virtualmeeting import signals
+from virtualmeeting.conf import vm_setting
+from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
+from virtualmeeting.models import WORK_STATUSES, ProviderConnection, VirtualMeeting
+from virtualmeeting.providers.base import MeetingSpec, Provider, RemoteMeeting
+from virtualmeeting.registry import get_provider
+from virtualmeeting.selectors import connection_for, meetings_due, resume_time
+from virtualmeeting.services import connection_revoke, meeting_fail, meeting_schedule, reconnect_message
+
+log = logging.getLogger(__name__)
+Status = VirtualMeeting.Status
+
+MAX_STEPS = 4  # calls per claim: e.g. find + update, or delete (gone) + create
+
+
+# --- the spec, as stored in synced_spec --------------------------------------------
+def spec_of(meeting: VirtualMeeting) -> MeetingSpec:
+    return MeetingSpec(
+        topic=meeting.topic,
+        start=meeting.start,
+        finish=meeting.finish,
+        timezone=meeting.time_zone,
+        agenda=meeting.agenda,
+        marker=meeting.marker,
+    )
+
+
+def spec_to_json(spec: MeetingSpec) -> dict:
+    return {
+        "topic": spec.topic,
+        "start": spec.start.isoformat(),
+        "finish": spec.finish.isoformat(),
+        "timezone": spec.timezone,
+        "agenda": spec.agenda,
+    }
+
+
+def spec_from_json(data: dict, *, marker: str) -> MeetingSpec | None:
+    if not data:
+        return None
+    return MeetingSpec(
+        topic=data["topic"],
+        start=datetime.fromisoformat(data["start"]),
+        finish=datetime.fromisoformat(data["finish"]),
+        timezone=data["timezone"],
+        agenda=data["agenda"],
+        marker=marker,
+    )
+
+
+def _same_spec(a: dict, b: dict) -> bool:
+    """Equal specs; times compared as instants (an offset written differently is the same time)."""
+    if not a or not b:
+        return False
+    keys = ("topic", "timezone", "agenda")
+    times = ("start", "finish")
+    return all(a[k] == b[k] for k in keys) and all(
+        datetime.fromisoformat(a[k]) == datetime.fromisoformat(b[k]) for k in times
+    )
+
+
+def remote_matches(remote: RemoteMeeting, spec: MeetingSpec) -> bool:
+    """Does what the provider holds match the spec (topic, start, duration, zone)?"""
+    duration = int((spec.finish - spec.start).total_seconds() // 60)
+    return (
+        remote.topic == spec.topic
+        and (remote.start is None or remote.start == spec.start)
+        and (remote.duration_minutes is None or remote.duration_minutes == duration)
+        and (not remote.timezone or remote.timezone == spec.timezone)
+    )
+
+
+# --- backoff --------------------------------------------------------------------------
+def backoff_delay(attempts: int, *, rng: random.Random | None = None) -> float:
+    """Seconds before attempt number `attempts + 1`: exponential, capped, with jitter in [d/2, d]."""
+    base = vm_setting("BACKOFF_BASE_SECONDS")
+    ceiling = vm_setting("BACKOFF_MAX_SECONDS")
+    delay = min(base * 2 ** max(attempts - 1, 0), ceiling)
+    return (rng or random).uniform(delay / 2, delay)
+
+
+# --- claiming ---------------------------------------------------------------------------
+def claim(meeting_id: int) -> str | None:
+    """Take the meeting for this worker if it is due and nobody holds it. Returns the claim token."""
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    taken = (
+        VirtualMeeting.objects.filter(pk=meeting_id, status__in=WORK_STATUSES, next_attempt_at__lte=now)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + timedelta(seconds=vm_setting("CLAIM_SECONDS")), claim_token=token)
+    )
+    return token if taken == 1 else None
+
+
+def release(meeting_id: int, token: str) -> None:
+    VirtualMeeting.objects.filter(pk=meeting_id, claim_token=token).update(claimed_until=None, claim_token="")
+
+
+# --- one run --------------------------------------------------------------------------------
+@dataclass
+class _Stop:
+    """A step ended the run: `countdown` asks for a short retry through Celery."""
+
+    outcome: str
+    countdown: float | None = None
+
+
+class _NoConnection(Exception):
+    pass
+
+
+def meeting_sync(meeting_id: int) -> list[str]:
+    """Claim the meeting and make the provider match it. Returns the steps taken (for logs and tests)."""
+    token = claim(meeting_id)
+    if token is None:
+        return ["skipped"]
+    steps: list[str] = []
+    countdown = None
+    try:
+        for _ in range(MAX_STEPS):
+            result = _step(meeting_id, token)
+            if isinstance(result, _Stop):
+                if result.outcome != "nothing to do" or not steps:
+                    steps.append(result.outcome)
+                countdown = result.countdown
+                break
+            steps.append(result)
+    finally:
+        release(meeting_id, token)
+    _requeue_if_needed(meeting_id, countdown)
+    return steps
+
+
+def _requeue_if_needed(meeting_id: int, countdown: float | None) -> None:
+    """Run again now if the desired state moved during the call; short waits go to Celery as a countdown."""
+    meeting = VirtualMeeting.objects.filter(pk=meeting_id).first()
+    if meeting is None or meeting.status not in WORK_STATUSES:
+        return
+    wait = (meeting.next_attempt_at - timezone.now()).total_seconds()
+    if wait <= 0:
+        meeting_schedule(meeting_id)
+    elif countdown is not None and wait <= vm_setting("MAX_COUNTDOWN_SECONDS"):
+        meeting_schedule(meeting_id, countdown=wait)
+    # Longer waits stay in the database; the sweep queues the meeting when it is due.
+
+
+def _step(meeting_id: int, token: str):
+    """Decide and make one call. Returns its name, or _Stop when the run should end."""
+    meeting = VirtualMeeting.objects.select_related("owner").filter(pk=meeting_id).first()
+    if meeting is None or meeting.claim_token != token:
+        return _Stop("claim lost")
+    if meeting.status not in WORK_STATUSES:
+        return _Stop("nothing to do")
+    try:
+        provider = get_provider(meeting.provider)
+    except LookupError:
+        meeting_fail_now(meeting, f"The provider {meeting.provider!r} is no longer installed on this site.")
+        return _Stop("failed")
+
+    operation = "connect"
+    connection = None
+    try:
+        if not meeting.present:
+            operation = "delete"
+            return _delete(meeting, provider, token)
+        connection = _connection(provider, meeting.owner_id, meeting.provider)
+        if not meeting.remote_id and meeting.maybe_created:
+            operation = "find"
+            return _recover(meeting, provider, connection)
+        if meeting.remote_id and meeting.remote_owner_id and meeting.remote_owner_id != meeting.owner_id:
+            operation = "delete"
+            return _move_owner(meeting, provider)
+        if not meeting.remote_id:
+            operation = "create"
+            return _create(meeting, provider, connection, token)
+        if meeting.check_remote:
+            operation = "get"
+            return _check(meeting, provider, connection)
+        if not _same_spec(meeting.synced_spec, spec_to_json(spec_of(meeting))):
+            operation = "update"
+            return _update(meeting, provider, connection, token)
+        _record_in_sync(meeting.pk, meeting.desired_version)
+        return _Stop("in sync")
+    except _NoConnection:
+        meeting_fail_now(meeting, reconnect_message(connection=None, owner=meeting.owner, provider=meeting.provider))
+        return _Stop("failed")
+    except RateLimited as exc:
+        return _wait(meeting, provider, exc, operation)
+    except AuthRevoked as exc:
+        return _revoked(meeting, provider, exc)
+    except ProviderError as exc:
+        if exc.permanent:
+            if operation == "create" and not exc.ambiguous:
+                VirtualMeeting.objects.filter(pk=meeting.pk).update(maybe_created=False)
+            message = f"{exc.message.rstrip('.')}. Check the session's details, then use Retry now or save the event again."
+            meeting_fail_now(meeting, message)
+            return _Stop("failed")
+        return _backoff(meeting, provider, exc, operation)
+
+
+def _connection(provider: Provider, user_id: int | None, provider_id: str) -> ProviderConnection | None:
+    if not provider.needs_connection:
+        return None
+    connection = ProviderConnection.objects.filter(user_id=user_id, provider=provider_id).first()
+    if connection is None or not connection.is_usable:
+        raise _NoConnection
+    return connection
+
+
+def _locked(meeting_id: int) -> VirtualMeeting:
+    return VirtualMeeting.objects.select_for_update().get(pk=meeting_id)
+
+
+def _mark_calling(meeting_id: int, token: str, version: int, **changes) -> bool:
+    """Before a call: check the desired state has not moved and our claim holds, and record intent."""
+    with transaction.atomic():
+        row = _locked(meeting_id)
+        if row.claim_token != token or row.desired_version != version:
+            return False
+        for name, value in changes.items():
+            setattr(row, name, value)
+        row.save()
+    return True
+
+
+# --- the calls ---------------------------------------------------------------------------------
+def _create(meeting: VirtualMeeting, provider: Provider, connection, token: str):
+    version, spec = meeting.desired_version, spec_of(meeting)
+    spec_json = spec_to_json(spec)
+    # maybe_created is stored before the request: if the answer is lost (or this
+    # worker dies), the next attempt looks for the meeting instead of making another.
+    if not _mark_calling(
+        meeting.pk, token, version, maybe_created=True, inflight_version=version, inflight_spec=spec_json,
+        status=Status.CREATING,
+    ):
+        return "replan"
+    remote = provider.create_meeting(connection=connection, spec=spec)
+    _record_remote(meeting.pk, provider, connection, remote, version, spec_json, meeting.owner_id)
+    return "create"
+
+
+def _recover(meeting: VirtualMeeting, provider: Provider, connection):
+    """A create may have happened: adopt the meeting carrying our marker, or clear the doubt."""
+    found = provider.find_meeting(connection=connection, marker=meeting.marker)
+    if found is not None:
+        _record_remote(
+            meeting.pk, provider, connection, found, meeting.inflight_version, meeting.inflight_spec, meeting.owner_id
+        )
+        return "find (adopted)"
+    with transaction.atomic():
+        row = _locked(meeting.pk)
+        row.maybe_created = False
+        row.save()
+    return "find (none)"
+
+
+def _record_remote(meeting_id, provider, connection, remote: RemoteMeeting, version, spec_json, owner_id) -> None:
+    """Record a meeting that now exists remotely, at once and in its own transaction."""
+    duplicate = False
+    with transaction.atomic():
+        row = _locked(meeting_id)
+        if row.remote_id and row.remote_id != remote.remote_id:
+            duplicate = True
+        else:
+            row.remote_id = remote.remote_id
+            row.remote_owner_id = owner_id
+            _copy_remote(row, remote)
+            row.maybe_created = False
+            row.inflight_version, row.inflight_spec = 0, {}
+            row.synced_version, row.synced_spec = version, spec_json
+            if row.remote_gone_at is not None:
+                row.remote_gone_at = None
+                row.recreated_at = timezone.now()
+                signals.send_meeting_signal_on_commit(signals.meeting_recreated, row)
+            _settle(row, version)
+            row.save()
+    if duplicate:
+        # Another run recorded a different meeting meanwhile: ours is surplus.
+        log.warning("Meeting %s: deleting surplus remote meeting made by a concurrent run.", meeting_id)
+        try:
+            provider.delete_meeting(connection=connection, remote_id=remote.remote_id)
+        except ProviderError as exc:
+            log.warning("Meeting %s: could not delete the surplus remote meeting: %s", meeting_id, exc.message)
+
+
+def _copy_remote(row: VirtualMeeting, remote: RemoteMeeting | None) -> None:
+    if remote is None:
+        return
+    row.join_url = remote.join_url or row.join_url
+    row.password = remote.password or row.password
+    row.host_email = remote.host_email or row.host_email
+
+
+def _settle(row: VirtualMeeting, version: int) -> None:
+    """After a call for `version`: done if nothing moved meanwhile, else leave it due for the next step."""
+    if row.desired_version == version:
+        row.status = Status.AVAILABLE if row.present else Status.DELETED
+        row.attempts, row.last_error, row.waiting_daily_limit = 0, "", False
+        if row.present:
+            signals.send_meeting_signal_on_commit(signals.meeting_available, row)
+        return
+    row.status = (Status.UPDATING if row.remote_id else Status.PENDING) if row.present else Status.DELETING
+    row.next_attempt_at = timezone.now()
+
+
+def _record_in_sync(meeting_id: int, version: int) -> None:
+    with transaction.atomic():
+        row = _locked(meeting_id)
+        if row.desired_version == version and row.status != Status.AVAILABLE:
+            row.status = Status.AVAILABLE if row.present else Status.DELETED
+            row.synced_version = version
+            row.attempts, row.last_error, row.waiting_daily_limit = 0, "", False
+            row.save()
+
+
+def _update(meeting: VirtualMeeting, provider: Provider, connection, token: str):
+    version, spec = meeting.desired_version, spec_of(meeting)
+    previous = spec_from_json(meeting.synced_spec, marker=meeting.marker)
+    if not _mark_calling(meeting.pk, token, version, status=Status.UPDATING):
+        return "replan"
+    try:
+        remote = provider.update_meeting(
+            connection=connection, remote_id=meeting.remote_id, spec=spec, previous=previous
+        )
+    except MeetingNotFound:
+        return _gone(meeting)
+    with transaction.atomic():
+        row = _locked(meeting.pk)
+        if row.remote_id == meeting.remote_id:
+            _copy_remote(row, remote)
+            row.synced_version, row.synced_spec = version, spec_to_json(spec)
+            _settle(row, version)
+            row.save()
+    return "update"
+
+
+def _check(meeting: VirtualMeeting, provider: Provider, connection):
+    """The meeting was edited remotely: restore our state only if it differs."""
+    try:
+        remote = provider.get_meeting(connection=connection, remote_id=meeting.remote_id)
+    except MeetingNotFound:
+        return _gone(meeting)
+    with transaction.atomic():
+        row = _locked(meeting.pk)
+        row.check_remote = False
+        if not remote_matches(remote, spec_of(row)):
+            row.synced_spec = {}  # unknown remote state: the update sends everything
+        row.save()
+    return "get"
+
+
+def _gone(meeting: VirtualMeeting):
+    from virtualmeeting.services import _mark_gone
+
+    with transaction.atomic():
+        row = _locked(meeting.pk)
+        if row.remote_id == meeting.remote_id:
+            _mark_gone(row)
+    return "gone"
+
+
+def _delete(meeting: VirtualMeeting, provider: Provider, token: str):
+    version = meeting.desired_version
+    owner_id = meeting.remote_owner_id or meeting.owner_id
+    if not meeting.remote_id and not meeting.maybe_created:
+        _record_in_sync(meeting.pk, version)
+        return _Stop("in sync")
+    connection = _connection(provider, owner_id, meeting.provider)
+    if not meeting.remote_id:
+        return _recover(meeting, provider, connection)
+    if not _mark_calling(meeting.pk, token, version, status=Status.DELETING):
+        return "replan"
+    provider.delete_meeting(connection=connection, remote_id=meeting.remote_id)
+    _record_deleted(meeting)
+    return "delete"
+
+
+def _record_deleted(meeting: VirtualMeeting) -> None:
+    with transaction.atomic():
+        row = _locked(meeting.pk)
+        if row.remote_id != meeting.remote_id:
+            return
+        row.remote_id = row.join_url = row.password = row.host_email = ""
+        row.remote_owner_id = None
+        row.synced_spec, row.check_remote = {}, False
+        if row.present:
+            row.status, row.next_attempt_at = Status.PENDING, timezone.now()
+        else:
+            row.synced_version = row.desired_version
+            _settle(row, row.desired_version)
+        row.save()
+
+
+def _move_owner(meeting: VirtualMeeting, provider: Provider):
+    """The meeting was handed to another owner: delete it from the old owner's account; the next step creates it."""
+    connection = _connection(provider, meeting.remote_owner_id, meeting.provider)
+    provider.delete_meeting(connection=connection, remote_id=meeting.remote_id)
+    _record_deleted(meeting)
+    return "delete (owner changed)"
+
+
+# --- failures -----------------------------------------------------------------------------
+def meeting_fail_now(meeting: VirtualMeeting, message: str) -> None:
+    with transaction.atomic():
+        meeting_fail(meeting=meeting, message=message)
+
+
+def _wait(meeting: VirtualMeeting, provider: Provider, exc: RateLimited, operation: str) -> _Stop:
+    now = timezone.now()
+    retry_at = max(exc.retry_at, now)
+    limit = "daily limit" if exc.daily else "rate limit"
+    with transaction.atomic():
+        row = _locked(meeting.pk)
+        row.status = Status.WAITING
+        row.waiting_daily_limit = exc.daily
+        row.next_attempt_at = retry_at
+        row.last_error = f"Waiting for {provider.service}'s {limit}, resumes at {resume_time(retry_at, now=now)}."
+        if operation == "create" and not exc.ambiguous:
+            row.maybe_created = False
+        row.save()
+        if exc.daily:
+            signals.send_meeting_signal_on_commit(signals.meeting_waiting, row)
+    return _Stop("waiting", countdown=(retry_at - now).total_seconds())
+
+
+def _revoked(meeting: VirtualMeeting, provider: Provider, exc: AuthRevoked) -> _Stop:
+    owner_id = meeting.owner_id if meeting.present else (meeting.remote_owner_id or meeting.owner_id)
+    connection = ProviderConnection.objects.filter(user_id=owner_id, provider=meeting.provider).first()
+    if connection is not None:
+        connection_revoke(connection=connection, message=exc.message)
+    else:
+        meeting_fail_now(meeting, reconnect_message(connection=None, owner=meeting.owner, provider=meeting.provider))
+    return _Stop("failed (reconnect)")
+
+
+def _backoff(meeting: VirtualMeeting, provider: Provider, exc: ProviderError, operation: str) -> _Stop:
+    attempts = meeting.attempts + 1
+    if attempts >= vm_setting("MAX_ATTEMPTS"):
+        meeting_fail_now(
+            meeting,
+            f"{provider.service} kept failing ({exc.message.rstrip('.')}). Use Retry now or save the event again later.",
+        )
+        return _Stop("failed")
+    delay = backoff_delay(attempts)
+    with transaction.atomic():
+        row = _locked(meeting.pk)
+        row.attempts = attempts
+        row.last_error = exc.message
+        row.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+        if row.status == Status.CREATING:
+            row.status = Status.PENDING
+        if row.status == Status.WAITING:
+            row.status = _work_status_of(row)
+            row.waiting_daily_limit = False
+        if operation == "create" and not exc.ambiguous:
+            row.maybe_created = False  # the provider refused cleanly: nothing was made
+        row.save()
+    return _Stop("retry", countdown=delay)
+
+
+def _work_status_of(row: VirtualMeeting) -> str:
+    if not row.present:
+        return Status.DELETING
+    return Status.UPDATING if row.remote_id else Status.PENDING
+
+
+# --- the sweep ------------------------------------------------------------------------------
+def meeting_sweep() -> int:
+    """Queue every meeting that is due or whose claim expired (a lost message only delays work)."""
+    ids = meetings_due(limit=vm_setting("SWEEP_BATCH"))
+    for meeting_id in ids:
+        meeting_schedule(meeting_id)
+    return len(ids)
