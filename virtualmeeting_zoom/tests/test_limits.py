@@ -230,3 +230,57 @@ def test_redis_outage_falls_back_to_the_database_bucket(db, settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     assert limits.rate_take("zoom:rate:fallback:create", 5) == 0.0
     assert ZoomRateBucket.objects.filter(key="zoom:rate:fallback:create").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_cannot_both_take_the_last_daily_unit():
+    import threading
+
+    from django.db import connection as db_connection
+
+    ZoomDailyUsage.objects.create(zoom_user_id="u1", day=timezone.now().date(), count=99)
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def worker():
+        try:
+            barrier.wait(timeout=5)
+            limits.daily_quota_reserve("u1")
+            outcomes.append("sent")
+        except RateLimited:
+            outcomes.append("waits")
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(outcomes) == ["sent", "waits", "waits", "waits"]
+    assert limits.daily_quota_used("u1") == 100
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_first_use_of_the_day_by_concurrent_workers_counts_each_once():
+    import threading
+
+    from django.db import connection as db_connection
+
+    barrier = threading.Barrier(5)
+
+    def worker():
+        try:
+            barrier.wait(timeout=5)
+            limits.daily_quota_reserve("u2")
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert limits.daily_quota_used("u2") == 5
