@@ -29,7 +29,7 @@ PRIVATE_APP_MESSAGE = (
     "or connect with a user of the same Zoom account."
 )
 # Words in Zoom's token/authorize answers for a user outside a private (unpublished) app's account.
-_PRIVATE_APP_HINTS = ("not belong to this account", "same account", "unpublished", "private app", "does not exist")
+_PRIVATE_APP_HINTS = ("not belong to", "same account", "unpublished", "not been published", "private app")
 
 
 class TokenError(Exception):
