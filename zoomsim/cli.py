@@ -95,6 +95,13 @@ def _ctl_parser() -> argparse.ArgumentParser:
     limits.add_argument("--daily-variant", choices=["full", "bare"],
                         help="bare: the daily 429 has no Retry-After and no X-RateLimit-Type")
     limits.add_argument("--per-second", metavar="JSON", help='e.g. {"pro": {"Medium": 5}}')
+    limits.add_argument("--count-deletes", choices=["yes", "no"], help="count deletes in the daily quota (older docs)")
+
+    user = sub.add_parser("user", help="edit a user (e.g. --can-host no gives 3161 on meeting calls)")
+    user.add_argument("email")
+    user.add_argument("--can-host", choices=["yes", "no"])
+    user.add_argument("--type", type=int, choices=[1, 2, 3, 99])
+    user.add_argument("--timezone")
 
     plan = sub.add_parser("plan", help="set an account's plan (free, pro, business): its per-second limits")
     plan.add_argument("account_id")
@@ -137,6 +144,7 @@ def _ctl_parser() -> argparse.ArgumentParser:
     deauth = sub.add_parser("deauthorize", help="the user removes the app: revoke and send app_deauthorized")
     deauth.add_argument("client_id")
     deauth.add_argument("email")
+    deauth.add_argument("--force", action="store_true", help="send the event even to a private app")
 
     requests = sub.add_parser("requests", help="the request log")
     requests.add_argument("--since", type=int, default=0)
@@ -177,7 +185,13 @@ def _ctl_run(client: AdminClient, args) -> dict | list:
             config["daily_variant"] = args.daily_variant
         if args.per_second:
             config["per_second"] = json.loads(args.per_second)
+        if args.count_deletes:
+            config["daily_counts_deletes"] = args.count_deletes == "yes"
         return client.limits(**config)
+    if command == "user":
+        fields = {"type": args.type, "timezone": args.timezone,
+                  "can_host": None if args.can_host is None else args.can_host == "yes"}
+        return client.edit_user(args.email, **{key: value for key, value in fields.items() if value is not None})
     if command == "plan":
         return client.set_account_plan(args.account_id, args.plan)
     if command == "faults":
@@ -197,7 +211,7 @@ def _ctl_run(client: AdminClient, args) -> dict | list:
     if command == "validate-webhook":
         return client.validate_webhook(args.client_id)
     if command == "deauthorize":
-        return client.deauthorize(args.client_id, args.email)
+        return client.deauthorize(args.client_id, args.email, args.force)
     if command == "requests":
         return client.clear_requests() if args.clear else client.requests(args.since)
     raise AdminAPIError(f"unknown command {command}")

@@ -54,6 +54,9 @@ class AdminClient:
     def users(self) -> list[dict]:
         return self.call("GET", "users")["users"]
 
+    def edit_user(self, email: str, **fields) -> dict:
+        return self.call("PATCH", f"users/{quote(email)}", fields)
+
     def apps(self) -> list[dict]:
         return self.call("GET", "apps")["apps"]
 
@@ -114,11 +117,14 @@ class AdminClient:
     def validate_webhook(self, client_id: str) -> dict:
         return self.call("POST", f"apps/{quote(client_id)}/validate_webhook", {})
 
-    def deauthorize(self, client_id: str, email: str) -> dict:
-        return self.call("POST", f"apps/{quote(client_id)}/deauthorize", {"email": email})
+    def deauthorize(self, client_id: str, email: str, force: bool = False) -> dict:
+        return self.call("POST", f"apps/{quote(client_id)}/deauthorize", {"email": email, "force": force})
 
     def webhook_deliveries(self) -> list[dict]:
         return self.call("GET", "webhooks")["deliveries"]
+
+    def webhook_retries(self) -> list[dict]:
+        return self.call("GET", "webhooks")["pending"]
 
     # request log
     def requests(self, since: int = 0) -> list[dict]:

@@ -43,10 +43,12 @@ class Limits:
         self.per_second = store.get_setting("per_second", DEFAULT_PER_SECOND)
         self.daily_limit = int(store.get_setting("daily_limit", DEFAULT_DAILY_LIMIT))
         self.daily_variant = store.get_setting("daily_variant", "full")
+        # Older Zoom docs counted deletes in the daily quota too; off by default, as newer docs say.
+        self.daily_counts_deletes = bool(store.get_setting("daily_counts_deletes", False))
         with self._lock:
             self._windows.clear()
 
-    def configure(self, *, per_second=None, daily_limit=None, daily_variant=None) -> None:
+    def configure(self, *, per_second=None, daily_limit=None, daily_variant=None, daily_counts_deletes=None) -> None:
         store = self.sim.store
         if per_second is not None:
             merged = {plan: dict(values) for plan, values in self.per_second.items()}
@@ -59,10 +61,13 @@ class Limits:
             if daily_variant not in DAILY_VARIANTS:
                 raise ValueError(f"daily_variant must be one of {', '.join(DAILY_VARIANTS)}")
             store.set_setting("daily_variant", daily_variant)
+        if daily_counts_deletes is not None:
+            store.set_setting("daily_counts_deletes", bool(daily_counts_deletes))
         self.load()
 
     def as_dict(self) -> dict:
-        return {"per_second": self.per_second, "daily_limit": self.daily_limit, "daily_variant": self.daily_variant}
+        return {"per_second": self.per_second, "daily_limit": self.daily_limit, "daily_variant": self.daily_variant,
+                "daily_counts_deletes": self.daily_counts_deletes}
 
     def qps_limit(self, plan: str, category: str) -> int:
         return int(self.per_second.get(plan, self.per_second["pro"]).get(category, 30))

@@ -134,6 +134,8 @@ def _checked(sim, req, handler, token, user, app, kwargs) -> Response:
         return error(400, 4711, f"Invalid access token, does not contain scopes:[{', '.join(missing)}].")
     if "user_ref" in kwargs and kwargs["user_ref"] not in ("me", user["id"], user["email"]):
         return error(404, 1001, f"User {kwargs['user_ref']} not exist or not belong to this account.")
+    if req.route != "users.me" and not user["can_host"]:
+        return error(400, 3161, "Meeting hosting and scheduling capabilities are not allowed for your user account.")
     return handler(sim, req, user=user, app=app, **{k: v for k, v in kwargs.items() if k != "user_ref"})
 
 
@@ -374,6 +376,8 @@ def delete(sim, req: Request, *, user: dict, app: dict, meeting_id: str) -> Resp
         meeting = _find(sim, meeting_id, user, "delete")
         if isinstance(meeting, Response):
             return meeting
+        if sim.limits.daily_counts_deletes and not sim.limits.take_daily(user["id"]):
+            return sim.limits.daily_exceeded()
         if meeting["phase"] == "started":
             return error(400, 3002, "Sorry, you cannot delete this meeting since it is in progress.")
         if meeting["phase"] == "ended":

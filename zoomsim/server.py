@@ -94,6 +94,13 @@ class Sim:
         if do_seed:
             seed(self.store, redirect_uri=redirect_uri, webhook_url=webhook_url)
 
+    def start_background(self) -> None:
+        """Send webhook retries as they fall due, while the server runs."""
+        def loop():
+            while not self.stopping.wait(1.0):
+                self.webhooks.run_due()
+        threading.Thread(target=loop, name="zoomsim-webhook-retries", daemon=True).start()
+
     def reset(self) -> None:
         """Back to the seeded world: no meetings, tokens or sign-ins; clock, limits and faults at defaults."""
         self.store.wipe()
@@ -249,6 +256,7 @@ def make_server(*, host: str = "127.0.0.1", port: int = 9100, db_path: str, seed
     httpd = SimHTTPServer((host, port), sim, verbose=verbose)
     bound_host, bound_port = httpd.server_address[:2]
     sim.public_url = (public_url or f"http://{bound_host}:{bound_port}").rstrip("/")
+    sim.start_background()
     return httpd
 
 

@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, name TEXT NOT NULL, pl
 CREATE TABLE IF NOT EXISTS users (
     id TEXT PRIMARY KEY, account_id TEXT NOT NULL, email TEXT NOT NULL UNIQUE, password TEXT NOT NULL,
     first_name TEXT NOT NULL, last_name TEXT NOT NULL, type INTEGER NOT NULL, timezone TEXT NOT NULL,
-    pmi INTEGER NOT NULL, status TEXT NOT NULL DEFAULT 'active', created_at TEXT NOT NULL
+    pmi INTEGER NOT NULL, status TEXT NOT NULL DEFAULT 'active', created_at TEXT NOT NULL,
+    can_host INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS apps (
     client_id TEXT PRIMARY KEY, client_secret TEXT NOT NULL, name TEXT NOT NULL, account_id TEXT NOT NULL,
@@ -66,6 +67,13 @@ class Store:
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        # A state file from an older simulator keeps working.
+        columns = {row["name"] for row in self.conn.execute("PRAGMA table_info(users)")}
+        if "can_host" not in columns:
+            self.conn.execute("ALTER TABLE users ADD COLUMN can_host INTEGER NOT NULL DEFAULT 1")
 
     def close(self) -> None:
         with self.lock:

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 
 DELIVERY_TIMEOUT = 3.0  # Zoom expects an answer within 3 seconds
+RETRY_DELAYS = (5 * 60, 20 * 60, 60 * 60)  # after a failed attempt: 5, then 20, then 60 minutes; then dropped
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -24,20 +25,50 @@ class Webhooks:
         self.sim = sim
         self._lock = threading.Lock()
         self.deliveries: list[dict] = []
+        self.pending: list[dict] = []  # retries: {"due", "attempt", "client_id", "envelope"}
 
     def clear(self) -> None:
         with self._lock:
             self.deliveries.clear()
+            self.pending.clear()
 
-    def send(self, app: dict, event: str, payload: dict) -> dict:
-        """POST one event to the app's webhook URL; returns (and logs) what happened."""
+    def send(self, app: dict, event: str, payload: dict, *, retry: bool = True) -> dict:
+        """POST one event to the app's webhook URL; returns (and logs) what happened.
+
+        An answer other than 200/204 within 3 seconds schedules a retry on the simulator clock.
+        """
         now = self.sim.clock.now()
         envelope = {"event": event, "event_ts": int(now * 1000), "payload": payload}
-        return self._post(app, envelope, event)
+        record = self._post(app, envelope, event, attempt=1)
+        if retry and app["webhook_url"] and not record["delivered"]:
+            self._schedule(app["client_id"], envelope, attempt=1)
+        return record
 
-    def _post(self, app: dict, envelope: dict, event: str) -> dict:
+    def _schedule(self, client_id: str, envelope: dict, attempt: int) -> None:
+        if attempt > len(RETRY_DELAYS):
+            return
+        due = self.sim.clock.now() + RETRY_DELAYS[attempt - 1]
+        with self._lock:
+            self.pending.append({"due": due, "attempt": attempt + 1, "client_id": client_id, "envelope": envelope})
+
+    def run_due(self) -> int:
+        """Send the retries whose time has come on the simulator clock; returns how many were sent."""
+        now = self.sim.clock.now()
+        with self._lock:
+            due = [item for item in self.pending if item["due"] <= now]
+            self.pending = [item for item in self.pending if item["due"] > now]
+        for item in due:
+            app = self.sim.store.one("SELECT * FROM apps WHERE client_id = ?", (item["client_id"],))
+            if not app:
+                continue
+            record = self._post(app, item["envelope"], item["envelope"]["event"], attempt=item["attempt"])
+            if not record["delivered"]:
+                self._schedule(app["client_id"], item["envelope"], item["attempt"])
+        return len(due)
+
+    def _post(self, app: dict, envelope: dict, event: str, attempt: int) -> dict:
         record = {"event": event, "client_id": app["client_id"], "url": app["webhook_url"], "status": None,
-                  "error": "", "body": envelope}
+                  "error": "", "attempt": attempt, "delivered": False, "body": envelope}
         if not app["webhook_url"]:
             record["error"] = "the app has no webhook URL"
             return self._log(record)
@@ -59,6 +90,7 @@ class Webhooks:
             record["response"] = exc.read(4096).decode(errors="replace")
         except (urllib.error.URLError, OSError) as exc:
             record["error"] = str(getattr(exc, "reason", exc))
+        record["delivered"] = record["status"] in (200, 204)
         return self._log(record)
 
     def _log(self, record: dict) -> dict:
@@ -69,7 +101,7 @@ class Webhooks:
     def validate_url(self, app: dict) -> dict:
         """Send endpoint.url_validation and check the app answers with the right encryptedToken."""
         plain = secrets.token_urlsafe(16)
-        record = self.send(app, "endpoint.url_validation", {"plainToken": plain})
+        record = self.send(app, "endpoint.url_validation", {"plainToken": plain}, retry=False)
         expected = hmac.new(app["webhook_secret"].encode(), plain.encode(), hashlib.sha256).hexdigest()
         result = {"ok": False, "status": record["status"], "error": record["error"], "plainToken": plain}
         if record["status"] != 200:

@@ -95,3 +95,14 @@ def test_remaining_header_counts_down(sim):
     api = Api(sim, connect(sim)["access_token"])
     remaining = [int(api.get("/users/me").headers["X-RateLimit-Remaining"]) for _ in range(3)]
     assert remaining == [29, 28, 27]
+
+
+def test_deletes_can_count_in_the_daily_quota_like_older_docs(sim):
+    sim.limits(daily_counts_deletes=True)
+    api = Api(sim, connect(sim)["access_token"])
+    meeting_id = api.create().json()["id"]
+    sim.set_quota_used("pro@zoomsim.test", 100)
+    refused = api.delete(f"/meetings/{meeting_id}")
+    assert refused.status_code == 429 and refused.json()["message"] == DAILY
+    sim.limits(daily_counts_deletes=False)
+    assert api.delete(f"/meetings/{meeting_id}").status_code == 204

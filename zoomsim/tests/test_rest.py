@@ -246,3 +246,12 @@ def test_admin_variant_of_a_scope_is_enough(sim):
                      scopes="user:read:user:admin meeting:write:meeting:admin")
     api = Api(sim, connect(sim, client_id="admin-app", secret="admin-secret")["access_token"])
     assert api.create().status_code == 201
+
+
+def test_user_who_may_not_host_gets_3161(sim, pro):
+    sim.edit_user("pro@zoomsim.test", can_host=False)
+    answer = pro.create()
+    assert answer.status_code == 400
+    assert answer.json() == {"code": 3161, "message": "Meeting hosting and scheduling capabilities are not allowed "
+                                                      "for your user account."}
+    assert pro.get("/users/me").status_code == 200

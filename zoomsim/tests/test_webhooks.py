@@ -128,8 +128,8 @@ def test_url_validation_of_an_unreachable_endpoint(sim):
 
 def test_app_deauthorized_revokes_and_notifies(sim, receiver):
     tokens = connect(sim)
-    delivery = sim.deauthorize("zoomsim-client-id", "pro@zoomsim.test")
-    assert delivery["status"] == 200
+    delivery = sim.deauthorize("zoomsim-client-id", "pro@zoomsim.test", force=True)
+    assert delivery["status"] == 200 and delivery["delivered"] is True
     event = receiver.events[0]["event"]
     assert event["event"] == "app_deauthorized"
     assert event["payload"]["user_id"] == "zsPROuser0000000000001"
@@ -144,3 +144,48 @@ def test_start_and_end_send_events(sim, pro, receiver):
     sim.end_meeting(meeting_id)
     assert [r["event"]["event"] for r in receiver.events] == ["meeting.started", "meeting.ended"]
     assert len(sim.webhook_deliveries()) == 2
+
+
+def test_signature_timestamp_is_real_time_even_when_the_clock_moves(sim, pro, receiver):
+    meeting_id = pro.create().json()["id"]
+    sim.advance_clock(3 * 24 * 3600)
+    sim.delete_meeting(meeting_id)
+    [received] = receiver.events
+    assert abs(received["timestamp"] - time.time()) < 60
+    assert received["event"]["event_ts"] / 1000 - time.time() > 2 * 24 * 3600
+
+
+def test_failed_delivery_is_retried_after_5_20_60_minutes_then_dropped(sim, pro):
+    sim.freeze_clock()
+    sim.edit_app("zoomsim-client-id", webhook_url="http://127.0.0.1:9/down")
+    meeting_id = pro.create().json()["id"]
+    sim.delete_meeting(meeting_id)
+    assert len(sim.webhook_deliveries()) == 1
+    for minutes, attempt in ((5, 2), (20, 3), (60, 4)):
+        sim.advance_clock(minutes * 60 - 1)
+        assert len(sim.webhook_deliveries()) == attempt - 1
+        sim.advance_clock(1)
+        deliveries = sim.webhook_deliveries()
+        assert len(deliveries) == attempt and deliveries[-1]["attempt"] == attempt
+    assert sim.webhook_retries() == []
+    sim.advance_clock(24 * 3600)
+    assert len(sim.webhook_deliveries()) == 4
+
+
+def test_a_retry_reaches_an_endpoint_that_came_back(sim, pro, receiver):
+    sim.freeze_clock()
+    sim.edit_app("zoomsim-client-id", webhook_url="http://127.0.0.1:9/down")
+    meeting_id = pro.create().json()["id"]
+    sim.delete_meeting(meeting_id)
+    sim.edit_app("zoomsim-client-id", webhook_url=receiver.url)
+    sim.advance_clock(5 * 60)
+    assert [r["event"]["event"] for r in receiver.events] == ["meeting.deleted"]
+    assert sim.webhook_retries() == []
+
+
+def test_app_deauthorized_goes_only_to_published_apps_unless_forced(sim, receiver):
+    tokens = connect(sim)
+    result = sim.deauthorize("zoomsim-client-id", "pro@zoomsim.test")
+    assert result["delivered"] is False and "published" in result["error"]
+    assert receiver.events == []
+    assert Api(sim, tokens["access_token"]).get("/users/me").json()["code"] == 124
