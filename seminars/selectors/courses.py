@@ -72,21 +72,21 @@ def enrolment_list_for_course(*, course: Course) -> list[Enrolment]:
 
 
 def course_content_counts(*, course: Course) -> dict[str, int]:
-    """What deleting the course removes, for the confirmation page."""
+    """What deleting the course removes, for the confirmation page: noun (singular) -> count."""
     return {
-        "seminars": Seminar.objects.filter(course=course).count(),
-        "events": SeminarEvent.objects.filter(seminar__course=course).count(),
-        "bookings": Booking.objects.filter(event__seminar__course=course).count(),
-        "enrolments": Enrolment.objects.filter(course=course).count(),
+        "seminar": Seminar.objects.filter(course=course).count(),
+        "event": SeminarEvent.objects.filter(seminar__course=course).count(),
+        "booking": Booking.objects.filter(event__seminar__course=course).count(),
+        "enrolment": Enrolment.objects.filter(course=course).count(),
     }
 
 
 def seminar_content_counts(*, seminar: Seminar) -> dict[str, int]:
-    """What deleting the seminar removes, for the confirmation page."""
+    """What deleting the seminar removes, for the confirmation page: noun (singular) -> count."""
     return {
-        "events": SeminarEvent.objects.filter(seminar=seminar).count(),
-        "sessions": Session.objects.filter(event__seminar=seminar).count(),
-        "bookings": Booking.objects.filter(event__seminar=seminar).count(),
+        "event": SeminarEvent.objects.filter(seminar=seminar).count(),
+        "session": Session.objects.filter(event__seminar=seminar).count(),
+        "booking": Booking.objects.filter(event__seminar=seminar).count(),
     }
 
 

@@ -124,7 +124,7 @@ def test_course_delete_confirms_then_deletes_everything(client, course, event, l
     url = reverse("seminars:course_delete", args=[course.pk])
 
     confirm = client.get(url).content.decode()
-    assert "1 bookings" in confirm and "1 events" in confirm
+    assert "1 booking<" in confirm and "1 event<" in confirm and "2 enrolments" in confirm
     assert Course.objects.filter(pk=course.pk).exists()
 
     response = client.post(url)
