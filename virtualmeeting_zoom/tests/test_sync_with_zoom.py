@@ -1,0 +1,166 @@
+"""The framework's sync driving the Zoom provider, with Zoom stubbed by `responses`.
+
+These go through virtualmeeting.services and virtualmeeting.sync as they run
+in a worker, and check what reaches Zoom and what the meeting row says after.
+"""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+import time_machine
+from django.utils import timezone
+
+from virtualmeeting.models import ProviderConnection, VirtualMeeting
+from virtualmeeting.services import meeting_put, meeting_remove
+from virtualmeeting.sync import meeting_sync
+from virtualmeeting_zoom import limits
+from virtualmeeting_zoom.models import ZoomDailyUsage
+from virtualmeeting_zoom.tests.conftest import API, TOKEN_URL, ZOOM_USER_ID, meeting_json
+
+CREATE_URL = f"{API}/users/me/meetings"
+MEETING_URL = f"{API}/meetings/85746065432"
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+START = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)  # 09:00 in London in winter
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def owner(connection):
+    connection.expires_at = timezone.now() + timedelta(minutes=55)
+    connection.save()
+    return connection.user
+
+
+def put(owner, **overrides):
+    values = {
+        "reference": "seminars.event:1:session:1:room:1",
+        "provider": "zoom",
+        "owner": owner,
+        "topic": "Safety training: Induction (session 1 of 1)",
+        "start": START,
+        "finish": START + timedelta(minutes=90),
+        "time_zone": "Europe/London",
+        "agenda": "Bring a hard hat.",
+    }
+    values.update(overrides)
+    return meeting_put(**values)
+
+
+def run(meeting):
+    return meeting_sync(meeting.pk)
+
+
+def fresh(meeting):
+    return VirtualMeeting.objects.get(pk=meeting.pk)
+
+
+def make_due(meeting):
+    VirtualMeeting.objects.filter(pk=meeting.pk).update(next_attempt_at=timezone.now())
+
+
+def test_create_then_update_only_what_changed(zoom_config, owner, mocked):
+    create = mocked.post(CREATE_URL, status=201, json=meeting_json())
+    meeting = put(owner)
+    assert run(meeting) == ["create"]
+    row = fresh(meeting)
+    assert (row.status, row.remote_id) == (VirtualMeeting.Status.AVAILABLE, "85746065432")
+    assert row.join_url == "https://zoom.us/j/85746065432?pwd=abc"
+    body = json.loads(create.calls[0].request.body)
+    assert body["start_time"] == "2026-12-03T09:00:00" and body["timezone"] == "Europe/London"
+    assert body["duration"] == 90
+    assert body["agenda"] == f"Bring a hard hat.\n\n{row.marker}"
+
+    patch = mocked.patch(MEETING_URL, status=204)
+    put(owner, topic="Safety training: Induction, renamed (session 1 of 1)")
+    assert run(meeting) == ["update"]
+    assert json.loads(patch.calls[0].request.body) == {"topic": "Safety training: Induction, renamed (session 1 of 1)"}
+    assert fresh(meeting).status == VirtualMeeting.Status.AVAILABLE
+    assert limits.daily_quota_used(ZOOM_USER_ID) == 2
+
+
+def test_daily_quota_holds_the_meeting_until_midnight_without_sending(zoom_config, owner, mocked, clock):
+    ZoomDailyUsage.objects.create(zoom_user_id=ZOOM_USER_ID, day=NOW.date(), count=100)
+    create = mocked.post(CREATE_URL, status=201, json=meeting_json())
+    meeting = put(owner)
+    assert run(meeting) == ["waiting"]
+    row = fresh(meeting)
+    assert create.call_count == 0
+    assert row.status == VirtualMeeting.Status.WAITING
+    assert row.waiting_daily_limit
+    assert row.next_attempt_at == datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
+    assert not row.maybe_created
+
+    clock.move_to(datetime(2026, 11, 29, 0, 0, 5, tzinfo=UTC))
+    ProviderConnection.objects.update(expires_at=timezone.now() + timedelta(minutes=55))
+    assert run(meeting) == ["create"]
+    assert create.call_count == 1
+    assert fresh(meeting).status == VirtualMeeting.Status.AVAILABLE
+
+
+def test_lost_create_answer_is_found_by_its_marker_not_sent_twice(zoom_config, owner, mocked):
+    mocked.post(CREATE_URL, body=requests.ReadTimeout("answer lost"))
+    meeting = put(owner)
+    assert run(meeting) == ["retry"]
+    row = fresh(meeting)
+    assert row.maybe_created and not row.remote_id
+
+    listed = {
+        "id": 85746065432,
+        "type": 2,
+        "topic": row.topic,
+        "agenda": f"Bring a hard hat.\n\n{row.marker}",
+        "start_time": "2026-12-03T09:00:00Z",
+        "duration": 90,
+        "timezone": "Europe/London",
+        "join_url": "https://zoom.us/j/85746065432",
+    }
+    mocked.get(CREATE_URL, json={"page_size": 300, "next_page_token": "", "meetings": [listed]})
+    mocked.get(MEETING_URL, json=meeting_json(agenda=listed["agenda"]))
+    make_due(meeting)
+    steps = run(meeting)
+    assert steps[0] == "find (adopted)"
+    assert len([c for c in mocked.calls if c.request.method == "POST"]) == 1
+    row = fresh(meeting)
+    assert (row.status, row.remote_id) == (VirtualMeeting.Status.AVAILABLE, "85746065432")
+
+
+def test_revoked_grant_stops_the_owners_meetings(zoom_config, owner, mocked):
+    ProviderConnection.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    mocked.post(TOKEN_URL, status=400, json={"reason": "Invalid Token!", "error": "invalid_grant"})
+    create = mocked.post(CREATE_URL, status=201, json=meeting_json())
+    meeting = put(owner)
+    run(meeting)
+    assert create.call_count == 0
+    connection = ProviderConnection.objects.get(user=owner, provider="zoom")
+    assert connection.status == ProviderConnection.Status.REVOKED
+    assert (connection.access_token, connection.refresh_token) == ("", "")
+    assert fresh(meeting).status == VirtualMeeting.Status.FAILED
+    assert "connect" in fresh(meeting).last_error.lower()
+
+
+def test_remove_deletes_in_zoom_and_already_gone_counts(zoom_config, owner, mocked):
+    mocked.post(CREATE_URL, status=201, json=meeting_json())
+    meeting = put(owner)
+    run(meeting)
+    delete = mocked.delete(
+        MEETING_URL, status=404, json={"code": 3001, "message": "Meeting does not exist: 85746065432."}
+    )
+    meeting_remove(reference=meeting.reference)
+    assert run(meeting) == ["delete"]
+    assert delete.call_count == 1
+    assert delete.calls[0].request.url.endswith("?schedule_for_reminder=false")
+    assert fresh(meeting).status == VirtualMeeting.Status.DELETED
+
+
+def test_private_app_refusal_fails_with_the_guides_explanation(zoom_config, owner, mocked):
+    mocked.post(CREATE_URL, status=400, json={"code": 1010, "message": "User does not belong to this account: x."})
+    meeting = put(owner)
+    assert run(meeting) == ["failed"]
+    assert "This Zoom app is private to another Zoom account" in fresh(meeting).last_error
