@@ -52,7 +52,10 @@ def daily_quota_reserve(zoom_user_id: str, *, limit: int = DAILY_CREATE_UPDATE_L
     with transaction.atomic():
         try:
             with transaction.atomic():
-                ZoomDailyUsage.objects.get_or_create(zoom_user_id=zoom_user_id, day=day)
+                _, created = ZoomDailyUsage.objects.get_or_create(zoom_user_id=zoom_user_id, day=day)
+            if created:
+                # The user's first call of the day: earlier days are of no use any more.
+                ZoomDailyUsage.objects.filter(zoom_user_id=zoom_user_id, day__lt=day - timedelta(days=1)).delete()
         except IntegrityError:
             pass  # another worker created today's row first
         taken = ZoomDailyUsage.objects.filter(zoom_user_id=zoom_user_id, day=day, count__lt=limit).update(

@@ -89,6 +89,19 @@ def test_gets_and_deletes_do_not_use_the_quota(provider, connection, mocked):
     assert limits.daily_quota_used(ZOOM_USER_ID) == 0
 
 
+def test_old_days_are_pruned_on_the_first_call_of_a_day(db):
+    today = timezone.now().date()
+    ZoomDailyUsage.objects.create(zoom_user_id="u", day=today - timedelta(days=5), count=100)
+    ZoomDailyUsage.objects.create(zoom_user_id="u", day=today - timedelta(days=1), count=100)
+    ZoomDailyUsage.objects.create(zoom_user_id="other", day=today - timedelta(days=5), count=3)
+    limits.daily_quota_reserve("u")
+    assert sorted(ZoomDailyUsage.objects.filter(zoom_user_id="u").values_list("day", flat=True)) == [
+        today - timedelta(days=1),
+        today,
+    ]
+    assert ZoomDailyUsage.objects.filter(zoom_user_id="other").count() == 1
+
+
 def test_quota_reserve_is_conditional(db):
     ZoomDailyUsage.objects.create(zoom_user_id="u", day=timezone.now().date(), count=99)
     limits.daily_quota_reserve("u")
