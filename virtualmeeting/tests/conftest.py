@@ -17,6 +17,7 @@ START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def test_provider(settings, db):
     settings.VIRTUALMEETING = {"PROVIDERS": [TEST_PROVIDER]}
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users
     TestProvider.reset()
     ProviderConfig.objects.update_or_create(provider="test", defaults={"enabled": True})
     yield TestProvider

@@ -1,0 +1,224 @@
+"""Provider settings pages (site admins) and the generic connect flow (every OAuth provider).
+
+The connect flow: `connect` stores a single-use state bound to the user with a
+PKCE verifier and sends the popup to the provider; the provider sends it back
+to `auth_callback`, which checks the state, finishes the connection and tells
+the opener window by postMessage (explicit target origin), then closes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from virtualmeeting.conf import vm_setting
+from virtualmeeting.errors import ConnectError
+from virtualmeeting.models import OAuthState
+from virtualmeeting.providers.base import Provider
+from virtualmeeting.registry import enabled_providers, get_provider, provider_ids
+from virtualmeeting.selectors import connection_for
+from virtualmeeting.services import connection_disconnect, connection_save
+
+log = logging.getLogger(__name__)
+
+
+def is_site_admin(user) -> bool:
+    # The permission is named by string: this app never imports seminars.
+    return bool(
+        user.is_authenticated and user.is_active and (user.is_superuser or user.has_perm("seminars.manage_site"))
+    )
+
+
+def _require_site_admin(user) -> None:
+    if not is_site_admin(user):
+        raise PermissionDenied("Only site admins may change virtual meeting providers.")
+
+
+def _provider_or_404(provider_id: str) -> Provider:
+    try:
+        return get_provider(provider_id)
+    except LookupError:
+        raise Http404("No such virtual meeting provider.") from None
+
+
+# --- settings pages -----------------------------------------------------------------------------
+@login_required
+def settings_index(request):
+    _require_site_admin(request.user)
+    providers = [get_provider(provider_id) for provider_id in provider_ids()]
+    rows = [{"provider": p, "configured": p.is_configured(), "warnings": p.health_warnings()} for p in providers]
+    return render(request, "virtualmeeting/settings_index.html", {"rows": rows})
+
+
+@login_required
+def provider_settings(request, provider_id: str):
+    _require_site_admin(request.user)
+    provider = _provider_or_404(provider_id)
+    form_class = provider.settings_form_class
+    form = None
+    if form_class is not None:
+        if request.method == "POST":
+            form = form_class(request.POST, config=provider.config)
+            if form.is_valid():
+                form.save()
+                messages.success(request, f"{provider.name} settings saved.")
+                return redirect("virtualmeeting:settings", provider_id=provider.id)
+        else:
+            form = form_class(config=provider.config)
+    context = {
+        "provider": provider,
+        "config": provider.config,
+        "form": form,
+        "warnings": provider.health_warnings(),
+        **provider.settings_context(request),
+    }
+    return render(request, [f"{provider.id}/settings.html", "virtualmeeting/settings.html"], context)
+
+
+# --- connect flow ------------------------------------------------------------------------------------
+def _site_origin() -> str:
+    parts = urlsplit(settings.SITE_URL)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(64)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def _result(request, *, provider_id: str, ok: bool, message: str, label: str = "", origin: str = "", status=200):
+    """The popup's last page: tells the opener (if any) and closes, or shows the result."""
+    payload = {
+        "type": "virtualmeeting:connected" if ok else "virtualmeeting:error",
+        "provider": provider_id,
+        "label": label,
+        "message": message,
+    }
+    context = {"ok": ok, "message": message, "label": label, "payload": payload, "target_origin": origin or _site_origin()}
+    return render(request, "virtualmeeting/connect_result.html", context, status=status)
+
+
+def _connectable_provider(provider_id: str) -> Provider | None:
+    return next((p for p in enabled_providers() if p.id == provider_id and p.needs_connection), None)
+
+
+@login_required
+def connect(request, provider_id: str):
+    provider = _connectable_provider(provider_id)
+    if provider is None:
+        return _result(request, provider_id=provider_id, ok=False, status=404,
+                       message="This meeting provider is not available on this site. No account was connected.")
+    verifier, challenge = _pkce_pair()
+    state = OAuthState.objects.create(
+        state=secrets.token_urlsafe(32),
+        user=request.user,
+        provider=provider.id,
+        code_verifier=verifier,
+        redirect_uri=settings.SITE_URL + reverse("virtualmeeting:auth_callback", args=[provider.id]),
+        opener_origin=_site_origin(),
+    )
+    try:
+        url = provider.authorization_url(
+            redirect_uri=state.redirect_uri, state=state.state, code_challenge=challenge
+        )
+    except ConnectError as exc:
+        state.delete()
+        return _result(request, provider_id=provider.id, ok=False, message=exc.message)
+    return redirect(url)
+
+
+def _claim_state(request, provider_id: str, value: str) -> tuple[OAuthState | None, str]:
+    """Check the state and mark it used (once). Returns (state, "") or (None, message for the person)."""
+    start_again = "Please close this window and click Connect again."
+    row = OAuthState.objects.filter(state=value, provider=provider_id).first() if value else None
+    if row is None:
+        return None, f"This sign-in link is not valid. {start_again}"
+    if row.user_id != request.user.pk:
+        return None, f"This sign-in was started by another user of this site. No account was connected. {start_again}"
+    if row.used_at is not None:
+        return None, f"This sign-in link was already used. {start_again}"
+    if timezone.now() - row.created_at > timedelta(seconds=vm_setting("OAUTH_STATE_SECONDS")):
+        return None, f"This sign-in took too long and expired. {start_again}"
+    with transaction.atomic():
+        taken = OAuthState.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=timezone.now())
+    if taken != 1:
+        return None, f"This sign-in link was already used. {start_again}"
+    return row, ""
+
+
+@login_required
+def auth_callback(request, provider_id: str):
+    try:
+        provider = get_provider(provider_id)
+    except LookupError:
+        return _result(request, provider_id=provider_id, ok=False, status=404,
+                       message="This meeting provider is not available on this site. No account was connected.")
+    state, problem = _claim_state(request, provider.id, request.GET.get("state", ""))
+    if state is None:
+        return _result(request, provider_id=provider.id, ok=False, message=problem, status=400)
+    origin = state.opener_origin
+    error = request.GET.get("error", "")
+    if error == "access_denied":
+        return _result(request, provider_id=provider.id, ok=False, origin=origin,
+                       message=f"You declined access to your {provider.service} account. No account was connected.")
+    if error or not request.GET.get("code"):
+        return _result(request, provider_id=provider.id, ok=False, origin=origin,
+                       message=f"{provider.service} did not complete the sign-in. No account was connected. "
+                               "Please try again.")
+    try:
+        account = provider.complete_connection(
+            code=request.GET["code"], redirect_uri=state.redirect_uri, code_verifier=state.code_verifier
+        )
+    except ConnectError as exc:
+        return _result(request, provider_id=provider.id, ok=False, origin=origin, message=exc.message)
+    connection = connection_save(user=request.user, provider=provider.id, account=account)
+    label = provider.describe_account(connection)
+    return _result(request, provider_id=provider.id, ok=True, origin=origin, label=label,
+                   message=f"Connected {provider.service} account {label}.")
+
+
+def connection_status(request, provider_id: str):
+    """The current user's connection to the provider, for the room dialog: {connected, label, status, message}."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "Please sign in."}, status=401)
+    provider = _provider_or_404(provider_id)
+    connection = connection_for(user=request.user, provider=provider.id)
+    if connection is None:
+        return JsonResponse({"connected": False, "label": "", "status": "", "message": ""})
+    return JsonResponse({
+        "connected": connection.is_usable,
+        "label": provider.describe_account(connection),
+        "status": connection.status,
+        "message": connection.status_message if not connection.is_usable else "",
+    })
+
+
+@login_required
+@require_POST
+def disconnect(request, provider_id: str):
+    provider = _provider_or_404(provider_id)
+    connection = connection_for(user=request.user, provider=provider.id)
+    if connection is not None:
+        connection_disconnect(connection=connection)
+        messages.success(request, f"Your {provider.service} account was disconnected.")
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = "/"
+    return redirect(target)
