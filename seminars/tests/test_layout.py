@@ -197,3 +197,17 @@ def test_pages_link_the_stylesheet_and_script(client, learner):
 
     assert "/static/css/site.css" in html and "/static/js/site.js" in html
     assert "cdn" not in html.lower()
+
+
+def test_forbidden_and_not_found_pages_use_the_layout(client, course, learner, settings):
+    settings.DEBUG = False
+    client.force_login(learner)
+
+    forbidden = client.get(reverse("seminars:course_edit", args=[course.pk]))
+    missing = client.get(reverse("seminars:course", args=[course.pk + 100]))
+
+    assert forbidden.status_code == 403
+    assert "Only editing trainers and site admins may change this." in forbidden.content.decode()
+    assert "My sessions" in forbidden.content.decode()
+    assert missing.status_code == 404
+    assert "Page not found" in missing.content.decode()
