@@ -1,0 +1,193 @@
+"""The contract every meeting provider must pass.
+
+Use it like allauth's provider test mixin: subclass `ProviderContract` in the
+provider's tests (the class name must start with "Test" for pytest) and give
+
+fixtures
+    provider      a Provider instance, configured
+    connection    a usable ProviderConnection of the meeting owner (None if
+                  the provider needs no connection)
+
+hooks (methods)
+    remote_exists(remote_id) -> bool      does the remote hold this meeting now?
+    sent_update_fields() -> set[str]      what the last update sent, named
+                                          topic, start, duration, timezone, agenda
+    make_gone(remote_id)                  delete the meeting behind the provider's back
+    fail_next(operation, kind)            the next `operation` call ("create", "get",
+                                          ...) fails with `kind`, one of ERROR_KINDS
+    host_url_requests() -> int            remote requests made for host URLs so far
+
+The same tests then run against the test provider (virtualmeeting/tests) and
+Zoom (stubbed with `responses`).
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
+from virtualmeeting.providers.base import MeetingSpec, RemoteMeeting
+
+ERROR_KINDS = ("transient", "rate_limited", "rate_limited_daily", "auth_revoked", "permanent", "not_found")
+
+
+def contract_spec(**overrides) -> MeetingSpec:
+    start = (timezone.now() + timedelta(days=7)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    values = {
+        "topic": "Safety training: Session 1",
+        "start": start,
+        "finish": start + timedelta(minutes=60),
+        "timezone": "Europe/London",
+        "agenda": "Bring your helmet.",
+        "marker": "vm-contract-marker-1",
+    }
+    values.update(overrides)
+    return MeetingSpec(**values)
+
+
+class ProviderContract:
+    # --- hooks the provider's test class fills in --------------------------------------
+    def remote_exists(self, remote_id: str) -> bool:
+        raise AssertionError("The provider's contract test must define remote_exists().")
+
+    def sent_update_fields(self) -> set[str]:
+        raise AssertionError("The provider's contract test must define sent_update_fields().")
+
+    def make_gone(self, remote_id: str) -> None:
+        raise AssertionError("The provider's contract test must define make_gone().")
+
+    def fail_next(self, operation: str, kind: str) -> None:
+        raise AssertionError("The provider's contract test must define fail_next().")
+
+    def host_url_requests(self) -> int:
+        raise AssertionError("The provider's contract test must define host_url_requests().")
+
+    # --- the contract ------------------------------------------------------------------------
+    def _create(self, provider, connection, **overrides) -> tuple[MeetingSpec, RemoteMeeting]:
+        spec = contract_spec(**overrides)
+        return spec, provider.create_meeting(connection=connection, spec=spec)
+
+    def test_declarations(self, provider):
+        assert provider.id and provider.name
+        assert provider.service
+        assert isinstance(provider.needs_connection, bool)
+        if provider.settings_form_class is not None:
+            form = provider.settings_form_class(config=provider.config)
+            assert hasattr(form, "save")
+
+    def test_create_returns_the_meeting(self, provider, connection):
+        spec, remote = self._create(provider, connection)
+        assert remote.remote_id
+        assert remote.join_url.startswith("http")
+        assert self.remote_exists(remote.remote_id)
+
+    def test_get_reads_what_was_created(self, provider, connection):
+        spec, created = self._create(provider, connection)
+        remote = provider.get_meeting(connection=connection, remote_id=created.remote_id)
+        assert remote.remote_id == created.remote_id
+        assert remote.topic == spec.topic
+        assert remote.start == spec.start
+        assert remote.duration_minutes == 60
+        assert remote.timezone == spec.timezone
+        assert remote.join_url
+
+    def test_update_sends_only_what_changed(self, provider, connection):
+        spec, created = self._create(provider, connection)
+        changed = MeetingSpec(**{**spec.__dict__, "topic": "Renamed: Session 1"})
+
+        provider.update_meeting(connection=connection, remote_id=created.remote_id, spec=changed, previous=spec)
+
+        assert self.sent_update_fields() == {"topic"}
+        remote = provider.get_meeting(connection=connection, remote_id=created.remote_id)
+        assert remote.topic == "Renamed: Session 1"
+        assert remote.start == spec.start
+
+    def test_update_without_previous_sends_everything(self, provider, connection):
+        spec, created = self._create(provider, connection)
+        later = MeetingSpec(**{**spec.__dict__, "start": spec.start + timedelta(hours=2),
+                               "finish": spec.finish + timedelta(hours=2, minutes=30)})
+
+        provider.update_meeting(connection=connection, remote_id=created.remote_id, spec=later, previous=None)
+
+        assert {"topic", "start", "duration", "timezone"} <= self.sent_update_fields()
+        remote = provider.get_meeting(connection=connection, remote_id=created.remote_id)
+        assert remote.start == later.start
+        assert remote.duration_minutes == 90
+
+    def test_update_of_a_missing_meeting_raises_not_found(self, provider, connection):
+        spec, created = self._create(provider, connection)
+        self.make_gone(created.remote_id)
+        with pytest.raises(MeetingNotFound):
+            provider.update_meeting(connection=connection, remote_id=created.remote_id, spec=spec, previous=None)
+
+    def test_get_of_a_missing_meeting_raises_not_found(self, provider, connection):
+        spec, created = self._create(provider, connection)
+        self.make_gone(created.remote_id)
+        with pytest.raises(MeetingNotFound):
+            provider.get_meeting(connection=connection, remote_id=created.remote_id)
+
+    def test_delete(self, provider, connection):
+        spec, created = self._create(provider, connection)
+        provider.delete_meeting(connection=connection, remote_id=created.remote_id)
+        assert not self.remote_exists(created.remote_id)
+
+    def test_delete_of_a_meeting_already_gone_is_not_an_error(self, provider, connection):
+        spec, created = self._create(provider, connection)
+        self.make_gone(created.remote_id)
+        provider.delete_meeting(connection=connection, remote_id=created.remote_id)
+        assert not self.remote_exists(created.remote_id)
+
+    def test_find_by_marker(self, provider, connection):
+        spec, created = self._create(provider, connection, marker="vm-contract-find-me")
+        found = provider.find_meeting(connection=connection, marker="vm-contract-find-me")
+        assert found is not None
+        assert found.remote_id == created.remote_id
+        assert provider.find_meeting(connection=connection, marker="vm-contract-someone-else") is None
+
+    def test_host_url_is_fetched_fresh_each_time(self, provider, connection):
+        spec, created = self._create(provider, connection)
+        before = self.host_url_requests()
+        first = provider.host_url(connection=connection, remote_id=created.remote_id)
+        second = provider.host_url(connection=connection, remote_id=created.remote_id)
+        assert first.startswith("http") and second.startswith("http")
+        assert self.host_url_requests() == before + 2
+
+    def test_host_url_of_a_missing_meeting_raises_not_found(self, provider, connection):
+        spec, created = self._create(provider, connection)
+        self.make_gone(created.remote_id)
+        with pytest.raises(MeetingNotFound):
+            provider.host_url(connection=connection, remote_id=created.remote_id)
+
+    @pytest.mark.parametrize("kind", ERROR_KINDS)
+    def test_errors_carry_intent(self, provider, connection, kind):
+        operation = "get" if kind == "not_found" else "create"
+        remote_id = ""
+        if operation == "get":
+            remote_id = self._create(provider, connection)[1].remote_id
+        self.fail_next(operation, kind)
+        with pytest.raises(ProviderError) as excinfo:
+            if operation == "create":
+                provider.create_meeting(connection=connection, spec=contract_spec())
+            else:
+                provider.get_meeting(connection=connection, remote_id=remote_id)
+        exc = excinfo.value
+        expected = {
+            "transient": lambda: type(exc) is ProviderError and not exc.permanent,
+            "permanent": lambda: type(exc) is ProviderError and exc.permanent,
+            "rate_limited": lambda: isinstance(exc, RateLimited) and not exc.daily and exc.retry_at.tzinfo is not None,
+            "rate_limited_daily": lambda: isinstance(exc, RateLimited) and exc.daily
+            and exc.retry_at == _next_midnight_utc(),
+            "auth_revoked": lambda: isinstance(exc, AuthRevoked),
+            "not_found": lambda: isinstance(exc, MeetingNotFound),
+        }[kind]
+        assert expected(), f"{kind}: got {exc!r}"
+        assert exc.message
+        if connection is not None:
+            for secret in (connection.access_token, connection.refresh_token):
+                assert not secret or secret not in str(exc)
+
+
+def _next_midnight_utc() -> datetime:
+    now = timezone.now().astimezone(UTC)
+    return datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
