@@ -134,6 +134,17 @@ def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: di
     return event
 
 
+def event_sessions_errors(rows: list[dict]) -> dict[str, list[str]]:
+    """The problems the session rows have by themselves and with each other (no database needed).
+
+    event_save checks these too; the editor also calls it when other fields are
+    invalid, so that every problem is shown at once.
+    """
+    errors = _Errors()
+    _check_rows([_row_with_defaults(index, row) for index, row in enumerate(rows)], errors)
+    return dict(errors.by_key)
+
+
 def _row_with_defaults(index: int, row: dict) -> dict:
     return {"row": row.get("row", index), "id": row.get("id"), "room": row.get("room"), **row}
 

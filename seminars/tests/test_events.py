@@ -27,9 +27,9 @@ def field_errors(html: str, field_id: str) -> str:
 
 
 def row_html(html: str, index: int) -> str:
-    for part in html.split('<fieldset class="card session-row')[1:]:
+    for part in html.split('<section class="card session-row')[1:]:
         if f'name="sessions-{index}-start"' in part:
-            return part.split("</fieldset>")[0]
+            return part.split("</section>")[0]
     raise AssertionError(f"no session row {index} on the page")
 
 
@@ -433,13 +433,16 @@ def test_an_unknown_virtual_link_option_is_refused(trainer_client, add_url):
 
 def test_several_problems_are_all_reported_at_once(trainer_client, add_url):
     sessions = [
-        {"start": "2030-06-10T09:00", "finish": "2030-06-10T10:00", "room": new_room(capacity=0)},
-        {"start": "2030-06-10T12:00", "finish": "2030-06-10T11:00"},
+        {"start": "2030-06-10T09:00", "finish": "2030-06-10T10:00"},
+        {"start": "2030-06-10T09:30", "finish": "2030-06-10T11:00"},
+        {"start": "2030-06-11T12:00", "finish": "2030-06-11T11:00"},
+        {"start": "2030-03-31T01:30", "finish": "2030-03-31T03:00", "zone": "Europe/London"},
     ]
-    html = post_invalid(trainer_client, add_url, event_post_data(sessions=sessions))
-    assert "The finish must be after the start." in field_errors(html, "id_sessions-1-finish")
-    html = post_invalid(trainer_client, add_url, event_post_data(capacity=0, sessions=sessions[:1]))
+    html = post_invalid(trainer_client, add_url, event_post_data(capacity=0, sessions=sessions))
     assert "Capacity must be" in field_errors(html, "id_capacity")
+    assert "This session overlaps session 1." in row_errors(html, 1)
+    assert "The finish must be after the start." in field_errors(html, "id_sessions-2-finish")
+    assert "does not exist" in field_errors(html, "id_sessions-3-start")
 
 
 def test_the_invalid_form_keeps_what_was_typed_and_the_room_chosen(trainer_client, add_url):

@@ -34,7 +34,7 @@ from seminars.selectors.events import (
     room_with_event,
     site_rooms_with_use,
 )
-from seminars.services.events import event_cancel, event_delete, event_save, local_to_utc
+from seminars.services.events import event_cancel, event_delete, event_save, event_sessions_errors, local_to_utc
 from seminars.services.rooms import site_room_delete, site_room_save, site_room_upcoming_sessions
 from seminars.timezones import is_valid_zone, viewer_zone, zone_names
 
@@ -69,7 +69,8 @@ def _event_editor(request, *, seminar, event):
     if request.method == "POST":
         form = EventForm(request.POST)
         formset = SessionFormSet(request.POST, prefix=SESSION_PREFIX, form_kwargs=form_kwargs)
-        if form.is_valid() and formset.is_valid():
+        event_ok, sessions_ok = form.is_valid(), formset.is_valid()  # both, to show every problem
+        if event_ok and sessions_ok:
             data = {**form.cleaned_data, "sessions": _session_rows(formset)}
             try:
                 saved = event_save(event_or_none=event, seminar=seminar, data=data, actor=request.user)
@@ -78,6 +79,8 @@ def _event_editor(request, *, seminar, event):
             else:
                 messages.success(request, f"Saved {saved.title}.")
                 return redirect(saved.get_absolute_url())
+        else:
+            _show_row_clashes(formset)
     elif event is None:
         form = EventForm()
         formset = SessionFormSet(prefix=SESSION_PREFIX, form_kwargs=form_kwargs)
@@ -110,6 +113,23 @@ def _session_rows(formset) -> list[dict]:
             continue  # a blank row added in the browser and never filled in
         rows.append(session_form.as_service_row(index))
     return rows
+
+
+def _show_row_clashes(formset) -> None:
+    """With some fields invalid, still say which of the well-formed session rows clash."""
+    rows = [
+        session_form.as_service_row(index)
+        for index, session_form in enumerate(formset.forms)
+        if not formset._should_delete_form(session_form) and _well_formed(session_form)
+    ]
+    for key, messages_ in event_sessions_errors(rows).items():
+        _, row, field_name = key.split(".", 2)
+        formset.forms[int(row)].add_error(None if field_name == "__all__" else field_name, messages_)
+
+
+def _well_formed(session_form) -> bool:
+    cleaned = getattr(session_form, "cleaned_data", {})
+    return not session_form.errors and "start_utc" in cleaned and "finish_utc" in cleaned
 
 
 def _show_errors(exc: ValidationError, form, formset) -> None:
