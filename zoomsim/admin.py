@@ -44,7 +44,9 @@ def _app(sim, client_id: str) -> dict:
 
 
 def _meeting(sim, meeting_id: str) -> dict:
-    meeting = sim.store.one("SELECT * FROM meetings WHERE id = ?", (int(meeting_id),)) if meeting_id.isdigit() else None
+    meeting = None
+    if meeting_id.isdigit() and len(meeting_id) <= 18:
+        meeting = sim.store.one("SELECT * FROM meetings WHERE id = ?", (int(meeting_id),))
     if not meeting:
         raise AdminError(f"no meeting {meeting_id}", 404)
     return meeting

@@ -163,12 +163,12 @@ def _parse_start(value, tz_name: str) -> tuple[datetime | None, str]:
     year, month, day, hour, minute, second, zulu = match.groups()
     try:
         naive = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
-    except ValueError:
+        if zulu:
+            return naive.replace(tzinfo=UTC), ""
+        # Local wall-clock time in the meeting's zone; DST is resolved by zoneinfo (fold=0 for repeated hours).
+        return naive.replace(tzinfo=ZoneInfo(tz_name)).astimezone(UTC), ""
+    except (ValueError, OverflowError):
         return None, "Invalid start_time: not a real date and time."
-    if zulu:
-        return naive.replace(tzinfo=UTC), ""
-    # Local wall-clock time in the meeting's zone; DST is resolved by zoneinfo (fold=0 for repeated hours).
-    return naive.replace(tzinfo=ZoneInfo(tz_name)).astimezone(UTC), ""
 
 
 def validate(body, *, current: dict | None, user: dict) -> tuple[dict, list[dict]]:
@@ -196,13 +196,13 @@ def validate(body, *, current: dict | None, user: dict) -> tuple[dict, list[dict
         else:
             changes["agenda"] = body["agenda"]
     if "type" in body:
-        if body["type"] not in (1, 2, 3, 8) or isinstance(body["type"], bool):
+        if not isinstance(body["type"], int) or isinstance(body["type"], bool) or body["type"] not in (1, 2, 3, 8):
             bad("type", "Invalid meeting type: one of 1, 2, 3, 8.")
         else:
             changes["type"] = body["type"]
     if "duration" in body:
         duration = body["duration"]
-        if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
+        if isinstance(duration, bool) or not isinstance(duration, int) or not 0 <= duration <= 2**31 - 1:
             bad("duration", "Duration must be a whole number of minutes.")
         else:
             changes["duration"] = duration
@@ -325,7 +325,7 @@ def _find(sim, meeting_id: str, user: dict, action: str):
                 "update": "A meeting with this {id} is not found or has expired.",
                 "delete": "Meeting with this {id} is not found or has expired."}
     meeting = None
-    if meeting_id.isdigit():
+    if meeting_id.isdigit() and len(meeting_id) <= 18:
         meeting = sim.store.one("SELECT * FROM meetings WHERE id = ? AND deleted = 0", (int(meeting_id),))
     if not meeting:
         return error(404, 3001, messages[action].format(id=meeting_id))

@@ -18,7 +18,7 @@ def _when(meeting: dict) -> str:
 
 
 def _meeting(sim, meeting_id: str) -> dict | None:
-    if not meeting_id.isdigit():
+    if not (meeting_id.isdigit() and len(meeting_id) <= 18):
         return None
     return sim.store.one("SELECT * FROM meetings WHERE id = ? AND deleted = 0", (int(meeting_id),))
 

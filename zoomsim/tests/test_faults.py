@@ -60,7 +60,10 @@ def test_slow_responses(sim, pro):
 
 
 def test_rates_are_deterministic_for_a_seed(sim, pro):
+    sim.freeze_clock()
+
     def run():
+        sim.advance_clock(1)  # a fresh per-second window: only the injected faults fail
         sim.set_faults(seed=7, route="users.me", error_500=0.3, error_502=0.2)
         return [pro.get("/users/me").status_code for _ in range(30)]
 

@@ -255,3 +255,26 @@ def test_user_who_may_not_host_gets_3161(sim, pro):
     assert answer.json() == {"code": 3161, "message": "Meeting hosting and scheduling capabilities are not allowed "
                                                       "for your user account."}
     assert pro.get("/users/me").status_code == 200
+
+
+def test_list_cuts_agendas_to_250_characters(pro):
+    meeting_id = pro.create(agenda="a" * 300 + "MARKER").json()["id"]
+    [listed] = pro.get("/users/me/meetings", params={"type": "upcoming"}).json()["meetings"]
+    assert listed["agenda"] == "a" * 250
+    assert pro.get(f"/meetings/{meeting_id}").json()["agenda"].endswith("MARKER")
+
+
+@pytest.mark.parametrize("path", ["/meetings/99999999999999999999999999", "/meetings/abc", "/meetings/-1"])
+def test_odd_meeting_ids_are_not_found(pro, path):
+    answer = pro.get(path)
+    assert answer.status_code == 404 and answer.json()["code"] == 3001
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"duration": 2**70}, {"type": 2.0}, {"start_time": "9999-12-31T23:59:59", "timezone": "Pacific/Pago_Pago"},
+     {"settings": "on"}, {"topic": ["x"]}],
+)
+def test_odd_bodies_are_validation_errors_not_crashes(pro, body):
+    answer = pro.create(**body)
+    assert answer.status_code == 400 and answer.json()["code"] == 300
