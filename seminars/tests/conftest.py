@@ -145,7 +145,8 @@ def _fast_password_hashing(settings):
 
 def field_error(html: str, field: str) -> str:
     """The error text shown in the .form-row of `field` (the row holding its input), or ""."""
-    for row in re.findall(r'<div class="form-row[^"]*">(.*?)</div>', html, re.S):
+    for chunk in html.split('<div class="form-row')[1:]:
+        row = chunk.split("</form>")[0]
         if f'name="{field}"' in row:
             errors = re.search(r'<ul class="errorlist"[^>]*>(.*?)</ul>', row, re.S)
             return re.sub(r"<[^>]+>", " ", errors.group(1)).strip() if errors else ""

@@ -489,6 +489,7 @@ def test_dashboard_lists_the_sessions_a_trainer_runs(client, course, event, trai
     html = client.get(reverse("seminars:dashboard")).content.decode()
 
     assert "Sessions I run" in html
+    assert "Upcoming booked sessions" not in html  # no empty learner card for a trainer
     assert "Spring intake" in html
     assert "1 / 2" in html  # booked / capacity
     assert "Not mine" not in html

@@ -1,11 +1,17 @@
 """The layout: log in/out, the header menus, the notifications bell and page, the profile."""
 
+import os
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from seminars.models import Notification, Profile
 from seminars.tests.conftest import PASSWORD, field_error
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls of fixtures are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def test_anonymous_visitor_is_sent_to_log_in(client, db):
@@ -211,3 +217,60 @@ def test_forbidden_and_not_found_pages_use_the_layout(client, course, learner, s
     assert "My sessions" in forbidden.content.decode()
     assert missing.status_code == 404
     assert "Page not found" in missing.content.decode()
+
+
+# ---- In a real browser ---------------------------------------------------------------------------
+
+
+def _log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="My sessions")).to_be_visible()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_site_admin_creates_a_course_with_a_seminar_and_enrols_a_trainer(page, live_server, site_admin, outsider):
+    _log_in(page, live_server, site_admin.username)
+
+    page.get_by_text("Site administration", exact=True).click()
+    page.get_by_role("menuitem", name="Add a new course").click()
+    page.get_by_role("button", name="Create course").click()
+    expect(page.get_by_text("Enter the course's full name.")).to_be_visible()
+    page.get_by_label("Course full name").fill("Manual handling")
+    page.get_by_role("button", name="Create course").click()
+    expect(page.get_by_role("heading", name="Manual handling")).to_be_visible()
+
+    page.get_by_text("Add an activity", exact=True).click()
+    page.get_by_role("menuitem", name="Seminar").click()
+    page.get_by_label("Name").fill("Lifting safely")
+    page.get_by_role("button", name="Save and display").click()
+    expect(page.get_by_role("heading", name="Lifting safely")).to_be_visible()
+    expect(page.get_by_role("link", name="Add event")).to_be_visible()
+
+    page.get_by_role("link", name="Manual handling").click()
+    page.get_by_role("link", name="Participants").click()
+    page.get_by_label("Username or email").fill("otto@example.com")
+    page.get_by_label("Role", exact=True).select_option(label="Editing trainer")
+    page.get_by_role("button", name="Enrol user").click()
+    expect(page.get_by_text("Enrolled otto as editing trainer.")).to_be_visible()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_bell_lists_a_notification_and_the_menus_close_on_outside_click(page, live_server, learner):
+    Notification.objects.create(user=learner, subject="Your event moved", url="/courses/")
+    _log_in(page, live_server, learner.username)
+    bell = page.get_by_label("Notifications: 1 unread")
+
+    bell.click()
+    expect(page.get_by_role("link", name="Your event moved")).to_be_visible()
+    page.get_by_role("heading", name="My sessions").click()
+    expect(page.get_by_role("link", name="Your event moved")).to_be_hidden()
+
+    bell.click()
+    page.get_by_role("link", name="Your event moved").click()
+    expect(page.get_by_role("heading", name="Courses")).to_be_visible()
+    expect(page.get_by_label("Notifications", exact=True)).to_be_visible()  # no unread count any more
