@@ -94,3 +94,56 @@ def test_choose_a_site_room_and_remove_a_session(page, live_server, editing_trai
 
     session = SeminarEvent.objects.get(name="Two tries").sessions.get()
     assert session.room == site_room
+
+
+def test_a_provider_room_waits_for_the_connect_hook(page, live_server, editing_trainer, seminar, settings):
+    from virtualmeeting.models import ProviderConfig, ProviderConnection
+
+    settings.VIRTUALMEETING = {
+        **settings.VIRTUALMEETING,
+        "PROVIDERS": ["virtualmeeting.providers.testing.TestProvider"],
+    }
+    ProviderConfig.objects.create(provider="test", enabled=True)
+    log_in(page, live_server, editing_trainer)
+    page.goto(f"{live_server.url}/seminars/{seminar.pk}/events/add/")
+    page.get_by_label("Event name").fill("Online intake")
+    page.get_by_role("button", name="Add session").click()
+    session = page.get_by_role("group", name="Session 1")
+    session.get_by_label("Start", exact=True).fill("2030-06-12T09:00")
+    session.get_by_label("Finish", exact=True).fill("2030-06-12T10:00")
+    session.get_by_role("button", name="Select room").click()
+    dialog = page.get_by_role("dialog", name="Select room")
+    dialog.get_by_role("tab", name="Create").click()
+    dialog.get_by_label("Name", exact=True).fill("Meeting room")
+    dialog.get_by_label("Capacity", exact=True).fill("40")
+    dialog.get_by_label("Add virtual room link").select_option(label="Test Meeting")
+    connect = dialog.locator('.virtual-connect[data-provider="test"]')
+    expect(connect.get_by_role("button", name="Connect")).to_be_visible()
+
+    dialog.get_by_role("button", name="OK").click()
+    expect(dialog.get_by_text("Connect your account before saving this room.")).to_be_visible()
+
+    # The lead's OAuth popup plugs in here; this stand-in marks the account connected.
+    page.evaluate(
+        """() => { window.seminarsVirtualConnect = (provider, box) => {
+               box.dataset.connected = "1"; box.dataset.calledFor = provider; }; }"""
+    )
+    connect.get_by_role("button", name="Connect").click()
+    expect(connect).to_have_attribute("data-called-for", "test")
+    dialog.get_by_role("button", name="OK").click()
+    expect(dialog).to_be_hidden()
+
+    # The server checks the connection too: none is stored yet, so nothing is saved.
+    page.get_by_role("button", name="Save changes").click()
+    expect(
+        page.get_by_role("group", name="Session 1").get_by_text("Connect your account before saving this room.")
+    ).to_be_visible()
+    assert not SeminarEvent.objects.filter(name="Online intake").exists()
+
+    ProviderConnection.objects.create(
+        user=editing_trainer, provider="test", remote_account_id="u1", access_token="token", refresh_token="refresh"
+    )
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Saved Online intake.")).to_be_visible()
+    room = SeminarEvent.objects.get(name="Online intake").sessions.get().room
+    assert (room.virtual_kind, room.created_by) == ("test", editing_trainer)

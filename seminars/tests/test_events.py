@@ -693,3 +693,47 @@ def test_deleting_an_event_removes_its_meetings_first(seminar, editing_trainer, 
     event_delete(event=event, actor=editing_trainer)
     meeting.refresh_from_db()
     assert not meeting.present
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_racing_for_one_site_room_book_it_once(seminar, site_room, editing_trainer):
+    """Each save locks the chosen site rooms before checking them, so the second waits and sees the first."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(2)
+    results = []
+
+    def save(name, start_hour):
+        data = {
+            "name": name,
+            "capacity": 5,
+            "sessions": [
+                {
+                    "start": datetime(2030, 6, 10, start_hour, tzinfo=UTC),
+                    "finish": datetime(2030, 6, 10, start_hour + 2, tzinfo=UTC),
+                    "time_zone": "UTC",
+                    "room": {"mode": "site", "id": site_room.pk},
+                }
+            ],
+        }
+        try:
+            barrier.wait(timeout=10)
+            event_save(event_or_none=None, seminar=seminar, data=data, actor=editing_trainer)
+            results.append("saved")
+        except ValidationError:
+            results.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=save, args=args) for args in (("First", 9), ("Second", 10))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(results) == ["refused", "saved"]
+    assert Session.objects.filter(room=site_room).count() == 1
+    assert SeminarEvent.objects.filter(name__in=["First", "Second"]).count() == 1
