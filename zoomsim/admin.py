@@ -9,6 +9,7 @@ from zoomsim import oauth
 from zoomsim.meetings import TIMEZONES, apply_changes, iso, validate
 from zoomsim.seed import seed
 from zoomsim.web import Request, Response, json_response
+from zoomsim.webhooks import event_object
 
 
 class AdminError(Exception):
@@ -166,20 +167,11 @@ def meetings(sim, req):
     return {"meetings": rows}
 
 
-def _event_object(meeting: dict) -> dict:
-    return {key: meeting[key] for key in ("id", "uuid", "host_id", "topic", "type", "start_time", "duration",
-                                          "timezone")}
-
-
-def _notify(sim, meeting: dict, event: str, payload_extra: dict, body: dict) -> list[dict]:
+def _notify(sim, meeting: dict, event: str, extra: dict, body: dict) -> list[dict]:
     host = sim.store.one("SELECT * FROM users WHERE id = ?", (meeting["host_id"],))
-    if "client_id" in body:
-        targets = [_app(sim, body["client_id"])]
-    else:
-        targets = sim.webhooks.apps_for_user(host["id"])
-    payload = {"account_id": host["account_id"], "operator": host["email"], "operator_id": host["id"],
-               **payload_extra}
-    return [sim.webhooks.send(app, event, payload) for app in targets]
+    if body.get("client_id"):
+        _app(sim, body["client_id"])
+    return sim.webhooks.meeting_event(meeting, host, event, extra, body.get("client_id"))
 
 
 def meeting_edit(sim, req, meeting_id):
@@ -191,7 +183,7 @@ def meeting_edit(sim, req, meeting_id):
                       (iso(sim.clock.now()), meeting["id"]))
         deliveries = []
         if req.query.get("notify", "1") != "0":
-            deliveries = _notify(sim, meeting, "meeting.deleted", {"object": _event_object(meeting)}, req.query)
+            deliveries = _notify(sim, meeting, "meeting.deleted", {}, req.query)
         return {"deleted": True, "webhooks": deliveries}
     body = _body(req)
     notify = body.pop("notify", True)
@@ -204,8 +196,7 @@ def meeting_edit(sim, req, meeting_id):
     updated = _meeting(sim, meeting_id)
     deliveries = []
     if notify:
-        extra = {"object": _event_object(updated), "old_object": _event_object(meeting),
-                 "time_stamp": int(sim.clock.now() * 1000)}
+        extra = {"old_object": event_object(meeting), "time_stamp": int(sim.clock.now() * 1000)}
         deliveries = _notify(sim, updated, "meeting.updated", extra, target)
     return {"meeting": updated, "webhooks": deliveries}
 
@@ -215,7 +206,7 @@ def meeting_phase(sim, req, meeting_id, phase):
     new_phase = {"start": "started", "end": "ended"}[phase]
     sim.store.run("UPDATE meetings SET phase = ? WHERE id = ?", (new_phase, meeting["id"]))
     event = "meeting.started" if phase == "start" else "meeting.ended"
-    deliveries = _notify(sim, meeting, event, {"object": _event_object(meeting)}, _body(req))
+    deliveries = _notify(sim, meeting, event, {}, _body(req))
     return {"meeting": _meeting(sim, meeting_id), "webhooks": deliveries}
 
 
@@ -279,7 +270,8 @@ def limits(sim, req):
         try:
             sim.limits.configure(per_second=body.get("per_second"), daily_limit=body.get("daily_limit"),
                                  daily_variant=body.get("daily_variant"),
-                                 daily_counts_deletes=body.get("daily_counts_deletes"))
+                                 daily_counts_deletes=body.get("daily_counts_deletes"),
+                                 api_change_webhooks=body.get("api_change_webhooks"))
         except (ValueError, TypeError, AttributeError) as exc:
             raise AdminError(str(exc)) from exc
     return sim.limits.as_dict()

@@ -96,6 +96,8 @@ def _ctl_parser() -> argparse.ArgumentParser:
                         help="bare: the daily 429 has no Retry-After and no X-RateLimit-Type")
     limits.add_argument("--per-second", metavar="JSON", help='e.g. {"pro": {"Medium": 5}}')
     limits.add_argument("--count-deletes", choices=["yes", "no"], help="count deletes in the daily quota (older docs)")
+    limits.add_argument("--api-change-webhooks", choices=["yes", "no"],
+                        help="also send meeting.created/updated/deleted for changes made through the API")
 
     user = sub.add_parser("user", help="edit a user (e.g. --can-host no gives 3161 on meeting calls)")
     user.add_argument("email")
@@ -187,6 +189,8 @@ def _ctl_run(client: AdminClient, args) -> dict | list:
             config["per_second"] = json.loads(args.per_second)
         if args.count_deletes:
             config["daily_counts_deletes"] = args.count_deletes == "yes"
+        if args.api_change_webhooks:
+            config["api_change_webhooks"] = args.api_change_webhooks == "yes"
         return client.limits(**config)
     if command == "user":
         fields = {"type": args.type, "timezone": args.timezone,

@@ -45,10 +45,13 @@ class Limits:
         self.daily_variant = store.get_setting("daily_variant", "full")
         # Older Zoom docs counted deletes in the daily quota too; off by default, as newer docs say.
         self.daily_counts_deletes = bool(store.get_setting("daily_counts_deletes", False))
+        # Zoom also sends meeting.created/updated/deleted for changes made through the API; off by default.
+        self.api_change_webhooks = bool(store.get_setting("api_change_webhooks", False))
         with self._lock:
             self._windows.clear()
 
-    def configure(self, *, per_second=None, daily_limit=None, daily_variant=None, daily_counts_deletes=None) -> None:
+    def configure(self, *, per_second=None, daily_limit=None, daily_variant=None, daily_counts_deletes=None,
+                  api_change_webhooks=None) -> None:
         store = self.sim.store
         if per_second is not None:
             merged = {plan: dict(values) for plan, values in self.per_second.items()}
@@ -63,11 +66,13 @@ class Limits:
             store.set_setting("daily_variant", daily_variant)
         if daily_counts_deletes is not None:
             store.set_setting("daily_counts_deletes", bool(daily_counts_deletes))
+        if api_change_webhooks is not None:
+            store.set_setting("api_change_webhooks", bool(api_change_webhooks))
         self.load()
 
     def as_dict(self) -> dict:
         return {"per_second": self.per_second, "daily_limit": self.daily_limit, "daily_variant": self.daily_variant,
-                "daily_counts_deletes": self.daily_counts_deletes}
+                "daily_counts_deletes": self.daily_counts_deletes, "api_change_webhooks": self.api_change_webhooks}
 
     def qps_limit(self, plan: str, category: str) -> int:
         return int(self.per_second.get(plan, self.per_second["pro"]).get(category, 30))

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 from zoomsim.web import Request, Response, empty_response, json_response, with_query
+from zoomsim.webhooks import event_object
 
 START_URL_LIFETIME = 2 * 3600
 LIST_TOKEN_LIFETIME = 15 * 60
@@ -316,6 +317,7 @@ def create(sim, req: Request, *, user: dict, app: dict) -> Response:
     columns = ", ".join(meeting)
     sim.store.run(f"INSERT INTO meetings ({columns}) VALUES ({', '.join('?' * len(meeting))})",
                   tuple(meeting.values()))
+    sim.webhooks.meeting_event_later(meeting, user, "meeting.created")
     return json_response(201, meeting_object(sim, meeting, user))
 
 
@@ -362,6 +364,8 @@ def update(sim, req: Request, *, user: dict, app: dict, meeting_id: str) -> Resp
         if errors:
             return validation_failed(errors)
         apply_changes(sim, meeting["id"], changes)
+        updated = sim.store.one("SELECT * FROM meetings WHERE id = ?", (meeting["id"],))
+    sim.webhooks.meeting_event_later(updated, user, "meeting.updated", {"old_object": event_object(meeting)})
     return empty_response(204)
 
 
@@ -384,6 +388,7 @@ def delete(sim, req: Request, *, user: dict, app: dict, meeting_id: str) -> Resp
             return error(400, 3007, "Sorry, you cannot delete this meeting since it has ended.")
         sim.store.run("UPDATE meetings SET deleted = 1, deleted_at = ? WHERE id = ?",
                       (iso(sim.clock.now()), meeting["id"]))
+    sim.webhooks.meeting_event_later(meeting, user, "meeting.deleted")
     return empty_response(204)
 
 
@@ -437,6 +442,8 @@ class PageTokens:
         self._tokens: dict[str, tuple[int, float]] = {}
 
     def put(self, offset: int, expires_at: float) -> str:
+        if len(self._tokens) > 10000:
+            self._tokens.clear()
         token = secrets.token_urlsafe(24)
         self._tokens[token] = (offset, expires_at)
         return token

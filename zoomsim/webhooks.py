@@ -120,6 +120,24 @@ class Webhooks:
             result["ok"] = True
         return result
 
+    def meeting_event(self, meeting: dict, host: dict, event: str, extra: dict | None = None,
+                      client_id: str | None = None) -> list[dict]:
+        """Send a meeting event to the host's apps (or one app); the envelope Zoom uses for meeting events."""
+        if client_id:
+            app = self.sim.store.one("SELECT * FROM apps WHERE client_id = ?", (client_id,))
+            targets = [app] if app else []
+        else:
+            targets = self.apps_for_user(host["id"])
+        payload = {"account_id": host["account_id"], "operator": host["email"], "operator_id": host["id"],
+                   "object": event_object(meeting), **(extra or {})}
+        return [self.send(app, event, payload) for app in targets]
+
+    def meeting_event_later(self, meeting: dict, host: dict, event: str, extra: dict | None = None) -> None:
+        """As Zoom does for changes made through the API: sent after the answer, from another thread."""
+        if not self.sim.limits.api_change_webhooks:
+            return
+        threading.Thread(target=self.meeting_event, args=(meeting, host, event, extra), daemon=True).start()
+
     def apps_for_user(self, user_id: str) -> list[dict]:
         """Apps with a webhook URL that this user has authorised and not revoked."""
         return self.sim.store.all(
@@ -127,3 +145,8 @@ class Webhooks:
             " WHERE tokens.user_id = ? AND tokens.revoked = 0 AND tokens.kind = 'refresh' AND apps.webhook_url != ''",
             (user_id,),
         )
+
+
+def event_object(meeting: dict) -> dict:
+    return {key: meeting[key] for key in ("id", "uuid", "host_id", "topic", "type", "start_time", "duration",
+                                          "timezone")}

@@ -189,3 +189,29 @@ def test_app_deauthorized_goes_only_to_published_apps_unless_forced(sim, receive
     assert result["delivered"] is False and "published" in result["error"]
     assert receiver.events == []
     assert Api(sim, tokens["access_token"]).get("/users/me").json()["code"] == 124
+
+
+def _wait_for(predicate, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_api_changes_send_events_only_when_switched_on(sim, pro, receiver):
+    meeting_id = pro.create().json()["id"]
+    pro.patch(f"/meetings/{meeting_id}", json={"topic": "Renamed"})
+    assert not _wait_for(lambda: receiver.events, seconds=0.5)
+
+    sim.limits(api_change_webhooks=True)
+    second = pro.create(topic="Echo").json()["id"]
+    pro.patch(f"/meetings/{second}", json={"topic": "Echo 2"})
+    pro.delete(f"/meetings/{second}")
+    assert _wait_for(lambda: len(receiver.events) == 3)
+    events = {r["event"]["event"]: r["event"]["payload"] for r in receiver.events}
+    assert set(events) == {"meeting.created", "meeting.updated", "meeting.deleted"}
+    assert events["meeting.updated"]["object"]["topic"] == "Echo 2"
+    assert events["meeting.updated"]["old_object"]["topic"] == "Echo"
+    assert events["meeting.deleted"]["object"]["id"] == second
