@@ -77,6 +77,9 @@ class OAuthState(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     used_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self):
+        return f"{self.provider} connect flow of {self.user} ({'used' if self.used_at else 'open'})"
+
 
 def new_marker() -> str:
     return f"vm-{uuid.uuid4().hex}"

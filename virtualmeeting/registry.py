@@ -22,7 +22,9 @@ def _provider_classes() -> dict[str, type[Provider]]:
         try:
             cls = import_string(path)
         except ImportError as exc:
-            raise ImproperlyConfigured(f"VIRTUALMEETING['PROVIDERS'] lists {path!r}, which cannot be imported.") from exc
+            raise ImproperlyConfigured(
+                f"VIRTUALMEETING['PROVIDERS'] lists {path!r}, which cannot be imported."
+            ) from exc
         if not (isinstance(cls, type) and issubclass(cls, Provider)) or not cls.id:
             raise ImproperlyConfigured(f"{path!r} is not a virtual meeting provider class with an id.")
         if cls.id in classes:

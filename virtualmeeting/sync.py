@@ -26,7 +26,7 @@ from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, R
 from virtualmeeting.models import WORK_STATUSES, ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import MeetingSpec, Provider, RemoteMeeting
 from virtualmeeting.registry import get_provider
-from virtualmeeting.selectors import connection_for, meetings_due, resume_time
+from virtualmeeting.selectors import meetings_due, resume_time
 from virtualmeeting.services import connection_revoke, meeting_fail, meeting_schedule, reconnect_message
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,9 @@ def _step(meeting_id: int, token: str):
         if exc.permanent:
             if operation == "create" and not exc.ambiguous:
                 VirtualMeeting.objects.filter(pk=meeting.pk).update(maybe_created=False)
-            message = f"{exc.message.rstrip('.')}. Check the session's details, then use Retry now or save the event again."
+            message = (
+                f"{exc.message.rstrip('.')}. Check the session's details, then use Retry now or save the event again."
+            )
             meeting_fail_now(meeting, message)
             return _Stop("failed")
         return _backoff(meeting, provider, exc, operation)
@@ -252,7 +254,12 @@ def _create(meeting: VirtualMeeting, provider: Provider, connection, token: str)
     # maybe_created is stored before the request: if the answer is lost (or this
     # worker dies), the next attempt looks for the meeting instead of making another.
     if not _mark_calling(
-        meeting.pk, token, version, maybe_created=True, inflight_version=version, inflight_spec=spec_json,
+        meeting.pk,
+        token,
+        version,
+        maybe_created=True,
+        inflight_version=version,
+        inflight_spec=spec_json,
         status=Status.CREATING,
     ):
         return "replan"

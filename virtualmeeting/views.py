@@ -111,7 +111,13 @@ def _result(request, *, provider_id: str, ok: bool, message: str, label: str = "
         "label": label,
         "message": message,
     }
-    context = {"ok": ok, "message": message, "label": label, "payload": payload, "target_origin": origin or _site_origin()}
+    context = {
+        "ok": ok,
+        "message": message,
+        "label": label,
+        "payload": payload,
+        "target_origin": origin or _site_origin(),
+    }
     return render(request, "virtualmeeting/connect_result.html", context, status=status)
 
 
@@ -123,8 +129,13 @@ def _connectable_provider(provider_id: str) -> Provider | None:
 def connect(request, provider_id: str):
     provider = _connectable_provider(provider_id)
     if provider is None:
-        return _result(request, provider_id=provider_id, ok=False, status=404,
-                       message="This meeting provider is not available on this site. No account was connected.")
+        return _result(
+            request,
+            provider_id=provider_id,
+            ok=False,
+            status=404,
+            message="This meeting provider is not available on this site. No account was connected.",
+        )
     verifier, challenge = _pkce_pair()
     state = OAuthState.objects.create(
         state=secrets.token_urlsafe(32),
@@ -135,9 +146,7 @@ def connect(request, provider_id: str):
         opener_origin=_site_origin(),
     )
     try:
-        url = provider.authorization_url(
-            redirect_uri=state.redirect_uri, state=state.state, code_challenge=challenge
-        )
+        url = provider.authorization_url(redirect_uri=state.redirect_uri, state=state.state, code_challenge=challenge)
     except ConnectError as exc:
         state.delete()
         return _result(request, provider_id=provider.id, ok=False, message=exc.message)
@@ -168,20 +177,34 @@ def auth_callback(request, provider_id: str):
     try:
         provider = get_provider(provider_id)
     except LookupError:
-        return _result(request, provider_id=provider_id, ok=False, status=404,
-                       message="This meeting provider is not available on this site. No account was connected.")
+        return _result(
+            request,
+            provider_id=provider_id,
+            ok=False,
+            status=404,
+            message="This meeting provider is not available on this site. No account was connected.",
+        )
     state, problem = _claim_state(request, provider.id, request.GET.get("state", ""))
     if state is None:
         return _result(request, provider_id=provider.id, ok=False, message=problem, status=400)
     origin = state.opener_origin
     error = request.GET.get("error", "")
     if error == "access_denied":
-        return _result(request, provider_id=provider.id, ok=False, origin=origin,
-                       message=f"You declined access to your {provider.service} account. No account was connected.")
+        return _result(
+            request,
+            provider_id=provider.id,
+            ok=False,
+            origin=origin,
+            message=f"You declined access to your {provider.service} account. No account was connected.",
+        )
     if error or not request.GET.get("code"):
-        return _result(request, provider_id=provider.id, ok=False, origin=origin,
-                       message=f"{provider.service} did not complete the sign-in. No account was connected. "
-                               "Please try again.")
+        return _result(
+            request,
+            provider_id=provider.id,
+            ok=False,
+            origin=origin,
+            message=f"{provider.service} did not complete the sign-in. No account was connected. Please try again.",
+        )
     try:
         account = provider.complete_connection(
             code=request.GET["code"], redirect_uri=state.redirect_uri, code_verifier=state.code_verifier
@@ -190,8 +213,14 @@ def auth_callback(request, provider_id: str):
         return _result(request, provider_id=provider.id, ok=False, origin=origin, message=exc.message)
     connection = connection_save(user=request.user, provider=provider.id, account=account)
     label = provider.describe_account(connection)
-    return _result(request, provider_id=provider.id, ok=True, origin=origin, label=label,
-                   message=f"Connected {provider.service} account {label}.")
+    return _result(
+        request,
+        provider_id=provider.id,
+        ok=True,
+        origin=origin,
+        label=label,
+        message=f"Connected {provider.service} account {label}.",
+    )
 
 
 def connection_status(request, provider_id: str):
@@ -202,12 +231,14 @@ def connection_status(request, provider_id: str):
     connection = connection_for(user=request.user, provider=provider.id)
     if connection is None:
         return JsonResponse({"connected": False, "label": "", "status": "", "message": ""})
-    return JsonResponse({
-        "connected": connection.is_usable,
-        "label": provider.describe_account(connection),
-        "status": connection.status,
-        "message": connection.status_message if not connection.is_usable else "",
-    })
+    return JsonResponse(
+        {
+            "connected": connection.is_usable,
+            "label": provider.describe_account(connection),
+            "status": connection.status,
+            "message": connection.status_message if not connection.is_usable else "",
+        }
+    )
 
 
 @login_required
@@ -219,6 +250,8 @@ def disconnect(request, provider_id: str):
         connection_disconnect(connection=connection)
         messages.success(request, f"Your {provider.service} account was disconnected.")
     target = request.POST.get("next") or request.GET.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
     return redirect(target)

@@ -105,7 +105,8 @@ class Provider(ABC):
         raise ConnectError(f"{self.name} does not use per-user connections.")
 
     def disconnect(self, connection: ProviderConnection) -> None:
-        """Revoke the connection's tokens at the provider (best effort)."""
+        """Revoke the connection's tokens at the provider (best effort). Nothing to do by default."""
+        return None
 
     def describe_account(self, connection: ProviderConnection) -> str:
         """How the connected account is shown next to the Connect button: "Name (email)"."""

@@ -33,10 +33,14 @@ import secrets
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 from urllib.parse import urlencode
 
 from django import forms
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.filebased import FileBasedCache
 from django.utils import timezone
 
 from virtualmeeting.errors import AuthRevoked, ConnectError, MeetingNotFound, ProviderError, RateLimited
@@ -63,6 +67,20 @@ def next_midnight_utc(now: datetime | None = None) -> datetime:
     return datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
 
 
+@lru_cache(maxsize=1)
+def _cache():
+    """The default cache (Redis when REDIS_URL is set), or a file cache of our own that never culls.
+
+    Django's file cache culls a third of its entries past MAX_ENTRIES (300), which would make
+    "remote" meetings vanish at random on a busy development machine.
+    """
+    default = caches["default"]
+    if not isinstance(default, FileBasedCache):
+        return default
+    location = Path(getattr(settings, "VAR_DIR", settings.BASE_DIR / "var")) / "virtualmeeting-test-provider"
+    return FileBasedCache(str(location), {"TIMEOUT": KEEP, "OPTIONS": {"MAX_ENTRIES": 10_000_000}})
+
+
 def _namespace() -> str:
     return os.environ.get(NAMESPACE_ENV, "shared")
 
@@ -73,10 +91,10 @@ def _key(name: str) -> str:
 
 def _incr(name: str) -> int:
     key = _key(name)
-    cache.add(key, 0, KEEP)
-    value = cache.incr(key)
+    _cache().add(key, 0, KEEP)
+    value = _cache().incr(key)
     # Some backends implement incr as get + set with the default timeout: keep the key.
-    cache.touch(key, KEEP)
+    _cache().touch(key, KEEP)
     return value
 
 
@@ -100,53 +118,53 @@ class TestProvider(Provider):
     @classmethod
     def fail_next(cls, operation: str, kind: str, *, times: int = 1, seconds: float = 1) -> None:
         """The next `times` calls of `operation` ("create", "update", ..., or "any") fail with `kind`."""
-        failures = cache.get(_key("failures")) or []
+        failures = _cache().get(_key("failures")) or []
         failures.extend({"operation": operation, "kind": kind, "seconds": seconds} for _ in range(times))
-        cache.set(_key("failures"), failures, KEEP)
+        _cache().set(_key("failures"), failures, KEEP)
 
     @classmethod
     def calls(cls, operation: str) -> int:
         """How many times `operation` was called (failed calls included)."""
-        return cache.get(_key(f"calls:{operation}")) or 0
+        return _cache().get(_key(f"calls:{operation}")) or 0
 
     @classmethod
     def meetings(cls) -> list[dict]:
         """The meetings the "remote" holds now, oldest first."""
-        last = cache.get(_key("next_id")) or 0
-        found = cache.get_many([_key(f"meeting:{n}") for n in range(1, last + 1)])
+        last = _cache().get(_key("next_id")) or 0
+        found = _cache().get_many([_key(f"meeting:{n}") for n in range(1, last + 1)])
         return [found[key] for key in sorted(found, key=lambda k: int(k.rsplit(":", 1)[1]))]
 
     @classmethod
     def last_update_fields(cls) -> list[str]:
         """The fields the last update sent."""
-        return cache.get(_key("last_update_fields")) or []
+        return _cache().get(_key("last_update_fields")) or []
 
     @classmethod
     def remote_delete(cls, remote_id: str) -> None:
         """Delete a meeting behind the product's back (as a person would in the provider's app)."""
-        cache.delete(_key(f"meeting:{remote_id}"))
+        _cache().delete(_key(f"meeting:{remote_id}"))
 
     @classmethod
     def remote_edit(cls, remote_id: str, **fields) -> None:
         """Change a meeting behind the product's back."""
-        meeting = cache.get(_key(f"meeting:{remote_id}"))
+        meeting = _cache().get(_key(f"meeting:{remote_id}"))
         meeting.update(fields)
-        cache.set(_key(f"meeting:{remote_id}"), meeting, KEEP)
+        _cache().set(_key(f"meeting:{remote_id}"), meeting, KEEP)
 
     @classmethod
     def set_account(cls, *, remote_account_id: str, name: str, email: str) -> None:
         """Who the next connect flow connects."""
-        cache.set(_key("account"), {"id": remote_account_id, "name": name, "email": email}, KEEP)
+        _cache().set(_key("account"), {"id": remote_account_id, "name": name, "email": email}, KEEP)
 
     # --- the simulated remote ----------------------------------------------------
     def _call(self, operation: str) -> dict | None:
         """Count the call and return the scripted failure for it, if any."""
         _incr(f"calls:{operation}")
-        failures = cache.get(_key("failures")) or []
+        failures = _cache().get(_key("failures")) or []
         for index, failure in enumerate(failures):
             if failure["operation"] in (operation, "any"):
                 del failures[index]
-                cache.set(_key("failures"), failures, KEEP)
+                _cache().set(_key("failures"), failures, KEEP)
                 return failure
         return None
 
@@ -184,13 +202,13 @@ class TestProvider(Provider):
         return connection.remote_account_id
 
     def _load(self, remote_id: str) -> dict:
-        meeting = cache.get(_key(f"meeting:{remote_id}"))
+        meeting = _cache().get(_key(f"meeting:{remote_id}"))
         if meeting is None:
             raise MeetingNotFound()
         return meeting
 
     def _store(self, meeting: dict) -> None:
-        cache.set(_key(f"meeting:{meeting['remote_id']}"), meeting, KEEP)
+        _cache().set(_key(f"meeting:{meeting['remote_id']}"), meeting, KEEP)
 
     @staticmethod
     def _fields(spec: MeetingSpec) -> dict:
@@ -237,17 +255,17 @@ class TestProvider(Provider):
         if failure and failure["kind"] == "denied":
             return f"{redirect_uri}?{urlencode({'error': 'access_denied', 'state': state})}"
         code = secrets.token_urlsafe(16)
-        cache.set(_key(f"code:{code}"), code_challenge, 600)
+        _cache().set(_key(f"code:{code}"), code_challenge, 600)
         return f"{redirect_uri}?{urlencode({'code': code, 'state': state})}"
 
     def complete_connection(self, *, code: str, redirect_uri: str, code_verifier: str) -> ConnectedAccount:
         self._raise(self._call("connect"), applied=False)
-        challenge = cache.get(_key(f"code:{code}"))
-        cache.delete(_key(f"code:{code}"))
+        challenge = _cache().get(_key(f"code:{code}"))
+        _cache().delete(_key(f"code:{code}"))
         expected = base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest()).rstrip(b"=").decode()
         if challenge is None or challenge != expected:
             raise ConnectError("Test Meeting did not accept the sign-in (the code is invalid or was used already).")
-        account = cache.get(_key("account")) or {"id": "test-user-1", "name": "Test User", "email": "test@example.com"}
+        account = _cache().get(_key("account")) or {"id": "test-user-1", "name": "Test User", "email": "test@example.com"}
         return ConnectedAccount(
             remote_account_id=account["id"],
             name=account["name"],
@@ -289,7 +307,7 @@ class TestProvider(Provider):
         changed = [name for name in SPEC_FIELDS if before.get(name) != wanted[name]]
         meeting.update({name: wanted[name] for name in changed})
         self._store(meeting)
-        cache.set(_key("last_update_fields"), changed, KEEP)
+        _cache().set(_key("last_update_fields"), changed, KEEP)
         self._raise(failure, applied=True)
         return self._remote(meeting)
 
@@ -297,7 +315,7 @@ class TestProvider(Provider):
         self._check_connection(connection)
         failure = self._call("delete")
         self._raise(failure, applied=False)
-        cache.delete(_key(f"meeting:{remote_id}"))
+        _cache().delete(_key(f"meeting:{remote_id}"))
         self._raise(failure, applied=True)
 
     def get_meeting(self, *, connection, remote_id: str) -> RemoteMeeting:

@@ -105,8 +105,13 @@ class ProviderContract:
 
     def test_update_without_previous_sends_everything(self, provider, connection):
         spec, created = self._create(provider, connection)
-        later = MeetingSpec(**{**spec.__dict__, "start": spec.start + timedelta(hours=2),
-                               "finish": spec.finish + timedelta(hours=2, minutes=30)})
+        later = MeetingSpec(
+            **{
+                **spec.__dict__,
+                "start": spec.start + timedelta(hours=2),
+                "finish": spec.finish + timedelta(hours=2, minutes=30),
+            }
+        )
 
         provider.update_meeting(connection=connection, remote_id=created.remote_id, spec=later, previous=None)
 
@@ -176,8 +181,9 @@ class ProviderContract:
             "transient": lambda: type(exc) is ProviderError and not exc.permanent,
             "permanent": lambda: type(exc) is ProviderError and exc.permanent,
             "rate_limited": lambda: isinstance(exc, RateLimited) and not exc.daily and exc.retry_at.tzinfo is not None,
-            "rate_limited_daily": lambda: isinstance(exc, RateLimited) and exc.daily
-            and exc.retry_at == _next_midnight_utc(),
+            "rate_limited_daily": lambda: (
+                isinstance(exc, RateLimited) and exc.daily and exc.retry_at == _next_midnight_utc()
+            ),
             "auth_revoked": lambda: isinstance(exc, AuthRevoked),
             "not_found": lambda: isinstance(exc, MeetingNotFound),
         }[kind]

@@ -8,11 +8,25 @@ from virtualmeeting.sync import meeting_sync
 from virtualmeeting.tests.conftest import START
 
 
-def put(owner, reference="ref:1", *, topic="Safety training: Session 1", start=START, minutes=60, zone="Europe/London",
-        agenda=""):
+def put(
+    owner,
+    reference="ref:1",
+    *,
+    topic="Safety training: Session 1",
+    start=START,
+    minutes=60,
+    zone="Europe/London",
+    agenda="",
+):
     return meeting_put(
-        reference=reference, provider="test", owner=owner, topic=topic, start=start,
-        finish=start + timedelta(minutes=minutes), time_zone=zone, agenda=agenda,
+        reference=reference,
+        provider="test",
+        owner=owner,
+        topic=topic,
+        start=start,
+        finish=start + timedelta(minutes=minutes),
+        time_zone=zone,
+        agenda=agenda,
     )
 
 

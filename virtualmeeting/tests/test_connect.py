@@ -65,7 +65,9 @@ def test_connect_success(tina, trainer):
     assert "Back to the site" in html  # the page without an opener
     connection = ProviderConnection.objects.get(user=trainer)
     assert (connection.remote_account_id, connection.name, connection.email) == (
-        "z-42", "Tina Trainer", "tina@zoom.example",
+        "z-42",
+        "Tina Trainer",
+        "tina@zoom.example",
     )
     assert connection.access_token.startswith("test-access-")
     assert connection.access_token not in html
@@ -189,14 +191,20 @@ def test_connection_status(client, tina, trainer):
     TestProvider.set_account(remote_account_id="z-1", name="Tina T", email="tina@example.com")
     tina.get(start(tina))
     assert tina.get(url).json() == {
-        "connected": True, "label": "Tina T (tina@example.com)", "status": "connected", "message": "",
+        "connected": True,
+        "label": "Tina T (tina@example.com)",
+        "status": "connected",
+        "message": "",
     }
 
     from virtualmeeting.services import connection_revoke
 
     connection_revoke(connection=ProviderConnection.objects.get(user=trainer), message="The app was removed.")
     assert tina.get(url).json() == {
-        "connected": False, "label": "Tina T (tina@example.com)", "status": "revoked", "message": "The app was removed.",
+        "connected": False,
+        "label": "Tina T (tina@example.com)",
+        "status": "revoked",
+        "message": "The app was removed.",
     }
 
     client.logout()

@@ -26,8 +26,9 @@ def test_raw_columns_never_hold_plaintext(owner):
     config.webhook_secret = "webhook-secret-plain"
     config.save()
     conn = ProviderConnection.objects.get(user=owner)
-    state = OAuthState.objects.create(state="s1", user=owner, provider="test", code_verifier="verifier-plain",
-                                      redirect_uri="http://testserver/cb")
+    state = OAuthState.objects.create(
+        state="s1", user=owner, provider="test", code_verifier="verifier-plain", redirect_uri="http://testserver/cb"
+    )
     meeting = put(owner)
     run(meeting)
     meeting = VirtualMeeting.objects.get(pk=meeting.pk)

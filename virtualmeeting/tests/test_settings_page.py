@@ -43,14 +43,15 @@ def test_page_shows_form_warnings_and_provider_context(client, site_admin):
     assert "Meetings of this provider exist only in this site&#x27;s cache." in html  # settings_context()
     assert "Test Meeting settings" in html
     assert "No client secret is set" in html  # health_warnings()
-    assert "badge badge-warn\">not set" in html
+    assert 'badge badge-warn">not set' in html
     assert "Save changes" in html
 
 
 def test_save_settings_with_a_write_only_secret(client, site_admin):
     client.force_login(site_admin)
-    response = client.post(URL, {"enabled": "on", "client_id": "client-1", "client_secret": "s3cret-value",
-                                 "meeting_capacity": "300"})
+    response = client.post(
+        URL, {"enabled": "on", "client_id": "client-1", "client_secret": "s3cret-value", "meeting_capacity": "300"}
+    )
     assert response.status_code == 302
 
     config = ProviderConfig.objects.get(provider="test")
@@ -71,8 +72,9 @@ def test_save_settings_with_a_write_only_secret(client, site_admin):
 
 def test_invalid_input_is_shown_and_nothing_saved(client, site_admin):
     client.force_login(site_admin)
-    response = client.post(URL, {"enabled": "on", "client_id": "changed", "client_secret": "new-secret",
-                                 "meeting_capacity": "0"})
+    response = client.post(
+        URL, {"enabled": "on", "client_id": "changed", "client_secret": "new-secret", "meeting_capacity": "0"}
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert "errorlist" in html

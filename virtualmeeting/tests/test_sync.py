@@ -29,7 +29,9 @@ Status = VirtualMeeting.Status
 
 
 def calls():
-    return {op: TestProvider.calls(op) for op in ("create", "update", "delete", "find", "get") if TestProvider.calls(op)}
+    return {
+        op: TestProvider.calls(op) for op in ("create", "update", "delete", "find", "get") if TestProvider.calls(op)
+    }
 
 
 @pytest.fixture
@@ -38,8 +40,10 @@ def received():
     log = []
     hooks = {}
     for name in ("meeting_failed", "meeting_waiting", "meeting_available", "meeting_recreated", "connection_revoked"):
+
         def receiver(sender, _name=name, **kwargs):
             log.append((_name, kwargs.get("meeting") or kwargs.get("connection")))
+
         hooks[name] = receiver
         getattr(signals, name).connect(receiver)
     yield log
@@ -183,8 +187,15 @@ def test_put_validates_its_input(owner):
     with pytest.raises(ValueError, match="provider"):
         from virtualmeeting.services import meeting_put
 
-        meeting_put(reference="x", provider="nope", owner=owner, topic="t", start=START,
-                    finish=START + timedelta(hours=1), time_zone="UTC")
+        meeting_put(
+            reference="x",
+            provider="nope",
+            owner=owner,
+            topic="t",
+            start=START,
+            finish=START + timedelta(hours=1),
+            time_zone="UTC",
+        )
     assert VirtualMeeting.objects.count() == 0
 
 
@@ -234,10 +245,16 @@ def test_killed_worker_meeting_is_adopted_by_the_next_run(owner, django_capture_
     meeting = put(owner, topic="Before the crash")
     token = claim(meeting.pk)
     VirtualMeeting.objects.filter(pk=meeting.pk).update(
-        maybe_created=True, inflight_version=1, inflight_spec={
-            "topic": "Before the crash", "start": START.isoformat(),
-            "finish": (START + timedelta(hours=1)).isoformat(), "timezone": "Europe/London", "agenda": "",
-        }, status=Status.CREATING,
+        maybe_created=True,
+        inflight_version=1,
+        inflight_spec={
+            "topic": "Before the crash",
+            "start": START.isoformat(),
+            "finish": (START + timedelta(hours=1)).isoformat(),
+            "timezone": "Europe/London",
+            "agenda": "",
+        },
+        status=Status.CREATING,
     )
     from virtualmeeting.registry import get_provider
     from virtualmeeting.sync import spec_of

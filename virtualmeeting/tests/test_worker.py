@@ -78,15 +78,37 @@ def start_worker(broker, tmp_path):
         }
         handle = log.open("w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "lms", "worker", "--pool=solo", "-Q", QUEUE,
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "--purge", "-l", "INFO",
-             "-n", f"vm-test-{uuid.uuid4().hex[:8]}@%h"],
-            cwd=BASE_DIR, env=env, stdout=handle, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "lms",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                QUEUE,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--purge",
+                "-l",
+                "INFO",
+                "-n",
+                f"vm-test-{uuid.uuid4().hex[:8]}@%h",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
         )
         workers.append((process, handle))
         try:
-            wait_for(lambda: "ready." in log.read_text() or process.poll() is not None, timeout=60,
-                     what="the worker to start")
+            wait_for(
+                lambda: "ready." in log.read_text() or process.poll() is not None,
+                timeout=60,
+                what="the worker to start",
+            )
         except AssertionError:
             raise AssertionError(f"The worker did not start:\n{log.read_text()}") from None
         assert process.poll() is None, f"The worker exited:\n{log.read_text()}"
@@ -115,8 +137,10 @@ def test_worker_syncs_a_meeting_end_to_end(start_worker, owner):
     assert fresh(meeting).remote_id == remote["remote_id"]
 
     put(owner, topic="Renamed")
-    wait_for(lambda: TestProvider.meetings()[0]["topic"] == "Renamed" and fresh(meeting).status == Status.AVAILABLE,
-             what="the update")
+    wait_for(
+        lambda: TestProvider.meetings()[0]["topic"] == "Renamed" and fresh(meeting).status == Status.AVAILABLE,
+        what="the update",
+    )
 
     meeting_remove(reference="ref:1")
     wait_for(lambda: fresh(meeting).status == Status.DELETED, what="the delete")
@@ -168,7 +192,12 @@ def _in_thread(target, *args):
 def _unsynced_meeting(owner, topic):
     """The row meeting_put makes, without queueing its task (tasks run eagerly in this test)."""
     return VirtualMeeting.objects.create(
-        reference="ref:1", provider="test", owner=owner, topic=topic, start=START, finish=START + timedelta(hours=1),
+        reference="ref:1",
+        provider="test",
+        owner=owner,
+        topic=topic,
+        start=START,
+        finish=START + timedelta(hours=1),
         time_zone="UTC",
     )
 

@@ -1,7 +1,7 @@
 """Re-encrypt every encrypted value with the newest key."""
 
-from django.apps import apps
 from cryptography.fernet import InvalidToken
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
