@@ -10,10 +10,10 @@ from seminars.models import Booking, Course, Enrolment, Seminar, SeminarEvent, S
 from seminars.permissions import TRAINER_ROLES, is_site_admin
 
 
-def _booking_count(states) -> Coalesce:
-    """Bookings of the outer event in `states`, as a correlated subquery (no join fan-out)."""
+def _booking_count(states, event_ref: str = "pk") -> Coalesce:
+    """Bookings in `states` of the outer row's event (`event_ref`), as a correlated subquery (no join fan-out)."""
     counted = (
-        Booking.objects.filter(event=OuterRef("pk"), state__in=states)
+        Booking.objects.filter(event=OuterRef(event_ref), state__in=states)
         .order_by()
         .values("event")
         .annotate(n=Count("pk"))
@@ -118,7 +118,7 @@ def event_status(*, event: SeminarEvent, sessions: list[Session], booked_count: 
 
 
 def event_list_for_seminar(*, seminar: Seminar, user, now: datetime | None = None) -> list[SeminarEvent]:
-    """The seminar's events with their sessions (and rooms), in three queries however many there are.
+    """The seminar's events with their sessions (and rooms), in two queries however many there are.
 
     Each event carries: `session_list`, `booked_count`, `waitlist_count`, `seats_left`,
     `my_booking_state` (the viewer's booking state or None), `status`, `status_label`,
@@ -164,19 +164,8 @@ def event_list_for_seminar(*, seminar: Seminar, user, now: datetime | None = Non
 
 def _dashboard_sessions():
     return Session.objects.select_related("event__seminar__course", "room").annotate(
-        booked_count=_booking_count_for_session_event(Booking.SEAT_STATES)
+        booked_count=_booking_count(Booking.SEAT_STATES, event_ref="event")
     )
-
-
-def _booking_count_for_session_event(states) -> Coalesce:
-    counted = (
-        Booking.objects.filter(event=OuterRef("event"), state__in=states)
-        .order_by()
-        .values("event")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
 def dashboard_booked_sessions(*, user, now: datetime | None = None) -> list[Session]:

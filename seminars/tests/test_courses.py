@@ -42,6 +42,19 @@ def test_course_without_a_name_is_refused_next_to_the_field(client, site_admin, 
     assert not Course.objects.exists()
 
 
+def test_an_empty_post_reports_the_missing_fields(client, course, site_admin):
+    client.force_login(site_admin)
+
+    course_page = client.post(reverse("seminars:course_add")).content.decode()
+    seminar_page = client.post(reverse("seminars:seminar_add", args=[course.pk])).content.decode()
+    enrol_page = client.post(reverse("seminars:participants", args=[course.pk])).content.decode()
+
+    assert "Enter the course" in field_error(course_page, "name")
+    assert "Enter the seminar" in field_error(seminar_page, "name")
+    assert "Enter the username or email" in field_error(enrol_page, "user")
+    assert Course.objects.count() == 1 and not Seminar.objects.exists()
+
+
 def test_course_name_too_long_is_refused_next_to_the_field(client, site_admin):
     client.force_login(site_admin)
 

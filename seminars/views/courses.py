@@ -23,6 +23,11 @@ from seminars.services.profiles import notifications_mark_read, profile_update
 from seminars.timezones import viewer_zone, zone_names
 
 
+def _posted(request):
+    """Form data on POST (even an empty body, so missing fields are reported), else None (unbound)."""
+    return request.POST if request.method == "POST" else None
+
+
 def _add_errors(form, error: ValidationError) -> None:
     """Put a service's ValidationError on the form, next to its field where it names one."""
     if hasattr(error, "error_dict"):
@@ -71,7 +76,7 @@ def course_list(request):
 @login_required
 def course_add(request):
     permissions.require_site_admin(request.user)
-    form = CourseForm(request.POST or None)
+    form = CourseForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             course = services.course_create(actor=request.user, **form.cleaned_data)
@@ -105,7 +110,7 @@ def course_detail(request, pk):
 def course_edit(request, pk):
     course = get_object_or_404(Course, pk=pk)
     permissions.require_edit(request.user, course)
-    form = CourseForm(request.POST or None, instance=course)
+    form = CourseForm(_posted(request), instance=course)
     if request.method == "POST" and form.is_valid():
         try:
             services.course_update(course=course, actor=request.user, **form.cleaned_data)
@@ -164,7 +169,7 @@ def participants(request, pk):
     course = get_object_or_404(Course, pk=pk)
     permissions.require_trainer(request.user, course)
     can_manage = permissions.can_edit_course(request.user, course)
-    form = EnrolForm(request.POST or None, course=course)
+    form = EnrolForm(_posted(request), course=course)
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied("Only editing trainers and site admins may enrol people.")
@@ -236,7 +241,7 @@ def _seminar(pk):
 def seminar_add(request, course_pk):
     course = get_object_or_404(Course, pk=course_pk)
     permissions.require_edit(request.user, course)
-    form = SeminarForm(request.POST or None)
+    form = SeminarForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             seminar = services.seminar_create(course=course, actor=request.user, **form.cleaned_data)
@@ -270,7 +275,7 @@ def seminar_detail(request, pk):
 def seminar_edit(request, pk):
     seminar = _seminar(pk)
     permissions.require_edit(request.user, seminar.course)
-    form = SeminarForm(request.POST or None, instance=seminar)
+    form = SeminarForm(_posted(request), instance=seminar)
     if request.method == "POST" and form.is_valid():
         try:
             services.seminar_update(seminar=seminar, actor=request.user, **form.cleaned_data)
@@ -313,7 +318,7 @@ def seminar_delete(request, pk):
 @login_required
 def profile(request):
     current = Profile.objects.filter(user=request.user).values_list("time_zone", flat=True).first() or "UTC"
-    form = ProfileForm(request.POST or None, initial={"time_zone": current})
+    form = ProfileForm(_posted(request), initial={"time_zone": current})
     if request.method == "POST" and form.is_valid():
         try:
             profile_update(user=request.user, time_zone=form.cleaned_data["time_zone"])
