@@ -124,6 +124,16 @@ def test_a_blank_session_row_added_in_the_browser_is_ignored(trainer_client, add
     assert SeminarEvent.objects.get(name="One real row").sessions.count() == 1
 
 
+def test_a_removed_row_does_not_block_saving(trainer_client, add_url):
+    sessions = [
+        {"start": "2030-06-10T09:00", "finish": "2030-06-10T10:00"},
+        {"start": "half past nine", "finish": "", "zone": "Nowhere/Special", "delete": True},
+    ]
+    response = trainer_client.post(add_url, event_post_data(name="One kept", sessions=sessions))
+    assert response.status_code == 302
+    assert SeminarEvent.objects.get(name="One kept").sessions.count() == 1
+
+
 def test_edit_form_shows_saved_sessions_in_their_own_zone(trainer_client, event):
     session = event.sessions.get()
     local = session.start.astimezone(ZoneInfo("Europe/London"))

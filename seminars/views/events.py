@@ -107,7 +107,7 @@ def _event_editor(request, *, seminar, event):
 def _session_rows(formset) -> list[dict]:
     rows = []
     for index, session_form in enumerate(formset.forms):
-        if formset.can_delete and formset._should_delete_form(session_form):
+        if _marked_deleted(session_form):
             continue
         if session_form.empty_permitted and not session_form.has_changed():
             continue  # a blank row added in the browser and never filled in
@@ -120,11 +120,16 @@ def _show_row_clashes(formset) -> None:
     rows = [
         session_form.as_service_row(index)
         for index, session_form in enumerate(formset.forms)
-        if not formset._should_delete_form(session_form) and _well_formed(session_form)
+        if not _marked_deleted(session_form) and _well_formed(session_form)
     ]
     for key, messages_ in event_sessions_errors(rows).items():
         _, row, field_name = key.split(".", 2)
         formset.forms[int(row)].add_error(None if field_name == "__all__" else field_name, messages_)
+
+
+def _marked_deleted(session_form) -> bool:
+    """The row's "Remove session" was clicked (its errors no longer count)."""
+    return bool(getattr(session_form, "cleaned_data", {}).get("DELETE"))
 
 
 def _well_formed(session_form) -> bool:
