@@ -63,12 +63,12 @@ class ConnectError(Exception):
         self.message = message
 
 
-class MeetingUnavailable(Exception):
+class MeetingUnavailable(ProviderError):
     """The meeting cannot be used right now (not created yet, being re-created, owner must reconnect).
 
     Raised by services called from a click (e.g. "Host meeting"); `message` is shown to the person.
+    A ProviderError, so a view that catches ProviderError shows it too.
     """
 
     def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, code="unavailable")

@@ -171,6 +171,13 @@ class VirtualMeeting(models.Model):
         return meeting_status_text(self)
 
     @property
+    def operation(self) -> str:
+        """The remote operation the row's state calls for: "create", "update" or "delete"."""
+        if not self.present:
+            return "delete"
+        return "update" if self.remote_id else "create"
+
+    @property
     def needs_work(self) -> bool:
         return self.status in WORK_STATUSES
 

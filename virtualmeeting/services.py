@@ -335,7 +335,8 @@ def meeting_fail(*, meeting: VirtualMeeting, message: str) -> None:
         status=Status.FAILED, last_error=message, waiting_daily_limit=False, next_attempt_at=timezone.now()
     )
     meeting.status, meeting.last_error, meeting.waiting_daily_limit = Status.FAILED, message, False
-    signals.send_meeting_signal_on_commit(signals.meeting_failed, VirtualMeeting.objects.get(pk=meeting.pk))
+    stored = VirtualMeeting.objects.get(pk=meeting.pk)
+    signals.send_meeting_signal_on_commit(signals.meeting_failed, stored, operation=stored.operation)
 
 
 def connection_disconnect(*, connection: ProviderConnection) -> None:

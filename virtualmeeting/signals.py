@@ -3,8 +3,9 @@
 All are sent after the database transaction that recorded the change has
 committed, so a receiver sees the row as stored and may enqueue work.
 
-- meeting_failed(meeting): a meeting's operation failed and needs a person
-  (permanent error, owner must reconnect, retries exhausted).
+- meeting_failed(meeting, operation): a meeting's operation ("create",
+  "update" or "delete") failed and needs a person (permanent error, owner
+  must reconnect, retries exhausted).
 - meeting_waiting(meeting): a provider's daily limit was reached; the meeting
   waits until `meeting.next_attempt_at`.
 - meeting_available(meeting): a sync left the meeting available (after a
@@ -25,10 +26,10 @@ meeting_recreated = Signal()
 connection_revoked = Signal()
 
 
-def send_meeting_signal_on_commit(signal: Signal, meeting) -> None:
+def send_meeting_signal_on_commit(signal: Signal, meeting, **extra) -> None:
     from virtualmeeting.models import VirtualMeeting
 
-    transaction.on_commit(lambda: signal.send(sender=VirtualMeeting, meeting=meeting))
+    transaction.on_commit(lambda: signal.send(sender=VirtualMeeting, meeting=meeting, **extra))
 
 
 def send_connection_revoked_on_commit(connection) -> None:

@@ -660,3 +660,29 @@ def test_status_texts(owner):
     assert fresh(meeting).status_text == "Virtual room is ready."
     meeting = meeting_remove(reference="ref:1")
     assert meeting.status_text == "Removing virtual room. Please wait..."
+
+
+@pytest.mark.parametrize(
+    ("operation", "prepare"),
+    [
+        ("create", lambda owner: put(owner)),
+        ("update", lambda owner: (run(put(owner)), put(owner, topic="Changed"))[1]),
+        ("delete", lambda owner: (run(put(owner)), meeting_remove(reference="ref:1"))[1]),
+    ],
+)
+def test_failed_signal_names_the_operation(owner, operation, prepare, django_capture_on_commit_callbacks):
+    seen = []
+
+    def receiver(sender, meeting, operation, **kwargs):
+        seen.append((meeting.pk, operation))
+
+    signals.meeting_failed.connect(receiver)
+    try:
+        meeting = prepare(owner)
+        TestProvider.fail_next(operation, "permanent")
+        with django_capture_on_commit_callbacks(execute=True):
+            assert run(meeting) == ["failed"]
+    finally:
+        signals.meeting_failed.disconnect(receiver)
+    assert seen == [(meeting.pk, operation)]
+    assert fresh(meeting).operation == operation
