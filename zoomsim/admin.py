@@ -98,6 +98,8 @@ def users(sim, req):
     rows = sim.store.all("SELECT users.*, accounts.plan FROM users JOIN accounts ON accounts.id = users.account_id"
                          " ORDER BY email")
     for row in rows:
+        row.pop("password")
+        row["can_host"] = bool(row["can_host"])
         row["daily_used"] = sim.limits.daily_used(row["id"])
     return {"users": rows}
 
@@ -236,7 +238,7 @@ def user_edit(sim, req, email):
         raise AdminError(f"unknown timezone {body['timezone']}")
     for name, value in body.items():
         sim.store.run(f"UPDATE users SET {name} = ? WHERE id = ?", (_column(USER_FIELDS[name](value)), user["id"]))
-    return _user(sim, email)
+    return {key: value for key, value in _user(sim, email).items() if key != "password"}
 
 
 def revoke_tokens(sim, req, email):

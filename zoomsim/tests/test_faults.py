@@ -120,3 +120,18 @@ def test_reset_returns_to_the_seeded_world(sim, pro):
                                                        "other@otheraccount.test"}
     assert pro.get("/users/me").status_code == 401
     assert Api(sim, connect(sim)["access_token"]).get("/users/me").status_code == 200
+
+
+def test_admin_lists_users_apps_and_meetings(sim, pro):
+    users = {user["email"]: user for user in sim.users()}
+    assert users["basic@zoomsim.test"]["type"] == 1 and users["other@otheraccount.test"]["account_id"] != \
+        users["pro@zoomsim.test"]["account_id"]
+    assert all("password" not in user for user in users.values())
+    apps = {app["client_id"]: app for app in sim.apps()}
+    assert apps["zoomsim-classic-client-id"]["scope_model"] == "classic"
+    assert apps["zoomsim-published-client-id"]["published"] == 1
+    pro.create(topic="Listed", start_time="2030-05-05T09:00:00", timezone="Europe/Rome", duration=90)
+    [meeting] = sim.meetings(host="pro@zoomsim.test")
+    assert (meeting["host"], meeting["topic"], meeting["start_time"], meeting["timezone"], meeting["duration"],
+            meeting["deleted"]) == ("pro@zoomsim.test", "Listed", "2030-05-05T07:00:00Z", "Europe/Rome", 90, False)
+    assert sim.meetings(host="basic@zoomsim.test") == []
