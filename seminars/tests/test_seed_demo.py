@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
+from django.core import mail
 from django.core.management import call_command
 
 from seminars.management.commands.seed_demo import PASSWORD
@@ -44,6 +45,8 @@ def test_running_twice_changes_nothing():
 @pytest.mark.django_db
 def test_the_cast_and_their_roles():
     output = seed()
+
+    assert mail.outbox == []  # the demo's sign-ups email nobody
 
     User = get_user_model()
     assert PASSWORD == "demo-password-123"

@@ -12,12 +12,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.urls import NoReverseMatch
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from seminars.models import (
     Booking,
-    BookingStateChange,
     Course,
     Enrolment,
     Notification,
@@ -27,6 +26,7 @@ from seminars.models import (
     SeminarEvent,
     Session,
 )
+from seminars.services.bookings import booking_create
 
 PASSWORD = "demo-password-123"
 
@@ -47,49 +47,46 @@ SITE_ROOMS = [
     ("Boardroom", 8, "Third floor. Video conferencing screen."),
 ]
 
-# name, zone, capacity, waitlist, room name (site room, or an ad-hoc room when prefixed "adhoc:"),
-# sessions as (days from today, local start hour, minutes), booked learners, waitlisted learners
+# Sessions are (days from today, local start hour, minutes). A room name starting with "adhoc:" is an
+# ad-hoc room of the event; others are site rooms. Learners sign up in the order given: the New York
+# event has two seats and three sign-ups, so the third learner is waitlisted.
 EVENTS = [
-    (
-        "London spring intake",
-        "Europe/London",
-        10,
-        False,
-        "Training Room A",
-        [(7, 9, 180), (8, 9, 180)],
-        ["learner1", "learner2"],
-        [],
-    ),
-    (
-        "New York evening course",
-        "America/New_York",
-        2,
-        True,
-        "Boardroom",
-        [(10, 17, 120)],
-        ["learner1", "learner3"],
-        ["learner4"],
-    ),
-    (
-        "Tokyo office session",
-        "Asia/Tokyo",
-        8,
-        False,
-        "adhoc:Tokyo office, meeting room 3",
-        [(14, 10, 120), (15, 10, 120)],
-        ["learner3"],
-        [],
-    ),
-    (
-        "Sydney morning session",
-        "Australia/Sydney",
-        6,
-        False,
-        "Training Room A",
-        [(21, 9, 150)],
-        ["learner4", "learner5"],
-        [],
-    ),
+    {
+        "name": "London spring intake",
+        "zone": "Europe/London",
+        "capacity": 10,
+        "waitlist": False,
+        "room": "Training Room A",
+        "sessions": [(7, 9, 180), (8, 9, 180)],
+        "signups": ["learner1", "learner2"],
+    },
+    {
+        "name": "New York evening course",
+        "zone": "America/New_York",
+        "capacity": 2,
+        "waitlist": True,
+        "room": "Boardroom",
+        "sessions": [(10, 17, 120)],
+        "signups": ["learner1", "learner3", "learner4"],
+    },
+    {
+        "name": "Tokyo office session",
+        "zone": "Asia/Tokyo",
+        "capacity": 8,
+        "waitlist": False,
+        "room": "adhoc:Tokyo office, meeting room 3",
+        "sessions": [(14, 10, 120), (15, 10, 120)],
+        "signups": ["learner3"],
+    },
+    {
+        "name": "Sydney morning session",
+        "zone": "Australia/Sydney",
+        "capacity": 6,
+        "waitlist": False,
+        "room": "Training Room A",
+        "sessions": [(21, 9, 150)],
+        "signups": ["learner4", "learner5"],
+    },
 ]
 
 
@@ -97,7 +94,9 @@ class Command(BaseCommand):
     help = "Load demo users, a course, a seminar with events in four time zones, rooms and bookings (idempotent)."
 
     def handle(self, *args, **options):
-        with transaction.atomic():
+        # Sign-ups go through the booking service (its rules decide booked or waitlisted);
+        # the demo addresses are fictional, so its confirmation emails are discarded.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), transaction.atomic():
             users = self._people()
             course = self._course(users)
             rooms = self._site_rooms()
@@ -158,13 +157,13 @@ class Command(BaseCommand):
         return rooms
 
     def _event(self, seminar, spec, users, rooms):
-        name, zone, capacity, waitlist, room_name, sessions, booked, waitlisted = spec
+        name, zone = spec["name"], spec["zone"]
         event, created = SeminarEvent.objects.get_or_create(
             seminar=seminar,
             name=name,
             defaults={
-                "capacity": capacity,
-                "waitlist_enabled": waitlist,
+                "capacity": spec["capacity"],
+                "waitlist_enabled": spec["waitlist"],
                 "details": f"Held in {zone.split('/')[-1].replace('_', ' ')}; bring your site pass.",
                 "created_by": users["trainer1"],
             },
@@ -172,17 +171,15 @@ class Command(BaseCommand):
         if created:
             self.stdout.write(f"Created event {name}")
         if not event.sessions.exists():
-            room = self._room_for(event, room_name, rooms, users["trainer1"])
+            room = self._room_for(event, spec["room"], rooms, users["trainer1"])
             today = timezone.now().astimezone(ZoneInfo(zone)).date()
-            for days, hour, minutes in sessions:
+            for days, hour, minutes in spec["sessions"]:
                 start = datetime.combine(today + timedelta(days=days), time(hour), tzinfo=ZoneInfo(zone))
                 Session.objects.create(
                     event=event, start=start, finish=start + timedelta(minutes=minutes), time_zone=zone, room=room
                 )
-        for username in booked:
-            self._booking(event, users[username], Booking.State.BOOKED, users["trainer1"])
-        for username in waitlisted:
-            self._booking(event, users[username], Booking.State.WAITLISTED, users["trainer1"])
+        for username in spec["signups"]:
+            self._signup(event, users[username])
 
     def _room_for(self, event, room_name, rooms, creator):
         if not room_name.startswith("adhoc:"):
@@ -192,17 +189,16 @@ class Command(BaseCommand):
         )
         return room
 
-    def _booking(self, event, user, state, actor):
-        booking, created = Booking.objects.get_or_create(event=event, user=user, defaults={"state": state})
-        if not created:
+    def _signup(self, event, user):
+        if Booking.objects.filter(event=event, user=user).exists():
             return
-        BookingStateChange.objects.create(booking=booking, state=state, changed_by=user)
-        verb = "booked on" if state == Booking.State.BOOKED else "waitlisted for"
+        booking = booking_create(event=event, user=user, actor=user)
+        verb = "booked on" if booking.state == Booking.State.BOOKED else "waitlisted for"
         Notification.objects.create(
             user=user,
             subject=f"You are {verb} {event.seminar.name}: {event.title}",
             body="See the event page for the session times and the room.",
-            url=_event_url(event),
+            url=event.get_absolute_url(),
         )
 
     def _print_logins(self):
@@ -211,11 +207,3 @@ class Command(BaseCommand):
         for username, first, last, role, _zone in PEOPLE:
             what = "site admin" if role is None else Enrolment.Role(role).label.lower()
             self.stdout.write(f"  {username:<10} {first} {last}, {what}")
-
-
-def _event_url(event) -> str:
-    """The event page, or the seminar page on a site without the event page."""
-    try:
-        return event.get_absolute_url()
-    except NoReverseMatch:
-        return event.seminar.get_absolute_url()
