@@ -3,6 +3,7 @@
 from django import forms
 from django.db import transaction
 
+from virtualmeeting.forms import SecretField
 from virtualmeeting_zoom.options import AUTO_RECORDING_CHOICES, PLAN_CHOICES, PLAN_LIMITS, zoom_options
 
 SECRET_KEEP_HELP = "Set. Leave blank to keep it, or enter a new value to replace it."
@@ -28,16 +29,9 @@ def zoom_config_update(
 
 class ZoomSettingsForm(forms.Form):
     client_id = forms.CharField(label="Client ID", max_length=255, required=False)
-    client_secret = forms.CharField(
-        label="Client secret", required=False, strip=True, widget=forms.PasswordInput(render_value=False)
-    )
+    client_secret = SecretField(label="Client secret")
     enabled = forms.BooleanField(label="Enabled", required=False)
-    webhook_secret = forms.CharField(
-        label="Webhook secret token",
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False),
-    )
+    webhook_secret = SecretField(label="Webhook secret token")
     waiting_room = forms.BooleanField(label="Waiting room", required=False)
     join_before_host = forms.BooleanField(
         label="Join before host", required=False, help_text="Zoom ignores this while the waiting room is on."
@@ -98,6 +92,8 @@ class ZoomSettingsForm(forms.Form):
             if not stored.get(name):
                 initial[name] = None
         super().__init__(data, initial=initial, **kwargs)
+        self.fields["client_secret"].secret_set = bool(config.client_secret)
+        self.fields["webhook_secret"].secret_set = bool(config.webhook_secret)
         self.fields["client_secret"].help_text = SECRET_KEEP_HELP if config.client_secret else SECRET_UNSET_HELP
         self.fields["webhook_secret"].help_text = (
             SECRET_KEEP_HELP

@@ -110,7 +110,7 @@ class ZoomProvider(Provider):
         return warnings
 
     def settings_context(self, request) -> dict:
-        """What the settings page shows besides the form: the URLs to register, the scopes, the health."""
+        """What the settings page shows besides the form and the warnings: the URLs to register, the scopes."""
         return {
             "redirect_url": redirect_url(),
             "legacy_redirect_url": redirect_url(legacy=True),
@@ -118,7 +118,6 @@ class ZoomProvider(Provider):
             "granular_scopes": GRANULAR_SCOPES,
             "classic_scopes": [(" or ".join(alternatives), purpose) for alternatives, purpose in CLASSIC_SCOPES],
             "meeting_defaults": zoom_options(self.config),
-            "zoom_warnings": self.health_warnings(),
             "client_secret_set": bool(self.config.client_secret),
             "webhook_secret_set": bool(self.config.webhook_secret),
         }

@@ -1,0 +1,189 @@
+"""A small stateful stand-in for Zoom's REST API on top of `responses`, for the provider contract tests.
+
+It keeps meetings in memory and answers with Zoom's shapes (zoom-api.md and
+the OpenAPI schema): 201 with the meeting object, 204 for PATCH and DELETE,
+404/3001 for a missing meeting, list agendas cut to 250 characters. Failures
+can be scripted for the next call of an operation.
+"""
+
+import itertools
+import json
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from virtualmeeting_zoom.tests.conftest import API, TOKEN_URL
+
+MEETING_RE = re.compile(rf"^{re.escape(API)}/meetings/(\d+)(\?.*)?$")
+USER_MEETINGS_RE = re.compile(rf"^{re.escape(API)}/users/me/meetings(\?.*)?$")
+DAILY_MESSAGE = (
+    "You have exceeded the daily rate limit (100) of Meeting Create/Update API requests permitted for this "
+    "particular user. You may resume these requests at GMT 00:00:00."
+)
+FIELD_NAMES = {
+    "start_time": "start",
+    "topic": "topic",
+    "duration": "duration",
+    "timezone": "timezone",
+    "agenda": "agenda",
+}
+
+
+def _utc(start_time: str, zone: str) -> str:
+    if start_time.endswith("Z"):
+        return start_time
+    local = datetime.fromisoformat(start_time).replace(tzinfo=ZoneInfo(zone))
+    return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _json(status, body=None, headers=None):
+    return (status, headers or {}, "" if body is None else json.dumps(body))
+
+
+class FakeZoom:
+    def __init__(self, mocked):
+        self.meetings: dict[str, dict] = {}
+        self.ids = itertools.count(81234567890)
+        self.last_update_fields: set[str] = set()
+        self.meeting_gets = 0
+        self.failures: dict[str, str] = {}
+        self.revoked = False
+        mocked.add_callback("POST", USER_MEETINGS_RE, callback=self._create)
+        mocked.add_callback("GET", USER_MEETINGS_RE, callback=self._list)
+        mocked.add_callback("GET", MEETING_RE, callback=self._get)
+        mocked.add_callback("PATCH", MEETING_RE, callback=self._update)
+        mocked.add_callback("DELETE", MEETING_RE, callback=self._delete)
+        mocked.add_callback("POST", TOKEN_URL, callback=self._token)
+
+    # --- scripting -------------------------------------------------------------------
+    def fail_next(self, operation: str, kind: str) -> None:
+        self.failures[operation] = kind
+
+    def _failure(self, operation: str):
+        kind = self.failures.pop(operation, None)
+        if kind is None:
+            return None
+        if kind == "transient":
+            return (503, {}, "<html>Service Unavailable</html>")
+        if kind == "rate_limited":
+            reset = int(datetime.now(UTC).timestamp()) + 1
+            body = {"code": 429, "message": "You have reached the maximum per-second rate limit for this API."}
+            return _json(429, body, {"X-RateLimit-Reset": str(reset), "X-RateLimit-Type": "QPS"})
+        if kind == "rate_limited_daily":
+            return _json(429, {"code": 429, "message": DAILY_MESSAGE})
+        if kind == "auth_revoked":
+            self.revoked = True
+            return _json(401, {"code": 124, "message": "Invalid access token."})
+        if kind == "permanent":
+            return _json(400, {"code": 300, "message": "Validation Failed.", "errors": [{"message": "Bad topic."}]})
+        if kind == "not_found":
+            return _json(404, {"code": 3001, "message": "Meeting does not exist."})
+        raise AssertionError(f"unknown failure kind {kind!r}")
+
+    # --- endpoints ---------------------------------------------------------------------
+    def _token(self, request):
+        if self.revoked:
+            return _json(400, {"reason": "Invalid Token!", "error": "invalid_grant"})
+        return _json(
+            200,
+            {
+                "access_token": "access-2",
+                "token_type": "bearer",
+                "refresh_token": "refresh-2",
+                "expires_in": 3599,
+                "scope": "",
+            },
+        )
+
+    def _meeting_object(self, meeting_id: str) -> dict:
+        stored = self.meetings[meeting_id]
+        return {
+            "id": int(meeting_id),
+            "uuid": f"uuid-{meeting_id}",
+            "host_id": "KDcuGIm1QgePTO8WbOqwIQ",
+            "host_email": "tom@example.com",
+            "type": 2,
+            "status": "waiting",
+            "topic": stored["topic"],
+            "start_time": _utc(stored["start_time"], stored["timezone"]),
+            "duration": stored["duration"],
+            "timezone": stored["timezone"],
+            "agenda": stored.get("agenda", ""),
+            "created_at": "2026-11-28T10:00:00Z",
+            "join_url": f"https://zoom.us/j/{meeting_id}?pwd=p",
+            "start_url": f"https://zoom.us/s/{meeting_id}?zak=host-{self.meeting_gets}",
+            "password": "p4ss",
+            "settings": stored.get("settings", {}),
+        }
+
+    def _create(self, request):
+        failure = self._failure("create")
+        if failure:
+            return failure
+        body = json.loads(request.body)
+        meeting_id = str(next(self.ids))
+        self.meetings[meeting_id] = body
+        return _json(201, self._meeting_object(meeting_id))
+
+    def _list(self, request):
+        meetings = []
+        for meeting_id in self.meetings:
+            item = self._meeting_object(meeting_id)
+            item["agenda"] = item["agenda"][:250]
+            meetings.append(
+                {
+                    key: item[key]
+                    for key in (
+                        "id",
+                        "uuid",
+                        "host_id",
+                        "topic",
+                        "type",
+                        "start_time",
+                        "duration",
+                        "timezone",
+                        "agenda",
+                        "created_at",
+                        "join_url",
+                    )
+                }
+            )
+        return _json(
+            200, {"page_size": 300, "total_records": len(meetings), "next_page_token": "", "meetings": meetings}
+        )
+
+    def _missing(self, request):
+        meeting_id = MEETING_RE.match(request.url).group(1)
+        return meeting_id, (meeting_id not in self.meetings)
+
+    def _get(self, request):
+        failure = self._failure("get")
+        if failure:
+            return failure
+        self.meeting_gets += 1
+        meeting_id, missing = self._missing(request)
+        if missing:
+            return _json(404, {"code": 3001, "message": f"Meeting does not exist: {meeting_id}."})
+        return _json(200, self._meeting_object(meeting_id))
+
+    def _update(self, request):
+        failure = self._failure("update")
+        if failure:
+            return failure
+        meeting_id, missing = self._missing(request)
+        if missing:
+            return _json(404, {"code": 3001, "message": f"Meeting does not exist: {meeting_id}."})
+        body = json.loads(request.body)
+        self.last_update_fields = {FIELD_NAMES.get(key, key) for key in body}
+        self.meetings[meeting_id].update(body)
+        return (204, {}, "")
+
+    def _delete(self, request):
+        failure = self._failure("delete")
+        if failure:
+            return failure
+        meeting_id, missing = self._missing(request)
+        if missing:
+            return _json(404, {"code": 3001, "message": f"Meeting does not exist: {meeting_id}."})
+        del self.meetings[meeting_id]
+        return (204, {}, "")

@@ -1,0 +1,128 @@
+"""The Zoom Meeting settings page (the framework's view, this app's template and form)."""
+
+import pytest
+from django.contrib.auth.models import Permission, User
+
+from virtualmeeting.models import ProviderConfig
+from virtualmeeting_zoom.tests.conftest import CLIENT_SECRET, WEBHOOK_SECRET
+
+URL = "/integrations/virtualmeeting/settings/zoom/"
+
+
+@pytest.fixture
+def site_admin(db):
+    user = User.objects.create(username="admin", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="manage_site"))
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def admin_client(client, site_admin):
+    client.force_login(site_admin)
+    return client
+
+
+def valid_post(**overrides):
+    data = {
+        "client_id": "posted-id",
+        "client_secret": "",
+        "enabled": "on",
+        "webhook_secret": "",
+        "waiting_room": "on",
+        "auto_recording": "none",
+        "plan": "pro",
+        "capacity_basic": "100",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_only_site_admins(client, zoom_config):
+    assert client.get(URL).status_code == 302
+    client.force_login(User.objects.create(username="otto"))
+    assert client.get(URL).status_code == 403
+    assert client.post(URL, valid_post(client_id="hijack")).status_code == 403
+    assert ProviderConfig.objects.get(provider="zoom").client_id == zoom_config.client_id
+
+
+def test_page_shows_the_redirect_url_scopes_and_fields(admin_client, zoom_config, settings):
+    settings.SITE_URL = "https://lms.example.com"
+    response = admin_client.get(URL)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response.templates[0].name == "zoom/settings.html"
+    assert (
+        '<code id="zoom-redirect-url">https://lms.example.com/integrations/virtualmeeting/auth_callback/zoom</code>'
+        in html
+    )
+    assert 'data-copy-target="zoom-redirect-url"' in html
+    assert "https://lms.example.com/integrations/virtualmeeting/auth_callback.php/zoom" in html
+    assert "https://lms.example.com/integrations/virtualmeeting/zoom/webhook" in html
+    for label in (
+        "Client ID",
+        "Client secret",
+        "Enabled",
+        "Webhook secret token",
+        "Waiting room",
+        "Join before host",
+        "Mute participants on entry",
+        "Automatic recording",
+        "Save changes",
+    ):
+        assert label in html
+    for scope in (
+        "user:read:user",
+        "meeting:read:list_meetings",
+        "meeting:delete:meeting",
+        "user:read or user_info:read",
+        "meeting:write",
+    ):
+        assert f"<code>{scope}</code>" in html
+    assert "Check these settings" not in html  # https, credentials and webhook secret set: no warnings
+
+
+def test_secrets_are_never_echoed(admin_client, zoom_config):
+    html = admin_client.get(URL).content.decode()
+    assert CLIENT_SECRET not in html and WEBHOOK_SECRET not in html
+    assert 'badge badge-ok">set' in html
+    # A failed POST with a new secret does not echo it either.
+    response = admin_client.post(URL, valid_post(client_secret="brand-new-secret", join_before_host="on"))
+    assert response.status_code == 200
+    assert "brand-new-secret" not in response.content.decode()
+    assert ProviderConfig.objects.get(pk=zoom_config.pk).client_secret == CLIENT_SECRET
+
+
+def test_warnings_are_shown(admin_client, db, settings):
+    settings.SITE_URL, settings.DEBUG = "http://lms.example.com", False
+    ProviderConfig.objects.create(provider="zoom")
+    html = admin_client.get(URL).content.decode()
+    assert "Check these settings" in html
+    assert "Zoom requires an https:// Redirect URL" in html
+    assert "Client ID and Client secret not set" in html
+    assert 'badge badge-warn">not set' in html
+
+
+def test_save_changes(admin_client, zoom_config):
+    response = admin_client.post(URL, valid_post(client_secret="rotated-secret", mute_upon_entry="on", plan="business"))
+    assert response.status_code == 302
+    config = ProviderConfig.objects.get(pk=zoom_config.pk)
+    assert (config.client_id, config.client_secret, config.webhook_secret) == (
+        "posted-id",
+        "rotated-secret",
+        WEBHOOK_SECRET,
+    )
+    assert config.options["mute_upon_entry"] is True and config.options["plan"] == "business"
+    assert "Zoom Meeting settings saved." in admin_client.get(URL).content.decode()
+
+
+def test_bad_input_is_shown_next_to_the_field_and_nothing_is_saved(admin_client, db):
+    ProviderConfig.objects.create(provider="zoom")
+    response = admin_client.post(URL, valid_post(client_id="", capacity_basic="zero"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        '<ul class="errorlist" id="id_client_id_errors"><li>Enter the Client ID before enabling Zoom Meeting.' in html
+    )
+    assert 'id="id_capacity_basic_errors"' in html
+    config = ProviderConfig.objects.get(provider="zoom")
+    assert not config.enabled and config.options == {}
