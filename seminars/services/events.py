@@ -8,7 +8,6 @@ them: an event field ("capacity") or a session row and its field
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -54,9 +53,11 @@ def local_to_utc(naive: datetime, zone: str) -> datetime:
     return utc
 
 
-@dataclass
 class _Errors:
-    by_key: dict = field(default_factory=lambda: defaultdict(list))
+    """Messages collected by key, so that every problem is reported at once."""
+
+    def __init__(self):
+        self.by_key = defaultdict(list)
 
     def add(self, key: str, message: str) -> None:
         self.by_key[key].append(message)
@@ -88,40 +89,23 @@ def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: di
         if event.cancelled:
             raise ValidationError({"__all__": ["This event is cancelled: it can no longer be changed."]})
         old_sessions = {s.pk: s for s in event.sessions.select_for_update()} if event.pk else {}
-        booked = event.bookings.filter(state__in=Booking.SEAT_STATES).count() if event.pk else 0
-        active = event.bookings.filter(state__in=ACTIVE_STATES).count() if event.pk else 0
+        # Taken now: writing the rows changes these session objects in place.
+        old_times = {(s.start, s.finish, s.time_zone) for s in old_sessions.values()}
         old_capacity = event.capacity if event.pk else None
+        booked = event.bookings.filter(state__in=Booking.SEAT_STATES).count() if event.pk else 0
 
         _check_event_fields(data, booked, errors)
         _check_session_ids(rows, old_sessions, errors)
         _check_rooms(rows, event, actor, errors)
         errors.raise_if_any()
 
-        for name in EVENT_FIELDS:
-            if name in data:
-                setattr(event, name, data[name])
-        if not event.pk:
-            event.seminar = seminar
-            event.created_by = actor
-        event.save()
-
-        old_times = {(s.start, s.finish, s.time_zone) for s in old_sessions.values()}
-        _lock_site_rooms(rows)
-        kept_ids = set()
-        for row in rows:
-            session = _save_row(row, event, old_sessions, actor, errors)
-            if session is not None:
-                kept_ids.add(session.pk)
-        # Room conflicts are checked as each row is written, under the site-room
-        # locks; a conflict in any row undoes every row written before it.
-        errors.raise_if_any()
-
-        removed = [pk for pk in old_sessions if pk not in kept_ids]
-        Session.objects.filter(pk__in=removed).delete()
+        _write_event(event, data, seminar, actor)
+        kept_ids = _write_sessions(rows, event, old_sessions, actor, errors)
+        Session.objects.filter(event=event).exclude(pk__in=kept_ids).delete()
         event.adhoc_rooms.filter(sessions__isnull=True).delete()
 
         new_times = {(r["start"], r["finish"], r["time_zone"]) for r in rows}
-        if active and new_times != old_times:
+        if new_times != old_times and event.bookings.filter(state__in=ACTIVE_STATES).exists():
             _notify_times_changed_on_commit(event)
         if old_capacity is not None and ((not old_sessions and rows) or event.capacity > old_capacity):
             from seminars.services.bookings import bookings_promote_waitlist
@@ -132,6 +116,33 @@ def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: di
 
         event_meetings_sync(event=event)
     return event
+
+
+def _write_event(event: SeminarEvent, data: dict, seminar: Seminar, actor) -> None:
+    for name in EVENT_FIELDS:
+        if name in data:
+            setattr(event, name, data[name])
+    if not event.pk:
+        event.seminar = seminar
+        event.created_by = actor
+    event.save()
+
+
+def _write_sessions(rows: list[dict], event: SeminarEvent, old_sessions: dict, actor, errors: "_Errors") -> set[int]:
+    """Write every row; return the ids of the sessions kept.
+
+    Site-room conflicts are checked as each row is written, under the site-room
+    locks: a conflict in any row raises, and the transaction takes back every
+    row written before it.
+    """
+    _lock_site_rooms(rows)
+    kept_ids = set()
+    for row in rows:
+        session = _save_row(row, event, old_sessions, actor, errors)
+        if session is not None:
+            kept_ids.add(session.pk)
+    errors.raise_if_any()
+    return kept_ids
 
 
 def event_sessions_errors(rows: list[dict]) -> dict[str, list[str]]:
