@@ -530,3 +530,31 @@ def test_dashboard_runs_a_constant_number_of_queries(
     client.force_login(trainer)
     with django_assert_max_num_queries(10):
         _count_queries(client, url)
+
+
+def test_course_list_course_page_and_participants_run_constant_queries(client, course, site_admin, editing_trainer):
+    client.force_login(editing_trainer)
+    pages = [
+        reverse("seminars:courses"),
+        reverse("seminars:course", args=[course.pk]),
+        reverse("seminars:participants", args=[course.pk]),
+    ]
+
+    def grow(n):
+        start = Course.objects.count()
+        for i in range(start, start + n):
+            other = Course.objects.create(name=f"Course {i}", allow_self_enrolment=i % 2 == 0)
+            enrol(editing_trainer, other, Enrolment.Role.TRAINER)
+            seminar = Seminar.objects.create(course=course, name=f"Seminar {i}")
+            SeminarEvent.objects.create(seminar=seminar, capacity=3)
+            enrol(make_user(f"person{i}"), course)
+
+    grow(2)
+    small = [_count_queries(client, url)[0] for url in pages]
+    grow(20)
+    large = [_count_queries(client, url)[0] for url in pages]
+
+    assert large == small
+    assert max(large) <= 10
+    html = _count_queries(client, pages[2])[1].content.decode()
+    assert "person21" in html
