@@ -265,7 +265,11 @@ class TestProvider(Provider):
         expected = base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest()).rstrip(b"=").decode()
         if challenge is None or challenge != expected:
             raise ConnectError("Test Meeting did not accept the sign-in (the code is invalid or was used already).")
-        account = _cache().get(_key("account")) or {"id": "test-user-1", "name": "Test User", "email": "test@example.com"}
+        account = _cache().get(_key("account")) or {
+            "id": "test-user-1",
+            "name": "Test User",
+            "email": "test@example.com",
+        }
         return ConnectedAccount(
             remote_account_id=account["id"],
             name=account["name"],
