@@ -13,9 +13,14 @@ SECRET_UNSET_HELP = "Not set."
 def zoom_config_update(
     *, config, client_id=None, client_secret=None, webhook_secret=None, enabled=None, options=None
 ) -> None:
-    """Write Zoom settings into a ProviderConfig; None leaves a value as it is (secrets are write-only)."""
-    if client_id is not None:
+    """Write Zoom settings into a ProviderConfig; None leaves a value as it is (secrets are write-only).
+
+    A new Client ID ends the simulator's configuration (`make run` then leaves the simulator off).
+    """
+    if client_id is not None and client_id.strip() != config.client_id:
         config.client_id = client_id.strip()
+        if not (options or {}).get("simulator"):
+            config.options = {key: value for key, value in (config.options or {}).items() if key != "simulator"}
     if client_secret:
         config.client_secret = client_secret.strip()
     if webhook_secret:

@@ -105,3 +105,48 @@ def test_secret_is_encrypted_at_rest(db, clean_env, secret_file):
         cursor.execute("SELECT client_secret FROM virtualmeeting_providerconfig WHERE provider = 'zoom'")
         stored = cursor.fetchone()[0]
     assert SECRET not in stored
+
+
+def test_simulator_configures_the_seeded_app(db, clean_env):
+    output = run("--simulator", "http://127.0.0.1:9100")
+    config = ProviderConfig.objects.get(provider="zoom")
+    assert (config.client_id, config.client_secret, config.webhook_secret) == (
+        "zoomsim-client-id",
+        "zoomsim-client-secret",
+        "zoomsim-webhook-secret",
+    )
+    assert config.enabled
+    assert config.options["simulator"] == "http://127.0.0.1:9100"
+    assert "zoomsim-client-secret" not in output
+
+
+def test_a_real_app_replaces_the_simulator(db, clean_env, secret_file):
+    run("--simulator", "http://127.0.0.1:9100")
+    run("--client-id", "real-app-id", "--client-secret-file", str(secret_file))
+    config = ProviderConfig.objects.get(provider="zoom")
+    assert config.client_id == "real-app-id"
+    assert "simulator" not in config.options
+
+
+def test_editing_the_simulators_settings_keeps_it_the_simulators(db, clean_env):
+    from virtualmeeting_zoom.forms import ZoomSettingsForm
+
+    run("--simulator", "http://127.0.0.1:9100")
+    config = ProviderConfig.objects.get(provider="zoom")
+    data = {
+        "client_id": "zoomsim-client-id",
+        "enabled": "on",
+        "auto_recording": "none",
+        "plan": "pro",
+        "capacity_basic": "100",
+        "mute_upon_entry": "on",
+    }
+    form = ZoomSettingsForm(data=data, config=config)
+    assert form.is_valid(), form.errors
+    form.save()
+    assert ProviderConfig.objects.get(provider="zoom").options["simulator"] == "http://127.0.0.1:9100"
+
+
+def test_simulator_needs_a_url(db, clean_env):
+    with pytest.raises(CommandError, match="simulator's URL"):
+        run("--simulator", "localhost")

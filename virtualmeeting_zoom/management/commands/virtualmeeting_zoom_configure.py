@@ -2,11 +2,17 @@
 
     python manage.py virtualmeeting_zoom_configure --client-id ID --client-secret-file PATH \
         [--webhook-secret-file PATH] [--enable | --disable]
+    python manage.py virtualmeeting_zoom_configure --simulator http://127.0.0.1:9100
 
 Without the flags, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET (and ZOOM_WEBHOOK_SECRET)
 are read from the environment. Secrets come from files or the environment,
 never from the command line (it is visible to other users of the machine),
 and are never printed.
+
+`--simulator URL` sets up the local Zoom simulator's seeded app (`make run`
+does this when no real Zoom app is configured) and marks the configuration as
+the simulator's, so that configuring a real app later replaces it. The site
+reaches the simulator through ZOOM_OAUTH_BASE_URL and ZOOM_API_BASE_URL.
 """
 
 import os
@@ -17,6 +23,11 @@ from django.db import transaction
 
 from virtualmeeting.models import ProviderConfig
 from virtualmeeting_zoom.forms import zoom_config_update
+
+# The simulator's seeded app (granular scopes, private to the seeded account); not secrets.
+SIMULATOR_CLIENT_ID = "zoomsim-client-id"
+SIMULATOR_CLIENT_SECRET = "zoomsim-client-secret"
+SIMULATOR_WEBHOOK_SECRET = "zoomsim-webhook-secret"
 
 
 def _read_secret(path: str, what: str) -> str:
@@ -40,11 +51,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--webhook-secret-file", help="A file holding the webhook secret token (default: $ZOOM_WEBHOOK_SECRET)."
         )
+        parser.add_argument(
+            "--simulator", metavar="URL", help="Use the local Zoom simulator at URL with its seeded app, and enable."
+        )
         switch = parser.add_mutually_exclusive_group()
         switch.add_argument("--enable", action="store_true", help="Offer Zoom Meeting for rooms.")
         switch.add_argument("--disable", action="store_true", help="Stop offering Zoom Meeting for new rooms.")
 
     def handle(self, *args, **options):
+        if options["simulator"]:
+            return self._simulator(options["simulator"])
         client_id = options["client_id"] if options["client_id"] is not None else os.environ.get("ZOOM_CLIENT_ID")
         if options["client_secret_file"]:
             client_secret = _read_secret(options["client_secret_file"], "client secret")
@@ -79,3 +95,18 @@ class Command(BaseCommand):
             f"{' (updated)' if webhook_secret else ''}; "
             f"{'enabled' if config.enabled else 'disabled'}."
         )
+
+    def _simulator(self, url: str) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise CommandError("--simulator takes the simulator's URL, e.g. http://127.0.0.1:9100.")
+        with transaction.atomic():
+            config, _ = ProviderConfig.objects.select_for_update().get_or_create(provider="zoom")
+            zoom_config_update(
+                config=config,
+                client_id=SIMULATOR_CLIENT_ID,
+                client_secret=SIMULATOR_CLIENT_SECRET,
+                webhook_secret=SIMULATOR_WEBHOOK_SECRET,
+                enabled=True,
+                options={"simulator": url},
+            )
+        self.stdout.write(f"Zoom Meeting uses the Zoom simulator at {url} (app {SIMULATOR_CLIENT_ID}); enabled.")
