@@ -126,3 +126,11 @@ def test_bad_input_is_shown_next_to_the_field_and_nothing_is_saved(admin_client,
     assert 'id="id_capacity_basic_errors"' in html
     config = ProviderConfig.objects.get(provider="zoom")
     assert not config.enabled and config.options == {}
+
+
+def test_menu_url_name_leads_to_the_page(admin_client, zoom_config):
+    from django.urls import reverse
+
+    response = admin_client.get(reverse("virtualmeeting_zoom:settings"))
+    assert response.status_code == 302
+    assert response["Location"] == URL
