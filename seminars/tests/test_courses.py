@@ -532,7 +532,7 @@ def test_dashboard_runs_a_constant_number_of_queries(
         _count_queries(client, url)
 
 
-def test_course_list_course_page_and_participants_run_constant_queries(client, course, site_admin, editing_trainer):
+def test_course_list_course_page_and_participants_run_constant_queries(client, course, editing_trainer):
     client.force_login(editing_trainer)
     pages = [
         reverse("seminars:courses"),
