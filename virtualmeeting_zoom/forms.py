@@ -97,6 +97,9 @@ class ZoomSettingsForm(forms.Form):
             if not stored.get(name):
                 initial[name] = None
         super().__init__(data, initial=initial, **kwargs)
+        plan_numbers = PLAN_LIMITS[effective["plan"]]
+        for name in ("create_per_second", "light_per_second", "capacity_licensed"):
+            self.fields[name].widget.attrs["placeholder"] = str(plan_numbers[name])
         self.fields["client_secret"].secret_set = bool(config.client_secret)
         self.fields["webhook_secret"].secret_set = bool(config.webhook_secret)
         self.fields["client_secret"].help_text = SECRET_KEEP_HELP if config.client_secret else SECRET_UNSET_HELP
