@@ -79,7 +79,14 @@ def _active_section(request):
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"admin_menu": [], "user_is_site_admin": False, "notifications": None, "nav_active": ""}
+        return {
+            "admin_menu": [],
+            "user_is_site_admin": False,
+            "notifications": None,
+            "nav_active": "",
+            # The log in page names the demo accounts on development sites only.
+            "show_demo_hint": getattr(settings, "SEMINARS_DEMO_HINT", settings.DEBUG),
+        }
     return {
         "admin_menu": admin_menu(user),
         "user_is_site_admin": is_site_admin(user),

@@ -32,6 +32,15 @@ def test_log_in_page_and_logging_in(client, learner):
     assert response["Location"] == reverse("seminars:dashboard")
 
 
+@pytest.mark.parametrize("debug,shown", [(True, True), (False, False)])
+def test_demo_logins_are_named_on_development_sites_only(client, db, settings, debug, shown):
+    settings.DEBUG = debug
+
+    html = client.get(reverse("login")).content.decode()
+
+    assert ("Trying the demo?" in html) is shown
+
+
 def test_wrong_password_says_so(client, learner):
     response = client.post(reverse("login"), {"username": "lena", "password": "nope"})
 
