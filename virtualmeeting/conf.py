@@ -22,6 +22,9 @@ DEFAULTS = {
     "MAX_COUNTDOWN_SECONDS": 300,
     # How many due meetings one sweep re-queues.
     "SWEEP_BATCH": 500,
+    # The sweep re-queues a due meeting only when its last queued task should have run this long ago
+    # (the message was lost), so a busy queue does not fill with duplicates.
+    "REQUEUE_AFTER_SECONDS": 120,
     # A connect flow's state is valid this long.
     "OAUTH_STATE_SECONDS": 600,
 }

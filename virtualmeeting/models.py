@@ -149,6 +149,8 @@ class VirtualMeeting(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     waiting_daily_limit = models.BooleanField(default=False)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # When the last queued task is due to run; the sweep leaves the row to that task for a while.
+    queued_for = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=64, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)

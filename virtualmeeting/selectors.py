@@ -23,12 +23,18 @@ def connection_for(*, user, provider: str) -> ProviderConnection | None:
     return ProviderConnection.objects.filter(user=user, provider=provider).first()
 
 
-def meetings_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Ids of meetings that need a worker now: due, and not held by a live claim."""
+def meetings_due(*, now: datetime | None = None, limit: int = 500, requeue_after: float = 120) -> list[int]:
+    """Ids of meetings that need a worker now and have none coming.
+
+    Due, not held by a live claim (an expired claim is a dead worker's), and
+    with no queued task that should still be on its way (queued for less than
+    `requeue_after` seconds ago).
+    """
     now = now or timezone.now()
     return list(
         VirtualMeeting.objects.filter(status__in=WORK_STATUSES, next_attempt_at__lte=now)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(Q(queued_for__isnull=True) | Q(queued_for__lt=now - timedelta(seconds=requeue_after)))
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )

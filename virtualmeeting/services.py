@@ -9,7 +9,7 @@ sync task. No service here calls a provider except those run from a click
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import PermissionDenied
@@ -33,7 +33,10 @@ def meeting_schedule(meeting_id: int, *, countdown: float | None = None) -> None
     """Queue the sync of one meeting once the current transaction commits.
 
     If the broker is down the row still says what to do; the sweep queues it later.
+    Call it after saving the row (it records when the task is due, for the sweep).
     """
+    queued_for = timezone.now() + timedelta(seconds=countdown or 0)
+    VirtualMeeting.objects.filter(pk=meeting_id).update(queued_for=queued_for)
 
     def send():
         from virtualmeeting.tasks import meeting_sync
@@ -113,7 +116,8 @@ def meeting_put(
             return meeting
         _reset_for_work(meeting, keep_limit_wait=True)
         meeting.save()
-        meeting_schedule(meeting.pk)
+        if meeting.next_attempt_at <= timezone.now():
+            meeting_schedule(meeting.pk)  # a meeting waiting for a limit is queued by the sweep when it resumes
         return meeting
 
 

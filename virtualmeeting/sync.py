@@ -495,8 +495,11 @@ def _work_status_of(row: VirtualMeeting) -> str:
 
 # --- the sweep ------------------------------------------------------------------------------
 def meeting_sweep() -> int:
-    """Queue every meeting that is due or whose claim expired (a lost message only delays work)."""
-    ids = meetings_due(limit=vm_setting("SWEEP_BATCH"))
+    """Queue every meeting that is due and has no task coming, or whose claim expired.
+
+    A lost message (broker outage, worker killed) only delays the work.
+    """
+    ids = meetings_due(limit=vm_setting("SWEEP_BATCH"), requeue_after=vm_setting("REQUEUE_AFTER_SECONDS"))
     for meeting_id in ids:
         meeting_schedule(meeting_id)
     return len(ids)

@@ -305,8 +305,16 @@ def test_remove_during_an_uncertain_create_deletes_what_was_made(owner):
 def test_sweep_recovers_a_lost_message(owner, django_capture_on_commit_callbacks):
     meeting = put(owner)  # its on_commit task is never delivered (not captured)
     assert calls() == {}
+    with django_capture_on_commit_callbacks(execute=False):
+        assert meeting_sweep() == 0  # the task may still be on its way
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with time_machine.travel(timezone.now() + timedelta(minutes=3)):
+        with django_capture_on_commit_callbacks(execute=False):
+            assert meeting_sweep() == 1
+            assert meeting_sweep() == 0  # no duplicate while the re-queued task is on its way
+        with django_capture_on_commit_callbacks(execute=True):
+            assert meeting_sweep() == 0
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)), django_capture_on_commit_callbacks(execute=True):
         assert meeting_sweep() == 1
 
     assert fresh(meeting).status == Status.AVAILABLE

@@ -162,8 +162,9 @@ def test_worker_killed_mid_create_neither_duplicates_nor_loses_the_meeting(start
     assert row.maybe_created is True
     assert row.remote_id == ""
     assert row.claimed_until > timezone.now()  # the dead worker's claim still holds
-    # Let the claim run out (CLAIM_SECONDS), as it would by waiting.
-    VirtualMeeting.objects.filter(pk=meeting.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
+    # Let time pass as it would: the claim runs out (CLAIM_SECONDS) and the lost task is overdue.
+    long_ago = timezone.now() - timedelta(minutes=10)
+    VirtualMeeting.objects.filter(pk=meeting.pk).update(claimed_until=long_ago, queued_for=long_ago)
 
     start_worker()
     meeting_sweep.delay()  # what Celery beat does every 30 s
