@@ -23,7 +23,7 @@ from django.utils import timezone
 from virtualmeeting import signals
 from virtualmeeting.conf import vm_setting
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
-from virtualmeeting.models import WORK_STATUSES, ProviderConnection, VirtualMeeting
+from virtualmeeting.models import WORK_STATUSES, OAuthState, ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import MeetingSpec, Provider, RemoteMeeting
 from virtualmeeting.registry import get_provider
 from virtualmeeting.selectors import meetings_due, resume_time
@@ -502,4 +502,7 @@ def meeting_sweep() -> int:
     ids = meetings_due(limit=vm_setting("SWEEP_BATCH"), requeue_after=vm_setting("REQUEUE_AFTER_SECONDS"))
     for meeting_id in ids:
         meeting_schedule(meeting_id)
+    # Connect flows that were never finished leave their state behind.
+    stale = timezone.now() - timedelta(days=1)
+    OAuthState.objects.filter(created_at__lt=stale).delete()
     return len(ids)
