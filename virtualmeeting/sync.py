@@ -220,6 +220,12 @@ def _step(meeting_id: int, token: str):
             meeting_fail_now(meeting, message)
             return _Stop("failed")
         return _backoff(meeting, provider, exc, operation)
+    except Exception:
+        # A provider bug or an unmapped network error: retry with backoff rather than spin, and
+        # treat a create as possibly made. The details go to the log, not to people.
+        log.exception("Meeting %s: unexpected error during %s.", meeting_id, operation)
+        unexpected = ProviderError(f"Unexpected error while talking to {provider.service}.", ambiguous=True)
+        return _backoff(meeting, provider, unexpected, operation)
 
 
 def _connection(provider: Provider, user_id: int | None, provider_id: str) -> ProviderConnection | None:

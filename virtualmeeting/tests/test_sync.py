@@ -694,3 +694,30 @@ def test_failed_signal_names_the_operation(owner, operation, prepare, django_cap
         signals.meeting_failed.disconnect(receiver)
     assert seen == [(meeting.pk, operation)]
     assert fresh(meeting).operation == operation
+
+
+def test_unexpected_error_backs_off_and_keeps_the_create_in_doubt(owner, caplog):
+    """A provider that breaks in an unplanned way after sending its request (a bug, an unmapped error)."""
+    meeting = put(owner)
+    provider_class = TestProvider
+    original = provider_class.create_meeting
+
+    def broken(self, **kwargs):
+        original(self, **kwargs)
+        raise KeyError("bug after the request")
+
+    provider_class.create_meeting = broken
+    try:
+        assert run(meeting) == ["retry"]
+    finally:
+        provider_class.create_meeting = original
+
+    meeting = fresh(meeting)
+    assert meeting.status == Status.PENDING
+    assert meeting.maybe_created is True
+    assert meeting.last_error == "Unexpected error while talking to Test Meeting."
+    assert "unexpected error during create" in caplog.text
+    with time_machine.travel(meeting.next_attempt_at + timedelta(seconds=1)):
+        assert run(meeting) == ["find (adopted)"]
+    assert len(TestProvider.meetings()) == 1
+    assert fresh(meeting).status == Status.AVAILABLE
