@@ -223,7 +223,17 @@ class ZoomClient:
             refreshed = True
         if response.status_code >= 400:
             raise self.error_for(response, ambiguous=ambiguous)
+        if counted:
+            self._observe_daily_quota(response)
         return response
+
+    def _observe_daily_quota(self, response) -> None:
+        # Other apps of the same Zoom user use the same 100 a day; Zoom's count wins over ours.
+        if "daily" not in response.headers.get("X-RateLimit-Type", "").lower():
+            return
+        remaining = response.headers.get("X-RateLimit-Remaining", "").strip()
+        if remaining.isdigit():
+            limits.daily_quota_observe(self.connection.remote_account_id, int(remaining))
 
     def error_for(self, response, *, ambiguous: bool = False) -> ProviderError:
         """Zoom's error answer as a framework error (see zoom-api.md's table)."""

@@ -77,6 +77,13 @@ def daily_quota_exhaust(zoom_user_id: str, *, limit: int = DAILY_CREATE_UPDATE_L
             ZoomDailyUsage.objects.filter(zoom_user_id=zoom_user_id, day=day).update(count=limit)
 
 
+def daily_quota_observe(zoom_user_id: str, remaining: int, *, limit: int = DAILY_CREATE_UPDATE_LIMIT) -> None:
+    """Zoom told how many create/update requests the user has left today: never count fewer than it used."""
+    used = max(0, min(limit, limit - remaining))
+    day = _today()
+    ZoomDailyUsage.objects.filter(zoom_user_id=zoom_user_id, day=day, count__lt=used).update(count=used)
+
+
 def daily_quota_used(zoom_user_id: str) -> int:
     row = ZoomDailyUsage.objects.filter(zoom_user_id=zoom_user_id, day=_today()).first()
     return row.count if row else 0

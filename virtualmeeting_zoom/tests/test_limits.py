@@ -102,6 +102,33 @@ def test_old_days_are_pruned_on_the_first_call_of_a_day(db):
     assert ZoomDailyUsage.objects.filter(zoom_user_id="other").count() == 1
 
 
+def test_zooms_remaining_count_wins_over_ours(provider, connection, mocked, evening):
+    # Another app of the same Zoom user already made 95 creates today.
+    mocked.post(
+        CREATE_URL,
+        status=201,
+        json=meeting_json(),
+        headers={"X-RateLimit-Type": "Daily-limit", "X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "4"},
+    )
+    provider.create_meeting(connection=connection, spec=spec())
+    assert limits.daily_quota_used(ZOOM_USER_ID) == 96
+    for _ in range(4):
+        provider.create_meeting(connection=connection, spec=spec())
+    with pytest.raises(RateLimited):
+        provider.create_meeting(connection=connection, spec=spec())
+
+
+def test_per_second_headers_do_not_touch_the_daily_count(provider, connection, mocked, evening):
+    mocked.post(
+        CREATE_URL,
+        status=201,
+        json=meeting_json(),
+        headers={"X-RateLimit-Type": "QPS", "X-RateLimit-Limit": "20", "X-RateLimit-Remaining": "0"},
+    )
+    provider.create_meeting(connection=connection, spec=spec())
+    assert limits.daily_quota_used(ZOOM_USER_ID) == 1
+
+
 def test_quota_reserve_is_conditional(db):
     ZoomDailyUsage.objects.create(zoom_user_id="u", day=timezone.now().date(), count=99)
     limits.daily_quota_reserve("u")
