@@ -203,3 +203,15 @@ def test_disconnect_survives_a_network_error(provider, connection):
     with responses.RequestsMock() as rsps:
         rsps.post(REVOKE_URL, body=requests.ConnectionError("down"))
         provider.disconnect(connection)
+
+
+def test_no_secret_or_token_reaches_the_logs_even_at_debug(provider, mocked, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    mocked.post(TOKEN_URL, json=token_json(access="access-secretish", refresh="refresh-secretish"))
+    mocked.get(f"{API}/users/me", json=user_json())
+    connect(provider)
+    logged = caplog.text
+    for secret in (CLIENT_SECRET, basic_auth().split()[1], "access-secretish", "refresh-secretish", "verifier-"):
+        assert secret not in logged
