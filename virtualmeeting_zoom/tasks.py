@@ -75,6 +75,8 @@ def meeting_update_differs(remote_id: str, changed: dict) -> bool:
         minutes = max(1, math.ceil((wanted.finish - wanted.start).total_seconds() / 60))
         if changed.get("duration") != minutes:
             return True
+    if "timezone" in changed and wanted.time_zone and changed.get("timezone") != wanted.time_zone:
+        return True
     if "topic" in changed and changed.get("topic") != (wanted.topic or "Meeting")[:TOPIC_MAX]:
         return True
     # Every agenda we send ends with the meeting's marker; an agenda without it was edited by hand.

@@ -128,10 +128,10 @@ def test_meeting_moved_in_zoom_is_marked_for_repair(client, meeting):
 
 
 def test_meeting_moved_in_zoom_in_local_time_is_marked_for_repair(client, meeting):
-    event = meeting_event("meeting.updated", start_time="2026-12-01T10:00:00", timezone="Europe/Paris")  # 09:00 UTC
+    event = meeting_event("meeting.updated", start_time="2026-12-01T09:00:00", timezone="Europe/London")  # 09:00 UTC
     post(client, event)
     assert VirtualMeeting.objects.get(pk=meeting.pk).check_remote is False
-    post(client, meeting_event("meeting.updated", start_time="2026-12-01T11:00:00", timezone="Europe/Paris"))
+    post(client, meeting_event("meeting.updated", start_time="2026-12-01T10:00:00", timezone="Europe/London"))
     assert VirtualMeeting.objects.get(pk=meeting.pk).check_remote is True
 
 
@@ -141,6 +141,7 @@ def test_meeting_moved_in_zoom_in_local_time_is_marked_for_repair(client, meetin
         {"duration": 30},
         {"topic": "Renamed by hand"},
         {"agenda": "Rewritten by hand"},
+        {"timezone": "America/New_York"},
     ],
 )
 def test_other_hand_edits_are_marked_for_repair(client, meeting, fields):
