@@ -1,6 +1,5 @@
 """The Zoom Meeting provider: declarations plus the hooks of virtualmeeting.providers.base.Provider."""
 
-import logging
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -25,19 +24,16 @@ from virtualmeeting_zoom.options import LICENCE_BASIC, LICENCE_NAMES, api_base_u
 from virtualmeeting_zoom.payloads import LIST_AGENDA_MAX, create_body, remote_meeting, update_body
 from virtualmeeting_zoom.scopes import CLASSIC_SCOPES, GRANULAR_SCOPES, missing_scopes
 
-logger = logging.getLogger(__name__)
-
 LIST_PAGE_SIZE = 300
 LIST_MAX_PAGES = 20
 # A listed agenda shorter than this was not cut by Zoom's 250-character list limit.
 LIST_AGENDA_COMPLETE_BELOW = LIST_AGENDA_MAX - 50
 
 
-def redirect_url(site_url: str | None = None, *, legacy: bool = False) -> str:
-    """The Redirect URL for OAuth an admin registers in the Zoom Marketplace."""
-    base = (site_url if site_url is not None else settings.SITE_URL).rstrip("/")
-    path = "auth_callback.php" if legacy else "auth_callback"
-    return f"{base}/integrations/virtualmeeting/{path}/zoom"
+def redirect_url(*, legacy: bool = False) -> str:
+    """The Redirect URL for OAuth an admin registers in the Zoom Marketplace (the framework's callback)."""
+    name = "virtualmeeting:auth_callback_legacy" if legacy else "virtualmeeting:auth_callback"
+    return settings.SITE_URL.rstrip("/") + reverse(name, args=[ZoomProvider.id])
 
 
 def site_url_warning(site_url: str, debug: bool) -> str:
