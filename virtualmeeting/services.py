@@ -81,6 +81,12 @@ def _validate(*, provider: str, start: datetime, finish: datetime, time_zone: st
         raise ValueError(f"Unknown time zone {time_zone!r}.") from None
 
 
+def _fit(text: str, limit: int) -> str:
+    """Shorten text to `limit` characters, marking the cut (providers shorten further to their own limits)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def meeting_put(
     *, reference: str, provider: str, owner, topic: str, start: datetime, finish: datetime, time_zone: str, agenda=""
 ) -> VirtualMeeting:
@@ -92,6 +98,7 @@ def meeting_put(
     queued after commit, and several puts before the worker runs make one call.
     """
     _validate(provider=provider, start=start, finish=finish, time_zone=time_zone)
+    topic = _fit(topic, VirtualMeeting._meta.get_field("topic").max_length)
     desired = {"topic": topic, "start": start, "finish": finish, "time_zone": time_zone, "agenda": agenda}
     with transaction.atomic():
         meeting = VirtualMeeting.objects.select_for_update().filter(reference=reference).first()

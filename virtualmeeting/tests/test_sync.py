@@ -721,3 +721,10 @@ def test_unexpected_error_backs_off_and_keeps_the_create_in_doubt(owner, caplog)
         assert run(meeting) == ["find (adopted)"]
     assert len(TestProvider.meetings()) == 1
     assert fresh(meeting).status == Status.AVAILABLE
+
+
+def test_a_long_topic_is_shortened_not_refused(owner):
+    meeting = put(owner, topic="Very long seminar name " * 40)
+    assert len(meeting.topic) <= 300
+    assert meeting.topic.endswith("…")
+    assert run(meeting) == ["create"]
