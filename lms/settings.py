@@ -206,6 +206,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "virtualmeeting.tasks.meeting_sweep",
         "schedule": float(os.environ.get("VIRTUALMEETING_SWEEP_SECONDS", "30")),
     },
+    "seminars-meetings-reconcile": {
+        "task": "seminars.tasks.meetings_reconcile",
+        "schedule": float(os.environ.get("SEMINARS_RECONCILE_SECONDS", "300")),
+    },
 }
 
 # --- Virtual meetings --------------------------------------------------------
@@ -216,6 +220,13 @@ VIRTUALMEETING = {
         "virtualmeeting_zoom.provider.ZoomProvider",
     ),
 }
+
+# The site administration menu and the profile page gain the virtual meeting entries.
+SEMINARS_ADMIN_MENU = [
+    ("Plugins > Virtual meetings", "virtualmeeting:settings_index"),
+    ("Plugins > Virtual meetings > Zoom Meeting", "virtualmeeting_zoom:settings"),
+]
+SEMINARS_PROFILE_SECTIONS = ["virtualmeeting/profile_connections.html"]
 
 ZOOM_OAUTH_BASE_URL = os.environ.get("ZOOM_OAUTH_BASE_URL", "https://zoom.us").rstrip("/")
 ZOOM_API_BASE_URL = os.environ.get("ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstrip("/")

@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class SeminarsConfig(AppConfig):
     name = "seminars"
     verbose_name = "Seminars"
+
+    def ready(self):
+        # Notifications about virtual meetings (failures, waits, re-creations, revoked connections).
+        from seminars import receivers  # noqa: F401

@@ -98,12 +98,12 @@ class SeminarEvent(models.Model):
     def __str__(self):
         return self.title
 
+    def get_absolute_url(self):
+        return reverse("seminars:event", args=[self.pk])
+
     @property
     def title(self):
         return self.name or f"Event {self.pk}"
-
-    def get_absolute_url(self):
-        return reverse("seminars:event", args=[self.pk])
 
 
 class Room(models.Model):
@@ -149,6 +149,9 @@ class Room(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("seminars:room", args=[self.pk])
+
     @property
     def is_site_room(self):
         return self.event_id is None
@@ -156,9 +159,6 @@ class Room(models.Model):
     @property
     def is_provider_backed(self):
         return self.virtual_kind not in ("", self.CUSTOM_LINK)
-
-    def get_absolute_url(self):
-        return reverse("seminars:room", args=[self.pk])
 
 
 class Session(models.Model):

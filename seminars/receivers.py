@@ -3,10 +3,11 @@
 virtualmeeting sends signals after commit; seminars knows whom to tell.
 """
 
+from zoneinfo import ZoneInfo
+
 from django.contrib.auth import get_user_model
 from django.dispatch import receiver
 from django.urls import reverse
-from zoneinfo import ZoneInfo
 
 from seminars.meetings import parse_reference
 from seminars.models import Enrolment, Session

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from seminars.models import Booking, Room, SeminarEvent, Session
-from seminars.permissions import TRAINER_ROLES, is_course_trainer, is_site_admin
+from seminars.permissions import is_site_admin
 
 # Booked learners see a room's link from this long before a session starts until it finishes.
 LINK_OPENS_BEFORE = timedelta(minutes=15)
@@ -57,34 +57,6 @@ def room_sessions_for_viewer(*, room: Room, user):
     if not is_site_admin(user):
         sessions = sessions.filter(event__seminar__course__enrolments__user=user).distinct()
     return sessions
-
-
-def room_link_visible(*, room: Room, user, now: datetime | None = None) -> bool:
-    """Whether the viewer may see the room's custom link now.
-
-    Site admins and trainers of a course whose sessions use the room: always.
-    Learners booked on such an event: from 15 minutes before one of its sessions
-    in this room starts until it finishes.
-    """
-    if not user.is_authenticated:
-        return False
-    if is_site_admin(user):
-        return True
-    if room.event_id is not None and is_course_trainer(user, room.event.seminar.course):
-        return True
-    sessions = Session.objects.filter(room=room, event__cancelled=False)
-    if sessions.filter(
-        event__seminar__course__enrolments__user=user,
-        event__seminar__course__enrolments__role__in=list(TRAINER_ROLES),
-    ).exists():
-        return True
-    now = now or timezone.now()
-    return sessions.filter(
-        start__lte=now + LINK_OPENS_BEFORE,
-        finish__gt=now,
-        event__bookings__user=user,
-        event__bookings__state=Booking.State.BOOKED,
-    ).exists()
 
 
 def event_booking_count(event: SeminarEvent) -> int:

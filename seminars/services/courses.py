@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
+from seminars.meetings import course_meetings_remove, seminar_meetings_remove
 from seminars.models import Course, Enrolment, Seminar
 
 COURSE_FIELDS = ("name", "short_name", "summary", "allow_self_enrolment")
@@ -34,8 +35,14 @@ def course_update(*, course: Course, actor, **fields) -> Course:
 
 @transaction.atomic
 def course_delete(*, course: Course, actor) -> None:
-    """Delete a course with its enrolments, seminars, events, sessions, ad-hoc rooms and bookings."""
-    course.delete()
+    """Delete a course with its enrolments, seminars, events, sessions, ad-hoc rooms and bookings.
+
+    Its virtual meetings are marked for deletion in the same transaction; the
+    remote deletes run after commit.
+    """
+    with transaction.atomic():
+        course_meetings_remove(course=course)
+        course.delete()
 
 
 @transaction.atomic
@@ -99,5 +106,7 @@ def seminar_update(*, seminar: Seminar, actor, **fields) -> Seminar:
 
 @transaction.atomic
 def seminar_delete(*, seminar: Seminar, actor) -> None:
-    """Delete a seminar activity with its events, sessions, ad-hoc rooms and bookings."""
-    seminar.delete()
+    """Delete a seminar activity with its events, sessions, ad-hoc rooms and bookings (and their meetings)."""
+    with transaction.atomic():
+        seminar_meetings_remove(seminar=seminar)
+        seminar.delete()

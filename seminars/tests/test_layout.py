@@ -84,7 +84,13 @@ def test_header_for_a_site_admin_has_the_admin_menu(client, site_admin):
     html = response.content.decode()
     assert "Site administration" in html
     labels = [label for label, _url in response.context["admin_menu"]]
-    assert labels == ["Add a new course", "Rooms", "Django admin"]
+    assert labels == [
+        "Add a new course",
+        "Rooms",
+        "Django admin",
+        "Plugins > Virtual meetings",
+        "Plugins > Virtual meetings > Zoom Meeting",
+    ]
     assert dict(response.context["admin_menu"])["Django admin"] == reverse("admin:index")
     assert f'href="{reverse("admin:index")}"' in html
 

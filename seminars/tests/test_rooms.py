@@ -261,7 +261,19 @@ def test_the_custom_link_is_shown_to_trainers(client, trainer, event):
     room = custom_room(event)
     client.force_login(trainer)
     html = client.get(reverse("seminars:room", args=[room.pk])).content.decode()
-    assert "https://meet.example.com/spring" in html
+    assert "Go to room" in html and "https://meet.example.com/spring" in html
+
+
+def test_the_custom_link_of_a_used_room_goes_through_our_join_url_for_trainers(client, trainer, event):
+    room = custom_room(event)
+    session = event.sessions.get()
+    session.room = room
+    session.save()
+    client.force_login(trainer)
+    html = client.get(reverse("seminars:room", args=[room.pk])).content.decode()
+    join = reverse("seminars:virtual_join", args=[session.pk])
+    assert "Go to room" in html and join in html
+    assert client.get(join)["Location"] == "https://meet.example.com/spring"
 
 
 def test_the_custom_link_is_hidden_from_a_booked_learner_until_15_minutes_before(client, learner, event):
@@ -272,14 +284,20 @@ def test_the_custom_link_is_hidden_from_a_booked_learner_until_15_minutes_before
     Booking.objects.create(event=event, user=learner, state=Booking.State.BOOKED)
     client.force_login(learner)
     html = client.get(reverse("seminars:room", args=[room.pk])).content.decode()
+    join = reverse("seminars:virtual_join", args=[session.pk])
     assert "https://meet.example.com/spring" not in html
-    assert "Virtual room is unavailable" in html
+    assert "Virtual room will open 15 minutes before next session" in html
+    assert join not in html
+    assert client.get(join)["Location"] != "https://meet.example.com/spring"
 
     session.start = timezone.now() + timedelta(minutes=10)
     session.finish = session.start + timedelta(hours=1)
     session.save()
     html = client.get(reverse("seminars:room", args=[room.pk])).content.decode()
-    assert "https://meet.example.com/spring" in html
+    # The raw link never reaches the page: "Join now" goes through our URL, which re-checks the time.
+    assert "https://meet.example.com/spring" not in html
+    assert "Join now" in html and join in html
+    assert client.get(join)["Location"] == "https://meet.example.com/spring"
 
 
 # --- Constant number of queries -------------------------------------------------------------------

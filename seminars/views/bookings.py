@@ -24,6 +24,7 @@ from seminars.services.bookings import (
     cancellation_cutoff,
 )
 from seminars.timezones import viewer_zone
+from seminars.views.virtual import sessions_attach_virtual_access
 
 
 def url_or_path(name, pk, fallback):
@@ -60,6 +61,9 @@ def event_detail(request, pk):
     }
     for session in page.sessions:
         session.room_url = url_or_path("seminars:room", session.room_id, "/rooms/{pk}/") if session.room_id else ""
+    sessions_attach_virtual_access(
+        user=request.user, sessions=page.sessions, booking_state=page.my_booking.state if page.my_booking else None
+    )
     context.update(_learner_actions(request.user, page))
     if trainer:
         context["attendance_form"] = AttendanceForm(bookings=page.attendees["booked"])

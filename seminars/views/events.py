@@ -29,7 +29,6 @@ from seminars.selectors.events import (
     event_booking_count,
     event_sessions_for_edit,
     event_with_course,
-    room_link_visible,
     room_sessions_for_viewer,
     room_with_event,
     site_rooms_with_use,
@@ -37,6 +36,7 @@ from seminars.selectors.events import (
 from seminars.services.events import event_cancel, event_delete, event_save, event_sessions_errors, local_to_utc
 from seminars.services.rooms import site_room_delete, site_room_save, site_room_upcoming_sessions
 from seminars.timezones import is_valid_zone, viewer_zone, zone_names
+from seminars.views.virtual import room_card_context
 
 SESSION_PREFIX = "sessions"
 
@@ -152,6 +152,7 @@ def _link_options(user) -> list[dict]:
     """The "Add virtual room link" options, with the viewer's connection for providers that need one."""
     from seminars.meetings import virtual_link_options
     from virtualmeeting.models import ProviderConnection
+    from virtualmeeting.registry import get_provider
 
     options = virtual_link_options()
     providers = [o["value"] for o in options if o["needs_connection"]]
@@ -159,7 +160,14 @@ def _link_options(user) -> list[dict]:
     for option in options:
         connection = connections.get(option["value"])
         option["connected"] = bool(connection and connection.is_usable)
-        option["account"] = f"{connection.name} <{connection.email}>" if option["connected"] else ""
+        option["account"] = ""
+        option["capacity"] = None
+        if option["connected"]:
+            provider = get_provider(option["value"])
+            option["account"] = provider.describe_account(connection)
+            option["capacity"] = provider.meeting_capacity(connection)
+        elif connection is not None:
+            option["account"] = connection.status_message or "Your connection no longer works: connect again."
     return options
 
 
@@ -284,7 +292,7 @@ def room_detail(request, pk):
             "sessions": sessions,
             "viewer_zone": viewer_zone(request.user),
             "can_edit": can_edit,
-            "link_visible": room_link_visible(room=room, user=request.user),
+            **room_card_context(request, room),
         },
     )
 

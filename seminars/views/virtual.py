@@ -9,9 +9,10 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from seminars.meetings import meeting_reference
-from seminars.models import Booking, Room, Session
-from seminars.permissions import can_view_course, is_site_admin
-from seminars.virtual_room import current_session, session_access
+from seminars.models import Booking, Enrolment, Room, Session
+from seminars.permissions import TRAINER_ROLES, can_view_course, is_course_trainer, is_site_admin
+from seminars.timezones import viewer_zone
+from seminars.virtual_room import Access, current_session, session_access
 
 
 def _session(pk):
@@ -72,29 +73,81 @@ def virtual_host(request, pk):
     return HttpResponseRedirect(url)
 
 
+def sessions_attach_virtual_access(*, user, sessions, booking_state) -> None:
+    """Set `session.virtual` (an Access, or None without a virtual link) on each session, in one query."""
+    from virtualmeeting.selectors import meetings_by_reference
+
+    references = {
+        s.pk: meeting_reference(s, s.room) for s in sessions if s.room is not None and s.room.is_provider_backed
+    }
+    meetings = meetings_by_reference(references.values()) if references else {}
+    for session in sessions:
+        if session.room is None or not session.room.virtual_kind:
+            session.virtual = None
+            continue
+        session.virtual = session_access(
+            user=user,
+            session=session,
+            booking_state=booking_state,
+            meeting=meetings.get(references.get(session.pk, "")),
+        )
+
+
+def _relevant_sessions(user, sessions, booking_states):
+    """The sessions whose card this viewer should see: their own events' first, then the rest.
+
+    A site room with a custom link can serve several events; a learner booked on
+    a later one must see that session's window, not another event's.
+    """
+    if is_site_admin(user):
+        return sessions
+    trainer_courses = set(
+        Enrolment.objects.filter(user=user, role__in=TRAINER_ROLES).values_list("course_id", flat=True)
+    )
+    mine = [
+        s
+        for s in sessions
+        if booking_states.get(s.event_id) in Booking.SEAT_STATES
+        or s.event.seminar.course_id in trainer_courses
+        or s.room.created_by_id == user.pk
+    ]
+    return mine or sessions
+
+
 def room_card_context(request, room: Room):
     """Context for the room page's "Go to room" card (also served alone for self-refresh)."""
+    user = request.user
     sessions = list(room.sessions.select_related("event__seminar__course", "room"))
-    session = current_session(sessions)
-    if session is None or not room.virtual_kind:
-        return {"room": room, "access": None, "session": None}
+    booking_states = dict(
+        Booking.objects.filter(user=user, event_id__in={s.event_id for s in sessions}).values_list("event_id", "state")
+    )
+    session = current_session(_relevant_sessions(user, sessions, booking_states))
+    context = {"room": room, "access": None, "session": None, "viewer_zone": viewer_zone(user)}
+    if not room.virtual_kind:
+        return context
+    if session is None:
+        # A room no session uses yet: staff may still open a custom link; nobody else sees anything.
+        staff = is_site_admin(user) or (room.event_id and is_course_trainer(user, room.event.seminar.course))
+        if room.virtual_kind == Room.CUSTOM_LINK and staff:
+            context["access"] = Access(role="staff", can_join=True, buttons=[("Go to room", room.virtual_url)])
+        return context
     meeting = _meeting(session)
     access = session_access(
-        user=request.user, session=session, booking_state=_booking_state(request.user, session.event), meeting=meeting
+        user=user, session=session, booking_state=booking_states.get(session.event_id), meeting=meeting
     )
     can_retry = bool(
         meeting is not None
         and meeting.status in ("failed", "waiting")
-        and (is_site_admin(request.user) or room.created_by_id == request.user.pk)
+        and (is_site_admin(user) or room.created_by_id == user.pk)
     )
-    return {
-        "room": room,
-        "session": session,
-        "access": access,
-        "meeting": meeting,
-        "can_retry": can_retry,
-        "recreated": bool(meeting is not None and meeting.recreated_at and access.role in ("owner", "staff")),
-    }
+    context.update(
+        session=session,
+        access=access,
+        meeting=meeting,
+        can_retry=can_retry,
+        recreated=bool(meeting is not None and meeting.recreated_at and access.role in ("owner", "staff")),
+    )
+    return context
 
 
 def _room_for_viewer(request, pk):
