@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that measure the LMS on a real server and database (see README.md)."""
