@@ -8,6 +8,10 @@ PostgreSQL and nothing is skipped.
 import os
 
 import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's async guard would
+# otherwise refuse the test's own database calls in browser tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 from django.conf import settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -38,6 +42,17 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Tasks queued by a test run in its own process (Celery reads its settings once: set the app)."""
+    from lms.celery import app
+
+    was = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = was
 
 
 @pytest.fixture(autouse=True)

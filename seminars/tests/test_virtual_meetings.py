@@ -1,0 +1,279 @@
+"""Seminars drive virtual meetings: every change gives the right remote calls, counted through the test provider.
+
+These tests go through the real pages ("Save changes", "Cancel event", delete),
+the real virtualmeeting services and sync task (run eagerly after commit), and
+the deterministic test provider.
+"""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from seminars.meetings import meeting_reference, meetings_reconcile
+from seminars.models import Notification, Room, Session
+from seminars.tests.conftest import event_post_data
+from virtualmeeting.models import ProviderConfig, VirtualMeeting
+from virtualmeeting.providers.base import ConnectedAccount
+from virtualmeeting.providers.testing import TestProvider
+from virtualmeeting.services import connection_save
+
+TEST_PROVIDER = "virtualmeeting.providers.testing.TestProvider"
+
+
+@pytest.fixture(autouse=True)
+def test_provider(settings, db):
+    settings.VIRTUALMEETING = {"PROVIDERS": [TEST_PROVIDER]}
+    TestProvider.reset()
+    ProviderConfig.objects.update_or_create(provider="test", defaults={"enabled": True})
+    yield TestProvider
+    TestProvider.reset()
+
+
+def connect(user):
+    return connection_save(
+        user=user,
+        provider="test",
+        account=ConnectedAccount(
+            remote_account_id=f"acct-{user.username}",
+            name=user.first_name,
+            email=user.email,
+            access_token="access",
+            refresh_token="refresh",
+            expires_at=None,
+            scopes="meeting:write",
+        ),
+    )
+
+
+def local(moment, zone):
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def row(session, *, start=None, finish=None, zone=None, room=None):
+    zone = zone or session.time_zone
+    return {
+        "id": session.pk,
+        "start": start or local(session.start, zone),
+        "finish": finish or local(session.finish, zone),
+        "zone": zone,
+        "room": room,
+    }
+
+
+NEW_ZOOM_ROOM = {"mode": "new", "name": "Online", "capacity": 20, "description": "", "virtual_kind": "test"}
+
+
+def save(client, event, rows, capture, **fields):
+    data = event_post_data(sessions=rows, initial_forms=sum(1 for r in rows if r.get("id")), **fields)
+    with capture(execute=True):
+        response = client.post(reverse("seminars:event_edit", args=[event.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    return response
+
+
+@pytest.fixture
+def virtual_event(client, event, editing_trainer, django_capture_on_commit_callbacks):
+    """The event with two sessions in one provider-backed ad-hoc room, saved through the editor."""
+    connect(editing_trainer)
+    client.force_login(editing_trainer)
+    first = event.sessions.get()
+    second_start = first.start + timedelta(days=1)
+    rows = [
+        row(first, room=NEW_ZOOM_ROOM),
+        {
+            "start": local(second_start, "Asia/Tokyo"),
+            "finish": local(second_start + timedelta(minutes=90), "Asia/Tokyo"),
+            "zone": "Asia/Tokyo",
+            "room": NEW_ZOOM_ROOM,
+        },
+    ]
+    save(client, event, rows, django_capture_on_commit_callbacks, details="Bring your badge.")
+    return event
+
+
+def room_choice(room):
+    return {
+        "mode": "adhoc",
+        "id": room.pk,
+        "name": room.name,
+        "capacity": room.capacity,
+        "description": "",
+        "virtual_kind": room.virtual_kind,
+        "virtual_url": room.virtual_url,
+    }
+
+
+def test_saving_an_event_creates_one_meeting_per_session_with_topic_time_and_zone(virtual_event, test_provider):
+    assert test_provider.calls("create") == 2
+    remote = sorted(test_provider.meetings(), key=lambda m: m["start"])
+    assert [m["topic"] for m in remote] == [
+        "Fire wardens: Spring intake (session 1 of 2)",
+        "Fire wardens: Spring intake (session 2 of 2)",
+    ]
+    assert [m["timezone"] for m in remote] == ["Europe/London", "Asia/Tokyo"]
+    meetings = VirtualMeeting.objects.filter(present=True)
+    assert {m.status for m in meetings} == {"available"}
+    assert all(m.owner_id == virtual_event.created_by_id for m in meetings)
+
+
+def test_moving_a_session_updates_its_meeting_and_saving_unchanged_calls_nothing(
+    client, virtual_event, test_provider, django_capture_on_commit_callbacks
+):
+    first, second = virtual_event.sessions.order_by("start")
+    room = first.room
+    rows = [row(first, room=room_choice(room)), row(second, room=room_choice(second.room))]
+    save(client, virtual_event, rows, django_capture_on_commit_callbacks, details="Bring your badge.")
+    assert (test_provider.calls("create"), test_provider.calls("update")) == (2, 0)
+
+    later = first.start + timedelta(hours=2)
+    rows[0] = row(
+        first,
+        start=local(later, first.time_zone),
+        finish=local(later + timedelta(hours=1), first.time_zone),
+        room=room_choice(room),
+    )
+    save(client, virtual_event, rows, django_capture_on_commit_callbacks, details="Bring your badge.")
+    assert test_provider.calls("update") == 1
+    meeting = VirtualMeeting.objects.get(reference=meeting_reference(first, room))
+    remote = next(m for m in test_provider.meetings() if m["remote_id"] == meeting.remote_id)
+    assert remote["start"] == later.isoformat()
+
+
+def test_removing_a_session_deletes_its_meeting(
+    client, virtual_event, test_provider, django_capture_on_commit_callbacks
+):
+    first, second = virtual_event.sessions.order_by("start")
+    rows = [row(first, room=room_choice(first.room)), {**row(second, room=room_choice(second.room)), "delete": True}]
+    save(client, virtual_event, rows, django_capture_on_commit_callbacks, details="Bring your badge.")
+    assert test_provider.calls("delete") == 1
+    assert len(test_provider.meetings()) == 1
+
+
+def test_switching_the_room_to_a_custom_link_deletes_its_meetings(
+    client, virtual_event, test_provider, django_capture_on_commit_callbacks
+):
+    first, second = virtual_event.sessions.order_by("start")
+    custom = [
+        {**room_choice(s.room), "virtual_kind": "custom", "virtual_url": "https://meet.example.com/x"}
+        for s in (first, second)
+    ]
+    save(
+        client,
+        virtual_event,
+        [row(first, room=custom[0]), row(second, room=custom[1])],
+        django_capture_on_commit_callbacks,
+        details="Bring your badge.",
+    )
+    assert test_provider.calls("delete") == 2
+    assert test_provider.meetings() == []
+
+
+def test_removing_the_room_from_a_session_deletes_its_meeting(
+    client, virtual_event, test_provider, django_capture_on_commit_callbacks
+):
+    first, second = virtual_event.sessions.order_by("start")
+    save(
+        client,
+        virtual_event,
+        [row(first, room=room_choice(first.room)), row(second)],
+        django_capture_on_commit_callbacks,
+        details="Bring your badge.",
+    )
+    assert test_provider.calls("delete") == 1
+
+
+def test_renaming_the_event_updates_every_meeting_topic(
+    client, virtual_event, test_provider, django_capture_on_commit_callbacks
+):
+    first, second = virtual_event.sessions.order_by("start")
+    rows = [row(first, room=room_choice(first.room)), row(second, room=room_choice(second.room))]
+    save(
+        client,
+        virtual_event,
+        rows,
+        django_capture_on_commit_callbacks,
+        name="Autumn intake",
+        details="Bring your badge.",
+    )
+    assert test_provider.calls("update") == 2
+    assert all("Autumn intake" in m["topic"] for m in test_provider.meetings())
+
+
+def test_cancelling_the_event_deletes_all_its_meetings(
+    client, virtual_event, test_provider, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("seminars:event_cancel", args=[virtual_event.pk]))
+    assert test_provider.calls("delete") == 2
+    assert test_provider.meetings() == []
+    assert set(VirtualMeeting.objects.values_list("status", flat=True)) == {"deleted"}
+
+
+@pytest.mark.parametrize("what", ["event", "seminar", "course"])
+def test_deleting_the_event_seminar_or_course_deletes_its_meetings(
+    client, virtual_event, test_provider, django_capture_on_commit_callbacks, site_admin, what
+):
+    client.force_login(site_admin)
+    target = {
+        "event": ("seminars:event_delete", virtual_event.pk),
+        "seminar": ("seminars:seminar_delete", virtual_event.seminar_id),
+        "course": ("seminars:course_delete", virtual_event.seminar.course_id),
+    }[what]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse(target[0], args=[target[1]]))
+    assert response.status_code == 302
+    assert test_provider.calls("delete") == 2
+    assert test_provider.meetings() == []
+
+
+def test_a_session_deleted_behind_the_services_back_is_reconciled(
+    virtual_event, test_provider, django_capture_on_commit_callbacks
+):
+    Session.objects.filter(pk=virtual_event.sessions.order_by("start").last().pk).delete()  # e.g. the Django admin
+    with django_capture_on_commit_callbacks(execute=True):
+        assert meetings_reconcile() == 1
+    assert test_provider.calls("delete") == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert meetings_reconcile() == 0
+
+
+def test_a_provider_room_cannot_be_saved_without_a_connection(client, event, trainer, editing_trainer):
+    client.force_login(editing_trainer)
+    first = event.sessions.get()
+    data = event_post_data(sessions=[row(first, room=NEW_ZOOM_ROOM)], initial_forms=1)
+    response = client.post(reverse("seminars:event_edit", args=[event.pk]), data)
+    assert response.status_code == 200
+    assert "Connect" in response.content.decode()
+    assert not Room.objects.filter(virtual_kind="test").exists()
+
+
+def test_a_failure_notifies_owner_and_trainers_and_saving_again_retries(
+    client, event, editing_trainer, trainer, test_provider, django_capture_on_commit_callbacks
+):
+    connect(editing_trainer)
+    client.force_login(editing_trainer)
+    test_provider.fail_next("create", "permanent")
+    first = event.sessions.get()
+    save(client, event, [row(first, room=NEW_ZOOM_ROOM)], django_capture_on_commit_callbacks)
+
+    meeting = VirtualMeeting.objects.get()
+    assert meeting.status == "failed"
+    notified = set(
+        Notification.objects.filter(subject="Virtual meeting creation failure").values_list("user__username", flat=True)
+    )
+    assert notified == {editing_trainer.username, trainer.username}
+    assert any(m.subject == "Virtual meeting creation failure" for m in mail.outbox)
+
+    room_page = client.get(reverse("seminars:room", args=[first.room_id] if first.room_id else [Room.objects.get().pk]))
+    assert "Retry now" in room_page.content.decode()
+
+    # "Save changes" with no edits re-queues the failed operation.
+    first.refresh_from_db()
+    save(client, event, [row(first, room=room_choice(first.room))], django_capture_on_commit_callbacks)
+    meeting.refresh_from_db()
+    assert meeting.status == "available"
+    assert test_provider.calls("create") == 2
+    assert len(test_provider.meetings()) == 1
