@@ -81,17 +81,6 @@ def _same_spec(a: dict, b: dict) -> bool:
     )
 
 
-def remote_matches(remote: RemoteMeeting, spec: MeetingSpec) -> bool:
-    """Does what the provider holds match the spec (topic, start, duration, zone)?"""
-    duration = int((spec.finish - spec.start).total_seconds() // 60)
-    return (
-        remote.topic == spec.topic
-        and (remote.start is None or remote.start == spec.start)
-        and (remote.duration_minutes is None or remote.duration_minutes == duration)
-        and (not remote.timezone or remote.timezone == spec.timezone)
-    )
-
-
 # --- backoff --------------------------------------------------------------------------
 def backoff_delay(attempts: int, *, rng: random.Random | None = None) -> float:
     """Seconds before attempt number `attempts + 1`: exponential, capped, with jitter in [d/2, d]."""
@@ -378,7 +367,7 @@ def _check(meeting: VirtualMeeting, provider: Provider, connection):
     with transaction.atomic():
         row = _locked(meeting.pk)
         row.check_remote = False
-        if not remote_matches(remote, spec_of(row)):
+        if not provider.remote_matches(remote, spec_of(row)):
             row.synced_spec = {}  # unknown remote state: the update sends everything
         row.save()
     return "get"

@@ -224,7 +224,7 @@ def auth_callback(request, provider_id: str):
 
 
 def connection_status(request, provider_id: str):
-    """The current user's connection to the provider, for the room dialog: {connected, label, status, message}."""
+    """The current user's connection to the provider, for the room dialog: {connected, label, status, message, capacity}."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": "Please sign in."}, status=401)
     provider = _provider_or_404(provider_id)
@@ -237,6 +237,8 @@ def connection_status(request, provider_id: str):
             "label": provider.describe_account(connection),
             "status": connection.status,
             "message": connection.status_message if not connection.is_usable else "",
+            # Participants one meeting of this account holds, when the provider knows (room capacity warning).
+            "capacity": provider.meeting_capacity(connection) if connection.is_usable else None,
         }
     )
 

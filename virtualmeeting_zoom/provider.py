@@ -1,5 +1,6 @@
 """The Zoom Meeting provider: declarations plus the hooks of virtualmeeting.providers.base.Provider."""
 
+from dataclasses import replace
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -21,7 +22,7 @@ from virtualmeeting_zoom.client import (
 )
 from virtualmeeting_zoom.forms import ZoomSettingsForm
 from virtualmeeting_zoom.options import LICENCE_BASIC, LICENCE_NAMES, api_base_url, zoom_options
-from virtualmeeting_zoom.payloads import LIST_AGENDA_MAX, create_body, remote_meeting, update_body
+from virtualmeeting_zoom.payloads import LIST_AGENDA_MAX, TOPIC_MAX, create_body, remote_meeting, update_body
 from virtualmeeting_zoom.scopes import CLASSIC_SCOPES, GRANULAR_SCOPES, missing_scopes
 
 LIST_PAGE_SIZE = 300
@@ -204,6 +205,10 @@ class ZoomProvider(Provider):
         if licence in LICENCE_NAMES and licence != 99:
             return int(options["capacity_licensed"])
         return None
+
+    def remote_matches(self, remote: RemoteMeeting, spec: MeetingSpec) -> bool:
+        """Compare with what we would have sent: Zoom keeps at most 200 characters of a topic."""
+        return super().remote_matches(remote, replace(spec, topic=(spec.topic or "Meeting")[:TOPIC_MAX]))
 
     # --- meetings -----------------------------------------------------------
     def _client(self, connection: ProviderConnection | None) -> ZoomClient:

@@ -118,6 +118,21 @@ class Provider(ABC):
         """How many participants the connected account's meetings hold, if known."""
         return None
 
+    def remote_matches(self, remote: RemoteMeeting, spec: MeetingSpec) -> bool:
+        """Does what the provider holds match the spec (topic, start, duration, zone)?
+
+        Used after a hand edit at the provider to decide whether to restore our
+        state. Durations are whole minutes rounded up; a provider that shortens
+        topics overrides this to compare what it would have sent.
+        """
+        duration = -(-int((spec.finish - spec.start).total_seconds()) // 60)
+        return (
+            remote.topic == spec.topic
+            and (remote.start is None or remote.start == spec.start)
+            and (remote.duration_minutes is None or remote.duration_minutes == duration)
+            and (not remote.timezone or remote.timezone == spec.timezone)
+        )
+
     # --- meetings -----------------------------------------------------------
     @abstractmethod
     def create_meeting(self, *, connection: ProviderConnection | None, spec: MeetingSpec) -> RemoteMeeting:

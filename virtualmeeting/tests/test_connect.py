@@ -195,7 +195,10 @@ def test_connection_status(client, tina, trainer):
         "label": "Tina T (tina@example.com)",
         "status": "connected",
         "message": "",
+        "capacity": None,
     }
+    ProviderConfig.objects.filter(provider="test").update(options={"meeting_capacity": 100})
+    assert tina.get(url).json()["capacity"] == 100
 
     from virtualmeeting.services import connection_revoke
 
@@ -205,6 +208,7 @@ def test_connection_status(client, tina, trainer):
         "label": "Tina T (tina@example.com)",
         "status": "revoked",
         "message": "The app was removed.",
+        "capacity": None,
     }
 
     client.logout()

@@ -439,3 +439,19 @@ def test_errors_never_carry_the_token(provider, connection, mocked):
     with pytest.raises(ProviderError) as caught:
         provider.create_meeting(connection=connection, spec=spec())
     assert "access-1" not in str(caught.value)
+
+
+def test_remote_matches_compares_the_cut_topic_and_the_rounded_up_duration():
+    from datetime import UTC, datetime, timedelta
+
+    from virtualmeeting.models import ProviderConfig
+    from virtualmeeting.providers.base import MeetingSpec, RemoteMeeting
+    from virtualmeeting_zoom.provider import ZoomProvider
+
+    start = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
+    spec = MeetingSpec(topic="T" * 250, start=start, finish=start + timedelta(minutes=61, seconds=30), timezone="UTC")
+    remote = RemoteMeeting(remote_id="1", join_url="", start=start, duration_minutes=62, timezone="UTC", topic="T" * 200)
+    provider = ZoomProvider(ProviderConfig(provider="zoom"))
+    assert provider.remote_matches(remote, spec)
+    remote.duration_minutes = 61
+    assert not provider.remote_matches(remote, spec)
