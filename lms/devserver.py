@@ -121,15 +121,20 @@ def _banner(site_url: str, simulated_zoom: bool) -> str:
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
+    # SIGTERM to each leader (Celery then shuts its pool down warmly); the whole group is killed if it lingers.
     for proc in processes:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+            proc.terminate()
     deadline = time.monotonic() + 10
     for proc in processes:
         try:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
+            pass
+        try:
             os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 if __name__ == "__main__":
