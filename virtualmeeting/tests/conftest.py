@@ -15,17 +15,6 @@ START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def eager_tasks():
-    """Queued tasks run in the test's process (Celery reads its settings once, so set it on the app)."""
-    from lms.celery import app
-
-    was = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = was
-
-
-@pytest.fixture(autouse=True)
 def test_provider(settings, db):
     settings.VIRTUALMEETING = {"PROVIDERS": [TEST_PROVIDER]}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users
