@@ -1,19 +1,21 @@
 """The page benchmark's data: one course, one seminar, `events` events of two sessions, ten signups each.
 
 At the default size (500 events) that is 1,000 sessions and 5,000 bookings, the
-size the issue names. Rows are written with bulk_create (a few seconds), so no
+size the issue names. Sessions and signups per event can be set too, so that the
+query counts are compared between datasets that differ in every direction a
+page could loop over (events, sessions, bookings). Rows are written with bulk_create (a few seconds), so no
 service, signal or email runs: the data is what the pages read, not a test of
 the write path.
 
-Shape, at `events` = E:
+Shape, at `events` = E (with the default two sessions and ten signups per event):
 - 5 trainers (one editing trainer) and E learners enrolled in the course;
 - `bench-learner` is booked on every fifth event (E/5 events, 2E/5 sessions on
   "My sessions"); the other nine or ten seats of each event go round-robin to the
   other learners; a few signups are waitlisted or cancelled;
-- sessions are all upcoming (one every 8 hours from tomorrow, the second a week
-  after the first), in four time zones, 80% in one of 20 site rooms (two with a
-  custom virtual link), every tenth event in an ad-hoc Zoom room whose two
-  meetings exist and are available;
+- sessions are all upcoming (one every 8 hours from tomorrow, the next ones a week
+  apart), in four time zones, 80% in one of 20 site rooms (two with a
+  custom virtual link), every tenth event (the measured one too) in an ad-hoc Zoom
+  room whose meetings exist and are available;
 - every booking has its state history row; the two measured users have a
   profile zone and a few notifications (the header's bell reads them).
 """
@@ -43,7 +45,6 @@ from virtualmeeting.models import VirtualMeeting
 PASSWORD = "bench-password-123"
 LEARNER = "bench-learner"
 TRAINER = "bench-trainer"
-SEATS_TAKEN_PER_EVENT = 10
 ZONES = ["Europe/London", "America/New_York", "Asia/Tokyo", "UTC"]
 SITE_ROOMS = 20
 
@@ -60,20 +61,24 @@ class Dataset:
     learner: str
     trainer: str
     learner_booked_sessions: int
+    sessions_per_event: int
+    signups_per_event: int
 
 
-def dataset_load(*, events: int) -> Dataset:
-    """Write the dataset for `events` events into an empty database (one transaction)."""
-    if events < 20:
-        raise ValueError("The dataset needs at least 20 events (ten seats each from distinct learners).")
+def dataset_load(*, events: int, sessions_per_event: int = 2, signups_per_event: int = 10) -> Dataset:
+    """Write the dataset into an empty database (one transaction)."""
+    if events < 2 * signups_per_event or signups_per_event < 3 or sessions_per_event < 1:
+        raise ValueError("Needs at least one session and three signups per event, and twice as many events as signups.")
     with transaction.atomic():
-        return _load(events)
+        return _load(events, sessions_per_event, signups_per_event)
 
 
-def _load(events: int) -> Dataset:
+def _load(events: int, sessions_per_event: int, signups_per_event: int) -> Dataset:
     users = _users(learners=events)
     learner, trainer, editor = users["learner"], users["trainer"], users["editor"]
-    course = Course.objects.create(name=f"Benchmark course ({events * 2} sessions)", short_name="BENCH")
+    course = Course.objects.create(
+        name=f"Benchmark course ({events * sessions_per_event} sessions)", short_name="BENCH"
+    )
     Enrolment.objects.bulk_create(
         [Enrolment(course=course, user=u, role=Enrolment.Role.LEARNER) for u in [learner, *users["others"]]]
         + [Enrolment(course=course, user=editor, role=Enrolment.Role.EDITING_TRAINER)]
@@ -94,8 +99,8 @@ def _load(events: int) -> Dataset:
             for i in range(events)
         ]
     )
-    sessions = _sessions(event_rows, editor)
-    bookings = _bookings(event_rows, learner, users["others"])
+    sessions = _sessions(event_rows, editor, sessions_per_event)
+    bookings = _bookings(event_rows, learner, users["others"], signups_per_event)
     _extras(learner, trainer, course)
     return Dataset(
         events=events,
@@ -105,7 +110,9 @@ def _load(events: int) -> Dataset:
         event_id=event_rows[0].pk,
         learner=LEARNER,
         trainer=TRAINER,
-        learner_booked_sessions=sum(1 for b in bookings if b.user_id == learner.pk and b.state == "booked") * 2,
+        learner_booked_sessions=sum(1 for b in bookings if b.user_id == learner.pk) * sessions_per_event,
+        sessions_per_event=sessions_per_event,
+        signups_per_event=signups_per_event,
     )
 
 
@@ -131,7 +138,7 @@ def _users(*, learners: int) -> dict:
     }
 
 
-def _sessions(event_rows, editor) -> list[Session]:
+def _sessions(event_rows, editor, per_event) -> list[Session]:
     rooms = Room.objects.bulk_create(
         [
             Room(
@@ -166,12 +173,12 @@ def _sessions(event_rows, editor) -> list[Session]:
     tomorrow = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
     rows = []
     for i, event in enumerate(event_rows):
-        for k in range(2):
+        for k in range(per_event):
             start = tomorrow + timedelta(hours=8 * i, days=7 * k)
             if event.pk in zoom_rooms:
                 room = zoom_rooms[event.pk]
             else:
-                room = rooms[(2 * i + k) % SITE_ROOMS] if (2 * i + k) % 5 else None
+                room = rooms[(per_event * i + k) % SITE_ROOMS] if (per_event * i + k) % 5 else None
             rows.append(
                 Session(event=event, start=start, finish=start + timedelta(hours=2), time_zone=ZONES[i % 4], room=room)
             )
@@ -200,17 +207,17 @@ def _sessions(event_rows, editor) -> list[Session]:
     return sessions
 
 
-def _bookings(event_rows, learner, others) -> list[Booking]:
+def _bookings(event_rows, learner, others, per_event) -> list[Booking]:
     now = timezone.now()
     rows = []
     for i, event in enumerate(event_rows):
         takers = [learner] if i % 5 == 0 else []
-        takers += [others[(i * SEATS_TAKEN_PER_EVENT + j) % len(others)] for j in range(SEATS_TAKEN_PER_EVENT)]
-        for j, user in enumerate(takers[:SEATS_TAKEN_PER_EVENT]):
+        takers += [others[(i * per_event + j) % len(others)] for j in range(per_event)]
+        for j, user in enumerate(takers[:per_event]):
             state = Booking.State.BOOKED
-            if j == 9 and event.waitlist_enabled:
+            if j == per_event - 1 and event.waitlist_enabled:
                 state = Booking.State.WAITLISTED
-            elif j == 8 and i % 11 == 0:
+            elif j == per_event - 2 and i % 11 == 0:
                 state = Booking.State.USER_CANCELLED
             rows.append(Booking(event=event, user=user, state=state, created_at=now - timedelta(minutes=j)))
     bookings = Booking.objects.bulk_create(rows)

@@ -10,6 +10,7 @@ server closes the connection after each answer (gunicorn's sync workers do).
 """
 
 import http.client
+import math
 import statistics
 import threading
 import time
@@ -42,7 +43,7 @@ class LoadResult:
         if not self.latencies:
             return 0.0
         ordered = sorted(self.latencies)
-        index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+        index = min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))
         return ordered[index] * 1000
 
     @property

@@ -7,7 +7,9 @@ What it does, in one run:
    (default postgres://postgres@127.0.0.1:5432/lms_bench), migrates it and
    empties it (it is a benchmark database: every run starts from the same data);
 2. counts the SQL queries of every page in-process (Django's test client and
-   CaptureQueriesContext) on a small dataset (rolled back) and on the full one;
+   CaptureQueriesContext) on a small dataset (rolled back: 50 events of one
+   session and five signups) and on the full one: fewer events, sessions per
+   event and bookings per event, so a query per row would show as a difference;
 3. loads the full dataset (bench/dataset.py: 1,000 sessions, 5,000 bookings);
 4. starts gunicorn (sync workers, one per CPU by default) on a free loopback
    port with DEBUG off and bench.settings (the LMS plus /bench/minimal/);
@@ -49,7 +51,8 @@ RESULTS = ROOT / "bench" / "results"
 DOCS = ROOT / "docs" / "benchmarks.md"
 THROUGHPUT_TARGET = 0.30  # of the minimal view's requests per second
 WEB_RSS_TARGET_MB = 120
-SMALL_EVENTS = 50  # 100 sessions, 500 bookings: the second size the query counts are taken at
+# The second size the query counts are taken at: smaller in events, sessions per event and signups per event.
+SMALL_DATASET = {"events": 50, "sessions_per_event": 1, "signups_per_event": 5}
 
 
 def parse_args(argv=None):
@@ -273,11 +276,36 @@ def profile_page(dataset, key: str, repeat: int = 5) -> dict:
     top = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:8]
     return {
         "file": str(path.relative_to(ROOT)),
+        "total_ms": round(stats.total_tt / repeat * 1000, 1),
+        "breakdown_ms": {
+            name: round(_cumulative(stats, file, function) / repeat * 1000, 1) for name, file, function in PROFILE_PARTS
+        },
         "top_self_time": [
             {"function": f"{_short(file)}:{line}({name})", "ms_per_request": round(tt / repeat * 1000, 1)}
             for (file, line, name), (_cc, _nc, tt, _ct, _callers) in top
         ],
     }
+
+
+# Named parts of a request's time: (name, file the function is in, function name); the largest cumulative
+# time among matching entries (the outermost call when the function recurses, as template rendering does).
+PROFILE_PARTS = [
+    ("template", "django/template/base.py", "render"),
+    ("reverse", "django/urls/base.py", "reverse"),
+    ("session_when", "seminars/templatetags/seminar_time.py", "session_when"),
+    ("orm", "django/db/models/sql/compiler.py", "execute_sql"),
+    ("sql", "django/db/backends/utils.py", "_execute"),
+    ("models", "django/db/models/base.py", "__init__"),
+]
+
+
+def _cumulative(stats: pstats.Stats, file: str, function: str) -> float:
+    times = [
+        ct
+        for (f, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items()
+        if f.endswith(file) and name == function
+    ]
+    return max(times, default=0.0)
 
 
 def _short(file: str) -> str:
@@ -300,7 +328,7 @@ def small_size_counts() -> dict:
     from bench.dataset import dataset_load
 
     with transaction.atomic():
-        small = dataset_load(events=SMALL_EVENTS)
+        small = dataset_load(**SMALL_DATASET)
         counts = count_queries(small)
         transaction.set_rollback(True)
     return {"dataset": vars(small), "counts": counts}
@@ -466,13 +494,13 @@ def summarise(pages, load, counts_small, counts_big, timings) -> list[dict]:
 def print_table(rows, memory) -> None:
     print()
     print(
-        f"{'page':<26} {'req/s':>8} {'% min':>6} {'median':>8} {'p95':>8} {'SQL 100/1000':>13} {'HTML':>8} "
+        f"{'page':<26} {'req/s':>8} {'% min':>6} {'median':>8} {'p95':>8} {'SQL small/full':>14} {'HTML':>8} "
         f"{'errors':>6}"
     )
     for row in rows:
         print(
             f"{row['label']:<26} {row['rps']:>8.1f} {row['share_of_minimal'] * 100:>5.0f}% "
-            f"{row['median_ms']:>6.1f}ms {row['p95_ms']:>6.1f}ms {row['queries_small']:>6}/{row['queries_big']:<6} "
+            f"{row['median_ms']:>6.1f}ms {row['p95_ms']:>6.1f}ms {row['queries_small']:>7}/{row['queries_big']:<6} "
             f"{row['html_kb']:>6.0f}KB {row['errors']:>6}"
         )
     print()
@@ -482,13 +510,13 @@ def print_table(rows, memory) -> None:
 
 
 def docs_pages_section(result: dict) -> str:
-    s = result["settings"]
+    s, d, small = result["settings"], result["dataset"], result["small_dataset"]
     rows = result["pages"]
     minimal = next(r for r in rows if r["key"] == "minimal")
     lines = [
         f"Measured {result['machine']['date']} on {describe(result['machine'])}.",
         "",
-        f"Rerun: `{result['command']}` (about {result['duration_s'] / 60:.0f} minutes; JSON under `bench/results/`).",
+        f"Rerun: `{result['command']}` ({_duration(result['duration_s'])}; JSON under `bench/results/`).",
         "",
         f"Setup: PostgreSQL {result['postgres']} on the same machine; gunicorn {s['gunicorn']} with "
         f"{s['workers']} `{s['worker_class']}` workers"
@@ -496,21 +524,24 @@ def docs_pages_section(result: dict) -> str:
         + f", DEBUG off, `bench.settings` (the LMS's settings plus `/bench/minimal/`, a view returning "
         '`HttpResponse(b"ok")` behind the same middleware). The client is `bench/httpload.py` on the same '
         f"machine (so it competes for the same CPUs): {s['concurrency']} threads, each sending its next request "
-        f"when the last is answered, {s['rounds']} interleaved rounds over all pages, {s['seconds']:.0f} s and at "
+        f"when the last is answered, {s['rounds']} interleaved round(s) over all pages, {s['seconds']:.0f} s and at "
         f"most {s['max_requests']} requests per page after {s['warmup']} warm-up requests. Logged in through the "
         "login form. Latency is measured at the client, so it includes queueing for a free worker.",
         "",
-        f"Data: one course, one seminar of {result['dataset']['events']} events x 2 sessions = "
-        f"{result['dataset']['sessions']} sessions, {result['dataset']['bookings']} bookings "
-        f"({result['dataset']['events']} learners, 5 trainers); the learner is booked on "
-        f"{result['dataset']['learner_booked_sessions']} upcoming sessions, the trainer teaches all of them "
-        "(bench/dataset.py). SQL queries are counted in-process per request at two sizes: "
-        f"{SMALL_EVENTS * 2} and {result['dataset']['sessions']} sessions.",
+        f"Data (`bench/dataset.py`): one course, one seminar of {d['events']} events x {d['sessions_per_event']} "
+        f"sessions = {d['sessions']} sessions, {d['bookings']} bookings ({d['events']} learners, 5 trainers); "
+        f"the learner is booked on {d['learner_booked_sessions']} upcoming sessions, the trainer teaches all "
+        f"{d['sessions']}. The measured event has {d['sessions_per_event']} sessions in a Zoom room (meetings "
+        f"available) and {d['signups_per_event']} signups. SQL queries are counted in-process, one request per "
+        f"page, on this dataset and on a small one ({small['events']} events x {small['sessions_per_event']} "
+        f"session, {small['signups_per_event']} signups each: {small['sessions']} sessions, {small['bookings']} "
+        "bookings), rolled back before the full load.",
         "",
         f"Target: each page at least {THROUGHPUT_TARGET:.0%} of the minimal view's throughput "
         f"({minimal['rps'] * THROUGHPUT_TARGET:.0f} req/s here), and a constant number of SQL queries per page.",
         "",
-        "| page | req/s | % of minimal | median | p95 | SQL queries (100 / 1,000 sessions) | HTML | "
+        f"| page | req/s | % of minimal | median | p95 | SQL queries ({small['sessions']} / {d['sessions']} sessions) "
+        "| HTML | "
         "in-process: total / SQL | target |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
@@ -533,12 +564,30 @@ def docs_pages_section(result: dict) -> str:
     lines += ["", f"Errors (non-200 or wrong page) during the load: {errors}."]
     profiles = result.get("profiles") or {}
     if profiles:
-        lines += ["", "Where the time goes in the pages that missed (cProfile, in-process, self time per request):", ""]
+        lines += [
+            "",
+            "Where the time goes in the pages that missed: cProfile, in-process, milliseconds per request "
+            "(cProfile slows Python code more than SQL, so read the shares, not the totals; parts overlap: "
+            "URL reversing and the time tag run inside template rendering):",
+            "",
+            "| page | profiled total | template rendering | of it: `{% url %}`/reverse | of it: `session_when` "
+            "| ORM queries (build + SQL) | of it: SQL round trips | model instances |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         for key, profile in profiles.items():
             label = next(r["label"] for r in rows if r["key"] == key)
-            top = ", ".join(f"`{t['function']}` {t['ms_per_request']} ms" for t in profile["top_self_time"][:5])
-            lines.append(f"- {label}: {top} (full listing: `{profile['file']}`).")
+            parts = profile["breakdown_ms"]
+            lines.append(
+                f"| {label} | {profile['total_ms']:.0f} | "
+                + " | ".join(f"{parts[name]:.0f}" for name, _file, _function in PROFILE_PARTS)
+                + " |"
+            )
+        lines += ["", "Full listings: " + ", ".join(f"`{p['file']}`" for p in profiles.values()) + "."]
     return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    return f"took {seconds:.0f} s" if seconds < 90 else f"took {seconds / 60:.1f} minutes"
 
 
 def _verdict_missed(row, minimal, constant) -> str:
@@ -606,7 +655,7 @@ def main(argv=None) -> int:
 
     from bench.dataset import PASSWORD, dataset_load
 
-    print(f"Counting queries on {SMALL_EVENTS * 2} sessions (rolled back) ...", flush=True)
+    print(f"Counting queries on a small dataset (rolled back): {SMALL_DATASET} ...", flush=True)
     small = small_size_counts()
     print(f"Loading {args.events * 2} sessions, {args.events * 10} bookings ...", flush=True)
     dataset = dataset_load(events=args.events)
