@@ -118,7 +118,12 @@ def _result(request, *, provider_id: str, ok: bool, message: str, label: str = "
         "payload": payload,
         "target_origin": origin or _site_origin(),
     }
-    return render(request, "virtualmeeting/connect_result.html", context, status=status)
+    response = render(request, "virtualmeeting/connect_result.html", context, status=status)
+    # The popup came back from the provider's (cross-origin) pages: with the site's default
+    # COOP (same-origin-allow-popups) the browser would put this page in a new browsing context
+    # group, cutting it off from its opener, which would then never hear the result.
+    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response
 
 
 def _connectable_provider(provider_id: str) -> Provider | None:
