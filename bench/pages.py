@@ -110,6 +110,12 @@ def database_ensure(database_url: str) -> None:
     config = dj_database_url.parse(database_url)
     if not config["ENGINE"].endswith("postgresql"):
         raise SystemExit(f"The page benchmark needs PostgreSQL; DATABASE_URL is {config['ENGINE']}.")
+    if "bench" not in config["NAME"]:
+        # A DATABASE_URL exported for development must never be emptied by a benchmark run.
+        raise SystemExit(
+            f"bench/pages.py empties its database on every run, so its name must contain 'bench' "
+            f"(got {config['NAME']!r}); pass --database-url postgres://.../lms_bench"
+        )
     params = {
         "host": config.get("HOST") or "127.0.0.1",
         "port": config.get("PORT") or 5432,
@@ -119,11 +125,15 @@ def database_ensure(database_url: str) -> None:
         "connect_timeout": 10,
         "autocommit": True,
     }
-    with psycopg.connect(**params) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
-            print(f"Created database {config['NAME']}.")
+    try:
+        with psycopg.connect(**params) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
+                print(f"Created database {config['NAME']}.")
+    except psycopg.OperationalError as exc:
+        # The message names host and port; the URL (which may hold a password) is not printed.
+        raise SystemExit(f"Cannot reach PostgreSQL at {params['host']}:{params['port']}: {exc}") from None
 
 
 def database_analyze() -> None:
@@ -389,6 +399,27 @@ def gunicorn_wait(process: subprocess.Popen, port: int, workers: int, log_path: 
         except OSError:
             time.sleep(0.2)
     raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
+
+
+def gunicorn_up(args, env: dict, log_path: Path) -> tuple[subprocess.Popen, int]:
+    """Start gunicorn on a free port and wait for its workers."""
+    try:
+        return _gunicorn_try(args, env, log_path)
+    except SystemExit:
+        # Another program may have taken the port between choosing it and gunicorn binding it.
+        return _gunicorn_try(args, env, log_path)
+
+
+def _gunicorn_try(args, env: dict, log_path: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    print(f"Starting gunicorn on 127.0.0.1:{port} ({args.workers} {args.worker_class} workers) ...", flush=True)
+    process = gunicorn_start(args, env, port, log_path)
+    try:
+        gunicorn_wait(process, port, args.workers, log_path)
+    except BaseException:
+        gunicorn_stop(process)
+        raise
+    return process, port
 
 
 def gunicorn_stop(process: subprocess.Popen) -> None:
@@ -666,13 +697,10 @@ def main(argv=None) -> int:
     pg_version = postgres_version()
     connections.close_all()
 
-    port = free_port()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     log_path = RESULTS / f"gunicorn-{stamp}.log"
-    print(f"Starting gunicorn on 127.0.0.1:{port} ({args.workers} {args.worker_class} workers) ...", flush=True)
-    process = gunicorn_start(args, env, port, log_path)
+    process, port = gunicorn_up(args, env, log_path)
     try:
-        gunicorn_wait(process, port, args.workers, log_path)
         cookies = {user: login_cookie(port, user, PASSWORD) for user in (dataset.learner, dataset.trainer)}
         print(
             f"Load: {args.concurrency} client threads, {args.rounds} rounds, {args.seconds:.0f} s per page ...",
