@@ -1,6 +1,6 @@
 """Page benchmark: the seminar page, the event page and "My sessions" under gunicorn and PostgreSQL.
 
-    .venv/bin/python bench/pages.py            # about two minutes; see --help
+    .venv/bin/python bench/pages.py            # about three minutes; see --help
 
 What it does, in one run:
 1. creates the PostgreSQL database named in DATABASE_URL if it is missing
@@ -71,7 +71,7 @@ def parse_args(argv=None):
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"], help="gunicorn worker class")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread only)")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads")
-    parser.add_argument("--seconds", type=float, default=12.0, help="load time per page (split over the rounds)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="load time per page (split over the rounds)")
     parser.add_argument("--max-requests", type=int, default=5000, help="at most this many requests per page")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds over all pages")
     parser.add_argument("--warmup", type=int, default=10, help="unmeasured requests per page first")
@@ -550,7 +550,7 @@ def docs_pages_section(result: dict) -> str:
         f"Rerun: `{result['command']}` ({_duration(result['duration_s'])}; JSON under `bench/results/`).",
         "",
         f"Setup: PostgreSQL {result['postgres']} on the same machine; gunicorn {s['gunicorn']} with "
-        f"{s['workers']} `{s['worker_class']}` workers"
+        f"{s['workers']} `{s['worker_class']}` workers (gunicorn's default class; one per CPU unless `--workers`)"
         + (f" of {s['threads']} threads" if s["worker_class"] == "gthread" else "")
         + f", DEBUG off, `bench.settings` (the LMS's settings plus `/bench/minimal/`, a view returning "
         '`HttpResponse(b"ok")` behind the same middleware). The client is `bench/httpload.py` on the same '
