@@ -239,9 +239,10 @@ def browse(browser, live_server, e2e_settings):
         context.close()
 
 
-def screenshot(page, name: str) -> None:
+def screenshot(page, name: str, *, full_page: bool = True) -> None:
+    """docs/screenshots/<name>.png, 1280 wide (a dialog: the viewport, as the user sees it over the page)."""
     os.makedirs(SCREENSHOTS, exist_ok=True)
-    page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
+    page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=full_page)
 
 
 # --- journeys' steps -----------------------------------------------------------------------------

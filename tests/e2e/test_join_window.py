@@ -66,9 +66,12 @@ def test_join_now_opens_at_fifteen_minutes_for_booked_learners_only(browse, live
         learner.get_by_role("navigation", name="Main").get_by_role("link", name="My sessions").click()
         expect(learner.get_by_role("row", name="Morning drill").get_by_role("link", name="Drill room")).to_be_visible()
         screenshot(learner, "dashboard")
-        learner.goto(f"{live_server.url}/seminars/{cast.seminar.pk}/")
+        learner.get_by_role("link", name="Fire wardens").first.click()
         expect(learner.get_by_role("heading", name="Fire wardens")).to_be_visible()
         screenshot(learner, "seminar")
+        learner.get_by_role("link", name="Safety training").first.click()
+        expect(learner.get_by_role("heading", name="Safety training")).to_be_visible()
+        screenshot(learner, "course")
 
         # The waitlisted learner: no link on the event page or the room page, and none by URL.
         waitlisted.goto(event_url)

@@ -58,7 +58,6 @@ def test_the_guides_walk_through(browse, live_server, zoom, worker, cast):
     trainer.get_by_role("navigation", name="Main").get_by_role("link", name="Courses").click()
     trainer.get_by_role("link", name="Safety training").click()
     expect(trainer.get_by_role("heading", name="Safety training")).to_be_visible()
-    screenshot(trainer, "course")
     trainer.get_by_role("link", name="Fire wardens").first.click()
     trainer.get_by_role("link", name="Add event").click()
     trainer.get_by_label("Event name").fill("Evening drill")
@@ -76,7 +75,7 @@ def test_the_guides_walk_through(browse, live_server, zoom, worker, cast):
     expect(dialog.get_by_text("Connect your Zoom Meeting account to create meetings.")).to_be_visible()
     connect_zoom(trainer, dialog)  # signs in as the Pro user in the popup and allows; the popup closes
     expect(dialog.get_by_text(f"Pat Pro ({ZOOM_PRO})")).to_be_visible()
-    screenshot(trainer, "event-editor-select-room")
+    screenshot(trainer, "event-editor-select-room", full_page=False)
     dialog.get_by_role("button", name="OK").click()
     expect(dialog).to_be_hidden()
     expect(session.get_by_text("Drill room")).to_be_visible()
@@ -109,4 +108,9 @@ def test_the_guides_walk_through(browse, live_server, zoom, worker, cast):
     expect(host.get_by_role("heading", name="You started the meeting as the host")).to_be_visible()
     assert host.url.startswith(f"{zoom.url}/s/{meeting['id']}")
     expect(host.get_by_text(re.compile(re.escape(meeting["topic"])))).to_be_visible()
+
+    # Site admins (staff) get "Go to room" on the same card.
+    admin.goto(trainer.url)
+    expect(admin.locator("[data-virtual-card]").get_by_role("link", name="Go to room")).to_be_visible()
+    expect(admin.get_by_role("link", name="Host meeting")).to_have_count(0)
 
