@@ -19,6 +19,7 @@ started it (also on Ctrl-C).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import signal
@@ -505,3 +506,95 @@ def machine() -> dict:
     from bench.machine import machine_info
 
     return machine_info()
+
+
+class Stack:
+    """Redis, the simulator, a fresh database and Django for one run; `with Stack(...) as stack:` stops it all."""
+
+    def __init__(self, *, workdir: Path, database_url: str, redis_port: int, sim_users: int,
+                 settings_module: str = "lms.settings", keep_database: bool = False):
+        self.workdir = workdir
+        self.database_url = database_url
+        self.keep_database = keep_database
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.redis = RedisServer(workdir, redis_port)
+        self.sim = Simulator(workdir, redirect_uri=redirect_uri(), users=sim_users)
+        self.settings_module = settings_module
+        self.workers: Workers | None = None
+
+    def __enter__(self) -> Stack:
+        try:
+            self.redis.start()
+            self.sim.start()
+            env = configure_environment(database_url=self.database_url, broker_url=self.redis.url(0),
+                                        sim_url=self.sim.url, settings_module=self.settings_module,
+                                        var_dir=self.workdir / "var")
+            database_recreate(self.database_url)
+            prepare_django(self.sim.url)
+            from lms.celery import app
+
+            app.conf.task_always_eager = False
+            self.workers = Workers(self.workdir, env)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.workers is not None:
+            self.workers.stop_all()
+        self.sim.stop()
+        self.redis.stop()
+        if "django.db" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        if not self.keep_database:
+            try:
+                database_drop(self.database_url)
+            except Exception as exc:  # the run's result matters more than the clean-up
+                print(f"Could not drop the run's database: {exc}", file=sys.stderr)
+
+    def connect(self, trainers, *, first_user: int = 1) -> dict[int, str]:
+        """Connect each trainer to its own simulated Zoom user; returns trainer id -> Zoom email."""
+        emails = {}
+        for offset, trainer in enumerate(trainers):
+            email = sim_user_email(first_user + offset)
+            connect_trainer(trainer, zoom_email=email, sim_url=self.sim.url)
+            emails[trainer.pk] = email
+        return emails
+
+
+def one_session_event(*, seminar, trainer, start, name: str, sessions: int = 1):
+    """An event of `sessions` one-hour sessions a day apart, each in its own ad-hoc Zoom room (event_save)."""
+    from datetime import timedelta
+
+    from seminars.services.events import event_save
+
+    rows = [{"id": None, "start": start + timedelta(days=day), "finish": start + timedelta(days=day, hours=1),
+             "time_zone": "Europe/London",
+             "room": {"mode": "new", "name": f"{name} room {day + 1}", "capacity": 30, "description": "",
+                      "virtual_kind": "zoom", "virtual_url": ""}} for day in range(sessions)]
+    data = {"name": name, "details": "", "capacity": 30, "waitlist_enabled": False, "cancellation_policy": "cutoff",
+            "cancellation_cutoff_hours": 24, "sessions": rows}
+    return event_save(event_or_none=None, seminar=seminar, actor=trainer, data=data)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (share in 0..1) of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat (all CPUs together)."""
+    values = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values) - idle) / tick, sum(values) / tick
