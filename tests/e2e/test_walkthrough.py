@@ -53,12 +53,27 @@ def test_the_guides_walk_through(browse, live_server, zoom, worker, cast):
     screenshot(admin, "zoom-settings")
     assert ProviderConfig.objects.get(provider="zoom").enabled
 
-    # The editing trainer: the course, its seminar, "Add event".
+    # The admin creates the course and enrols the trainer as an editing trainer.
+    admin.get_by_role("navigation", name="Main").get_by_role("link", name="Courses").click()
+    admin.get_by_role("link", name="Add a new course").click()
+    admin.get_by_label("Course full name").fill("Emergency response")
+    admin.get_by_role("button", name="Create course").click()
+    expect(admin.get_by_role("heading", name="Emergency response")).to_be_visible()
+    admin.get_by_role("link", name="Participants").click()
+    admin.get_by_label("Username or email").fill(cast.trainer.username)
+    admin.get_by_label("Role", exact=True).select_option(label="Editing trainer")
+    admin.get_by_role("button", name="Enrol user").click()
+    expect(admin.get_by_role("cell", name=cast.trainer.username, exact=True)).to_be_visible()
+
+    # The editing trainer: the course, "Add an activity" > "Seminar", "Add event".
     trainer = browse(cast.trainer)
     trainer.get_by_role("navigation", name="Main").get_by_role("link", name="Courses").click()
-    trainer.get_by_role("link", name="Safety training").click()
-    expect(trainer.get_by_role("heading", name="Safety training")).to_be_visible()
-    trainer.get_by_role("link", name="Fire wardens").first.click()
+    trainer.get_by_role("link", name="Emergency response").first.click()
+    trainer.get_by_text("Add an activity", exact=True).click()
+    trainer.get_by_role("menuitem", name="Seminar").click()
+    trainer.get_by_label("Name", exact=True).fill("Evacuation drills")
+    trainer.get_by_role("button", name="Save and display").click()
+    expect(trainer.get_by_role("heading", name="Evacuation drills")).to_be_visible()
     trainer.get_by_role("link", name="Add event").click()
     trainer.get_by_label("Event name").fill("Evening drill")
     trainer.get_by_role("button", name="Add session").click()
@@ -87,7 +102,7 @@ def test_the_guides_walk_through(browse, live_server, zoom, worker, cast):
     assert parse_utc(meeting["start_time"]) == start.astimezone(UTC)
     assert meeting["timezone"] == "Europe/London"
     assert meeting["duration"] == 90
-    assert "Fire wardens" in meeting["topic"]
+    assert "Evacuation drills" in meeting["topic"]
     row = wait_for(
         lambda: VirtualMeeting.objects.filter(status="available").first(), what="the meeting to be available"
     )
