@@ -1,8 +1,9 @@
 """Courses, seminars, participants and the dashboard: each list in a fixed number of queries."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -117,46 +118,63 @@ def event_status(*, event: SeminarEvent, sessions: list[Session], booked_count: 
     return "bookable"
 
 
-def event_list_for_seminar(*, seminar: Seminar, user, now: datetime | None = None) -> list[SeminarEvent]:
-    """The seminar's events with their sessions (and rooms), in two queries however many there are.
+EVENTS_PER_PAGE = 25
+SESSIONS_PER_PAGE = 50
 
-    Each event carries: `session_list`, `booked_count`, `waitlist_count`, `seats_left`,
-    `my_booking_state` (the viewer's booking state or None), `status`, `status_label`,
-    `status_badge`. Upcoming events first (by first session), then past ones.
+
+def _session_bound(field: str, *, first: bool):
+    """The event's earliest start or latest finish, as a correlated subquery (no GROUP BY)."""
+    ordered = Session.objects.filter(event=OuterRef("pk")).order_by(field if first else f"-{field}")
+    return Subquery(ordered.values(field)[:1])
+
+
+def event_list_for_seminar(
+    *, seminar: Seminar, user, now: datetime | None = None, past: bool = False, page: int | str = 1,
+    per_page: int = EVENTS_PER_PAGE,
+) -> Page:
+    """One page of the seminar's upcoming (or past) events with their sessions and rooms.
+
+    A constant number of queries however many events there are: the count, the
+    page of events with their seat counts and the viewer's booking, and their
+    sessions. Upcoming events (and those without dates) come by first session;
+    past ones latest first. Each event carries: `session_list`, `booked_count`,
+    `waitlist_count`, `seats_left`, `my_booking_state` (or None), `status`,
+    `status_label`, `status_badge`.
     """
     now = now or timezone.now()
     my_state = Booking.objects.filter(event=OuterRef("pk"), user=user).values("state")[:1]
-    events = (
-        seminar.events.annotate(
-            booked_count=_booking_count(Booking.SEAT_STATES),
-            waitlist_count=_booking_count([Booking.State.WAITLISTED]),
-            my_booking_state=Subquery(my_state),
+    events = seminar.events.annotate(
+        first_start=_session_bound("start", first=True),
+        last_finish=_session_bound("finish", first=False),
+        booked_count=_booking_count(Booking.SEAT_STATES),
+        waitlist_count=_booking_count([Booking.State.WAITLISTED]),
+        my_booking_state=Subquery(my_state),
+    ).prefetch_related(
+        Prefetch(
+            "sessions",
+            queryset=Session.objects.select_related("room").order_by("start", "pk"),
+            to_attr="session_list",
         )
-        .prefetch_related(
-            Prefetch(
-                "sessions",
-                queryset=Session.objects.select_related("room").order_by("start", "pk"),
-                to_attr="session_list",
-            )
-        )
-        .order_by("pk")
     )
-    rows = list(events)
-    for event in rows:
+    if past:
+        events = events.filter(last_finish__lte=now).order_by(F("first_start").desc(), "-pk")
+    else:
+        events = events.filter(Q(last_finish__gt=now) | Q(last_finish__isnull=True)).order_by(
+            F("first_start").asc(nulls_last=True), "pk"
+        )
+    page_obj = Paginator(events, per_page).get_page(page)
+    for event in page_obj.object_list:
         event.seats_left = max(event.capacity - event.booked_count, 0)
         event.status = event_status(event=event, sessions=event.session_list, booked_count=event.booked_count, now=now)
         event.status_label, event.status_badge = STATUS_LABELS[event.status]
         if event.my_booking_state:
             event.my_booking_label = Booking.State(event.my_booking_state).label
-    far_future = datetime.max.replace(tzinfo=UTC)
-    rows.sort(
-        key=lambda e: (
-            e.status == "past",
-            e.session_list[0].start if e.session_list else far_future,
-            e.pk,
-        )
-    )
-    return rows
+    return page_obj
+
+
+def past_event_count(*, seminar: Seminar, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    return seminar.events.annotate(last_finish=_session_bound("finish", first=False)).filter(last_finish__lte=now).count()
 
 
 # ---- Dashboard --------------------------------------------------------------------------------
@@ -168,22 +186,22 @@ def _dashboard_sessions():
     )
 
 
-def dashboard_booked_sessions(*, user, now: datetime | None = None) -> list[Session]:
-    """Upcoming sessions of events the user is booked on (event not cancelled, course still visible)."""
+def dashboard_booked_sessions(*, user, now: datetime | None = None, page: int | str = 1) -> Page:
+    """Upcoming sessions of events the user is booked on (event not cancelled, course still visible), paged."""
     now = now or timezone.now()
     booked = Booking.objects.filter(event=OuterRef("event"), user=user, state=Booking.State.BOOKED)
     sessions = _dashboard_sessions().filter(Exists(booked), finish__gt=now, event__cancelled=False)
     if not is_site_admin(user):
         enrolled = Enrolment.objects.filter(course=OuterRef("event__seminar__course"), user=user)
         sessions = sessions.filter(Exists(enrolled))
-    return list(sessions.order_by("start", "pk"))
+    return Paginator(sessions.order_by("start", "pk"), SESSIONS_PER_PAGE).get_page(page)
 
 
-def dashboard_trainer_sessions(*, user, now: datetime | None = None) -> list[Session]:
-    """Upcoming sessions of events in courses where the user is a trainer or editing trainer."""
+def dashboard_trainer_sessions(*, user, now: datetime | None = None, page: int | str = 1) -> Page:
+    """Upcoming sessions of events in courses where the user is a trainer or editing trainer, paged."""
     now = now or timezone.now()
     teaching = Enrolment.objects.filter(
         course=OuterRef("event__seminar__course"), user=user, role__in=list(TRAINER_ROLES)
     )
     sessions = _dashboard_sessions().filter(Exists(teaching), finish__gt=now, event__cancelled=False)
-    return list(sessions.order_by("start", "pk"))
+    return Paginator(sessions.order_by("start", "pk"), SESSIONS_PER_PAGE).get_page(page)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from seminars.models import Booking, Course, Enrolment, Room, Seminar, SeminarEvent, Session
-from seminars.selectors.courses import event_list_for_seminar
+from seminars.selectors.courses import EVENTS_PER_PAGE, event_list_for_seminar
 from seminars.services.courses import course_delete, seminar_delete
 from seminars.tests.conftest import enrol, field_error, make_session, make_user
 
@@ -387,7 +387,10 @@ def test_event_status_rules(seminar, learner, learner2):
     Booking.objects.create(event=waitlist, user=learner2, state=Booking.State.WAITLISTED)
     Booking.objects.create(event=open_, user=learner, state=Booking.State.USER_CANCELLED)
 
-    rows = {e.name: e for e in event_list_for_seminar(seminar=seminar, user=learner2)}
+    upcoming = event_list_for_seminar(seminar=seminar, user=learner2)
+    past_page = event_list_for_seminar(seminar=seminar, user=learner2, past=True)
+    assert [e.name for e in past_page] == ["past"]
+    rows = {e.name: e for e in [*upcoming, *past_page]}
 
     assert {name: e.status for name, e in rows.items()} == {
         "full": "full",
@@ -441,16 +444,16 @@ def test_seminar_page_runs_a_constant_number_of_queries(
     url = reverse("seminars:seminar", args=[seminar.pk])
 
     _fill_seminar(seminar, 3, learners, rooms)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         small, _ = _count_queries(client, url)
 
     _fill_seminar(seminar, 27, learners, rooms)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         large, response = _count_queries(client, url)
 
     assert SeminarEvent.objects.count() == 30
     html = response.content.decode()
-    assert all(f">Event {i}<" in html for i in range(30))
+    assert all(f">Event {i}<" in html for i in range(EVENTS_PER_PAGE))  # one page of the 30
     assert large == small, (small, large)
 
 
@@ -558,3 +561,41 @@ def test_course_list_course_page_and_participants_run_constant_queries(client, c
     assert max(large) <= 10
     html = _count_queries(client, pages[2])[1].content.decode()
     assert "person21" in html
+
+
+def test_the_seminar_page_lists_upcoming_events_a_page_at_a_time_and_past_ones_apart(client, seminar, learner):
+    now = timezone.now()
+    for n in range(EVENTS_PER_PAGE + 3):
+        ev = SeminarEvent.objects.create(seminar=seminar, name=f"Upcoming {n:02d}", capacity=5)
+        Session.objects.create(event=ev, start=now + timedelta(days=n + 1), finish=now + timedelta(days=n + 1, hours=1))
+    old = SeminarEvent.objects.create(seminar=seminar, name="Long ago", capacity=5)
+    Session.objects.create(event=old, start=now - timedelta(days=30), finish=now - timedelta(days=30, hours=-1))
+    client.force_login(learner)
+    url = reverse("seminars:seminar", args=[seminar.pk])
+
+    first = client.get(url).content.decode()
+    assert "Upcoming 00" in first and f"Upcoming {EVENTS_PER_PAGE - 1:02d}" in first
+    assert f"Upcoming {EVENTS_PER_PAGE:02d}" not in first and "Long ago" not in first
+    assert "Past events (1)" in first and "Page 1 of 2" in first
+
+    second = client.get(url, {"page": 2}).content.decode()
+    assert f"Upcoming {EVENTS_PER_PAGE + 2:02d}" in second and "Upcoming 00" not in second
+
+    past = client.get(url, {"past": 1}).content.decode()
+    assert "Long ago" in past and "Upcoming 00" not in past
+
+
+def test_my_sessions_shows_the_next_sessions_a_page_at_a_time(client, seminar, editing_trainer):
+    from seminars.selectors.courses import SESSIONS_PER_PAGE
+
+    ev = SeminarEvent.objects.create(seminar=seminar, name="Weekly", capacity=5)
+    now = timezone.now()
+    for n in range(SESSIONS_PER_PAGE + 2):
+        Session.objects.create(event=ev, start=now + timedelta(days=n + 1), finish=now + timedelta(days=n + 1, hours=1))
+    client.force_login(editing_trainer)
+
+    first = client.get(reverse("seminars:dashboard"))
+    assert len(first.context["trainer_sessions"].object_list) == SESSIONS_PER_PAGE
+    assert "run_page=2" in first.content.decode()
+    second = client.get(reverse("seminars:dashboard"), {"run_page": 2})
+    assert len(second.context["trainer_sessions"].object_list) == 2

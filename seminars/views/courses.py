@@ -47,8 +47,8 @@ def dashboard(request):
         request,
         "seminars/dashboard.html",
         {
-            "booked_sessions": selectors.dashboard_booked_sessions(user=user),
-            "trainer_sessions": selectors.dashboard_trainer_sessions(user=user),
+            "booked_sessions": selectors.dashboard_booked_sessions(user=user, page=request.GET.get("booked_page", 1)),
+            "trainer_sessions": selectors.dashboard_trainer_sessions(user=user, page=request.GET.get("run_page", 1)),
             "viewer_zone": viewer_zone(user),
         },
     )
@@ -257,13 +257,18 @@ def seminar_add(request, course_pk):
 def seminar_detail(request, pk):
     seminar = _seminar(pk)
     permissions.require_view(request.user, seminar.course)
+    past = request.GET.get("past") == "1"
     return render(
         request,
         "seminars/courses/seminar_detail.html",
         {
             "seminar": seminar,
             "course": seminar.course,
-            "events": selectors.event_list_for_seminar(seminar=seminar, user=request.user),
+            "events": selectors.event_list_for_seminar(
+                seminar=seminar, user=request.user, past=past, page=request.GET.get("page", 1)
+            ),
+            "showing_past": past,
+            "past_count": None if past else selectors.past_event_count(seminar=seminar),
             "can_edit": permissions.can_edit_course(request.user, seminar.course),
             "is_learner": permissions.course_role(request.user, seminar.course) == Enrolment.Role.LEARNER,
             "viewer_zone": viewer_zone(request.user),
