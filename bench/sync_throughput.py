@@ -168,14 +168,17 @@ def docs_throughput(result: dict) -> str:
         "product's settings) started together. Rates come from the simulator's request log.",
         "",
         "| workers | creates/s once all workers were ready | share of the limit | creates/s, first to last "
-        "| busiest second | 429s | other errors |",
-        "|---|---|---|---|---|---|---|",
+        "| busiest second | 429s | other errors | worker CPU per create | simulator CPU per create "
+        "| machine busy (all CPUs) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in result["runs"]:
         lines.append(
             f"| {run['workers']} | {run['per_second_all_ready']:.1f} | "
             f"{run['per_second_all_ready'] / limit:.0%} | {run['per_second_first_to_last']:.1f} | "
-            f"{run['busiest_second']} | {run['answers_429']} | {run['other_errors']} |"
+            f"{run['busiest_second']} | {run['answers_429']} | {run['other_errors']} | "
+            f"{run['worker_cpu_ms_per_create']:.0f} ms | {run['simulator_cpu_ms_per_create']:.1f} ms | "
+            f"{run['machine_busy']:.0%} |"
         )
     four = next((run for run in result["runs"] if run["workers"] == 4), None)
     if four is not None:
