@@ -19,6 +19,7 @@ connection (as pytest-django's live server does); a lock keeps a task's transact
 interleaving with a request's on that shared connection. On PostgreSQL each thread has its own.
 """
 
+import io
 import os
 import threading
 import time
@@ -40,7 +41,7 @@ ZOOM_PRO = "pro@zoomsim.test"
 ZOOM_OTHER_ACCOUNT = "other@otheraccount.test"
 CALLBACK_PATH = "/integrations/virtualmeeting/auth_callback/zoom"
 WAIT_MS = 30_000  # the longest a page waits for the worker and the simulator
-SCREENSHOTS = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots")
+SCREENSHOTS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots"))
 
 
 def _redis_url(env_name: str, default: str) -> str:
@@ -113,7 +114,7 @@ def zoom(e2e_settings, live_server, tmp_path):
 @pytest.fixture
 def zoom_configured(zoom):
     """Zoom Meeting enabled with the simulator's seeded app (what `make run` does)."""
-    call_command("virtualmeeting_zoom_configure", simulator=zoom.url, stdout=open(os.devnull, "w"))
+    call_command("virtualmeeting_zoom_configure", simulator=zoom.url, stdout=io.StringIO())
     return zoom
 
 
@@ -157,7 +158,9 @@ def worker(e2e_settings, transactional_db):
     from lms.celery import app
 
     was = {key: app.conf[key] for key in ("broker_url", "broker_transport_options", "task_always_eager")}
-    app.conf.update(broker_url=BROKER_URL, broker_transport_options={"visibility_timeout": 3600}, task_always_eager=False)
+    app.conf.update(
+        broker_url=BROKER_URL, broker_transport_options={"visibility_timeout": 3600}, task_always_eager=False
+    )
     app._pool = None  # connections made earlier in the session point at the old broker
     app.amqp._producer_pool = None
     _purge(app)
@@ -239,10 +242,22 @@ def browse(browser, live_server, e2e_settings):
         context.close()
 
 
-def screenshot(page, name: str, *, full_page: bool = True) -> None:
-    """docs/screenshots/<name>.png, 1280 wide (a dialog: the viewport, as the user sees it over the page)."""
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=full_page)
+@pytest.fixture(scope="session")
+def screenshot(tmp_path_factory):
+    """screenshot(page, name): a PNG 1280 wide (a dialog: the viewport, as the user sees it over the page).
+
+    With LMS_UPDATE_SCREENSHOTS=1 it goes to docs/screenshots/<name>.png (shown in the README);
+    otherwise to a temporary folder, so that a test run leaves the working tree as it was.
+    """
+    folder = SCREENSHOTS if os.environ.get("LMS_UPDATE_SCREENSHOTS") == "1" else str(tmp_path_factory.mktemp("shots"))
+    os.makedirs(folder, exist_ok=True)
+
+    def take(page, name: str, *, full_page: bool = True) -> str:
+        path = os.path.join(folder, f"{name}.png")
+        page.screenshot(path=path, full_page=full_page)
+        return path
+
+    return take
 
 
 # --- journeys' steps -----------------------------------------------------------------------------
@@ -273,7 +288,7 @@ def zoom_sign_in(popup, *, email: str = ZOOM_PRO, decision: str | None = "Allow"
 
 
 def connect_zoom(page, dialog, *, email: str = ZOOM_PRO, decision: str = "Allow"):
-    """"Connect" in the room dialog, sign in to Zoom in the popup and decide; the popup closes."""
+    """ "Connect" in the room dialog, sign in to Zoom in the popup and decide; the popup closes."""
     with page.expect_popup() as popup_info:
         dialog.get_by_role("button", name="Connect").click()
     zoom_sign_in(popup_info.value, email=email, decision=decision)
@@ -288,7 +303,7 @@ def fill_session(page, number: int, start: datetime, minutes: int, zone: str):
 
 
 def add_zoom_room(page, session, *, name: str, capacity: int, connect: bool = True):
-    """"Select room" > "Create" > Name, Capacity > "Add virtual room link": "Zoom Meeting" (> "Connect") > "OK"."""
+    """ "Select room" > "Create" > Name, Capacity > "Add virtual room link": "Zoom Meeting" (> "Connect") > "OK"."""
     from playwright.sync_api import expect
 
     session.get_by_role("button", name="Select room").click()
@@ -304,8 +319,9 @@ def add_zoom_room(page, session, *, name: str, capacity: int, connect: bool = Tr
     expect(dialog).to_be_hidden()
 
 
-def add_event(page, live_server, seminar, *, name: str, sessions, capacity: int = 10, connect: bool = True,
-              waitlist: bool = False):
+def add_event(
+    page, live_server, seminar, *, name: str, sessions, capacity: int = 10, connect: bool = True, waitlist: bool = False
+):
     """The event editor: "Add event", one row per (start, minutes, zone, room name), "Save changes"."""
     from playwright.sync_api import expect
 

@@ -58,7 +58,9 @@ def test_a_user_of_another_zoom_account_is_refused_by_the_private_app(browse, li
     zoom_sign_in(popup, email=ZOOM_OTHER_ACCOUNT, decision=None)
 
     # Zoom's own page says why, in the popup; the trainer closes it and the dialog says nothing was connected.
-    expect(popup.get_by_text("This app has not been published: it can only be authorized by users of the account")).to_be_visible()
+    expect(
+        popup.get_by_text("This app has not been published: it can only be authorized by users of the account")
+    ).to_be_visible()
     expect(popup.get_by_text(f"Signed in as {ZOOM_OTHER_ACCOUNT}.")).to_be_visible()
     popup.close()
     expect(dialog.get_by_text("The sign-in window was closed. No account was connected.")).to_be_visible()

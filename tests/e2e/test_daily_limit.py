@@ -7,13 +7,13 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ZOOM_PRO, add_event, live_meetings, screenshot, tomorrow_at, wait_for
+from tests.e2e.conftest import ZOOM_PRO, add_event, live_meetings, tomorrow_at, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_meeting_waits_for_the_daily_limit_and_is_created_after_midnight(
-    browse, live_server, zoom_configured, worker, cast
+    browse, screenshot, live_server, zoom_configured, worker, cast
 ):
     from seminars.models import SeminarEvent
     from virtualmeeting.models import VirtualMeeting

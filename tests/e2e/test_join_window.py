@@ -8,22 +8,31 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import add_event, live_meetings, screenshot, tomorrow_at, wait_for
+from tests.e2e.conftest import add_event, live_meetings, tomorrow_at, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 OPENS_SOON = "Virtual room will open 15 minutes before next session"
 
 
-def test_join_now_opens_at_fifteen_minutes_for_booked_learners_only(browse, live_server, zoom_configured, worker, cast):
+def test_join_now_opens_at_fifteen_minutes_for_booked_learners_only(
+    browse, screenshot, live_server, zoom_configured, worker, cast
+):
     from seminars.models import SeminarEvent
     from virtualmeeting.models import VirtualMeeting
 
     zoom = zoom_configured
     start = tomorrow_at(10)
     trainer = browse(cast.trainer)
-    add_event(trainer, live_server, cast.seminar, name="Morning drill", capacity=1, waitlist=True,
-              sessions=[(start, 60, "UTC", "Drill room")])
+    add_event(
+        trainer,
+        live_server,
+        cast.seminar,
+        name="Morning drill",
+        capacity=1,
+        waitlist=True,
+        sessions=[(start, 60, "UTC", "Drill room")],
+    )
     [meeting] = wait_for(lambda: live_meetings(zoom), what="the meeting in the simulator")
     wait_for(lambda: VirtualMeeting.objects.filter(status="available").exists(), what="the meeting to be available")
     event = SeminarEvent.objects.get(name="Morning drill")

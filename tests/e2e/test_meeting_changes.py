@@ -20,13 +20,23 @@ def test_move_remove_and_cancel_reach_zoom(browse, live_server, zoom_configured,
     from seminars.models import SeminarEvent
 
     zoom = zoom_configured
-    first, second, third = tomorrow_at(9, "Europe/Paris"), tomorrow_at(13, "Europe/Paris"), tomorrow_at(16, "Europe/Paris")
+    first, second, third = (
+        tomorrow_at(9, "Europe/Paris"),
+        tomorrow_at(13, "Europe/Paris"),
+        tomorrow_at(16, "Europe/Paris"),
+    )
     trainer = browse(cast.trainer)
-    add_event(trainer, live_server, cast.seminar, name="Three parts", sessions=[
-        (first, 60, "Europe/Paris", "Room A"),
-        (second, 60, "Europe/Paris", "Room B"),
-        (third, 60, "Europe/Paris", "Room C"),
-    ])
+    add_event(
+        trainer,
+        live_server,
+        cast.seminar,
+        name="Three parts",
+        sessions=[
+            (first, 60, "Europe/Paris", "Room A"),
+            (second, 60, "Europe/Paris", "Room B"),
+            (third, 60, "Europe/Paris", "Room C"),
+        ],
+    )
     meetings = wait_for(lambda: len(live_meetings(zoom)) == 3 and live_meetings(zoom), what="three meetings")
     assert set(by_start(meetings)) == {first.astimezone(UTC), second.astimezone(UTC), third.astimezone(UTC)}
     ids = {when: m["id"] for when, m in by_start(meetings).items()}

@@ -14,7 +14,6 @@ from tests.e2e.conftest import (
     connect_zoom,
     fill_session,
     live_meetings,
-    screenshot,
     tomorrow_at,
     wait_for,
 )
@@ -26,7 +25,7 @@ def parse_utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def test_the_guides_walk_through(browse, live_server, zoom, worker, cast):
+def test_the_guides_walk_through(browse, screenshot, live_server, zoom, worker, cast):
     from seminars.models import SeminarEvent
     from virtualmeeting.models import ProviderConfig, VirtualMeeting
 
@@ -128,4 +127,3 @@ def test_the_guides_walk_through(browse, live_server, zoom, worker, cast):
     admin.goto(trainer.url)
     expect(admin.locator("[data-virtual-card]").get_by_role("link", name="Go to room")).to_be_visible()
     expect(admin.get_by_role("link", name="Host meeting")).to_have_count(0)
-
