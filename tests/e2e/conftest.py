@@ -23,6 +23,7 @@ import io
 import os
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -124,16 +125,19 @@ def live_meetings(zoom, host=ZOOM_PRO):
 
 # --- the Celery worker -------------------------------------------------------------------------------
 class _SharedSQLite:
-    """Requests and tasks take turns on the in-memory SQLite connection that all threads share."""
+    """Requests, tasks and the test's own queries take turns on the in-memory SQLite connection all threads share.
+
+    A request or a task holds the turn from start to end (its transactions must not interleave with
+    another thread's on the same connection); the test thread takes it for each query it runs.
+    """
 
     def __init__(self, connection):
         self.connection = connection
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.held = threading.local()
 
     def acquire(self, **kwargs):
-        if self.lock.acquire(timeout=60):
-            self.held.yes = True
+        self.held.yes = self.lock.acquire(timeout=60)
 
     def release(self, **kwargs):
         if getattr(self.held, "yes", False):
@@ -143,6 +147,15 @@ class _SharedSQLite:
     def task_starts(self, **kwargs):
         connections["default"] = self.connection  # this thread uses the test's connection
         self.acquire()
+
+    def query(self, execute, sql, params, many, context):
+        # Re-entrant: a request or task already holding the turn goes straight through.
+        took = self.lock.acquire(timeout=60)
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if took:
+                self.lock.release()
 
 
 def _purge(app):
@@ -167,8 +180,10 @@ def worker(e2e_settings, transactional_db):
 
     connection = connections["default"]
     shared = _SharedSQLite(connection) if connection.vendor == "sqlite" and connection.is_in_memory_db() else None
+    stack = ExitStack()
     if shared:
         connection.inc_thread_sharing()
+        stack.enter_context(connection.execute_wrapper(shared.query))
         request_started.connect(shared.acquire, dispatch_uid="e2e-shared-sqlite-start")
         request_finished.connect(shared.release, dispatch_uid="e2e-shared-sqlite-finish")
         task_prerun.connect(shared.task_starts, weak=False, dispatch_uid="e2e-task-start")
@@ -186,6 +201,7 @@ def worker(e2e_settings, transactional_db):
             request_started.disconnect(dispatch_uid="e2e-shared-sqlite-start")
             request_finished.disconnect(dispatch_uid="e2e-shared-sqlite-finish")
             connection.dec_thread_sharing()
+        stack.close()
         _purge(app)
         app.conf.update(was)
         app._pool = None
@@ -223,7 +239,10 @@ def cast(e2e_settings, transactional_db):
 @pytest.fixture
 def browse(browser, live_server, e2e_settings):
     """browse(user) -> a page of a fresh browser context, logged in as `user`."""
+    from playwright.sync_api import expect
+
     contexts = []
+    expect.set_options(timeout=WAIT_MS)  # a loaded machine may take more than the default 5 s
 
     def open_as(user):
         context = browser.new_context(viewport={"width": 1280, "height": 860})
@@ -240,6 +259,7 @@ def browse(browser, live_server, e2e_settings):
     yield open_as
     for context in contexts:
         context.close()
+    expect.set_options(timeout=5_000)
 
 
 @pytest.fixture(scope="session")
