@@ -23,6 +23,7 @@ import io
 import os
 import threading
 import time
+import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -84,15 +85,20 @@ def redis_available():
 @pytest.fixture
 def e2e_settings(settings, live_server, redis_available):
     """The live server as the site, a Redis cache of our own (Zoom's quota and rate counters), plain cookies."""
-    import redis
-
-    redis.Redis.from_url(CACHE_URL).flushdb()
+    prefix = f"e2e-{uuid.uuid4().hex[:12]}"  # keys of this test only: other runs may share the Redis db
     settings.SITE_URL = live_server.url
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    return settings
+    yield settings
+    _forget(CACHE_URL, f"{prefix}:")
 
 
 # --- the Zoom simulator ------------------------------------------------------------------------------
@@ -158,9 +164,13 @@ class _SharedSQLite:
                 self.lock.release()
 
 
-def _purge(app):
-    with app.connection_for_write() as connection:
-        connection.default_channel.queue_purge("celery")
+def _forget(url: str, prefix: str) -> None:
+    """Delete this test's keys (queue, unacknowledged tasks, bindings) from the Redis db."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
 
 
 @pytest.fixture
@@ -171,12 +181,13 @@ def worker(e2e_settings, transactional_db):
     from lms.celery import app
 
     was = {key: app.conf[key] for key in ("broker_url", "broker_transport_options", "task_always_eager")}
-    app.conf.update(
-        broker_url=BROKER_URL, broker_transport_options={"visibility_timeout": 3600}, task_always_eager=False
-    )
+    # Every broker key of this test gets its own prefix: another run's worker on the same Redis db
+    # (a colleague's suite, CI) must not take this test's tasks, nor this worker theirs.
+    prefix = f"e2e-{uuid.uuid4().hex[:12]}:"
+    options = {"visibility_timeout": 3600, "global_keyprefix": prefix}
+    app.conf.update(broker_url=BROKER_URL, broker_transport_options=options, task_always_eager=False)
     app._pool = None  # connections made earlier in the session point at the old broker
     app.amqp._producer_pool = None
-    _purge(app)
 
     connection = connections["default"]
     shared = _SharedSQLite(connection) if connection.vendor == "sqlite" and connection.is_in_memory_db() else None
@@ -202,10 +213,10 @@ def worker(e2e_settings, transactional_db):
             request_finished.disconnect(dispatch_uid="e2e-shared-sqlite-finish")
             connection.dec_thread_sharing()
         stack.close()
-        _purge(app)
         app.conf.update(was)
         app._pool = None
         app.amqp._producer_pool = None
+        _forget(BROKER_URL, prefix)
 
 
 # --- the cast ------------------------------------------------------------------------------------
