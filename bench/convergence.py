@@ -247,9 +247,12 @@ def apply_changes(changes, rng: random.Random) -> dict:
             row = by_id.get(session_id)
             if row is None:
                 continue
-            if kind == "move":  # a day later (sessions are two days apart: no overlap)
-                row["start"] += timedelta(days=1, minutes=30)
-                row["finish"] += timedelta(days=1, minutes=30)
+            if kind in ("move", "move again"):
+                # A day later, then two hours more (sessions are two days apart: neither overlaps the next).
+                shift = timedelta(days=1, minutes=30) if kind == "move" else timedelta(hours=2)
+                row["start"] += shift
+                row["finish"] += shift
+                kind = "move"
             elif kind == "edit":  # longer, in another zone
                 row["finish"] += timedelta(minutes=rng.choice([15, 30, 45]))
                 row["time_zone"] = rng.choice([zone for zone in ZONES if zone != row["time_zone"]])
@@ -462,7 +465,8 @@ def run(args) -> dict:
 
         second = apply_changes(changes[half:], rng)
         # Move some sessions a second time, while their first move may still be in flight.
-        again = [("move", event_id, session_id) for kind, event_id, session_id in changes if kind == "move"][::3]
+        again = [("move again", event_id, session_id) for kind, event_id, session_id in changes if kind == "move"]
+        again = again[::3]
         third = apply_changes(again, rng)
         print(f"Wave 2 of changes: {second}; moved again: {third['move']}.", flush=True)
 
