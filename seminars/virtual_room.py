@@ -81,7 +81,11 @@ def session_access(*, user, session: Session, booking_state: str | None, meeting
             access.message = NO_LONGER
             return access
         if not ready:
-            access.message = UPDATING if pending or meeting is None else (access.problem or UNAVAILABLE)
+            # A failure or wait is shown once, as the card's problem (with "Retry now" where allowed).
+            if pending or meeting is None:
+                access.message = UPDATING
+            elif not access.problem:
+                access.message = UNAVAILABLE
             return access
         access.can_join = True
         if is_owner:

@@ -155,3 +155,12 @@ def test_while_the_meeting_is_being_created_capable_users_see_please_wait(client
     assert 'data-pending="1"' in html  # the card reloads itself until the meeting is ready
     card = client.get(reverse("seminars:room_card", args=[room.pk])).content.decode()
     assert "Updating virtual room" in card
+
+
+def test_a_failed_meeting_is_explained_once_to_the_owner(client, setup):
+    session, room, people = setup
+    VirtualMeeting.objects.update(status="failed", join_url="", remote_id="", last_error="Zoom refused the topic.")
+    client.force_login(people["owner"])
+    card = client.get(reverse("seminars:room_card", args=[room.pk])).content.decode()
+    assert card.count("Zoom refused the topic") == 1
+    assert "Retry now" in card
