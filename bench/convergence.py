@@ -306,15 +306,15 @@ def zoom_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def verify(sim: Simulator, emails: dict[int, str], expected_counts: dict) -> dict:
-    """Compare the seminar data with what the simulator holds."""
+def verify(admin, emails: dict[int, str], expected_counts: dict) -> dict:
+    """Compare the seminar data with what the simulator holds (`admin`: its zoomsim.client.AdminClient)."""
     from seminars.meetings import meeting_reference
     from seminars.models import Booking, Session
     from virtualmeeting.models import WORK_STATUSES, VirtualMeeting
 
     rows = {m.reference: m for m in VirtualMeeting.objects.all()}
     markers = {m.marker: m.reference for m in rows.values()}
-    remote = [m for m in sim.meetings(sorted(set(emails.values()))) if not m["deleted"]]
+    remote = [m for email in sorted(set(emails.values())) for m in admin.meetings(host=email) if not m["deleted"]]
     by_id = {str(m["id"]): m for m in remote}
     sessions = list(Session.objects.select_related("event", "room"))
     expected, missing, wrong_time, wrong_zone, wrong_topic, wrong_host, not_available = [], [], [], [], [], [], []
@@ -497,7 +497,7 @@ def run(args) -> dict:
 
         # What the services were told: every session made, less those removed; every booking kept.
         removed = first["remove"] + second["remove"]
-        result = verify(sim, emails, {"sessions": args.sessions - removed, "bookings": booked})
+        result = verify(sim.admin, emails, {"sessions": args.sessions - removed, "bookings": booked})
         log = sim.requests_log()
         counts = outcome_counts(log)
         result.update(
