@@ -19,6 +19,7 @@ started it (also on Ctrl-C).
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -435,7 +436,7 @@ def prepare_django(sim_url: str) -> None:
 
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("virtualmeeting_zoom_configure", simulator=sim_url, stdout=open(os.devnull, "w"))
+    call_command("virtualmeeting_zoom_configure", simulator=sim_url, stdout=io.StringIO())
 
 
 def course_with_trainers(count: int, *, prefix: str = "trainer"):
@@ -473,7 +474,8 @@ def connect_trainer(trainer, *, zoom_email: str, sim_url: str) -> None:
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(trainer)
     answer = client.get(reverse("virtualmeeting:connect", args=["zoom"]))
-    assert answer.status_code == 302 and answer["Location"].startswith(sim_url), answer.status_code
+    if answer.status_code != 302 or not answer["Location"].startswith(sim_url):
+        raise RuntimeError(f"The connect view did not send {trainer} to the simulator (HTTP {answer.status_code}).")
     zoom = requests.Session()
     page = zoom.get(answer["Location"], timeout=HTTP_TIMEOUT)  # the sign-in form
     next_url = re.search(r'name="next" value="([^"]+)"', page.text).group(1).replace("&amp;", "&")

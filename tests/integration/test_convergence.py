@@ -8,6 +8,7 @@ against the simulator's admin API and writes its counts as JSON; this test
 asserts them. Needs `redis-server` on the PATH and PostgreSQL.
 """
 
+import io
 import json
 import os
 import random
@@ -87,7 +88,7 @@ def zoom_sim(tmp_path, settings):
 
 @pytest.mark.django_db
 def test_the_check_finds_moved_missing_duplicate_and_orphaned_meetings(zoom_sim, django_capture_on_commit_callbacks):
-    call_command("virtualmeeting_zoom_configure", simulator=zoom_sim.url, stdout=open(os.devnull, "w"))
+    call_command("virtualmeeting_zoom_configure", simulator=zoom_sim.url, stdout=io.StringIO())
     seminar, [trainer] = course_with_trainers(1)
     connect_trainer(trainer, zoom_email="pro@zoomsim.test", sim_url=zoom_sim.url)
     emails = {trainer.pk: "pro@zoomsim.test"}
