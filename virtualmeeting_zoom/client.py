@@ -222,7 +222,10 @@ class ZoomClient:
             connection_tokens_refresh(config=self.config, connection=self.connection, force=True)
             refreshed = True
         if response.status_code >= 400:
-            raise self.error_for(response, ambiguous=ambiguous)
+            error = self.error_for(response, ambiguous=ambiguous)
+            if counted and response.status_code == 429 and isinstance(error, RateLimited) and not error.daily:
+                limits.daily_quota_release(self.connection.remote_account_id)
+            raise error
         if counted:
             self._observe_daily_quota(response)
         return response

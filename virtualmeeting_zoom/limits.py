@@ -65,6 +65,11 @@ def daily_quota_reserve(zoom_user_id: str, *, limit: int = DAILY_CREATE_UPDATE_L
         raise RateLimited(DAILY_LIMIT_MESSAGE, retry_at=quota_next_reset(), daily=True)
 
 
+def daily_quota_release(zoom_user_id: str) -> None:
+    """Give back a unit Zoom did not count (it refused the call at its per-second limit)."""
+    ZoomDailyUsage.objects.filter(zoom_user_id=zoom_user_id, day=_today(), count__gt=0).update(count=F("count") - 1)
+
+
 def daily_quota_exhaust(zoom_user_id: str, *, limit: int = DAILY_CREATE_UPDATE_LIMIT) -> None:
     """Zoom said the user's daily limit is used up (other apps count too): stop sending until midnight."""
     day = _today()
@@ -91,20 +96,21 @@ def daily_quota_used(zoom_user_id: str) -> int:
 
 # --- per-second token bucket --------------------------------------------------
 
-# KEYS[1] bucket; ARGV[1] rate (tokens per second, also the burst size).
+# KEYS[1] bucket; ARGV[1] rate (tokens per second), ARGV[2] burst (most tokens held).
 # Returns the seconds to wait (as a string: Lua numbers become integers), "0" when a token was taken.
 _BUCKET_LUA = """
 local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local data = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 local tokens = tonumber(data[1])
 local ts = tonumber(data[2])
 if tokens == nil or ts == nil then
-  tokens = rate
+  tokens = burst
   ts = now
 end
-tokens = math.min(rate, tokens + math.max(0, now - ts) * rate)
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
 local wait = 0
 if tokens >= 1 then
   tokens = tokens - 1
@@ -123,9 +129,17 @@ def _redis(url: str):
     return client, client.register_script(_BUCKET_LUA)
 
 
+# Zoom counts requests per whole second. A bucket that let a full second's worth through at once and
+# refilled at the full rate could land up to twice the limit in one of Zoom's seconds. So the bucket
+# holds a single token (requests are spaced evenly) and refills a little under the limit, leaving room
+# for clock skew between our machines and Zoom's.
+BUCKET_BURST = 1
+RATE_MARGIN = 0.95
+
+
 def _redis_take(url: str, key: str, rate: float) -> float:
     _, script = _redis(url)
-    return float(script(keys=[key], args=[rate]))
+    return float(script(keys=[key], args=[rate, BUCKET_BURST]))
 
 
 def _database_take(key: str, rate: float) -> float:
@@ -135,11 +149,11 @@ def _database_take(key: str, rate: float) -> float:
         if bucket is None:
             try:
                 with transaction.atomic():
-                    ZoomRateBucket.objects.create(key=key, tokens=rate - 1, updated=now)
+                    ZoomRateBucket.objects.create(key=key, tokens=BUCKET_BURST - 1, updated=now)
                 return 0.0
             except IntegrityError:
                 bucket = ZoomRateBucket.objects.select_for_update().get(key=key)
-        tokens = min(rate, bucket.tokens + max(0.0, now - bucket.updated) * rate)
+        tokens = min(BUCKET_BURST, bucket.tokens + max(0.0, now - bucket.updated) * rate)
         wait = 0.0
         if tokens >= 1:
             tokens -= 1
@@ -156,7 +170,11 @@ def bucket_key(account_id: str, category: str) -> str:
 
 
 def rate_take(key: str, rate: float) -> float:
-    """Take a token from the shared bucket: 0.0 when taken, else the seconds until one is available."""
+    """Take a token from the shared bucket: 0.0 when taken, else the seconds until one is available.
+
+    `rate` is the provider's limit per second; requests are let through evenly at RATE_MARGIN of it.
+    """
+    rate = rate * RATE_MARGIN
     url = getattr(settings, "REDIS_URL", "")
     if url:
         try:

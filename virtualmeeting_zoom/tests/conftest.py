@@ -98,7 +98,8 @@ def zoom_config(db):
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         webhook_secret=WEBHOOK_SECRET,
-        # High per-second limits: tests of other things must not wait for the bucket.
+        # High per-second limits: tests of other things must not wait long for the bucket
+        # (their clocks tick: a bucket on a frozen clock never refills).
         options={"create_per_second": 1000, "light_per_second": 1000},
     )
 

@@ -27,7 +27,7 @@ START = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)  # 09:00 in London in winter
 
 @pytest.fixture(autouse=True)
 def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
+    with time_machine.travel(NOW, tick=True) as traveller:
         yield traveller
 
 
