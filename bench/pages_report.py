@@ -155,7 +155,7 @@ def docs_memory_section(result: dict) -> str:
     lines = [
         f'Measured {result["machine"]["date"]} on the same machine and run as "Pages" above '
         f"(`{result['command']}`): VmRSS from `/proc/<pid>/status` of each gunicorn worker right after the "
-        "page load, i.e. after serving every measured page (including the 1,000-session pages) many times.",
+        "page load, i.e. after serving every measured page (on the 1,000-session dataset) many times.",
         "",
         f"Target: a web process under {WEB_RSS_TARGET_MB} MB resident.",
         "",
