@@ -158,3 +158,18 @@ def test_editing_trainer_sees_editing_links(client, course, seminar, editing_tra
     assert "Delete course" not in course_page  # site admins only
     assert "Add event" in seminar_page
     assert f"/seminars/{seminar.pk}/events/add/" in seminar_page
+
+
+def test_site_admins_are_superusers_or_staff_with_the_permission(db, django_assert_num_queries):
+    from django.contrib.auth.models import Permission
+
+    from seminars.permissions import is_site_admin
+    from seminars.tests.conftest import make_site_admin, make_user
+
+    assert is_site_admin(make_site_admin("sam"))
+    not_staff = make_user("nina")
+    not_staff.user_permissions.add(Permission.objects.get(codename="manage_site"))
+    assert not is_site_admin(not_staff)
+    learner = make_user("lee")
+    with django_assert_num_queries(0):  # a learner's pages do not pay for loading permissions
+        assert not is_site_admin(learner)
