@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install lint bench-pages clean
+.PHONY: run test install lint bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest
+
+## make bench: the benchmarks of docs/benchmarks.md (PostgreSQL, redis-server and gunicorn on this machine).
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/sync_latency.py
+	$(BIN)/python bench/sync_throughput.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
