@@ -43,7 +43,7 @@ def session_text(session, zone: str) -> str:
     return f"{start:%a %-d %b %Y, %H:%M} {start.tzname()} – {finish:%a %-d %b %Y, %H:%M} {finish.tzname()} ({zone})"
 
 
-def send_booking_email(*, booking_id, kind, with_calendar=True) -> bool:
+def send_booking_email(*, booking_id, kind, with_calendar=True, removed_sessions=()) -> bool:
     """Email the learner about their booking; `kind` is one of SUBJECTS. Returns whether a mail was sent.
 
     Booked learners (booked, promoted, times changed) get a METHOD:REQUEST
@@ -59,12 +59,14 @@ def send_booking_email(*, booking_id, kind, with_calendar=True) -> bool:
     )
     if booking is None or not booking.user.email:
         return False
-    message = build_booking_email(booking=booking, kind=kind, with_calendar=with_calendar)
+    message = build_booking_email(
+        booking=booking, kind=kind, with_calendar=with_calendar, removed_sessions=removed_sessions
+    )
     message.send()
     return True
 
 
-def build_booking_email(*, booking, kind, with_calendar=True) -> EmailMultiAlternatives:
+def build_booking_email(*, booking, kind, with_calendar=True, removed_sessions=()) -> EmailMultiAlternatives:
     event, learner = booking.event, booking.user
     sessions = list(event.sessions.all())
     zone = viewer_zone(learner)
@@ -96,13 +98,19 @@ def build_booking_email(*, booking, kind, with_calendar=True) -> EmailMultiAlter
     if with_calendar and method and sessions:
         calendar = ical.event_calendar(event=event, sessions=sessions, method=method, attendee=learner, url=url)
         message.attach(_calendar_part(calendar, method))
+    if with_calendar and removed_sessions:
+        # Sessions taken out of the event: withdraw them from the learner's calendar.
+        calendar = ical.event_calendar(
+            event=event, sessions=removed_sessions, method=ical.CANCEL, attendee=learner, url=url
+        )
+        message.attach(_calendar_part(calendar, ical.CANCEL, filename="cancel.ics"))
     return message
 
 
-def _calendar_part(calendar: str, method: str) -> MIMEText:
+def _calendar_part(calendar: str, method: str, filename: str = "invite.ics") -> MIMEText:
     # Built by hand: Django's attach() cannot add the `method` parameter that
     # calendar clients read. Base64 keeps the CRLF line endings intact.
     part = MIMEText(calendar, "calendar", "utf-8")
     part.set_param("method", method)
-    part.add_header("Content-Disposition", "attachment", filename="invite.ics")
+    part.add_header("Content-Disposition", "attachment", filename=filename)
     return part

@@ -39,11 +39,13 @@ def notify(*, users, subject, body, url="", send_email=True) -> list[Notificatio
     return rows
 
 
-def notify_event_times_changed(*, event) -> None:
+def notify_event_times_changed(*, event, removed_sessions=()) -> None:
     """Email every booked learner the event's new times, with an updated calendar.
 
     Call it after an event's sessions changed (in or out of a transaction). The
     event's updated_at moves forward so that calendars see a higher SEQUENCE.
+    `removed_sessions` (objects with pk, start, finish, room) are withdrawn from
+    the learners' calendars with a METHOD:CANCEL part.
     """
     from seminars import emails
 
@@ -63,7 +65,10 @@ def notify_event_times_changed(*, event) -> None:
     )
     for pk in booking_ids:
         # One callback per learner: a failing address does not stop the others.
-        transaction.on_commit(partial(emails.send_booking_email, booking_id=pk, kind="times_changed"), robust=True)
+        transaction.on_commit(
+            partial(emails.send_booking_email, booking_id=pk, kind="times_changed", removed_sessions=removed_sessions),
+            robust=True,
+        )
 
 
 def _send(recipients, subject, body, url):

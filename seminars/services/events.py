@@ -9,6 +9,7 @@ them: an event field ("capacity") or a session row and its field
 
 from collections import defaultdict
 from datetime import datetime
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -101,12 +102,20 @@ def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: di
 
         _write_event(event, data, seminar, actor)
         kept_ids = _write_sessions(rows, event, old_sessions, actor, errors)
+        # What calendars need to withdraw the removed sessions, taken before the rows go.
+        removed = [
+            SimpleNamespace(
+                pk=s.pk, start=s.start, finish=s.finish, room=SimpleNamespace(name=s.room.name) if s.room else None
+            )
+            for pk, s in old_sessions.items()
+            if pk not in kept_ids
+        ]
         Session.objects.filter(event=event).exclude(pk__in=kept_ids).delete()
         event.adhoc_rooms.filter(sessions__isnull=True).delete()
 
         new_times = {(r["start"], r["finish"], r["time_zone"]) for r in rows}
         if new_times != old_times and event.bookings.filter(state__in=ACTIVE_STATES).exists():
-            _notify_times_changed_on_commit(event)
+            _notify_times_changed_on_commit(event, removed)
         if old_capacity is not None and ((not old_sessions and rows) or event.capacity > old_capacity):
             from seminars.services.bookings import bookings_promote_waitlist
 
@@ -302,11 +311,11 @@ def _room_for_row(row: dict, event: SeminarEvent, actor) -> Room | None:
     return room
 
 
-def _notify_times_changed_on_commit(event: SeminarEvent) -> None:
+def _notify_times_changed_on_commit(event: SeminarEvent, removed: list) -> None:
     def notify():
         from seminars.notifications import notify_event_times_changed
 
-        notify_event_times_changed(event=event)
+        notify_event_times_changed(event=event, removed_sessions=removed)
 
     transaction.on_commit(notify)
 

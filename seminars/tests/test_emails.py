@@ -200,3 +200,48 @@ def test_learner_without_email_gets_no_mail_but_is_still_booked(roomed_event, co
 
     assert booking.state == Booking.State.BOOKED
     assert outbox == []
+
+
+def test_a_removed_session_is_withdrawn_from_booked_learners_calendars(client, event, editing_trainer, learner, outbox):
+    from zoneinfo import ZoneInfo
+
+    from django.urls import reverse
+
+    from seminars.ical import session_uid
+    from seminars.tests.conftest import event_post_data, make_session
+
+    first = event.sessions.get()
+    second = make_session(event, (first.start + timedelta(days=1)).astimezone(ZoneInfo("UTC")))
+    Booking.objects.create(event=event, user=learner, state=Booking.State.BOOKED)
+    outbox.clear()
+
+    def local(moment):
+        return moment.astimezone(ZoneInfo(first.time_zone)).strftime("%Y-%m-%dT%H:%M")
+
+    client.force_login(editing_trainer)
+    data = event_post_data(
+        sessions=[
+            {"id": first.pk, "start": local(first.start), "finish": local(first.finish), "zone": first.time_zone},
+            {
+                "id": second.pk,
+                "start": local(second.start),
+                "finish": local(second.finish),
+                "zone": first.time_zone,
+                "delete": True,
+            },
+        ],
+        initial_forms=2,
+        capacity=event.capacity,
+    )
+    assert client.post(reverse("seminars:event_edit", args=[event.pk]), data).status_code == 302
+
+    [message] = [m for m in outbox if learner.email in m.to]
+    calendars = {
+        p.get_filename(): p.get_payload(decode=True).decode()
+        for p in parsed(message).walk()
+        if p.get_content_type() == "text/calendar"
+    }
+    assert "METHOD:REQUEST" in calendars["invite.ics"] and session_uid(first.pk) in calendars["invite.ics"]
+    assert session_uid(second.pk) not in calendars["invite.ics"]
+    assert "METHOD:CANCEL" in calendars["cancel.ics"] and "STATUS:CANCELLED" in calendars["cancel.ics"]
+    assert session_uid(second.pk) in calendars["cancel.ics"] and session_uid(first.pk) not in calendars["cancel.ics"]
