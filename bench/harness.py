@@ -386,6 +386,19 @@ def redirect_uri(site_url: str = "http://127.0.0.1:8000") -> str:
     return f"{site_url}/integrations/virtualmeeting/auth_callback/zoom"
 
 
+def server_params(config: dict) -> dict:
+    """psycopg connection parameters for the server's `postgres` database (to create or drop others)."""
+    return {
+        "host": config.get("HOST") or "127.0.0.1",
+        "port": config.get("PORT") or 5432,
+        "user": config.get("USER") or "postgres",
+        "password": config.get("PASSWORD") or None,
+        "dbname": "postgres",
+        "connect_timeout": 10,
+        "autocommit": True,
+    }
+
+
 def database_recreate(database_url: str) -> None:
     """Drop and create the run's own database (never the one the tests or others use)."""
     import dj_database_url
@@ -395,15 +408,7 @@ def database_recreate(database_url: str) -> None:
     config = dj_database_url.parse(database_url)
     if not config["ENGINE"].endswith("postgresql"):
         raise SystemExit(f"The meeting-sync benchmarks need PostgreSQL; the database URL is {config['ENGINE']}.")
-    params = {
-        "host": config.get("HOST") or "127.0.0.1",
-        "port": config.get("PORT") or 5432,
-        "user": config.get("USER") or "postgres",
-        "password": config.get("PASSWORD") or None,
-        "dbname": "postgres",
-        "connect_timeout": 10,
-        "autocommit": True,
-    }
+    params = server_params(config)
     with psycopg.connect(**params) as conn:
         name = sql.Identifier(config["NAME"])
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
@@ -416,15 +421,7 @@ def database_drop(database_url: str) -> None:
     from psycopg import sql
 
     config = dj_database_url.parse(database_url)
-    params = {
-        "host": config.get("HOST") or "127.0.0.1",
-        "port": config.get("PORT") or 5432,
-        "user": config.get("USER") or "postgres",
-        "password": config.get("PASSWORD") or None,
-        "dbname": "postgres",
-        "connect_timeout": 10,
-        "autocommit": True,
-    }
+    params = server_params(config)
     with psycopg.connect(**params) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(config["NAME"])))
 

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.benchmarks_doc import section_write  # noqa: E402
+from bench.harness import server_params  # noqa: E402
 from bench.httpload import LoadResult, run_load  # noqa: E402
 from bench.machine import child_pids, machine_info, rss_mb  # noqa: E402
 from bench.pages_inprocess import (  # noqa: E402
@@ -114,15 +115,7 @@ def database_ensure(database_url: str) -> None:
             f"bench/pages.py empties its database on every run, so its name must contain 'bench' "
             f"(got {config['NAME']!r}); pass --database-url postgres://.../lms_bench"
         )
-    params = {
-        "host": config.get("HOST") or "127.0.0.1",
-        "port": config.get("PORT") or 5432,
-        "user": config.get("USER") or "postgres",
-        "password": config.get("PASSWORD") or None,
-        "dbname": "postgres",
-        "connect_timeout": 10,
-        "autocommit": True,
-    }
+    params = server_params(config)
     try:
         with psycopg.connect(**params) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone()

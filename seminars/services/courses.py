@@ -40,9 +40,8 @@ def course_delete(*, course: Course, actor) -> None:
     Its virtual meetings are marked for deletion in the same transaction; the
     remote deletes run after commit.
     """
-    with transaction.atomic():
-        course_meetings_remove(course=course)
-        course.delete()
+    course_meetings_remove(course=course)
+    course.delete()
 
 
 @transaction.atomic
@@ -107,6 +106,5 @@ def seminar_update(*, seminar: Seminar, actor, **fields) -> Seminar:
 @transaction.atomic
 def seminar_delete(*, seminar: Seminar, actor) -> None:
     """Delete a seminar activity with its events, sessions, ad-hoc rooms and bookings (and their meetings)."""
-    with transaction.atomic():
-        seminar_meetings_remove(seminar=seminar)
-        seminar.delete()
+    seminar_meetings_remove(seminar=seminar)
+    seminar.delete()
