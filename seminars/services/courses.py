@@ -21,16 +21,21 @@ def course_create(
     return course
 
 
+def _fields_update(instance, allowed: tuple[str, ...], fields: dict):
+    """Set the given editable fields, validate, and save only them."""
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise TypeError(f"unknown fields for {type(instance).__name__}: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    instance.save(update_fields=list(fields) or None)
+    return instance
+
+
 @transaction.atomic
 def course_update(*, course: Course, actor, **fields) -> Course:
-    unknown = set(fields) - set(COURSE_FIELDS)
-    if unknown:
-        raise TypeError(f"course_update() got unknown fields: {', '.join(sorted(unknown))}")
-    for name, value in fields.items():
-        setattr(course, name, value)
-    course.full_clean()
-    course.save(update_fields=list(fields) or None)
-    return course
+    return _fields_update(course, COURSE_FIELDS, fields)
 
 
 @transaction.atomic
@@ -93,14 +98,7 @@ def seminar_create(*, course: Course, actor, name: str, description: str = "") -
 
 @transaction.atomic
 def seminar_update(*, seminar: Seminar, actor, **fields) -> Seminar:
-    unknown = set(fields) - set(SEMINAR_FIELDS)
-    if unknown:
-        raise TypeError(f"seminar_update() got unknown fields: {', '.join(sorted(unknown))}")
-    for name, value in fields.items():
-        setattr(seminar, name, value)
-    seminar.full_clean()
-    seminar.save(update_fields=list(fields) or None)
-    return seminar
+    return _fields_update(seminar, SEMINAR_FIELDS, fields)
 
 
 @transaction.atomic
