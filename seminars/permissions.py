@@ -32,6 +32,15 @@ def course_role(user, course: Course) -> str | None:
     return cache[course.pk]
 
 
+def course_roles_prefetch(user) -> None:
+    """Load all the user's enrolment roles at once, so pages listing many courses ask once."""
+    if not user.is_authenticated:
+        return
+    cache = user.__dict__.setdefault("_seminar_roles", {})
+    cache.update(dict(Enrolment.objects.filter(user=user).values_list("course_id", "role")))
+    # Courses the user is not enrolled in stay absent and are looked up (None) on demand.
+
+
 def can_view_course(user, course: Course) -> bool:
     return is_site_admin(user) or course_role(user, course) is not None
 

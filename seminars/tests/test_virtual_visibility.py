@@ -164,3 +164,22 @@ def test_a_failed_meeting_is_explained_once_to_the_owner(client, setup):
     card = client.get(reverse("seminars:room_card", args=[room.pk])).content.decode()
     assert card.count("Zoom refused the topic") == 1
     assert "Retry now" in card
+
+
+def test_my_sessions_offers_join_now_only_inside_the_window(client, setup):
+    session, room, people = setup
+    join = reverse("seminars:virtual_join", args=[session.pk])
+    client.force_login(people["booked"])
+    with time_machine.travel(session.start - timedelta(minutes=16), tick=False):
+        html = client.get(reverse("seminars:dashboard")).content.decode()
+    assert join not in html and OPENS_SOON in html
+    with time_machine.travel(session.start - timedelta(minutes=15), tick=False):
+        html = client.get(reverse("seminars:dashboard")).content.decode()
+    assert "Join now" in html and join in html and JOIN_URL not in html
+
+
+def test_my_sessions_offers_the_owner_host_meeting(client, setup):
+    session, room, people = setup
+    client.force_login(people["owner"])
+    html = client.get(reverse("seminars:dashboard")).content.decode()
+    assert "Host meeting" in html and reverse("seminars:virtual_host", args=[session.pk]) in html

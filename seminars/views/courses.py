@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from seminars import permissions
 from seminars.forms.courses import CourseForm, EnrolForm, ProfileForm, RoleForm, SeminarForm
-from seminars.models import Course, Enrolment, Notification, Profile, Seminar
+from seminars.models import Booking, Course, Enrolment, Notification, Profile, Seminar
 from seminars.selectors import courses as selectors
 from seminars.selectors.notifications import notification_list
 from seminars.services import courses as services
@@ -42,15 +42,20 @@ def _add_errors(form, error: ValidationError) -> None:
 
 @login_required
 def dashboard(request):
+    from seminars.views.virtual import sessions_attach_virtual_access
+
     user = request.user
+    booked = selectors.dashboard_booked_sessions(user=user, page=request.GET.get("booked_page", 1))
+    running = selectors.dashboard_trainer_sessions(user=user, page=request.GET.get("run_page", 1))
+    booked.object_list, running.object_list = list(booked.object_list), list(running.object_list)
+    # "Join now" / "Go to room" / "Host meeting" where this person may use them right now.
+    permissions.course_roles_prefetch(user)
+    sessions_attach_virtual_access(user=user, sessions=booked.object_list, booking_state=Booking.State.BOOKED)
+    sessions_attach_virtual_access(user=user, sessions=running.object_list, booking_state=None)
     return render(
         request,
         "seminars/dashboard.html",
-        {
-            "booked_sessions": selectors.dashboard_booked_sessions(user=user, page=request.GET.get("booked_page", 1)),
-            "trainer_sessions": selectors.dashboard_trainer_sessions(user=user, page=request.GET.get("run_page", 1)),
-            "viewer_zone": viewer_zone(user),
-        },
+        {"booked_sessions": booked, "trainer_sessions": running, "viewer_zone": viewer_zone(user)},
     )
 
 
