@@ -18,14 +18,6 @@ _SECTIONS = {
 }
 
 
-def reverse_or(name, fallback, args=None):
-    """A url by name, or `fallback` while the view that owns the name is not installed yet."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return fallback
-
-
 def admin_menu(user):
     """The "Site administration" menu: (label, url) pairs.
 
@@ -37,7 +29,7 @@ def admin_menu(user):
         return []
     entries = [
         ("Add a new course", reverse("seminars:course_add")),
-        ("Rooms", reverse_or("seminars:site_rooms", "/rooms/")),
+        ("Rooms", reverse("seminars:site_rooms")),
     ]
     if user.is_staff:
         entries.append(("Django admin", reverse("admin:index")))
@@ -90,7 +82,7 @@ def navigation(request):
     return {
         "admin_menu": admin_menu(user),
         "user_is_site_admin": is_site_admin(user),
-        "rooms_url": reverse_or("seminars:site_rooms", "/rooms/"),
+        "rooms_url": reverse("seminars:site_rooms"),
         "notifications": NotificationSummary(user),
         "nav_active": _active_section(request),
     }

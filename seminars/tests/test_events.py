@@ -239,22 +239,22 @@ def test_overlap_is_found_across_time_zones(trainer_client, add_url):
     assert "This session overlaps session 1." in row_errors(html, 1)
 
 
-def test_sessions_sharing_a_start_are_refused(trainer_client, add_url):
-    sessions = [
-        {"start": "2030-06-10T09:00", "finish": "2030-06-10T10:00"},
-        {"start": "2030-06-10T09:00", "finish": "2030-06-10T11:00"},
-    ]
-    html = post_invalid(trainer_client, add_url, event_post_data(sessions=sessions))
-    assert "This session starts at the same time as session 1." in row_errors(html, 1)
+NINE_TO_TEN = {"start": "2030-06-10T09:00", "finish": "2030-06-10T10:00"}
+NINE_TO_ELEVEN = {"start": "2030-06-10T09:00", "finish": "2030-06-10T11:00"}
+TEN_TO_ELEVEN = {"start": "2030-06-10T10:00", "finish": "2030-06-10T11:00"}
 
 
-def test_sessions_sharing_a_finish_are_refused(trainer_client, add_url):
-    sessions = [
-        {"start": "2030-06-10T09:00", "finish": "2030-06-10T11:00"},
-        {"start": "2030-06-10T10:00", "finish": "2030-06-10T11:00"},
-    ]
-    html = post_invalid(trainer_client, add_url, event_post_data(sessions=sessions))
-    assert "This session finishes at the same time as session 1." in row_errors(html, 1)
+@pytest.mark.parametrize(
+    "first, second, message",
+    [
+        (NINE_TO_TEN, NINE_TO_ELEVEN, "starts at the same time as session 1."),
+        (NINE_TO_ELEVEN, TEN_TO_ELEVEN, "finishes at the same time as session 1."),
+    ],
+    ids=["same start", "same finish"],
+)
+def test_sessions_sharing_a_start_or_finish_are_refused(trainer_client, add_url, first, second, message):
+    html = post_invalid(trainer_client, add_url, event_post_data(sessions=[first, second]))
+    assert f"This session {message}" in row_errors(html, 1)
 
 
 def test_back_to_back_sessions_are_fine(trainer_client, add_url):

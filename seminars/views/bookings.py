@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from seminars.forms.bookings import AttendanceForm
@@ -25,14 +25,6 @@ from seminars.services.bookings import (
 )
 from seminars.timezones import viewer_zone
 from seminars.views.virtual import sessions_attach_virtual_access
-
-
-def url_or_path(name, pk, fallback):
-    """Reverse a route another module owns, or its agreed path while that module is not wired yet."""
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return fallback.format(pk=pk)
 
 
 @login_required
@@ -53,14 +45,14 @@ def event_detail(request, pk):
         "can_edit": can_edit_course(request.user, course),
         "is_learner": course_role(request.user, course) == Enrolment.Role.LEARNER,
         "links": {
-            "course": url_or_path("seminars:course", course.pk, "/courses/{pk}/"),
-            "seminar": url_or_path("seminars:seminar", event.seminar_id, "/seminars/{pk}/"),
-            "edit": url_or_path("seminars:event_edit", event.pk, "/events/{pk}/edit/"),
-            "cancel": url_or_path("seminars:event_cancel", event.pk, "/events/{pk}/cancel/"),
+            "course": reverse("seminars:course", args=[course.pk]),
+            "seminar": reverse("seminars:seminar", args=[event.seminar_id]),
+            "edit": reverse("seminars:event_edit", args=[event.pk]),
+            "cancel": reverse("seminars:event_cancel", args=[event.pk]),
         },
     }
     for session in page.sessions:
-        session.room_url = url_or_path("seminars:room", session.room_id, "/rooms/{pk}/") if session.room_id else ""
+        session.room_url = reverse("seminars:room", args=[session.room_id]) if session.room_id else ""
     sessions_attach_virtual_access(
         user=request.user, sessions=page.sessions, booking_state=page.my_booking.state if page.my_booking else None
     )
