@@ -3,21 +3,11 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from lms.permissions import is_site_admin
 from seminars.models import Course, Enrolment
 
 EDITING_ROLES = {Enrolment.Role.EDITING_TRAINER}
 TRAINER_ROLES = {Enrolment.Role.TRAINER, Enrolment.Role.EDITING_TRAINER}
-
-
-def is_site_admin(user) -> bool:
-    """Superusers, and staff users holding seminars.manage_site.
-
-    Checking is_staff first spares every learner's and trainer's request the two
-    permission queries has_perm would run.
-    """
-    if not (user.is_authenticated and user.is_active):
-        return False
-    return user.is_superuser or (user.is_staff and user.has_perm("seminars.manage_site"))
 
 
 def course_role(user, course: Course) -> str | None:

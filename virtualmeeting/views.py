@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from lms.permissions import is_site_admin
 from virtualmeeting.conf import vm_setting
 from virtualmeeting.errors import ConnectError
 from virtualmeeting.models import OAuthState
@@ -36,13 +37,6 @@ from virtualmeeting.selectors import connection_for
 from virtualmeeting.services import connection_disconnect, connection_save
 
 log = logging.getLogger(__name__)
-
-
-def is_site_admin(user) -> bool:
-    # The permission is named by string: this app never imports seminars.
-    return bool(
-        user.is_authenticated and user.is_active and (user.is_superuser or user.has_perm("seminars.manage_site"))
-    )
 
 
 def _require_site_admin(user) -> None:
