@@ -17,6 +17,7 @@ from functools import lru_cache
 import requests
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
 from virtualmeeting.models import ProviderConnection
@@ -82,26 +83,34 @@ def _parse_retry_after(value: str, now: datetime) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def rate_limited_error(response) -> RateLimited:
-    """A 429 from Zoom: per-second or daily, with the time it ends.
-
-    Retry-After is an ISO datetime (daily limit); X-RateLimit-Reset is unix
-    seconds; with neither, the message text tells a daily limit (then the next
-    00:00 UTC), otherwise a per-second limit is over in a moment.
-    """
-    now = timezone.now()
-    body = zoom_error_body(response)
-    message = str(body.get("message") or "")
-    limit_type = response.headers.get("X-RateLimit-Type", "")
-    daily = "daily" in limit_type.lower() or "daily" in message.lower()
+def zoom_retry_at(response, now: datetime) -> datetime | None:
+    """The time Zoom's 429 says to come back: Retry-After (an ISO datetime, or seconds), else X-RateLimit-Reset."""
     retry_at = _parse_retry_after(response.headers.get("Retry-After", ""), now)
     if retry_at is None and response.headers.get("X-RateLimit-Reset", "").strip().isdigit():
         retry_at = datetime.fromtimestamp(int(response.headers["X-RateLimit-Reset"]), tz=UTC)
+    return retry_at
+
+
+def is_daily_limit(response) -> bool:
+    message = str(zoom_error_body(response).get("message") or "")
+    return "daily" in response.headers.get("X-RateLimit-Type", "").lower() or "daily" in message.lower()
+
+
+def rate_limited_error(response) -> RateLimited:
+    """A 429 from Zoom: per-second or daily, with the time it ends.
+
+    The time Zoom gives (zoom_retry_at) is kept as it is; only without one is it
+    guessed: the next 00:00 UTC for a daily limit told by the message text
+    alone, a moment away for a per-second limit.
+    """
+    now = timezone.now()
+    daily = is_daily_limit(response)
+    retry_at = zoom_retry_at(response, now)
     if retry_at is None:
         retry_at = limits.quota_next_reset(now) if daily else now + timedelta(seconds=1)
     if daily:
-        return RateLimited(limits.DAILY_LIMIT_MESSAGE, retry_at=retry_at, daily=True)
-    return RateLimited("Zoom's per-second limit was reached; retrying shortly.", retry_at=retry_at)
+        return limits.daily_limit_error(retry_at, now=now)
+    return RateLimited(gettext("Zoom's per-second limit was reached; retrying shortly."), retry_at=retry_at)
 
 
 def _copy_tokens(source: ProviderConnection, target: ProviderConnection) -> None:
@@ -247,7 +256,9 @@ class ZoomClient:
         if status == 429:
             error = rate_limited_error(response)
             if error.daily:
-                limits.daily_quota_exhaust(self.connection.remote_account_id)
+                # Zoom's own time, not error.retry_at: a midnight we guessed must not look like Zoom's answer.
+                resumes_at = zoom_retry_at(response, timezone.now())
+                limits.daily_quota_exhaust(self.connection.remote_account_id, resumes_at=resumes_at)
             return error
         if status >= 500:
             return ProviderError(f"Zoom had a server error (HTTP {status}); will retry.", ambiguous=ambiguous)

@@ -6,6 +6,11 @@ so two workers can never both take the 100th unit. The count lives in the
 database rather than Redis because it must survive a Redis restart: losing it
 would send requests known to fail until midnight.
 
+When Zoom refuses a create/update for the daily limit, its answer wins over
+our count: with a Retry-After, nothing is sent before that time and counting
+starts again from it (never "until midnight" when Zoom named another time);
+with the message alone, the count is pinned at the limit until 00:00 UTC.
+
 Per Zoom account and second, by category (create is "Medium", the others
 "Light"): a token bucket in Redis (one Lua script, Redis's own clock) when
 REDIS_URL is set, else a database row locked for the refill. A caller waits
@@ -24,14 +29,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from virtualmeeting.errors import RateLimited
+from virtualmeeting.selectors import resume_time
 from virtualmeeting_zoom.models import ZoomDailyUsage, ZoomRateBucket
 from virtualmeeting_zoom.options import DAILY_CREATE_UPDATE_LIMIT
 
 logger = logging.getLogger(__name__)
 
-DAILY_LIMIT_MESSAGE = "Waiting for Zoom's daily limit, resumes at 00:00 UTC"
 # How long a worker may wait for a per-second token before giving the work back.
 MAX_RATE_WAIT_SECONDS = 2.0
 
@@ -42,12 +48,32 @@ def quota_next_reset(now: datetime | None = None) -> datetime:
     return datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
 
 
+def daily_limit_error(retry_at: datetime, *, now: datetime | None = None) -> RateLimited:
+    """The wait for a user's daily limit, saying the time it ends (the same words as the meeting's status)."""
+    message = gettext("Waiting for Zoom's daily limit, resumes at %(time)s.") % {
+        "time": resume_time(retry_at, now=now)
+    }
+    return RateLimited(message, retry_at=retry_at, daily=True)
+
+
 def _today():
     return timezone.now().astimezone(UTC).date()
 
 
+def daily_quota_resumes_at(zoom_user_id: str) -> datetime | None:
+    """The time Zoom said this user may send creates/updates again, while it is still ahead."""
+    rows = ZoomDailyUsage.objects.filter(zoom_user_id=zoom_user_id, resumes_at__gt=timezone.now())
+    return rows.order_by("-resumes_at").values_list("resumes_at", flat=True).first()
+
+
 def daily_quota_reserve(zoom_user_id: str, *, limit: int = DAILY_CREATE_UPDATE_LIMIT) -> None:
-    """Take one create/update unit for today, or raise RateLimited(daily=True) until 00:00 UTC without sending."""
+    """Take one create/update unit for today, or raise RateLimited(daily=True) without sending.
+
+    The wait ends when Zoom said it does (Retry-After), else at 00:00 UTC.
+    """
+    resumes_at = daily_quota_resumes_at(zoom_user_id)
+    if resumes_at is not None:
+        raise daily_limit_error(resumes_at)
     day = _today()
     with transaction.atomic():
         try:
@@ -62,7 +88,7 @@ def daily_quota_reserve(zoom_user_id: str, *, limit: int = DAILY_CREATE_UPDATE_L
             count=F("count") + 1
         )
     if not taken:
-        raise RateLimited(DAILY_LIMIT_MESSAGE, retry_at=quota_next_reset(), daily=True)
+        raise daily_limit_error(quota_next_reset())
 
 
 def daily_quota_release(zoom_user_id: str) -> None:
@@ -70,16 +96,24 @@ def daily_quota_release(zoom_user_id: str) -> None:
     ZoomDailyUsage.objects.filter(zoom_user_id=zoom_user_id, day=_today(), count__gt=0).update(count=F("count") - 1)
 
 
-def daily_quota_exhaust(zoom_user_id: str, *, limit: int = DAILY_CREATE_UPDATE_LIMIT) -> None:
-    """Zoom said the user's daily limit is used up (other apps count too): stop sending until midnight."""
+def daily_quota_exhaust(
+    zoom_user_id: str, *, resumes_at: datetime | None = None, limit: int = DAILY_CREATE_UPDATE_LIMIT
+) -> None:
+    """Zoom said the user's daily limit is used up (other apps count too): stop sending until it ends.
+
+    `resumes_at` is the time Zoom gave (Retry-After): nothing is sent before it and the count starts
+    again at 0 from it, so the next attempt at that time is sent. Without one, the count is pinned at
+    the limit, which holds everything until 00:00 UTC.
+    """
+    values = {"count": 0, "resumes_at": resumes_at} if resumes_at else {"count": limit, "resumes_at": None}
     day = _today()
-    updated = ZoomDailyUsage.objects.filter(zoom_user_id=zoom_user_id, day=day).update(count=limit)
+    updated = ZoomDailyUsage.objects.filter(zoom_user_id=zoom_user_id, day=day).update(**values)
     if not updated:
         try:
             with transaction.atomic():
-                ZoomDailyUsage.objects.create(zoom_user_id=zoom_user_id, day=day, count=limit)
+                ZoomDailyUsage.objects.create(zoom_user_id=zoom_user_id, day=day, **values)
         except IntegrityError:
-            ZoomDailyUsage.objects.filter(zoom_user_id=zoom_user_id, day=day).update(count=limit)
+            ZoomDailyUsage.objects.filter(zoom_user_id=zoom_user_id, day=day).update(**values)
 
 
 def daily_quota_observe(zoom_user_id: str, remaining: int, *, limit: int = DAILY_CREATE_UPDATE_LIMIT) -> None:

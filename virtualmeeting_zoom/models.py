@@ -9,6 +9,9 @@ class ZoomDailyUsage(models.Model):
     zoom_user_id = models.CharField(max_length=255)
     day = models.DateField(help_text="UTC day.")
     count = models.PositiveIntegerField(default=0)
+    # Zoom refused with a Retry-After: nothing is sent for this user before then, and counting starts
+    # again from then (Zoom's answer wins over our count, whichever way it points).
+    resumes_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["zoom_user_id", "day"], name="zoom_daily_usage_unique")]

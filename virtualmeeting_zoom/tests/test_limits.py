@@ -56,7 +56,7 @@ def test_100_creates_and_updates_then_the_101st_is_not_sent(provider, connection
     assert (create.call_count, patch.call_count) == (60, 40)
     assert caught.value.daily
     assert caught.value.retry_at == MIDNIGHT
-    assert caught.value.message == "Waiting for Zoom's daily limit, resumes at 00:00 UTC"
+    assert caught.value.message == "Waiting for Zoom's daily limit, resumes at 00:00 UTC."
     assert limits.daily_quota_used(ZOOM_USER_ID) == 100
 
 
@@ -151,8 +151,11 @@ def test_429_daily_with_retry_after_iso_datetime(provider, connection, mocked, e
         provider.create_meeting(connection=connection, spec=spec())
     assert caught.value.daily
     assert caught.value.retry_at == MIDNIGHT
-    # Zoom knows better than our count (other apps use the same quota): nothing more is sent today.
-    assert limits.daily_quota_used(ZOOM_USER_ID) == 100
+    # Zoom knows better than our count (other apps use the same quota): nothing more is sent before its time.
+    with pytest.raises(RateLimited) as again:
+        provider.create_meeting(connection=connection, spec=spec())
+    assert again.value.retry_at == MIDNIGHT
+    assert len(mocked.calls) == 1
 
 
 def test_429_per_second_with_ratelimit_reset(provider, connection, mocked, evening):
