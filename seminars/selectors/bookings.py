@@ -9,11 +9,14 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from seminars.models import Booking, SeminarEvent, Session
 
 
 class EventStatus:
+    """Where an event stands for signing up: the one rule the lists, the event page and booking use."""
+
     CANCELLED = "cancelled"
     PAST = "past"
     IN_PROGRESS = "in_progress"
@@ -23,13 +26,13 @@ class EventStatus:
     BOOKABLE = "bookable"
 
     LABELS = {
-        CANCELLED: "Cancelled",
-        PAST: "Past",
-        IN_PROGRESS: "In progress",
-        WAITLIST_ONLY: "Waitlist only (no dates yet)",
-        FULL: "Full",
-        WAITLIST: "Full – waitlist available",
-        BOOKABLE: "Bookable",
+        CANCELLED: _("Cancelled"),
+        PAST: _("Past"),
+        IN_PROGRESS: _("In progress"),
+        WAITLIST_ONLY: _("Waitlist only (no dates yet)"),
+        FULL: _("Full"),
+        WAITLIST: _("Full – waitlist available"),
+        BOOKABLE: _("Bookable"),
     }
     BADGES = {
         CANCELLED: "badge-danger",
@@ -44,16 +47,19 @@ class EventStatus:
     OPEN = (WAITLIST_ONLY, WAITLIST, BOOKABLE)
 
 
-def event_status(*, event, sessions, seats_taken, now=None) -> str:
-    """One of EventStatus's values for an event, its sessions (ordered by start) and taken seats."""
+def event_status(*, event, first_start, last_finish, seats_taken, now=None) -> str:
+    """One of EventStatus's values for an event, its sessions' bounds (None without sessions) and taken seats.
+
+    Booking closes when the first session starts (seminars.services.bookings reads this).
+    """
     now = now or timezone.now()
     if event.cancelled:
         return EventStatus.CANCELLED
-    if not sessions:
+    if first_start is None:
         return EventStatus.WAITLIST_ONLY
-    if max(s.finish for s in sessions) <= now:
+    if last_finish <= now:
         return EventStatus.PAST
-    if min(s.start for s in sessions) <= now:
+    if first_start <= now:
         return EventStatus.IN_PROGRESS
     if seats_taken >= event.capacity:
         return EventStatus.WAITLIST if event.waitlist_enabled else EventStatus.FULL
@@ -106,7 +112,13 @@ def event_page(*, event, user, with_attendees) -> EventPage:
         event=event,
         sessions=sessions,
         seats_taken=event.seats_taken,
-        status=event_status(event=event, sessions=sessions, seats_taken=event.seats_taken, now=now),
+        status=event_status(
+            event=event,
+            first_start=sessions[0].start if sessions else None,
+            last_finish=max(s.finish for s in sessions) if sessions else None,
+            seats_taken=event.seats_taken,
+            now=now,
+        ),
         first_start=sessions[0].start if sessions else None,
     )
     page.my_booking = Booking.objects.filter(event=event, user=user).first() if user.is_authenticated else None

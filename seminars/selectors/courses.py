@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from seminars.models import Booking, Course, Enrolment, Seminar, SeminarEvent, Session
 from seminars.permissions import TRAINER_ROLES, is_site_admin
+from seminars.selectors.bookings import EventStatus, event_status
 
 
 def _booking_count(states, event_ref: str = "pk") -> Coalesce:
@@ -91,33 +92,6 @@ def seminar_content_counts(*, seminar: Seminar) -> dict[str, int]:
     }
 
 
-# ---- Event status ----------------------------------------------------------------------------
-
-STATUS_LABELS = {
-    "cancelled": ("Cancelled", "badge-danger"),
-    "past": ("Past", "badge-muted"),
-    "full": ("Full", "badge-danger"),
-    "waitlist": ("Waitlist open", "badge-warn"),
-    "bookable": ("Bookable", "badge-ok"),
-}
-
-
-def event_status(*, event: SeminarEvent, sessions: list[Session], booked_count: int, now: datetime) -> str:
-    """One of cancelled, past, full, waitlist, bookable.
-
-    An event without sessions is waitlist-only (learners wait for dates to be set).
-    """
-    if event.cancelled:
-        return "cancelled"
-    if sessions and max(s.finish for s in sessions) <= now:
-        return "past"
-    if not sessions:
-        return "waitlist"
-    if booked_count >= event.capacity:
-        return "waitlist" if event.waitlist_enabled else "full"
-    return "bookable"
-
-
 EVENTS_PER_PAGE = 25
 SESSIONS_PER_PAGE = 50
 
@@ -165,8 +139,15 @@ def event_list_for_seminar(
     page_obj = Paginator(events, per_page).get_page(page)
     for event in page_obj.object_list:
         event.seats_left = max(event.capacity - event.booked_count, 0)
-        event.status = event_status(event=event, sessions=event.session_list, booked_count=event.booked_count, now=now)
-        event.status_label, event.status_badge = STATUS_LABELS[event.status]
+        event.status = event_status(
+            event=event,
+            first_start=event.first_start,
+            last_finish=event.last_finish,
+            seats_taken=event.booked_count,
+            now=now,
+        )
+        event.status_label = EventStatus.LABELS[event.status]
+        event.status_badge = EventStatus.BADGES[event.status]
         if event.my_booking_state:
             event.my_booking_label = Booking.State(event.my_booking_state).label
     return page_obj

@@ -10,13 +10,15 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Max, Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from seminars import emails
 from seminars.models import Booking, BookingStateChange, Enrolment, SeminarEvent
 from seminars.notifications import notify
 from seminars.permissions import course_role, is_course_trainer
+from seminars.selectors.bookings import EventStatus, event_status
 
 State = Booking.State
 ACTIVE_STATES = (State.BOOKED, State.WAITLISTED)
@@ -29,19 +31,26 @@ class BookingError(Exception):
 # --- Rules shared by the services and the event page --------------------------------------
 
 
-def booking_create_refusal(*, event, user, first_start, now=None) -> str | None:
+def booking_create_refusal(*, event, user, status, booking=None) -> str | None:
     """Why `user` may not sign up for `event` now, or None if they may.
 
-    `first_start` is the start of the event's first session (None when it has
-    none). Capacity is not checked here: a full event refuses in booking_create.
+    `status` is the event's EventStatus (seminars.selectors.bookings.event_status),
+    `booking` the user's existing signup for the event, if any. The event page asks
+    this to offer "Book" or "Join waitlist"; booking_create asks it again under the
+    event lock.
     """
-    now = now or timezone.now()
     if course_role(user, event.seminar.course) != Enrolment.Role.LEARNER:
-        return "Only learners enrolled in this course can book this event."
-    if event.cancelled:
-        return "This event has been cancelled."
-    if first_start is not None and first_start <= now:
-        return "Booking has closed: this event has already started."
+        return _("Only learners enrolled in this course can book this event.")
+    if status == EventStatus.CANCELLED:
+        return _("This event has been cancelled.")
+    if status in (EventStatus.IN_PROGRESS, EventStatus.PAST):
+        return _("Booking has closed: this event has already started.")
+    if booking is not None and booking.state not in (State.USER_CANCELLED, State.EVENT_CANCELLED):
+        return _("You already have a signup for this event (%(state)s).") % {
+            "state": booking.get_state_display().lower()
+        }
+    if status == EventStatus.FULL:
+        return _("This event is full.")
     return None
 
 
@@ -99,21 +108,12 @@ def booking_create(*, event, user, actor) -> Booking:
         course = event.seminar.course
         if actor.pk != user.pk and not is_course_trainer(actor, course):
             raise BookingError("You may only book for yourself.")
-        first_start = _first_start(event)
-        refusal = booking_create_refusal(event=event, user=user, first_start=first_start)
+        booking = Booking.objects.select_for_update().filter(event=event, user=user).first()
+        status = _event_status(event)
+        refusal = booking_create_refusal(event=event, user=user, status=status, booking=booking)
         if refusal:
             raise BookingError(refusal)
-
-        booking = Booking.objects.select_for_update().filter(event=event, user=user).first()
-        if booking is not None and booking.state not in (State.USER_CANCELLED, State.EVENT_CANCELLED):
-            raise BookingError(f"You already have a signup for this event ({booking.get_state_display().lower()}).")
-
-        if first_start is not None and _free_seats(event) > 0:
-            state = State.BOOKED
-        elif event.waitlist_enabled or first_start is None:
-            state = State.WAITLISTED
-        else:
-            raise BookingError("This event is full.")
+        state = State.BOOKED if status == EventStatus.BOOKABLE else State.WAITLISTED
 
         now = timezone.now()
         if booking is None:
@@ -231,6 +231,12 @@ def _lock_event(event_id) -> SeminarEvent:
 
 def _first_start(event):
     return event.sessions.aggregate(first=Min("start"))["first"]
+
+
+def _event_status(event) -> str:
+    bounds = event.sessions.aggregate(first=Min("start"), last=Max("finish"))
+    seats_taken = Booking.objects.filter(event=event, state__in=Booking.SEAT_STATES).count()
+    return event_status(event=event, first_start=bounds["first"], last_finish=bounds["last"], seats_taken=seats_taken)
 
 
 def _free_seats(event) -> int:

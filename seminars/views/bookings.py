@@ -20,6 +20,7 @@ from seminars.services.bookings import (
     booking_cancel,
     booking_cancel_refusal,
     booking_create,
+    booking_create_refusal,
     booking_set_attendance,
     cancellation_cutoff,
 )
@@ -68,16 +69,12 @@ def _learner_actions(user, page):
     """What the viewer can do with their own signup: book, join the waitlist, cancel, and why not."""
     booking = page.my_booking
     active = booking is not None and booking.state in (Booking.State.BOOKED, Booking.State.WAITLISTED)
-    can_sign_up = (
-        course_role(user, page.event.seminar.course) == Enrolment.Role.LEARNER
-        and not active
-        and (booking is None or booking.state in (Booking.State.USER_CANCELLED, Booking.State.EVENT_CANCELLED))
-        and page.status in EventStatus.OPEN
-    )
+    signup_refusal = booking_create_refusal(event=page.event, user=user, status=page.status, booking=booking)
     actions = {
         "my_booking": booking,
-        "can_book": can_sign_up and page.status == EventStatus.BOOKABLE,
-        "can_join_waitlist": can_sign_up and page.status in (EventStatus.WAITLIST, EventStatus.WAITLIST_ONLY),
+        "can_book": signup_refusal is None and page.status == EventStatus.BOOKABLE,
+        "can_join_waitlist": signup_refusal is None and page.status != EventStatus.BOOKABLE,
+        "signup_refusal": signup_refusal or "",
         "can_cancel": False,
         "cancel_refusal": "",
         "cancel_cutoff": cancellation_cutoff(event=page.event, first_start=page.first_start),
