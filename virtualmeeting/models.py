@@ -103,6 +103,8 @@ class VirtualMeeting(models.Model):
         DELETED = "deleted", "Deleted"
         WAITING = "waiting", "Waiting for a limit"
         FAILED = "failed", "Failed"
+        # The provider is disabled on the site: the work waits until it is enabled again.
+        HELD = "held", "Held (provider disabled)"
 
     reference = models.CharField(max_length=200, unique=True, help_text="The owning app's key for this meeting.")
     provider = models.CharField(max_length=50)
@@ -148,6 +150,8 @@ class VirtualMeeting(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     waiting_daily_limit = models.BooleanField(default=False)
+    # The current daily-limit wait was announced (meeting_waiting sent): once per wait, not per retry.
+    wait_announced = models.BooleanField(default=False)
     claimed_until = models.DateTimeField(null=True, blank=True)
     # When the last queued task is due to run; the sweep leaves the row to that task for a while.
     queued_for = models.DateTimeField(null=True, blank=True)
@@ -180,15 +184,21 @@ class VirtualMeeting(models.Model):
         return "update" if self.remote_id else "create"
 
     @property
-    def needs_work(self) -> bool:
-        return self.status in WORK_STATUSES
+    def has_remote(self) -> bool:
+        """A meeting exists at the provider and can be joined, whatever the status says.
+
+        True while an update waits for a limit, has failed, or is held: the
+        provider still has the meeting (with the details last synced). False
+        while it is being created or re-created (no remote id or join URL yet).
+        A meeting being removed (`present` False) may still have a remote one:
+        callers deciding who may join check `present` too.
+        """
+        return bool(self.remote_id and self.join_url)
 
     @property
-    def in_sync(self) -> bool:
-        return self.synced_version == self.desired_version and self.status in {
-            self.Status.AVAILABLE,
-            self.Status.DELETED,
-        }
+    def has_problem(self) -> bool:
+        """Failed, waiting for a limit, or held: `status_text` says why, for the owner and staff."""
+        return self.status in PROBLEM_STATUSES
 
 
 WORK_STATUSES = (
@@ -197,4 +207,10 @@ WORK_STATUSES = (
     VirtualMeeting.Status.UPDATING,
     VirtualMeeting.Status.DELETING,
     VirtualMeeting.Status.WAITING,
+)
+
+PROBLEM_STATUSES = (
+    VirtualMeeting.Status.FAILED,
+    VirtualMeeting.Status.WAITING,
+    VirtualMeeting.Status.HELD,
 )

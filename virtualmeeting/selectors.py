@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from virtualmeeting.models import WORK_STATUSES, ProviderConnection, VirtualMeeting
 
@@ -55,10 +56,10 @@ def time_until(moment: datetime, *, now: datetime | None = None) -> str:
     """'in 3 h', 'in 12 min', 'in less than a minute'."""
     seconds = (moment - (now or timezone.now())).total_seconds()
     if seconds < 60:
-        return "in less than a minute"
+        return gettext("in less than a minute")
     if seconds < 3600:
-        return f"in {round(seconds / 60)} min"
-    return f"in {round(seconds / 3600)} h"
+        return gettext("in %(minutes)d min") % {"minutes": round(seconds / 60)}
+    return gettext("in %(hours)d h") % {"hours": round(seconds / 3600)}
 
 
 def resume_time(moment: datetime, *, now: datetime | None = None) -> str:
@@ -70,23 +71,40 @@ def resume_time(moment: datetime, *, now: datetime | None = None) -> str:
     return moment.strftime("%H:%M UTC")
 
 
+def waiting_text(*, service: str, daily: bool, until: datetime, now: datetime | None = None) -> str:
+    """'Waiting for Zoom's daily limit, resumes at 07:02 UTC.' (`until` is the provider's own retry time)."""
+    values = {"service": service, "when": resume_time(until, now=now)}
+    if daily:
+        return gettext("Waiting for %(service)s's daily limit, resumes at %(when)s.") % values
+    return gettext("Waiting for %(service)s's rate limit, resumes at %(when)s.") % values
+
+
+def held_text(provider_id: str) -> str:
+    """Why a held meeting does not move, and what makes it move again."""
+    return gettext(
+        "Held: %(service)s is disabled on this site. The meeting is created or updated when a site "
+        "administrator enables %(service)s again."
+    ) % {"service": service_name(provider_id)}
+
+
 def meeting_status_text(meeting: VirtualMeeting, *, now: datetime | None = None) -> str:
     """The meeting's status in plain words, for the room card and the event page."""
     Status = VirtualMeeting.Status
     now = now or timezone.now()
     if meeting.status in (Status.PENDING, Status.CREATING, Status.UPDATING):
-        return "Updating virtual room. Please wait..."
+        return gettext("Updating virtual room. Please wait...")
     if meeting.status == Status.DELETING:
-        return "Removing virtual room. Please wait..."
+        return gettext("Removing virtual room. Please wait...")
     if meeting.status == Status.AVAILABLE:
-        return "Virtual room is ready."
+        return gettext("Virtual room is ready.")
     if meeting.status == Status.DELETED:
-        return "Virtual room was removed."
+        return gettext("Virtual room was removed.")
+    if meeting.status == Status.HELD:
+        return held_text(meeting.provider)
     if meeting.status == Status.WAITING:
-        limit = "daily limit" if meeting.waiting_daily_limit else "rate limit"
         when = meeting.next_attempt_at
-        return (
-            f"Waiting for {service_name(meeting.provider)}'s {limit}, resumes at "
-            f"{resume_time(when, now=now)} ({time_until(when, now=now)})"
+        text = waiting_text(
+            service=service_name(meeting.provider), daily=meeting.waiting_daily_limit, until=when, now=now
         )
-    return f"Failed: {meeting.last_error}"
+        return f"{text.rstrip('.')} ({time_until(when, now=now)})"
+    return gettext("Failed: %(reason)s") % {"reason": meeting.last_error}

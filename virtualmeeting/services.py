@@ -62,7 +62,7 @@ def _reset_for_work(meeting: VirtualMeeting, *, keep_limit_wait: bool) -> None:
     if keep_limit_wait and meeting.status == Status.WAITING and meeting.next_attempt_at > now:
         return
     meeting.last_error = ""
-    meeting.waiting_daily_limit = False
+    meeting.waiting_daily_limit = meeting.wait_announced = False
     meeting.next_attempt_at = now
     meeting.status = _work_status(meeting)
 
@@ -143,7 +143,8 @@ def meeting_remove(*, reference: str) -> VirtualMeeting | None:
         if not meeting.remote_id and not meeting.maybe_created:
             meeting.status = Status.DELETED
             meeting.synced_version = meeting.desired_version
-            meeting.attempts, meeting.last_error, meeting.waiting_daily_limit = 0, "", False
+            meeting.attempts, meeting.last_error = 0, ""
+            meeting.waiting_daily_limit = meeting.wait_announced = False
             meeting.save()
             return meeting
         # Deleting does not spend a daily create/update quota: try now.
@@ -202,7 +203,8 @@ def _mark_gone(meeting: VirtualMeeting) -> None:
         meeting.save()
         return
     meeting.remote_gone_at = timezone.now()
-    _reset_for_work(meeting, keep_limit_wait=False)
+    # Re-creating spends the daily quota too: a daily-limit wait still in force is kept.
+    _reset_for_work(meeting, keep_limit_wait=True)
     meeting.save()
     meeting_schedule(meeting.pk)
 
@@ -343,9 +345,14 @@ def connection_revoke(*, connection: ProviderConnection, message: str) -> Provid
 def meeting_fail(*, meeting: VirtualMeeting, message: str) -> None:
     """Mark the meeting failed with a message for people; sends meeting_failed after commit."""
     VirtualMeeting.objects.filter(pk=meeting.pk).update(
-        status=Status.FAILED, last_error=message, waiting_daily_limit=False, next_attempt_at=timezone.now()
+        status=Status.FAILED,
+        last_error=message,
+        waiting_daily_limit=False,
+        wait_announced=False,
+        next_attempt_at=timezone.now(),
     )
-    meeting.status, meeting.last_error, meeting.waiting_daily_limit = Status.FAILED, message, False
+    meeting.status, meeting.last_error = Status.FAILED, message
+    meeting.waiting_daily_limit = meeting.wait_announced = False
     stored = VirtualMeeting.objects.get(pk=meeting.pk)
     signals.send_meeting_signal_on_commit(signals.meeting_failed, stored, operation=stored.operation)
 

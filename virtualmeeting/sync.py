@@ -26,7 +26,7 @@ from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, R
 from virtualmeeting.models import WORK_STATUSES, OAuthState, ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import MeetingSpec, Provider, RemoteMeeting
 from virtualmeeting.registry import get_provider
-from virtualmeeting.selectors import meetings_due, resume_time
+from virtualmeeting.selectors import meetings_due, waiting_text
 from virtualmeeting.services import connection_revoke, meeting_fail, meeting_schedule, reconnect_message
 
 log = logging.getLogger(__name__)
@@ -319,7 +319,8 @@ def _settle(row: VirtualMeeting, version: int) -> None:
     """After a call for `version`: done if nothing moved meanwhile, else leave it due for the next step."""
     if row.desired_version == version:
         row.status = Status.AVAILABLE if row.present else Status.DELETED
-        row.attempts, row.last_error, row.waiting_daily_limit = 0, "", False
+        row.attempts, row.last_error = 0, ""
+        row.waiting_daily_limit = row.wait_announced = False
         if row.present:
             signals.send_meeting_signal_on_commit(signals.meeting_available, row)
         return
@@ -333,7 +334,8 @@ def _record_in_sync(meeting_id: int, version: int) -> None:
         if row.desired_version == version and row.status != Status.AVAILABLE:
             row.status = Status.AVAILABLE if row.present else Status.DELETED
             row.synced_version = version
-            row.attempts, row.last_error, row.waiting_daily_limit = 0, "", False
+            row.attempts, row.last_error = 0, ""
+            row.waiting_daily_limit = row.wait_announced = False
             row.save()
 
 
@@ -430,19 +432,26 @@ def meeting_fail_now(meeting: VirtualMeeting, message: str) -> None:
 
 
 def _wait(meeting: VirtualMeeting, provider: Provider, exc: RateLimited, operation: str) -> _Stop:
+    """Wait until exactly the time the provider gave (the framework never replaces it with a guess).
+
+    The owner is told once per daily-limit wait: a retry refused again stays in
+    the same wait, already announced. `wait_announced` is cleared when the
+    meeting leaves the wait (done, failed, backing off, or reset by a person).
+    """
     now = timezone.now()
     retry_at = max(exc.retry_at, now)
-    limit = "daily limit" if exc.daily else "rate limit"
     with transaction.atomic():
         row = _locked(meeting.pk)
         row.status = Status.WAITING
         row.waiting_daily_limit = exc.daily
         row.next_attempt_at = retry_at
-        row.last_error = f"Waiting for {provider.service}'s {limit}, resumes at {resume_time(retry_at, now=now)}."
+        row.last_error = waiting_text(service=provider.service, daily=exc.daily, until=retry_at, now=now)
         if operation == "create" and not exc.ambiguous:
             row.maybe_created = False
+        announce = exc.daily and not row.wait_announced
+        row.wait_announced = row.wait_announced or announce
         row.save()
-        if exc.daily:
+        if announce:
             signals.send_meeting_signal_on_commit(signals.meeting_waiting, row)
     return _Stop("waiting", countdown=(retry_at - now).total_seconds())
 
@@ -475,7 +484,7 @@ def _backoff(meeting: VirtualMeeting, provider: Provider, exc: ProviderError, op
             row.status = Status.PENDING
         if row.status == Status.WAITING:
             row.status = _work_status_of(row)
-            row.waiting_daily_limit = False
+        row.waiting_daily_limit = row.wait_announced = False
         if operation == "create" and not exc.ambiguous:
             row.maybe_created = False  # the provider refused cleanly: nothing was made
         row.save()

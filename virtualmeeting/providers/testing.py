@@ -15,7 +15,7 @@ Tests script it through the class methods:
 Failure kinds: transient, ambiguous (request applied, answer lost), hang
 (request applied, then the call sleeps `seconds`: a worker to kill),
 rate_limited (per-second, `seconds` until retry), rate_limited_daily (until
-00:00 UTC), auth_revoked, permanent, not_found; for "connect": connect_error;
+`retry_at` if given, as a provider's Retry-After says, else 00:00 UTC), auth_revoked, permanent, not_found; for "connect": connect_error;
 for "authorize": denied (the consent screen's "Decline").
 
 The connect flow needs no consent page: `authorization_url` answers at once
@@ -116,10 +116,15 @@ class TestProvider(Provider):
         os.environ[NAMESPACE_ENV] = uuid.uuid4().hex
 
     @classmethod
-    def fail_next(cls, operation: str, kind: str, *, times: int = 1, seconds: float = 1) -> None:
+    def fail_next(
+        cls, operation: str, kind: str, *, times: int = 1, seconds: float = 1, retry_at: datetime | None = None
+    ) -> None:
         """The next `times` calls of `operation` ("create", "update", ..., or "any") fail with `kind`."""
         failures = _cache().get(_key("failures")) or []
-        failures.extend({"operation": operation, "kind": kind, "seconds": seconds} for _ in range(times))
+        failure = {"operation": operation, "kind": kind, "seconds": seconds}
+        if retry_at is not None:
+            failure["retry_at"] = retry_at.isoformat()
+        failures.extend(dict(failure) for _ in range(times))
         _cache().set(_key("failures"), failures, KEEP)
 
     @classmethod
@@ -186,7 +191,9 @@ class TestProvider(Provider):
             retry_at = timezone.now() + timedelta(seconds=failure["seconds"])
             raise RateLimited("Test Meeting asks to slow down.", retry_at=retry_at)
         if kind == "rate_limited_daily":
-            raise RateLimited("Test Meeting's daily limit is reached.", retry_at=next_midnight_utc(), daily=True)
+            given = failure.get("retry_at")
+            retry_at = datetime.fromisoformat(given) if given else next_midnight_utc()
+            raise RateLimited("Test Meeting's daily limit is reached.", retry_at=retry_at, daily=True)
         if kind == "auth_revoked":
             raise AuthRevoked("The Test Meeting account no longer authorises this site.")
         if kind == "permanent":

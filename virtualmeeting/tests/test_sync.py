@@ -728,3 +728,84 @@ def test_a_long_topic_is_shortened_not_refused(owner):
     assert len(meeting.topic) <= 300
     assert meeting.topic.endswith("…")
     assert run(meeting) == ["create"]
+
+
+# --- waits the provider gives --------------------------------------------------------------------------------------
+@time_machine.travel(datetime(2030, 1, 10, 6, 0, tzinfo=UTC), tick=False)
+def test_daily_limit_waits_for_the_given_time_and_is_announced_once_per_wait(
+    owner, received, django_capture_on_commit_callbacks
+):
+    retry_at = datetime(2030, 1, 10, 7, 2, tzinfo=UTC)  # the provider's Retry-After, not our midnight
+    TestProvider.fail_next("create", "rate_limited_daily", retry_at=retry_at)
+    meeting = put(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run(meeting) == ["waiting"]
+    meeting = fresh(meeting)
+    assert meeting.next_attempt_at == retry_at
+    assert meeting.status_text == "Waiting for Test Meeting's daily limit, resumes at 07:02 UTC (in 1 h)"
+    assert meeting.wait_announced is True
+
+    # One second early nothing runs; at 07:02 the provider refuses again, now until midnight: the same wait.
+    midnight = datetime(2030, 1, 11, 0, 0, tzinfo=UTC)
+    with time_machine.travel(retry_at - timedelta(seconds=1), tick=False):
+        assert run(meeting) == ["skipped"]
+    TestProvider.fail_next("create", "rate_limited_daily", retry_at=midnight)
+    with time_machine.travel(retry_at, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert run(meeting) == ["waiting"]
+    assert fresh(meeting).next_attempt_at == midnight
+    assert [name for name, _ in received] == ["meeting_waiting"]
+
+    with time_machine.travel(midnight, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert run(meeting) == ["create"]
+    assert fresh(meeting).wait_announced is False
+    assert [name for name, _ in received] == ["meeting_waiting", "meeting_available"]
+
+    # A later, new wait is announced again.
+    put(owner, topic="Renamed")
+    TestProvider.fail_next("update", "rate_limited_daily", retry_at=midnight + timedelta(days=1))
+    with time_machine.travel(midnight + timedelta(hours=1), tick=False), django_capture_on_commit_callbacks(
+        execute=True
+    ):
+        assert run(meeting) == ["waiting"]
+    assert [name for name, _ in received] == ["meeting_waiting", "meeting_available", "meeting_waiting"]
+
+
+def test_a_meeting_waiting_for_the_daily_limit_keeps_its_wait_when_it_is_deleted_remotely(owner):
+    meeting = put(owner)
+    run(meeting)
+    put(owner, topic="Renamed")
+    retry_at = timezone.now() + timedelta(hours=3)
+    TestProvider.fail_next("update", "rate_limited_daily", retry_at=retry_at)
+    assert run(meeting) == ["waiting"]
+    remote_id = fresh(meeting).remote_id
+
+    meeting_mark_remote_gone(provider="test", remote_id=remote_id)
+
+    meeting = fresh(meeting)
+    assert meeting.remote_id == ""
+    assert meeting.status == Status.WAITING
+    assert meeting.next_attempt_at == retry_at  # asking before then would only be refused again
+    assert run(meeting) == ["skipped"]
+
+
+def test_has_remote_does_not_depend_on_the_status(owner):
+    meeting = put(owner)
+    assert fresh(meeting).has_remote is False
+    run(meeting)
+    assert fresh(meeting).has_remote is True
+
+    put(owner, topic="Renamed")
+    TestProvider.fail_next("update", "rate_limited_daily")
+    run(meeting)
+    assert fresh(meeting).status == Status.WAITING
+    assert fresh(meeting).has_remote is True
+    assert fresh(meeting).has_problem is True
+
+    meeting_retry_now(meeting=meeting)
+    TestProvider.fail_next("update", "permanent")
+    run(meeting)
+    assert fresh(meeting).status == Status.FAILED
+    assert fresh(meeting).has_remote is True
+
+    meeting_mark_remote_gone(provider="test", remote_id=fresh(meeting).remote_id)
+    assert fresh(meeting).has_remote is False
