@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from seminars.meetings import meeting_reference
 from seminars.models import Booking, Enrolment, Room, Session
 from seminars.permissions import TRAINER_ROLES, can_view_course, is_course_trainer, is_site_admin
+from seminars.selectors.events import room_sessions_for_viewer
 from seminars.timezones import viewer_zone
 from seminars.virtual_room import Access, current_session, session_access
 
@@ -94,10 +95,10 @@ def sessions_attach_virtual_access(*, user, sessions, booking_state) -> None:
 
 
 def _relevant_sessions(user, sessions, booking_states):
-    """The sessions whose card this viewer should see: their own events' first, then the rest.
+    """Of the sessions the viewer may see, their own events' first, then the rest.
 
-    A site room with a custom link can serve several events; a learner booked on
-    a later one must see that session's window, not another event's.
+    A site room can serve several events; a learner booked on a later one must
+    see that session's window, not another event's.
     """
     if is_site_admin(user):
         return sessions
@@ -115,9 +116,13 @@ def _relevant_sessions(user, sessions, booking_states):
 
 
 def room_card_context(request, room: Room):
-    """Context for the room page's "Go to room" card (also served alone for self-refresh)."""
+    """Context for the room page's "Go to room" card (also served alone for self-refresh).
+
+    Only sessions of courses the viewer may see count: a site room shared by
+    several courses tells an outsider nothing about the others' sessions.
+    """
     user = request.user
-    sessions = list(room.sessions.select_related("event__seminar__course", "room"))
+    sessions = list(room_sessions_for_viewer(room=room, user=user).select_related("room"))
     booking_states = dict(
         Booking.objects.filter(user=user, event_id__in={s.event_id for s in sessions}).values_list("event_id", "state")
     )
@@ -126,7 +131,7 @@ def room_card_context(request, room: Room):
     if not room.virtual_kind:
         return context
     if session is None:
-        # A room no session uses yet: staff may still open a custom link; nobody else sees anything.
+        # A room no visible session uses yet: staff may still open a custom link; nobody else sees anything.
         staff = is_site_admin(user) or (room.event_id and is_course_trainer(user, room.event.seminar.course))
         if room.virtual_kind == Room.CUSTOM_LINK and staff:
             context["access"] = Access(role="staff", can_join=True, buttons=[("Go to room", room.virtual_url)])
