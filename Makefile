@@ -26,7 +26,7 @@ run: $(VENV)/.installed-run
 
 ## make test: the whole suite (migrations checked first). Non-zero on any failure.
 test: $(VENV)/.installed-dev
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings lms.settings_test
 	$(BIN)/python -m pytest
 
 ## make bench: the benchmarks of docs/benchmarks.md (PostgreSQL, redis-server and gunicorn on this machine).

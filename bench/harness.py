@@ -354,6 +354,17 @@ def rss_mb(pid: int) -> float:
 
 
 # --- Django, PostgreSQL and the product's setup ----------------------------------------------------------
+def run_keys() -> dict:
+    """Keys for a DEBUG-off run: the environment's, else fresh ones (production refuses the development keys)."""
+    from cryptography.fernet import Fernet
+    from django.core.management.utils import get_random_secret_key
+
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or get_random_secret_key(),
+        "FIELD_ENCRYPTION_KEYS": os.environ.get("FIELD_ENCRYPTION_KEYS") or Fernet.generate_key().decode(),
+    }
+
+
 def configure_environment(
     *, database_url: str, broker_url: str, sim_url: str, settings_module: str, var_dir: Path
 ) -> dict:
@@ -370,6 +381,7 @@ def configure_environment(
         "SITE_URL": "http://127.0.0.1:8000",
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "DEBUG": "0",
+        **run_keys(),
         "SECURE_COOKIES": "0",
         "SECURE_SSL_REDIRECT": "0",
         "STATIC_MANIFEST": "0",  # the callback page renders templates; no collectstatic needed

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.benchmarks_doc import section_write  # noqa: E402
-from bench.harness import server_params  # noqa: E402
+from bench.harness import run_keys, server_params  # noqa: E402
 from bench.httpload import LoadResult, run_load  # noqa: E402
 from bench.machine import child_pids, machine_info, rss_mb  # noqa: E402
 from bench.pages_inprocess import (  # noqa: E402
@@ -87,6 +87,7 @@ def configure_environment(database_url: str) -> dict:
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DATABASE_URL": database_url,
         "DEBUG": "0",
+        **run_keys(),
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_COOKIES": "0",

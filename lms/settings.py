@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from lms.keys import DEVELOPMENT_FIELD_ENCRYPTION_KEY, DEVELOPMENT_SECRET_KEY, production_key_problems
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LMS_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -29,12 +31,9 @@ def env_list(name, default=""):
 
 DEBUG = env_bool("DEBUG", False)
 
-_DEV_SECRET = "django-insecure-development-only-key-do-not-use-in-production"
-SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET if DEBUG else "")
-if not SECRET_KEY:
-    # Tests and management commands run without DEBUG; they still need a key,
-    # but a production deployment must set its own (check --deploy says so).
-    SECRET_KEY = _DEV_SECRET
+# The development keys are public (lms/keys.py): only DEBUG falls back to them, and with DEBUG
+# off the settings refuse to load on them (the end of this file).
+SECRET_KEY = os.environ.get("SECRET_KEY", "") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 
@@ -48,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "lms",
     "seminars",
     "virtualmeeting",
     "virtualmeeting_zoom",
@@ -163,8 +163,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin-allow-popups"
 # A comma-separated list of Fernet keys; the first encrypts, all decrypt.
 # Rotate by putting a new key first, running `manage.py rotate_encryption_keys`,
 # then dropping the old key.
-_DEV_FERNET_KEY = "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZC11c2U="
-FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", _DEV_FERNET_KEY)
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", DEVELOPMENT_FIELD_ENCRYPTION_KEY if DEBUG else "")
 
 # --- Redis, cache and Celery -------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -243,5 +242,14 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-if not DEBUG and SECRET_KEY == _DEV_SECRET and os.environ.get("LMS_REQUIRE_PRODUCTION_SETTINGS"):
-    raise ImproperlyConfigured("SECRET_KEY must be set in production.")
+# With DEBUG off nothing starts on a missing or published key: not the web server, not a worker,
+# not a management command (the test run makes keys of its own: lms/settings_test.py).
+_KEY_PROBLEMS = [] if DEBUG else production_key_problems(
+    secret_key=SECRET_KEY, field_encryption_keys=FIELD_ENCRYPTION_KEYS
+)
+if _KEY_PROBLEMS:
+    raise ImproperlyConfigured(
+        "With DEBUG off this site needs keys of its own:\n- "
+        + "\n- ".join(_KEY_PROBLEMS)
+        + "\nFor development, set DEBUG=1 instead."
+    )

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class LmsConfig(AppConfig):
+    name = "lms"
+    verbose_name = "LMS site"
+
+    def ready(self):
+        from lms import checks  # noqa: F401  (registers the system checks)
