@@ -6,6 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from seminars.meetings import meeting_reference
@@ -14,6 +16,14 @@ from seminars.permissions import TRAINER_ROLES, can_view_course, is_course_train
 from seminars.selectors.events import room_sessions_for_viewer
 from seminars.timezones import viewer_zone
 from seminars.virtual_room import Access, current_session, session_access
+
+# A meeting in one of these states can be sent again at once ("Retry now").
+RETRYABLE = ("failed", "waiting")
+
+
+def may_retry(user, room: Room) -> bool:
+    """Who may press "Retry now" for a room's meetings: the room's owner and site admins."""
+    return is_site_admin(user) or room.created_by_id == user.pk
 
 
 def _session(pk):
@@ -75,7 +85,8 @@ def virtual_host(request, pk):
 
 
 def sessions_attach_virtual_access(*, user, sessions, booking_state) -> None:
-    """Set `session.virtual` (an Access, or None without a virtual link) on each session, in one query."""
+    """Set on each session, in one query: `virtual` (an Access, or None without a virtual link),
+    `virtual_waiting` (its meeting waits for the provider's limit) and `virtual_can_retry` ("Retry now")."""
     from virtualmeeting.selectors import meetings_by_reference
 
     references = {
@@ -83,14 +94,15 @@ def sessions_attach_virtual_access(*, user, sessions, booking_state) -> None:
     }
     meetings = meetings_by_reference(references.values()) if references else {}
     for session in sessions:
+        session.virtual_can_retry = session.virtual_waiting = False
         if session.room is None or not session.room.virtual_kind:
             session.virtual = None
             continue
-        session.virtual = session_access(
-            user=user,
-            session=session,
-            booking_state=booking_state,
-            meeting=meetings.get(references.get(session.pk, "")),
+        meeting = meetings.get(references.get(session.pk, ""))
+        session.virtual = session_access(user=user, session=session, booking_state=booking_state, meeting=meeting)
+        session.virtual_waiting = meeting is not None and meeting.status == "waiting"
+        session.virtual_can_retry = bool(
+            meeting is not None and meeting.status in RETRYABLE and may_retry(user, session.room)
         )
 
 
@@ -140,11 +152,7 @@ def room_card_context(request, room: Room):
     access = session_access(
         user=user, session=session, booking_state=booking_states.get(session.event_id), meeting=meeting
     )
-    can_retry = bool(
-        meeting is not None
-        and meeting.status in ("failed", "waiting")
-        and (is_site_admin(user) or room.created_by_id == user.pk)
-    )
+    can_retry = bool(meeting is not None and meeting.status in RETRYABLE and may_retry(user, room))
     context.update(
         session=session,
         access=access,
@@ -175,15 +183,58 @@ def room_retry(request, pk):
     from virtualmeeting.services import meeting_retry_now
 
     room = _room_for_viewer(request, pk)
-    if not (is_site_admin(request.user) or room.created_by_id == request.user.pk):
+    if not may_retry(request.user, room):
         raise PermissionDenied("Only the room's owner and site admins can retry.")
     references = [meeting_reference(s, room) for s in room.sessions.all()]
     retried = 0
-    for meeting in VirtualMeeting.objects.filter(reference__in=references, status__in=["failed", "waiting"]):
+    for meeting in VirtualMeeting.objects.filter(reference__in=references, status__in=RETRYABLE):
         meeting_retry_now(meeting=meeting)
         retried += 1
-    messages.success(request, f"Retrying {retried} virtual meeting operation(s) now.")
+    messages.success(
+        request,
+        ngettext(
+            "Retrying %(count)d virtual meeting operation now.",
+            "Retrying %(count)d virtual meeting operations now.",
+            retried,
+        )
+        % {"count": retried},
+    )
     return redirect("seminars:room", room.pk)
+
+
+def _session_for_viewer(request, pk):
+    session = _session(pk)
+    if not can_view_course(request.user, session.event.seminar.course):
+        raise Http404("No such session.")
+    return session
+
+
+@login_required
+def session_card(request, pk):
+    """One session's virtual room line (event page, My sessions), served alone so that it refreshes itself."""
+    session = _session_for_viewer(request, pk)
+    sessions_attach_virtual_access(
+        user=request.user, sessions=[session], booking_state=_booking_state(request.user, session.event)
+    )
+    return render(request, "seminars/bookings/_session_virtual.html", {"session": session})
+
+
+@login_required
+@require_POST
+def session_retry(request, pk):
+    """ "Retry now" for one session's meeting, under the room page's rule (`may_retry`)."""
+    from virtualmeeting.services import meeting_retry_now
+
+    session = _session_for_viewer(request, pk)
+    if session.room is None or not may_retry(request.user, session.room):
+        raise PermissionDenied("Only the room's owner and site admins can retry.")
+    meeting = _meeting(session)
+    if meeting is not None and meeting.status in RETRYABLE:
+        meeting_retry_now(meeting=meeting)
+        messages.success(request, _("Retrying the virtual meeting now."))
+    else:
+        messages.info(request, _("This virtual meeting has nothing to retry."))
+    return redirect("seminars:event", session.event_id)
 
 
 urlpatterns = [
@@ -191,4 +242,6 @@ urlpatterns = [
     path("sessions/<int:pk>/virtual/host/", virtual_host, name="virtual_host"),
     path("rooms/<int:pk>/virtual/card/", room_card, name="room_card"),
     path("rooms/<int:pk>/virtual/retry/", room_retry, name="room_retry"),
+    path("sessions/<int:pk>/virtual/card/", session_card, name="session_card"),
+    path("sessions/<int:pk>/virtual/retry/", session_retry, name="session_retry"),
 ]
