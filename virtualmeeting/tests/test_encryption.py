@@ -2,10 +2,13 @@
 
 import pytest
 from cryptography.fernet import Fernet
+from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.core.serializers.base import DeserializationError
 from django.db import connection
+from django.test import override_settings
 
 from virtualmeeting.models import OAuthState, ProviderConfig, ProviderConnection, VirtualMeeting
 from virtualmeeting.tests.helpers import put, run
@@ -93,3 +96,85 @@ def test_rotation_command_documents_the_procedure():
     from virtualmeeting.management.commands.rotate_encryption_keys import Command
 
     assert "put it FIRST in FIELD_ENCRYPTION_KEYS" in Command.help
+
+
+# --- Dumps carry ciphertext; loading one back restores working values ----------------------------------
+def _secrets_everywhere(owner):
+    config = ProviderConfig.objects.get(provider="test")
+    config.client_secret = "client-secret-plain"
+    config.webhook_secret = "webhook-secret-plain"
+    config.save()
+    OAuthState.objects.create(
+        state="s1", user=owner, provider="test", code_verifier="verifier-plain", redirect_uri="http://testserver/cb"
+    )
+    meeting = put(owner)
+    run(meeting)
+    connection_row = ProviderConnection.objects.get(user=owner)
+    return {
+        (ProviderConfig, "client_secret"): "client-secret-plain",
+        (ProviderConfig, "webhook_secret"): "webhook-secret-plain",
+        (ProviderConnection, "access_token"): connection_row.access_token,
+        (ProviderConnection, "refresh_token"): connection_row.refresh_token,
+        (OAuthState, "code_verifier"): "verifier-plain",
+        (VirtualMeeting, "password"): VirtualMeeting.objects.get(pk=meeting.pk).password,
+    }
+
+
+def _dump(tmp_path, *args) -> str:
+    path = tmp_path / "dump.json"
+    call_command("dumpdata", "virtualmeeting", *args, output=str(path), verbosity=0)
+    return path.read_text()
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_dumpdata_writes_ciphertext_and_loaddata_restores_working_values(owner, tmp_path, fmt):
+    secrets = _secrets_everywhere(owner)
+    assert all(secrets.values())
+
+    dump = _dump(tmp_path, "--format", fmt)
+    for plaintext in secrets.values():
+        assert plaintext not in dump
+    assert dump.count("gAAAA") >= len(secrets)  # the tokens are there
+
+    # A fresh database: the rows are gone, then the dump is loaded.
+    for model in (VirtualMeeting, OAuthState, ProviderConnection, ProviderConfig):
+        model.objects.all().delete()
+    path = tmp_path / f"dump.{fmt}"
+    path.write_text(dump)
+    call_command("loaddata", str(path), verbosity=0)
+
+    for (model, field), plaintext in secrets.items():
+        row = model.objects.get()
+        assert getattr(row, field) == plaintext, field  # decrypts to the original
+        column = raw(model, model._meta.get_field(field).column, row.pk)
+        assert plaintext not in column and column.startswith("gAAAA"), field  # stored encrypted, once
+
+    # Rotation still works on loaded rows.
+    settings_keys = [NEW_KEY, *django_settings.FIELD_ENCRYPTION_KEYS]
+    with override_settings(FIELD_ENCRYPTION_KEYS=settings_keys):
+        call_command("rotate_encryption_keys", stdout=open("/dev/null", "w"))
+    with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY]):
+        for (model, field), plaintext in secrets.items():
+            assert getattr(model.objects.get(), field) == plaintext, field
+
+
+def test_loading_a_dump_made_with_other_keys_is_refused_not_stored_garbled(owner, tmp_path, settings):
+    _secrets_everywhere(owner)
+    with override_settings(FIELD_ENCRYPTION_KEYS=[OLD_KEY, *settings.FIELD_ENCRYPTION_KEYS]):
+        dump = _dump(tmp_path)  # written with a key this site does not have
+    ProviderConfig.objects.all().delete()
+    path = tmp_path / "other.json"
+    path.write_text(dump)
+
+    with pytest.raises(DeserializationError, match="cannot be decrypted") as excinfo:
+        call_command("loaddata", str(path), verbosity=0)
+    assert "client-secret-plain" not in str(excinfo.value)
+    assert not ProviderConfig.objects.exists()
+
+
+def test_a_secret_typed_by_a_person_is_kept_as_typed(db):
+    from virtualmeeting.fields import EncryptedTextField
+
+    field = EncryptedTextField()
+    for typed in ("client-secret-plain", "gAAAA-looks-like-a-start", "eyJhbGciOiJIUzUxMiJ9.e30.abc", ""):
+        assert field.to_python(typed) == typed
