@@ -9,6 +9,11 @@
   longer available".
 - Everyone else: "Virtual room is unavailable".
 
+A provider's meeting is joinable whenever it exists there (`meeting_joinable`),
+whatever its sync status: while an update waits for a limit, has failed or is
+held, the provider still has the meeting with its previous details, and the
+owner, staff and admins are told so.
+
 The buttons point at our own URLs, which call `session_access` again at click
 time before redirecting, so a join URL never reaches a page, an API answer or
 an email before the window opens.
@@ -16,9 +21,12 @@ an email before the window opens.
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from seminars.models import Booking, Session
 from seminars.permissions import is_course_trainer, is_site_admin
@@ -44,14 +52,42 @@ class Access:
     problem: str = ""  # failure or wait, shown to the owner, staff and admins
 
 
-def _meeting_problem(meeting) -> str:
-    from virtualmeeting.selectors import meeting_status_text
+def meeting_joinable(meeting) -> bool:
+    """The meeting exists at the provider and is wanted: its link works, whatever its sync status.
 
-    if meeting is None:
+    An update waiting for a limit, failed or held leaves the provider's meeting
+    in place with its previous details; people still join it.
+    """
+    return bool(meeting is not None and meeting.present and meeting.has_remote)
+
+
+def _meeting_problem(meeting) -> str:
+    """What the owner, staff and admins are told about a failure, a wait or a hold (or "")."""
+    if meeting is None or not meeting.has_problem:
         return ""
-    if meeting.status in ("failed", "waiting"):
-        return meeting_status_text(meeting)
-    return ""
+    stale = _stale_remote_text(meeting)
+    return f"{meeting.status_text} {stale}" if stale else meeting.status_text
+
+
+def _stale_remote_text(meeting) -> str:
+    """Said when the provider still has details older than the session's: the link works meanwhile."""
+    from virtualmeeting.selectors import service_name
+
+    if not meeting_joinable(meeting) or meeting.synced_version == meeting.desired_version:
+        return ""
+    values = {"service": service_name(meeting.provider)}
+    old_start = (meeting.synced_spec or {}).get("start")
+    if old_start and meeting.start and datetime.fromisoformat(old_start) != meeting.start:
+        zone = meeting.time_zone or "UTC"
+        local = datetime.fromisoformat(old_start).astimezone(ZoneInfo(zone))
+        values["when"] = f"{date_format(local, 'D j M Y, H:i')} ({zone})"
+        return gettext(
+            "%(service)s still has the previous time, %(when)s, until the update goes through; "
+            "the link works meanwhile."
+        ) % values
+    return gettext(
+        "%(service)s still has the previous details until the update goes through; the link works meanwhile."
+    ) % values
 
 
 def session_access(*, user, session: Session, booking_state: str | None, meeting=None, now: datetime | None = None) -> Access:
@@ -68,7 +104,7 @@ def session_access(*, user, session: Session, booking_state: str | None, meeting
         return Access(role="none", message=UNAVAILABLE)
 
     provider_backed = room.is_provider_backed
-    ready = (not provider_backed) or bool(meeting and meeting.present and meeting.join_url and meeting.status in ("available", "updating"))
+    ready = (not provider_backed) or meeting_joinable(meeting)
     pending = provider_backed and not ready and meeting is not None and meeting.status in ("pending", "creating", "updating")
     join_url = reverse("seminars:virtual_join", args=[session.pk])
     host_url = reverse("seminars:virtual_host", args=[session.pk])
