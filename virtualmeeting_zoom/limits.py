@@ -50,9 +50,7 @@ def quota_next_reset(now: datetime | None = None) -> datetime:
 
 def daily_limit_error(retry_at: datetime, *, now: datetime | None = None) -> RateLimited:
     """The wait for a user's daily limit, saying the time it ends (the same words as the meeting's status)."""
-    message = gettext("Waiting for Zoom's daily limit, resumes at %(time)s.") % {
-        "time": resume_time(retry_at, now=now)
-    }
+    message = gettext("Waiting for Zoom's daily limit, resumes at %(time)s.") % {"time": resume_time(retry_at, now=now)}
     return RateLimited(message, retry_at=retry_at, daily=True)
 
 

@@ -29,3 +29,21 @@ class ZoomRateBucket(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.tokens:.2f}"
+
+
+class ZoomCreateRequest(models.Model):
+    """A meeting create sent to Zoom, remembered so that one whose answer was lost can be found again.
+
+    Nothing of ours goes into the meeting itself (its agenda is in the invitation attendees read):
+    `ZoomProvider.find_meeting` recognises the meeting by what was sent and when Zoom made it.
+    """
+
+    marker = models.CharField(max_length=64, db_index=True, help_text="The framework's marker of the meeting row.")
+    zoom_user_id = models.CharField(max_length=255, help_text="The host the create was sent for.")
+    topic = models.CharField(max_length=200)
+    start = models.DateTimeField()
+    duration = models.PositiveIntegerField(help_text="Minutes.")
+    sent_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.marker} {self.sent_at:%Y-%m-%d %H:%M:%S}"

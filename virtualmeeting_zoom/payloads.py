@@ -2,10 +2,9 @@
 
 start_time is sent in the session's local wall-clock time with its IANA zone,
 so Zoom shows the meeting in the zone the trainer chose (and the instant is
-the same on both sides of a clock change). The marker goes at the end of the
-agenda: Zoom's list call truncates agendas to 250 characters, so
-`ZoomProvider.find_meeting` reads the marker from the list when the agenda is
-short and fetches the meeting when the listed agenda may have been cut.
+the same on both sides of a clock change). The agenda is the product's text
+alone: Zoom puts it in the invitation attendees read, so the spec's marker is
+never sent (see `ZoomProvider.find_meeting` for how a meeting is found again).
 """
 
 import math
@@ -16,8 +15,6 @@ from virtualmeeting.providers.base import MeetingSpec, RemoteMeeting
 
 TOPIC_MAX = 200
 AGENDA_MAX = 2000
-MARKER_SEPARATOR = "\n\n"
-LIST_AGENDA_MAX = 250  # Zoom's list call cuts agendas to this length
 
 
 def zone_or_utc(name: str):
@@ -43,14 +40,13 @@ def duration_minutes(spec: MeetingSpec) -> int:
     return max(1, math.ceil(seconds / 60))
 
 
+def zoom_agenda(agenda: str) -> str:
+    """The event details as attendees will read them, within Zoom's 2000 characters; nothing internal."""
+    return (agenda or "").strip()[:AGENDA_MAX]
+
+
 def agenda_text(spec: MeetingSpec) -> str:
-    """The event details, cut so that details + blank line + marker fit Zoom's 2000 characters."""
-    details = (spec.agenda or "").strip()
-    if not spec.marker:
-        return details[:AGENDA_MAX]
-    room = AGENDA_MAX - len(spec.marker) - len(MARKER_SEPARATOR)
-    details = details[: max(0, room)].rstrip()
-    return f"{details}{MARKER_SEPARATOR}{spec.marker}" if details else spec.marker[:AGENDA_MAX]
+    return zoom_agenda(spec.agenda)
 
 
 def meeting_settings(options: dict) -> dict:

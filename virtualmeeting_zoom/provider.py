@@ -1,14 +1,16 @@
 """The Zoom Meeting provider: declarations plus the hooks of virtualmeeting.providers.base.Provider."""
 
 from dataclasses import replace
+from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
 import requests
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from virtualmeeting.errors import ConnectError, MeetingNotFound, ProviderError
-from virtualmeeting.models import ProviderConnection
+from virtualmeeting.models import ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import ConnectedAccount, MeetingSpec, Provider, RemoteMeeting
 from virtualmeeting_zoom import oauth
 from virtualmeeting_zoom.client import (
@@ -21,14 +23,25 @@ from virtualmeeting_zoom.client import (
     zoom_error_text,
 )
 from virtualmeeting_zoom.forms import ZoomSettingsForm
+from virtualmeeting_zoom.models import ZoomCreateRequest
 from virtualmeeting_zoom.options import LICENCE_BASIC, LICENCE_NAMES, api_base_url, zoom_options
-from virtualmeeting_zoom.payloads import LIST_AGENDA_MAX, TOPIC_MAX, create_body, remote_meeting, update_body
+from virtualmeeting_zoom.payloads import (
+    TOPIC_MAX,
+    create_body,
+    duration_minutes,
+    parse_zoom_time,
+    remote_meeting,
+    update_body,
+)
 from virtualmeeting_zoom.scopes import CLASSIC_SCOPES, GRANULAR_SCOPES, missing_scopes
 
 LIST_PAGE_SIZE = 300
 LIST_MAX_PAGES = 20
-# A listed agenda shorter than this was not cut by Zoom's 250-character list limit.
-LIST_AGENDA_COMPLETE_BELOW = LIST_AGENDA_MAX - 50
+# Zoom's created_at of a meeting made by a create we sent, around the time we sent it: the clocks of
+# Zoom and of our machines differ a little, and a create is applied within the request's timeout.
+CREATED_NEAR_SEND = timedelta(minutes=10)
+# A lost create answer is looked for at the next attempt, minutes later; a month is ample.
+CREATE_REQUESTS_KEPT = timedelta(days=30)
 
 
 def redirect_url(*, legacy: bool = False) -> str:
@@ -224,15 +237,18 @@ class ZoomProvider(Provider):
         return f"/meetings/{quote(remote_id)}"
 
     def create_meeting(self, *, connection: ProviderConnection | None, spec: MeetingSpec) -> RemoteMeeting:
+        """Create the meeting; the create is remembered first (not in the meeting) for find_meeting."""
         client = self._client(connection)
-        response = client.request(
-            "POST",
-            "/users/me/meetings",
-            category=CREATE,
-            json=create_body(spec, client.options),
-            counted=True,
-            ambiguous=True,
-        )
+        body = create_body(spec, client.options)
+        sent = self._remember_create(connection, spec, body)
+        try:
+            response = client.request(
+                "POST", "/users/me/meetings", category=CREATE, json=body, counted=True, ambiguous=True
+            )
+        except ProviderError as exc:
+            if not exc.ambiguous:
+                sent.delete()  # refused or never sent: Zoom made nothing to find
+            raise
         try:
             return remote_meeting(response.json())
         except (ValueError, KeyError, TypeError):
@@ -282,30 +298,52 @@ class ZoomProvider(Provider):
             raise ProviderError("Zoom did not give a start link for this meeting; try again in a moment.")
         return start_url
 
-    def find_meeting(self, *, connection: ProviderConnection | None, marker: str) -> RemoteMeeting | None:
-        """The owner's upcoming meeting whose agenda ends with `marker`, or None.
+    @staticmethod
+    def _remember_create(connection: ProviderConnection, spec: MeetingSpec, body: dict) -> ZoomCreateRequest:
+        now = timezone.now()
+        ZoomCreateRequest.objects.filter(sent_at__lt=now - CREATE_REQUESTS_KEPT).delete()
+        return ZoomCreateRequest.objects.create(
+            marker=spec.marker,
+            zoom_user_id=connection.remote_account_id,
+            topic=body["topic"],
+            start=spec.start.replace(microsecond=0),  # Zoom keeps whole seconds
+            duration=duration_minutes(spec),
+            sent_at=now,
+        )
 
-        Zoom's list call cuts agendas to 250 characters and the marker sits at
-        the end of the agenda, so a listed agenda that may have been cut (or is
-        absent) is checked with a GET of that meeting.
+    def find_meeting(self, *, connection: ProviderConnection | None, marker: str) -> RemoteMeeting | None:
+        """The meeting a create for `marker` made when its answer was lost, or None.
+
+        Attendees read a meeting's agenda (and topic) in Zoom's invitation, so nothing internal goes
+        into the meeting. The other carriers Zoom offers do not hold up: `settings.custom_keys` is not
+        accepted by the create (OpenAPI: update only), so it would need the create's answer, the very
+        thing that was lost, plus a PATCH from the daily budget; `tracking_fields` must first be
+        defined by the account's admin, are shown to hosts, and neither appears in the list call.
+        Instead each create is remembered before it is sent (ZoomCreateRequest), and the meeting is
+        recognised among the host's upcoming meetings by what was sent (topic, start, duration) and
+        Zoom's created_at near the time it was sent: all fields of the list call, so one Light call per
+        300 meetings and no per-meeting GET. Meetings another of our rows already holds are left out;
+        of several matches, the one created nearest the send wins.
         """
         if not marker:
             return None
         client = self._client(connection)
-        maybe_cut = []
+        sent = list(ZoomCreateRequest.objects.filter(marker=marker, zoom_user_id=connection.remote_account_id))
+        if not sent:
+            return None
+        matches = {}
         for listed in self._upcoming(client):
-            agenda = listed.get("agenda")
-            if isinstance(agenda, str) and marker in agenda:
-                return self.get_meeting(connection=connection, remote_id=str(listed["id"]))
-            if agenda is None or len(agenda) >= LIST_AGENDA_COMPLETE_BELOW:
-                maybe_cut.append(str(listed["id"]))
-        for remote_id in maybe_cut:
+            distance = _sent_distance(listed, sent)
+            if distance is not None:
+                matches[str(listed["id"])] = distance
+        held = VirtualMeeting.objects.filter(provider=self.id, remote_id__in=list(matches)).exclude(marker=marker)
+        for remote_id in held.values_list("remote_id", flat=True):
+            matches.pop(remote_id, None)
+        for remote_id in sorted(matches, key=matches.get):
             try:
-                meeting = self.get_meeting(connection=connection, remote_id=remote_id)
+                return self.get_meeting(connection=connection, remote_id=remote_id)
             except MeetingNotFound:
-                continue
-            if marker in meeting.agenda:
-                return meeting
+                continue  # deleted since it was listed
         return None
 
     def _upcoming(self, client: ZoomClient):
@@ -320,6 +358,23 @@ class ZoomProvider(Provider):
             if not token:
                 return
             params = {**params, "next_page_token": token}
+
+
+def _sent_distance(listed: dict, sent: list[ZoomCreateRequest]) -> timedelta | None:
+    """How far a listed meeting's created_at is from the send of a create it matches; None if it matches none."""
+    created = parse_zoom_time(listed.get("created_at"))
+    start = parse_zoom_time(listed.get("start_time"))
+    if created is None or start is None:
+        return None
+    distances = [
+        abs(created - request.sent_at)
+        for request in sent
+        if str(listed.get("topic") or "").strip() == request.topic.strip()
+        and start == request.start
+        and listed.get("duration") == request.duration
+        and abs(created - request.sent_at) <= CREATED_NEAR_SEND
+    ]
+    return min(distances, default=None)
 
 
 def _token_error_message(exc: oauth.TokenError) -> str:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from celery import shared_task
 
-from virtualmeeting_zoom.payloads import TOPIC_MAX, parse_zoom_time, zone_or_utc
+from virtualmeeting_zoom.payloads import TOPIC_MAX, parse_zoom_time, zone_or_utc, zoom_agenda
 
 logger = logging.getLogger(__name__)
 
@@ -79,5 +79,4 @@ def meeting_update_differs(remote_id: str, changed: dict) -> bool:
         return True
     if "topic" in changed and changed.get("topic") != (wanted.topic or "Meeting")[:TOPIC_MAX]:
         return True
-    # Every agenda we send ends with the meeting's marker; an agenda without it was edited by hand.
-    return "agenda" in changed and bool(wanted.marker) and wanted.marker not in str(changed.get("agenda") or "")
+    return "agenda" in changed and str(changed.get("agenda") or "").strip() != zoom_agenda(wanted.agenda)

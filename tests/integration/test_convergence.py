@@ -103,7 +103,7 @@ def test_the_check_finds_moved_missing_duplicate_and_orphaned_meetings(zoom_sim,
     moved, deleted, forgotten, orphaned = VirtualMeeting.objects.order_by("pk")
     zoom_sim.edit_meeting(moved.remote_id, start_time="2031-01-06T10:00:00Z", notify=False)
     zoom_sim.delete_meeting(deleted.remote_id, notify=False)
-    # The row points elsewhere: the session's real meeting (with its marker) is now a second one.
+    # The row points elsewhere: the session's real meeting is now a second one.
     VirtualMeeting.objects.filter(pk=forgotten.pk).update(remote_id="99999999999")
     # A session deleted behind the services' back leaves its meeting in Zoom.
     Session.objects.filter(pk=parse_reference(orphaned.reference)[1]).delete()

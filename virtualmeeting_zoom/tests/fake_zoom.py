@@ -109,7 +109,7 @@ class FakeZoom:
             "duration": stored["duration"],
             "timezone": stored["timezone"],
             "agenda": stored.get("agenda", ""),
-            "created_at": "2026-11-28T10:00:00Z",
+            "created_at": stored["created_at"],
             "join_url": f"https://zoom.us/j/{meeting_id}?pwd=p",
             "start_url": f"https://zoom.us/s/{meeting_id}?zak=host-{self.meeting_gets}",
             "password": "p4ss",
@@ -122,7 +122,7 @@ class FakeZoom:
             return failure
         body = json.loads(request.body)
         meeting_id = str(next(self.ids))
-        self.meetings[meeting_id] = body
+        self.meetings[meeting_id] = {**body, "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
         return _json(201, self._meeting_object(meeting_id))
 
     def _list(self, request):

@@ -6,9 +6,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+import responses
+import time_machine
+from django.utils import timezone
 
 from virtualmeeting.errors import MeetingNotFound, ProviderError
+from virtualmeeting.models import VirtualMeeting
 from virtualmeeting.providers.base import MeetingSpec
+from virtualmeeting_zoom.models import ZoomCreateRequest
 from virtualmeeting_zoom.oauth import PRIVATE_APP_MESSAGE
 from virtualmeeting_zoom.payloads import create_body, update_body
 from virtualmeeting_zoom.tests.conftest import API, meeting_json
@@ -48,7 +53,7 @@ def test_create_body():
         "start_time": "2026-06-01T09:00:00",
         "timezone": "Europe/London",
         "duration": 60,
-        "agenda": "Bring a hard hat.\n\nvm-0123456789abcdef0123456789abcdef",
+        "agenda": "Bring a hard hat.",
         "settings": {
             "waiting_room": True,
             "join_before_host": False,
@@ -109,15 +114,19 @@ def test_topic_is_cut_to_200_characters():
     assert len(create_body(spec(topic="x" * 500), OPTIONS)["topic"]) == 200
 
 
-def test_agenda_is_cut_so_the_marker_fits_in_2000_characters():
-    marker = "vm-0123456789abcdef0123456789abcdef"
-    agenda = create_body(spec(agenda="y" * 5000, marker=marker), OPTIONS)["agenda"]
-    assert len(agenda) == 2000
-    assert agenda.endswith("\n\n" + marker)
+def test_agenda_is_the_users_text_alone_and_nothing_internal_reaches_zoom():
+    details = "Bring a hard hat.\nMeet at gate 3: vm-like words are the user's own."
+    body = create_body(spec(agenda=details), OPTIONS)
+    assert body["agenda"] == details
+    assert "0123456789abcdef0123456789abcdef" not in json.dumps(body)
+    assert create_body(spec(agenda="y" * 5000), OPTIONS)["agenda"] == "y" * 2000
+    assert create_body(spec(agenda=""), OPTIONS)["agenda"] == ""
 
 
-def test_empty_agenda_carries_only_the_marker():
-    assert create_body(spec(agenda=""), OPTIONS)["agenda"] == "vm-0123456789abcdef0123456789abcdef"
+def test_an_update_never_sends_the_marker():
+    body = update_body(spec(agenda="New details"), None)
+    assert body["agenda"] == "New details"
+    assert "0123456789abcdef0123456789abcdef" not in json.dumps(body)
 
 
 def test_meeting_options_reach_the_settings():
@@ -263,60 +272,102 @@ def test_no_connection_is_a_permanent_error(provider):
 # --- find_meeting (lost-answer recovery) -------------------------------------------
 
 MARKER = "vm-0123456789abcdef0123456789abcdef"
+SENT_AT = datetime(2026, 5, 1, 8, 0, 0, tzinfo=UTC)
 
 
-def listed(meeting_id, agenda):
-    item = {
+@pytest.fixture
+def strict():
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        yield rsps
+
+
+def listed(meeting_id, *, created_at="2026-05-01T08:00:02Z", topic=None, start_time="2026-06-01T08:00:00Z", **extra):
+    """A meeting as Zoom's list call gives it (no settings, agenda cut to 250 characters)."""
+    return {
         "id": meeting_id,
         "uuid": "u",
         "host_id": "h",
-        "topic": "T",
+        "topic": topic or spec().topic,
         "type": 2,
-        "start_time": "2026-06-01T08:00:00Z",
+        "start_time": start_time,
         "duration": 60,
         "timezone": "Europe/London",
-        "created_at": "2026-05-01T08:00:00Z",
+        "agenda": "Bring a hard hat.",
+        "created_at": created_at,
         "join_url": f"https://zoom.us/j/{meeting_id}",
+        **extra,
     }
-    if agenda is not None:
-        item["agenda"] = agenda
-    return item
 
 
-def test_find_meeting_follows_pages_and_matches_the_marker(provider, connection, mocked):
-    mocked.get(
+def page(*meetings, token=""):
+    return {"page_size": 300, "total_records": len(meetings), "next_page_token": token, "meetings": list(meetings)}
+
+
+@pytest.fixture
+def lost_create(provider, connection, strict):
+    """A create sent at SENT_AT whose answer never came back."""
+    strict.post(CREATE_URL, body=requests.ReadTimeout("answer lost"))
+    with time_machine.travel(SENT_AT, tick=False):
+        connection.expires_at = SENT_AT + timedelta(hours=1)
+        connection.save()
+        with pytest.raises(ProviderError) as caught:
+            provider.create_meeting(connection=connection, spec=spec())
+    assert caught.value.ambiguous
+    connection.expires_at = timezone.now() + timedelta(minutes=55)  # the recovery runs later, on a fresh token
+    connection.save()
+    return strict
+
+
+def test_find_meeting_recognises_the_lost_create_by_what_was_sent(provider, connection, lost_create):
+    lost_create.get(
         CREATE_URL,
-        json={"page_size": 300, "total_records": 2, "next_page_token": "page2", "meetings": [listed(111, "other")]},
+        json=page(listed(111, topic="Someone else's meeting"), token="page2"),
         match=[responses_query({"type": "upcoming", "page_size": "300"})],
     )
-    mocked.get(
+    lost_create.get(
         CREATE_URL,
-        json={"page_size": 300, "total_records": 2, "next_page_token": "", "meetings": [listed(222, f"x\n\n{MARKER}")]},
+        json=page(listed(222)),
         match=[responses_query({"type": "upcoming", "page_size": "300", "next_page_token": "page2"})],
     )
-    mocked.get(f"{API}/meetings/222", json=meeting_json(222, agenda=f"x\n\n{MARKER}"))
+    lost_create.get(f"{API}/meetings/222", json=meeting_json(222, agenda="Bring a hard hat."))
     found = provider.find_meeting(connection=connection, marker=MARKER)
     assert found.remote_id == "222"
     assert found.join_url == "https://zoom.us/j/222?pwd=abc"
 
 
-def test_find_meeting_reads_meetings_whose_listed_agenda_was_cut(provider, connection, mocked):
-    cut = "z" * 250  # Zoom's list cuts agendas to 250 characters: the marker at the end is not visible
-    mocked.get(CREATE_URL, json={"next_page_token": "", "meetings": [listed(333, "short, not ours"), listed(444, cut)]})
-    other = mocked.get(f"{API}/meetings/333", json=meeting_json(333))
-    mocked.get(f"{API}/meetings/444", json=meeting_json(444, agenda="z" * 1900 + "\n\n" + MARKER))
-    assert provider.find_meeting(connection=connection, marker=MARKER).remote_id == "444"
-    assert other.call_count == 0
-
-
-def test_find_meeting_reads_meetings_listed_without_agenda(provider, connection, mocked):
-    mocked.get(CREATE_URL, json={"meetings": [listed(555, None)]})
-    mocked.get(f"{API}/meetings/555", json=meeting_json(555, agenda="no marker here"))
+def test_find_meeting_leaves_a_lookalike_made_at_another_time(provider, connection, lost_create):
+    # Same topic, start and duration, but made by hand a day before our create was sent.
+    lost_create.get(CREATE_URL, json=page(listed(333, created_at="2026-04-30T08:00:00Z")))
     assert provider.find_meeting(connection=connection, marker=MARKER) is None
 
 
-def test_find_meeting_without_match(provider, connection, mocked):
-    mocked.get(CREATE_URL, json={"meetings": [], "next_page_token": ""})
+def test_find_meeting_leaves_meetings_other_rows_hold_and_prefers_the_nearest(
+    provider, connection, lost_create, trainer
+):
+    VirtualMeeting.objects.create(
+        reference="other", provider="zoom", owner=trainer, topic="t", start=SENT_AT, finish=SENT_AT, remote_id="444"
+    )
+    lost_create.get(
+        CREATE_URL,
+        json=page(
+            listed(444, created_at="2026-05-01T08:00:01Z"),
+            listed(555, created_at="2026-05-01T08:03:00Z"),
+            listed(666, created_at="2026-05-01T08:00:05Z"),
+        ),
+    )
+    lost_create.get(f"{API}/meetings/666", json=meeting_json(666))
+    assert provider.find_meeting(connection=connection, marker=MARKER).remote_id == "666"
+
+
+def test_find_meeting_without_a_remembered_create_asks_zoom_nothing(provider, connection, strict):
+    assert provider.find_meeting(connection=connection, marker=MARKER) is None
+
+
+def test_a_create_refused_cleanly_leaves_nothing_to_find(provider, connection, strict):
+    strict.post(CREATE_URL, status=400, json={"code": 300, "message": "Validation Failed."})
+    with pytest.raises(ProviderError):
+        provider.create_meeting(connection=connection, spec=spec())
+    assert not ZoomCreateRequest.objects.exists()
     assert provider.find_meeting(connection=connection, marker=MARKER) is None
 
 
@@ -450,7 +501,9 @@ def test_remote_matches_compares_the_cut_topic_and_the_rounded_up_duration():
 
     start = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
     spec = MeetingSpec(topic="T" * 250, start=start, finish=start + timedelta(minutes=61, seconds=30), timezone="UTC")
-    remote = RemoteMeeting(remote_id="1", join_url="", start=start, duration_minutes=62, timezone="UTC", topic="T" * 200)
+    remote = RemoteMeeting(
+        remote_id="1", join_url="", start=start, duration_minutes=62, timezone="UTC", topic="T" * 200
+    )
     provider = ZoomProvider(ProviderConfig(provider="zoom"))
     assert provider.remote_matches(remote, spec)
     remote.duration_minutes = 61

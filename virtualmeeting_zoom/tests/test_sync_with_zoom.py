@@ -75,7 +75,8 @@ def test_create_then_update_only_what_changed(zoom_config, owner, mocked):
     body = json.loads(create.calls[0].request.body)
     assert body["start_time"] == "2026-12-03T09:00:00" and body["timezone"] == "Europe/London"
     assert body["duration"] == 90
-    assert body["agenda"] == f"Bring a hard hat.\n\n{row.marker}"
+    assert body["agenda"] == "Bring a hard hat."  # attendees read it: nothing internal in it
+    assert row.marker not in create.calls[0].request.body.decode()
 
     patch = mocked.patch(MEETING_URL, status=204)
     put(owner, topic="Safety training: Induction, renamed (session 1 of 1)")
@@ -104,21 +105,23 @@ def test_daily_quota_holds_the_meeting_until_midnight_without_sending(zoom_confi
     assert fresh(meeting).status == VirtualMeeting.Status.AVAILABLE
 
 
-def test_lost_create_answer_is_found_by_its_marker_not_sent_twice(zoom_config, owner, mocked):
+def test_lost_create_answer_is_found_again_not_sent_twice(zoom_config, owner, mocked):
     mocked.post(CREATE_URL, body=requests.ReadTimeout("answer lost"))
     meeting = put(owner)
     assert run(meeting) == ["retry"]
     row = fresh(meeting)
     assert row.maybe_created and not row.remote_id
+    assert row.marker not in mocked.calls[0].request.body.decode()
 
     listed = {
         "id": 85746065432,
         "type": 2,
         "topic": row.topic,
-        "agenda": f"Bring a hard hat.\n\n{row.marker}",
+        "agenda": "Bring a hard hat.",
         "start_time": "2026-12-03T09:00:00Z",
         "duration": 90,
         "timezone": "Europe/London",
+        "created_at": NOW.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "join_url": "https://zoom.us/j/85746065432",
     }
     mocked.get(CREATE_URL, json={"page_size": 300, "next_page_token": "", "meetings": [listed]})
