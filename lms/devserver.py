@@ -1,7 +1,11 @@
 """`make run`: the web server, a Celery worker with beat, and (without a Zoom app) the Zoom simulator.
 
 Everything runs on the embedded defaults (SQLite, kombu's filesystem
-transport). Ctrl-C stops every process this started.
+transport). Ctrl-C, SIGTERM or SIGHUP stops every process this started.
+
+Two copies run side by side when each has its own ports and files: the web
+port comes from SITE_URL, the simulator's from ZOOMSIM_PORT, the database,
+broker and simulator files from LMS_VAR_DIR (var/ of the checkout by default).
 """
 
 import os
@@ -43,22 +47,64 @@ def _wait_for_port(host: str, port: int, seconds: float = 20) -> bool:
     return False
 
 
+class _Stop(Exception):
+    """SIGTERM or SIGHUP: stop like Ctrl-C."""
+
+
+def _stop_on_signal(signum, frame):
+    raise _Stop(signal.Signals(signum).name)
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("DEBUG", "1")
     site_url = env.setdefault("SITE_URL", "http://localhost:8000")
     web_port = urlsplit(site_url).port or 8000
     var_dir = Path(env.get("LMS_VAR_DIR", BASE_DIR / "var"))
-    processes: list[subprocess.Popen] = []
+    simulated_zoom = not _zoom_configured()
+    sim_port = int(env.get("ZOOMSIM_PORT", "9100"))
 
+    # Another copy (or anything else) on our ports: say which variable moves us, start nothing.
+    busy = [(web_port, "SITE_URL (e.g. http://localhost:8001)")]
+    if simulated_zoom:
+        busy.append((sim_port, "ZOOMSIM_PORT (e.g. 9101)"))
+    for port, variable in busy:
+        if not _port_free(port):
+            print(f"Port {port} is in use (another copy?). Set {variable} to run beside it.", file=sys.stderr)
+            return 1
+
+    processes: list[subprocess.Popen] = []
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_on_signal)
+    try:
+        return _run(env, processes, site_url=site_url, web_port=web_port, var_dir=var_dir,
+                    simulated_zoom=simulated_zoom, sim_port=sim_port)
+    except (KeyboardInterrupt, _Stop):
+        return 0
+    finally:
+        _stop(processes)
+
+
+def _run(env, processes, *, site_url, web_port, var_dir, simulated_zoom, sim_port) -> int:
     def start(args, **kwargs):
+        # Each in its own session, so a Ctrl-C reaches us first and we stop them in order.
         proc = subprocess.Popen(args, cwd=BASE_DIR, env=env, start_new_session=True, **kwargs)
         processes.append(proc)
         return proc
 
-    simulated_zoom = not _zoom_configured()
     if simulated_zoom:
-        sim_port = int(env.get("ZOOMSIM_PORT", "9100"))
         sim_url = f"http://127.0.0.1:{sim_port}"
         env["ZOOM_OAUTH_BASE_URL"] = sim_url
         env["ZOOM_API_BASE_URL"] = f"{sim_url}/v2"
@@ -73,7 +119,6 @@ def main() -> int:
         )
         if not _wait_for_port("127.0.0.1", sim_port):
             print("The Zoom simulator did not start.", file=sys.stderr)
-            _stop(processes)
             return 1
         subprocess.run(
             [PYTHON, "manage.py", "virtualmeeting_zoom_configure", "--simulator", sim_url],
@@ -86,15 +131,10 @@ def main() -> int:
     _wait_for_port("127.0.0.1", web_port)
 
     print(_banner(site_url, simulated_zoom), flush=True)
-    try:
-        while all(proc.poll() is None for proc in processes):
-            time.sleep(0.5)
-        print("A process stopped; stopping the others.", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        _stop(processes)
+    while all(proc.poll() is None for proc in processes):
+        time.sleep(0.5)
+    print("A process stopped; stopping the others.", file=sys.stderr)
+    return 1
 
 
 def _banner(site_url: str, simulated_zoom: bool) -> str:
@@ -116,11 +156,14 @@ def _banner(site_url: str, simulated_zoom: bool) -> str:
             "    basic@zoomsim.test        Basic user, same account",
             "    other@otheraccount.test   user of another Zoom account (a private app refuses it)",
         ]
-    lines += ["", "  Ctrl-C stops everything.", ""]
+    lines += ["", "  Ctrl-C (or SIGTERM) stops everything.", ""]
     return "\n".join(lines)
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
+    # A second Ctrl-C or SIGTERM must not cut this short and leave processes behind.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_IGN)
     # SIGTERM to each leader (Celery then shuts its pool down warmly); the whole group is killed if it lingers.
     for proc in processes:
         if proc.poll() is None:
