@@ -6,17 +6,29 @@ constraints the database can enforce.
 """
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from seminars.timezones import validate_time_zone
+from seminars.validators import (
+    CAPACITY_MAX,
+    CAPACITY_MIN,
+    CUTOFF_HOURS_MAX,
+    validate_capacity,
+    validate_cutoff_hours,
+    validate_multi_line,
+    validate_room_capacity,
+    validate_session_moment,
+    validate_single_line,
+)
+
 
 class Course(models.Model):
-    name = models.CharField(max_length=255)
-    short_name = models.CharField(max_length=100, blank=True)
-    summary = models.TextField(blank=True)
+    name = models.CharField(max_length=255, validators=[validate_single_line])
+    short_name = models.CharField(max_length=100, blank=True, validators=[validate_single_line])
+    summary = models.TextField(blank=True, validators=[validate_multi_line])
     allow_self_enrolment = models.BooleanField(
         default=False, help_text="Learners may enrol themselves from the course list."
     )
@@ -55,8 +67,8 @@ class Seminar(models.Model):
     """A seminar activity in a course."""
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="seminars")
-    name = models.CharField(max_length=255)
-    description = models.TextField(blank=True)
+    name = models.CharField(max_length=255, validators=[validate_single_line])
+    description = models.TextField(blank=True, validators=[validate_multi_line])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -76,14 +88,19 @@ class SeminarEvent(models.Model):
         NEVER = "never", "Never"
 
     seminar = models.ForeignKey(Seminar, on_delete=models.CASCADE, related_name="events")
-    name = models.CharField(max_length=255, blank=True, help_text="Optional; shown with the seminar's name.")
-    details = models.TextField(blank=True)
-    capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)], default=10)
+    name = models.CharField(
+        max_length=255,
+        blank=True,
+        validators=[validate_single_line],
+        help_text="Optional; shown with the seminar's name.",
+    )
+    details = models.TextField(blank=True, validators=[validate_multi_line])
+    capacity = models.PositiveIntegerField(validators=[validate_capacity], default=10)
     waitlist_enabled = models.BooleanField(default=False, help_text="When full, learners join a waitlist.")
     cancellation_policy = models.CharField(
         max_length=10, choices=CancellationPolicy.choices, default=CancellationPolicy.CUTOFF
     )
-    cancellation_cutoff_hours = models.PositiveIntegerField(default=24)
+    cancellation_cutoff_hours = models.PositiveIntegerField(default=24, validators=[validate_cutoff_hours])
     cancelled = models.BooleanField(default=False)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -91,9 +108,20 @@ class SeminarEvent(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The one-time token of the "Add event" form that created this event: a second submit of
+    # the same form finds the event instead of creating another.
+    creation_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(capacity__gte=1), name="seminars_event_capacity_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity__gte=CAPACITY_MIN, capacity__lte=CAPACITY_MAX),
+                name="seminars_event_capacity_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(cancellation_cutoff_hours__lte=CUTOFF_HOURS_MAX), name="seminars_event_cutoff_hours_range"
+            ),
+        ]
 
     def __str__(self):
         return self.title
@@ -116,9 +144,9 @@ class Room(models.Model):
 
     CUSTOM_LINK = "custom"
 
-    name = models.CharField(max_length=255)
-    capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    description = models.TextField(blank=True)
+    name = models.CharField(max_length=255, validators=[validate_single_line])
+    capacity = models.PositiveIntegerField(validators=[validate_room_capacity])
+    description = models.TextField(blank=True, validators=[validate_multi_line])
     event = models.ForeignKey(
         SeminarEvent,
         null=True,
@@ -129,7 +157,7 @@ class Room(models.Model):
     )
     allow_conflicts = models.BooleanField(default=False, help_text="Site rooms: allow overlapping bookings.")
     virtual_kind = models.CharField(max_length=50, blank=True)
-    virtual_url = models.URLField(max_length=1000, blank=True)
+    virtual_url = models.URLField(max_length=1000, blank=True, validators=[validate_single_line])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -138,7 +166,9 @@ class Room(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(capacity__gte=1), name="seminars_room_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=CAPACITY_MIN, capacity__lte=CAPACITY_MAX), name="seminars_room_capacity_range"
+            ),
             # A provider-backed room is always ad-hoc.
             models.CheckConstraint(
                 condition=Q(virtual_kind__in=["", "custom"]) | Q(event__isnull=False),
@@ -165,14 +195,16 @@ class Session(models.Model):
     """A session date of an event: start and finish in UTC, held in `time_zone`."""
 
     event = models.ForeignKey(SeminarEvent, on_delete=models.CASCADE, related_name="sessions")
-    start = models.DateTimeField()
-    finish = models.DateTimeField()
-    time_zone = models.CharField(max_length=64, default="UTC")
+    start = models.DateTimeField(validators=[validate_session_moment])
+    finish = models.DateTimeField(validators=[validate_session_moment])
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions")
 
     class Meta:
         ordering = ["start"]
-        constraints = [models.CheckConstraint(condition=Q(finish__gt=F("start")), name="seminars_session_finish_after_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(finish__gt=F("start")), name="seminars_session_finish_after_start")
+        ]
         indexes = [models.Index(fields=["room", "start", "finish"], name="seminars_session_room_time")]
 
     def __str__(self):
@@ -245,7 +277,7 @@ class Profile(models.Model):
     """Per-user preferences: the time zone times are shown in beside the session's own zone."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seminar_profile")
-    time_zone = models.CharField(max_length=64, default="UTC")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
 
     def __str__(self):
         return f"{self.user}: {self.time_zone}"

@@ -4,20 +4,48 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+# The IANA areas of real places. Names outside them are the system's own ("localtime",
+# "Factory", "posixrules", "posix/...", "right/...") or legacy aliases ("EST5EDT", "Etc/GMT+5",
+# "US/Eastern", "Japan") that Zoom and calendar programs do not all accept.
+GEOGRAPHIC_AREAS = frozenset(
+    {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"}
+)
+UNIVERSAL = "UTC"
+UNKNOWN_ZONE_MESSAGE = _("Unknown time zone: choose one from the list, e.g. Europe/London or UTC.")
+
+
+def _is_listed(name: str) -> bool:
+    return name == UNIVERSAL or ("/" in name and name.split("/", 1)[0] in GEOGRAPHIC_AREAS)
+
 
 @lru_cache(maxsize=1)
 def zone_names() -> list[str]:
-    return sorted(available_timezones())
+    """The zones people may choose: the list pages offer is exactly what is_valid_zone accepts."""
+    return sorted(name for name in available_timezones() if _is_listed(name))
 
 
-def is_valid_zone(name: str) -> bool:
-    if not name or name not in set(zone_names()):
+@lru_cache(maxsize=1)
+def _zone_set() -> frozenset[str]:
+    return frozenset(zone_names())
+
+
+def is_valid_zone(name) -> bool:
+    if not isinstance(name, str) or name not in _zone_set():
         return False
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+def validate_time_zone(value) -> None:
+    """Model and form validator: one of zone_names()."""
+    if not is_valid_zone(value):
+        raise ValidationError(UNKNOWN_ZONE_MESSAGE, code="unknown_zone")
 
 
 def viewer_zone(user) -> str:

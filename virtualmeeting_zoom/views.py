@@ -1,6 +1,5 @@
 """The Zoom webhook endpoint: verify, answer at once, do the work in a task."""
 
-import json
 import logging
 
 from django.http import HttpResponse, JsonResponse
@@ -29,12 +28,9 @@ def webhook(request):
         body=body,
     ):
         return HttpResponse("Invalid signature.", status=401, content_type="text/plain")
-    try:
-        event = json.loads(body)
-    except ValueError:
-        return HttpResponse("Not JSON.", status=400, content_type="text/plain")
-    if not isinstance(event, dict):
-        return HttpResponse("Not an event.", status=400, content_type="text/plain")
+    event = webhooks.parse_event(body)
+    if event is None:
+        return HttpResponse("Not a JSON event.", status=400, content_type="text/plain")
     name = event.get("event")
     payload = event.get("payload") if isinstance(event.get("payload"), dict) else {}
     if name == "endpoint.url_validation":

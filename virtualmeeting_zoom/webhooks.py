@@ -2,9 +2,13 @@
 
 import hashlib
 import hmac
+import json
 import time
 
 MAX_AGE_SECONDS = 300
+# Epoch seconds have 10 digits until the year 2286; anything much longer is not a timestamp
+# (and a 400-digit one would overflow the float arithmetic below).
+MAX_TIMESTAMP_DIGITS = 12
 
 
 def sign(secret: str, message: bytes) -> str:
@@ -17,12 +21,27 @@ def signature_for(secret: str, timestamp: str, body: bytes) -> str:
 
 def verify(*, secret: str, timestamp: str, signature: str, body: bytes, now: float | None = None) -> bool:
     """True when the signature matches the raw body and the timestamp is within 5 minutes."""
-    if not (secret and timestamp and signature) or not timestamp.isdigit():
+    if not (secret and timestamp and signature) or not _is_epoch_number(timestamp) or not signature.isascii():
         return False
     now = time.time() if now is None else now
     if abs(now - int(timestamp)) > MAX_AGE_SECONDS:
         return False
     return hmac.compare_digest(signature_for(secret, timestamp, body), signature)
+
+
+def _is_epoch_number(text: str) -> bool:
+    # ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses.
+    return 0 < len(text) <= MAX_TIMESTAMP_DIGITS and text.isascii() and text.isdigit()
+
+
+def parse_event(body: bytes) -> dict | None:
+    """The event a (verified) body holds, or None when it is not a JSON object we can read
+    (malformed, not UTF-8, or nested too deeply for the parser)."""
+    try:
+        event = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return event if isinstance(event, dict) else None
 
 
 def url_validation_answer(secret: str, plain_token: str) -> dict:

@@ -6,20 +6,41 @@ turned into UTC here, at the edge.
 """
 
 import json
+import re
 from datetime import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
+from django.utils.translation import gettext_lazy as _
 
 from seminars.models import Room, SeminarEvent
 from seminars.services.events import local_to_utc
-from seminars.timezones import is_valid_zone, to_zone
+from seminars.timezones import to_zone, validate_time_zone
+from seminars.validators import (
+    CAPACITY_MAX,
+    CAPACITY_MESSAGE,
+    CAPACITY_MIN,
+    CUTOFF_HOURS_INVALID_MESSAGE,
+    CUTOFF_HOURS_MAX,
+    ROOM_CAPACITY_MESSAGE,
+    validate_capacity,
+    validate_cutoff_hours,
+    validate_multi_line,
+    validate_room_capacity,
+    validate_session_local_year,
+    validate_session_moment,
+    validate_single_line,
+)
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 ROOM_MODES = ("site", "adhoc", "new")
-CAPACITY_MESSAGE = "Capacity must be a whole number of at least 1."
-ROOM_CAPACITY_MESSAGE = "Room capacity must be a whole number of at least 1."
+# A whole number as typed: ASCII digits only (no "²"), and not thousands of them (int() refuses those).
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,100}")
+
+
+def _number_input(low: int, high: int) -> forms.NumberInput:
+    return forms.NumberInput(attrs={"min": low, "max": high, "step": 1})
 
 
 class LocalDateTimeField(forms.Field):
@@ -35,19 +56,37 @@ class LocalDateTimeField(forms.Field):
         text = str(value).strip().replace(" ", "T")
         for fmt in (LOCAL_FORMAT, LOCAL_FORMAT + ":%S"):
             try:
-                return datetime.strptime(text, fmt)
+                parsed = datetime.strptime(text, fmt)
             except ValueError:
                 continue
-        raise ValidationError("Enter a date and time, e.g. 2026-03-29 09:00.", code="invalid")
+            validate_session_local_year(parsed)
+            return parsed
+        raise ValidationError(_("Enter a date and time, e.g. 2026-03-29 09:00."), code="invalid")
 
 
 class EventForm(forms.Form):
-    name = forms.CharField(
-        label="Event name", max_length=255, required=False, help_text="Optional; shown with the seminar's name."
+    # The one-time token of an "Add event" form: submitting the same form again finds the
+    # event it created instead of creating another (seminars.services.events.event_create_once).
+    form_token = forms.UUIDField(
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": _("This form is out of date: reload the page and enter the event again.")},
     )
-    details = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    name = forms.CharField(
+        label="Event name",
+        max_length=255,
+        required=False,
+        validators=[validate_single_line],
+        help_text="Optional; shown with the seminar's name.",
+    )
+    details = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, validators=[validate_multi_line]
+    )
     capacity = forms.IntegerField(
-        min_value=1, initial=10, error_messages={"min_value": CAPACITY_MESSAGE, "invalid": CAPACITY_MESSAGE}
+        initial=10,
+        validators=[validate_capacity],
+        widget=_number_input(CAPACITY_MIN, CAPACITY_MAX),
+        error_messages={"invalid": CAPACITY_MESSAGE},
     )
     waitlist_enabled = forms.BooleanField(
         required=False, label="Enable waitlist", help_text="When the event is full, learners join a waitlist."
@@ -58,15 +97,17 @@ class EventForm(forms.Form):
         label="Learners may cancel",
     )
     cancellation_cutoff_hours = forms.IntegerField(
-        min_value=0,
         initial=24,
+        validators=[validate_cutoff_hours],
+        widget=_number_input(0, CUTOFF_HOURS_MAX),
+        error_messages={"invalid": CUTOFF_HOURS_INVALID_MESSAGE},
         label="Cut-off (hours before the start)",
         help_text="With the cut-off policy: how many hours before the first session cancelling closes.",
     )
 
     @classmethod
     def initial_for(cls, event: SeminarEvent) -> dict:
-        return {name: getattr(event, name) for name in cls.base_fields}
+        return {name: getattr(event, name) for name in cls.base_fields if name != "form_token"}
 
 
 class SessionForm(forms.Form):
@@ -90,8 +131,7 @@ class SessionForm(forms.Form):
 
     def clean_time_zone(self):
         zone = self.cleaned_data["time_zone"].strip()
-        if not is_valid_zone(zone):
-            raise ValidationError("Unknown time zone: choose one from the list, e.g. Europe/London.")
+        validate_time_zone(zone)
         return zone
 
     def clean_room(self):
@@ -110,9 +150,12 @@ class SessionForm(forms.Form):
             if local is None:
                 continue
             try:
-                cleaned[f"{name}_utc"] = local_to_utc(local, zone)
+                moment = local_to_utc(local, zone)
+                validate_session_moment(moment)
             except ValidationError as exc:
                 self.add_error(name, exc)
+            else:
+                cleaned[f"{name}_utc"] = moment
         return cleaned
 
     @property
@@ -138,37 +181,42 @@ class SessionForm(forms.Form):
 
 def parse_room_choice(raw: str) -> dict:
     """The hidden room input of a session row: JSON naming a site room, an ad-hoc room or a new one."""
-    invalid = ValidationError("The room choice is not valid. Select the room again.")
+    invalid = ValidationError(_("The room choice is not valid. Select the room again."))
     try:
         value = json.loads(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         raise invalid from None
     if not isinstance(value, dict) or value.get("mode") not in ROOM_MODES:
         raise invalid
     choice = {"mode": value["mode"]}
     if value["mode"] in ("site", "adhoc"):
-        room_id = value.get("id")
-        if isinstance(room_id, str) and room_id.isdigit():
-            room_id = int(room_id)
-        if not isinstance(room_id, int) or isinstance(room_id, bool):
+        room_id = _whole_number(value.get("id"))
+        if room_id is None:
             raise invalid
         choice["id"] = room_id
-    if value["mode"] == "site":
-        choice["name"] = str(value.get("name") or "")
-        return choice
-    for name in ("name", "description", "virtual_kind", "virtual_url"):
+    text_fields = ("name",) if value["mode"] == "site" else ("name", "description", "virtual_kind", "virtual_url")
+    for name in text_fields:
         choice[name] = str(value.get(name) or "")
-    choice["capacity"] = _whole_number(value.get("capacity"))
+        if not _is_unicode_text(choice[name]):
+            raise invalid  # a lone surrogate (JSON "\ud800"): no page or database could hold it
+    if value["mode"] != "site":
+        choice["capacity"] = _whole_number(value.get("capacity"))
     return choice
+
+
+def _is_unicode_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _whole_number(value):
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    text = str(value or "").strip()
-    if text.lstrip("-").isdigit():
-        return int(text)
-    return None
+    text = value.strip() if isinstance(value, str) else ""
+    return int(text) if WHOLE_NUMBER.fullmatch(text) else None
 
 
 def room_choice_for(room: Room | None) -> str:
@@ -204,11 +252,15 @@ SessionFormSet = formset_factory(SessionForm, extra=0, can_delete=True)
 
 
 class SiteRoomForm(forms.Form):
-    name = forms.CharField(max_length=255)
+    name = forms.CharField(max_length=255, validators=[validate_single_line])
     capacity = forms.IntegerField(
-        min_value=1, error_messages={"min_value": ROOM_CAPACITY_MESSAGE, "invalid": ROOM_CAPACITY_MESSAGE}
+        validators=[validate_room_capacity],
+        widget=_number_input(CAPACITY_MIN, CAPACITY_MAX),
+        error_messages={"invalid": ROOM_CAPACITY_MESSAGE},
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, validators=[validate_multi_line]
+    )
     allow_conflicts = forms.BooleanField(
         required=False, help_text="Allow sessions of different events to use this room at the same time."
     )
@@ -218,7 +270,9 @@ class SiteRoomForm(forms.Form):
         widget=forms.Select(choices=[("", "None"), (Room.CUSTOM_LINK, "Custom link")]),
         help_text="Meeting providers such as Zoom can only be used on ad-hoc rooms created inside an event.",
     )
-    virtual_url = forms.CharField(required=False, max_length=1000, label="Custom link")
+    virtual_url = forms.CharField(
+        required=False, max_length=1000, label="Custom link", validators=[validate_single_line]
+    )
 
     @classmethod
     def initial_for(cls, room: Room) -> dict:

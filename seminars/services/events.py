@@ -13,12 +13,23 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.validators import MaxLengthValidator
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from seminars.models import Booking, Room, Seminar, SeminarEvent, Session
 from seminars.services.rooms import room_conflicts, room_errors
-from seminars.timezones import is_valid_zone
+from seminars.timezones import UNKNOWN_ZONE_MESSAGE, is_valid_zone
+from seminars.validators import (
+    problems,
+    session_range_message,
+    validate_capacity,
+    validate_cutoff_hours,
+    validate_multi_line,
+    validate_session_moment,
+    validate_single_line,
+)
 
 EVENT_FIELDS = (
     "name",
@@ -29,6 +40,12 @@ EVENT_FIELDS = (
     "cancellation_cutoff_hours",
 )
 ROOM_FIELDS = ("name", "capacity", "description", "virtual_kind", "virtual_url")
+NAME_MAX_LENGTH = SeminarEvent._meta.get_field("name").max_length
+TEXT_FIELD_VALIDATORS = {
+    "name": (validate_single_line, MaxLengthValidator(NAME_MAX_LENGTH)),
+    "details": (validate_multi_line,),
+}
+_NOT_TEXT = _("Enter text.")
 ACTIVE_STATES = (*Booking.SEAT_STATES, Booking.State.WAITLISTED)
 
 
@@ -44,7 +61,10 @@ def local_to_utc(naive: datetime, zone: str) -> datetime:
     """
     tz = ZoneInfo(zone)
     aware = naive.replace(tzinfo=tz, fold=0)
-    utc = aware.astimezone(ZoneInfo("UTC"))
+    try:
+        utc = aware.astimezone(ZoneInfo("UTC"))
+    except OverflowError:  # within a day of the years 1 or 9999
+        raise ValidationError(session_range_message(), code="out_of_range") from None
     if utc.astimezone(tz).replace(tzinfo=None) != naive.replace(tzinfo=None):
         raise ValidationError(
             f"{naive:%H:%M} does not exist on {naive:%-d %b %Y} in {zone}: the clocks go forward then. "
@@ -127,6 +147,38 @@ def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: di
     return event
 
 
+def event_create_once(*, seminar: Seminar, data: dict, actor, creation_token) -> tuple[SeminarEvent, bool]:
+    """Create an event from an "Add event" form that carries a one-time `creation_token`.
+
+    Returns (event, created). The same form submitted again (a double or triple click,
+    a resubmit after a slow answer) returns the event the first submit created, even
+    when the submits race: the token is unique in the database. Raises ValidationError
+    as event_save does.
+    """
+    existing = _event_created_with(creation_token, seminar)
+    if existing is not None:
+        return existing, False
+    try:
+        return event_save(
+            event_or_none=None, seminar=seminar, data={**data, "creation_token": creation_token}, actor=actor
+        ), True
+    except IntegrityError:
+        # Another submit of the same form committed first; this one's transaction was rolled back.
+        existing = _event_created_with(creation_token, seminar)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _event_created_with(creation_token, seminar: Seminar) -> SeminarEvent | None:
+    event = SeminarEvent.objects.filter(creation_token=creation_token).first()
+    if event is not None and event.seminar_id != seminar.pk:
+        raise ValidationError(
+            {"form_token": [_("This form is out of date: reload the page and enter the event again.")]}
+        )
+    return event
+
+
 def _write_event(event: SeminarEvent, data: dict, seminar: Seminar, actor) -> None:
     for name in EVENT_FIELDS:
         if name in data:
@@ -134,6 +186,7 @@ def _write_event(event: SeminarEvent, data: dict, seminar: Seminar, actor) -> No
     if not event.pk:
         event.seminar = seminar
         event.created_by = actor
+        event.creation_token = data.get("creation_token")
     event.save()
 
 
@@ -180,14 +233,21 @@ def _check_rows(rows: list[dict], errors: _Errors) -> None:
     valid = []
     for row in rows:
         key = row["row"]
-        if not is_valid_zone(row.get("time_zone") or ""):
-            errors.add(session_error_key(key, "time_zone"), "Unknown time zone: choose one from the list.")
+        if not is_valid_zone(row.get("time_zone")):
+            errors.add(session_error_key(key, "time_zone"), UNKNOWN_ZONE_MESSAGE)
         start, finish = row.get("start"), row.get("finish")
         if not isinstance(start, datetime) or timezone.is_naive(start):
             errors.add(session_error_key(key, "start"), "Enter the start date and time.")
             continue
         if not isinstance(finish, datetime) or timezone.is_naive(finish):
             errors.add(session_error_key(key, "finish"), "Enter the finish date and time.")
+            continue
+        out_of_range = False
+        for name in ("start", "finish"):
+            for message in problems(row[name], validate_session_moment):
+                errors.add(session_error_key(key, name), message)
+                out_of_range = True
+        if out_of_range:
             continue
         if finish <= start:
             errors.add(session_error_key(key, "finish"), "The finish must be after the start.")
@@ -213,10 +273,15 @@ def _clash(row: dict, other: dict, *, number: int) -> str:
 
 
 def _check_event_fields(data: dict, booked: int, errors: _Errors) -> None:
+    for name, validators in TEXT_FIELD_VALIDATORS.items():
+        value = data.get(name) or ""
+        for message in problems(value, *validators) if isinstance(value, str) else [_NOT_TEXT]:
+            errors.add(name, message)
     capacity = data.get("capacity")
-    if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
-        errors.add("capacity", "Capacity must be a whole number of at least 1.")
-    elif capacity < booked:
+    capacity_problems = problems(capacity, validate_capacity)
+    for message in capacity_problems:
+        errors.add("capacity", message)
+    if not capacity_problems and capacity < booked:
         errors.add(
             "capacity",
             f"Capacity cannot be less than the {booked} learner{'s' if booked != 1 else ''} already booked.",
@@ -224,9 +289,8 @@ def _check_event_fields(data: dict, booked: int, errors: _Errors) -> None:
     policy = data.get("cancellation_policy", SeminarEvent.CancellationPolicy.CUTOFF)
     if policy not in SeminarEvent.CancellationPolicy.values:
         errors.add("cancellation_policy", "Choose a cancellation policy from the list.")
-    hours = data.get("cancellation_cutoff_hours", 24)
-    if not isinstance(hours, int) or hours < 0:
-        errors.add("cancellation_cutoff_hours", "Enter a whole number of hours, 0 or more.")
+    for message in problems(data.get("cancellation_cutoff_hours", 24), validate_cutoff_hours):
+        errors.add("cancellation_cutoff_hours", message)
 
 
 def _check_session_ids(rows: list[dict], old_sessions: dict, errors: _Errors) -> None:

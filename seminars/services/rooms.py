@@ -14,10 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from seminars.models import Room, Session
+from seminars.validators import problems, validate_multi_line, validate_room_capacity, validate_single_line
 
 PROVIDER_ON_SITE_ROOM = "Meeting providers can only be used on ad-hoc rooms created inside an event."
 BAD_URL = "Enter a valid web address starting with https:// or http://."
 CONNECT_FIRST = "Connect your account before saving this room."
+UNKNOWN_LINK = "This virtual room link is not available. Choose another option."
 
 
 def room_errors(*, fields: dict, site_room: bool, actor=None, previous: Room | None = None) -> dict[str, list[str]]:
@@ -28,24 +30,33 @@ def room_errors(*, fields: dict, site_room: bool, actor=None, previous: Room | N
     new connection, since the meeting stays with the room's creator.
     """
     errors: dict[str, list[str]] = {}
-    if not str(fields.get("name") or "").strip():
+    name = fields.get("name") if isinstance(fields.get("name"), str) else ""
+    if not name.strip():
         errors["name"] = ["Enter the room's name."]
-    elif len(fields["name"]) > Room._meta.get_field("name").max_length:
+    elif len(name) > Room._meta.get_field("name").max_length:
         errors["name"] = ["Use at most 255 characters."]
-    capacity = fields.get("capacity")
-    if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
-        errors["capacity"] = ["Room capacity must be a whole number of at least 1."]
+    else:
+        _note(errors, "name", problems(name, validate_single_line))
+    _note(errors, "description", problems(str(fields.get("description") or ""), validate_multi_line))
+    _note(errors, "capacity", problems(fields.get("capacity"), validate_room_capacity))
 
     kind = fields.get("virtual_kind") or ""
-    url = (fields.get("virtual_url") or "").strip()
-    if kind == Room.CUSTOM_LINK:
+    url = str(fields.get("virtual_url") or "").strip()
+    if not isinstance(kind, str) or problems(kind, validate_single_line):
+        errors["virtual_kind"] = [UNKNOWN_LINK]
+    elif kind == Room.CUSTOM_LINK:
         if not url:
             errors["virtual_url"] = ["Enter the custom link's web address."]
-        elif not _is_web_url(url):
+        elif problems(url, validate_single_line) or not _is_web_url(url):
             errors["virtual_url"] = [BAD_URL]
     elif kind:
         errors.update(_provider_errors(kind=kind, site_room=site_room, actor=actor, previous=previous))
     return errors
+
+
+def _note(errors: dict, field: str, messages: list[str]) -> None:
+    if messages:
+        errors[field] = messages
 
 
 def _is_web_url(url: str) -> bool:
@@ -67,7 +78,7 @@ def _provider_errors(*, kind, site_room, actor, previous) -> dict[str, list[str]
 
     option = next((o for o in virtual_link_options() if o["value"] == kind), None)
     if option is None:
-        return {"virtual_kind": ["This virtual room link is not available. Choose another option."]}
+        return {"virtual_kind": [UNKNOWN_LINK]}
     if option["needs_connection"] and not _is_connected(actor, kind):
         return {"virtual_kind": [CONNECT_FIRST]}
     return {}

@@ -1,12 +1,15 @@
 """The event editor (add/edit, cancel, delete), the room page, site-room management,
 and the JSON list of site rooms free at a session's time ("Select room" > "Choose")."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from seminars.forms.events import (
@@ -33,7 +36,14 @@ from seminars.selectors.events import (
     room_with_event,
     site_rooms_with_use,
 )
-from seminars.services.events import event_cancel, event_delete, event_save, event_sessions_errors, local_to_utc
+from seminars.services.events import (
+    event_cancel,
+    event_create_once,
+    event_delete,
+    event_save,
+    event_sessions_errors,
+    local_to_utc,
+)
 from seminars.services.rooms import site_room_delete, site_room_save, site_room_upcoming_sessions
 from seminars.timezones import is_valid_zone, viewer_zone, zone_names
 from seminars.views.virtual import room_card_context
@@ -71,18 +81,30 @@ def _event_editor(request, *, seminar, event):
         formset = SessionFormSet(request.POST, prefix=SESSION_PREFIX, form_kwargs=form_kwargs)
         event_ok, sessions_ok = form.is_valid(), formset.is_valid()  # both, to show every problem
         if event_ok and sessions_ok:
+            token = form.cleaned_data.pop("form_token", None)
             data = {**form.cleaned_data, "sessions": _session_rows(formset)}
             try:
-                saved = event_save(event_or_none=event, seminar=seminar, data=data, actor=request.user)
+                if event is None and token is not None:
+                    saved, created = event_create_once(
+                        seminar=seminar, data=data, actor=request.user, creation_token=token
+                    )
+                else:
+                    saved, created = (
+                        event_save(event_or_none=event, seminar=seminar, data=data, actor=request.user),
+                        True,
+                    )
             except ValidationError as exc:
                 _show_errors(exc, form, formset)
             else:
-                messages.success(request, f"Saved {saved.title}.")
+                if created:
+                    messages.success(request, _("Saved %(title)s.") % {"title": saved.title})
+                else:
+                    messages.info(request, _("%(title)s was already saved from this form.") % {"title": saved.title})
                 return redirect(saved.get_absolute_url())
         else:
             _show_row_clashes(formset)
     elif event is None:
-        form = EventForm()
+        form = EventForm(initial={"form_token": uuid.uuid4()})
         formset = SessionFormSet(prefix=SESSION_PREFIX, form_kwargs=form_kwargs)
     else:
         form = EventForm(initial=EventForm.initial_for(event))

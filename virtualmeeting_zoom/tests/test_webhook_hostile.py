@@ -1,0 +1,43 @@
+"""Hostile webhook requests are answered with a 4xx, never a 500 (issue 8, section 4)."""
+
+import json
+
+import pytest
+
+from virtualmeeting_zoom import webhooks
+from virtualmeeting_zoom.tests.conftest import WEBHOOK_SECRET
+from virtualmeeting_zoom.tests.test_webhook import URL, signed_headers
+
+
+@pytest.mark.parametrize("timestamp", ["9" * 400, "1" * 13, "²³", "-1", "1e9", " 1700000000", ""])
+def test_a_malformed_timestamp_is_refused_before_the_signature_is_checked(client, zoom_config, timestamp):
+    body = b'{"event": "meeting.deleted", "payload": {}}'
+    headers = {**signed_headers(body), "HTTP_X_ZM_REQUEST_TIMESTAMP": timestamp}
+    response = client.post(URL, data=body, content_type="application/json", **headers)
+    assert response.status_code == 401
+
+
+def test_a_non_ascii_signature_is_refused(client, zoom_config):
+    body = b"{}"
+    headers = {**signed_headers(body), "HTTP_X_ZM_SIGNATURE": "v0=\u00e9\u00e9"}
+    assert client.post(URL, data=body, content_type="application/json", **headers).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100000 + b"]" * 100000, b'{"a":' * 50000 + b"1" + b"}" * 50000, b"\xff\xfe", b"[1, 2]", b"1e999999"],
+)
+def test_a_signed_body_that_is_no_event_is_a_400(client, zoom_config, body):
+    response = client.post(URL, data=body, content_type="application/json", **signed_headers(body))
+    assert response.status_code == 400
+
+
+def test_a_well_formed_signed_request_still_verifies():
+    body = json.dumps({"event": "x"}).encode()
+    headers = signed_headers(body)
+    assert webhooks.verify(
+        secret=WEBHOOK_SECRET,
+        timestamp=headers["HTTP_X_ZM_REQUEST_TIMESTAMP"],
+        signature=headers["HTTP_X_ZM_SIGNATURE"],
+        body=body,
+    )
