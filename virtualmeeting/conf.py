@@ -10,8 +10,11 @@ from django.core.exceptions import ImproperlyConfigured
 DEFAULTS = {
     # Dotted paths of the provider classes, in the order they are offered.
     "PROVIDERS": [],
-    # How long a worker holds a meeting; longer than any provider call (HTTP timeouts are ~30 s).
-    "CLAIM_SECONDS": 300,
+    # A worker's hold on a meeting (a lease), renewed every CLAIM_RENEW_SECONDS while the worker
+    # lives, however long its provider call takes. A killed worker stops renewing: its meeting is
+    # free again after at most CLAIM_SECONDS, and the next sweep hands it to another worker.
+    "CLAIM_SECONDS": 20,
+    "CLAIM_RENEW_SECONDS": 5,
     # Transient errors: exponential backoff from BASE doubling up to MAX, with jitter.
     "BACKOFF_BASE_SECONDS": 30,
     "BACKOFF_MAX_SECONDS": 3600,

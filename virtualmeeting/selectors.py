@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -27,15 +27,18 @@ def connection_for(*, user, provider: str) -> ProviderConnection | None:
 def meetings_due(*, now: datetime | None = None, limit: int = 500, requeue_after: float = 120) -> list[int]:
     """Ids of meetings that need a worker now and have none coming.
 
-    Due, not held by a live claim (an expired claim is a dead worker's), and
-    with no queued task that should still be on its way (queued for less than
-    `requeue_after` seconds ago).
+    Due, not held by a live claim, and either with no queued task that should
+    still be on its way (queued for less than `requeue_after` seconds ago) or
+    with a claim that ran out and no task queued since: a live worker renews its
+    claim, so an expired one is a dead worker's, whose task will not come back.
     """
     now = now or timezone.now()
+    no_task_coming = Q(queued_for__isnull=True) | Q(queued_for__lt=now - timedelta(seconds=requeue_after))
+    dead_worker = Q(claimed_until__lt=now) & Q(queued_for__lt=F("claimed_until"))
     return list(
         VirtualMeeting.objects.filter(status__in=WORK_STATUSES, next_attempt_at__lte=now)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .filter(Q(queued_for__isnull=True) | Q(queued_for__lt=now - timedelta(seconds=requeue_after)))
+        .filter(no_task_coming | dead_worker)
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -107,6 +109,46 @@ def release(meeting_id: int, token: str) -> None:
     VirtualMeeting.objects.filter(pk=meeting_id, claim_token=token).update(claimed_until=None, claim_token="")
 
 
+def renew(meeting_id: int, token: str) -> bool:
+    """Extend our claim by CLAIM_SECONDS from now. False when the claim is no longer ours."""
+    until = timezone.now() + timedelta(seconds=vm_setting("CLAIM_SECONDS"))
+    return VirtualMeeting.objects.filter(pk=meeting_id, claim_token=token).update(claimed_until=until) == 1
+
+
+class ClaimHeartbeat:
+    """Renew a claim every CLAIM_RENEW_SECONDS from a thread while the worker holds it.
+
+    The claim is a short lease, so a killed worker's meeting is free again within
+    CLAIM_SECONDS; a live worker in a long provider call (a slow answer, a wait for a
+    per-second token) keeps its meeting. The thread uses its own database connection
+    and closes it when it stops.
+    """
+
+    def __init__(self, meeting_id: int, token: str):
+        self.meeting_id, self.token = meeting_id, token
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"vm-claim-{meeting_id}", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(vm_setting("CLAIM_RENEW_SECONDS")):
+                try:
+                    if not renew(self.meeting_id, self.token):
+                        return
+                except Exception:  # the database is briefly unreachable: try again at the next beat
+                    log.warning("Meeting %s: could not renew the claim.", self.meeting_id, exc_info=True)
+        finally:
+            db_connection.close()
+
+
 # --- one run --------------------------------------------------------------------------------
 @dataclass
 class _Stop:
@@ -128,18 +170,24 @@ def meeting_sync(meeting_id: int) -> list[str]:
     steps: list[str] = []
     countdown = None
     try:
-        for _ in range(MAX_STEPS):
-            result = _step(meeting_id, token)
-            if isinstance(result, _Stop):
-                if result.outcome != "nothing to do" or not steps:
-                    steps.append(result.outcome)
-                countdown = result.countdown
-                break
-            steps.append(result)
+        with ClaimHeartbeat(meeting_id, token):
+            countdown = _run_steps(meeting_id, token, steps)
     finally:
         release(meeting_id, token)
     _requeue_if_needed(meeting_id, countdown)
     return steps
+
+
+def _run_steps(meeting_id: int, token: str, steps: list[str]) -> float | None:
+    """Make the calls the row asks for (at most MAX_STEPS); returns a countdown for a short retry, if any."""
+    for _ in range(MAX_STEPS):
+        result = _step(meeting_id, token)
+        if isinstance(result, _Stop):
+            if result.outcome != "nothing to do" or not steps:
+                steps.append(result.outcome)
+            return result.countdown
+        steps.append(result)
+    return None
 
 
 def _requeue_if_needed(meeting_id: int, countdown: float | None) -> None:

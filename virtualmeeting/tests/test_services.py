@@ -94,7 +94,7 @@ def test_unknown_setting_is_a_clear_error(settings):
 
 def test_settings_have_defaults(settings):
     settings.VIRTUALMEETING = {"PROVIDERS": []}
-    assert vm_setting("CLAIM_SECONDS") == 300
+    assert vm_setting("CLAIM_SECONDS") == 20
 
 
 def test_admin_pages_never_show_tokens(client, owner):

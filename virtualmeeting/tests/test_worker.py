@@ -21,6 +21,7 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from lms.celery import app
+from virtualmeeting.conf import vm_setting
 from virtualmeeting.models import VirtualMeeting
 from virtualmeeting.providers.testing import NAMESPACE_ENV, TestProvider
 from virtualmeeting.services import meeting_remove
@@ -148,27 +149,51 @@ def test_worker_syncs_a_meeting_end_to_end(start_worker, owner):
     assert (TestProvider.calls("create"), TestProvider.calls("update"), TestProvider.calls("delete")) == (1, 1, 1)
 
 
+@pytest.fixture
+def beat():
+    """What Celery beat does: queue the sweep every VIRTUALMEETING_SWEEP_SECONDS (30 s), from the test's start."""
+    stop = threading.Event()
+
+    def run():
+        while True:
+            meeting_sweep.delay()
+            if stop.wait(settings.CELERY_BEAT_SCHEDULE["virtualmeeting-sweep"]["schedule"]):
+                return
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=10)
+
+
 @pytest.mark.worker
-def test_worker_killed_mid_create_neither_duplicates_nor_loses_the_meeting(start_worker, owner):
+def test_worker_killed_mid_create_recovers_within_a_minute_without_a_duplicate(start_worker, beat, owner):
     first = start_worker()
-    TestProvider.fail_next("create", "hang", seconds=120)  # applied remotely, then no answer
+    TestProvider.fail_next("create", "hang", seconds=120)  # applied remotely, then no answer for 2 minutes
 
     meeting = put(owner, topic="Survives a crash")
     wait_for(lambda: len(TestProvider.meetings()) == 1, what="the create to reach the provider")
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=20)
+    # The live worker keeps its claim through a call longer than the lease, by renewing it.
+    time.sleep(vm_setting("CLAIM_SECONDS") + vm_setting("CLAIM_RENEW_SECONDS"))
+    row = fresh(meeting)
+    assert row.status == Status.CREATING
+    assert row.claimed_until > timezone.now()
+    assert TestProvider.calls("find") == 0
 
+    first.send_signal(signal.SIGKILL)
+    killed = time.monotonic()
+    first.wait(timeout=20)
     row = fresh(meeting)
     assert row.maybe_created is True
     assert row.remote_id == ""
-    assert row.claimed_until > timezone.now()  # the dead worker's claim still holds
-    # Let time pass as it would: the claim runs out (CLAIM_SECONDS) and the lost task is overdue.
-    long_ago = timezone.now() - timedelta(minutes=10)
-    VirtualMeeting.objects.filter(pk=meeting.pk).update(claimed_until=long_ago, queued_for=long_ago)
+    assert row.claimed_until <= timezone.now() + timedelta(seconds=vm_setting("CLAIM_SECONDS"))
 
-    start_worker()
-    meeting_sweep.delay()  # what Celery beat does every 30 s
-    wait_for(lambda: fresh(meeting).status == Status.AVAILABLE, what="the recovery")
+    start_worker()  # another worker of the pool; the dead one's task is not redelivered for an hour
+    wait_for(lambda: fresh(meeting).status == Status.AVAILABLE, timeout=90, what="the recovery")
+    recovered_after = time.monotonic() - killed
+    print(f"Recovered {recovered_after:.1f} s after SIGKILL")  # noqa: T201 (the measure, shown with -s)
+    assert recovered_after < 60
 
     [remote] = TestProvider.meetings()
     assert fresh(meeting).remote_id == remote["remote_id"]
