@@ -43,7 +43,7 @@ def test_running_twice_changes_nothing():
 
 
 @pytest.mark.django_db
-def test_the_cast_and_their_roles():
+def test_the_cast_and_their_roles(rf):
     output = seed()
 
     assert mail.outbox == []  # the demo's sign-ups email nobody
@@ -53,7 +53,8 @@ def test_the_cast_and_their_roles():
     assert PASSWORD in output
     for username in ["admin", "trainer1", "trainer2", "learner1", "learner5"]:
         assert username in output
-        assert authenticate(username=username, password=PASSWORD) is not None
+        # A login always comes with its request (the lockout counts failures per address).
+        assert authenticate(rf.post("/accounts/login/"), username=username, password=PASSWORD) is not None
     assert is_site_admin(User.objects.get(username="admin"))
     course = Course.objects.get(name="Workplace Safety")
     assert course.allow_self_enrolment

@@ -1,0 +1,48 @@
+"""Login throttling (django-axes): who a failure counts against, and what a locked-out person sees.
+
+Failures count per (username, client address) pair in the database, so every web
+process shares them. Keyed on the pair, an attacker cannot lock a user out from
+another address; the price is that one address may try a few passwords for each
+username in each cool-off period (see README, "Login lockout").
+"""
+
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
+
+
+def client_ip(request) -> str:
+    """The address a failure counts against.
+
+    Behind the https proxy (BEHIND_HTTPS_PROXY=1) REMOTE_ADDR is the proxy's, shared by everyone;
+    the client is the last X-Forwarded-For entry, the one our proxy appended (entries before it
+    come from the client and can be forged).
+    """
+    if settings.BEHIND_HTTPS_PROXY:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if forwarded[-1]:
+            return forwarded[-1]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def lockout_message() -> str:
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    return ngettext(
+        "Too many failed attempts to log in to this account from your network. "
+        "Logging in is paused for %(minutes)d minute: try again after that, or ask a site admin to unlock it.",
+        "Too many failed attempts to log in to this account from your network. "
+        "Logging in is paused for %(minutes)d minutes: try again after that, or ask a site admin to unlock it.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """The login page again (HTTP 429) with the username kept and why logging in is refused."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    form = AuthenticationForm(request, initial={"username": username})
+    next_url = request.POST.get("next", request.GET.get("next", ""))
+    safe = url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    context = {"form": form, "lockout_message": lockout_message(), "next": next_url if safe else ""}
+    return render(request, "registration/login.html", context, status=429)

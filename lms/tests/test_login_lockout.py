@@ -1,0 +1,114 @@
+"""Login lockout (django-axes): a (username, address) pair is locked after repeated failures."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from axes.models import AccessAttempt
+
+PASSWORD = "the-right-password-42"
+LOCKED = "Too many failed attempts to log in to this account from your network."
+
+
+@pytest.fixture
+def user(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return User.objects.create_user("lena", password=PASSWORD)
+
+
+def log_in(client, password, *, username="lena", **extra):
+    return client.post("/accounts/login/", {"username": username, "password": password}, **extra)
+
+
+def logged_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def fail(client, times, **extra):
+    for _ in range(times):
+        response = log_in(client, "wrong-password", **extra)
+        assert not logged_in(client)
+    return response
+
+
+def test_thirty_wrong_passwords_then_the_right_one_is_refused_with_the_message(client, user):
+    fail(client, 30)
+
+    response = log_in(client, PASSWORD)
+
+    assert not logged_in(client)
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert LOCKED in page and "paused for 15 minutes" in page
+    assert 'name="username"' in page and 'value="lena"' in page  # the login page, the username kept
+
+
+def test_the_lock_starts_at_the_limit_not_before(client, user, settings):
+    assert settings.AXES_FAILURE_LIMIT == 5
+    fail(client, 4)
+    assert log_in(client, PASSWORD).status_code == 302 and logged_in(client)
+
+    client.logout()
+    fail(client, 5)
+    response = log_in(client, PASSWORD)
+    assert response.status_code == 429 and not logged_in(client)
+
+
+def test_after_the_cool_off_the_right_password_works_and_retrying_meanwhile_does_not_extend_it(client, user):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        fail(client, 5)
+        clock.shift(timedelta(minutes=10))
+        assert log_in(client, PASSWORD).status_code == 429  # still locked; this retry does not restart the clock
+        clock.shift(timedelta(minutes=5) - timedelta(seconds=1))
+        assert log_in(client, PASSWORD).status_code == 429 and not logged_in(client)  # one second before the end
+        clock.shift(timedelta(seconds=2))
+        response = log_in(client, PASSWORD)
+
+    assert response.status_code == 302 and logged_in(client)
+
+
+def test_a_successful_login_resets_the_count(client, user):
+    fail(client, 4)
+    assert log_in(client, PASSWORD).status_code == 302
+    client.logout()
+
+    fail(client, 4)  # 8 failures in all, but only 4 since the success
+    assert log_in(client, PASSWORD).status_code == 302 and logged_in(client)
+
+
+def test_a_locked_pair_does_not_lock_the_user_out_from_another_address(client, user):
+    fail(client, 10, REMOTE_ADDR="203.0.113.9")  # an attacker
+    assert log_in(client, PASSWORD, REMOTE_ADDR="203.0.113.9").status_code == 429
+
+    assert log_in(client, PASSWORD, REMOTE_ADDR="198.51.100.7").status_code == 302  # the user, elsewhere
+    assert logged_in(client)
+
+
+def test_behind_the_proxy_the_address_the_proxy_saw_counts_not_the_proxys_nor_a_forged_one(client, user, settings):
+    settings.BEHIND_HTTPS_PROXY = True
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    # The attacker forges the first X-Forwarded-For entry; the proxy appends the address it saw.
+    fail(client, 5, HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9", **proxy)
+    assert log_in(client, PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy).status_code == 429
+
+    response = log_in(client, PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy)  # the user, same proxy
+    assert response.status_code == 302 and logged_in(client)
+
+
+def test_failures_are_shared_through_the_database_and_never_store_the_password(client, user):
+    fail(client, 2)
+
+    attempt = AccessAttempt.objects.get()
+    assert (attempt.username, attempt.ip_address, attempt.failures_since_start) == ("lena", "127.0.0.1", 2)
+    assert "wrong-password" not in attempt.post_data
+
+
+def test_force_login_and_a_login_with_a_request_still_work(client, user, rf):
+    from django.contrib.auth import authenticate
+
+    client.force_login(user)
+    assert logged_in(client)
+    assert authenticate(rf.post("/accounts/login/"), username="lena", password=PASSWORD) == user
