@@ -2,9 +2,18 @@
 
 from django import forms
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy
 
 from virtualmeeting.forms import SecretField
-from virtualmeeting_zoom.options import AUTO_RECORDING_CHOICES, PLAN_CHOICES, PLAN_LIMITS, zoom_options
+from virtualmeeting_zoom.options import (
+    AUTO_RECORDING_CHOICES,
+    PLAN_CHOICES,
+    PLAN_LIMITS,
+    REDIRECT_LEGACY,
+    REDIRECT_MODERN,
+    redirect_url,
+    zoom_options,
+)
 
 SECRET_KEEP_HELP = "Set. Leave blank to keep it, or enter a new value to replace it."
 SECRET_UNSET_HELP = "Not set."
@@ -36,6 +45,13 @@ class ZoomSettingsForm(forms.Form):
     client_id = forms.CharField(label="Client ID", max_length=255, required=False)
     client_secret = SecretField(label="Client secret")
     enabled = forms.BooleanField(label="Enabled", required=False)
+    redirect_url = forms.ChoiceField(
+        label=gettext_lazy("Redirect URL the Zoom app has registered"),
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "Zoom accepts only the Redirect URL for OAuth registered in the app: Connect sends exactly this one."
+        ),
+    )
     webhook_secret = SecretField(label="Webhook secret token")
     waiting_room = forms.BooleanField(label="Waiting room", required=False)
     join_before_host = forms.BooleanField(
@@ -72,6 +88,7 @@ class ZoomSettingsForm(forms.Form):
     )
 
     OPTION_FIELDS = (
+        "redirect_url",
         "waiting_room",
         "join_before_host",
         "mute_upon_entry",
@@ -97,6 +114,13 @@ class ZoomSettingsForm(forms.Form):
             if not stored.get(name):
                 initial[name] = None
         super().__init__(data, initial=initial, **kwargs)
+        self.fields["redirect_url"].choices = [
+            (REDIRECT_MODERN, gettext("%(url)s (recommended)") % {"url": redirect_url()}),
+            (
+                REDIRECT_LEGACY,
+                gettext("%(url)s (an app registered for the previous LMS)") % {"url": redirect_url(legacy=True)},
+            ),
+        ]
         plan_numbers = PLAN_LIMITS[effective["plan"]]
         for name in ("create_per_second", "light_per_second", "capacity_licensed"):
             self.fields[name].widget.attrs["placeholder"] = str(plan_numbers[name])

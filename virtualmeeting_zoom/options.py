@@ -6,6 +6,7 @@ a later version cannot break a site).
 """
 
 from django.conf import settings
+from django.urls import reverse
 
 AUTO_RECORDING_CHOICES = [("none", "None"), ("local", "Local"), ("cloud", "Cloud")]
 
@@ -24,8 +25,14 @@ MEETING_DEFAULTS = {
     "auto_recording": "none",
 }
 
+# The Redirect URL for OAuth the Zoom app has registered: Zoom refuses any other in authorize and token.
+REDIRECT_MODERN = "modern"  # .../auth_callback/zoom
+REDIRECT_LEGACY = "legacy"  # .../auth_callback.php/zoom, as apps registered for the previous LMS have it
+REDIRECT_CHOICES = (REDIRECT_MODERN, REDIRECT_LEGACY)
+
 DEFAULTS = {
     **MEETING_DEFAULTS,
+    "redirect_url": REDIRECT_MODERN,
     "plan": "pro",
     # None: the plan's number.
     "create_per_second": None,
@@ -48,6 +55,8 @@ def zoom_options(config) -> dict:
     options = {key: stored.get(key, default) for key, default in DEFAULTS.items()}
     if options["plan"] not in PLAN_LIMITS:
         options["plan"] = DEFAULTS["plan"]
+    if options["redirect_url"] not in REDIRECT_CHOICES:
+        options["redirect_url"] = DEFAULTS["redirect_url"]
     for key, value in PLAN_LIMITS[options["plan"]].items():
         if not options.get(key):
             options[key] = value
@@ -60,3 +69,9 @@ def oauth_base_url() -> str:
 
 def api_base_url() -> str:
     return getattr(settings, "ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstrip("/")
+
+
+def redirect_url(*, legacy: bool = False) -> str:
+    """A Redirect URL for OAuth an admin may register in the Zoom Marketplace (both reach the framework's callback)."""
+    name = "virtualmeeting:auth_callback_legacy" if legacy else "virtualmeeting:auth_callback"
+    return settings.SITE_URL.rstrip("/") + reverse(name, args=["zoom"])

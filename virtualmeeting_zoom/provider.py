@@ -8,6 +8,7 @@ import requests
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from virtualmeeting.errors import ConnectError, MeetingNotFound, ProviderError
 from virtualmeeting.models import ProviderConnection, VirtualMeeting
@@ -24,7 +25,14 @@ from virtualmeeting_zoom.client import (
 )
 from virtualmeeting_zoom.forms import ZoomSettingsForm
 from virtualmeeting_zoom.models import ZoomCreateRequest
-from virtualmeeting_zoom.options import LICENCE_BASIC, LICENCE_NAMES, api_base_url, zoom_options
+from virtualmeeting_zoom.options import (
+    LICENCE_BASIC,
+    LICENCE_NAMES,
+    REDIRECT_LEGACY,
+    api_base_url,
+    redirect_url,
+    zoom_options,
+)
 from virtualmeeting_zoom.payloads import (
     TOPIC_MAX,
     create_body,
@@ -42,12 +50,6 @@ LIST_MAX_PAGES = 20
 CREATED_NEAR_SEND = timedelta(minutes=10)
 # A lost create answer is looked for at the next attempt, minutes later; a month is ample.
 CREATE_REQUESTS_KEPT = timedelta(days=30)
-
-
-def redirect_url(*, legacy: bool = False) -> str:
-    """The Redirect URL for OAuth an admin registers in the Zoom Marketplace (the framework's callback)."""
-    name = "virtualmeeting:auth_callback_legacy" if legacy else "virtualmeeting:auth_callback"
-    return settings.SITE_URL.rstrip("/") + reverse(name, args=[ZoomProvider.id])
 
 
 def site_url_warning(site_url: str, debug: bool) -> str:
@@ -119,25 +121,39 @@ class ZoomProvider(Provider):
             )
         return warnings
 
+    def redirect_uri(self, request=None) -> str:
+        """The Redirect URL for OAuth the site's Zoom app has registered (the admin's choice on the settings page).
+
+        Zoom refuses an authorize or token request whose redirect_uri the app has not registered, so
+        this one URL is sent in both.
+        """
+        return redirect_url(legacy=zoom_options(self.config)["redirect_url"] == REDIRECT_LEGACY)
+
     def settings_context(self, request) -> dict:
         """What the settings page shows besides the form and the warnings: the URLs to register, the scopes."""
         return {
-            "redirect_url": redirect_url(),
-            "legacy_redirect_url": redirect_url(legacy=True),
+            "redirect_url": self.redirect_uri(request),
             "webhook_url": settings.SITE_URL.rstrip("/") + reverse("virtualmeeting_zoom:webhook"),
             "granular_scopes": GRANULAR_SCOPES,
             "classic_scopes": [(" or ".join(alternatives), purpose) for alternatives, purpose in CLASSIC_SCOPES],
             "meeting_defaults": zoom_options(self.config),
             "client_secret_set": bool(self.config.client_secret),
             "webhook_secret_set": bool(self.config.webhook_secret),
+            # Words for the page's script (settings.js), which reads them through json_script.
+            "copy_texts": {"copied": gettext("Copied"), "copy_by_hand": gettext("Select the URL and copy it by hand")},
         }
 
     # --- per-user connection ------------------------------------------------
+    # The framework passes its default callback URL as redirect_uri; Zoom accepts only the one the app has
+    # registered, so both hooks send self.redirect_uri() (the same URL routes to the framework's callback).
     def authorization_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
         if not self.is_configured():
             raise ConnectError("Zoom Meeting is not set up yet: a site admin must enter the Client ID and secret.")
         return oauth.authorization_url(
-            client_id=self.config.client_id, redirect_uri=redirect_uri, state=state, code_challenge=code_challenge
+            client_id=self.config.client_id,
+            redirect_uri=self.redirect_uri(),
+            state=state,
+            code_challenge=code_challenge,
         )
 
     def complete_connection(self, *, code: str, redirect_uri: str, code_verifier: str) -> ConnectedAccount:
@@ -148,7 +164,7 @@ class ZoomProvider(Provider):
                 client_id=self.config.client_id,
                 client_secret=self.config.client_secret,
                 code=code,
-                redirect_uri=redirect_uri,
+                redirect_uri=self.redirect_uri(),
                 code_verifier=code_verifier,
             )
         except oauth.TokenError as exc:

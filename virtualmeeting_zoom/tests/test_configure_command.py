@@ -139,6 +139,7 @@ def test_editing_the_simulators_settings_keeps_it_the_simulators(db, clean_env):
         "auto_recording": "none",
         "plan": "pro",
         "capacity_basic": "100",
+        "redirect_url": "modern",
         "mute_upon_entry": "on",
     }
     form = ZoomSettingsForm(data=data, config=config)
@@ -150,3 +151,18 @@ def test_editing_the_simulators_settings_keeps_it_the_simulators(db, clean_env):
 def test_simulator_needs_a_url(db, clean_env):
     with pytest.raises(CommandError, match="simulator's URL"):
         run("--simulator", "localhost")
+
+
+def test_redirect_url_flag(db, clean_env, secret_file, settings):
+    settings.SITE_URL = "https://lms.example.com"
+    output = run("--client-id", "abcID", "--client-secret-file", str(secret_file), "--redirect-url", "legacy")
+    config = ProviderConfig.objects.get(provider="zoom")
+    assert config.options["redirect_url"] == "legacy"
+    assert "Redirect URL https://lms.example.com/integrations/virtualmeeting/auth_callback.php/zoom" in output
+    # Without the flag the choice stays; --redirect-url modern goes back.
+    run("--client-id", "abcID")
+    assert ProviderConfig.objects.get(provider="zoom").options["redirect_url"] == "legacy"
+    run("--redirect-url", "modern")
+    assert ProviderConfig.objects.get(provider="zoom").options["redirect_url"] == "modern"
+    with pytest.raises(CommandError):
+        run("--redirect-url", "https://elsewhere.example/cb")

@@ -5,6 +5,7 @@ import hashlib
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import responses
 
 from virtualmeeting.models import ProviderConnection
 from virtualmeeting_zoom.tests.conftest import API, REVOKE_URL, TOKEN_URL, ZOOM_USER_ID, token_json, user_json
@@ -85,3 +86,35 @@ def test_disconnect_revokes_at_zoom_and_forgets_the_tokens(trainer_client, conne
     assert revoke.call_count == 1
     assert parse_qs(revoke.calls[0].request.body) == {"token": ["access-1"]}
     assert not ProviderConnection.objects.filter(pk=connection.pk).exists()
+
+
+LEGACY_CALLBACK = "/integrations/virtualmeeting/auth_callback.php/zoom"
+
+
+def test_an_app_registered_with_the_legacy_url_gets_it_in_authorize_and_token(
+    trainer_client, trainer, zoom_config, settings
+):
+    zoom_config.options = {**zoom_config.options, "redirect_url": "legacy"}
+    zoom_config.save()
+    query, _ = start(trainer_client)
+    assert query["redirect_uri"] == [f"{settings.SITE_URL}{LEGACY_CALLBACK}"]
+
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as zoom:
+        token = zoom.post(TOKEN_URL, json=token_json())
+        zoom.get(f"{API}/users/me", json=user_json())
+        # Zoom sends the popup back to the URL the app registered.
+        response = trainer_client.get(LEGACY_CALLBACK, {"code": "zoom-code", "state": query["state"][0]})
+
+    assert "Connected Zoom account Tom Trainer (tom@example.com)." in response.content.decode()
+    assert parse_qs(token.calls[0].request.body)["redirect_uri"] == [f"{settings.SITE_URL}{LEGACY_CALLBACK}"]
+    assert ProviderConnection.objects.filter(user=trainer, provider="zoom").exists()
+
+
+def test_the_modern_url_is_sent_by_default_in_authorize_and_token(trainer_client, settings):
+    query, _ = start(trainer_client)
+    assert query["redirect_uri"] == [f"{settings.SITE_URL}{CALLBACK}"]
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as zoom:
+        token = zoom.post(TOKEN_URL, json=token_json())
+        zoom.get(f"{API}/users/me", json=user_json())
+        trainer_client.get(CALLBACK, {"code": "zoom-code", "state": query["state"][0]})
+    assert parse_qs(token.calls[0].request.body)["redirect_uri"] == [f"{settings.SITE_URL}{CALLBACK}"]

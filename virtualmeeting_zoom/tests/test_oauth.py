@@ -27,6 +27,12 @@ from virtualmeeting_zoom.tests.conftest import (
 REDIRECT = "https://lms.example.com/integrations/virtualmeeting/auth_callback/zoom"
 
 
+@pytest.fixture(autouse=True)
+def _site(settings):
+    # The provider sends the Redirect URL the app registered, built from SITE_URL (the modern one by default).
+    settings.SITE_URL = "https://lms.example.com"
+
+
 def basic_auth():
     return "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
 

@@ -21,6 +21,7 @@ def form_data(**overrides):
         "auto_recording": "none",
         "plan": "pro",
         "capacity_basic": "100",
+        "redirect_url": "modern",
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
@@ -96,8 +97,10 @@ def test_settings_context(provider, settings):
     settings.SITE_URL = "https://lms.example.com"
     context = provider.settings_context(request=None)
     assert context["redirect_url"] == "https://lms.example.com/integrations/virtualmeeting/auth_callback/zoom"
+    provider.config.options = {"redirect_url": "legacy"}
     assert (
-        context["legacy_redirect_url"] == "https://lms.example.com/integrations/virtualmeeting/auth_callback.php/zoom"
+        provider.settings_context(request=None)["redirect_url"]
+        == "https://lms.example.com/integrations/virtualmeeting/auth_callback.php/zoom"
     )
     assert context["webhook_url"] == "https://lms.example.com/integrations/virtualmeeting/zoom/webhook"
     assert [scope for scope, _ in context["granular_scopes"]] == [

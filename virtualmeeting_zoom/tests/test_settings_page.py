@@ -1,5 +1,8 @@
 """The Zoom Meeting settings page (the framework's view, this app's template and form)."""
 
+import json
+import re
+
 import pytest
 from django.contrib.auth.models import Permission, User
 
@@ -27,6 +30,7 @@ def valid_post(**overrides):
         "client_id": "posted-id",
         "client_secret": "",
         "enabled": "on",
+        "redirect_url": "modern",
         "webhook_secret": "",
         "waiting_room": "on",
         "auto_recording": "none",
@@ -99,7 +103,8 @@ def test_warnings_are_shown(admin_client, db, settings):
     assert "Check these settings" in html
     assert "Zoom requires an https:// Redirect URL" in html
     assert "Client ID and Client secret not set" in html
-    assert 'badge badge-warn">not set' in html
+    assert 'badge badge-warning">not set' in html
+    assert 'class="notice notice-warning" role="alert"' in html
 
 
 def test_save_changes(admin_client, zoom_config):
@@ -134,3 +139,39 @@ def test_menu_url_name_leads_to_the_page(admin_client, zoom_config):
     response = admin_client.get(reverse("virtualmeeting_zoom:settings"))
     assert response.status_code == 302
     assert response["Location"] == URL
+
+
+LEGACY = "https://lms.example.com/integrations/virtualmeeting/auth_callback.php/zoom"
+MODERN = "https://lms.example.com/integrations/virtualmeeting/auth_callback/zoom"
+
+
+def test_admin_chooses_the_redirect_url_the_app_has_registered(admin_client, zoom_config, settings):
+    settings.SITE_URL = "https://lms.example.com"
+    html = admin_client.get(URL).content.decode()
+    assert f'<code id="zoom-redirect-url">{MODERN}</code>' in html
+    assert 'name="redirect_url" value="modern"' in html and f"{LEGACY} (an app registered for the previous LMS)" in html
+
+    assert admin_client.post(URL, valid_post(redirect_url="legacy")).status_code == 302
+    assert ProviderConfig.objects.get(pk=zoom_config.pk).options["redirect_url"] == "legacy"
+    html = admin_client.get(URL).content.decode()
+    # The URL to copy (and the one Connect sends) is now the legacy one.
+    assert f'<code id="zoom-redirect-url">{LEGACY}</code>' in html
+    assert 'data-copy-target="zoom-redirect-url"' in html
+
+
+def test_an_unknown_redirect_url_choice_is_refused_at_the_field(admin_client, zoom_config):
+    response = admin_client.post(URL, valid_post(redirect_url="https://evil.example/cb"))
+    assert response.status_code == 200
+    assert 'id="id_redirect_url_errors"' in response.content.decode()
+    assert "redirect_url" not in ProviderConfig.objects.get(pk=zoom_config.pk).options
+
+
+def test_page_has_no_inline_script_and_gives_its_words_through_json_script(admin_client, zoom_config):
+    html = admin_client.get(URL).content.decode()
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, flags=re.S)
+    inline = [attrs for attrs, body in scripts if "src=" not in attrs and 'type="application/json"' not in attrs]
+    assert inline == []
+    assert any("virtualmeeting_zoom/settings.js" in attrs for attrs, _ in scripts)
+    texts = re.search(r'<script id="zoom-copy-texts" type="application/json">(.*?)</script>', html, flags=re.S)
+    assert json.loads(texts.group(1)) == {"copied": "Copied", "copy_by_hand": "Select the URL and copy it by hand"}
+    assert "style=" not in html.split("<main", 1)[-1]

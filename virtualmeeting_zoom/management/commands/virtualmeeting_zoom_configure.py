@@ -1,13 +1,14 @@
 """Configure Zoom Meeting from the command line (automated deployments).
 
     python manage.py virtualmeeting_zoom_configure --client-id ID --client-secret-file PATH \
-        [--webhook-secret-file PATH] [--enable | --disable]
+        [--webhook-secret-file PATH] [--redirect-url {modern,legacy}] [--enable | --disable]
     python manage.py virtualmeeting_zoom_configure --simulator http://127.0.0.1:9100
 
 Without the flags, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET (and ZOOM_WEBHOOK_SECRET)
 are read from the environment. Secrets come from files or the environment,
 never from the command line (it is visible to other users of the machine),
-and are never printed.
+and are never printed. `--redirect-url legacy` is for an app registered with the
+previous LMS's `.../auth_callback.php/zoom`: Connect then sends that Redirect URL.
 
 `--simulator URL` sets up the local Zoom simulator's seeded app (`make run`
 does this when no real Zoom app is configured) and marks the configuration as
@@ -23,6 +24,8 @@ from django.db import transaction
 
 from virtualmeeting.models import ProviderConfig
 from virtualmeeting_zoom.forms import zoom_config_update
+from virtualmeeting_zoom.options import REDIRECT_CHOICES
+from virtualmeeting_zoom.provider import ZoomProvider
 
 # The simulator's seeded app (granular scopes, private to the seeded account); not secrets.
 SIMULATOR_CLIENT_ID = "zoomsim-client-id"
@@ -50,6 +53,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--webhook-secret-file", help="A file holding the webhook secret token (default: $ZOOM_WEBHOOK_SECRET)."
+        )
+        parser.add_argument(
+            "--redirect-url",
+            choices=REDIRECT_CHOICES,
+            help="The Redirect URL for OAuth the Zoom app has registered: modern (.../auth_callback/zoom, "
+            "the default) or legacy (.../auth_callback.php/zoom, an app registered for the previous LMS).",
         )
         parser.add_argument(
             "--simulator", metavar="URL", help="Use the local Zoom simulator at URL with its seeded app, and enable."
@@ -84,6 +93,7 @@ class Command(BaseCommand):
                 client_secret=client_secret,
                 webhook_secret=webhook_secret,
                 enabled=enabled,
+                options={"redirect_url": options["redirect_url"]} if options["redirect_url"] else None,
             )
 
         self.stdout.write(
@@ -93,6 +103,7 @@ class Command(BaseCommand):
             f"{' (updated)' if client_secret else ''}; "
             f"webhook secret token {'set' if config.webhook_secret else 'not set'}"
             f"{' (updated)' if webhook_secret else ''}; "
+            f"Redirect URL {ZoomProvider(config).redirect_uri()}; "
             f"{'enabled' if config.enabled else 'disabled'}."
         )
 
