@@ -232,6 +232,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "seminars.tasks.meetings_reconcile",
         "schedule": float(os.environ.get("SEMINARS_RECONCILE_SECONDS", "300")),
     },
+    # Emails whose retry was lost (broker down, worker killed): see seminars.outbox.
+    "seminars-emails-requeue": {
+        "task": "seminars.tasks.emails_requeue",
+        "schedule": float(os.environ.get("SEMINARS_EMAILS_REQUEUE_SECONDS", "120")),
+    },
 }
 
 # --- Virtual meetings --------------------------------------------------------

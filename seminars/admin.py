@@ -13,6 +13,7 @@ from seminars.models import (
     Course,
     Enrolment,
     Notification,
+    OutboundEmail,
     Profile,
     Room,
     Seminar,
@@ -161,3 +162,17 @@ class ProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "time_zone"]
     list_select_related = ["user"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    """What was emailed, what waits for a retry, and what failed (with the last error): read-only."""
+
+    list_display = ["kind", "to", "state", "attempts", "next_attempt_at", "sent_at", "created_at"]
+    list_filter = ["state", "kind"]
+    search_fields = ["to", "key"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in OutboundEmail._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # emails are recorded by the services, with the change they report

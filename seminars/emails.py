@@ -1,11 +1,15 @@
 """Emails to learners about their bookings: text and HTML, with an iCalendar file when booked.
 
-Sent after the transaction that changed the booking commits (the services call
-these from `transaction.on_commit`). No email and no calendar file ever carries
-a meeting or virtual room link: the event page is where booked learners join.
+The services record the email with the booking change (`booking_email_queue`,
+in their transaction); a Celery task builds it from the current data and sends
+it after the commit, with retries (seminars.outbox). No email and no calendar
+file ever carries a meeting or virtual room link: the event page is where
+booked learners join.
 """
 
+from datetime import datetime
 from email.mime.text import MIMEText
+from types import SimpleNamespace
 
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Prefetch
@@ -13,7 +17,8 @@ from django.template.loader import render_to_string
 
 from seminars import ical
 from seminars.models import Booking, Session
-from seminars.notifications import absolute_url
+from seminars.outbox import absolute_url
+from seminars.tasks import email_queue
 from seminars.timezones import to_zone, viewer_zone
 
 SUBJECTS = {
@@ -43,27 +48,61 @@ def session_text(session, zone: str) -> str:
     return f"{start:%a %-d %b %Y, %H:%M} {start.tzname()} – {finish:%a %-d %b %Y, %H:%M} {finish.tzname()} ({zone})"
 
 
-def send_booking_email(*, booking_id, kind, with_calendar=True, removed_sessions=()) -> bool:
-    """Email the learner about their booking; `kind` is one of SUBJECTS. Returns whether a mail was sent.
+def booking_email_queue(*, booking, kind, version: datetime, with_calendar=True, removed_sessions=()) -> None:
+    """Record the email about `booking` of `kind` (one of SUBJECTS); it is sent once the transaction commits.
 
-    Booked learners (booked, promoted, times changed) get a METHOD:REQUEST
-    calendar; a cancellation of a booked seat gets METHOD:CANCEL.
+    `version` is when the change it reports was made (the booking's or the event's
+    updated_at): with the booking and the kind it names the message, so the same
+    change never emails twice. Booked learners (booked, promoted, times changed)
+    get a METHOD:REQUEST calendar; a cancellation of a booked seat gets
+    METHOD:CANCEL. `removed_sessions` (pk, start, finish, room) are withdrawn from
+    the learner's calendar.
     """
     if kind not in SUBJECTS:
         raise ValueError(f"Unknown booking email {kind!r}")
+    email_queue(
+        key=f"booking:{booking.pk}:{kind}:{version.isoformat()}",
+        kind="booking",
+        to=booking.user.email,
+        params={
+            "booking_id": booking.pk,
+            "kind": kind,
+            "with_calendar": with_calendar,
+            "removed_sessions": [
+                {
+                    "pk": s.pk,
+                    "start": s.start.isoformat(),
+                    "finish": s.finish.isoformat(),
+                    "room": s.room.name if s.room else None,
+                }
+                for s in removed_sessions
+            ],
+        },
+    )
+
+
+def booking_email_render(params: dict) -> EmailMultiAlternatives | None:
+    """The email recorded by booking_email_queue, from the current data (None if nobody is left to tell)."""
     booking = (
         Booking.objects.select_related("user", "event__seminar__course")
         .prefetch_related(Prefetch("event__sessions", queryset=Session.objects.select_related("room")))
-        .filter(pk=booking_id)
+        .filter(pk=params["booking_id"])
         .first()
     )
     if booking is None or not booking.user.email:
-        return False
-    message = build_booking_email(
-        booking=booking, kind=kind, with_calendar=with_calendar, removed_sessions=removed_sessions
+        return None
+    removed = [
+        SimpleNamespace(
+            pk=s["pk"],
+            start=datetime.fromisoformat(s["start"]),
+            finish=datetime.fromisoformat(s["finish"]),
+            room=SimpleNamespace(name=s["room"]) if s["room"] else None,
+        )
+        for s in params.get("removed_sessions", [])
+    ]
+    return build_booking_email(
+        booking=booking, kind=params["kind"], with_calendar=params["with_calendar"], removed_sessions=removed
     )
-    message.send()
-    return True
 
 
 def build_booking_email(*, booking, kind, with_calendar=True, removed_sessions=()) -> EmailMultiAlternatives:

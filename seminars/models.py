@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from seminars.timezones import validate_time_zone
 from seminars.validators import (
@@ -281,3 +282,41 @@ class Profile(models.Model):
 
     def __str__(self):
         return f"{self.user}: {self.time_zone}"
+
+
+class OutboundEmail(models.Model):
+    """One email to one address, sent by a Celery task at most once per `key` (see seminars.outbox).
+
+    The row is written with the change it reports (in the same transaction), so a
+    committed change always has its email recorded; the task claims the row with a
+    conditional UPDATE before sending and marks it sent after, so a redelivered
+    task never sends it twice.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        SKIPPED = "skipped", _("Nothing to send")
+        FAILED = "failed", _("Failed")
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=30)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    to = models.CharField(_("to"), max_length=254)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # When the row may next be claimed: the next retry, or the end of a sending worker's lease.
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbound email")
+        verbose_name_plural = _("outbound emails")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="seminars_outbound_due")]
+
+    def __str__(self):
+        return f"{self.kind} to {self.to}: {self.get_state_display()}"

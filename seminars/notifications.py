@@ -4,29 +4,28 @@
 failures ("Virtual meeting creation failure", listing the sessions) use it too.
 """
 
-from functools import partial
+import logging
 
-from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from seminars import emails
 from seminars.models import Booking, Notification, SeminarEvent
+from seminars.outbox import absolute_url
+from seminars.tasks import email_queue
 
-
-def absolute_url(url: str) -> str:
-    """A site path made absolute with SITE_URL; absolute URLs pass through."""
-    if url.startswith("/"):
-        return settings.SITE_URL + url
-    return url
+log = logging.getLogger(__name__)
 
 
 def notify(*, users, subject, body, url="", send_email=True) -> list[Notification]:
     """Create one Notification per user and, unless `send_email` is false, email them the same text.
 
-    `url` is a site path (e.g. the event page) or an absolute URL. The emails go
-    out after the surrounding transaction commits, one message per recipient;
-    users without an email address get only the in-app notification.
+    `url` is a site path (e.g. the event page) or an absolute URL. Each email is
+    recorded with its notification and sent by a task after the surrounding
+    transaction commits, one message per recipient (seminars.outbox); users
+    without an email address get only the in-app notification.
     """
     users = list(users)
     now = timezone.now()
@@ -34,45 +33,61 @@ def notify(*, users, subject, body, url="", send_email=True) -> list[Notificatio
         [Notification(user=user, subject=subject[:255], body=body, url=url[:500], created_at=now) for user in users]
     )
     if send_email:
-        recipients = [user.email for user in users if user.email]
-        transaction.on_commit(lambda: _send(recipients, subject, body, url), robust=True)
+        for row in rows:
+            email_queue(
+                key=f"notification:{row.pk}",
+                kind="notification",
+                to=row.user.email,
+                params={"notification_id": row.pk},
+            )
     return rows
 
 
+def notification_email_render(params: dict) -> EmailMessage | None:
+    """The email of one notification (None if it or its user's address is gone)."""
+    row = Notification.objects.select_related("user").filter(pk=params["notification_id"]).first()
+    if row is None or not row.user.email:
+        return None
+    text = row.body if not row.url else f"{row.body}\n\n{absolute_url(row.url)}\n"
+    return EmailMessage(subject=row.subject, body=text, to=[row.user.email])
+
+
 def notify_event_times_changed(*, event, removed_sessions=()) -> None:
-    """Email every booked learner the event's new times, with an updated calendar.
+    """Tell every booked learner the event's new times: in the app, and by email with an updated calendar.
 
-    Call it after an event's sessions changed (in or out of a transaction). The
-    event's updated_at moves forward so that calendars see a higher SEQUENCE.
-    `removed_sessions` (objects with pk, start, finish, room) are withdrawn from
-    the learners' calendars with a METHOD:CANCEL part.
+    Call it after an event's sessions changed, in the transaction that changed
+    them (or out of one). The event's updated_at moves forward so that calendars
+    see a higher SEQUENCE. `removed_sessions` (objects with pk, start, finish,
+    room) are withdrawn from the learners' calendars with a METHOD:CANCEL part.
+    The in-app notice and each learner's email are recorded independently: one
+    that fails is logged and the others go ahead.
     """
-    from seminars import emails
-
-    SeminarEvent.objects.filter(pk=event.pk).update(updated_at=timezone.now())
-    booking_ids = list(
-        Booking.objects.filter(event_id=event.pk, state=Booking.State.BOOKED).values_list("pk", flat=True)
-    )
-    if not booking_ids:
+    changed_at = timezone.now()
+    SeminarEvent.objects.filter(pk=event.pk).update(updated_at=changed_at)
+    bookings = list(Booking.objects.filter(event_id=event.pk, state=Booking.State.BOOKED).select_related("user"))
+    if not bookings:
         return
-    learners = [b.user for b in Booking.objects.filter(pk__in=booking_ids).select_related("user")]
-    notify(
-        users=learners,
-        subject=f"New times: {event.seminar.name}, {event.title}",
-        body="The times of an event you are booked on have changed. See the event page for the new times.",
-        url=event.get_absolute_url(),
-        send_email=False,
+    subject = gettext("New times: %(seminar)s, %(event)s") % {"seminar": event.seminar.name, "event": event.title}
+    body = gettext("The times of an event you are booked on have changed. See the event page for the new times.")
+    _independently(
+        lambda: notify(
+            users=[b.user for b in bookings], subject=subject, body=body, url=event.get_absolute_url(), send_email=False
+        ),
+        what=f"notify the learners of event {event.pk} in the app",
     )
-    for pk in booking_ids:
-        # One callback per learner: a failing address does not stop the others.
-        transaction.on_commit(
-            partial(emails.send_booking_email, booking_id=pk, kind="times_changed", removed_sessions=removed_sessions),
-            robust=True,
+    for booking in bookings:
+        _independently(
+            lambda booking=booking: emails.booking_email_queue(
+                booking=booking, kind="times_changed", version=changed_at, removed_sessions=removed_sessions
+            ),
+            what=f"record the new-times email of booking {booking.pk}",
         )
 
 
-def _send(recipients, subject, body, url):
-    text = body if not url else f"{body}\n\n{absolute_url(url)}\n"
-    messages = [EmailMessage(subject=subject, body=text, to=[address]) for address in recipients]
-    if messages:
-        get_connection().send_messages(messages)
+def _independently(action, *, what: str) -> None:
+    # A savepoint: a failure rolls back only this action, never the caller's transaction.
+    try:
+        with transaction.atomic():
+            action()
+    except Exception:
+        log.exception("Could not %s; the other notices go ahead.", what)

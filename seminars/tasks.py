@@ -1,9 +1,15 @@
-"""Periodic seminar work."""
+"""Seminar background work: sending email (seminars.outbox) and periodic repairs."""
+
+import logging
 
 from celery import shared_task
+from celery.exceptions import Retry
 from django.db import transaction
 
+from seminars import outbox
 from seminars.meetings import meetings_reconcile
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="seminars.tasks.meetings_reconcile")
@@ -11,3 +17,43 @@ def meetings_reconcile_task() -> int:
     """Delete meetings whose session, room or event went away outside the services (e.g. the Django admin)."""
     with transaction.atomic():
         return meetings_reconcile()
+
+
+@shared_task(name="seminars.tasks.email_send", bind=True, acks_late=True, max_retries=None)
+def email_send_task(self, email_id: int) -> str:
+    """Send one recorded email; on failure retry when the row says (the row counts the attempts)."""
+    result = outbox.email_send(email_id=email_id)
+    if result.retry_in is not None:
+        # The row holds the schedule: a retry delivered early (Celery runs an eager
+        # task's retry at once) claims nothing, and one lost is requeued by the sweep.
+        raise self.retry(countdown=result.retry_in)
+    return result.state
+
+
+@shared_task(name="seminars.tasks.emails_requeue")
+def emails_requeue_task() -> int:
+    """Queue the emails whose attempt is overdue (a lost message or a dead worker only delays them)."""
+    ids = outbox.emails_overdue()
+    for email_id in ids:
+        email_send_queue(email_id)
+    return len(ids)
+
+
+def email_queue(*, key: str, kind: str, to: str, params: dict) -> int | None:
+    """Record an email in the current transaction (see outbox.email_record); send it once that commits."""
+    email_id = outbox.email_record(key=key, kind=kind, to=to, params=params)
+    if email_id is not None:
+        transaction.on_commit(lambda: email_send_queue(email_id), robust=True)
+    return email_id
+
+
+def email_send_queue(email_id: int) -> None:
+    """Queue the sending of one recorded email; if the broker is down, the requeue sweep sends it later."""
+    try:
+        email_send_task.delay(email_id)
+    except Retry:
+        # Only when tasks run in this process (CELERY_TASK_ALWAYS_EAGER, the tests): the
+        # send failed and the row waits for its retry, as a worker would leave it.
+        pass
+    except Exception:
+        log.warning("Could not queue email %s; the requeue sweep will send it.", email_id, exc_info=True)

@@ -1,7 +1,9 @@
 """Signals for the apps that own meetings (seminars sends notifications from them).
 
 All are sent after the database transaction that recorded the change has
-committed, so a receiver sees the row as stored and may enqueue work.
+committed, so a receiver sees the row as stored and may enqueue work. They are
+sent robustly: a receiver that raises is logged (by Django) and neither stops
+the other receivers nor reaches the request or task that made the change.
 
 - meeting_failed(meeting, operation): a meeting's operation ("create",
   "update" or "delete") failed and needs a person (permanent error, owner
@@ -29,10 +31,16 @@ connection_revoked = Signal()
 def send_meeting_signal_on_commit(signal: Signal, meeting, **extra) -> None:
     from virtualmeeting.models import VirtualMeeting
 
-    transaction.on_commit(lambda: signal.send(sender=VirtualMeeting, meeting=meeting, **extra))
+    def send():
+        signal.send_robust(sender=VirtualMeeting, meeting=meeting, **extra)
+
+    transaction.on_commit(send, robust=True)
 
 
 def send_connection_revoked_on_commit(connection) -> None:
     from virtualmeeting.models import ProviderConnection
 
-    transaction.on_commit(lambda: connection_revoked.send(sender=ProviderConnection, connection=connection))
+    def send():
+        connection_revoked.send_robust(sender=ProviderConnection, connection=connection)
+
+    transaction.on_commit(send, robust=True)

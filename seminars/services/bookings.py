@@ -282,8 +282,5 @@ def _course_trainers(event):
 
 
 def _email_on_commit(booking, kind, *, with_calendar=True):
-    booking_id = booking.pk
-    transaction.on_commit(
-        lambda: emails.send_booking_email(booking_id=booking_id, kind=kind, with_calendar=with_calendar),
-        robust=True,
-    )
+    # Recorded with the change (this transaction), sent by a task with retries once it commits.
+    emails.booking_email_queue(booking=booking, kind=kind, version=booking.updated_at, with_calendar=with_calendar)

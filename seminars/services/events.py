@@ -135,7 +135,7 @@ def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: di
 
         new_times = {(r["start"], r["finish"], r["time_zone"]) for r in rows}
         if new_times != old_times and event.bookings.filter(state__in=ACTIVE_STATES).exists():
-            _notify_times_changed_on_commit(event, removed)
+            _notify_times_changed(event, removed)
         if old_capacity is not None and ((not old_sessions and rows) or event.capacity > old_capacity):
             from seminars.services.bookings import bookings_promote_waitlist
 
@@ -375,13 +375,13 @@ def _room_for_row(row: dict, event: SeminarEvent, actor) -> Room | None:
     return room
 
 
-def _notify_times_changed_on_commit(event: SeminarEvent, removed: list) -> None:
-    def notify():
-        from seminars.notifications import notify_event_times_changed
+def _notify_times_changed(event: SeminarEvent, removed: list) -> None:
+    # In this transaction: the notices are recorded with the change (each on its own
+    # savepoint) and the emails are sent by tasks after the commit, so nothing that
+    # fails there can stop the other side effects or fail the save.
+    from seminars.notifications import notify_event_times_changed
 
-        notify_event_times_changed(event=event, removed_sessions=removed)
-
-    transaction.on_commit(notify)
+    notify_event_times_changed(event=event, removed_sessions=removed)
 
 
 def event_cancel(*, event: SeminarEvent, actor) -> SeminarEvent:

@@ -5,7 +5,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from seminars.models import Booking, BookingStateChange, Notification, Profile, Room
+from seminars.models import Booking, BookingStateChange, Notification, OutboundEmail, Profile, Room
 from seminars.tests.conftest import make_user
 
 SEMINAR_MODELS = list(apps.get_app_config("seminars").get_models())
@@ -25,6 +25,7 @@ def scenery(event, learner, site_admin):
     BookingStateChange.objects.create(booking=booking, state=booking.state, changed_by=learner)
     Notification.objects.create(user=learner, subject="Hello")
     Profile.objects.create(user=learner, time_zone="Europe/London")
+    OutboundEmail.objects.create(key="test:1", kind="notification", to=learner.email)
     return booking
 
 
@@ -41,7 +42,9 @@ def test_changelist_add_and_change_pages_load(superuser_client, scenery, model):
         reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[model.objects.first().pk])
     )
 
-    assert (changelist.status_code, add.status_code, change.status_code) == (200, 200, 200)
+    # Some models are only written by the services (their admin offers no "add").
+    may_add = admin.site.get_model_admin(model).has_add_permission(add.wsgi_request)
+    assert (changelist.status_code, add.status_code, change.status_code) == (200, 200 if may_add else 403, 200)
 
 
 def test_changelist_search_works(superuser_client, scenery):

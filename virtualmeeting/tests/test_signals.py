@@ -1,0 +1,55 @@
+"""Signals sent after commit: a receiver that raises never breaks the sender nor the other receivers."""
+
+import pytest
+from django.db import transaction
+
+from virtualmeeting import signals
+from virtualmeeting.models import ProviderConnection, VirtualMeeting
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def receivers():
+    """A receiver that raises, connected before one that records what it heard."""
+    heard = []
+
+    def broken(sender, **kwargs):
+        raise RuntimeError("a receiver with a bug")
+
+    def listening(sender, **kwargs):
+        heard.append(kwargs)
+
+    connected = [signals.meeting_failed, signals.connection_revoked]
+    for signal in connected:
+        signal.connect(broken, weak=False, dispatch_uid="test-broken")
+        signal.connect(listening, weak=False, dispatch_uid="test-listening")
+    yield heard
+    for signal in connected:
+        signal.disconnect(dispatch_uid="test-broken")
+        signal.disconnect(dispatch_uid="test-listening")
+
+
+def test_a_raising_receiver_of_a_meeting_signal_breaks_neither_the_commit_nor_the_others(receivers, owner):
+    meeting = VirtualMeeting(reference="test:1", provider="test", owner=owner)
+    after = []
+
+    with transaction.atomic():
+        signals.send_meeting_signal_on_commit(signals.meeting_failed, meeting, operation="create")
+        transaction.on_commit(lambda: after.append("next callback"))
+
+    assert [heard["meeting"] for heard in receivers] == [meeting]
+    assert receivers[0]["operation"] == "create"
+    assert after == ["next callback"]
+
+
+def test_a_raising_receiver_of_connection_revoked_breaks_neither_the_commit_nor_the_others(receivers, owner):
+    connection = ProviderConnection.objects.get(user=owner)
+    after = []
+
+    with transaction.atomic():
+        signals.send_connection_revoked_on_commit(connection)
+        transaction.on_commit(lambda: after.append("next callback"))
+
+    assert [heard["connection"] for heard in receivers] == [connection]
+    assert after == ["next callback"]
