@@ -19,7 +19,7 @@ from kombu.exceptions import OperationalError
 
 from virtualmeeting import signals
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, MeetingUnavailable, ProviderError
-from virtualmeeting.models import WORK_STATUSES, ProviderConnection, VirtualMeeting
+from virtualmeeting.models import WORK_STATUSES, ProviderConfig, ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import ConnectedAccount
 from virtualmeeting.registry import get_provider, provider_ids
 from virtualmeeting.selectors import connection_for, service_name
@@ -188,6 +188,49 @@ def meeting_retry_now(*, meeting: VirtualMeeting) -> VirtualMeeting:
         meeting.save()
         meeting_schedule(meeting.pk)
         return meeting
+
+
+# --- a provider disabled and enabled again ------------------------------------------------
+def meetings_hold(*, provider: str, ids=None) -> int:
+    """Hold the queued work of a provider that is disabled on the site (all of it, or these meetings).
+
+    A held meeting makes no call; `status_text` says why. Failed and finished
+    meetings are left as they are. Returns how many were held.
+    """
+    meetings = VirtualMeeting.objects.filter(provider=provider, status__in=WORK_STATUSES)
+    if ids is not None:
+        meetings = meetings.filter(pk__in=list(ids))
+    return meetings.update(status=Status.HELD)
+
+
+def meetings_resume(*, provider: str) -> int:
+    """Resume the held work of a provider enabled again: each meeting carries on where it stopped.
+
+    A daily-limit wait still in force is kept; the rest is queued when due. Returns how many resumed.
+    """
+    now = timezone.now()
+    count = 0
+    with transaction.atomic():
+        for meeting in VirtualMeeting.objects.select_for_update().filter(provider=provider, status=Status.HELD):
+            waiting = meeting.waiting_daily_limit and meeting.next_attempt_at > now
+            meeting.status = Status.WAITING if waiting else _work_status(meeting)
+            meeting.save()
+            if meeting.next_attempt_at <= now:
+                meeting_schedule(meeting.pk)
+            count += 1
+    return count
+
+
+def provider_enabled_changed(*, provider: str) -> int:
+    """The provider was enabled or disabled on the site: resume or hold its queued work.
+
+    The sweep calls this for every provider, so saving ProviderConfig.enabled is
+    enough; a settings page may call it too, to act at once. Returns the meetings changed.
+    """
+    enabled = ProviderConfig.objects.filter(provider=provider, enabled=True).exists()
+    if enabled:
+        return meetings_resume(provider=provider)
+    return meetings_hold(provider=provider)
 
 
 # --- remote events (webhooks, clicks) ------------------------------------------------------

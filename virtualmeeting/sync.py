@@ -27,9 +27,16 @@ from virtualmeeting.conf import vm_setting
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
 from virtualmeeting.models import WORK_STATUSES, OAuthState, ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import MeetingSpec, Provider, RemoteMeeting
-from virtualmeeting.registry import get_provider
+from virtualmeeting.registry import get_provider, provider_ids
 from virtualmeeting.selectors import meetings_due, waiting_text
-from virtualmeeting.services import connection_revoke, meeting_fail, meeting_schedule, reconnect_message
+from virtualmeeting.services import (
+    connection_revoke,
+    meeting_fail,
+    meeting_schedule,
+    meetings_hold,
+    provider_enabled_changed,
+    reconnect_message,
+)
 
 log = logging.getLogger(__name__)
 Status = VirtualMeeting.Status
@@ -215,6 +222,9 @@ def _step(meeting_id: int, token: str):
     except LookupError:
         meeting_fail_now(meeting, f"The provider {meeting.provider!r} is no longer installed on this site.")
         return _Stop("failed")
+    if not provider.config.enabled:
+        meetings_hold(provider=meeting.provider, ids=[meeting.pk])
+        return _Stop("held")
 
     operation = "connect"
     connection = None
@@ -549,8 +559,12 @@ def _work_status_of(row: VirtualMeeting) -> str:
 def meeting_sweep() -> int:
     """Queue every meeting that is due and has no task coming, or whose claim expired.
 
-    A lost message (broker outage, worker killed) only delays the work.
+    A lost message (broker outage, worker killed) only delays the work. First the
+    work of a provider disabled on the site is held, and held work of a provider
+    enabled again resumes (the settings page only saves ProviderConfig.enabled).
     """
+    for provider_id in provider_ids():
+        provider_enabled_changed(provider=provider_id)
     ids = meetings_due(limit=vm_setting("SWEEP_BATCH"), requeue_after=vm_setting("REQUEUE_AFTER_SECONDS"))
     for meeting_id in ids:
         meeting_schedule(meeting_id)

@@ -809,3 +809,62 @@ def test_has_remote_does_not_depend_on_the_status(owner):
 
     meeting_mark_remote_gone(provider="test", remote_id=fresh(meeting).remote_id)
     assert fresh(meeting).has_remote is False
+
+
+# --- a provider disabled on the site --------------------------------------------------------------------------------
+def set_enabled(enabled):
+    from virtualmeeting.models import ProviderConfig
+
+    ProviderConfig.objects.filter(provider="test").update(enabled=enabled)
+
+
+def test_a_disabled_provider_holds_queued_work_and_resumes_it_when_enabled(owner, django_capture_on_commit_callbacks):
+    queued = put(owner, "ref:queued")
+    synced = put(owner, "ref:synced")
+    run(synced)
+    set_enabled(False)
+
+    assert run(queued) == ["held"]
+    queued = fresh(queued)
+    assert queued.status == Status.HELD
+    assert queued.has_problem is True
+    assert queued.status_text == (
+        "Held: Test Meeting is disabled on this site. "
+        "The meeting is created or updated when a site administrator enables Test Meeting again."
+    )
+    # A change saved while disabled is held too (by the sweep, before any worker runs it).
+    put(owner, "ref:synced", topic="Renamed while disabled")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert meeting_sweep() == 0
+    assert fresh(synced).status == Status.HELD
+    assert fresh(synced).has_remote is True  # the meeting still exists at the provider
+    assert run(queued) == ["skipped"]
+    assert calls() == {"create": 1}
+
+    # Enabled again (the settings page only saves the flag): the next sweep resumes both.
+    set_enabled(True)
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_sweep()
+    assert fresh(queued).status == Status.AVAILABLE
+    assert fresh(synced).status == Status.AVAILABLE
+    assert calls() == {"create": 2, "update": 1}
+    assert {m["topic"] for m in TestProvider.meetings()} == {"Safety training: Session 1", "Renamed while disabled"}
+
+
+def test_a_held_daily_limit_wait_resumes_as_a_wait(owner):
+    from virtualmeeting.services import provider_enabled_changed
+
+    retry_at = timezone.now() + timedelta(hours=2)
+    TestProvider.fail_next("create", "rate_limited_daily", retry_at=retry_at)
+    meeting = put(owner)
+    run(meeting)
+    set_enabled(False)
+    assert provider_enabled_changed(provider="test") == 1
+    assert fresh(meeting).status == Status.HELD
+
+    set_enabled(True)
+    assert provider_enabled_changed(provider="test") == 1
+    meeting = fresh(meeting)
+    assert meeting.status == Status.WAITING
+    assert meeting.next_attempt_at == retry_at
+    assert run(meeting) == ["skipped"]
