@@ -26,17 +26,22 @@ from zoneinfo import ZoneInfo
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from seminars.models import Booking, Session
 from seminars.permissions import is_course_trainer, is_site_admin
 
 JOIN_WINDOW = timedelta(minutes=15)
 
-OPENS_SOON = "Virtual room will open 15 minutes before next session"
-NO_LONGER = "Virtual room is no longer available"
-UNAVAILABLE = "Virtual room is unavailable"
-UPDATING = "Updating virtual room. Please wait..."
+OPENS_SOON = gettext_lazy("Virtual room will open 15 minutes before next session")
+NO_LONGER = gettext_lazy("Virtual room is no longer available")
+UNAVAILABLE = gettext_lazy("Virtual room is unavailable")
+UPDATING = gettext_lazy("Updating virtual room. Please wait...")
+
+HOST_MEETING = gettext_lazy("Host meeting")
+JOIN_AS_ATTENDEE = gettext_lazy("Join as attendee")
+GO_TO_ROOM = gettext_lazy("Go to room")
+JOIN_NOW = gettext_lazy("Join now")
 
 
 @dataclass
@@ -126,9 +131,9 @@ def session_access(*, user, session: Session, booking_state: str | None, meeting
         access.can_join = True
         if is_owner:
             access.can_host = True
-            access.buttons = [("Host meeting", host_url), ("Join as attendee", join_url)]
+            access.buttons = [(HOST_MEETING, host_url), (JOIN_AS_ATTENDEE, join_url)]
         else:
-            access.buttons = [("Go to room", join_url)]
+            access.buttons = [(GO_TO_ROOM, join_url)]
         return access
 
     if booking_state not in Booking.SEAT_STATES:
@@ -139,7 +144,7 @@ def session_access(*, user, session: Session, booking_state: str | None, meeting
         return Access(role="learner", message=OPENS_SOON)
     if not ready:
         return Access(role="learner", message=UPDATING, pending=pending)
-    return Access(role="learner", can_join=True, buttons=[("Join now", join_url)])
+    return Access(role="learner", can_join=True, buttons=[(JOIN_NOW, join_url)])
 
 
 def current_session(sessions, now: datetime | None = None):

@@ -1,6 +1,6 @@
 """Reading events, sessions and rooms for the editor, the room page and site-room management."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Count, Min, Q
 from django.shortcuts import get_object_or_404
@@ -8,9 +8,6 @@ from django.utils import timezone
 
 from seminars.models import Booking, Room, SeminarEvent, Session
 from seminars.permissions import is_site_admin
-
-# Booked learners see a room's link from this long before a session starts until it finishes.
-LINK_OPENS_BEFORE = timedelta(minutes=15)
 
 
 def event_with_course(pk: int) -> SeminarEvent:

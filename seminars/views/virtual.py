@@ -15,7 +15,7 @@ from seminars.models import Booking, Enrolment, Room, Session
 from seminars.permissions import TRAINER_ROLES, can_view_course, is_course_trainer, is_site_admin
 from seminars.selectors.events import room_sessions_for_viewer
 from seminars.timezones import viewer_zone
-from seminars.virtual_room import Access, current_session, session_access
+from seminars.virtual_room import GO_TO_ROOM, UNAVAILABLE, Access, current_session, session_access
 
 # A meeting in one of these states can be sent again at once ("Retry now").
 RETRYABLE = ("failed", "waiting")
@@ -61,7 +61,7 @@ def virtual_join(request, pk):
     session = _session(pk)
     access, meeting = _access(request, session)
     if not access.can_join:
-        messages.warning(request, access.message or "Virtual room is unavailable")
+        messages.warning(request, access.message or UNAVAILABLE)
         return redirect("seminars:event", session.event_id)
     url = meeting.join_url if meeting is not None else session.room.virtual_url
     return HttpResponseRedirect(url)
@@ -146,7 +146,7 @@ def room_card_context(request, room: Room):
         # A room no visible session uses yet: staff may still open a custom link; nobody else sees anything.
         staff = is_site_admin(user) or (room.event_id and is_course_trainer(user, room.event.seminar.course))
         if room.virtual_kind == Room.CUSTOM_LINK and staff:
-            context["access"] = Access(role="staff", can_join=True, buttons=[("Go to room", room.virtual_url)])
+            context["access"] = Access(role="staff", can_join=True, buttons=[(GO_TO_ROOM, room.virtual_url)])
         return context
     meeting = _meeting(session)
     access = session_access(
