@@ -11,7 +11,7 @@ Every call goes through `ZoomClient.request`, which
 """
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 import requests
@@ -68,29 +68,6 @@ def zoom_error_text(body: dict) -> str:
     return message
 
 
-def _parse_retry_after(value: str, now: datetime) -> datetime | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return now + timedelta(seconds=int(value))
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def zoom_retry_at(response, now: datetime) -> datetime | None:
-    """The time Zoom's 429 says to come back: Retry-After (an ISO datetime, or seconds), else X-RateLimit-Reset."""
-    retry_at = _parse_retry_after(response.headers.get("Retry-After", ""), now)
-    if retry_at is None and response.headers.get("X-RateLimit-Reset", "").strip().isdigit():
-        retry_at = datetime.fromtimestamp(int(response.headers["X-RateLimit-Reset"]), tz=UTC)
-    return retry_at
-
-
 def is_daily_limit(response) -> bool:
     message = str(zoom_error_body(response).get("message") or "")
     return "daily" in response.headers.get("X-RateLimit-Type", "").lower() or "daily" in message.lower()
@@ -105,7 +82,7 @@ def rate_limited_error(response) -> RateLimited:
     """
     now = timezone.now()
     daily = is_daily_limit(response)
-    retry_at = zoom_retry_at(response, now)
+    retry_at = limits.zoom_retry_at(response.headers, now)
     if retry_at is None:
         retry_at = limits.quota_next_reset(now) if daily else now + timedelta(seconds=1)
     if daily:
@@ -159,6 +136,9 @@ def connection_tokens_refresh(*, config, connection: ProviderConnection, force: 
 
 
 def _refresh_error(exc: oauth.TokenError) -> ProviderError:
+    if exc.retry_at is not None:
+        # Zoom's token endpoint asked for a wait (429): keep it; the grant itself is fine.
+        return RateLimited(gettext("Zoom asked to wait before refreshing the access token."), retry_at=exc.retry_at)
     if exc.transient:
         return ProviderError("Zoom could not refresh the access token just now; will retry.")
     if exc.error == "invalid_client":
@@ -257,7 +237,7 @@ class ZoomClient:
             error = rate_limited_error(response)
             if error.daily:
                 # Zoom's own time, not error.retry_at: a midnight we guessed must not look like Zoom's answer.
-                resumes_at = zoom_retry_at(response, timezone.now())
+                resumes_at = limits.zoom_retry_at(response.headers, timezone.now())
                 limits.daily_quota_exhaust(self.connection.remote_account_id, resumes_at=resumes_at)
             return error
         if status >= 500:

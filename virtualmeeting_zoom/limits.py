@@ -42,6 +42,30 @@ logger = logging.getLogger(__name__)
 MAX_RATE_WAIT_SECONDS = 2.0
 
 
+def _parse_retry_after(value: str, now: datetime) -> datetime | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return now + timedelta(seconds=int(value))
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def zoom_retry_at(headers, now: datetime) -> datetime | None:
+    """The time a 429 of Zoom says to come back: Retry-After (an ISO datetime, or seconds), else X-RateLimit-Reset."""
+    retry_at = _parse_retry_after(headers.get("Retry-After", ""), now)
+    reset = headers.get("X-RateLimit-Reset", "").strip()
+    if retry_at is None and reset.isdigit():
+        retry_at = datetime.fromtimestamp(int(reset), tz=UTC)
+    return retry_at
+
+
 def quota_next_reset(now: datetime | None = None) -> datetime:
     """The next 00:00 UTC after `now`."""
     now = (now or timezone.now()).astimezone(UTC)

@@ -17,6 +17,7 @@ import requests
 from django.utils import timezone
 from requests_oauthlib import OAuth2Session
 
+from virtualmeeting_zoom import limits
 from virtualmeeting_zoom.options import oauth_base_url
 
 logger = logging.getLogger(__name__)
@@ -35,12 +36,15 @@ _PRIVATE_APP_HINTS = ("not belong to", "same account", "unpublished", "not been 
 class TokenError(Exception):
     """The token endpoint refused or could not be reached. `error` is Zoom's code, e.g. "invalid_grant"."""
 
-    def __init__(self, error: str, reason: str = "", *, status: int | None = None, transient: bool = False):
+    def __init__(
+        self, error: str, reason: str = "", *, status: int | None = None, transient: bool = False, retry_at=None
+    ):
         super().__init__(f"{error}: {reason}" if reason else error)
         self.error = error
         self.reason = reason
         self.status = status
         self.transient = transient
+        self.retry_at = retry_at  # Zoom asked to wait until then (429)
 
 
 def is_private_app_refusal(text: str) -> bool:
@@ -56,6 +60,11 @@ def _allow_local_http(url: str) -> None:
 
 
 def _raise_for_token_error(response):
+    if response.status_code == 429:
+        # Too many requests: not a verdict on the grant. The wait Zoom gives is kept, else a short one.
+        now = timezone.now()
+        retry_at = limits.zoom_retry_at(response.headers, now) or now + timedelta(seconds=1)
+        raise TokenError("rate_limited", "Zoom answered HTTP 429", status=429, transient=True, retry_at=retry_at)
     if response.status_code >= 500:
         raise TokenError(
             "server_error", f"Zoom answered HTTP {response.status_code}", status=response.status_code, transient=True

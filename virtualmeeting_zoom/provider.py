@@ -40,6 +40,7 @@ from virtualmeeting_zoom.payloads import (
     parse_zoom_time,
     remote_meeting,
     update_body,
+    zoom_agenda,
 )
 from virtualmeeting_zoom.scopes import CLASSIC_SCOPES, GRANULAR_SCOPES, missing_scopes
 
@@ -236,8 +237,13 @@ class ZoomProvider(Provider):
         return None
 
     def remote_matches(self, remote: RemoteMeeting, spec: MeetingSpec) -> bool:
-        """Compare with what we would have sent: Zoom keeps at most 200 characters of a topic."""
-        return super().remote_matches(remote, replace(spec, topic=(spec.topic or "Meeting")[:TOPIC_MAX]))
+        """Compare with what we would have sent: Zoom keeps at most 200 characters of a topic.
+
+        The agenda counts too: attendees read it in Zoom's invitation, so a hand edit (or a meeting
+        made before agendas stopped carrying an internal marker) is put back to the event's details.
+        """
+        ours = replace(spec, topic=(spec.topic or "Meeting")[:TOPIC_MAX])
+        return super().remote_matches(remote, ours) and (remote.agenda or "").strip() == zoom_agenda(spec.agenda)
 
     # --- meetings -----------------------------------------------------------
     def _client(self, connection: ProviderConnection | None) -> ZoomClient:
@@ -394,6 +400,8 @@ def _sent_distance(listed: dict, sent: list[ZoomCreateRequest]) -> timedelta | N
 
 
 def _token_error_message(exc: oauth.TokenError) -> str:
+    if exc.status == 429:
+        return gettext("Zoom is answering too many requests just now. Please connect again in a moment.")
     if exc.transient:
         return "Zoom could not be reached. Please try again in a moment."
     if oauth.is_private_app_refusal(exc.reason):

@@ -4,6 +4,7 @@ These go through virtualmeeting.services and virtualmeeting.sync as they run
 in a worker, and check what reaches Zoom and what the meeting row says after.
 """
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -167,3 +168,44 @@ def test_private_app_refusal_fails_with_the_guides_explanation(zoom_config, owne
     meeting = put(owner)
     assert run(meeting) == ["failed"]
     assert "This Zoom app is private to another Zoom account" in fresh(meeting).last_error
+
+
+def test_upgrade_check_puts_the_details_back_where_an_agenda_still_carries_a_marker(zoom_config, owner):
+    import responses
+    from django.core.management import call_command
+
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as zoom:
+        zoom.post(CREATE_URL, status=201, json=meeting_json())
+        old = put(owner)
+        run(old)
+        clean = put(owner, reference="seminars.event:1:session:2:room:1")
+        zoom.replace("POST", CREATE_URL, status=201, json=meeting_json(meeting_id=85746065433))
+        run(clean)
+
+    marker = fresh(old).marker
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as zoom:
+        # A meeting made by an earlier version: Zoom holds the marker at the end of its agenda.
+        zoom.get(
+            MEETING_URL,
+            json=meeting_json(
+                agenda=f"Bring a hard hat.\n\n{marker}", start_time="2026-12-03T09:00:00Z", duration=90, topic=old.topic
+            ),
+        )
+        zoom.get(
+            f"{API}/meetings/85746065433",
+            json=meeting_json(
+                meeting_id=85746065433,
+                agenda="Bring a hard hat.",
+                start_time="2026-12-03T09:00:00Z",
+                duration=90,
+                topic=clean.topic,
+            ),
+        )
+        patch = zoom.patch(MEETING_URL, status=204)
+        call_command("virtualmeeting_zoom_check_agendas", stdout=io.StringIO())
+        assert run(old) == ["get", "update"]
+        assert run(clean) == ["get", "in sync"]
+
+    assert json.loads(patch.calls[0].request.body)["agenda"] == "Bring a hard hat."
+    assert marker not in patch.calls[0].request.body.decode()
+    assert fresh(old).status == fresh(clean).status == VirtualMeeting.Status.AVAILABLE

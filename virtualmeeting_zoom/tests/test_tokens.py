@@ -168,3 +168,26 @@ def test_two_concurrent_refreshes_make_one_call_and_both_get_the_new_pair(zoom_c
     assert results == [("access-2", "refresh-2"), ("access-2", "refresh-2")]
     row = ProviderConnection.objects.get(user=trainer, provider="zoom")
     assert (row.access_token, row.refresh_token) == ("access-2", "refresh-2")
+
+
+def test_a_429_from_the_token_endpoint_keeps_zooms_wait_and_the_grant(provider, trainer):
+    import responses
+
+    from virtualmeeting.errors import RateLimited
+
+    connection = make_connection(trainer, expires_at=timezone.now() + timedelta(minutes=4))
+    retry_at = (timezone.now() + timedelta(seconds=30)).replace(microsecond=0)
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as zoom:
+        zoom.post(
+            TOKEN_URL,
+            status=429,
+            json={"code": 429, "message": "You have reached the maximum per-second rate limit for this API."},
+            headers={"Retry-After": retry_at.strftime("%Y-%m-%dT%H:%M:%SZ")},
+        )
+        with pytest.raises(RateLimited) as caught:
+            provider.get_meeting(connection=connection, remote_id="85746065432")
+    # A wait, not "reconnect": the refresh token was not refused, and the sync waits until Zoom's time.
+    assert not isinstance(caught.value, AuthRevoked)
+    assert caught.value.retry_at == retry_at and not caught.value.daily
+    row = ProviderConnection.objects.get(pk=connection.pk)
+    assert (row.status, row.refresh_token) == (ProviderConnection.Status.CONNECTED, "refresh-1")
