@@ -6,6 +6,7 @@ notifications); booking history is shown read-only here, since it is an audit tr
 
 from django.contrib import admin
 from django.db import models
+from django.utils.translation import gettext_lazy, ngettext
 
 from seminars.models import (
     Booking,
@@ -20,6 +21,7 @@ from seminars.models import (
     SeminarEvent,
     Session,
 )
+from seminars.tasks import emails_send_again
 
 
 class EnrolmentInline(admin.TabularInline):
@@ -173,6 +175,16 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     search_fields = ["to", "key"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in OutboundEmail._meta.fields]
+    actions = ["send_again"]
 
     def has_add_permission(self, request):
         return False  # emails are recorded by the services, with the change they report
+
+    @admin.action(description=gettext_lazy("Send the selected failed or waiting emails now"))
+    def send_again(self, request, queryset):
+        count = emails_send_again(email_ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            ngettext("%(count)d email queued to be sent again.", "%(count)d emails queued to be sent again.", count)
+            % {"count": count},
+        )

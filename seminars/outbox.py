@@ -134,6 +134,20 @@ def emails_overdue(*, limit: int = 500) -> list[int]:
     )
 
 
+def emails_send_again(*, email_ids) -> list[int]:
+    """Make the given failed or waiting emails due now, with a fresh set of attempts; return their ids.
+
+    For a site admin once the mail server is fixed. Sent emails are never sent again,
+    and one being sent is left to its worker.
+    """
+    again = OutboundEmail.objects.filter(pk__in=list(email_ids), state__in=(State.PENDING, State.FAILED))
+    ids = list(again.values_list("pk", flat=True))
+    OutboundEmail.objects.filter(pk__in=ids, state__in=(State.PENDING, State.FAILED)).update(
+        state=State.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    return ids
+
+
 def _build(email: OutboundEmail):
     message = import_string(RENDERERS[email.kind])(email.params)
     if message is None:

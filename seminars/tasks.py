@@ -39,6 +39,14 @@ def emails_requeue_task() -> int:
     return len(ids)
 
 
+def emails_send_again(*, email_ids) -> int:
+    """Send the given failed or waiting emails now (see outbox.emails_send_again); return how many."""
+    ids = outbox.emails_send_again(email_ids=email_ids)
+    for email_id in ids:
+        email_send_queue(email_id)
+    return len(ids)
+
+
 def email_queue(*, key: str, kind: str, to: str, params: dict) -> int | None:
     """Record an email in the current transaction (see outbox.email_record); send it once that commits."""
     email_id = outbox.email_record(key=key, kind=kind, to=to, params=params)

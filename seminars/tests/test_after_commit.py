@@ -322,3 +322,57 @@ def test_the_task_is_discovered_and_acknowledged_late():
     assert "seminars.tasks.emails_requeue" in app.tasks
     schedule = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert "seminars.tasks.emails_requeue" in schedule
+
+
+def test_a_site_admin_sends_failed_emails_again_once_the_server_is_fixed(
+    client, event, learner, learner2, flaky_mail, time_machine
+):
+    from seminars.tests.conftest import make_user
+
+    time_machine.move_to(timezone.now(), tick=False)
+    flaky_mail.refused = {learner.email}
+    booking_create(event=event, user=learner, actor=learner)
+    booking_create(event=event, user=learner2, actor=learner2)
+    failed, sent = row_for(learner.email), row_for(learner2.email)
+    OutboundEmail.objects.filter(pk=failed.pk).update(state=State.FAILED, attempts=outbox.MAX_ATTEMPTS)
+    flaky_mail.refused = set()
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+
+    response = client.post(
+        reverse("admin:seminars_outboundemail_changelist"),
+        {"action": "send_again", "_selected_action": [failed.pk, sent.pk]},
+        follow=True,
+    )
+
+    assert "1 email queued to be sent again." in response.content.decode()
+    assert OutboundEmail.objects.get(pk=failed.pk).state == State.SENT
+    assert len(to(learner.email)) == 1 and len(to(learner2.email)) == 1  # the sent one is not sent again
+
+
+@pytest.mark.postgres
+def test_workers_racing_for_one_email_send_it_once(trainer, flaky_mail):
+    import threading
+
+    from django.db import connection
+
+    email_id = outbox.email_record(key="test:race", kind="notification", to=trainer.email, params={})
+    [note] = notify(users=[trainer], subject="Hello", body="Body", send_email=False)
+    OutboundEmail.objects.filter(pk=email_id).update(params={"notification_id": note.pk})
+    barrier = threading.Barrier(6)
+    results = []
+
+    def worker():
+        try:
+            barrier.wait(timeout=10)
+            results.append(outbox.email_send(email_id=email_id).state)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(results) == ["not claimed"] * 5 + [State.SENT]
+    assert len(to(trainer.email)) == 1
