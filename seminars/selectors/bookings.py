@@ -141,6 +141,11 @@ def event_attendees(*, event) -> dict:
     return groups
 
 
+def event_waitlist_count(*, event) -> int:
+    """How many learners wait for a seat on `event`."""
+    return Booking.objects.filter(event=event, state=Booking.State.WAITLISTED).count()
+
+
 def booking_for_user(*, booking_id):
     """A booking with its event, seminar and course loaded; 404 if missing."""
     return get_object_or_404(Booking.objects.select_related("event__seminar__course", "user"), pk=booking_id)

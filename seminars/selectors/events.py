@@ -59,3 +59,8 @@ def room_sessions_for_viewer(*, room: Room, user):
 def event_booking_count(event: SeminarEvent) -> int:
     counts = event.bookings.aggregate(n=Count("pk", filter=Q(state__in=Booking.SEAT_STATES)))
     return counts["n"] or 0
+
+
+def event_cancelled_signup_count(event: SeminarEvent) -> int:
+    """How many signups (booked or waitlisted) were cancelled with the event, and so told of it."""
+    return event.bookings.filter(state=Booking.State.EVENT_CANCELLED).count()

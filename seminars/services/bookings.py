@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from seminars import emails
 from seminars.models import Booking, BookingStateChange, Enrolment, SeminarEvent
@@ -78,10 +79,11 @@ def booking_cancel_refusal(*, booking, event, actor, first_start, now=None) -> s
     if policy == SeminarEvent.CancellationPolicy.CUTOFF and first_start is not None:
         cutoff = first_start - timedelta(hours=event.cancellation_cutoff_hours)
         if now >= cutoff:
-            return (
-                f"Cancellations closed {event.cancellation_cutoff_hours} hours before the event starts; "
-                "please contact a trainer."
-            )
+            return ngettext(
+                "Cancellations closed %(hours)d hour before the event starts; please contact a trainer.",
+                "Cancellations closed %(hours)d hours before the event starts; please contact a trainer.",
+                event.cancellation_cutoff_hours,
+            ) % {"hours": event.cancellation_cutoff_hours}
     return None
 
 
@@ -192,7 +194,12 @@ def bookings_event_cancelled(*, event, actor) -> list[Booking]:
             notify(
                 users=trainers,
                 subject=subject,
-                body=f"The event was cancelled; {len(bookings)} active signup(s) were cancelled with it.",
+                body=ngettext(
+                    "The event was cancelled; %(count)d active signup was cancelled with it.",
+                    "The event was cancelled; %(count)d active signups were cancelled with it.",
+                    len(bookings),
+                )
+                % {"count": len(bookings)},
                 url=url,
             )
         return bookings

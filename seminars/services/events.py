@@ -17,6 +17,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from seminars.models import Booking, Room, Seminar, SeminarEvent, Session
 from seminars.services.rooms import room_conflicts, room_errors
@@ -284,7 +285,12 @@ def _check_event_fields(data: dict, booked: int, errors: _Errors) -> None:
     if not capacity_problems and capacity < booked:
         errors.add(
             "capacity",
-            f"Capacity cannot be less than the {booked} learner{'s' if booked != 1 else ''} already booked.",
+            ngettext(
+                "Capacity cannot be less than the %(count)d learner already booked.",
+                "Capacity cannot be less than the %(count)d learners already booked.",
+                booked,
+            )
+            % {"count": booked},
         )
     policy = data.get("cancellation_policy", SeminarEvent.CancellationPolicy.CUTOFF)
     if policy not in SeminarEvent.CancellationPolicy.values:

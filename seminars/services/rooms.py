@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from seminars.models import Room, Session
 from seminars.validators import problems, validate_multi_line, validate_room_capacity, validate_single_line
@@ -133,7 +134,11 @@ def site_room_delete(*, room: Room, actor) -> None:
         upcoming = site_room_upcoming_sessions(room=locked).count()
         if upcoming:
             raise ValidationError(
-                f"{locked.name} is used by {upcoming} upcoming session{'s' if upcoming != 1 else ''}: "
-                "choose another room for them first."
+                ngettext(
+                    "%(room)s is used by %(count)d upcoming session: choose another room for it first.",
+                    "%(room)s is used by %(count)d upcoming sessions: choose another room for them first.",
+                    upcoming,
+                )
+                % {"room": locked.name, "count": upcoming}
             )
         locked.delete()

@@ -216,9 +216,12 @@ def test_cancel_matrix(client, as_user, lenas_booking, role, status, cancelled):
     assert (lenas_booking.state == State.USER_CANCELLED) is cancelled
 
 
-def test_cancel_requires_post(client, as_user, lenas_booking):
-    as_user("learner")
-    assert client.get(reverse("seminars:booking_cancel", args=[lenas_booking.pk])).status_code == 405
+@pytest.mark.parametrize("role, status", [("learner", 200), ("learner2", 403), ("outsider", 404), ("trainer", 200)])
+def test_a_get_only_asks_and_never_cancels(client, as_user, lenas_booking, role, status):
+    as_user(role)
+    assert client.get(reverse("seminars:booking_cancel", args=[lenas_booking.pk])).status_code == status
+    lenas_booking.refresh_from_db()
+    assert lenas_booking.state == State.BOOKED
 
 
 def test_refused_cancellation_is_a_message(client, as_user, lenas_booking, event):

@@ -9,12 +9,20 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 
 from seminars.forms.bookings import AttendanceForm
 from seminars.models import Booking, Enrolment
 from seminars.permissions import can_edit_course, course_role, is_course_trainer, require_trainer, require_view
-from seminars.selectors.bookings import EventStatus, booking_for_user, event_for_page, event_page
+from seminars.selectors.bookings import (
+    EventStatus,
+    booking_for_user,
+    event_for_page,
+    event_page,
+    event_waitlist_count,
+)
 from seminars.services.bookings import (
     BookingError,
     booking_cancel,
@@ -104,25 +112,47 @@ def event_book(request, pk):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def booking_cancel_view(request, pk):
+    """GET asks "Cancel your booking?" with what follows under the event's policy; only POST cancels."""
     booking = booking_for_user(booking_id=pk)
     course = booking.event.seminar.course
     require_view(request.user, course)
     if booking.user_id != request.user.pk:
         # Only trainers and site admins handle other people's bookings.
         require_trainer(request.user, course)
+    if request.method == "GET":
+        return render(request, "seminars/bookings/confirm_cancel.html", _cancel_confirmation(request.user, booking))
     try:
         booking_cancel(booking=booking, actor=request.user)
     except BookingError as error:
         messages.error(request, str(error))
     else:
         if booking.user_id == request.user.pk:
-            messages.success(request, "Your booking has been cancelled.")
+            messages.success(request, _("Your booking has been cancelled."))
         else:
             name = booking.user.get_full_name() or booking.user.get_username()
-            messages.success(request, f"The booking of {name} has been cancelled.")
+            messages.success(request, _("The booking of %(name)s has been cancelled.") % {"name": name})
     return redirect("seminars:event", pk=booking.event_id)
+
+
+def _cancel_confirmation(user, booking):
+    """What the confirmation page says: who, whether it may be cancelled now, and what follows."""
+    event = event_for_page(event_id=booking.event_id)
+    page = event_page(event=event, user=user, with_attendees=False)
+    refusal = booking_cancel_refusal(booking=booking, event=event, actor=user, first_start=page.first_start)
+    return {
+        "booking": booking,
+        "event": event,
+        "seminar": event.seminar,
+        "course": event.seminar.course,
+        "own": booking.user_id == user.pk,
+        "name": booking.user.get_full_name() or booking.user.get_username(),
+        "refusal": refusal or "",
+        "cutoff": cancellation_cutoff(event=event, first_start=page.first_start),
+        "waitlisted": event_waitlist_count(event=event),
+        "viewer_zone": viewer_zone(user),
+    }
 
 
 @login_required
@@ -143,7 +173,12 @@ def attendance(request, pk):
     except BookingError as error:
         messages.error(request, f"Attendance was not saved: {error}")
     else:
-        messages.success(request, f"Attendance saved ({len(changes)} change{'s' if len(changes) != 1 else ''}).")
+        count = len(changes)
+        messages.success(
+            request,
+            ngettext("Attendance saved (%(count)d change).", "Attendance saved (%(count)d changes).", count)
+            % {"count": count},
+        )
     return redirect("seminars:event", pk=event.pk)
 
 

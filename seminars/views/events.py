@@ -10,6 +10,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from seminars.forms.events import (
@@ -30,6 +31,7 @@ from seminars.permissions import (
 from seminars.selectors import events as event_selectors
 from seminars.selectors.events import (
     event_booking_count,
+    event_cancelled_signup_count,
     event_sessions_for_edit,
     event_with_course,
     room_sessions_for_viewer,
@@ -203,7 +205,16 @@ def event_cancel_view(request, pk):
         return redirect(event.get_absolute_url())
     if request.method == "POST":
         event_cancel(event=event, actor=request.user)
-        messages.success(request, f"Cancelled {event.title}. Booked learners have been told.")
+        told = event_cancelled_signup_count(event)
+        if told:
+            text = ngettext(
+                "Cancelled %(title)s. The %(count)d learner who had signed up has been told.",
+                "Cancelled %(title)s. The %(count)d learners who had signed up have been told.",
+                told,
+            )
+        else:
+            text = _("Cancelled %(title)s. Nobody had signed up, so nobody needed to be told.")
+        messages.success(request, text % {"title": event.title, "count": told})
         return redirect(event.get_absolute_url())
     return render(
         request,
