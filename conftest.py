@@ -44,6 +44,46 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
 
 
+# Chromium blocks what the Content-Security-Policy forbids; this makes each block visible to the test.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("CSP violation: " + event.violatedDirective + " blocked " + (event.blockedURI || "inline code")
+    + " in " + event.sourceFile + ":" + event.lineNumber);
+});
+"""
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request):
+    """In a browser test, every page of every context reports Content-Security-Policy violations here;
+    the test fails at teardown if there were any (a blocked script or style is a broken page)."""
+    if "browser" not in request.fixturenames:
+        yield []
+        return
+    browser = request.getfixturevalue("browser")
+    violations = []
+
+    def record(message):
+        if message.type == "error" and ("CSP violation" in message.text or "Content Security Policy" in message.text):
+            violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    new_context = browser.new_context
+
+    def new_watched_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.add_init_script(script=CSP_REPORTER)
+        context.on("console", record)
+        return context
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(browser, "new_context", new_watched_context)
+    try:
+        yield violations
+    finally:
+        patch.undo()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery():
     """Tasks queued by a test run in its own process (Celery reads its settings once: set the app)."""

@@ -8,8 +8,10 @@ filesystem transport under var/).
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from lms.keys import DEVELOPMENT_FIELD_ENCRYPTION_KEY, DEVELOPMENT_SECRET_KEY, production_key_problems
@@ -50,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "lms",
     "axes",
+    "csp",
     "seminars",
     "virtualmeeting",
     "virtualmeeting_zoom",
@@ -57,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -257,6 +261,27 @@ SEMINARS_PROFILE_SECTIONS = ["virtualmeeting/profile_connections.html"]
 
 ZOOM_OAUTH_BASE_URL = os.environ.get("ZOOM_OAUTH_BASE_URL", "https://zoom.us").rstrip("/")
 ZOOM_API_BASE_URL = os.environ.get("ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstrip("/")
+
+# --- Content-Security-Policy (django-csp) -------------------------------------------
+# Scripts and styles come from our static files only: no inline <script>, on*= handler or
+# style= attribute in a page (lms/tests/test_csp.py scans the templates). Server text reaches
+# JS through json_script, which the browser does not execute.
+_ZOOM_OAUTH_ORIGIN = "{0.scheme}://{0.netloc}".format(urlsplit(ZOOM_OAUTH_BASE_URL))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "connect-src": [SELF],
+        # The connect popup reaches the provider's sign-in page by redirects from our
+        # connect URL; a form that starts it must be allowed to end there.
+        "form-action": [SELF, _ZOOM_OAUTH_ORIGIN],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,
