@@ -403,5 +403,45 @@
     if (event.target === modal) closeModal();
   });
 
+  // ---- Save once ------------------------------------------------------------------------
+  // A double or triple click on "Save changes" sends the form once. (The server also
+  // refuses to create two events from one "Add event" form: its one-time token.)
+
+  var saveButtons = form.querySelectorAll('button[type="submit"]');
+  var SAVE_RETRY_MS = 15000;
+  var releaseTimer = null;
+
+  function holdSave() {
+    form.dataset.saving = "1";
+    saveButtons.forEach(function (button) {
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+    });
+    // Still here long after (a lost connection): let the person try again.
+    releaseTimer = window.setTimeout(releaseSave, SAVE_RETRY_MS);
+  }
+
+  function releaseSave() {
+    window.clearTimeout(releaseTimer);
+    delete form.dataset.saving;
+    saveButtons.forEach(function (button) {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    if (event.defaultPrevented) return;
+    if (form.dataset.saving === "1") {
+      event.preventDefault();
+      return;
+    }
+    holdSave();
+  });
+  // Back on this page from the next one (the browser's page cache keeps the disabled button).
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) releaseSave();
+  });
+
   renumber();
 })();
