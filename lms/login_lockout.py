@@ -6,6 +6,8 @@ another address; the price is that one address may try a few passwords for each
 username in each cool-off period (see README, "Login lockout").
 """
 
+import ipaddress
+
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
@@ -21,9 +23,11 @@ def client_ip(request) -> str:
     come from the client and can be forged).
     """
     if settings.BEHIND_HTTPS_PROXY:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        if forwarded[-1]:
-            return forwarded[-1]
+        last = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        try:
+            return str(ipaddress.ip_address(last))  # the column is an IP address: nothing else is stored
+        except ValueError:
+            pass  # a proxy that does not append a plain address: count against what we see
     return request.META.get("REMOTE_ADDR", "")
 
 

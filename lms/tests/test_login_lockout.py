@@ -98,6 +98,16 @@ def test_behind_the_proxy_the_address_the_proxy_saw_counts_not_the_proxys_nor_a_
     assert response.status_code == 302 and logged_in(client)
 
 
+@pytest.mark.parametrize("forwarded", ["", "unknown", "203.0.113.9:443", "'; DROP TABLE x; --"])
+def test_behind_the_proxy_a_forwarded_value_that_is_no_address_counts_against_the_proxy(
+    client, user, settings, forwarded
+):
+    settings.BEHIND_HTTPS_PROXY = True
+    fail(client, 1, HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="10.0.0.2")
+
+    assert AccessAttempt.objects.get().ip_address == "10.0.0.2"
+
+
 def test_failures_are_shared_through_the_database_and_never_store_the_password(client, user):
     fail(client, 2)
 
