@@ -42,9 +42,9 @@ def check_field_encryption_keys_are_not_the_development_key(app_configs, **kwarg
 @register(Tags.security)
 def check_field_encryption_keys_are_fernet_keys(app_configs, **kwargs):
     keys = settings.FIELD_ENCRYPTION_KEYS
+    hint = f"Generate a key with: {GENERATE_FIELD_ENCRYPTION_KEY}"
     if not keys:
-        return [Error("FIELD_ENCRYPTION_KEYS is empty.", hint=f"Generate a key with: {GENERATE_FIELD_ENCRYPTION_KEY}",
-                      id="lms.E001")]
+        return [Error("FIELD_ENCRYPTION_KEYS is empty.", hint=hint, id="lms.E001")]
     errors = []
     for position, key in enumerate(keys, start=1):
         try:
@@ -54,7 +54,7 @@ def check_field_encryption_keys_are_fernet_keys(app_configs, **kwargs):
             errors.append(
                 Error(
                     f"FIELD_ENCRYPTION_KEYS entry {position} is not a Fernet key (32 url-safe base64-encoded bytes).",
-                    hint=f"Generate a key with: {GENERATE_FIELD_ENCRYPTION_KEY}",
+                    hint=hint,
                     id="lms.E002",
                 )
             )

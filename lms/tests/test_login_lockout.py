@@ -4,10 +4,9 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt
 from django.contrib.auth.models import User
 from django.utils import timezone
-
-from axes.models import AccessAttempt
 
 PASSWORD = "the-right-password-42"
 LOCKED = "Too many failed attempts to log in to this account from your network."
