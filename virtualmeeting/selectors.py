@@ -55,6 +55,24 @@ def service_name(provider_id: str) -> str:
     return cls.service_name or cls.name
 
 
+def connect_texts() -> dict:
+    """The words of the connect popup's opener (virtualmeeting/connect.js), for a page's json_script
+    "vm-connect-texts": what the button shows while it waits, and why nothing was connected."""
+    from virtualmeeting.registry import enabled_providers
+
+    closed = gettext("The sign-in window was closed before %(service)s sent you back. No account was connected.")
+    return {
+        "waiting": gettext("Waiting for the sign-in window…"),
+        "blocked": gettext("Your browser blocked the sign-in window. Allow pop-ups for this site and try again."),
+        "failed": gettext("No account was connected."),
+        "closed": {
+            provider.id: " ".join(filter(None, [closed % {"service": provider.service}, provider.closed_window_hint()]))
+            for provider in enabled_providers()
+            if provider.needs_connection
+        },
+    }
+
+
 def time_until(moment: datetime, *, now: datetime | None = None) -> str:
     """'in 3 h', 'in 12 min', 'in less than a minute'."""
     seconds = (moment - (now or timezone.now())).total_seconds()

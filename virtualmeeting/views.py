@@ -25,6 +25,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from lms.permissions import is_site_admin
@@ -171,6 +172,20 @@ def _claim_state(request, provider_id: str, value: str) -> tuple[OAuthState | No
     return row, ""
 
 
+def _not_completed(request, provider: Provider) -> str:
+    """The provider sent the person back without a code: say so with the provider's own reason, if it gave one."""
+    # error_description is the provider's text for people (RFC 6749 4.1.2.1); kept printable and short.
+    reason = "".join(c for c in request.GET.get("error_description", "") if c.isprintable()).strip()[:300]
+    if reason:
+        return gettext("%(service)s did not complete the sign-in: %(reason)s No account was connected.") % {
+            "service": provider.service,
+            "reason": reason if reason.endswith(".") else reason + ".",
+        }
+    return gettext("%(service)s did not complete the sign-in. No account was connected. Please try again.") % {
+        "service": provider.service
+    }
+
+
 @login_required
 def auth_callback(request, provider_id: str):
     try:
@@ -198,11 +213,7 @@ def auth_callback(request, provider_id: str):
         )
     if error or not request.GET.get("code"):
         return _result(
-            request,
-            provider_id=provider.id,
-            ok=False,
-            origin=origin,
-            message=f"{provider.service} did not complete the sign-in. No account was connected. Please try again.",
+            request, provider_id=provider.id, ok=False, origin=origin, message=_not_completed(request, provider)
         )
     try:
         account = provider.complete_connection(

@@ -104,6 +104,14 @@ class ZoomProvider(Provider):
         warnings.extend(self._scope_warnings())
         return warnings
 
+    def closed_window_hint(self) -> str:
+        # An unpublished app refuses other accounts' users on Zoom's own page, which never comes back to us.
+        return gettext(
+            "If Zoom said that the app can only be authorized by users of the account that created it, this "
+            "site's Zoom app is private to another Zoom account: sign in to Zoom with a user of that account, "
+            "or have the app published in the Zoom Marketplace."
+        )
+
     def _scope_warnings(self) -> list[str]:
         by_missing: dict[tuple[str, ...], list[str]] = {}
         connections = ProviderConnection.objects.filter(

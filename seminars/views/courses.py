@@ -21,6 +21,7 @@ from seminars.selectors.notifications import notification_list
 from seminars.services import courses as services
 from seminars.services.profiles import notifications_mark_read, profile_update
 from seminars.timezones import viewer_zone, zone_names
+from virtualmeeting.selectors import connect_texts
 
 
 def _posted(request):
@@ -345,6 +346,7 @@ def profile(request):
             "zone_names": zone_names(),
             # Other apps add sections (e.g. "Disconnect Zoom") by listing their templates here.
             "profile_sections": getattr(settings, "SEMINARS_PROFILE_SECTIONS", []),
+            "vm_connect_texts": connect_texts(),  # the meeting accounts section's Reconnect popup
         },
     )
 

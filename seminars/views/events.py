@@ -49,6 +49,7 @@ from seminars.services.events import (
 from seminars.services.rooms import site_room_delete, site_room_save, site_room_upcoming_sessions
 from seminars.timezones import is_valid_zone, viewer_zone, zone_names
 from seminars.views.virtual import room_card_context
+from virtualmeeting.selectors import connect_texts
 
 SESSION_PREFIX = "sessions"
 
@@ -124,6 +125,13 @@ def _event_editor(request, *, seminar, event):
             "zone_names": zone_names(),
             "link_options": _link_options(request.user),
             "booked": event_booking_count(event) if event else 0,
+            "vm_connect_texts": connect_texts(),
+            "room_texts": {
+                "capacity": _(
+                    "Room capacity %(wanted)s is more than the connected account's meeting limit (%(limit)s). "
+                    "Lower the capacity or use an account with a larger meeting licence."
+                ),
+            },
         },
     )
 

@@ -1,6 +1,7 @@
 """What goes wrong with a Zoom connection ends in a message the user can act on: a declined consent,
 a Zoom user of another account on the site's private app, and a token revoked in Zoom."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -41,13 +42,18 @@ def test_declining_in_zoom_connects_nothing_and_says_so(browse, live_server, zoo
     dialog = open_zoom_room_dialog(trainer, live_server, cast.seminar)
     connect_zoom(trainer, dialog, decision="Decline")
 
-    expect(dialog.get_by_text("You declined access to your Zoom account. No account was connected.")).to_be_visible()
+    reason = dialog.get_by_text("You declined access to your Zoom account. No account was connected.")
+    expect(reason).to_be_visible()
+    expect(reason).to_have_class(re.compile(r"\berror\b"))  # shown as a failure, in full
+    expect(dialog.get_by_text("The sign-in window was closed")).to_have_count(0)
     assert not ProviderConnection.objects.exists()
     dialog.get_by_role("button", name="OK").click()
     expect(dialog.get_by_text("Connect your account before saving this room.")).to_be_visible()
 
 
-def test_a_user_of_another_zoom_account_is_refused_by_the_private_app(browse, live_server, zoom_configured, cast):
+def test_a_user_of_another_zoom_account_is_refused_by_the_private_app(
+    browse, live_server, zoom_configured, cast, screenshot
+):
     from virtualmeeting.models import ProviderConnection
 
     trainer = browse(cast.trainer)
@@ -57,13 +63,20 @@ def test_a_user_of_another_zoom_account_is_refused_by_the_private_app(browse, li
     popup = popup_info.value
     zoom_sign_in(popup, email=ZOOM_OTHER_ACCOUNT, decision=None)
 
-    # Zoom's own page says why, in the popup; the trainer closes it and the dialog says nothing was connected.
+    # Zoom's own page says why, in the popup, and never sends the trainer back: when they close it,
+    # our dialog says what can stop a sign-in there, not only that the window was closed.
     expect(
         popup.get_by_text("This app has not been published: it can only be authorized by users of the account")
     ).to_be_visible()
     expect(popup.get_by_text(f"Signed in as {ZOOM_OTHER_ACCOUNT}.")).to_be_visible()
     popup.close()
-    expect(dialog.get_by_text("The sign-in window was closed. No account was connected.")).to_be_visible()
+    reason = dialog.locator("[data-connect-account]")
+    expect(reason).to_contain_text("The sign-in window was closed before Zoom sent you back. No account was connected.")
+    expect(reason).to_contain_text(
+        "If Zoom said that the app can only be authorized by users of the account that created it, this site's "
+        "Zoom app is private to another Zoom account: sign in to Zoom with a user of that account"
+    )
+    screenshot(trainer, "connect-refused-by-private-app", full_page=False)
     assert not ProviderConnection.objects.exists()
 
 

@@ -104,6 +104,14 @@ class Provider(ABC):
         """Exchange the code and read the account. Raises ConnectError with a message for the person."""
         raise ConnectError(f"{self.name} does not use per-user connections.")
 
+    def closed_window_hint(self) -> str:
+        """What can stop a sign-in on the provider's own pages, which then never send the person back.
+
+        Shown in our dialog when the sign-in window is closed without an answer (we cannot see the
+        provider's page); "" when there is nothing to add to "the window was closed".
+        """
+        return ""
+
     def disconnect(self, connection: ProviderConnection) -> None:
         """Revoke the connection's tokens at the provider (best effort). Nothing to do by default."""
         return None

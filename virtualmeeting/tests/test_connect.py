@@ -238,4 +238,4 @@ def test_connect_script_checks_origin_and_source():
 
     script = (Path(__file__).resolve().parents[1] / "static/virtualmeeting/connect.js").read_text()
     assert "event.origin !== global.location.origin || event.source !== popup" in script
-    assert "global.VirtualMeetingConnect = {open: open}" in script
+    assert "global.VirtualMeetingConnect = {open: open, text: text}" in script
