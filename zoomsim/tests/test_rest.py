@@ -264,6 +264,20 @@ def test_list_cuts_agendas_to_250_characters(pro):
     assert pro.get(f"/meetings/{meeting_id}").json()["agenda"].endswith("MARKER")
 
 
+def test_list_gives_what_finds_a_meeting_again_without_a_get(pro):
+    """The product recognises a meeting whose create answer was lost by these list fields alone (OpenAPI's list item)."""
+    created = pro.create(topic="Safety: Induction (session 1 of 2)", start_time="2030-01-15T10:00:00",
+                         timezone="Europe/London", duration=90, agenda="Bring a hard hat.").json()
+    [listed] = pro.get("/users/me/meetings", params={"type": "upcoming", "page_size": 300}).json()["meetings"]
+    assert {key: listed[key] for key in ("id", "topic", "start_time", "duration", "created_at")} == {
+        "id": created["id"], "topic": "Safety: Induction (session 1 of 2)", "start_time": "2030-01-15T10:00:00Z",
+        "duration": 90, "created_at": created["created_at"],
+    }
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", listed["created_at"])
+    # Meeting settings (custom_keys among them) are not part of a listed meeting.
+    assert "settings" not in listed
+
+
 @pytest.mark.parametrize("path", ["/meetings/99999999999999999999999999", "/meetings/abc", "/meetings/-1"])
 def test_odd_meeting_ids_are_not_found(pro, path):
     answer = pro.get(path)
