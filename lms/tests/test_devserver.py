@@ -63,20 +63,28 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.fixture(scope="module")
+def var_dir(tmp_path_factory):
+    """A migrated LMS_VAR_DIR of its own (SQLite database, broker, simulator files)."""
+    path = tmp_path_factory.mktemp("var")
+    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=BASE_DIR, env={**env, "DEBUG": "1", "LMS_VAR_DIR": str(path)}, check=True, timeout=300,
+    )
+    return path
+
+
 @pytest.fixture
-def devserver_env(tmp_path):
+def devserver_env(var_dir):
     env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     web_port, sim_port = _free_port(), _free_port()
     env.update(
         DEBUG="1",
         SITE_URL=f"http://localhost:{web_port}",
         ZOOMSIM_PORT=str(sim_port),
-        LMS_VAR_DIR=str(tmp_path),
+        LMS_VAR_DIR=str(var_dir),
         PYTHONUNBUFFERED="1",
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=BASE_DIR, env=env, check=True,
-        timeout=300,
     )
     return env, web_port, sim_port
 
