@@ -54,3 +54,28 @@ def test_admin_copies_the_redirect_url_and_saves_the_credentials(page, live_serv
         "browser-client-secret",
         True,
     )
+
+
+def test_admin_with_an_app_registered_for_the_old_lms_picks_its_redirect_url(page, live_server, site_admin, settings):
+    settings.SITE_URL = live_server.url
+    ProviderConfig.objects.create(provider="zoom", client_id="oldAppId", client_secret="old-app-secret", enabled=True)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    page.goto(f"{live_server.url}/integrations/virtualmeeting/zoom/settings")
+    legacy = f"{live_server.url}/integrations/virtualmeeting/auth_callback.php/zoom"
+    expect(
+        page.get_by_label(f"{live_server.url}/integrations/virtualmeeting/auth_callback/zoom (recommended)")
+    ).to_be_checked()
+    page.get_by_label(f"{legacy} (an app registered for the previous LMS)").check()
+    page.get_by_role("button", name="Save changes").click()
+
+    expect(page.get_by_text("Zoom Meeting settings saved.")).to_be_visible()
+    expect(page.get_by_text(legacy, exact=True)).to_be_visible()
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_text("Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == legacy
+    assert ProviderConfig.objects.get(provider="zoom").options["redirect_url"] == "legacy"
