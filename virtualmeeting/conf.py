@@ -28,6 +28,16 @@ DEFAULTS = {
     # The sweep re-queues a due meeting only when its last queued task should have run this long ago
     # (the message was lost), so a busy queue does not fill with duplicates.
     "REQUEUE_AFTER_SECONDS": 120,
+    # Pre-start checks: each meeting is read at the provider (a GET) this many minutes before it
+    # starts, and re-created if it is gone, so a meeting deleted behind our back (no webhook) is back
+    # before the 15-minute join window opens.
+    "PRESTART_CHECKS_MINUTES": [1440, 120, 20],
+    # At most this many checks per sweep, queued this many per second (spread over the sweep's 30 s),
+    # well within a provider's per-second limits (Zoom: Light, 30/s on Pro) on a busy site.
+    "PRESTART_CHECK_BATCH": 300,
+    "PRESTART_CHECKS_PER_SECOND": 10,
+    # A check that could not be made (the provider failed) is tried again this much later.
+    "PRESTART_CHECK_RETRY_SECONDS": 60,
     # A connect flow's state is valid this long.
     "OAUTH_STATE_SECONDS": 600,
 }

@@ -143,6 +143,10 @@ class VirtualMeeting(models.Model):
     # Edited at the provider behind our back: read it and restore the desired state if it differs.
     check_remote = models.BooleanField(default=False)
     recreated_at = models.DateTimeField(null=True, blank=True, help_text="Re-created after being deleted remotely.")
+    # Pre-start checks (settings PRESTART_CHECKS_MINUTES): the last checkpoint done, in minutes
+    # before the start, and when the next one is due (None: no check left).
+    checked_before = models.PositiveIntegerField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
 
     # Work state.
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
@@ -164,6 +168,10 @@ class VirtualMeeting(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="vm_meeting_due"),
             models.Index(fields=["provider", "remote_id"], name="vm_meeting_remote"),
+            # The checks due now, without reading the meetings that have none left.
+            models.Index(
+                fields=["next_check_at"], name="vm_meeting_check_due", condition=models.Q(next_check_at__isnull=False)
+            ),
         ]
 
     def __str__(self):
@@ -213,4 +221,12 @@ PROBLEM_STATUSES = (
     VirtualMeeting.Status.FAILED,
     VirtualMeeting.Status.WAITING,
     VirtualMeeting.Status.HELD,
+)
+
+# A pre-start check reads meetings in these states (no sync is running for them); it re-creates one
+# that is gone, and restores the details of an available one edited at the provider.
+CHECK_STATUSES = (
+    VirtualMeeting.Status.AVAILABLE,
+    VirtualMeeting.Status.WAITING,
+    VirtualMeeting.Status.FAILED,
 )

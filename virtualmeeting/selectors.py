@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from virtualmeeting.models import WORK_STATUSES, ProviderConnection, VirtualMeeting
+from virtualmeeting.models import CHECK_STATUSES, WORK_STATUSES, ProviderConfig, ProviderConnection, VirtualMeeting
 
 
 def meetings_by_reference(references: Iterable[str]) -> dict[str, VirtualMeeting]:
@@ -40,6 +40,23 @@ def meetings_due(*, now: datetime | None = None, limit: int = 500, requeue_after
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .filter(no_task_coming | dead_worker)
         .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def meetings_check_due(*, now: datetime | None = None, limit: int = 300, requeue_after: float = 120) -> list[int]:
+    """Ids of meetings whose next pre-start check is due, oldest first, with no check task coming.
+
+    Reads the partial index on `next_check_at`: the work due now, not the table.
+    Meetings of disabled providers wait (their work is held).
+    """
+    now = now or timezone.now()
+    enabled = ProviderConfig.objects.filter(enabled=True).values("provider")
+    return list(
+        VirtualMeeting.objects.filter(next_check_at__lte=now, status__in=CHECK_STATUSES, provider__in=enabled)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(Q(queued_for__isnull=True) | Q(queued_for__lt=now - timedelta(seconds=requeue_after)))
+        .order_by("next_check_at")
         .values_list("pk", flat=True)[:limit]
     )
 

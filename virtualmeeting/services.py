@@ -18,6 +18,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from virtualmeeting import signals
+from virtualmeeting.conf import vm_setting
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, MeetingUnavailable, ProviderError
 from virtualmeeting.models import WORK_STATUSES, ProviderConfig, ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import ConnectedAccount
@@ -47,6 +48,48 @@ def meeting_schedule(meeting_id: int, *, countdown: float | None = None) -> None
             log.warning("Broker unavailable; meeting %s will be picked up by the sweep.", meeting_id)
 
     transaction.on_commit(send)
+
+
+def meeting_checks_schedule(*, ids: list[int]) -> None:
+    """Queue pre-start checks once the current transaction commits, spread at PRESTART_CHECKS_PER_SECOND.
+
+    Records on each row when its check is due to have run, so the sweep does not queue it twice.
+    """
+    if not ids:
+        return
+    spacing = 1 / vm_setting("PRESTART_CHECKS_PER_SECOND")
+    last = timezone.now() + timedelta(seconds=spacing * (len(ids) - 1))
+    VirtualMeeting.objects.filter(pk__in=ids).update(queued_for=last)
+
+    def send():
+        from virtualmeeting.tasks import meeting_check
+
+        try:
+            for index, meeting_id in enumerate(ids):
+                meeting_check.apply_async(args=[meeting_id], countdown=index * spacing or None)
+        except OperationalError:
+            log.warning("Broker unavailable; pre-start checks will be queued by a later sweep.")
+
+    transaction.on_commit(send)
+
+
+def checks_plan(*, start: datetime, now: datetime) -> tuple[int | None, datetime | None]:
+    """For a meeting starting at `start`: the last checkpoint already passed (minutes before), and when the next is due."""
+    minutes = sorted(vm_setting("PRESTART_CHECKS_MINUTES"), reverse=True)
+    passed = [m for m in minutes if start - timedelta(minutes=m) <= now]
+    upcoming = [m for m in minutes if start - timedelta(minutes=m) > now]
+    return (passed[-1] if passed else None, start - timedelta(minutes=upcoming[0]) if upcoming else None)
+
+
+def plan_checks(meeting: VirtualMeeting, *, now: datetime | None = None) -> None:
+    """The meeting was just made, moved or read at the provider: checkpoints already passed count as done.
+
+    Sets (does not save) `checked_before` and `next_check_at`; a meeting that should not exist has no checks.
+    """
+    if not meeting.present or meeting.start is None:
+        meeting.checked_before = meeting.next_check_at = None
+        return
+    meeting.checked_before, meeting.next_check_at = checks_plan(start=meeting.start, now=now or timezone.now())
 
 
 def _work_status(meeting: VirtualMeeting) -> str:
@@ -115,10 +158,14 @@ def meeting_put(
             or any(getattr(meeting, name) != value for name, value in desired.items())
         )
         if changed:
+            moved = meeting.start != start or not meeting.present
             for name, value in desired.items():
                 setattr(meeting, name, value)
             meeting.provider, meeting.owner, meeting.present = provider, owner, True
             meeting.desired_version += 1
+            if moved:
+                # A moved meeting is checked again before its new start (the sync plans again once it is updated).
+                plan_checks(meeting)
         elif meeting.status != Status.FAILED:
             return meeting
         _reset_for_work(meeting, keep_limit_wait=True)
@@ -140,6 +187,7 @@ def meeting_remove(*, reference: str) -> VirtualMeeting | None:
             return meeting
         meeting.present = False
         meeting.desired_version += 1
+        plan_checks(meeting)
         if not meeting.remote_id and not meeting.maybe_created:
             meeting.status = Status.DELETED
             meeting.synced_version = meeting.desired_version
@@ -240,6 +288,7 @@ def _mark_gone(meeting: VirtualMeeting) -> None:
     meeting.maybe_created = False
     meeting.synced_spec = {}
     meeting.check_remote = False
+    meeting.checked_before = meeting.next_check_at = None  # planned again once it is re-created
     if not meeting.present:
         meeting.status = Status.DELETED
         meeting.synced_version = meeting.desired_version

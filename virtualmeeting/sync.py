@@ -25,15 +25,17 @@ from django.utils import timezone
 from virtualmeeting import signals
 from virtualmeeting.conf import vm_setting
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
-from virtualmeeting.models import WORK_STATUSES, OAuthState, ProviderConnection, VirtualMeeting
+from virtualmeeting.models import CHECK_STATUSES, WORK_STATUSES, OAuthState, ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import MeetingSpec, Provider, RemoteMeeting
 from virtualmeeting.registry import get_provider, provider_ids
-from virtualmeeting.selectors import meetings_due, waiting_text
+from virtualmeeting.selectors import meetings_check_due, meetings_due, waiting_text
 from virtualmeeting.services import (
     connection_revoke,
+    meeting_checks_schedule,
     meeting_fail,
     meeting_schedule,
     meetings_hold,
+    plan_checks,
     provider_enabled_changed,
     reconnect_message,
 )
@@ -379,6 +381,7 @@ def _settle(row: VirtualMeeting, version: int) -> None:
         row.status = Status.AVAILABLE if row.present else Status.DELETED
         row.attempts, row.last_error = 0, ""
         row.waiting_daily_limit = row.wait_announced = False
+        plan_checks(row)  # it was just made or changed at the provider: checked until the next checkpoint
         if row.present:
             signals.send_meeting_signal_on_commit(signals.meeting_available, row)
         return
@@ -394,6 +397,8 @@ def _record_in_sync(meeting_id: int, version: int) -> None:
             row.synced_version = version
             row.attempts, row.last_error = 0, ""
             row.waiting_daily_limit = row.wait_announced = False
+            if row.next_check_at is None:
+                plan_checks(row)
             row.save()
 
 
@@ -467,6 +472,7 @@ def _record_deleted(meeting: VirtualMeeting) -> None:
         row.remote_id = row.join_url = row.password = row.host_email = ""
         row.remote_owner_id = None
         row.synced_spec, row.check_remote = {}, False
+        row.checked_before = row.next_check_at = None
         if row.present:
             row.status, row.next_attempt_at = Status.PENDING, timezone.now()
         else:
@@ -481,6 +487,95 @@ def _move_owner(meeting: VirtualMeeting, provider: Provider):
     provider.delete_meeting(connection=connection, remote_id=meeting.remote_id)
     _record_deleted(meeting)
     return "delete (owner changed)"
+
+
+# --- pre-start checks --------------------------------------------------------------------------
+def claim_check(meeting_id: int) -> str | None:
+    """Take the meeting for a pre-start check if its check is due and no worker holds it."""
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    taken = (
+        VirtualMeeting.objects.filter(pk=meeting_id, status__in=CHECK_STATUSES, next_check_at__lte=now)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + timedelta(seconds=vm_setting("CLAIM_SECONDS")), claim_token=token)
+    )
+    return token if taken == 1 else None
+
+
+def meeting_check(meeting_id: int) -> list[str]:
+    """Pre-start check: read the meeting at the provider before it is needed (a GET, no quota spent).
+
+    A meeting deleted at the provider with no webhook to tell us is re-created at
+    once, in this run (the owner is told through `meeting_recreated`); an available
+    meeting edited there is restored. Each checkpoint is recorded on the row, so a
+    check runs once per checkpoint, across restarts.
+    """
+    token = claim_check(meeting_id)
+    if token is None:
+        return ["skipped"]
+    steps: list[str] = []
+    countdown = None
+    try:
+        with ClaimHeartbeat(meeting_id, token):
+            steps.append(_check_before_start(meeting_id, token))
+            if steps[-1] in ("gone", "changed"):
+                countdown = _run_steps(meeting_id, token, steps)
+    finally:
+        release(meeting_id, token)
+    _requeue_if_needed(meeting_id, countdown)
+    return steps
+
+
+def _check_before_start(meeting_id: int, token: str) -> str:
+    meeting = VirtualMeeting.objects.filter(pk=meeting_id).first()
+    if meeting is None or meeting.claim_token != token:
+        return "claim lost"
+    if not meeting.present or not meeting.remote_id:
+        _record_checked(meeting, matches=True)
+        return "nothing to check"
+    try:
+        provider = get_provider(meeting.provider)
+        connection = _connection(provider, meeting.remote_owner_id or meeting.owner_id, meeting.provider)
+        remote = provider.get_meeting(connection=connection, remote_id=meeting.remote_id)
+    except MeetingNotFound:
+        return _gone(meeting)
+    except (LookupError, _NoConnection):
+        _record_checked(meeting, matches=True)  # nothing to read it with; the owner was told when it broke
+        return "not checked"
+    except RateLimited as exc:
+        _check_again(meeting, at=exc.retry_at)
+        return "check waiting"
+    except AuthRevoked as exc:
+        _revoked(meeting, provider, exc)
+        _record_checked(meeting, matches=True)
+        return "not checked (reconnect)"
+    except Exception as exc:
+        if not isinstance(exc, ProviderError):
+            log.exception("Meeting %s: unexpected error during the pre-start check.", meeting_id)
+        _check_again(meeting, at=timezone.now() + timedelta(seconds=vm_setting("PRESTART_CHECK_RETRY_SECONDS")))
+        return "check retry"
+    matches = provider.remote_matches(remote, spec_of(meeting))
+    return "found" if _record_checked(meeting, matches=matches) else "changed"
+
+
+def _record_checked(meeting: VirtualMeeting, *, matches: bool) -> bool:
+    """Record the checkpoint done; an available meeting that differs at the provider is restored. True if left as is."""
+    with transaction.atomic():
+        row = _locked(meeting.pk)
+        if row.remote_id != meeting.remote_id:
+            return True
+        plan_checks(row)
+        row.queued_for = None
+        restore = not matches and row.status == Status.AVAILABLE
+        if restore:
+            row.synced_spec = {}  # unknown remote state: the update sends everything
+            row.status, row.next_attempt_at = Status.UPDATING, timezone.now()
+        row.save()
+    return not restore
+
+
+def _check_again(meeting: VirtualMeeting, *, at: datetime) -> None:
+    VirtualMeeting.objects.filter(pk=meeting.pk).update(next_check_at=max(at, timezone.now()), queued_for=None)
 
 
 # --- failures -----------------------------------------------------------------------------
@@ -568,6 +663,10 @@ def meeting_sweep() -> int:
     ids = meetings_due(limit=vm_setting("SWEEP_BATCH"), requeue_after=vm_setting("REQUEUE_AFTER_SECONDS"))
     for meeting_id in ids:
         meeting_schedule(meeting_id)
+    checks = meetings_check_due(
+        limit=vm_setting("PRESTART_CHECK_BATCH"), requeue_after=vm_setting("REQUEUE_AFTER_SECONDS")
+    )
+    meeting_checks_schedule(ids=checks)
     # Connect flows that were never finished leave their state behind.
     stale = timezone.now() - timedelta(days=1)
     OAuthState.objects.filter(created_at__lt=stale).delete()

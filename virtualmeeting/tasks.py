@@ -11,7 +11,13 @@ def meeting_sync(meeting_id: int) -> list[str]:
     return sync.meeting_sync(meeting_id)
 
 
+@shared_task(name="virtualmeeting.tasks.meeting_check")
+def meeting_check(meeting_id: int) -> list[str]:
+    """Pre-start check of one meeting: read it at the provider, re-create it if gone."""
+    return sync.meeting_check(meeting_id)
+
+
 @shared_task(name="virtualmeeting.tasks.meeting_sweep")
 def meeting_sweep() -> int:
-    """Queue every meeting that is due or stuck (Celery beat runs this)."""
+    """Queue every meeting that is due or stuck, and the pre-start checks due (Celery beat runs this)."""
     return sync.meeting_sweep()

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth.models import Permission, User
 
+from virtualmeeting import signals
 from virtualmeeting.models import ProviderConfig
 from virtualmeeting.providers.base import ConnectedAccount
 from virtualmeeting.providers.testing import TestProvider
@@ -58,3 +59,20 @@ def site_admin(db):
 @pytest.fixture
 def outsider(db):
     return make_user("otto")
+
+
+@pytest.fixture
+def received():
+    """Every virtualmeeting signal sent, as (signal name, object) pairs."""
+    log = []
+    hooks = {}
+    for name in ("meeting_failed", "meeting_waiting", "meeting_available", "meeting_recreated", "connection_revoked"):
+
+        def receiver(sender, _name=name, **kwargs):
+            log.append((_name, kwargs.get("meeting") or kwargs.get("connection")))
+
+        hooks[name] = receiver
+        getattr(signals, name).connect(receiver)
+    yield log
+    for name, receiver in hooks.items():
+        getattr(signals, name).disconnect(receiver)

@@ -34,23 +34,6 @@ def calls():
     }
 
 
-@pytest.fixture
-def received():
-    """Every virtualmeeting signal sent, as (signal name, object) pairs."""
-    log = []
-    hooks = {}
-    for name in ("meeting_failed", "meeting_waiting", "meeting_available", "meeting_recreated", "connection_revoked"):
-
-        def receiver(sender, _name=name, **kwargs):
-            log.append((_name, kwargs.get("meeting") or kwargs.get("connection")))
-
-        hooks[name] = receiver
-        getattr(signals, name).connect(receiver)
-    yield log
-    for name, receiver in hooks.items():
-        getattr(signals, name).disconnect(receiver)
-
-
 # --- the lifecycle matrix ----------------------------------------------------------------------------
 def test_put_creates_exactly_one_meeting(owner):
     meeting = put(owner, topic="Safety: Monday")
@@ -763,8 +746,9 @@ def test_daily_limit_waits_for_the_given_time_and_is_announced_once_per_wait(
     # A later, new wait is announced again.
     put(owner, topic="Renamed")
     TestProvider.fail_next("update", "rate_limited_daily", retry_at=midnight + timedelta(days=1))
-    with time_machine.travel(midnight + timedelta(hours=1), tick=False), django_capture_on_commit_callbacks(
-        execute=True
+    with (
+        time_machine.travel(midnight + timedelta(hours=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
     ):
         assert run(meeting) == ["waiting"]
     assert [name for name, _ in received] == ["meeting_waiting", "meeting_available", "meeting_waiting"]
