@@ -153,6 +153,7 @@ def _build(email: OutboundEmail):
     if message is None:
         return None
     message.subject = header_text(message.subject)
+    message.to = [email.to]  # the address recorded with the change: the row says where it went
     digest = hashlib.sha256(email.key.encode()).hexdigest()[:32]
     message.extra_headers["Message-ID"] = f"<{digest}@{site_host()}>"
     return message
