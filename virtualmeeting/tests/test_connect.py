@@ -2,10 +2,12 @@
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils import timezone
 
@@ -60,7 +62,11 @@ def test_connect_success(tina, trainer):
     }
     html = response.content.decode()
     assert '<script id="vm-target-origin" type="application/json">"http://testserver"</script>' in html
-    assert '<script src="/static/virtualmeeting/connect_result.js"></script>' in html  # posts to the opener
+    # The page's script (a static file, as the Content-Security-Policy requires) posts to that origin only.
+    assert '<script src="/static/virtualmeeting/connect_result.js"></script>' in html
+    script = Path(finders.find("virtualmeeting/connect_result.js")).read_text()
+    assert "window.opener.postMessage(data, targetOrigin)" in script
+    assert "window.close()" in script
     assert "Back to the site" in html  # the page without an opener
     connection = ProviderConnection.objects.get(user=trainer)
     assert (connection.remote_account_id, connection.name, connection.email) == (
