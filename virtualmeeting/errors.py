@@ -56,11 +56,19 @@ class MeetingNotFound(ProviderError):
 
 
 class ConnectError(Exception):
-    """The connect (OAuth) flow failed; `message` is shown to the person in the popup."""
+    """The connect (OAuth) flow failed; `message` is shown to the person in the popup.
 
-    def __init__(self, message: str):
+    `admin_message`, when given, is what a site admin reads instead: the fix they can make themselves,
+    where `message` tells anyone else to ask a site admin (an admin is never told to ask one).
+    """
+
+    def __init__(self, message: str, *, admin_message: str = ""):
         super().__init__(message)
         self.message = message
+        self.admin_message = admin_message
+
+    def message_for(self, *, site_admin: bool) -> str:
+        return self.admin_message if site_admin and self.admin_message else self.message
 
 
 class MeetingUnavailable(ProviderError):

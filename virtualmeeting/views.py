@@ -149,7 +149,9 @@ def connect(request, provider_id: str):
         url = provider.authorization_url(redirect_uri=state.redirect_uri, state=state.state, code_challenge=challenge)
     except ConnectError as exc:
         state.delete()
-        return _result(request, provider_id=provider.id, ok=False, message=exc.message)
+        return _result(
+            request, provider_id=provider.id, ok=False, message=exc.message_for(site_admin=is_site_admin(request.user))
+        )
     return redirect(url)
 
 
@@ -220,7 +222,8 @@ def auth_callback(request, provider_id: str):
             code=request.GET["code"], redirect_uri=state.redirect_uri, code_verifier=state.code_verifier
         )
     except ConnectError as exc:
-        return _result(request, provider_id=provider.id, ok=False, origin=origin, message=exc.message)
+        message = exc.message_for(site_admin=is_site_admin(request.user))
+        return _result(request, provider_id=provider.id, ok=False, origin=origin, message=message)
     connection = connection_save(user=request.user, provider=provider.id, account=account)
     label = provider.describe_account(connection)
     return _result(

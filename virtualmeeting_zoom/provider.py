@@ -157,7 +157,7 @@ class ZoomProvider(Provider):
     # registered, so both hooks send self.redirect_uri() (the same URL routes to the framework's callback).
     def authorization_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
         if not self.is_configured():
-            raise ConnectError("Zoom Meeting is not set up yet: a site admin must enter the Client ID and secret.")
+            raise _not_set_up()
         return oauth.authorization_url(
             client_id=self.config.client_id,
             redirect_uri=self.redirect_uri(),
@@ -167,7 +167,7 @@ class ZoomProvider(Provider):
 
     def complete_connection(self, *, code: str, redirect_uri: str, code_verifier: str) -> ConnectedAccount:
         if not self.is_configured():
-            raise ConnectError("Zoom Meeting is not set up yet: a site admin must enter the Client ID and secret.")
+            raise _not_set_up()
         try:
             token = oauth.exchange_code(
                 client_id=self.config.client_id,
@@ -177,14 +177,24 @@ class ZoomProvider(Provider):
                 code_verifier=code_verifier,
             )
         except oauth.TokenError as exc:
-            raise ConnectError(_token_error_message(exc)) from None
+            raise _token_error(exc) from None
         granted = oauth.granted_scopes(token)
         missing = missing_scopes(granted)
         if missing:
             self._revoke(token.get("access_token", ""))
+            values = {"missing": ", ".join(missing)}
             raise ConnectError(
-                f"The Zoom app does not grant the scopes this site needs. Missing: {', '.join(missing)}. "
-                "Ask a site admin to add them to the app in the Zoom Marketplace, then connect again."
+                gettext(
+                    "The Zoom app does not grant the scopes this site needs. Missing: %(missing)s. "
+                    "Ask a site admin to add them to the app in the Zoom Marketplace, then connect again."
+                )
+                % values,
+                admin_message=gettext(
+                    "The Zoom app does not grant the scopes this site needs. Missing: %(missing)s. "
+                    "Add them to the app in the Zoom Marketplace (the Zoom Meeting settings page lists them), "
+                    "then connect again."
+                )
+                % values,
             )
         me = self._read_me(token["access_token"])
         name = " ".join(part for part in (me.get("first_name"), me.get("last_name")) if part).strip()
@@ -213,9 +223,18 @@ class ZoomProvider(Provider):
         if code in (1001, 1010) or oauth.is_private_app_refusal(body.get("message", "")):
             raise ConnectError(oauth.PRIVATE_APP_MESSAGE)
         if code == 4711:
+            values = {"detail": zoom_error_text(body)}
             raise ConnectError(
-                f"The Zoom app lacks a scope this site needs ({zoom_error_text(body)}). Ask a site admin to add it "
-                "to the app in the Zoom Marketplace, then connect again."
+                gettext(
+                    "The Zoom app lacks a scope this site needs (%(detail)s). Ask a site admin to add it "
+                    "to the app in the Zoom Marketplace, then connect again."
+                )
+                % values,
+                admin_message=gettext(
+                    "The Zoom app lacks a scope this site needs (%(detail)s). Add it to the app in the Zoom "
+                    "Marketplace (the Zoom Meeting settings page lists them), then connect again."
+                )
+                % values,
             )
         if response.status_code >= 500:
             raise ConnectError("Zoom had a problem reading your account. Please try again in a moment.")
@@ -407,17 +426,36 @@ def _sent_distance(listed: dict, sent: list[ZoomCreateRequest]) -> timedelta | N
     return min(distances, default=None)
 
 
-def _token_error_message(exc: oauth.TokenError) -> str:
+def _not_set_up() -> ConnectError:
+    return ConnectError(
+        gettext("Zoom Meeting is not set up yet: a site admin must enter the Client ID and secret."),
+        admin_message=gettext(
+            "Zoom Meeting is not set up yet: enter the Client ID and secret on the Zoom Meeting settings page "
+            "(Site administration)."
+        ),
+    )
+
+
+def _token_error(exc: oauth.TokenError) -> ConnectError:
     if exc.status == 429:
-        return gettext("Zoom is answering too many requests just now. Please connect again in a moment.")
+        return ConnectError(gettext("Zoom is answering too many requests just now. Please connect again in a moment."))
     if exc.transient:
-        return "Zoom could not be reached. Please try again in a moment."
+        return ConnectError("Zoom could not be reached. Please try again in a moment.")
     if oauth.is_private_app_refusal(exc.reason):
-        return oauth.PRIVATE_APP_MESSAGE
+        return ConnectError(oauth.PRIVATE_APP_MESSAGE)
     if exc.error == "invalid_client":
-        return (
-            "Zoom rejected this site's Client ID or Client secret. Ask a site admin to check the Zoom Meeting settings."
+        return ConnectError(
+            gettext(
+                "Zoom rejected this site's Client ID or Client secret. Ask a site admin to check the Zoom Meeting "
+                "settings."
+            ),
+            admin_message=gettext(
+                "Zoom rejected this site's Client ID or Client secret. Check them on the Zoom Meeting settings "
+                "page (Site administration) against the app in the Zoom Marketplace."
+            ),
         )
     if exc.error in ("invalid_grant", "invalid_request"):
-        return "Zoom did not accept the sign-in (the code may have expired or been used already). Please connect again."
-    return f"Zoom refused the connection ({exc.error})."
+        return ConnectError(
+            "Zoom did not accept the sign-in (the code may have expired or been used already). Please connect again."
+        )
+    return ConnectError(f"Zoom refused the connection ({exc.error}).")

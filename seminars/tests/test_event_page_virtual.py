@@ -142,3 +142,14 @@ def test_retry_now_needs_a_post(client, setup, editing_trainer):
     session, meeting = setup
     client.force_login(editing_trainer)
     assert client.get(reverse("seminars:session_retry", args=[session.pk])).status_code == 405
+
+
+def test_a_site_admin_refused_is_not_told_to_ask_a_site_admin(client, setup, site_admin, trainer):
+    session, meeting = setup
+    host = reverse("seminars:virtual_host", args=[session.pk])  # only the room's owner hosts
+    client.force_login(site_admin)
+    response = client.get(host)
+    assert response.status_code == 403
+    assert "site admin" not in response.content.decode()
+    client.force_login(trainer)
+    assert "ask an editing trainer of the course or a site admin" in client.get(host).content.decode()

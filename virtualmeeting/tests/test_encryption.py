@@ -178,3 +178,16 @@ def test_a_secret_typed_by_a_person_is_kept_as_typed(db):
     field = EncryptedTextField()
     for typed in ("client-secret-plain", "gAAAA-looks-like-a-start", "eyJhbGciOiJIUzUxMiJ9.e30.abc", ""):
         assert field.to_python(typed) == typed
+
+
+def test_rotation_counts_in_words(db, settings):
+    import io
+    import re
+
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY, *settings.FIELD_ENCRYPTION_KEYS]
+    out = io.StringIO()
+    call_command("rotate_encryption_keys", stdout=out)
+    said = out.getvalue().strip()
+    assert "(s)" not in said
+    count = int(re.search(r"Re-encrypted (\d+) value", said).group(1))
+    assert said == f"Re-encrypted {count} value{'' if count == 1 else 's'} with the first key."

@@ -4,6 +4,7 @@ from cryptography.fernet import InvalidToken
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import ngettext
 
 from virtualmeeting.fields import EncryptedTextField, rotate
 
@@ -25,7 +26,12 @@ class Command(BaseCommand):
             fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
             if fields:
                 total += self._rotate_model(model, fields)
-        self.stdout.write(self.style.SUCCESS(f"Re-encrypted {total} value(s) with the first key."))
+        done = ngettext(
+            "Re-encrypted %(count)d value with the first key.",
+            "Re-encrypted %(count)d values with the first key.",
+            total,
+        )
+        self.stdout.write(self.style.SUCCESS(done % {"count": total}))
 
     def _rotate_model(self, model, fields) -> int:
         names = [f.attname for f in fields]
