@@ -34,7 +34,9 @@ def opener(page, live_server, settings):
 
 OPEN = """() => {
   window.vmResult = null;
-  VirtualMeetingConnect.open("test", (result) => { window.vmResult = result; });
+  // The page gives the URL (a data attribute rendered with {% url %} in the product's pages).
+  VirtualMeetingConnect.open("test", (result) => { window.vmResult = result; },
+                             {url: "/integrations/virtualmeeting/connect/test"});
   // A forged message from a window that is not the popup must be ignored.
   window.postMessage({type: "virtualmeeting:connected", provider: "test", label: "Mallory (m@evil.example)"}, "*");
 }"""
