@@ -104,8 +104,11 @@ def _reset_for_work(meeting: VirtualMeeting, *, keep_limit_wait: bool) -> None:
     meeting.attempts = 0
     if keep_limit_wait and meeting.status == Status.WAITING and meeting.next_attempt_at > now:
         return
+    in_daily_wait = meeting.status == Status.WAITING and meeting.waiting_daily_limit and meeting.next_attempt_at > now
     meeting.last_error = ""
-    meeting.waiting_daily_limit = meeting.wait_announced = False
+    # "Retry now" during a daily-limit wait: if the provider refuses again it is the same wait, already announced.
+    meeting.wait_announced = meeting.wait_announced and in_daily_wait
+    meeting.waiting_daily_limit = False
     meeting.next_attempt_at = now
     meeting.status = _work_status(meeting)
 

@@ -852,3 +852,21 @@ def test_a_held_daily_limit_wait_resumes_as_a_wait(owner):
     assert meeting.status == Status.WAITING
     assert meeting.next_attempt_at == retry_at
     assert run(meeting) == ["skipped"]
+
+
+def test_retry_now_during_a_daily_limit_wait_does_not_announce_the_wait_again(
+    owner, received, django_capture_on_commit_callbacks
+):
+    retry_at = timezone.now() + timedelta(hours=5)
+    TestProvider.fail_next("create", "rate_limited_daily", retry_at=retry_at, times=2)
+    meeting = put(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run(meeting) == ["waiting"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_retry_now(meeting=meeting)  # the person asks; the provider refuses again
+
+    assert fresh(meeting).status == Status.WAITING
+    assert fresh(meeting).next_attempt_at == retry_at
+    assert TestProvider.calls("create") == 2
+    assert [name for name, _ in received] == ["meeting_waiting"]
