@@ -32,6 +32,10 @@ DEFAULTS = {
     # starts, and re-created if it is gone, so a meeting deleted behind our back (no webhook) is back
     # before the 15-minute join window opens.
     "PRESTART_CHECKS_MINUTES": [1440, 120, 20],
+    # Each check is due at a time of its own within this share of its checkpoint before it (0.5:
+    # the 20-minute check between 30 and 20 minutes before), so sessions starting together are
+    # checked over minutes, not in one burst.
+    "PRESTART_CHECK_SPREAD": 0.5,
     # At most this many checks per sweep, queued this many per second (spread over the sweep's 30 s),
     # well within a provider's per-second limits (Zoom: Light, 30/s on Pro) on a busy site.
     "PRESTART_CHECK_BATCH": 300,

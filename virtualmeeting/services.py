@@ -73,12 +73,27 @@ def meeting_checks_schedule(*, ids: list[int]) -> None:
     transaction.on_commit(send)
 
 
-def checks_plan(*, start: datetime, now: datetime) -> tuple[int | None, datetime | None]:
-    """For a meeting starting at `start`: the last checkpoint already passed (minutes before), and when the next is due."""
-    minutes = sorted(vm_setting("PRESTART_CHECKS_MINUTES"), reverse=True)
-    passed = [m for m in minutes if start - timedelta(minutes=m) <= now]
-    upcoming = [m for m in minutes if start - timedelta(minutes=m) > now]
-    return (passed[-1] if passed else None, start - timedelta(minutes=upcoming[0]) if upcoming else None)
+def checkpoint_time(*, start: datetime, minutes: int, key: int) -> datetime:
+    """When the check `minutes` before `start` is due for the meeting `key` (its id).
+
+    Spread over the PRESTART_CHECK_SPREAD share of the checkpoint before it (20 min: between 30 and
+    20 min before the start), the same for a meeting every time, so that many sessions starting at
+    once are not all checked in the same second.
+    """
+    window = minutes * 60 * vm_setting("PRESTART_CHECK_SPREAD")
+    share = (key * 2654435761 % 2**32) / 2**32  # Knuth's multiplicative hash: consecutive ids far apart
+    return start - timedelta(minutes=minutes, seconds=int(window * share))
+
+
+def checks_plan(*, start: datetime, now: datetime, key: int = 0) -> tuple[int | None, datetime | None]:
+    """For the meeting `key` starting at `start`: the last checkpoint already passed (minutes before), and when the next is due."""
+    due = [
+        (m, checkpoint_time(start=start, minutes=m, key=key))
+        for m in sorted(vm_setting("PRESTART_CHECKS_MINUTES"), reverse=True)
+    ]
+    passed = [m for m, at in due if at <= now]
+    upcoming = [at for _, at in due if at > now]
+    return (passed[-1] if passed else None, upcoming[0] if upcoming else None)
 
 
 def plan_checks(meeting: VirtualMeeting, *, now: datetime | None = None) -> None:
@@ -89,7 +104,9 @@ def plan_checks(meeting: VirtualMeeting, *, now: datetime | None = None) -> None
     if not meeting.present or meeting.start is None:
         meeting.checked_before = meeting.next_check_at = None
         return
-    meeting.checked_before, meeting.next_check_at = checks_plan(start=meeting.start, now=now or timezone.now())
+    meeting.checked_before, meeting.next_check_at = checks_plan(
+        start=meeting.start, now=now or timezone.now(), key=meeting.pk or 0
+    )
 
 
 def _work_status(meeting: VirtualMeeting) -> str:

@@ -9,6 +9,7 @@ from virtualmeeting import tasks
 from virtualmeeting.models import ProviderConfig, VirtualMeeting
 from virtualmeeting.providers.testing import TestProvider
 from virtualmeeting.selectors import meetings_check_due
+from virtualmeeting.services import checks_plan
 from virtualmeeting.sync import meeting_sweep
 from virtualmeeting.tests.conftest import START
 from virtualmeeting.tests.helpers import fresh, put, run
@@ -19,6 +20,12 @@ DAY_BEFORE, TWO_HOURS_BEFORE, TWENTY_MINUTES_BEFORE = (
     START - timedelta(hours=2),
     START - timedelta(minutes=20),
 )
+
+
+@pytest.fixture(autouse=True)
+def exact_checkpoints(settings):
+    """Checks due exactly at their checkpoints here; the spread has a test of its own."""
+    settings.VIRTUALMEETING = {**settings.VIRTUALMEETING, "PRESTART_CHECK_SPREAD": 0}
 
 
 def sweep_at(moment, capture):
@@ -170,3 +177,16 @@ def test_checks_are_capped_per_sweep_and_spread_per_second(
         assert on_their_way.isdisjoint(waiting)
     with time_machine.travel(DAY_BEFORE + timedelta(minutes=3), tick=False):
         assert len(meetings_check_due()) == 25  # the 10 never ran (their messages were lost): queued again
+
+
+def test_checks_of_sessions_starting_together_are_spread_before_each_checkpoint(settings):
+    settings.VIRTUALMEETING = {**settings.VIRTUALMEETING, "PRESTART_CHECK_SPREAD": 0.5}
+    made = START - timedelta(days=3)
+    first_checks = [checks_plan(start=START, now=made, key=pk)[1] for pk in range(1, 301)]
+    assert all(START - timedelta(hours=36) < at <= DAY_BEFORE for at in first_checks)
+    assert len({at.replace(second=0) for at in first_checks}) > 300 * 0.8  # hardly two in the same minute
+    assert checks_plan(start=START, now=made, key=7) == checks_plan(start=START, now=made, key=7)  # stable
+
+    last_checks = [checks_plan(start=START, now=TWO_HOURS_BEFORE, key=pk) for pk in range(1, 301)]
+    assert all(done == 120 for done, _ in last_checks)
+    assert all(START - timedelta(minutes=30) < at <= TWENTY_MINUTES_BEFORE for _, at in last_checks)
