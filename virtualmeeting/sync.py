@@ -518,7 +518,9 @@ def meeting_check(meeting_id: int) -> list[str]:
     try:
         with ClaimHeartbeat(meeting_id, token):
             steps.append(_check_before_start(meeting_id, token))
-            if steps[-1] in ("gone", "changed"):
+            # Re-create or restore in this run, unless a daily-limit wait still holds the meeting.
+            due = VirtualMeeting.objects.filter(pk=meeting_id, next_attempt_at__lte=timezone.now()).exists()
+            if steps[-1] in ("gone", "changed") and due:
                 countdown = _run_steps(meeting_id, token, steps)
     finally:
         release(meeting_id, token)
@@ -535,6 +537,8 @@ def _check_before_start(meeting_id: int, token: str) -> str:
         return "nothing to check"
     try:
         provider = get_provider(meeting.provider)
+        if not provider.config.enabled:
+            return "not checked (provider disabled)"  # still due: checked once the provider is enabled again
         connection = _connection(provider, meeting.remote_owner_id or meeting.owner_id, meeting.provider)
         remote = provider.get_meeting(connection=connection, remote_id=meeting.remote_id)
     except MeetingNotFound:

@@ -190,3 +190,26 @@ def test_checks_of_sessions_starting_together_are_spread_before_each_checkpoint(
     last_checks = [checks_plan(start=START, now=TWO_HOURS_BEFORE, key=pk) for pk in range(1, 301)]
     assert all(done == 120 for done, _ in last_checks)
     assert all(START - timedelta(minutes=30) < at <= TWENTY_MINUTES_BEFORE for _, at in last_checks)
+
+
+def test_a_meeting_gone_while_its_update_waits_for_the_daily_limit_is_recreated_when_the_wait_ends(
+    owner, meeting, django_capture_on_commit_callbacks
+):
+    midnight = DAY_BEFORE + timedelta(hours=15)
+    with time_machine.travel(START - timedelta(days=2), tick=False):
+        put(owner, topic="Renamed")
+        TestProvider.fail_next("update", "rate_limited_daily", retry_at=midnight)
+        assert run(meeting) == ["waiting"]
+        TestProvider.remote_delete(meeting.remote_id)
+
+    sweep_at(DAY_BEFORE, django_capture_on_commit_callbacks)
+    row = fresh(meeting)
+    assert TestProvider.calls("get") == 1
+    assert TestProvider.calls("create") == 1  # no create while the daily limit holds
+    assert (row.status, row.remote_id, row.next_attempt_at) == (Status.WAITING, "", midnight)
+    assert row.has_remote is False
+
+    sweep_at(midnight, django_capture_on_commit_callbacks)
+    row = fresh(meeting)
+    assert row.status == Status.AVAILABLE
+    assert [m["topic"] for m in TestProvider.meetings()] == ["Renamed"]
