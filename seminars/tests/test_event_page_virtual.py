@@ -153,3 +153,16 @@ def test_a_site_admin_refused_is_not_told_to_ask_a_site_admin(client, setup, sit
     assert "site admin" not in response.content.decode()
     client.force_login(trainer)
     assert "ask an editing trainer of the course or a site admin" in client.get(host).content.decode()
+
+
+def test_a_recreated_meeting_is_a_warning_that_wraps_on_the_room_card(client, setup, editing_trainer):
+    from django.utils import timezone
+
+    session, meeting = setup
+    VirtualMeeting.objects.filter(pk=meeting.pk).update(
+        status="available", remote_id="2", join_url="https://meet.test.invalid/j/2", recreated_at=timezone.now()
+    )
+    client.force_login(editing_trainer)
+    card = client.get(reverse("seminars:room_card", args=[session.room_id])).content.decode()
+    assert '<p class="notice-warning">The meeting was deleted in Test outside the LMS' in card
+    assert 'class="badge badge-warn">The meeting was deleted' not in card
