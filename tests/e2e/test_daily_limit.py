@@ -36,6 +36,15 @@ def test_a_meeting_waits_for_the_daily_limit_and_is_created_after_midnight(
     card = trainer.locator("[data-virtual-card]")
     expect(card.get_by_role("alert")).to_contain_text("Waiting for Zoom's daily limit, resumes at 00:00 UTC")
     expect(card.get_by_role("link", name="Host meeting")).to_have_count(0)
+    # A wait is a warning (amber), not a failure (red).
+    expect(card.get_by_text("Waiting", exact=True)).to_have_class("badge badge-warning")
+    assert card.get_by_role("alert").evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(255, 244, 214)"
+    expect(card.locator(".badge-danger")).to_have_count(0)
+    # The event page says the same, in the same style.
+    trainer.goto(f"{live_server.url}/events/{event.pk}/")
+    line = trainer.locator("[data-virtual-card]")
+    expect(line.get_by_role("alert")).to_contain_text("Waiting for Zoom's daily limit, resumes at 00:00 UTC")
+    expect(line.get_by_text("Waiting", exact=True)).to_have_class("badge badge-warning")
 
     # The notification: the bell counts it, the notifications page lists it.
     bell = trainer.get_by_label("Notifications: 1 unread")
