@@ -16,8 +16,9 @@ def test_the_event_page_shows_the_buttons_once_the_meeting_is_made(
 ):
     from virtualmeeting.models import VirtualMeeting
 
-    # Zoom's first answer is a 500: the meeting waits 4 to 8 seconds for its retry, which succeeds.
-    e2e_settings.VIRTUALMEETING = {**e2e_settings.VIRTUALMEETING, "BACKOFF_BASE_SECONDS": 8}
+    # Zoom's first answer is a 500: the meeting waits 6 to 12 seconds for its retry, which succeeds
+    # (long enough for a slow machine to show the page first, short enough for the 30 s expectations).
+    e2e_settings.VIRTUALMEETING = {**e2e_settings.VIRTUALMEETING, "BACKOFF_BASE_SECONDS": 12}
     zoom_configured.next_fault("meetings.create", "error_500")
     trainer = browse(cast.trainer)
     add_event(
