@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from virtualmeeting import signals
 from virtualmeeting.conf import vm_setting
@@ -44,10 +43,10 @@ def meeting_schedule(meeting_id: int, *, countdown: float | None = None) -> None
 
         try:
             meeting_sync.apply_async(args=[meeting_id], countdown=countdown)
-        except OperationalError:
-            log.warning("Broker unavailable; meeting %s will be picked up by the sweep.", meeting_id)
+        except Exception:  # the broker down or anything else: the row says what to do, the sweep queues it
+            log.warning("Could not queue meeting %s; the sweep will pick it up.", meeting_id, exc_info=True)
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)
 
 
 def meeting_checks_schedule(*, ids: list[int]) -> None:
@@ -67,10 +66,10 @@ def meeting_checks_schedule(*, ids: list[int]) -> None:
         try:
             for index, meeting_id in enumerate(ids):
                 meeting_check.apply_async(args=[meeting_id], countdown=index * spacing or None)
-        except OperationalError:
-            log.warning("Broker unavailable; pre-start checks will be queued by a later sweep.")
+        except Exception:  # the rows record when each check is due; a later sweep queues what was not sent
+            log.warning("Could not queue pre-start checks; a later sweep will queue them.", exc_info=True)
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)
 
 
 def checkpoint_time(*, start: datetime, minutes: int, key: int) -> datetime:

@@ -22,10 +22,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from lms.permissions import is_site_admin
@@ -61,6 +61,7 @@ def settings_index(request):
     return render(request, "virtualmeeting/settings_index.html", {"rows": rows})
 
 
+@sensitive_post_parameters("client_secret", "webhook_secret")
 @login_required
 def provider_settings(request, provider_id: str):
     _require_site_admin(request.user)
@@ -142,7 +143,7 @@ def connect(request, provider_id: str):
         user=request.user,
         provider=provider.id,
         code_verifier=verifier,
-        redirect_uri=settings.SITE_URL + reverse("virtualmeeting:auth_callback", args=[provider.id]),
+        redirect_uri=provider.redirect_uri(request),
         opener_origin=_site_origin(),
     )
     try:

@@ -153,14 +153,14 @@ class ZoomProvider(Provider):
         }
 
     # --- per-user connection ------------------------------------------------
-    # The framework passes its default callback URL as redirect_uri; Zoom accepts only the one the app has
-    # registered, so both hooks send self.redirect_uri() (the same URL routes to the framework's callback).
+    # The framework sends self.redirect_uri() (the URL the app has registered; both route to the framework's
+    # callback) and keeps it with the state, so the token request repeats exactly what the authorize sent.
     def authorization_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
         if not self.is_configured():
             raise _not_set_up()
         return oauth.authorization_url(
             client_id=self.config.client_id,
-            redirect_uri=self.redirect_uri(),
+            redirect_uri=redirect_uri,
             state=state,
             code_challenge=code_challenge,
         )
@@ -173,7 +173,7 @@ class ZoomProvider(Provider):
                 client_id=self.config.client_id,
                 client_secret=self.config.client_secret,
                 code=code,
-                redirect_uri=self.redirect_uri(),
+                redirect_uri=redirect_uri,
                 code_verifier=code_verifier,
             )
         except oauth.TokenError as exc:

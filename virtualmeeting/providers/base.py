@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.urls import reverse
+
 from virtualmeeting.errors import ConnectError
 
 if TYPE_CHECKING:
@@ -29,8 +32,9 @@ class MeetingSpec:
     finish: datetime  # aware, UTC
     timezone: str  # IANA name, e.g. "Europe/London"
     agenda: str = ""
-    # A reference the product puts in every meeting it makes (e.g. in the agenda),
-    # so a meeting whose create answer was lost can be found and adopted.
+    # The product's own reference for this meeting (internal: never shown to attendees). A provider
+    # keeps whatever it needs, on our side, to recognise the meeting a create made when the answer
+    # was lost (Zoom: what was sent and when), so `find_meeting` can adopt it.
     marker: str = ""
 
 
@@ -97,6 +101,14 @@ class Provider(ABC):
         return self.service_name or self.name
 
     # --- per-user connection (OAuth authorization code + PKCE) -----------------
+    def redirect_uri(self, request=None) -> str:
+        """The OAuth redirect URI sent in the authorize and token requests, and shown to admins to register.
+
+        The framework's callback by default; a provider whose apps may have registered another URL
+        (Zoom: the old LMS's) overrides it.
+        """
+        return settings.SITE_URL.rstrip("/") + reverse("virtualmeeting:auth_callback", args=[self.id])
+
     def authorization_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
         raise ConnectError(f"{self.name} does not use per-user connections.")
 
@@ -146,8 +158,9 @@ class Provider(ABC):
     def create_meeting(self, *, connection: ProviderConnection | None, spec: MeetingSpec) -> RemoteMeeting:
         """Create the meeting in the owner's account and return what the provider holds.
 
-        `spec.marker` must end up in the meeting (e.g. in its agenda) so that
-        `find_meeting` can find it when this call's answer is lost.
+        Nothing internal may reach the meeting (attendees read its topic and agenda in the invitation):
+        before sending, record on our side what `find_meeting(marker=spec.marker)` needs to recognise
+        this meeting if the answer is lost.
         """
 
     @abstractmethod
@@ -168,7 +181,8 @@ class Provider(ABC):
         """Read the meeting. Raises MeetingNotFound when it is gone at the provider."""
 
     def find_meeting(self, *, connection: ProviderConnection | None, marker: str) -> RemoteMeeting | None:
-        """Find a meeting of the owner that carries `marker` (lost-answer recovery), or None."""
+        """The meeting a create for `marker` made when its answer was lost (recognised by what the
+        provider recorded before sending), or None."""
         return None
 
     @abstractmethod

@@ -89,3 +89,15 @@ def test_index_lists_providers(client, site_admin):
     assert f'href="{URL}"' in html
     assert "Test Meeting" in html
     assert "Enabled" in html
+
+
+def test_secrets_posted_to_the_settings_page_are_hidden_from_error_reports(client, site_admin):
+    from django.views.debug import SafeExceptionReporterFilter
+
+    client.force_login(site_admin)
+    response = client.post(URL, {"enabled": "on", "client_id": "client-1", "client_secret": "s3cret-value"})
+
+    reported = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+    assert reported["client_id"] == "client-1"
+    assert reported["client_secret"] != "s3cret-value"
+    assert "s3cret-value" not in str(reported)

@@ -53,3 +53,39 @@ def test_a_raising_receiver_of_connection_revoked_breaks_neither_the_commit_nor_
 
     assert [heard["connection"] for heard in receivers] == [connection]
     assert after == ["next callback"]
+
+
+class BrokenBroker(RuntimeError):
+    pass
+
+
+@pytest.fixture
+def broken_broker(monkeypatch):
+    """Sending any task raises something other than kombu's OperationalError."""
+    from virtualmeeting import tasks
+
+    sent = []
+
+    def refuse(*args, **kwargs):
+        sent.append(args)
+        raise BrokenBroker("the broker answered with something unexpected")
+
+    monkeypatch.setattr(tasks.meeting_sync, "apply_async", refuse)
+    monkeypatch.setattr(tasks.meeting_check, "apply_async", refuse)
+    return sent
+
+
+def test_a_sync_that_cannot_be_queued_leaves_the_row_for_the_sweep_and_the_next_callbacks_run(broken_broker, owner):
+    from virtualmeeting.services import meeting_checks_schedule, meeting_schedule
+
+    meeting = VirtualMeeting.objects.create(reference="test:2", provider="test", owner=owner)
+    after = []
+
+    with transaction.atomic():
+        meeting_schedule(meeting.pk)
+        meeting_checks_schedule(ids=[meeting.pk])
+        transaction.on_commit(lambda: after.append("next callback"))
+
+    assert len(broken_broker) == 2  # both sends were tried, and both failed
+    assert after == ["next callback"]
+    assert VirtualMeeting.objects.get(pk=meeting.pk).queued_for is not None  # what the sweep looks at

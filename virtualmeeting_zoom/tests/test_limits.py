@@ -355,7 +355,10 @@ def test_a_create_refused_at_the_per_second_limit_gives_its_daily_unit_back(prov
     mocked.post(
         CREATE_URL,
         status=429,
-        json={"code": 429, "message": "You have reached the maximum per-second rate limit for this API. Try again later."},
+        json={
+            "code": 429,
+            "message": "You have reached the maximum per-second rate limit for this API. Try again later.",
+        },
         headers={"X-RateLimit-Type": "QPS", "X-RateLimit-Category": "Medium"},
     )
     with pytest.raises(RateLimited) as caught:
