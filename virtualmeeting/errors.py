@@ -9,6 +9,8 @@ secrets.
 
 from datetime import datetime
 
+from django.utils.translation import gettext
+
 
 class ProviderError(Exception):
     """A provider call failed.
@@ -51,7 +53,8 @@ class AuthRevoked(ProviderError):
 class MeetingNotFound(ProviderError):
     """The remote meeting does not exist (deleted at the provider behind our back)."""
 
-    def __init__(self, message: str = "The meeting no longer exists at the provider."):
+    def __init__(self, message: str = ""):
+        message = message or gettext("The meeting no longer exists at the provider.")
         super().__init__(message, permanent=False, code="not_found")
 
 

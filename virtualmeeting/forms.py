@@ -12,6 +12,7 @@ unchanged.
 
 from django import forms
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 
 class SecretField(forms.CharField):
@@ -27,7 +28,7 @@ class SecretField(forms.CharField):
 
 
 class ProviderSettingsForm(forms.Form):
-    enabled = forms.BooleanField(label="Enabled", required=False, help_text="Offer this provider for rooms.")
+    enabled = forms.BooleanField(label=_("Enabled"), required=False, help_text=_("Offer this provider for rooms."))
 
     # Names of fields stored in config.options rather than in a column.
     option_fields: tuple[str, ...] = ()

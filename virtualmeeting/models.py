@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from virtualmeeting.fields import EncryptedTextField
 
@@ -36,8 +37,8 @@ class ProviderConnection(models.Model):
     """A user's connected account at a provider (OAuth tokens kept encrypted)."""
 
     class Status(models.TextChoices):
-        CONNECTED = "connected", "Connected"
-        REVOKED = "revoked", "Reconnect needed"
+        CONNECTED = "connected", _("Connected")
+        REVOKED = "revoked", _("Reconnect needed")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="meeting_connections")
     provider = models.CharField(max_length=50)
@@ -47,8 +48,8 @@ class ProviderConnection(models.Model):
     access_token = EncryptedTextField(blank=True)
     refresh_token = EncryptedTextField(blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
-    scopes = models.TextField(blank=True, help_text="Granted scopes, space separated.")
-    extra = models.JSONField(default=dict, blank=True, help_text="Provider facts: licence type, account id, ...")
+    scopes = models.TextField(blank=True, help_text=_("Granted scopes, space separated."))
+    extra = models.JSONField(default=dict, blank=True, help_text=_("Provider facts: licence type, account id, ..."))
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONNECTED)
     status_message = models.TextField(blank=True)
     connected_at = models.DateTimeField(default=timezone.now)
@@ -95,18 +96,18 @@ class VirtualMeeting(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        CREATING = "creating", "Creating"
-        AVAILABLE = "available", "Available"
-        UPDATING = "updating", "Updating"
-        DELETING = "deleting", "Deleting"
-        DELETED = "deleted", "Deleted"
-        WAITING = "waiting", "Waiting for a limit"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        CREATING = "creating", _("Creating")
+        AVAILABLE = "available", _("Available")
+        UPDATING = "updating", _("Updating")
+        DELETING = "deleting", _("Deleting")
+        DELETED = "deleted", _("Deleted")
+        WAITING = "waiting", _("Waiting for a limit")
+        FAILED = "failed", _("Failed")
         # The provider is disabled on the site: the work waits until it is enabled again.
-        HELD = "held", "Held (provider disabled)"
+        HELD = "held", _("Held (provider disabled)")
 
-    reference = models.CharField(max_length=200, unique=True, help_text="The owning app's key for this meeting.")
+    reference = models.CharField(max_length=200, unique=True, help_text=_("The owning app's key for this meeting."))
     provider = models.CharField(max_length=50)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_meetings"
@@ -117,17 +118,17 @@ class VirtualMeeting(models.Model):
     topic = models.CharField(max_length=300, blank=True)
     start = models.DateTimeField(null=True, blank=True)
     finish = models.DateTimeField(null=True, blank=True)
-    time_zone = models.CharField(max_length=64, blank=True, help_text="IANA time zone of the session.")
+    time_zone = models.CharField(max_length=64, blank=True, help_text=_("IANA time zone of the session."))
     agenda = models.TextField(blank=True)
     desired_version = models.PositiveIntegerField(default=1)
 
     # Remote state.
-    remote_id = models.CharField(max_length=255, blank=True, help_text="The provider's meeting id (Zoom: int64).")
+    remote_id = models.CharField(max_length=255, blank=True, help_text=_("The provider's meeting id (Zoom: int64)."))
     join_url = models.TextField(blank=True)
     password = EncryptedTextField(blank=True)
     host_email = models.CharField(max_length=255, blank=True)
     synced_version = models.PositiveIntegerField(default=0)
-    synced_spec = models.JSONField(default=dict, blank=True, help_text="The spec last applied remotely.")
+    synced_spec = models.JSONField(default=dict, blank=True, help_text=_("The spec last applied remotely."))
     # The account the remote meeting lives in (the owner when it was created).
     remote_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -139,10 +140,10 @@ class VirtualMeeting(models.Model):
     # What the create in flight sends: adopted as the synced state when the meeting is found later.
     inflight_version = models.PositiveIntegerField(default=0)
     inflight_spec = models.JSONField(default=dict, blank=True)
-    remote_gone_at = models.DateTimeField(null=True, blank=True, help_text="Found deleted at the provider.")
+    remote_gone_at = models.DateTimeField(null=True, blank=True, help_text=_("Found deleted at the provider."))
     # Edited at the provider behind our back: read it and restore the desired state if it differs.
     check_remote = models.BooleanField(default=False)
-    recreated_at = models.DateTimeField(null=True, blank=True, help_text="Re-created after being deleted remotely.")
+    recreated_at = models.DateTimeField(null=True, blank=True, help_text=_("Re-created after being deleted remotely."))
     # Pre-start checks (settings PRESTART_CHECKS_MINUTES): the last checkpoint done, in minutes
     # before the start, and when the next one is due (None: no check left).
     checked_before = models.PositiveIntegerField(null=True, blank=True)

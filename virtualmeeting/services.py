@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from virtualmeeting import signals
 from virtualmeeting.conf import vm_setting
@@ -358,14 +359,16 @@ def meeting_host_url(*, meeting: VirtualMeeting, user) -> str:
     be hosted now; a meeting the provider no longer has is queued for re-creation.
     """
     if user is None or meeting.owner_id != user.pk:
-        raise PermissionDenied("Only the meeting's owner can host it.")
+        raise PermissionDenied(gettext("Only the meeting's owner can host it."))
     service = service_name(meeting.provider)
     if not meeting.present or not meeting.remote_id:
-        raise MeetingUnavailable("The virtual room is not ready yet. Please try again in a minute.")
+        raise MeetingUnavailable(gettext("The virtual room is not ready yet. Please try again in a minute."))
     provider = get_provider(meeting.provider)
     connection = connection_for(user=user, provider=meeting.provider) if provider.needs_connection else None
     if provider.needs_connection and (connection is None or not connection.is_usable):
-        raise MeetingUnavailable(f"Connect your {service} account again to host this meeting.")
+        raise MeetingUnavailable(
+            gettext("Connect your %(service)s account again to host this meeting.") % {"service": service}
+        )
     try:
         return provider.host_url(connection=connection, remote_id=meeting.remote_id)
     except MeetingNotFound:
@@ -374,24 +377,36 @@ def meeting_host_url(*, meeting: VirtualMeeting, user) -> str:
             if fresh.remote_id == meeting.remote_id:
                 _mark_gone(fresh)
         raise MeetingUnavailable(
-            f"This meeting was deleted in {service}. It is being created again; try again in a minute."
+            gettext("This meeting was deleted in %(service)s. It is being created again; try again in a minute.")
+            % {"service": service}
         ) from None
     except AuthRevoked as exc:
         connection_revoke(connection=connection, message=exc.message)
-        raise MeetingUnavailable(f"Your {service} connection no longer works. Connect your account again.") from None
+        raise MeetingUnavailable(
+            gettext("Your %(service)s connection no longer works. Connect your account again.") % {"service": service}
+        ) from None
     except ProviderError as exc:
-        raise MeetingUnavailable(f"{service} could not start the meeting: {exc.message}") from None
+        raise MeetingUnavailable(
+            gettext("%(service)s could not start the meeting: %(reason)s") % {"service": service, "reason": exc.message}
+        ) from None
 
 
 # --- connections ------------------------------------------------------------------------------
 def reconnect_message(*, connection: ProviderConnection | None, owner, provider: str, reason: str = "") -> str:
     service = service_name(provider)
-    who = (owner.get_full_name() or owner.get_username()) if owner else "The meeting owner"
-    because = f" ({reason.rstrip('.')})" if reason else ""
-    return (
-        f"{who}'s {service} connection no longer works{because}. "
-        f"{who} must connect their {service} account again (Connect in the room dialog); the meetings then resume."
+    values = {
+        "who": (owner.get_full_name() or owner.get_username()) if owner else gettext("The meeting owner"),
+        "service": service,
+        "reason": reason.rstrip("."),
+    }
+    if reason:
+        broken = gettext("%(who)s's %(service)s connection no longer works (%(reason)s).") % values
+    else:
+        broken = gettext("%(who)s's %(service)s connection no longer works.") % values
+    fix = gettext(
+        "%(who)s must connect their %(service)s account again (Connect in the room dialog); the meetings then resume."
     )
+    return f"{broken} {fix % values}"
 
 
 def connection_save(*, user, provider: str, account: ConnectedAccount) -> ProviderConnection:

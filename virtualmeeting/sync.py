@@ -21,6 +21,7 @@ from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from virtualmeeting import signals
 from virtualmeeting.conf import vm_setting
@@ -222,7 +223,8 @@ def _step(meeting_id: int, token: str):
     try:
         provider = get_provider(meeting.provider)
     except LookupError:
-        meeting_fail_now(meeting, f"The provider {meeting.provider!r} is no longer installed on this site.")
+        message = gettext("The provider '%(provider)s' is no longer installed on this site.")
+        meeting_fail_now(meeting, message % {"provider": meeting.provider})
         return _Stop("failed")
     if not provider.config.enabled:
         meetings_hold(provider=meeting.provider, ids=[meeting.pk])
@@ -263,9 +265,9 @@ def _step(meeting_id: int, token: str):
         if exc.permanent:
             if operation == "create" and not exc.ambiguous:
                 VirtualMeeting.objects.filter(pk=meeting.pk).update(maybe_created=False)
-            message = (
-                f"{exc.message.rstrip('.')}. Check the session's details, then use Retry now or save the event again."
-            )
+            message = gettext(
+                "%(reason)s. Check the session's details, then use Retry now or save the event again."
+            ) % {"reason": exc.message.rstrip(".")}
             meeting_fail_now(meeting, message)
             return _Stop("failed")
         return _backoff(meeting, provider, exc, operation)
@@ -273,7 +275,8 @@ def _step(meeting_id: int, token: str):
         # A provider bug or an unmapped network error: retry with backoff rather than spin, and
         # treat a create as possibly made. The details go to the log, not to people.
         log.exception("Meeting %s: unexpected error during %s.", meeting_id, operation)
-        unexpected = ProviderError(f"Unexpected error while talking to {provider.service}.", ambiguous=True)
+        message = gettext("Unexpected error while talking to %(service)s.") % {"service": provider.service}
+        unexpected = ProviderError(message, ambiguous=True)
         return _backoff(meeting, provider, unexpected, operation)
 
 
@@ -626,10 +629,8 @@ def _revoked(meeting: VirtualMeeting, provider: Provider, exc: AuthRevoked) -> _
 def _backoff(meeting: VirtualMeeting, provider: Provider, exc: ProviderError, operation: str) -> _Stop:
     attempts = meeting.attempts + 1
     if attempts >= vm_setting("MAX_ATTEMPTS"):
-        meeting_fail_now(
-            meeting,
-            f"{provider.service} kept failing ({exc.message.rstrip('.')}). Use Retry now or save the event again later.",
-        )
+        message = gettext("%(service)s kept failing (%(reason)s). Use Retry now or save the event again later.")
+        meeting_fail_now(meeting, message % {"service": provider.service, "reason": exc.message.rstrip(".")})
         return _Stop("failed")
     delay = backoff_delay(attempts)
     with transaction.atomic():

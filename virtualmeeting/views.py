@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 def _require_site_admin(user) -> None:
     if not is_site_admin(user):
-        raise PermissionDenied("Only site admins may change virtual meeting providers.")
+        raise PermissionDenied(gettext("Only site admins may change virtual meeting providers."))
 
 
 def _provider_or_404(provider_id: str) -> Provider:
@@ -73,7 +73,7 @@ def provider_settings(request, provider_id: str):
             form = form_class(request.POST, config=provider.config)
             if form.is_valid():
                 form.save()
-                messages.success(request, f"{provider.name} settings saved.")
+                messages.success(request, gettext("%(name)s settings saved.") % {"name": provider.name})
                 return redirect("virtualmeeting:settings", provider_id=provider.id)
         else:
             form = form_class(config=provider.config)
@@ -135,7 +135,7 @@ def connect(request, provider_id: str):
             provider_id=provider_id,
             ok=False,
             status=404,
-            message="This meeting provider is not available on this site. No account was connected.",
+            message=gettext("This meeting provider is not available on this site. No account was connected."),
         )
     verifier, challenge = _pkce_pair()
     state = OAuthState.objects.create(
@@ -158,21 +158,25 @@ def connect(request, provider_id: str):
 
 def _claim_state(request, provider_id: str, value: str) -> tuple[OAuthState | None, str]:
     """Check the state and mark it used (once). Returns (state, "") or (None, message for the person)."""
-    start_again = "Please close this window and click Connect again."
     row = OAuthState.objects.filter(state=value, provider=provider_id).first() if value else None
     if row is None:
-        return None, f"This sign-in link is not valid. {start_again}"
+        return None, _start_again(gettext("This sign-in link is not valid."))
     if row.user_id != request.user.pk:
-        return None, f"This sign-in was started by another user of this site. No account was connected. {start_again}"
+        problem = gettext("This sign-in was started by another user of this site. No account was connected.")
+        return None, _start_again(problem)
     if row.used_at is not None:
-        return None, f"This sign-in link was already used. {start_again}"
+        return None, _start_again(gettext("This sign-in link was already used."))
     if timezone.now() - row.created_at > timedelta(seconds=vm_setting("OAUTH_STATE_SECONDS")):
-        return None, f"This sign-in took too long and expired. {start_again}"
+        return None, _start_again(gettext("This sign-in took too long and expired."))
     with transaction.atomic():
         taken = OAuthState.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=timezone.now())
     if taken != 1:
-        return None, f"This sign-in link was already used. {start_again}"
+        return None, _start_again(gettext("This sign-in link was already used."))
     return row, ""
+
+
+def _start_again(problem: str) -> str:
+    return f"{problem} {gettext('Please close this window and click Connect again.')}"
 
 
 def _not_completed(request, provider: Provider) -> str:
@@ -199,7 +203,7 @@ def auth_callback(request, provider_id: str):
             provider_id=provider_id,
             ok=False,
             status=404,
-            message="This meeting provider is not available on this site. No account was connected.",
+            message=gettext("This meeting provider is not available on this site. No account was connected."),
         )
     state, problem = _claim_state(request, provider.id, request.GET.get("state", ""))
     if state is None:
@@ -212,7 +216,8 @@ def auth_callback(request, provider_id: str):
             provider_id=provider.id,
             ok=False,
             origin=origin,
-            message=f"You declined access to your {provider.service} account. No account was connected.",
+            message=gettext("You declined access to your %(service)s account. No account was connected.")
+            % {"service": provider.service},
         )
     if error or not request.GET.get("code"):
         return _result(
@@ -233,14 +238,14 @@ def auth_callback(request, provider_id: str):
         ok=True,
         origin=origin,
         label=label,
-        message=f"Connected {provider.service} account {label}.",
+        message=gettext("Connected %(service)s account %(account)s.") % {"service": provider.service, "account": label},
     )
 
 
 def connection_status(request, provider_id: str):
     """The current user's connection to the provider, for the room dialog: {connected, label, status, message, capacity}."""
     if not request.user.is_authenticated:
-        return JsonResponse({"error": "Please sign in."}, status=401)
+        return JsonResponse({"error": gettext("Please sign in.")}, status=401)
     provider = _provider_or_404(provider_id)
     connection = connection_for(user=request.user, provider=provider.id)
     if connection is None:
@@ -264,7 +269,7 @@ def disconnect(request, provider_id: str):
     connection = connection_for(user=request.user, provider=provider.id)
     if connection is not None:
         connection_disconnect(connection=connection)
-        messages.success(request, f"Your {provider.service} account was disconnected.")
+        messages.success(request, gettext("Your %(service)s account was disconnected.") % {"service": provider.service})
     target = request.POST.get("next") or request.GET.get("next") or "/"
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

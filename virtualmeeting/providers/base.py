@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from virtualmeeting.errors import ConnectError
 
@@ -110,11 +111,11 @@ class Provider(ABC):
         return settings.SITE_URL.rstrip("/") + reverse("virtualmeeting:auth_callback", args=[self.id])
 
     def authorization_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
-        raise ConnectError(f"{self.name} does not use per-user connections.")
+        raise ConnectError(gettext("%(name)s does not use per-user connections.") % {"name": self.name})
 
     def complete_connection(self, *, code: str, redirect_uri: str, code_verifier: str) -> ConnectedAccount:
         """Exchange the code and read the account. Raises ConnectError with a message for the person."""
-        raise ConnectError(f"{self.name} does not use per-user connections.")
+        raise ConnectError(gettext("%(name)s does not use per-user connections.") % {"name": self.name})
 
     def closed_window_hint(self) -> str:
         """What can stop a sign-in on the provider's own pages, which then never send the person back.
