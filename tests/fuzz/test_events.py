@@ -1,0 +1,323 @@
+"""The event editor (event fields + session rows with the room dialog's JSON), site rooms, and
+the room dialog's "Choose" list under hostile input."""
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.fuzz.harness import check, client_for, fuzz_settings, fuzzes, post_form, rolled_back, send
+from tests.fuzz.strategies import (
+    hostile_bool_text,
+    hostile_date_text,
+    hostile_int_text,
+    hostile_json_text,
+    hostile_pk,
+    hostile_text,
+    hostile_zone,
+    json_value,
+    mutated,
+    valid_zone,
+)
+
+LOCAL = "%Y-%m-%dT%H:%M"
+EVENT = {
+    "name": "Spring intake",
+    "details": "Bring boots.\r\nAnd a hat.",
+    "capacity": "10",
+    "waitlist_enabled": "on",
+    "cancellation_policy": "cutoff",
+    "cancellation_cutoff_hours": "24",
+}
+EVENT_FIELDS = {
+    "form_token": st.one_of(st.uuids().map(str), hostile_text),
+    "name": hostile_text,
+    "details": hostile_text,
+    "capacity": hostile_int_text,
+    "waitlist_enabled": hostile_bool_text,
+    "cancellation_policy": st.one_of(st.sampled_from(["cutoff", "anytime", "never", "CUTOFF"]), hostile_text),
+    "cancellation_cutoff_hours": hostile_int_text,
+    "sessions-TOTAL_FORMS": hostile_int_text,
+    "sessions-INITIAL_FORMS": hostile_int_text,
+    "sessions-MIN_NUM_FORMS": hostile_int_text,
+    "sessions-MAX_NUM_FORMS": hostile_int_text,
+}
+ROOM_KEYS = ["mode", "id", "name", "capacity", "description", "virtual_kind", "virtual_url"]
+
+
+def _local(moment: datetime) -> str:
+    return moment.strftime(LOCAL)
+
+
+valid_start = st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2099, 12, 1)).map(
+    lambda moment: moment.replace(second=0, microsecond=0)
+)
+
+
+def _adhoc_choice(room) -> dict:
+    return {
+        "mode": "adhoc",
+        "id": room.pk,
+        "name": room.name,
+        "capacity": room.capacity,
+        "description": room.description,
+        "virtual_kind": room.virtual_kind,
+        "virtual_url": room.virtual_url,
+    }
+
+
+new_room_choice = st.fixed_dictionaries(
+    {
+        "mode": st.just("new"),
+        "name": st.sampled_from(["Pop-up room", "Hall B"]),
+        "capacity": st.integers(1, 200),
+        "description": st.sampled_from(["", "By the lifts.\nTurn left."]),
+        "virtual_kind": st.sampled_from(["", "custom", "zoom"]),
+    }
+).map(lambda room: {**room, "virtual_url": "https://meet.example.com/y" if room["virtual_kind"] == "custom" else ""})
+
+
+def room_choices(scene, *, editing: bool) -> st.SearchStrategy[dict]:
+    """What the room dialog sends: the site room, one of the event's ad-hoc rooms (when editing), or a new one."""
+    site = st.just({"mode": "site", "id": scene.site_room.pk, "name": scene.site_room.name})
+    if not editing:
+        return st.one_of(new_room_choice, site)
+    return st.one_of(new_room_choice, site, st.just(_adhoc_choice(scene.adhoc_room)))
+
+
+def hostile_room(scene) -> st.SearchStrategy[str]:
+    """The hidden room input: a choice with one key broken (any JSON type), a room the event may
+    not use (another event's, an ad-hoc room as a site room), or no choice at all."""
+    someone_elses = st.sampled_from(
+        [
+            _adhoc_choice(scene.other_room),
+            _adhoc_choice(scene.zoom_room),
+            _adhoc_choice(scene.site_room),
+            {"mode": "site", "id": scene.adhoc_room.pk, "name": "x"},
+            {"mode": "site", "id": scene.other_room.pk, "name": "x"},
+        ]
+    )
+
+    @st.composite
+    def broken(draw):
+        room = dict(draw(st.one_of(room_choices(scene, editing=True), someone_elses)))
+        key = draw(st.sampled_from(ROOM_KEYS))
+        if draw(st.booleans()):
+            room.pop(key, None)
+        else:
+            room[key] = draw(json_value)
+        return json.dumps(room)
+
+    return st.one_of(broken(), someone_elses.map(json.dumps), hostile_json_text)
+
+
+@st.composite
+def session_rows(draw, scene, *, ids: list[int]) -> list[dict]:
+    """One to three well-formed session rows (the first ones keep the event's session ids)."""
+    rows = []
+    for index in range(draw(st.integers(1, 3))):
+        start = draw(valid_start)
+        zone = draw(st.one_of(st.just("UTC"), valid_zone))
+        room = draw(st.one_of(st.none(), room_choices(scene, editing=bool(ids))))
+        rows.append(
+            {
+                "start": _local(start),
+                "finish": _local(start + timedelta(minutes=draw(st.integers(15, 600)))),
+                "time_zone": zone,
+                "id": str(ids[index]) if index < len(ids) else "",
+                "room": json.dumps(room) if room else "",
+            }
+        )
+    return rows
+
+
+def editor_data(rows: list[dict], *, initial: int) -> dict:
+    data = {
+        **EVENT,
+        "sessions-TOTAL_FORMS": str(len(rows)),
+        "sessions-INITIAL_FORMS": str(initial),
+        "sessions-MIN_NUM_FORMS": "0",
+        "sessions-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(rows):
+        data.update({f"sessions-{index}-{name}": value for name, value in row.items()})
+    return data
+
+
+def editor_fields(scene, rows: list[dict]) -> dict:
+    fields = dict(EVENT_FIELDS)
+    session_id = st.one_of(st.sampled_from(scene.ids["session"]).map(str), hostile_pk().map(str), hostile_int_text)
+    for index in range(len(rows) + 1):  # and a row the management form does not count
+        prefix = f"sessions-{index}-"
+        fields.update(
+            {
+                prefix + "start": hostile_date_text,
+                prefix + "finish": hostile_date_text,
+                prefix + "time_zone": hostile_zone,
+                prefix + "id": session_id,
+                prefix + "room": hostile_room(scene),
+                prefix + "DELETE": hostile_bool_text,
+            }
+        )
+    return fields
+
+
+@st.composite
+def event_form(draw, scene, *, ids: list[int]) -> dict:
+    rows = draw(session_rows(scene, ids=ids))
+    data = editor_data(rows, initial=len(ids))
+    kind = draw(st.sampled_from(["mutated", "mutated", "mutated", "valid"]))
+    return draw(mutated(data, editor_fields(scene, rows))) if kind == "mutated" else data
+
+
+@fuzzes("seminars:event_add")
+@fuzz_settings(80)
+@given(data=st.data())
+def test_event_add(scene, data):
+    post_form(
+        scene.editor,
+        reverse("seminars:event_add", args=[scene.seminar.pk]),
+        data.draw(event_form(scene, ids=[])),
+        untouchable=scene.other_course_rows(),
+    )
+
+
+@fuzzes("seminars:event_edit")
+@fuzz_settings(80)
+@given(data=st.data())
+def test_event_edit(scene, data):
+    ids = list(scene.event.sessions.order_by("start").values_list("pk", flat=True))
+    post_form(
+        scene.editor,
+        reverse("seminars:event_edit", args=[scene.event.pk]),
+        data.draw(event_form(scene, ids=ids)),
+        untouchable=scene.other_course_rows(),
+    )
+
+
+SITE_ROOM = {
+    "name": "Hall B",
+    "capacity": "40",
+    "description": "First floor.\r\nStep-free.",
+    "allow_conflicts": "on",
+    "virtual_kind": "custom",
+    "virtual_url": "https://meet.example.com/hall-b",
+}
+SITE_ROOM_FIELDS = {
+    "name": hostile_text,
+    "capacity": hostile_int_text,
+    "description": hostile_text,
+    "allow_conflicts": hostile_bool_text,
+    "virtual_kind": st.one_of(st.sampled_from(["", "custom", "zoom", "Custom"]), hostile_text),
+    "virtual_url": st.one_of(
+        st.sampled_from(["https://meet.example.com/x", "ftp://x", "javascript:alert(1)", "https://exa mple.com"]),
+        hostile_text,
+    ),
+}
+
+
+def site_room_form():
+    return st.one_of(
+        mutated(SITE_ROOM, SITE_ROOM_FIELDS),
+        mutated(SITE_ROOM, SITE_ROOM_FIELDS),
+        st.fixed_dictionaries({}, optional=SITE_ROOM_FIELDS),
+        st.just(SITE_ROOM),
+    )
+
+
+@fuzzes("seminars:site_room_add")
+@fuzz_settings(40)
+@given(data=site_room_form())
+def test_site_room_add(scene, data):
+    post_form(scene.admin, reverse("seminars:site_room_add"), data)
+
+
+@fuzzes("seminars:site_room_edit")
+@fuzz_settings(40)
+@given(data=site_room_form())
+def test_site_room_edit(scene, data):
+    post_form(scene.admin, reverse("seminars:site_room_edit", args=[scene.site_room.pk]), data)
+
+
+@fuzzes("seminars:rooms_available")
+@fuzz_settings(60)
+@given(data=st.data())
+def test_rooms_available(scene, data):
+    start = data.draw(valid_start)
+    query = {
+        "start": _local(start),
+        "finish": _local(start + timedelta(hours=2)),
+        "zone": "Europe/London",
+        "event": str(scene.event.pk),
+    }
+    fields = {
+        "start": hostile_date_text,
+        "finish": hostile_date_text,
+        "zone": hostile_zone,
+        "event": st.one_of(st.sampled_from(scene.ids["event"]).map(str), hostile_pk().map(str), hostile_int_text),
+    }
+    query = data.draw(st.one_of(mutated(query, fields), st.just(query)))
+    with rolled_back():
+        client = client_for(scene.editor)
+        response = check(
+            lambda: send(client, "GET", reverse("seminars:rooms_available"), query), may_write=lambda r: False
+        )
+    if response.status_code == 200:
+        assert set(response.json()) == {"rooms", "adhoc"}
+    elif response.status_code == 400:
+        assert response.json()["error"]
+
+
+# --- The valid data the mutations start from is accepted ------------------------------------------
+
+
+def test_the_event_editor_accepts_what_the_strategy_calls_valid(scene):
+    """Rows from `session_rows` with rooms the editor may use: the event is saved."""
+    rows = [
+        {
+            "start": "2030-06-10T09:00",
+            "finish": "2030-06-10T10:00",
+            "time_zone": "Europe/London",
+            "id": "",
+            "room": json.dumps({"mode": "site", "id": scene.site_room.pk, "name": "Training room 1"}),
+        },
+        {
+            "start": "2030-06-11T09:00",
+            "finish": "2030-06-11T10:00",
+            "time_zone": "UTC",
+            "id": "",
+            "room": json.dumps(
+                {
+                    "mode": "new",
+                    "name": "Pop-up",
+                    "capacity": 5,
+                    "description": "",
+                    "virtual_kind": "custom",
+                    "virtual_url": "https://meet.example.com/y",
+                }
+            ),
+        },
+    ]
+    client = client_for(scene.editor)
+    response = send(
+        client, "POST", reverse("seminars:event_add", args=[scene.seminar.pk]), editor_data(rows, initial=0)
+    )
+    assert response.status_code == 302
+    ids = [str(pk) for pk in scene.event.sessions.order_by("start").values_list("pk", flat=True)]
+    # The same rows a year later (the site room is taken by the new event at the first time).
+    rows = [
+        {**row, "id": session_id, "start": "2031" + row["start"][4:], "finish": "2031" + row["finish"][4:]}
+        for row, session_id in zip(rows, ids, strict=True)
+    ]
+    response = send(client, "POST", reverse("seminars:event_edit", args=[scene.event.pk]), editor_data(rows, initial=2))
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("route", ["seminars:site_room_add", "seminars:site_room_edit"])
+def test_the_site_room_baseline_is_accepted(scene, route):
+    args = [scene.site_room.pk] if route.endswith("edit") else []
+    response = send(client_for(scene.admin), "POST", reverse(route, args=args), SITE_ROOM)
+    assert response.status_code == 302
