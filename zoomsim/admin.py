@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from zoomsim import oauth
+from zoomsim import oauth, registrants
 from zoomsim.meetings import TIMEZONES, apply_changes, iso, validate
 from zoomsim.seed import seed
 from zoomsim.web import Request, Response, json_response
@@ -212,6 +212,28 @@ def meeting_phase(sim, req, meeting_id, phase):
     return {"meeting": _meeting(sim, meeting_id), "webhooks": deliveries}
 
 
+def meeting_registrants(sim, req, meeting_id):
+    """Every registrant of a meeting, whatever their status, with the emails Zoom would have sent them."""
+    meeting = _meeting(sim, meeting_id)
+    rows = sim.store.all("SELECT * FROM registrants WHERE meeting_id = ? ORDER BY rowid", (meeting["id"],))
+    emails = sim.store.all("SELECT * FROM registrant_emails WHERE meeting_id = ? ORDER BY seq", (meeting["id"],))
+    return {"registrants": [
+        {"id": row["id"], "email": row["email"], "first_name": row["first_name"], "last_name": row["last_name"],
+         "status": row["status"], "source": row["source"], "created_at": row["created_at"],
+         "join_url": registrants.join_url(sim, meeting, row),
+         "emails": [{"kind": e["kind"], "sent_at": e["sent_at"]} for e in emails if e["registrant_id"] == row["id"]]}
+        for row in rows
+    ]}
+
+
+def emails(sim, req):
+    """The registrant emails Zoom would have sent (nothing is sent): to, kind, meeting, registrant, time."""
+    sql, params = "SELECT * FROM registrant_emails", ()
+    if req.query.get("meeting"):
+        sql, params = sql + " WHERE meeting_id = ?", (int(req.query["meeting"]),)
+    return {"emails": sim.store.all(sql + " ORDER BY seq", params)}
+
+
 def quota(sim, req, email):
     user = _user(sim, email)
     if req.method == "POST":
@@ -273,7 +295,8 @@ def limits(sim, req):
             sim.limits.configure(per_second=body.get("per_second"), daily_limit=body.get("daily_limit"),
                                  daily_variant=body.get("daily_variant"),
                                  daily_counts_deletes=body.get("daily_counts_deletes"),
-                                 api_change_webhooks=body.get("api_change_webhooks"))
+                                 api_change_webhooks=body.get("api_change_webhooks"),
+                                 max_registrants=body.get("max_registrants"))
         except (ValueError, TypeError, AttributeError) as exc:
             raise AdminError(str(exc)) from exc
     return sim.limits.as_dict()
@@ -337,6 +360,8 @@ ROUTES = [
     ("GET", r"/_sim/meetings", meetings),
     (("PATCH", "DELETE"), r"/_sim/meetings/(?P<meeting_id>[^/]+)", meeting_edit),
     ("POST", r"/_sim/meetings/(?P<meeting_id>[^/]+)/(?P<phase>start|end)", meeting_phase),
+    ("GET", r"/_sim/meetings/(?P<meeting_id>[^/]+)/registrants", meeting_registrants),
+    ("GET", r"/_sim/emails", emails),
     (("GET", "POST", "DELETE"), r"/_sim/faults", faults),
     ("POST", r"/_sim/faults/next", faults_next),
     (("GET", "POST"), r"/_sim/limits", limits),

@@ -20,6 +20,7 @@ seeded apps (account A):
   zoomsim-classic-client-id / zoomsim-classic-client-secret       classic scopes, private
   zoomsim-limited-client-id / zoomsim-limited-client-secret       too few scopes (read only)
   zoomsim-published-client-id / zoomsim-published-client-secret   granular scopes, published
+  zoomsim-meetings-only-client-id / ...-secret                    granular, no attendance/recording scopes
   webhook secret tokens: zoomsim-webhook-secret, zoomsim-classic-webhook-secret, ...
 
 drive it: python -m zoomsim ctl --url http://127.0.0.1:9100 --help
@@ -98,6 +99,7 @@ def _ctl_parser() -> argparse.ArgumentParser:
     limits.add_argument("--count-deletes", choices=["yes", "no"], help="count deletes in the daily quota (older docs)")
     limits.add_argument("--api-change-webhooks", choices=["yes", "no"],
                         help="also send meeting.created/updated/deleted for changes made through the API")
+    limits.add_argument("--max-registrants", type=int, help="registrants a meeting may hold (Zoom: 4999)")
 
     user = sub.add_parser("user", help="edit a user (e.g. --can-host no gives 3161 on meeting calls)")
     user.add_argument("email")
@@ -148,6 +150,11 @@ def _ctl_parser() -> argparse.ArgumentParser:
     deauth.add_argument("email")
     deauth.add_argument("--force", action="store_true", help="send the event even to a private app")
 
+    registrants = sub.add_parser("registrants", help="a meeting's registrants and the emails Zoom would have sent")
+    registrants.add_argument("meeting_id")
+    emails = sub.add_parser("emails", help="registrant emails Zoom would have sent")
+    emails.add_argument("--meeting", help="only this meeting's")
+
     requests = sub.add_parser("requests", help="the request log")
     requests.add_argument("--since", type=int, default=0)
     requests.add_argument("--clear", action="store_true")
@@ -191,6 +198,8 @@ def _ctl_run(client: AdminClient, args) -> dict | list:
             config["daily_counts_deletes"] = args.count_deletes == "yes"
         if args.api_change_webhooks:
             config["api_change_webhooks"] = args.api_change_webhooks == "yes"
+        if args.max_registrants is not None:
+            config["max_registrants"] = args.max_registrants
         return client.limits(**config)
     if command == "user":
         fields = {"type": args.type, "timezone": args.timezone,
@@ -216,6 +225,10 @@ def _ctl_run(client: AdminClient, args) -> dict | list:
         return client.validate_webhook(args.client_id)
     if command == "deauthorize":
         return client.deauthorize(args.client_id, args.email, args.force)
+    if command == "registrants":
+        return client.registrants(args.meeting_id)
+    if command == "emails":
+        return client.emails(args.meeting)
     if command == "requests":
         return client.clear_requests() if args.clear else client.requests(args.since)
     raise AdminAPIError(f"unknown command {command}")

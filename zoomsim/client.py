@@ -114,6 +114,15 @@ class AdminClient:
     def end_meeting(self, meeting_id) -> dict:
         return self.call("POST", f"meetings/{meeting_id}/end", {})
 
+    # registrants
+    def registrants(self, meeting_id) -> list[dict]:
+        """Every registrant of the meeting (approved, pending, denied, cancelled), with `emails` Zoom would have sent."""
+        return self.call("GET", f"meetings/{meeting_id}/registrants")["registrants"]
+
+    def emails(self, meeting_id=None) -> list[dict]:
+        """The registrant emails Zoom would have sent (kind: confirmation, approved, cancelled, denied)."""
+        return self.call("GET", "emails", query={"meeting": meeting_id} if meeting_id else None)["emails"]
+
     def validate_webhook(self, client_id: str) -> dict:
         return self.call("POST", f"apps/{quote(client_id)}/validate_webhook", {})
 

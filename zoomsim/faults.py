@@ -6,7 +6,8 @@ import random
 import threading
 
 ROUTES = ("oauth.token", "oauth.revoke", "users.me", "meetings.create", "meetings.list", "meetings.get",
-          "meetings.update", "meetings.delete")
+          "meetings.update", "meetings.delete", "registrants.create", "registrants.batch", "registrants.list",
+          "registrants.status")
 KINDS = ("error_500", "error_502", "timeout", "drop", "rate_429")
 DROP_MODES = ("close", "504")
 

@@ -19,6 +19,7 @@ DEFAULT_PER_SECOND = {
     "business": {"Light": 80, "Medium": 60, "Heavy": 40},
 }
 DEFAULT_DAILY_LIMIT = 100
+DEFAULT_MAX_REGISTRANTS = 4999  # per meeting (the OpenAPI spec's "Add a meeting registrant")
 DAILY_VARIANTS = ("full", "bare")  # "bare": no Retry-After, no X-RateLimit-Type, the message is the only signal
 
 
@@ -47,11 +48,12 @@ class Limits:
         self.daily_counts_deletes = bool(store.get_setting("daily_counts_deletes", False))
         # Zoom also sends meeting.created/updated/deleted for changes made through the API; off by default.
         self.api_change_webhooks = bool(store.get_setting("api_change_webhooks", False))
+        self.max_registrants = int(store.get_setting("max_registrants", DEFAULT_MAX_REGISTRANTS))
         with self._lock:
             self._windows.clear()
 
     def configure(self, *, per_second=None, daily_limit=None, daily_variant=None, daily_counts_deletes=None,
-                  api_change_webhooks=None) -> None:
+                  api_change_webhooks=None, max_registrants=None) -> None:
         store = self.sim.store
         if per_second is not None:
             merged = {plan: dict(values) for plan, values in self.per_second.items()}
@@ -68,11 +70,14 @@ class Limits:
             store.set_setting("daily_counts_deletes", bool(daily_counts_deletes))
         if api_change_webhooks is not None:
             store.set_setting("api_change_webhooks", bool(api_change_webhooks))
+        if max_registrants is not None:
+            store.set_setting("max_registrants", int(max_registrants))
         self.load()
 
     def as_dict(self) -> dict:
         return {"per_second": self.per_second, "daily_limit": self.daily_limit, "daily_variant": self.daily_variant,
-                "daily_counts_deletes": self.daily_counts_deletes, "api_change_webhooks": self.api_change_webhooks}
+                "daily_counts_deletes": self.daily_counts_deletes, "api_change_webhooks": self.api_change_webhooks,
+                "max_registrants": self.max_registrants}
 
     def qps_limit(self, plan: str, category: str) -> int:
         return int(self.per_second.get(plan, self.per_second["pro"]).get(category, 30))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import secrets
@@ -27,9 +28,15 @@ SCOPES = {
     "meetings.list": (["meeting:read:list_meetings"], ["meeting:read"]),
     "meetings.update": (["meeting:update:meeting"], ["meeting:write"]),
     "meetings.delete": (["meeting:delete:meeting"], ["meeting:write"]),
+    "registrants.create": (["meeting:write:registrant"], ["meeting:write"]),
+    "registrants.batch": (["meeting:write:batch_registrants"], ["meeting:write"]),
+    "registrants.list": (["meeting:read:list_registrants"], ["meeting:read"]),
+    "registrants.status": (["meeting:update:registrant_status"], ["meeting:write"]),
 }
+# The rate-limit label of each route, from the OpenAPI spec (registrants: Light, Heavy, Medium, Medium).
 CATEGORY = {"users.me": "Light", "meetings.create": "Medium", "meetings.get": "Light", "meetings.list": "Medium",
-            "meetings.update": "Light", "meetings.delete": "Light"}
+            "meetings.update": "Light", "meetings.delete": "Light", "registrants.create": "Light",
+            "registrants.batch": "Heavy", "registrants.list": "Medium", "registrants.status": "Medium"}
 COUNTS_DAILY = ("meetings.create", "meetings.update")
 
 DEFAULT_SETTINGS = {
@@ -50,7 +57,8 @@ SETTING_CHOICES = {"jbh_time": (0, 5, 10), "approval_type": (0, 1, 2), "auto_rec
 BOOLEAN_SETTINGS = ("host_video", "participant_video", "join_before_host", "mute_upon_entry", "waiting_room",
                     "watermark", "use_pmi", "enforce_login", "close_registration", "show_share_button",
                     "allow_multiple_devices", "meeting_authentication", "focus_mode", "private_meeting",
-                    "email_notification", "alternative_hosts_email_notification")
+                    "email_notification", "alternative_hosts_email_notification", "registrants_confirmation_email",
+                    "registrants_email_notification")
 
 
 def error(status: int, code: int, message: str, errors: list | None = None) -> Response:
@@ -275,9 +283,17 @@ def meeting_object(sim, meeting: dict, host: dict, *, with_start_url: bool = Tru
         "encrypted_password": meeting["encrypted_password"], "pre_schedule": False,
         "settings": json.loads(meeting["settings"]),
     }
+    if obj["settings"].get("approval_type") in (0, 1):
+        obj["registration_url"] = f"{sim.public_url}/meeting/register/{registration_token(meeting)}"
     if with_start_url:
         obj["start_url"] = start_url(sim, meeting, host)
     return obj
+
+
+def registration_token(meeting: dict) -> str:
+    """The token in a meeting's registration_url: derived, so it needs no column and survives a restart."""
+    digest = hashlib.sha256(f"register:{meeting['id']}:{meeting['encrypted_password']}".encode()).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()
 
 
 def start_url(sim, meeting: dict, host: dict) -> str:
@@ -321,11 +337,13 @@ def create(sim, req: Request, *, user: dict, app: dict) -> Response:
     return json_response(201, meeting_object(sim, meeting, user))
 
 
-def _find(sim, meeting_id: str, user: dict, action: str):
+def find_meeting(sim, meeting_id: str, user: dict, action: str):
     """The meeting the user may act on, or the error Zoom gives."""
     messages = {"get": "Meeting {id} is not found or has expired.",
                 "update": "A meeting with this {id} is not found or has expired.",
-                "delete": "Meeting with this {id} is not found or has expired."}
+                "delete": "Meeting with this {id} is not found or has expired.",
+                "registrants": "Meeting {id} is not found or has expired.",
+                "batch_registrants": "Meeting does not exist: {id}."}
     meeting = None
     if meeting_id.isdigit() and len(meeting_id) <= 18:
         meeting = sim.store.one("SELECT * FROM meetings WHERE id = ? AND deleted = 0", (int(meeting_id),))
@@ -342,7 +360,7 @@ def _find(sim, meeting_id: str, user: dict, action: str):
 
 
 def get(sim, req: Request, *, user: dict, app: dict, meeting_id: str) -> Response:
-    meeting = _find(sim, meeting_id, user, "get")
+    meeting = find_meeting(sim, meeting_id, user, "get")
     if isinstance(meeting, Response):
         return meeting
     return json_response(200, meeting_object(sim, meeting, user))
@@ -350,7 +368,7 @@ def get(sim, req: Request, *, user: dict, app: dict, meeting_id: str) -> Respons
 
 def update(sim, req: Request, *, user: dict, app: dict, meeting_id: str) -> Response:
     with sim.store.lock:
-        meeting = _find(sim, meeting_id, user, "update")
+        meeting = find_meeting(sim, meeting_id, user, "update")
         if isinstance(meeting, Response):
             return meeting
         if not sim.limits.take_daily(user["id"]):
@@ -377,7 +395,7 @@ def apply_changes(sim, meeting_id: int, changes: dict) -> None:
 
 def delete(sim, req: Request, *, user: dict, app: dict, meeting_id: str) -> Response:
     with sim.store.lock:
-        meeting = _find(sim, meeting_id, user, "delete")
+        meeting = find_meeting(sim, meeting_id, user, "delete")
         if isinstance(meeting, Response):
             return meeting
         if sim.limits.daily_counts_deletes and not sim.limits.take_daily(user["id"]):

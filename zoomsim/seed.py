@@ -26,23 +26,32 @@ USERS = [
 ]
 
 # Every granular scope the vendor guide's "Add Scopes" step selects.
-GRANULAR_SCOPES = (
+MEETING_SCOPES = (
     "meeting:delete:meeting meeting:read:invitation meeting:read:list_meetings meeting:read:meeting "
     "meeting:read:summary meeting:update:meeting meeting:write:meeting meeting:write:open_app "
     "user:read:email user:read:pm_room user:read:settings user:read:token user:read:user user:read:zak "
     "user:read:collaboration_device"
 )
+# What registrants, past participants and cloud recordings need (issue 9).
+ATTENDANCE_SCOPES = (
+    "meeting:write:registrant meeting:write:batch_registrants meeting:read:list_registrants "
+    "meeting:update:registrant_status meeting:read:list_past_participants cloud_recording:read:list_recording_files"
+)
+GRANULAR_SCOPES = f"{MEETING_SCOPES} {ATTENDANCE_SCOPES}"
 
 APPS = [
     # client_id, secret, name, scope model, scopes, published, webhook secret
     ("zoomsim-client-id", "zoomsim-client-secret", "LMS virtual meetings (granular, private)", "granular",
      GRANULAR_SCOPES, False, "zoomsim-webhook-secret"),
     ("zoomsim-classic-client-id", "zoomsim-classic-client-secret", "LMS virtual meetings (classic scopes)",
-     "classic", "meeting:read meeting:write user:read", False, "zoomsim-classic-webhook-secret"),
+     "classic", "meeting:read meeting:write recording:read user:read", False, "zoomsim-classic-webhook-secret"),
     ("zoomsim-limited-client-id", "zoomsim-limited-client-secret", "LMS virtual meetings (too few scopes)",
      "granular", "meeting:read:meeting user:read:user", False, "zoomsim-limited-webhook-secret"),
     ("zoomsim-published-client-id", "zoomsim-published-client-secret", "LMS virtual meetings (published)",
      "granular", GRANULAR_SCOPES, True, "zoomsim-published-webhook-secret"),
+    ("zoomsim-meetings-only-client-id", "zoomsim-meetings-only-client-secret",
+     "LMS virtual meetings (meetings only: no attendance or recording scopes)", "granular", MEETING_SCOPES, False,
+     "zoomsim-meetings-only-webhook-secret"),
 ]
 
 
@@ -63,7 +72,7 @@ def seed(store: Store, *, redirect_uri: str = DEFAULT_REDIRECT_URI, webhook_url:
                 "INSERT INTO apps (client_id, client_secret, name, account_id, redirect_uri, scope_model, scopes,"
                 " published, webhook_url, webhook_secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(client_id) DO UPDATE SET redirect_uri = excluded.redirect_uri,"
-                " webhook_url = excluded.webhook_url",
+                " webhook_url = excluded.webhook_url, scopes = excluded.scopes",
                 (client_id, secret, name, ACCOUNTS[0][0], redirect_uri, model, scopes, int(published), webhook_url,
                  webhook_secret),
             )

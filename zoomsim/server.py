@@ -9,7 +9,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from zoomsim import admin, meetings, oauth, rooms
+from zoomsim import admin, meetings, oauth, registrants, rooms
 from zoomsim.client import AdminClient
 from zoomsim.faults import Faults
 from zoomsim.limits import Limits
@@ -42,7 +42,15 @@ ROUTES = [
     ("GET", r"/v2/meetings/(?P<meeting_id>[^/]+)", "meetings.get", _rest(meetings.get)),
     ("PATCH", r"/v2/meetings/(?P<meeting_id>[^/]+)", "meetings.update", _rest(meetings.update)),
     ("DELETE", r"/v2/meetings/(?P<meeting_id>[^/]+)", "meetings.delete", _rest(meetings.delete)),
+    ("POST", r"/v2/meetings/(?P<meeting_id>[^/]+)/registrants", "registrants.create", _rest(registrants.create)),
+    ("GET", r"/v2/meetings/(?P<meeting_id>[^/]+)/registrants", "registrants.list", _rest(registrants.list_registrants)),
+    ("POST", r"/v2/meetings/(?P<meeting_id>[^/]+)/batch_registrants", "registrants.batch", _rest(registrants.batch)),
+    ("PUT", r"/v2/meetings/(?P<meeting_id>[^/]+)/registrants/status", "registrants.status",
+     _rest(registrants.update_status)),
     ("GET", r"/j/(?P<meeting_id>[^/]+)", "page.join", rooms.join),
+    ("GET", r"/w/(?P<meeting_id>[^/]+)", "page.join_registrant", rooms.join_registrant),
+    ("GET", r"/meeting/register/(?P<token>[^/]+)", "page.register", rooms.registration_form),
+    ("POST", r"/meeting/register/(?P<token>[^/]+)", "page.register", rooms.register),
     ("GET", r"/s/(?P<meeting_id>[^/]+)", "page.start", rooms.start),
 ]
 COMPILED = [(methods, re.compile(pattern + "$"), name, view) for methods, pattern, name, view in ROUTES]

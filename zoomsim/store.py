@@ -53,10 +53,20 @@ CREATE TABLE IF NOT EXISTS zaks (
 CREATE TABLE IF NOT EXISTS daily_counts (
     user_id TEXT NOT NULL, day TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (user_id, day)
 );
+CREATE TABLE IF NOT EXISTS registrants (
+    id TEXT PRIMARY KEY, meeting_id INTEGER NOT NULL, email TEXT NOT NULL, first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL, status TEXT NOT NULL, token TEXT NOT NULL UNIQUE, source TEXT NOT NULL,
+    details TEXT NOT NULL, created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS registrants_email ON registrants (meeting_id, email COLLATE NOCASE);
+CREATE TABLE IF NOT EXISTS registrant_emails (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, meeting_id INTEGER NOT NULL, registrant_id TEXT NOT NULL,
+    email TEXT NOT NULL, kind TEXT NOT NULL, sent_at TEXT NOT NULL
+);
 """
 
 TABLES = ("settings", "accounts", "users", "apps", "signins", "consents", "codes", "tokens", "meetings", "zaks",
-          "daily_counts")
+          "daily_counts", "registrants", "registrant_emails")
 
 
 class Store:

@@ -106,7 +106,7 @@ class Api:
         self.session.headers["Authorization"] = f"Bearer {access_token}"
 
     def __getattr__(self, method):
-        if method not in ("get", "post", "patch", "delete"):
+        if method not in ("get", "post", "put", "patch", "delete"):
             raise AttributeError(method)
 
         def call(path, **kwargs):
