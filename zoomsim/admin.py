@@ -64,13 +64,21 @@ def _parse_when(value: str) -> float:
 
 
 def state(sim, req):
-    return {"clock": clock_info(sim), "limits": sim.limits.as_dict(), "faults": sim.faults.as_dict(),
-            "url": sim.public_url}
+    return {
+        "clock": clock_info(sim),
+        "limits": sim.limits.as_dict(),
+        "faults": sim.faults.as_dict(),
+        "url": sim.public_url,
+    }
 
 
 def clock_info(sim) -> dict:
-    return {"now": iso(sim.clock.now()), "unix": sim.clock.now(), "offset_seconds": sim.clock.offset,
-            "frozen": sim.clock.frozen_at is not None}
+    return {
+        "now": iso(sim.clock.now()),
+        "unix": sim.clock.now(),
+        "offset_seconds": sim.clock.offset,
+        "frozen": sim.clock.frozen_at is not None,
+    }
 
 
 def clock(sim, req):
@@ -95,8 +103,9 @@ def reset(sim, req):
 
 
 def users(sim, req):
-    rows = sim.store.all("SELECT users.*, accounts.plan FROM users JOIN accounts ON accounts.id = users.account_id"
-                         " ORDER BY email")
+    rows = sim.store.all(
+        "SELECT users.*, accounts.plan FROM users JOIN accounts ON accounts.id = users.account_id ORDER BY email"
+    )
     for row in rows:
         row.pop("password")
         row["can_host"] = bool(row["can_host"])
@@ -104,8 +113,17 @@ def users(sim, req):
     return {"users": rows}
 
 
-APP_FIELDS = ("client_secret", "name", "account_id", "redirect_uri", "scope_model", "scopes", "published",
-              "webhook_url", "webhook_secret")
+APP_FIELDS = (
+    "client_secret",
+    "name",
+    "account_id",
+    "redirect_uri",
+    "scope_model",
+    "scopes",
+    "published",
+    "webhook_url",
+    "webhook_secret",
+)
 
 
 def apps(sim, req):
@@ -114,12 +132,22 @@ def apps(sim, req):
         missing = [name for name in ("client_id", "client_secret", "redirect_uri", "scopes") if not body.get(name)]
         if missing:
             raise AdminError(f"missing: {', '.join(missing)}")
-        values = {"name": body.get("client_id"), "account_id": "acctA-zoomsim00000001", "scope_model": "granular",
-                  "published": False, "webhook_url": "", "webhook_secret": ""} | body
+        values = {
+            "name": body.get("client_id"),
+            "account_id": "acctA-zoomsim00000001",
+            "scope_model": "granular",
+            "published": False,
+            "webhook_url": "",
+            "webhook_secret": "",
+        } | body
         _check_app(values)
         sim.store.run(
-            "INSERT OR REPLACE INTO apps (client_id, " + ", ".join(APP_FIELDS) + ") VALUES (?" + ", ?" * len(APP_FIELDS)
-            + ")", (values["client_id"], *[_column(values[name]) for name in APP_FIELDS]),
+            "INSERT OR REPLACE INTO apps (client_id, "
+            + ", ".join(APP_FIELDS)
+            + ") VALUES (?"
+            + ", ?" * len(APP_FIELDS)
+            + ")",
+            (values["client_id"], *[_column(values[name]) for name in APP_FIELDS]),
         )
         return _app(sim, values["client_id"])
     return {"apps": sim.store.all("SELECT * FROM apps ORDER BY client_id")}
@@ -156,9 +184,11 @@ def account_edit(sim, req, account_id):
 
 
 def meetings(sim, req):
-    sql = ("SELECT meetings.id, meetings.uuid, users.email AS host, meetings.host_id, meetings.client_id, topic,"
-           " meetings.type, start_time, duration, meetings.timezone, agenda, meetings.password, meetings.created_at, phase,"
-           " deleted, deleted_at FROM meetings JOIN users ON users.id = meetings.host_id")
+    sql = (
+        "SELECT meetings.id, meetings.uuid, users.email AS host, meetings.host_id, meetings.client_id, topic,"
+        " meetings.type, start_time, duration, meetings.timezone, agenda, meetings.password, meetings.created_at, phase,"
+        " deleted, deleted_at FROM meetings JOIN users ON users.id = meetings.host_id"
+    )
     params: tuple = ()
     if req.query.get("host"):
         sql += " WHERE lower(users.email) = lower(?)"
@@ -181,8 +211,9 @@ def meeting_edit(sim, req, meeting_id):
     if req.method == "DELETE":
         if meeting["deleted"]:
             raise AdminError(f"meeting {meeting_id} is already deleted", 409)
-        sim.store.run("UPDATE meetings SET deleted = 1, deleted_at = ? WHERE id = ?",
-                      (iso(sim.clock.now()), meeting["id"]))
+        sim.store.run(
+            "UPDATE meetings SET deleted = 1, deleted_at = ? WHERE id = ?", (iso(sim.clock.now()), meeting["id"])
+        )
         deliveries = []
         if req.query.get("notify", "1") != "0":
             deliveries = _notify(sim, meeting, "meeting.deleted", {}, req.query)
@@ -217,13 +248,24 @@ def meeting_registrants(sim, req, meeting_id):
     meeting = _meeting(sim, meeting_id)
     rows = sim.store.all("SELECT * FROM registrants WHERE meeting_id = ? ORDER BY rowid", (meeting["id"],))
     emails = sim.store.all("SELECT * FROM registrant_emails WHERE meeting_id = ? ORDER BY seq", (meeting["id"],))
-    return {"registrants": [
-        {"id": row["id"], "email": row["email"], "first_name": row["first_name"], "last_name": row["last_name"],
-         "status": row["status"], "source": row["source"], "created_at": row["created_at"],
-         "join_url": registrants.join_url(sim, meeting, row),
-         "emails": [{"kind": e["kind"], "sent_at": e["sent_at"]} for e in emails if e["registrant_id"] == row["id"]]}
-        for row in rows
-    ]}
+    return {
+        "registrants": [
+            {
+                "id": row["id"],
+                "email": row["email"],
+                "first_name": row["first_name"],
+                "last_name": row["last_name"],
+                "status": row["status"],
+                "source": row["source"],
+                "created_at": row["created_at"],
+                "join_url": registrants.join_url(sim, meeting, row),
+                "emails": [
+                    {"kind": e["kind"], "sent_at": e["sent_at"]} for e in emails if e["registrant_id"] == row["id"]
+                ],
+            }
+            for row in rows
+        ]
+    }
 
 
 def emails(sim, req):
@@ -243,7 +285,7 @@ def quota(sim, req, email):
         elif "used" in body:
             sim.limits.set_daily_used(user["id"], int(body["used"]))
         else:
-            raise AdminError("send {\"exhaust\": true} or {\"used\": N}")
+            raise AdminError('send {"exhaust": true} or {"used": N}')
     return {"email": user["email"], "used": sim.limits.daily_used(user["id"]), "limit": sim.limits.daily_limit}
 
 
@@ -292,11 +334,14 @@ def limits(sim, req):
     if req.method == "POST":
         body = _body(req)
         try:
-            sim.limits.configure(per_second=body.get("per_second"), daily_limit=body.get("daily_limit"),
-                                 daily_variant=body.get("daily_variant"),
-                                 daily_counts_deletes=body.get("daily_counts_deletes"),
-                                 api_change_webhooks=body.get("api_change_webhooks"),
-                                 max_registrants=body.get("max_registrants"))
+            sim.limits.configure(
+                per_second=body.get("per_second"),
+                daily_limit=body.get("daily_limit"),
+                daily_variant=body.get("daily_variant"),
+                daily_counts_deletes=body.get("daily_counts_deletes"),
+                api_change_webhooks=body.get("api_change_webhooks"),
+                max_registrants=body.get("max_registrants"),
+            )
         except (ValueError, TypeError, AttributeError) as exc:
             raise AdminError(str(exc)) from exc
     return sim.limits.as_dict()
@@ -313,11 +358,22 @@ def deauthorize(sim, req, client_id):
     user = _user(sim, body.get("email", ""))
     oauth.revoke_grant(sim, app["client_id"], user["id"])
     if not app["published"] and not body.get("force"):
-        return {"event": "app_deauthorized", "client_id": app["client_id"], "status": None, "delivered": False,
-                "error": "not sent: Zoom sends app_deauthorized only to published apps (send force=true to send)"}
+        return {
+            "event": "app_deauthorized",
+            "client_id": app["client_id"],
+            "status": None,
+            "delivered": False,
+            "error": "not sent: Zoom sends app_deauthorized only to published apps (send force=true to send)",
+        }
     now = sim.clock.now()
-    payload = {"account_id": user["account_id"], "user_id": user["id"], "signature": "",
-               "deauthorization_time": iso(now), "client_id": app["client_id"], "user_data_retention": "false"}
+    payload = {
+        "account_id": user["account_id"],
+        "user_id": user["id"],
+        "signature": "",
+        "deauthorization_time": iso(now),
+        "client_id": app["client_id"],
+        "user_data_retention": "false",
+    }
     return sim.webhooks.send(app, "app_deauthorized", payload)
 
 
@@ -337,8 +393,11 @@ def webhooks_log(sim, req):
 
 def reseed(sim, req):
     body = _body(req)
-    seed(sim.store, redirect_uri=body.get("redirect_uri", sim.redirect_uri),
-         webhook_url=body.get("webhook_url", sim.webhook_url))
+    seed(
+        sim.store,
+        redirect_uri=body.get("redirect_uri", sim.redirect_uri),
+        webhook_url=body.get("webhook_url", sim.webhook_url),
+    )
     return {"status": "seeded"}
 
 

@@ -29,15 +29,22 @@ drive it: python -m zoomsim ctl --url http://127.0.0.1:9100 --help
 
 def serve(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m zoomsim", description="A local Zoom simulator (OAuth host and REST API /v2).",
-        epilog=SERVE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="python -m zoomsim",
+        description="A local Zoom simulator (OAuth host and REST API /v2).",
+        epilog=SERVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: the admin API has no auth)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: the admin API has no auth)"
+    )
     parser.add_argument("--port", type=int, default=9100)
     parser.add_argument("--db", default="var/zoomsim.sqlite3", help="SQLite file for the simulator's state")
-    parser.add_argument("--seed", action="store_true",
-                        help="start from a fresh seeded state (wipe meetings, tokens, clock offset, limits). "
-                             "Without it the state is kept; the seeded users and apps are always (re)inserted")
+    parser.add_argument(
+        "--seed",
+        action="store_true",
+        help="start from a fresh seeded state (wipe meetings, tokens, clock offset, limits). "
+        "Without it the state is kept; the seeded users and apps are always (re)inserted",
+    )
     parser.add_argument("--redirect-uri", default=DEFAULT_REDIRECT_URI, help="the seeded apps' OAuth redirect URL")
     parser.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL, help="the seeded apps' webhook endpoint")
     parser.add_argument("--public-url", default="", help="base of join/start URLs (default http://host:port)")
@@ -50,13 +57,23 @@ def serve(argv: list[str]) -> int:
 
     if os.path.dirname(args.db):
         os.makedirs(os.path.dirname(args.db), exist_ok=True)
-    httpd = make_server(host=args.host, port=args.port, db_path=args.db, seed_data=True,
-                        redirect_uri=args.redirect_uri, webhook_url=args.webhook_url, public_url=args.public_url,
-                        verbose=args.verbose)
+    httpd = make_server(
+        host=args.host,
+        port=args.port,
+        db_path=args.db,
+        seed_data=True,
+        redirect_uri=args.redirect_uri,
+        webhook_url=args.webhook_url,
+        public_url=args.public_url,
+        verbose=args.verbose,
+    )
     if args.seed:
         httpd.sim.reset()
-    print(f"zoomsim listening on {httpd.sim.public_url} (OAuth base {httpd.sim.public_url}, "
-          f"API base {httpd.sim.public_url}/v2)", flush=True)
+    print(
+        f"zoomsim listening on {httpd.sim.public_url} (OAuth base {httpd.sim.public_url}, "
+        f"API base {httpd.sim.public_url}/v2)",
+        flush=True,
+    )
     try:
         httpd.serve_forever()
     except KeyboardInterrupt:
@@ -93,12 +110,18 @@ def _ctl_parser() -> argparse.ArgumentParser:
 
     limits = sub.add_parser("limits", help="show or set limits")
     limits.add_argument("--daily-limit", type=int)
-    limits.add_argument("--daily-variant", choices=["full", "bare"],
-                        help="bare: the daily 429 has no Retry-After and no X-RateLimit-Type")
+    limits.add_argument(
+        "--daily-variant",
+        choices=["full", "bare"],
+        help="bare: the daily 429 has no Retry-After and no X-RateLimit-Type",
+    )
     limits.add_argument("--per-second", metavar="JSON", help='e.g. {"pro": {"Medium": 5}}')
     limits.add_argument("--count-deletes", choices=["yes", "no"], help="count deletes in the daily quota (older docs)")
-    limits.add_argument("--api-change-webhooks", choices=["yes", "no"],
-                        help="also send meeting.created/updated/deleted for changes made through the API")
+    limits.add_argument(
+        "--api-change-webhooks",
+        choices=["yes", "no"],
+        help="also send meeting.created/updated/deleted for changes made through the API",
+    )
     limits.add_argument("--max-registrants", type=int, help="registrants a meeting may hold (Zoom: 4999)")
 
     user = sub.add_parser("user", help="edit a user (e.g. --can-host no gives 3161 on meeting calls)")
@@ -174,8 +197,13 @@ def _ctl_run(client: AdminClient, args) -> dict | list:
         if args.advance is not None:
             return client.advance_clock(args.advance)
         return client.clock()
-    simple = {"state": client.state, "reset": client.reset, "users": client.users, "apps": client.apps,
-              "webhooks": client.webhook_deliveries}
+    simple = {
+        "state": client.state,
+        "reset": client.reset,
+        "users": client.users,
+        "apps": client.apps,
+        "webhooks": client.webhook_deliveries,
+    }
     if command in simple:
         return simple[command]()
     if command == "meetings":
@@ -202,8 +230,11 @@ def _ctl_run(client: AdminClient, args) -> dict | list:
             config["max_registrants"] = args.max_registrants
         return client.limits(**config)
     if command == "user":
-        fields = {"type": args.type, "timezone": args.timezone,
-                  "can_host": None if args.can_host is None else args.can_host == "yes"}
+        fields = {
+            "type": args.type,
+            "timezone": args.timezone,
+            "can_host": None if args.can_host is None else args.can_host == "yes",
+        }
         return client.edit_user(args.email, **{key: value for key, value in fields.items() if value is not None})
     if command == "plan":
         return client.set_account_plan(args.account_id, args.plan)
@@ -212,8 +243,11 @@ def _ctl_run(client: AdminClient, args) -> dict | list:
     if command == "revoke":
         return client.revoke_tokens(args.email, args.client_id)
     if command == "edit-meeting":
-        fields = {key: getattr(args, key) for key in ("topic", "start_time", "timezone", "duration", "agenda")
-                  if getattr(args, key) is not None}
+        fields = {
+            key: getattr(args, key)
+            for key in ("topic", "start_time", "timezone", "duration", "agenda")
+            if getattr(args, key) is not None
+        }
         return client.edit_meeting(args.meeting_id, notify=not args.no_webhook, **fields)
     if command == "delete-meeting":
         return client.delete_meeting(args.meeting_id, notify=not args.no_webhook)
@@ -244,8 +278,18 @@ def _ctl_faults(client: AdminClient, args) -> dict:
             raise AdminAPIError("faults next needs --route and --fault")
         return client.next_fault(args.route, args.fault, args.count)
     config = {}
-    for kind in ("error_500", "error_502", "timeout", "drop", "rate_429", "delay_ms", "seed", "timeout_seconds",
-                 "drop_mode", "route"):
+    for kind in (
+        "error_500",
+        "error_502",
+        "timeout",
+        "drop",
+        "rate_429",
+        "delay_ms",
+        "seed",
+        "timeout_seconds",
+        "drop_mode",
+        "route",
+    ):
         value = getattr(args, kind)
         if value is not None:
             config[kind] = value

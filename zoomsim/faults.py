@@ -5,9 +5,20 @@ from __future__ import annotations
 import random
 import threading
 
-ROUTES = ("oauth.token", "oauth.revoke", "users.me", "meetings.create", "meetings.list", "meetings.get",
-          "meetings.update", "meetings.delete", "registrants.create", "registrants.batch", "registrants.list",
-          "registrants.status")
+ROUTES = (
+    "oauth.token",
+    "oauth.revoke",
+    "users.me",
+    "meetings.create",
+    "meetings.list",
+    "meetings.get",
+    "meetings.update",
+    "meetings.delete",
+    "registrants.create",
+    "registrants.batch",
+    "registrants.list",
+    "registrants.status",
+)
 KINDS = ("error_500", "error_502", "timeout", "drop", "rate_429")
 DROP_MODES = ("close", "504")
 
@@ -84,8 +95,15 @@ class Faults:
 
     def as_dict(self) -> dict:
         with self._lock:
-            return {"seed": self.seed, "rates": self.rates, "delay_ms": self.delay_ms, "queued": self.queued,
-                    "timeout_seconds": self.timeout_seconds, "drop_mode": self.drop_mode, "routes": list(ROUTES)}
+            return {
+                "seed": self.seed,
+                "rates": self.rates,
+                "delay_ms": self.delay_ms,
+                "queued": self.queued,
+                "timeout_seconds": self.timeout_seconds,
+                "drop_mode": self.drop_mode,
+                "routes": list(ROUTES),
+            }
 
 
 def _check_route(route: str) -> None:

@@ -52,8 +52,16 @@ class Limits:
         with self._lock:
             self._windows.clear()
 
-    def configure(self, *, per_second=None, daily_limit=None, daily_variant=None, daily_counts_deletes=None,
-                  api_change_webhooks=None, max_registrants=None) -> None:
+    def configure(
+        self,
+        *,
+        per_second=None,
+        daily_limit=None,
+        daily_variant=None,
+        daily_counts_deletes=None,
+        api_change_webhooks=None,
+        max_registrants=None,
+    ) -> None:
         store = self.sim.store
         if per_second is not None:
             merged = {plan: dict(values) for plan, values in self.per_second.items()}
@@ -75,9 +83,14 @@ class Limits:
         self.load()
 
     def as_dict(self) -> dict:
-        return {"per_second": self.per_second, "daily_limit": self.daily_limit, "daily_variant": self.daily_variant,
-                "daily_counts_deletes": self.daily_counts_deletes, "api_change_webhooks": self.api_change_webhooks,
-                "max_registrants": self.max_registrants}
+        return {
+            "per_second": self.per_second,
+            "daily_limit": self.daily_limit,
+            "daily_variant": self.daily_variant,
+            "daily_counts_deletes": self.daily_counts_deletes,
+            "api_change_webhooks": self.api_change_webhooks,
+            "max_registrants": self.max_registrants,
+        }
 
     def qps_limit(self, plan: str, category: str) -> int:
         return int(self.per_second.get(plan, self.per_second["pro"]).get(category, 30))
@@ -97,8 +110,9 @@ class Limits:
             return True, limit, limit - used - 1, second + 1
 
     def daily_used(self, user_id: str) -> int:
-        row = self.sim.store.one("SELECT count FROM daily_counts WHERE user_id = ? AND day = ?",
-                                 (user_id, utc_day(self.sim.clock.now())))
+        row = self.sim.store.one(
+            "SELECT count FROM daily_counts WHERE user_id = ? AND day = ?", (user_id, utc_day(self.sim.clock.now()))
+        )
         return row["count"] if row else 0
 
     def set_daily_used(self, user_id: str, used: int) -> None:
@@ -119,13 +133,18 @@ class Limits:
 
     def qps_exceeded(self, limit: int, reset: int) -> Response:
         response = json_response(429, {"code": 429, "message": QPS_MESSAGE})
-        return response.header("X-RateLimit-Type", "QPS").header("X-RateLimit-Limit", limit) \
-            .header("X-RateLimit-Remaining", 0).header("X-RateLimit-Reset", reset)
+        return (
+            response.header("X-RateLimit-Type", "QPS")
+            .header("X-RateLimit-Limit", limit)
+            .header("X-RateLimit-Remaining", 0)
+            .header("X-RateLimit-Reset", reset)
+        )
 
     def daily_exceeded(self) -> Response:
         response = json_response(429, {"code": 429, "message": DAILY_MESSAGE.format(limit=self.daily_limit)})
         if self.daily_variant == "full":
             reset = next_midnight(self.sim.clock.now()).strftime("%Y-%m-%dT%H:%M:%SZ")
-            response.header("Retry-After", reset).header("X-RateLimit-Type", "Daily-limit") \
-                .header("X-RateLimit-Limit", self.daily_limit).header("X-RateLimit-Remaining", 0)
+            response.header("Retry-After", reset).header("X-RateLimit-Type", "Daily-limit").header(
+                "X-RateLimit-Limit", self.daily_limit
+            ).header("X-RateLimit-Remaining", 0)
         return response

@@ -34,31 +34,85 @@ SCOPES = {
     "registrants.status": (["meeting:update:registrant_status"], ["meeting:write"]),
 }
 # The rate-limit label of each route, from the OpenAPI spec (registrants: Light, Heavy, Medium, Medium).
-CATEGORY = {"users.me": "Light", "meetings.create": "Medium", "meetings.get": "Light", "meetings.list": "Medium",
-            "meetings.update": "Light", "meetings.delete": "Light", "registrants.create": "Light",
-            "registrants.batch": "Heavy", "registrants.list": "Medium", "registrants.status": "Medium"}
+CATEGORY = {
+    "users.me": "Light",
+    "meetings.create": "Medium",
+    "meetings.get": "Light",
+    "meetings.list": "Medium",
+    "meetings.update": "Light",
+    "meetings.delete": "Light",
+    "registrants.create": "Light",
+    "registrants.batch": "Heavy",
+    "registrants.list": "Medium",
+    "registrants.status": "Medium",
+}
 COUNTS_DAILY = ("meetings.create", "meetings.update")
 
 DEFAULT_SETTINGS = {
-    "host_video": False, "participant_video": False, "cn_meeting": False, "in_meeting": False,
-    "join_before_host": False, "jbh_time": 0, "mute_upon_entry": False, "watermark": False, "use_pmi": False,
-    "approval_type": 2, "audio": "both", "auto_recording": "none", "enforce_login": False,
-    "enforce_login_domains": "", "alternative_hosts": "", "alternative_hosts_email_notification": True,
-    "close_registration": False, "show_share_button": False, "allow_multiple_devices": False,
-    "registrants_confirmation_email": True, "waiting_room": False, "request_permission_to_unmute_participants": False,
-    "registrants_email_notification": True, "meeting_authentication": False, "encryption_type": "enhanced_encryption",
-    "approved_or_denied_countries_or_regions": {"enable": False}, "breakout_room": {"enable": False},
-    "alternative_hosts_email_notification_enabled": True, "device_testing": False, "focus_mode": False,
-    "private_meeting": False, "email_notification": True, "host_save_video_order": False,
-    "participant_focused_meeting": False, "push_change_to_calendar": False, "email_in_attendee_report": False,
+    "host_video": False,
+    "participant_video": False,
+    "cn_meeting": False,
+    "in_meeting": False,
+    "join_before_host": False,
+    "jbh_time": 0,
+    "mute_upon_entry": False,
+    "watermark": False,
+    "use_pmi": False,
+    "approval_type": 2,
+    "audio": "both",
+    "auto_recording": "none",
+    "enforce_login": False,
+    "enforce_login_domains": "",
+    "alternative_hosts": "",
+    "alternative_hosts_email_notification": True,
+    "close_registration": False,
+    "show_share_button": False,
+    "allow_multiple_devices": False,
+    "registrants_confirmation_email": True,
+    "waiting_room": False,
+    "request_permission_to_unmute_participants": False,
+    "registrants_email_notification": True,
+    "meeting_authentication": False,
+    "encryption_type": "enhanced_encryption",
+    "approved_or_denied_countries_or_regions": {"enable": False},
+    "breakout_room": {"enable": False},
+    "alternative_hosts_email_notification_enabled": True,
+    "device_testing": False,
+    "focus_mode": False,
+    "private_meeting": False,
+    "email_notification": True,
+    "host_save_video_order": False,
+    "participant_focused_meeting": False,
+    "push_change_to_calendar": False,
+    "email_in_attendee_report": False,
 }
-SETTING_CHOICES = {"jbh_time": (0, 5, 10), "approval_type": (0, 1, 2), "auto_recording": ("local", "cloud", "none"),
-                   "audio": ("both", "telephony", "voip", "thirdParty"), "registration_type": (1, 2, 3)}
-BOOLEAN_SETTINGS = ("host_video", "participant_video", "join_before_host", "mute_upon_entry", "waiting_room",
-                    "watermark", "use_pmi", "enforce_login", "close_registration", "show_share_button",
-                    "allow_multiple_devices", "meeting_authentication", "focus_mode", "private_meeting",
-                    "email_notification", "alternative_hosts_email_notification", "registrants_confirmation_email",
-                    "registrants_email_notification")
+SETTING_CHOICES = {
+    "jbh_time": (0, 5, 10),
+    "approval_type": (0, 1, 2),
+    "auto_recording": ("local", "cloud", "none"),
+    "audio": ("both", "telephony", "voip", "thirdParty"),
+    "registration_type": (1, 2, 3),
+}
+BOOLEAN_SETTINGS = (
+    "host_video",
+    "participant_video",
+    "join_before_host",
+    "mute_upon_entry",
+    "waiting_room",
+    "watermark",
+    "use_pmi",
+    "enforce_login",
+    "close_registration",
+    "show_share_button",
+    "allow_multiple_devices",
+    "meeting_authentication",
+    "focus_mode",
+    "private_meeting",
+    "email_notification",
+    "alternative_hosts_email_notification",
+    "registrants_confirmation_email",
+    "registrants_email_notification",
+)
 
 
 def error(status: int, code: int, message: str, errors: list | None = None) -> Response:
@@ -77,6 +131,7 @@ def iso(unix_seconds: float) -> str:
 
 
 # --- authentication, scopes and limits, run before every REST handler ---------
+
 
 def authenticate(sim, req: Request):
     """The (token row, user, app) behind the bearer token, or an error response."""
@@ -109,8 +164,9 @@ def rate_headers(response: Response, category: str, limit: int, remaining: int) 
     if response.get_header("X-RateLimit-Category") is None:
         response.header("X-RateLimit-Category", category)
     if response.status != 429:
-        response.header("X-RateLimit-Type", "QPS").header("X-RateLimit-Limit", limit) \
-            .header("X-RateLimit-Remaining", remaining)
+        response.header("X-RateLimit-Type", "QPS").header("X-RateLimit-Limit", limit).header(
+            "X-RateLimit-Remaining", remaining
+        )
     return response
 
 
@@ -150,17 +206,38 @@ def _checked(sim, req, handler, token, user, app, kwargs) -> Response:
 
 # --- handlers -------------------------------------------------------------------
 
+
 def users_me(sim, req: Request, *, user: dict, app: dict) -> Response:
-    return json_response(200, {
-        "id": user["id"], "first_name": user["first_name"], "last_name": user["last_name"],
-        "display_name": f"{user['first_name']} {user['last_name']}", "email": user["email"], "type": user["type"],
-        "role_name": "Owner" if user["type"] == 2 else "Member", "pmi": user["pmi"], "use_pmi": False,
-        "personal_meeting_url": f"{sim.public_url}/j/{user['pmi']}", "timezone": user["timezone"], "verified": 1,
-        "dept": "", "created_at": user["created_at"], "last_login_time": iso(sim.clock.now()), "pic_url": "",
-        "language": "en-US", "phone_number": "", "status": user["status"], "role_id": "0", "account_id":
-        user["account_id"], "account_number": int(sum(map(ord, user["account_id"]))), "cluster": "us06",
-        "user_created_at": user["created_at"], "login_types": [100],
-    })
+    return json_response(
+        200,
+        {
+            "id": user["id"],
+            "first_name": user["first_name"],
+            "last_name": user["last_name"],
+            "display_name": f"{user['first_name']} {user['last_name']}",
+            "email": user["email"],
+            "type": user["type"],
+            "role_name": "Owner" if user["type"] == 2 else "Member",
+            "pmi": user["pmi"],
+            "use_pmi": False,
+            "personal_meeting_url": f"{sim.public_url}/j/{user['pmi']}",
+            "timezone": user["timezone"],
+            "verified": 1,
+            "dept": "",
+            "created_at": user["created_at"],
+            "last_login_time": iso(sim.clock.now()),
+            "pic_url": "",
+            "language": "en-US",
+            "phone_number": "",
+            "status": user["status"],
+            "role_id": "0",
+            "account_id": user["account_id"],
+            "account_number": int(sum(map(ord, user["account_id"]))),
+            "cluster": "us06",
+            "user_created_at": user["created_at"],
+            "login_types": [100],
+        },
+    )
 
 
 def _parse_start(value, tz_name: str) -> tuple[datetime | None, str]:
@@ -273,14 +350,25 @@ def _new_meeting_id(sim) -> int:
 
 def meeting_object(sim, meeting: dict, host: dict, *, with_start_url: bool = True) -> dict:
     obj = {
-        "uuid": meeting["uuid"], "id": meeting["id"], "host_id": meeting["host_id"], "host_email": host["email"],
-        "assistant_id": "", "topic": meeting["topic"], "type": meeting["type"],
+        "uuid": meeting["uuid"],
+        "id": meeting["id"],
+        "host_id": meeting["host_id"],
+        "host_email": host["email"],
+        "assistant_id": "",
+        "topic": meeting["topic"],
+        "type": meeting["type"],
         "status": "started" if meeting["phase"] == "started" else "waiting",
-        "start_time": meeting["start_time"], "duration": meeting["duration"], "timezone": meeting["timezone"],
-        "agenda": meeting["agenda"], "created_at": meeting["created_at"],
+        "start_time": meeting["start_time"],
+        "duration": meeting["duration"],
+        "timezone": meeting["timezone"],
+        "agenda": meeting["agenda"],
+        "created_at": meeting["created_at"],
         "join_url": with_query(f"{sim.public_url}/j/{meeting['id']}", {"pwd": meeting["encrypted_password"]}),
-        "password": meeting["password"], "h323_password": meeting["password"], "pstn_password": meeting["password"],
-        "encrypted_password": meeting["encrypted_password"], "pre_schedule": False,
+        "password": meeting["password"],
+        "h323_password": meeting["password"],
+        "pstn_password": meeting["password"],
+        "encrypted_password": meeting["encrypted_password"],
+        "pre_schedule": False,
         "settings": json.loads(meeting["settings"]),
     }
     if obj["settings"].get("approval_type") in (0, 1):
@@ -298,8 +386,10 @@ def registration_token(meeting: dict) -> str:
 
 def start_url(sim, meeting: dict, host: dict) -> str:
     zak = secrets.token_urlsafe(32)
-    sim.store.run("INSERT INTO zaks (token, meeting_id, user_id, expires_at) VALUES (?, ?, ?, ?)",
-                  (zak, meeting["id"], host["id"], sim.clock.now() + START_URL_LIFETIME))
+    sim.store.run(
+        "INSERT INTO zaks (token, meeting_id, user_id, expires_at) VALUES (?, ?, ?, ?)",
+        (zak, meeting["id"], host["id"], sim.clock.now() + START_URL_LIFETIME),
+    )
     return with_query(f"{sim.public_url}/s/{meeting['id']}", {"zak": zak})
 
 
@@ -321,29 +411,37 @@ def create(sim, req: Request, *, user: dict, app: dict) -> Response:
         return validation_failed(errors)
     now = sim.clock.now()
     meeting = {
-        "id": _new_meeting_id(sim), "uuid": base64.b64encode(secrets.token_bytes(16)).decode(),
-        "host_id": user["id"], "client_id": app["client_id"], "topic": changes.get("topic", "Zoom meeting"),
-        "type": changes.get("type", 2), "start_time": changes.get("start_time", iso(now)),
-        "duration": changes.get("duration", 60), "timezone": changes.get("timezone", user["timezone"]),
-        "agenda": changes.get("agenda", ""), "password": changes.get("password", ""),
-        "encrypted_password": secrets.token_urlsafe(24), "settings": changes.get("settings",
-                                                                                 json.dumps(DEFAULT_SETTINGS)),
-        "created_at": iso(now), "phase": "waiting",
+        "id": _new_meeting_id(sim),
+        "uuid": base64.b64encode(secrets.token_bytes(16)).decode(),
+        "host_id": user["id"],
+        "client_id": app["client_id"],
+        "topic": changes.get("topic", "Zoom meeting"),
+        "type": changes.get("type", 2),
+        "start_time": changes.get("start_time", iso(now)),
+        "duration": changes.get("duration", 60),
+        "timezone": changes.get("timezone", user["timezone"]),
+        "agenda": changes.get("agenda", ""),
+        "password": changes.get("password", ""),
+        "encrypted_password": secrets.token_urlsafe(24),
+        "settings": changes.get("settings", json.dumps(DEFAULT_SETTINGS)),
+        "created_at": iso(now),
+        "phase": "waiting",
     }
     columns = ", ".join(meeting)
-    sim.store.run(f"INSERT INTO meetings ({columns}) VALUES ({', '.join('?' * len(meeting))})",
-                  tuple(meeting.values()))
+    sim.store.run(f"INSERT INTO meetings ({columns}) VALUES ({', '.join('?' * len(meeting))})", tuple(meeting.values()))
     sim.webhooks.meeting_event_later(meeting, user, "meeting.created")
     return json_response(201, meeting_object(sim, meeting, user))
 
 
 def find_meeting(sim, meeting_id: str, user: dict, action: str):
     """The meeting the user may act on, or the error Zoom gives."""
-    messages = {"get": "Meeting {id} is not found or has expired.",
-                "update": "A meeting with this {id} is not found or has expired.",
-                "delete": "Meeting with this {id} is not found or has expired.",
-                "registrants": "Meeting {id} is not found or has expired.",
-                "batch_registrants": "Meeting does not exist: {id}."}
+    messages = {
+        "get": "Meeting {id} is not found or has expired.",
+        "update": "A meeting with this {id} is not found or has expired.",
+        "delete": "Meeting with this {id} is not found or has expired.",
+        "registrants": "Meeting {id} is not found or has expired.",
+        "batch_registrants": "Meeting does not exist: {id}.",
+    }
     meeting = None
     if meeting_id.isdigit() and len(meeting_id) <= 18:
         meeting = sim.store.one("SELECT * FROM meetings WHERE id = ? AND deleted = 0", (int(meeting_id),))
@@ -404,8 +502,9 @@ def delete(sim, req: Request, *, user: dict, app: dict, meeting_id: str) -> Resp
             return error(400, 3002, "Sorry, you cannot delete this meeting since it is in progress.")
         if meeting["phase"] == "ended":
             return error(400, 3007, "Sorry, you cannot delete this meeting since it has ended.")
-        sim.store.run("UPDATE meetings SET deleted = 1, deleted_at = ? WHERE id = ?",
-                      (iso(sim.clock.now()), meeting["id"]))
+        sim.store.run(
+            "UPDATE meetings SET deleted = 1, deleted_at = ? WHERE id = ?", (iso(sim.clock.now()), meeting["id"])
+        )
     sim.webhooks.meeting_event_later(meeting, user, "meeting.deleted")
     return empty_response(204)
 
@@ -424,21 +523,38 @@ def list_meetings(sim, req: Request, *, user: dict, app: dict) -> Response:
         if offset is None:
             return error(400, 300, "The next page token is invalid or expired.")
     now = sim.clock.now()
-    rows = sim.store.all("SELECT * FROM meetings WHERE host_id = ? AND deleted = 0 ORDER BY start_time, id",
-                         (user["id"],))
+    rows = sim.store.all(
+        "SELECT * FROM meetings WHERE host_id = ? AND deleted = 0 ORDER BY start_time, id", (user["id"],)
+    )
     rows = [row for row in rows if _listed(row, kind, now)]
-    page = rows[offset:offset + page_size]
+    page = rows[offset : offset + page_size]
     next_token = ""
     if offset + page_size < len(rows):
         next_token = sim.page_tokens.put(offset + page_size, now + LIST_TOKEN_LIFETIME)
     meetings = []
     for row in page:
         obj = meeting_object(sim, row, user, with_start_url=False)
-        meetings.append({key: obj[key] for key in ("uuid", "id", "host_id", "topic", "type", "start_time",
-                                                   "duration", "timezone", "created_at", "join_url")}
-                        | {"agenda": row["agenda"][:250]})
-    return json_response(200, {"page_size": page_size, "total_records": len(rows), "next_page_token": next_token,
-                               "meetings": meetings})
+        meetings.append(
+            {
+                key: obj[key]
+                for key in (
+                    "uuid",
+                    "id",
+                    "host_id",
+                    "topic",
+                    "type",
+                    "start_time",
+                    "duration",
+                    "timezone",
+                    "created_at",
+                    "join_url",
+                )
+            }
+            | {"agenda": row["agenda"][:250]}
+        )
+    return json_response(
+        200, {"page_size": page_size, "total_records": len(rows), "next_page_token": next_token, "meetings": meetings}
+    )
 
 
 def _listed(row: dict, kind: str, now: float) -> bool:

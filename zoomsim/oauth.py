@@ -23,8 +23,10 @@ INVALID_TOKEN = {"reason": "Invalid Token!", "error": "invalid_grant"}
 def _error_page(message: str, *, status: int = 400, sim=None, user=None, back: str = "") -> Response:
     body = f'<h1>Something went wrong</h1><p class="error">{esc(message)}</p>'
     if user:
-        body += f'<p class="muted">Signed in as {esc(user["email"])}. <a href="{esc(_sign_out_url(back))}">Sign out</a>' \
-                " and sign in as another user.</p>"
+        body += (
+            f'<p class="muted">Signed in as {esc(user["email"])}. <a href="{esc(_sign_out_url(back))}">Sign out</a>'
+            " and sign in as another user.</p>"
+        )
     return page("Error", body, status=status)
 
 
@@ -65,20 +67,29 @@ def authorize(sim, req: Request) -> Response:
         return _error_page(
             "This app has not been published: it can only be authorized by users of the account that created it. "
             "Ask the app's developer to publish it, or sign in with a user of that account.",
-            status=403, user=user, back=back,
+            status=403,
+            user=user,
+            back=back,
         )
     txn = secrets.token_urlsafe(24)
     sim.store.run(
         "INSERT INTO consents (txn, user_id, client_id, redirect_uri, state, code_challenge, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (txn, user["id"], app["client_id"], q["redirect_uri"], q.get("state", ""), q.get("code_challenge", ""),
-         sim.clock.now()),
+        (
+            txn,
+            user["id"],
+            app["client_id"],
+            q["redirect_uri"],
+            q.get("state", ""),
+            q.get("code_challenge", ""),
+            sim.clock.now(),
+        ),
     )
     scopes = "".join(f"<li>{esc(scope)}</li>" for scope in app["scopes"].split())
     body = (
         f"<h1>{esc(app['name'])} would like to access your Zoom account</h1>"
         f'<p class="muted">Signed in as {esc(user["first_name"])} {esc(user["last_name"])} ({esc(user["email"])}).</p>'
-        f"<p>The app will be allowed to:</p><ul class=\"scopes\">{scopes}</ul>"
+        f'<p>The app will be allowed to:</p><ul class="scopes">{scopes}</ul>'
         '<form method="post" action="/oauth/authorize/decision">'
         f'<input type="hidden" name="txn" value="{esc(txn)}">'
         '<button type="submit" name="decision" value="allow">Allow</button> '
@@ -104,8 +115,14 @@ def decision(sim, req: Request) -> Response:
     sim.store.run(
         "INSERT INTO codes (code, client_id, user_id, redirect_uri, code_challenge, expires_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        (code, consent["client_id"], user["id"], consent["redirect_uri"], consent["code_challenge"],
-         sim.clock.now() + CODE_LIFETIME),
+        (
+            code,
+            consent["client_id"],
+            user["id"],
+            consent["redirect_uri"],
+            consent["code_challenge"],
+            sim.clock.now() + CODE_LIFETIME,
+        ),
     )
     return redirect(with_query(consent["redirect_uri"], {"code": code, "state": state}))
 
@@ -113,8 +130,7 @@ def decision(sim, req: Request) -> Response:
 def _signin_page(next_url: str, error: str = "", email: str = "", status: int = 200) -> Response:
     message = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
     body = (
-        "<h1>Sign in</h1>" + message +
-        '<form method="post" action="/signin">'
+        "<h1>Sign in</h1>" + message + '<form method="post" action="/signin">'
         f'<input type="hidden" name="next" value="{esc(next_url)}">'
         f'<label for="email">Email Address</label><input id="email" name="email" type="email" value="{esc(email)}"'
         ' autocomplete="username" required>'
@@ -168,6 +184,7 @@ def home(sim, req: Request) -> Response:
 
 # --- token endpoint -------------------------------------------------------------
 
+
 def _client(sim, req: Request) -> dict | None:
     header = req.headers.get("authorization", "")
     if not header.lower().startswith("basic "):
@@ -198,8 +215,13 @@ def _issue(sim, app: dict, user_id: str, scopes: str) -> dict:
         "INSERT INTO tokens (token, kind, client_id, user_id, scopes, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (refresh, "refresh", app["client_id"], user_id, scopes, now + REFRESH_LIFETIME, now),
     )
-    return {"access_token": access, "token_type": "bearer", "refresh_token": refresh, "expires_in": ACCESS_EXPIRES_IN,
-            "scope": scopes}
+    return {
+        "access_token": access,
+        "token_type": "bearer",
+        "refresh_token": refresh,
+        "expires_in": ACCESS_EXPIRES_IN,
+        "scope": scopes,
+    }
 
 
 def _pkce_ok(challenge: str, verifier: str) -> bool:
@@ -236,7 +258,9 @@ def _exchange_code(sim, app: dict, params: dict) -> Response:
     if not _pkce_ok(row["code_challenge"], params.get("code_verifier", "")):
         return json_response(400, {"reason": "Invalid code_verifier", "error": "invalid_grant"})
     # Re-authorising revokes the user's earlier tokens for this app.
-    sim.store.run("UPDATE tokens SET revoked = 1 WHERE client_id = ? AND user_id = ?", (app["client_id"], row["user_id"]))
+    sim.store.run(
+        "UPDATE tokens SET revoked = 1 WHERE client_id = ? AND user_id = ?", (app["client_id"], row["user_id"])
+    )
     return json_response(200, _issue(sim, app, row["user_id"], app["scopes"]))
 
 
@@ -256,8 +280,9 @@ def revoke(sim, req: Request) -> Response:
     app = _client(sim, req)
     if not app:
         return json_response(401, INVALID_CLIENT)
-    row = sim.store.one("SELECT * FROM tokens WHERE token = ? AND client_id = ?",
-                        (_params(req).get("token", ""), app["client_id"]))
+    row = sim.store.one(
+        "SELECT * FROM tokens WHERE token = ? AND client_id = ?", (_params(req).get("token", ""), app["client_id"])
+    )
     if not row or row["revoked"]:
         return json_response(400, {"reason": "Invalid Token!", "error": "invalid_request"})
     revoke_grant(sim, app["client_id"], row["user_id"])
@@ -267,5 +292,6 @@ def revoke(sim, req: Request) -> Response:
 def revoke_grant(sim, client_id: str | None, user_id: str) -> int:
     if client_id is None:
         return sim.store.run("UPDATE tokens SET revoked = 1 WHERE user_id = ? AND revoked = 0", (user_id,))
-    return sim.store.run("UPDATE tokens SET revoked = 1 WHERE client_id = ? AND user_id = ? AND revoked = 0",
-                         (client_id, user_id))
+    return sim.store.run(
+        "UPDATE tokens SET revoked = 1 WHERE client_id = ? AND user_id = ? AND revoked = 0", (client_id, user_id)
+    )

@@ -25,8 +25,22 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LISTED_AS = {"approved": "approved", "pending": "pending", "denied": "denied", "cancelled": "denied"}
 ACTIONS = {"approve": "approved", "deny": "denied", "cancel": "cancelled"}
 # Optional registrant fields the spec lists; kept and returned as given.
-DETAIL_FIELDS = ("address", "city", "state", "zip", "country", "phone", "comments", "industry", "job_title",
-                 "no_of_employees", "org", "purchasing_time_frame", "role_in_purchase_process", "language")
+DETAIL_FIELDS = (
+    "address",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "phone",
+    "comments",
+    "industry",
+    "job_title",
+    "no_of_employees",
+    "org",
+    "purchasing_time_frame",
+    "role_in_purchase_process",
+    "language",
+)
 
 
 class CapacityReached(Exception):
@@ -42,21 +56,24 @@ def requires_registration(meeting: dict) -> bool:
 
 
 def join_url(sim, meeting: dict, registrant: dict) -> str:
-    return with_query(f"{sim.public_url}/w/{meeting['id']}",
-                      {"tk": registrant["token"], "pwd": meeting["encrypted_password"]})
+    return with_query(
+        f"{sim.public_url}/w/{meeting['id']}", {"tk": registrant["token"], "pwd": meeting["encrypted_password"]}
+    )
 
 
 def find_by_email(sim, meeting_id: int, email: str) -> dict | None:
-    return sim.store.one("SELECT * FROM registrants WHERE meeting_id = ? AND email = ? COLLATE NOCASE",
-                         (meeting_id, email))
+    return sim.store.one(
+        "SELECT * FROM registrants WHERE meeting_id = ? AND email = ? COLLATE NOCASE", (meeting_id, email)
+    )
 
 
 def count(sim, meeting_id: int) -> int:
     return sim.store.one("SELECT count(*) AS n FROM registrants WHERE meeting_id = ?", (meeting_id,))["n"]
 
 
-def register(sim, meeting: dict, person: dict, *, source: str, auto_approve: bool = False,
-             confirmation_email: bool | None = None) -> tuple[dict, bool]:
+def register(
+    sim, meeting: dict, person: dict, *, source: str, auto_approve: bool = False, confirmation_email: bool | None = None
+) -> tuple[dict, bool]:
     """Add one registrant (or find the one with that email); returns (registrant row, created).
 
     The caller holds the store lock. Raises CapacityReached at the meeting's limit.
@@ -70,14 +87,20 @@ def register(sim, meeting: dict, person: dict, *, source: str, auto_approve: boo
     settings = settings_of(meeting)
     status = "approved" if settings.get("approval_type") == 0 or auto_approve else "pending"
     row = {
-        "id": secrets.token_urlsafe(16)[:22], "meeting_id": meeting["id"], "email": person["email"],
-        "first_name": person["first_name"], "last_name": person.get("last_name", ""), "status": status,
-        "token": secrets.token_urlsafe(32), "source": source,
+        "id": secrets.token_urlsafe(16)[:22],
+        "meeting_id": meeting["id"],
+        "email": person["email"],
+        "first_name": person["first_name"],
+        "last_name": person.get("last_name", ""),
+        "status": status,
+        "token": secrets.token_urlsafe(32),
+        "source": source,
         "details": json.dumps({key: person[key] for key in DETAIL_FIELDS if key in person}),
         "created_at": iso(sim.clock.now()),
     }
-    sim.store.run(f"INSERT INTO registrants ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                  tuple(row.values()))
+    sim.store.run(
+        f"INSERT INTO registrants ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())
+    )
     if _sends_confirmation(settings, confirmation_email):
         record_email(sim, row, "confirmation")
     return row, True
@@ -88,14 +111,17 @@ def _sends_confirmation(settings: dict, batch_flag: bool | None) -> bool:
     meeting's `registrants_email_notification` (the master switch) and `registrants_confirmation_email`."""
     if batch_flag is not None:
         return bool(batch_flag)
-    return bool(settings.get("registrants_email_notification", True)
-                and settings.get("registrants_confirmation_email", True))
+    return bool(
+        settings.get("registrants_email_notification", True) and settings.get("registrants_confirmation_email", True)
+    )
 
 
 def record_email(sim, registrant: dict, kind: str) -> None:
     """An email Zoom would have sent to the registrant (confirmation, approved, cancelled, denied)."""
-    sim.store.run("INSERT INTO registrant_emails (meeting_id, registrant_id, email, kind, sent_at) VALUES (?, ?, ?, ?, ?)",
-                  (registrant["meeting_id"], registrant["id"], registrant["email"], kind, iso(sim.clock.now())))
+    sim.store.run(
+        "INSERT INTO registrant_emails (meeting_id, registrant_id, email, kind, sent_at) VALUES (?, ?, ?, ?, ?)",
+        (registrant["meeting_id"], registrant["id"], registrant["email"], kind, iso(sim.clock.now())),
+    )
 
 
 def set_status(sim, meeting: dict, registrant: dict, action: str) -> None:
@@ -109,6 +135,7 @@ def set_status(sim, meeting: dict, registrant: dict, action: str) -> None:
 
 # --- checks shared by the four calls --------------------------------------------
 
+
 def _meeting(sim, meeting_id: str, user: dict, *, action: str, adding: bool):
     """The meeting, or Zoom's error: not found, not the host, unlicensed host, registration off, meeting over."""
     meeting = find_meeting(sim, meeting_id, user, action)
@@ -121,8 +148,11 @@ def _meeting(sim, meeting_id: str, user: dict, *, action: str, adding: bool):
             return error(404, 404, f"Registration has not been enabled for this meeting: {meeting['id']}.")
         return error(400, 300, f"This meeting has not set registration as required: {meeting['id']}.")
     if adding and meeting["phase"] == "ended":
-        return error(400, 3038, "Meeting is over, you can not register now. If you have any questions, please "
-                                "contact the Meeting host.")
+        return error(
+            400,
+            3038,
+            "Meeting is over, you can not register now. If you have any questions, please contact the Meeting host.",
+        )
     return meeting
 
 
@@ -135,8 +165,12 @@ def _person(value, field: str) -> tuple[dict, list[dict]]:
     if not isinstance(email, str) or not EMAIL.match(email) or len(email) > 128:
         errors.append({"field": f"{field}.email", "message": "Invalid field: a valid email of at most 128 characters."})
     if not isinstance(first, str) or not first.strip() or len(first) > 64:
-        errors.append({"field": f"{field}.first_name",
-                       "message": "Invalid field: a first name of 1 to 64 characters is required."})
+        errors.append(
+            {
+                "field": f"{field}.first_name",
+                "message": "Invalid field: a first name of 1 to 64 characters is required.",
+            }
+        )
     if not isinstance(last, str) or len(last) > 64:
         errors.append({"field": f"{field}.last_name", "message": "Invalid field: at most 64 characters."})
     for key in DETAIL_FIELDS:
@@ -147,8 +181,11 @@ def _person(value, field: str) -> tuple[dict, list[dict]]:
 
 def person_from_form(form: dict) -> tuple[dict, str]:
     """The registration page's fields as a registrant body, and one message for the page when they are wrong."""
-    person = {"email": form.get("email", ""), "first_name": form.get("first_name", ""),
-              "last_name": form.get("last_name", "")}
+    person = {
+        "email": form.get("email", ""),
+        "first_name": form.get("first_name", ""),
+        "last_name": form.get("last_name", ""),
+    }
     _, errors = _person(person, "registrant")
     return person, " ".join(error["message"] for error in errors)
 
@@ -162,6 +199,7 @@ def _body(req: Request):
 
 
 # --- handlers ---------------------------------------------------------------------
+
 
 def create(sim, req: Request, *, user: dict, app: dict, meeting_id: str) -> Response:
     """POST /meetings/{id}/registrants -> 201 {id, registrant_id, topic, start_time, join_url}."""
@@ -182,8 +220,12 @@ def create(sim, req: Request, *, user: dict, app: dict, meeting_id: str) -> Resp
             registrant, _ = register(sim, meeting, person, source="api", auto_approve=auto_approve)
         except CapacityReached:
             return error(400, 3043, "Meeting has reached maximum attendee capacity.")
-    answer = {"id": meeting["id"], "registrant_id": registrant["id"], "topic": meeting["topic"],
-              "start_time": meeting["start_time"]}
+    answer = {
+        "id": meeting["id"],
+        "registrant_id": registrant["id"],
+        "topic": meeting["topic"],
+        "start_time": meeting["start_time"],
+    }
     if registrant["status"] == "approved":
         # The spec: no join_url while the registration awaits the host's approval.
         answer["join_url"] = join_url(sim, meeting, registrant)
@@ -197,8 +239,12 @@ def batch(sim, req: Request, *, user: dict, app: dict, meeting_id: str) -> Respo
         if isinstance(meeting, Response):
             return meeting
         if meeting["type"] != 2:
-            return error(400, 303, "This API can only be used for scheduled meeting(meeting type: 2). Batch "
-                                   "registration is not supported for other meeting types.")
+            return error(
+                400,
+                303,
+                "This API can only be used for scheduled meeting(meeting type: 2). Batch "
+                "registration is not supported for other meeting types.",
+            )
         body = _body(req)
         if body is None:
             return error(400, 300, "Request Body should be a valid JSON object.")
@@ -212,8 +258,14 @@ def batch(sim, req: Request, *, user: dict, app: dict, meeting_id: str) -> Respo
         confirmation = body.get("registrants_confirmation_email")
         answers = []
         for person in people:
-            registrant, _ = register(sim, meeting, person, source="batch", auto_approve=body.get("auto_approve", False),
-                                     confirmation_email=confirmation)
+            registrant, _ = register(
+                sim,
+                meeting,
+                person,
+                source="batch",
+                auto_approve=body.get("auto_approve", False),
+                confirmation_email=confirmation,
+            )
             entry = {"email": registrant["email"], "registrant_id": registrant["id"]}
             if registrant["status"] == "approved":
                 entry["join_url"] = join_url(sim, meeting, registrant)
@@ -230,8 +282,9 @@ def _batch_people(body: dict) -> tuple[list[dict], list[dict]]:
     if not isinstance(people, list) or not people:
         return [], errors + [{"field": "registrants", "message": "Invalid field: a list of 1 to 30 registrants."}]
     if len(people) > BATCH_MAX:
-        return [], errors + [{"field": "registrants",
-                              "message": f"A batch can register at most {BATCH_MAX} registrants."}]
+        return [], errors + [
+            {"field": "registrants", "message": f"A batch can register at most {BATCH_MAX} registrants."}
+        ]
     checked = []
     for index, value in enumerate(people):
         person, person_errors = _person(value, f"registrants[{index}]")
@@ -258,22 +311,39 @@ def list_registrants(sim, req: Request, *, user: dict, app: dict, meeting_id: st
         offset = sim.page_tokens.get(req.query["next_page_token"], now)
         if offset is None:
             return error(400, 300, "The next page token is invalid or expired.")
-    rows = [row for row in sim.store.all("SELECT * FROM registrants WHERE meeting_id = ? ORDER BY rowid",
-                                         (meeting["id"],)) if LISTED_AS[row["status"]] == status]
-    page = rows[offset:offset + page_size]
+    rows = [
+        row
+        for row in sim.store.all("SELECT * FROM registrants WHERE meeting_id = ? ORDER BY rowid", (meeting["id"],))
+        if LISTED_AS[row["status"]] == status
+    ]
+    page = rows[offset : offset + page_size]
     next_token = ""
     if offset + page_size < len(rows):
         next_token = sim.page_tokens.put(offset + page_size, now + LIST_TOKEN_LIFETIME)
-    return json_response(200, {
-        "page_size": page_size, "page_count": -(-len(rows) // page_size), "total_records": len(rows),
-        "next_page_token": next_token, "registrants": [registrant_object(sim, meeting, row) for row in page],
-    })
+    return json_response(
+        200,
+        {
+            "page_size": page_size,
+            "page_count": -(-len(rows) // page_size),
+            "total_records": len(rows),
+            "next_page_token": next_token,
+            "registrants": [registrant_object(sim, meeting, row) for row in page],
+        },
+    )
 
 
 def registrant_object(sim, meeting: dict, row: dict) -> dict:
-    obj = {"id": row["id"], "email": row["email"], "first_name": row["first_name"], "last_name": row["last_name"],
-           **{key: "" for key in DETAIL_FIELDS if key != "language"}, **json.loads(row["details"]),
-           "custom_questions": [], "status": LISTED_AS[row["status"]], "create_time": row["created_at"]}
+    obj = {
+        "id": row["id"],
+        "email": row["email"],
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        **{key: "" for key in DETAIL_FIELDS if key != "language"},
+        **json.loads(row["details"]),
+        "custom_questions": [],
+        "status": LISTED_AS[row["status"]],
+        "create_time": row["created_at"],
+    }
     if row["status"] == "approved":
         obj["join_url"] = join_url(sim, meeting, row)
     return obj
@@ -293,7 +363,9 @@ def update_status(sim, req: Request, *, user: dict, app: dict, meeting_id: str) 
         if action not in ACTIONS:
             errors.append({"field": "action", "message": "Invalid field: one of approve, cancel, deny."})
         if not isinstance(targets, list) or not 1 <= len(targets) <= STATUS_MAX:
-            errors.append({"field": "registrants", "message": f"Invalid field: a list of 1 to {STATUS_MAX} registrants."})
+            errors.append(
+                {"field": "registrants", "message": f"Invalid field: a list of 1 to {STATUS_MAX} registrants."}
+            )
         if errors:
             return validation_failed(errors)
         found = []

@@ -17,12 +17,36 @@ ACCOUNTS = [
 
 USERS = [
     # id, account, email, first, last, type, timezone, pmi
-    ("zsPROuser0000000000001", "acctA-zoomsim00000001", "pro@zoomsim.test", "Pat", "Pro", 2, "Europe/London",
-     8112345601),
-    ("zsBASICuser00000000001", "acctA-zoomsim00000001", "basic@zoomsim.test", "Bea", "Basic", 1, "America/New_York",
-     8112345602),
-    ("zsOTHERuser00000000001", "acctB-otheraccount0001", "other@otheraccount.test", "Oscar", "Other", 2, "Asia/Tokyo",
-     8112345603),
+    (
+        "zsPROuser0000000000001",
+        "acctA-zoomsim00000001",
+        "pro@zoomsim.test",
+        "Pat",
+        "Pro",
+        2,
+        "Europe/London",
+        8112345601,
+    ),
+    (
+        "zsBASICuser00000000001",
+        "acctA-zoomsim00000001",
+        "basic@zoomsim.test",
+        "Bea",
+        "Basic",
+        1,
+        "America/New_York",
+        8112345602,
+    ),
+    (
+        "zsOTHERuser00000000001",
+        "acctB-otheraccount0001",
+        "other@otheraccount.test",
+        "Oscar",
+        "Other",
+        2,
+        "Asia/Tokyo",
+        8112345603,
+    ),
 ]
 
 # Every granular scope the vendor guide's "Add Scopes" step selects.
@@ -41,17 +65,51 @@ GRANULAR_SCOPES = f"{MEETING_SCOPES} {ATTENDANCE_SCOPES}"
 
 APPS = [
     # client_id, secret, name, scope model, scopes, published, webhook secret
-    ("zoomsim-client-id", "zoomsim-client-secret", "LMS virtual meetings (granular, private)", "granular",
-     GRANULAR_SCOPES, False, "zoomsim-webhook-secret"),
-    ("zoomsim-classic-client-id", "zoomsim-classic-client-secret", "LMS virtual meetings (classic scopes)",
-     "classic", "meeting:read meeting:write recording:read user:read", False, "zoomsim-classic-webhook-secret"),
-    ("zoomsim-limited-client-id", "zoomsim-limited-client-secret", "LMS virtual meetings (too few scopes)",
-     "granular", "meeting:read:meeting user:read:user", False, "zoomsim-limited-webhook-secret"),
-    ("zoomsim-published-client-id", "zoomsim-published-client-secret", "LMS virtual meetings (published)",
-     "granular", GRANULAR_SCOPES, True, "zoomsim-published-webhook-secret"),
-    ("zoomsim-meetings-only-client-id", "zoomsim-meetings-only-client-secret",
-     "LMS virtual meetings (meetings only: no attendance or recording scopes)", "granular", MEETING_SCOPES, False,
-     "zoomsim-meetings-only-webhook-secret"),
+    (
+        "zoomsim-client-id",
+        "zoomsim-client-secret",
+        "LMS virtual meetings (granular, private)",
+        "granular",
+        GRANULAR_SCOPES,
+        False,
+        "zoomsim-webhook-secret",
+    ),
+    (
+        "zoomsim-classic-client-id",
+        "zoomsim-classic-client-secret",
+        "LMS virtual meetings (classic scopes)",
+        "classic",
+        "meeting:read meeting:write recording:read user:read",
+        False,
+        "zoomsim-classic-webhook-secret",
+    ),
+    (
+        "zoomsim-limited-client-id",
+        "zoomsim-limited-client-secret",
+        "LMS virtual meetings (too few scopes)",
+        "granular",
+        "meeting:read:meeting user:read:user",
+        False,
+        "zoomsim-limited-webhook-secret",
+    ),
+    (
+        "zoomsim-published-client-id",
+        "zoomsim-published-client-secret",
+        "LMS virtual meetings (published)",
+        "granular",
+        GRANULAR_SCOPES,
+        True,
+        "zoomsim-published-webhook-secret",
+    ),
+    (
+        "zoomsim-meetings-only-client-id",
+        "zoomsim-meetings-only-client-secret",
+        "LMS virtual meetings (meetings only: no attendance or recording scopes)",
+        "granular",
+        MEETING_SCOPES,
+        False,
+        "zoomsim-meetings-only-webhook-secret",
+    ),
 ]
 
 
@@ -73,7 +131,17 @@ def seed(store: Store, *, redirect_uri: str = DEFAULT_REDIRECT_URI, webhook_url:
                 " published, webhook_url, webhook_secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(client_id) DO UPDATE SET redirect_uri = excluded.redirect_uri,"
                 " webhook_url = excluded.webhook_url, scopes = excluded.scopes",
-                (client_id, secret, name, ACCOUNTS[0][0], redirect_uri, model, scopes, int(published), webhook_url,
-                 webhook_secret),
+                (
+                    client_id,
+                    secret,
+                    name,
+                    ACCOUNTS[0][0],
+                    redirect_uri,
+                    model,
+                    scopes,
+                    int(published),
+                    webhook_url,
+                    webhook_secret,
+                ),
             )
         store.set_setting("seed", {"redirect_uri": redirect_uri, "webhook_url": webhook_url})

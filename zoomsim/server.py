@@ -23,6 +23,7 @@ MAX_BODY = 1024 * 1024
 def _rest(handler, **fixed):
     def view(sim, req, **kwargs):
         return meetings.handle(sim, req, handler, **fixed, **kwargs)
+
     return view
 
 
@@ -45,8 +46,12 @@ ROUTES = [
     ("POST", r"/v2/meetings/(?P<meeting_id>[^/]+)/registrants", "registrants.create", _rest(registrants.create)),
     ("GET", r"/v2/meetings/(?P<meeting_id>[^/]+)/registrants", "registrants.list", _rest(registrants.list_registrants)),
     ("POST", r"/v2/meetings/(?P<meeting_id>[^/]+)/batch_registrants", "registrants.batch", _rest(registrants.batch)),
-    ("PUT", r"/v2/meetings/(?P<meeting_id>[^/]+)/registrants/status", "registrants.status",
-     _rest(registrants.update_status)),
+    (
+        "PUT",
+        r"/v2/meetings/(?P<meeting_id>[^/]+)/registrants/status",
+        "registrants.status",
+        _rest(registrants.update_status),
+    ),
     ("GET", r"/j/(?P<meeting_id>[^/]+)", "page.join", rooms.join),
     ("GET", r"/w/(?P<meeting_id>[^/]+)", "page.join_registrant", rooms.join_registrant),
     ("GET", r"/meeting/register/(?P<token>[^/]+)", "page.register", rooms.registration_form),
@@ -54,8 +59,10 @@ ROUTES = [
     ("GET", r"/s/(?P<meeting_id>[^/]+)", "page.start", rooms.start),
 ]
 COMPILED = [(methods, re.compile(pattern + "$"), name, view) for methods, pattern, name, view in ROUTES]
-ADMIN = [((methods,) if isinstance(methods, str) else methods, re.compile(pattern + "$"), view)
-         for methods, pattern, view in admin.ROUTES]
+ADMIN = [
+    ((methods,) if isinstance(methods, str) else methods, re.compile(pattern + "$"), view)
+    for methods, pattern, view in admin.ROUTES
+]
 
 
 class RequestLog:
@@ -84,8 +91,14 @@ class RequestLog:
 class Sim:
     """Everything a handler needs: the store, the clock, limits, faults, webhooks and logs."""
 
-    def __init__(self, db_path: str, *, redirect_uri: str = DEFAULT_REDIRECT_URI,
-                 webhook_url: str = DEFAULT_WEBHOOK_URL, do_seed: bool = False):
+    def __init__(
+        self,
+        db_path: str,
+        *,
+        redirect_uri: str = DEFAULT_REDIRECT_URI,
+        webhook_url: str = DEFAULT_WEBHOOK_URL,
+        do_seed: bool = False,
+    ):
         from zoomsim.webhooks import Webhooks
 
         self.store = Store(db_path)
@@ -104,9 +117,11 @@ class Sim:
 
     def start_background(self) -> None:
         """Send webhook retries as they fall due, while the server runs."""
+
         def loop():
             while not self.stopping.wait(1.0):
                 self.webhooks.run_due()
+
         threading.Thread(target=loop, name="zoomsim-webhook-retries", daemon=True).start()
 
     def reset(self) -> None:
@@ -129,8 +144,11 @@ class Sim:
             if match and req.method in methods:
                 req.route = name
                 return self._with_faults(req, view, match.groupdict())
-        return json_response(404, {"code": 404, "message": "Not Found"}) if req.path.startswith("/v2") \
+        return (
+            json_response(404, {"code": 404, "message": "Not Found"})
+            if req.path.startswith("/v2")
             else page("Not found", "<h1>Page not found</h1>", status=404)
+        )
 
     def _admin(self, req: Request) -> Response:
         for methods, pattern, view in ADMIN:
@@ -146,8 +164,7 @@ class Sim:
         if fault == "error_500":
             return json_response(500, {"code": 500, "message": "Internal Server Error"})
         if fault == "error_502":
-            return Response(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>",
-                            [("Content-Type", "text/html")])
+            return Response(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", [("Content-Type", "text/html")])
         if fault == "timeout":
             return Response(action="hang", hang_seconds=self.faults.timeout_seconds)
         if fault == "rate_429":
@@ -155,8 +172,9 @@ class Sim:
         response = view(self, req, **kwargs)
         if fault == "drop":
             if self.faults.drop_mode == "504":
-                return Response(504, b"<html><body><h1>504 Gateway Time-out</h1></body></html>",
-                                [("Content-Type", "text/html")])
+                return Response(
+                    504, b"<html><body><h1>504 Gateway Time-out</h1></body></html>", [("Content-Type", "text/html")]
+                )
             return Response(action="close")
         return response
 
@@ -193,12 +211,17 @@ class Handler(BaseHTTPRequestHandler):
             self.server.handle_error(self.request, self.client_address)
             response = json_response(500, {"code": 500, "message": "zoomsim internal error (see its log)"})
         if not req.path.startswith("/_sim"):
-            sim.request_log.add({
-                "method": req.method, "path": req.path, "route": req.route or "unknown",
-                "status": response.status if not response.action else response.action,
-                "time": sim.clock.now(), "duration_ms": round((time.monotonic() - started) * 1000, 1),
-                "user": getattr(req, "user_email", ""),
-            })
+            sim.request_log.add(
+                {
+                    "method": req.method,
+                    "path": req.path,
+                    "route": req.route or "unknown",
+                    "status": response.status if not response.action else response.action,
+                    "time": sim.clock.now(),
+                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                    "user": getattr(req, "user_email", ""),
+                }
+            )
         if response.action == "hang":
             sim.stopping.wait(response.hang_seconds)
             self._drop()
@@ -262,9 +285,17 @@ class SimServer(AdminClient):
         self.sim.store.close()
 
 
-def make_server(*, host: str = "127.0.0.1", port: int = 9100, db_path: str, seed_data: bool = True,
-                redirect_uri: str = DEFAULT_REDIRECT_URI, webhook_url: str = DEFAULT_WEBHOOK_URL,
-                public_url: str = "", verbose: bool = False) -> SimHTTPServer:
+def make_server(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 9100,
+    db_path: str,
+    seed_data: bool = True,
+    redirect_uri: str = DEFAULT_REDIRECT_URI,
+    webhook_url: str = DEFAULT_WEBHOOK_URL,
+    public_url: str = "",
+    verbose: bool = False,
+) -> SimHTTPServer:
     sim = Sim(db_path, redirect_uri=redirect_uri, webhook_url=webhook_url, do_seed=seed_data)
     httpd = SimHTTPServer((host, port), sim, verbose=verbose)
     bound_host, bound_port = httpd.server_address[:2]
@@ -273,12 +304,26 @@ def make_server(*, host: str = "127.0.0.1", port: int = 9100, db_path: str, seed
     return httpd
 
 
-def start_server(*, port: int = 0, db_path: str, host: str = "127.0.0.1", seed_data: bool = True,
-                 redirect_uri: str = DEFAULT_REDIRECT_URI, webhook_url: str = DEFAULT_WEBHOOK_URL,
-                 public_url: str = "") -> SimServer:
+def start_server(
+    *,
+    port: int = 0,
+    db_path: str,
+    host: str = "127.0.0.1",
+    seed_data: bool = True,
+    redirect_uri: str = DEFAULT_REDIRECT_URI,
+    webhook_url: str = DEFAULT_WEBHOOK_URL,
+    public_url: str = "",
+) -> SimServer:
     """Start the simulator in a background thread (port 0: any free port) and return it."""
-    httpd = make_server(host=host, port=port, db_path=db_path, seed_data=seed_data, redirect_uri=redirect_uri,
-                        webhook_url=webhook_url, public_url=public_url)
+    httpd = make_server(
+        host=host,
+        port=port,
+        db_path=db_path,
+        seed_data=seed_data,
+        redirect_uri=redirect_uri,
+        webhook_url=webhook_url,
+        public_url=public_url,
+    )
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="zoomsim", daemon=True)
     thread.start()
     return SimServer(httpd, thread)

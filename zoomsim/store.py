@@ -65,8 +65,21 @@ CREATE TABLE IF NOT EXISTS registrant_emails (
 );
 """
 
-TABLES = ("settings", "accounts", "users", "apps", "signins", "consents", "codes", "tokens", "meetings", "zaks",
-          "daily_counts", "registrants", "registrant_emails")
+TABLES = (
+    "settings",
+    "accounts",
+    "users",
+    "apps",
+    "signins",
+    "consents",
+    "codes",
+    "tokens",
+    "meetings",
+    "zaks",
+    "daily_counts",
+    "registrants",
+    "registrant_emails",
+)
 
 
 class Store:
@@ -114,8 +127,10 @@ class Store:
         return json.loads(row["value"]) if row else default
 
     def set_setting(self, key: str, value) -> None:
-        self.run("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                 (key, json.dumps(value)))
+        self.run(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value)),
+        )
 
 
 class Clock:

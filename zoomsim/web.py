@@ -106,7 +106,7 @@ def page(title: str, body_html: str, *, status: int = 200, signed_in_as: str = "
     if signed_in_as:
         account = f'<span>{html.escape(signed_in_as)} · <a href="{html.escape(sign_out_url)}">Sign out</a></span>'
     document = (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)} - Zoom (simulated)</title>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<style>{STYLE}</style></head><body>"

@@ -67,8 +67,16 @@ class Webhooks:
         return len(due)
 
     def _post(self, app: dict, envelope: dict, event: str, attempt: int) -> dict:
-        record = {"event": event, "client_id": app["client_id"], "url": app["webhook_url"], "status": None,
-                  "error": "", "attempt": attempt, "delivered": False, "body": envelope}
+        record = {
+            "event": event,
+            "client_id": app["client_id"],
+            "url": app["webhook_url"],
+            "status": None,
+            "error": "",
+            "attempt": attempt,
+            "delivered": False,
+            "body": envelope,
+        }
         if not app["webhook_url"]:
             record["error"] = "the app has no webhook URL"
             return self._log(record)
@@ -76,11 +84,18 @@ class Webhooks:
         # Transport freshness uses real time (the receiver checks it against its own clock); event_ts uses the
         # simulator clock like every other domain time.
         timestamp = str(int(time.time()))
-        request = urllib.request.Request(app["webhook_url"], data=raw, method="POST", headers={
-            "Content-Type": "application/json; charset=utf-8", "User-Agent": "Zoom Marketplace/1.0a",
-            "x-zm-request-timestamp": timestamp, "x-zm-signature": signature(app["webhook_secret"], timestamp, raw),
-            "x-zm-trackingid": "v=2.0;clid=us06;rid=" + secrets.token_hex(8),
-        })
+        request = urllib.request.Request(
+            app["webhook_url"],
+            data=raw,
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "Zoom Marketplace/1.0a",
+                "x-zm-request-timestamp": timestamp,
+                "x-zm-signature": signature(app["webhook_secret"], timestamp, raw),
+                "x-zm-trackingid": "v=2.0;clid=us06;rid=" + secrets.token_hex(8),
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=DELIVERY_TIMEOUT) as answer:
                 record["status"] = answer.status
@@ -120,16 +135,22 @@ class Webhooks:
             result["ok"] = True
         return result
 
-    def meeting_event(self, meeting: dict, host: dict, event: str, extra: dict | None = None,
-                      client_id: str | None = None) -> list[dict]:
+    def meeting_event(
+        self, meeting: dict, host: dict, event: str, extra: dict | None = None, client_id: str | None = None
+    ) -> list[dict]:
         """Send a meeting event to the host's apps (or one app); the envelope Zoom uses for meeting events."""
         if client_id:
             app = self.sim.store.one("SELECT * FROM apps WHERE client_id = ?", (client_id,))
             targets = [app] if app else []
         else:
             targets = self.apps_for_user(host["id"])
-        payload = {"account_id": host["account_id"], "operator": host["email"], "operator_id": host["id"],
-                   "object": event_object(meeting), **(extra or {})}
+        payload = {
+            "account_id": host["account_id"],
+            "operator": host["email"],
+            "operator_id": host["id"],
+            "object": event_object(meeting),
+            **(extra or {}),
+        }
         return [self.send(app, event, payload) for app in targets]
 
     def meeting_event_later(self, meeting: dict, host: dict, event: str, extra: dict | None = None) -> None:
@@ -148,5 +169,6 @@ class Webhooks:
 
 
 def event_object(meeting: dict) -> dict:
-    return {key: meeting[key] for key in ("id", "uuid", "host_id", "topic", "type", "start_time", "duration",
-                                          "timezone")}
+    return {
+        key: meeting[key] for key in ("id", "uuid", "host_id", "topic", "type", "start_time", "duration", "timezone")
+    }

@@ -37,17 +37,25 @@ class Browser:
         self.session = requests.Session()
 
     def authorize_url(self, client_id=CLIENT_ID, redirect_uri=DEFAULT_REDIRECT_URI, state="st-1", **extra) -> str:
-        params = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "state": state,
-                  **extra}
+        params = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "state": state,
+            **extra,
+        }
         return requests.Request("GET", f"{self.sim.url}/oauth/authorize", params=params).prepare().url
 
     def get(self, url, **kwargs):
         return self.session.get(url, allow_redirects=False, timeout=TIMEOUT, **kwargs)
 
     def sign_in(self, email, password=PASSWORD, next_url="/"):
-        return self.session.post(f"{self.sim.url}/signin", data={"email": email, "password": password,
-                                                                  "next": next_url},
-                                 allow_redirects=False, timeout=TIMEOUT)
+        return self.session.post(
+            f"{self.sim.url}/signin",
+            data={"email": email, "password": password, "next": next_url},
+            allow_redirects=False,
+            timeout=TIMEOUT,
+        )
 
     def consent_page(self, email, **params):
         url = self.authorize_url(**params)
@@ -60,8 +68,12 @@ class Browser:
 
     def decide(self, page, decision="allow"):
         txn = re.search(r'name="txn" value="([^"]+)"', page.text).group(1)
-        return self.session.post(f"{self.sim.url}/oauth/authorize/decision", data={"txn": txn, "decision": decision},
-                                 allow_redirects=False, timeout=TIMEOUT)
+        return self.session.post(
+            f"{self.sim.url}/oauth/authorize/decision",
+            data={"txn": txn, "decision": decision},
+            allow_redirects=False,
+            timeout=TIMEOUT,
+        )
 
     def code(self, email, **params) -> str:
         answer = self.decide(self.consent_page(email, **params))
@@ -74,8 +86,9 @@ def basic(client_id=CLIENT_ID, secret=CLIENT_SECRET) -> str:
 
 
 def token_request(sim, data, client_id=CLIENT_ID, secret=CLIENT_SECRET):
-    return requests.post(f"{sim.url}/oauth/token", data=data, headers={"Authorization": basic(client_id, secret)},
-                         timeout=TIMEOUT)
+    return requests.post(
+        f"{sim.url}/oauth/token", data=data, headers={"Authorization": basic(client_id, secret)}, timeout=TIMEOUT
+    )
 
 
 def exchange(sim, code, client_id=CLIENT_ID, secret=CLIENT_SECRET, redirect_uri=DEFAULT_REDIRECT_URI, **extra):
@@ -112,11 +125,17 @@ class Api:
         def call(path, **kwargs):
             kwargs.setdefault("timeout", TIMEOUT)
             return self.session.request(method.upper(), self.base + path, **kwargs)
+
         return call
 
     def create(self, **body):
-        payload = {"topic": "Seminar", "type": 2, "start_time": "2030-01-15T10:00:00Z", "duration": 60,
-                   "timezone": "Europe/London"} | body
+        payload = {
+            "topic": "Seminar",
+            "type": 2,
+            "start_time": "2030-01-15T10:00:00Z",
+            "duration": 60,
+            "timezone": "Europe/London",
+        } | body
         return self.post("/users/me/meetings", json=payload)
 
 

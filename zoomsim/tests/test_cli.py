@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(*args, timeout=30):
-    return subprocess.run([sys.executable, "-m", "zoomsim", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "zoomsim", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def _free_port() -> int:
@@ -25,8 +26,13 @@ def _free_port() -> int:
 def test_help_lists_the_seeded_logins():
     result = _run("--help")
     assert result.returncode == 0
-    for login in ("pro@zoomsim.test", "basic@zoomsim.test", "other@otheraccount.test", "zoom-password",
-                  "zoomsim-client-id"):
+    for login in (
+        "pro@zoomsim.test",
+        "basic@zoomsim.test",
+        "other@otheraccount.test",
+        "zoom-password",
+        "zoomsim-client-id",
+    ):
         assert login in result.stdout
 
 
@@ -34,9 +40,21 @@ def test_help_lists_the_seeded_logins():
 def served(tmp_path):
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "zoomsim", "--port", str(port), "--db", str(tmp_path / "sim.sqlite3"), "--seed",
-         "--redirect-uri", "http://localhost:8123/cb"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "zoomsim",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "sim.sqlite3"),
+            "--seed",
+            "--redirect-uri",
+            "http://localhost:8123/cb",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
@@ -64,9 +82,11 @@ def test_server_process_and_ctl_commands(served):
     assert after - before >= 86400
     assert ctl("quota", "pro@zoomsim.test", "--exhaust")["used"] == 100
     assert ctl("faults", "next", "--route", "meetings.create", "--fault", "drop")["queued"] == {
-        "meetings.create": ["drop"]}
+        "meetings.create": ["drop"]
+    }
     assert ctl("faults", "set", "--route", "*", "--error-500", "0.2", "--seed", "3")["rates"] == {
-        "*": {"error_500": 0.2}}
+        "*": {"error_500": 0.2}
+    }
     assert ctl("limits", "--daily-variant", "bare")["daily_variant"] == "bare"
     assert ctl("meetings") == []
     assert ctl("reset") == {"status": "reset"}

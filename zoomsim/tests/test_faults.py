@@ -48,7 +48,9 @@ def test_injected_429(sim, pro):
     sim.next_fault("meetings.update", "rate_429")
     answer = pro.patch("/meetings/123", json={})
     assert answer.status_code == 429
-    assert answer.json()["message"] == "You have reached the maximum per-second rate limit for this API. Try again later."
+    assert (
+        answer.json()["message"] == "You have reached the maximum per-second rate limit for this API. Try again later."
+    )
     assert "X-RateLimit-Reset" in answer.headers
 
 
@@ -81,8 +83,9 @@ def test_wildcard_route_and_token_endpoint_faults(sim):
     refresh = token_request(sim, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
     assert refresh.status_code == 502
     # The refresh was not applied: the refresh token still works.
-    assert token_request(sim, {"grant_type": "refresh_token",
-                               "refresh_token": tokens["refresh_token"]}).status_code == 200
+    assert (
+        token_request(sim, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}).status_code == 200
+    )
 
 
 def test_bad_fault_config_is_refused(sim):
@@ -116,22 +119,33 @@ def test_reset_returns_to_the_seeded_world(sim, pro):
     assert sim.meetings() == []
     assert abs(sim.clock()["offset_seconds"]) < 1
     assert sim.faults()["rates"] == {}
-    assert {user["email"] for user in sim.users()} == {"pro@zoomsim.test", "basic@zoomsim.test",
-                                                       "other@otheraccount.test"}
+    assert {user["email"] for user in sim.users()} == {
+        "pro@zoomsim.test",
+        "basic@zoomsim.test",
+        "other@otheraccount.test",
+    }
     assert pro.get("/users/me").status_code == 401
     assert Api(sim, connect(sim)["access_token"]).get("/users/me").status_code == 200
 
 
 def test_admin_lists_users_apps_and_meetings(sim, pro):
     users = {user["email"]: user for user in sim.users()}
-    assert users["basic@zoomsim.test"]["type"] == 1 and users["other@otheraccount.test"]["account_id"] != \
-        users["pro@zoomsim.test"]["account_id"]
+    assert (
+        users["basic@zoomsim.test"]["type"] == 1
+        and users["other@otheraccount.test"]["account_id"] != users["pro@zoomsim.test"]["account_id"]
+    )
     assert all("password" not in user for user in users.values())
     apps = {app["client_id"]: app for app in sim.apps()}
     assert apps["zoomsim-classic-client-id"]["scope_model"] == "classic"
     assert apps["zoomsim-published-client-id"]["published"] == 1
     pro.create(topic="Listed", start_time="2030-05-05T09:00:00", timezone="Europe/Rome", duration=90)
     [meeting] = sim.meetings(host="pro@zoomsim.test")
-    assert (meeting["host"], meeting["topic"], meeting["start_time"], meeting["timezone"], meeting["duration"],
-            meeting["deleted"]) == ("pro@zoomsim.test", "Listed", "2030-05-05T07:00:00Z", "Europe/Rome", 90, False)
+    assert (
+        meeting["host"],
+        meeting["topic"],
+        meeting["start_time"],
+        meeting["timezone"],
+        meeting["duration"],
+        meeting["deleted"],
+    ) == ("pro@zoomsim.test", "Listed", "2030-05-05T07:00:00Z", "Europe/Rome", 90, False)
     assert sim.meetings(host="basic@zoomsim.test") == []

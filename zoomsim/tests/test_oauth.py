@@ -116,9 +116,12 @@ def test_pkce_s256_is_verified(sim, person):
 
 def test_parameters_in_the_query_string_are_accepted(sim, person):
     code = person.code("pro@zoomsim.test")
-    answer = requests.post(f"{sim.url}/oauth/token", params={"grant_type": "authorization_code", "code": code,
-                                                             "redirect_uri": DEFAULT_REDIRECT_URI},
-                           headers={"Authorization": basic()}, timeout=TIMEOUT)
+    answer = requests.post(
+        f"{sim.url}/oauth/token",
+        params={"grant_type": "authorization_code", "code": code, "redirect_uri": DEFAULT_REDIRECT_URI},
+        headers={"Authorization": basic()},
+        timeout=TIMEOUT,
+    )
     assert answer.status_code == 200
 
 
@@ -129,8 +132,9 @@ def test_bad_client_credentials(sim, person):
     assert wrong.json() == {"reason": "Invalid client_id or client_secret", "error": "invalid_client"}
     unknown = exchange(sim, code, client_id="who", secret="x")
     assert unknown.json()["error"] == "invalid_client"
-    bare = requests.post(f"{sim.url}/oauth/token", data={"grant_type": "authorization_code", "code": code},
-                         timeout=TIMEOUT)
+    bare = requests.post(
+        f"{sim.url}/oauth/token", data={"grant_type": "authorization_code", "code": code}, timeout=TIMEOUT
+    )
     assert bare.status_code == 401 and bare.json()["error"] == "invalid_client"
     other_app = exchange(sim, code, client_id="zoomsim-classic-client-id", secret="zoomsim-classic-client-secret")
     assert other_app.status_code == 400 and other_app.json()["error"] == "invalid_request"
@@ -176,8 +180,12 @@ def test_reauthorising_revokes_the_users_earlier_tokens(sim):
 
 def test_revoke_kills_the_grant(sim):
     tokens = connect(sim)
-    answer = requests.post(f"{sim.url}/oauth/revoke", data={"token": tokens["access_token"]},
-                           headers={"Authorization": basic()}, timeout=TIMEOUT)
+    answer = requests.post(
+        f"{sim.url}/oauth/revoke",
+        data={"token": tokens["access_token"]},
+        headers={"Authorization": basic()},
+        timeout=TIMEOUT,
+    )
     assert answer.status_code == 200 and answer.json() == {"status": "success"}
     me = Api(sim, tokens["access_token"]).get("/users/me")
     assert me.status_code == 401 and me.json() == {"code": 124, "message": "Invalid access token."}

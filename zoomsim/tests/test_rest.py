@@ -5,8 +5,24 @@ import pytest
 from zoomsim.seed import DEFAULT_REDIRECT_URI
 from zoomsim.tests.conftest import Api, connect
 
-MEETING_FIELDS = {"id", "uuid", "host_id", "host_email", "topic", "type", "status", "start_time", "duration",
-                  "timezone", "agenda", "created_at", "join_url", "start_url", "password", "settings"}
+MEETING_FIELDS = {
+    "id",
+    "uuid",
+    "host_id",
+    "host_email",
+    "topic",
+    "type",
+    "status",
+    "start_time",
+    "duration",
+    "timezone",
+    "agenda",
+    "created_at",
+    "join_url",
+    "start_url",
+    "password",
+    "settings",
+}
 
 
 def test_users_me_shape(pro):
@@ -19,8 +35,12 @@ def test_users_me_shape(pro):
 
 
 def test_create_returns_201_with_the_meeting_object(pro, sim):
-    answer = pro.create(topic="Intro", agenda="Read chapter 1", password="abc@_*-9",
-                        settings={"join_before_host": True, "jbh_time": 5, "waiting_room": False})
+    answer = pro.create(
+        topic="Intro",
+        agenda="Read chapter 1",
+        password="abc@_*-9",
+        settings={"join_before_host": True, "jbh_time": 5, "waiting_room": False},
+    )
     assert answer.status_code == 201
     meeting = answer.json()
     assert MEETING_FIELDS <= set(meeting)
@@ -80,8 +100,12 @@ def test_delete_in_progress_or_ended(pro, sim):
 
 def test_other_hosts_meetings(sim, pro):
     basic = Api(sim, connect(sim, "basic@zoomsim.test")["access_token"])
-    other = Api(sim, connect(sim, "other@otheraccount.test", "zoomsim-published-client-id",
-                             "zoomsim-published-client-secret")["access_token"])
+    other = Api(
+        sim,
+        connect(sim, "other@otheraccount.test", "zoomsim-published-client-id", "zoomsim-published-client-secret")[
+            "access_token"
+        ],
+    )
     meeting_id = pro.create().json()["id"]
     same_account = basic.delete(f"/meetings/{meeting_id}")
     assert same_account.status_code == 400 and same_account.json()["code"] == 3003
@@ -125,8 +149,11 @@ def test_missing_or_bad_token_is_124(sim):
 
 
 def test_rate_limit_headers_on_every_response(pro):
-    for answer, category in ((pro.get("/users/me"), "Light"), (pro.create(), "Medium"),
-                             (pro.get("/meetings/1"), "Light")):
+    for answer, category in (
+        (pro.get("/users/me"), "Light"),
+        (pro.create(), "Medium"),
+        (pro.get("/meetings/1"), "Light"),
+    ):
         assert answer.headers["X-RateLimit-Category"] == category
         assert answer.headers["X-RateLimit-Type"] == "QPS"
         assert int(answer.headers["X-RateLimit-Limit"]) > 0
@@ -210,14 +237,19 @@ def test_patch_local_time_uses_the_meetings_zone(pro):
 
 # --- scopes ---------------------------------------------------------------------
 
+
 def test_granular_app_missing_scopes_gets_4711_naming_them(sim):
-    limited = Api(sim, connect(sim, client_id="zoomsim-limited-client-id",
-                               secret="zoomsim-limited-client-secret")["access_token"])
+    limited = Api(
+        sim, connect(sim, client_id="zoomsim-limited-client-id", secret="zoomsim-limited-client-secret")["access_token"]
+    )
     assert limited.get("/users/me").status_code == 200
     create = limited.create()
     assert create.status_code == 400
-    assert create.json() == {"code": 4711, "message": "Invalid access token, does not contain scopes:"
-                                                      "[meeting:write:meeting, meeting:write:meeting:admin]."}
+    assert create.json() == {
+        "code": 4711,
+        "message": "Invalid access token, does not contain scopes:"
+        "[meeting:write:meeting, meeting:write:meeting:admin].",
+    }
     assert "meeting:read:list_meetings" in limited.get("/users/me/meetings").json()["message"]
     assert "meeting:update:meeting" in limited.patch("/meetings/123", json={}).json()["message"]
     assert "meeting:delete:meeting" in limited.delete("/meetings/123").json()["message"]
@@ -225,8 +257,9 @@ def test_granular_app_missing_scopes_gets_4711_naming_them(sim):
 
 
 def test_classic_app_uses_classic_scopes(sim):
-    classic = Api(sim, connect(sim, client_id="zoomsim-classic-client-id",
-                               secret="zoomsim-classic-client-secret")["access_token"])
+    classic = Api(
+        sim, connect(sim, client_id="zoomsim-classic-client-id", secret="zoomsim-classic-client-secret")["access_token"]
+    )
     meeting_id = classic.create().json()["id"]
     assert classic.get(f"/meetings/{meeting_id}").status_code == 200
     assert classic.patch(f"/meetings/{meeting_id}", json={"duration": 30}).status_code == 204
@@ -234,16 +267,23 @@ def test_classic_app_uses_classic_scopes(sim):
     assert classic.delete(f"/meetings/{meeting_id}").status_code == 204
 
     sim.edit_app("zoomsim-classic-client-id", scopes="meeting:read user:read")
-    reduced = Api(sim, connect(sim, client_id="zoomsim-classic-client-id",
-                               secret="zoomsim-classic-client-secret")["access_token"])
+    reduced = Api(
+        sim, connect(sim, client_id="zoomsim-classic-client-id", secret="zoomsim-classic-client-secret")["access_token"]
+    )
     answer = reduced.create()
-    assert answer.json() == {"code": 4711, "message": "Invalid access token, does not contain scopes:"
-                                                      "[meeting:write, meeting:write:admin]."}
+    assert answer.json() == {
+        "code": 4711,
+        "message": "Invalid access token, does not contain scopes:[meeting:write, meeting:write:admin].",
+    }
 
 
 def test_admin_variant_of_a_scope_is_enough(sim):
-    sim.register_app(client_id="admin-app", client_secret="admin-secret", redirect_uri=DEFAULT_REDIRECT_URI,
-                     scopes="user:read:user:admin meeting:write:meeting:admin")
+    sim.register_app(
+        client_id="admin-app",
+        client_secret="admin-secret",
+        redirect_uri=DEFAULT_REDIRECT_URI,
+        scopes="user:read:user:admin meeting:write:meeting:admin",
+    )
     api = Api(sim, connect(sim, client_id="admin-app", secret="admin-secret")["access_token"])
     assert api.create().status_code == 201
 
@@ -252,8 +292,10 @@ def test_user_who_may_not_host_gets_3161(sim, pro):
     sim.edit_user("pro@zoomsim.test", can_host=False)
     answer = pro.create()
     assert answer.status_code == 400
-    assert answer.json() == {"code": 3161, "message": "Meeting hosting and scheduling capabilities are not allowed "
-                                                      "for your user account."}
+    assert answer.json() == {
+        "code": 3161,
+        "message": "Meeting hosting and scheduling capabilities are not allowed for your user account.",
+    }
     assert pro.get("/users/me").status_code == 200
 
 
@@ -266,12 +308,20 @@ def test_list_cuts_agendas_to_250_characters(pro):
 
 def test_list_gives_what_finds_a_meeting_again_without_a_get(pro):
     """The product recognises a meeting whose create answer was lost by these list fields alone (OpenAPI's list item)."""
-    created = pro.create(topic="Safety: Induction (session 1 of 2)", start_time="2030-01-15T10:00:00",
-                         timezone="Europe/London", duration=90, agenda="Bring a hard hat.").json()
+    created = pro.create(
+        topic="Safety: Induction (session 1 of 2)",
+        start_time="2030-01-15T10:00:00",
+        timezone="Europe/London",
+        duration=90,
+        agenda="Bring a hard hat.",
+    ).json()
     [listed] = pro.get("/users/me/meetings", params={"type": "upcoming", "page_size": 300}).json()["meetings"]
     assert {key: listed[key] for key in ("id", "topic", "start_time", "duration", "created_at")} == {
-        "id": created["id"], "topic": "Safety: Induction (session 1 of 2)", "start_time": "2030-01-15T10:00:00Z",
-        "duration": 90, "created_at": created["created_at"],
+        "id": created["id"],
+        "topic": "Safety: Induction (session 1 of 2)",
+        "start_time": "2030-01-15T10:00:00Z",
+        "duration": 90,
+        "created_at": created["created_at"],
     }
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", listed["created_at"])
     # Meeting settings (custom_keys among them) are not part of a listed meeting.
@@ -286,8 +336,13 @@ def test_odd_meeting_ids_are_not_found(pro, path):
 
 @pytest.mark.parametrize(
     "body",
-    [{"duration": 2**70}, {"type": 2.0}, {"start_time": "9999-12-31T23:59:59", "timezone": "Pacific/Pago_Pago"},
-     {"settings": "on"}, {"topic": ["x"]}],
+    [
+        {"duration": 2**70},
+        {"type": 2.0},
+        {"start_time": "9999-12-31T23:59:59", "timezone": "Pacific/Pago_Pago"},
+        {"settings": "on"},
+        {"topic": ["x"]},
+    ],
 )
 def test_odd_bodies_are_validation_errors_not_crashes(pro, body):
     answer = pro.create(**body)

@@ -28,8 +28,10 @@ class Receiver:
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 timestamp = self.headers["x-zm-request-timestamp"]
-                expected = "v0=" + hmac.new(receiver.secret.encode(), f"v0:{timestamp}:".encode() + raw,
-                                            hashlib.sha256).hexdigest()
+                expected = (
+                    "v0="
+                    + hmac.new(receiver.secret.encode(), f"v0:{timestamp}:".encode() + raw, hashlib.sha256).hexdigest()
+                )
                 if not hmac.compare_digest(expected, self.headers.get("x-zm-signature", "")):
                     self.send_response(401)
                     self.send_header("Content-Length", "0")
@@ -85,8 +87,7 @@ def test_manual_delete_sends_signed_meeting_deleted(sim, pro, receiver):
 
 def test_manual_edit_sends_meeting_updated_with_old_and_new(sim, pro, receiver):
     meeting = pro.create(start_time="2030-01-15T10:00:00Z").json()
-    result = sim.edit_meeting(meeting["id"], start_time="2030-01-16T09:00:00", timezone="Europe/Paris",
-                              topic="Moved")
+    result = sim.edit_meeting(meeting["id"], start_time="2030-01-16T09:00:00", timezone="Europe/Paris", topic="Moved")
     assert result["meeting"]["start_time"] == "2030-01-16T08:00:00Z"
     [received] = receiver.events
     payload = received["event"]["payload"]
