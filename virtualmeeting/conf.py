@@ -4,6 +4,9 @@ Every key has its default here and only here; an unknown key is a
 configuration error (a typo would otherwise be ignored silently).
 """
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -44,6 +47,11 @@ DEFAULTS = {
     "PRESTART_CHECK_RETRY_SECONDS": 60,
     # A connect flow's state is valid this long.
     "OAUTH_STATE_SECONDS": 600,
+    # The domain of the addresses registrants are given at the provider (never the person's own address,
+    # and never mailed: the provider's registration emails are off). "" means the host of SITE_URL, or
+    # "registrants.invalid" when that host is not a domain a strict email validator accepts
+    # (localhost, testserver, an IP address).
+    "REGISTRANT_EMAIL_DOMAIN": "",
 }
 
 
@@ -53,3 +61,17 @@ def vm_setting(name: str):
     if unknown:
         raise ImproperlyConfigured(f"Unknown VIRTUALMEETING setting(s): {', '.join(sorted(unknown))}.")
     return configured.get(name, DEFAULTS[name])
+
+
+def registrant_email_domain() -> str:
+    """REGISTRANT_EMAIL_DOMAIN, or the site's host when it is a dotted domain name, else "registrants.invalid"."""
+    configured = vm_setting("REGISTRANT_EMAIL_DOMAIN")
+    if configured:
+        return configured
+    host = urlsplit(settings.SITE_URL).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if "." in host.strip("."):
+            return host.strip(".")
+    return "registrants.invalid"

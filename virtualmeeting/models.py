@@ -120,6 +120,9 @@ class VirtualMeeting(models.Model):
     finish = models.DateTimeField(null=True, blank=True)
     time_zone = models.CharField(max_length=64, blank=True, help_text=_("IANA time zone of the session."))
     agenda = models.TextField(blank=True)
+    # Give each registrant a personal join link (the meeting then requires registration, when the
+    # provider and the owner's account allow it: see `registration`).
+    personal_links = models.BooleanField(default=False)
     desired_version = models.PositiveIntegerField(default=1)
 
     # Remote state.
@@ -129,6 +132,8 @@ class VirtualMeeting(models.Model):
     host_email = models.CharField(max_length=255, blank=True)
     synced_version = models.PositiveIntegerField(default=0)
     synced_spec = models.JSONField(default=dict, blank=True, help_text=_("The spec last applied remotely."))
+    # The remote meeting requires registration: its registrants can be registered.
+    registration = models.BooleanField(default=False)
     # The account the remote meeting lives in (the owner when it was created).
     remote_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -161,6 +166,8 @@ class VirtualMeeting(models.Model):
     # When the last queued task is due to run; the sweep leaves the row to that task for a while.
     queued_for = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=64, blank=True)
+    # When the last queued registrants task is due to run (as `queued_for`, for the meeting's registrants).
+    registrants_queued_for = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -205,10 +212,21 @@ class VirtualMeeting(models.Model):
         return bool(self.remote_id and self.join_url)
 
     @property
+    def takes_registrants(self) -> bool:
+        """Registrants can be registered now: the meeting exists at the provider and requires registration.
+
+        The same rule as TAKES_REGISTRANTS below (for queries).
+        """
+        return self.present and self.registration and bool(self.remote_id)
+
+    @property
     def has_problem(self) -> bool:
         """Failed, waiting for a limit, or held: `status_text` says why, for the owner and staff."""
         return self.status in PROBLEM_STATUSES
 
+
+# The rule of VirtualMeeting.takes_registrants, for queries.
+TAKES_REGISTRANTS = models.Q(present=True, registration=True) & ~models.Q(remote_id="")
 
 WORK_STATUSES = (
     VirtualMeeting.Status.PENDING,
@@ -231,3 +249,76 @@ CHECK_STATUSES = (
     VirtualMeeting.Status.WAITING,
     VirtualMeeting.Status.FAILED,
 )
+
+
+class MeetingRegistrant(models.Model):
+    """One person registered (or to be registered) for a meeting: their personal join link.
+
+    `present` is the desired state, set by the owning app through the services;
+    the registrants sync makes the provider match, a meeting's rows at a time.
+    The address sent to the provider (`email`) is made for the row, never the
+    person's own: the provider mails nobody.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        REGISTERED = "registered", _("Registered")
+        CANCELLING = "cancelling", _("Cancelling")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Failed")
+        # The provider or the owner's account gives no personal links: `last_error` says why.
+        UNSUPPORTED = "unsupported", _("No personal link")
+
+    meeting = models.ForeignKey(VirtualMeeting, on_delete=models.CASCADE, related_name="registrants")
+    key = models.CharField(max_length=200, help_text=_('The owning app\'s key for this person, e.g. "booking:12".'))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="meeting_registrations",
+    )
+    first_name = models.CharField(max_length=64)
+    last_name = models.CharField(max_length=64, blank=True)
+    email = models.CharField(max_length=254, blank=True, help_text=_("The address sent to the provider."))
+
+    # Desired state.
+    present = models.BooleanField(default=True)
+
+    # Remote state.
+    remote_id = models.CharField(max_length=255, blank=True, help_text=_("The provider's registrant id."))
+    join_url = EncryptedTextField(blank=True)  # personal: whoever has it joins as this person
+    registered_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # A register call was sent and its answer may be lost: list the registrants before sending again.
+    maybe_sent = models.BooleanField(default=False)
+
+    # Work state.
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    last_error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=64, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meeting", "key"], name="vm_registrant_unique_key")]
+        indexes = [
+            # The work due now, without reading the rows that are done.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="vm_registrant_due",
+                condition=models.Q(status__in=["pending", "cancelling"]),
+            ),
+            # Participants carry the registrant id: matched to a row of the meeting.
+            models.Index(fields=["meeting", "remote_id"], name="vm_registrant_remote"),
+        ]
+
+    def __str__(self):
+        return f"{self.key} @ {self.meeting.reference} [{self.status}]"
+
+
+REGISTRANT_WORK_STATUSES = (MeetingRegistrant.Status.PENDING, MeetingRegistrant.Status.CANCELLING)

@@ -9,6 +9,9 @@ sync task. No service here calls a provider except those run from a click
 from __future__ import annotations
 
 import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,15 +21,24 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from virtualmeeting import signals
-from virtualmeeting.conf import vm_setting
+from virtualmeeting.conf import registrant_email_domain, vm_setting
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, MeetingUnavailable, ProviderError
-from virtualmeeting.models import WORK_STATUSES, ProviderConfig, ProviderConnection, VirtualMeeting
+from virtualmeeting.models import (
+    REGISTRANT_WORK_STATUSES,
+    TAKES_REGISTRANTS,
+    WORK_STATUSES,
+    MeetingRegistrant,
+    ProviderConfig,
+    ProviderConnection,
+    VirtualMeeting,
+)
 from virtualmeeting.providers.base import ConnectedAccount
 from virtualmeeting.registry import get_provider, provider_ids
 from virtualmeeting.selectors import connection_for, service_name
 
 log = logging.getLogger(__name__)
 Status = VirtualMeeting.Status
+RStatus = MeetingRegistrant.Status
 
 
 # --- scheduling ----------------------------------------------------------------------
@@ -151,7 +163,16 @@ def _fit(text: str, limit: int) -> str:
 
 
 def meeting_put(
-    *, reference: str, provider: str, owner, topic: str, start: datetime, finish: datetime, time_zone: str, agenda=""
+    *,
+    reference: str,
+    provider: str,
+    owner,
+    topic: str,
+    start: datetime,
+    finish: datetime,
+    time_zone: str,
+    agenda="",
+    personal_links=False,
 ) -> VirtualMeeting:
     """Say that the meeting `reference` should exist with this state (create or update it).
 
@@ -159,10 +180,19 @@ def meeting_put(
     something differs (or the meeting was removed); a failed meeting is
     re-queued even when nothing differs ("Save changes" retries). The sync is
     queued after commit, and several puts before the worker runs make one call.
+    `personal_links`: the meeting requires registration, when the provider and
+    the owner's account allow it, so each registrant gets their own join link.
     """
     _validate(provider=provider, start=start, finish=finish, time_zone=time_zone)
     topic = _fit(topic, VirtualMeeting._meta.get_field("topic").max_length)
-    desired = {"topic": topic, "start": start, "finish": finish, "time_zone": time_zone, "agenda": agenda}
+    desired = {
+        "topic": topic,
+        "start": start,
+        "finish": finish,
+        "time_zone": time_zone,
+        "agenda": agenda,
+        "personal_links": personal_links,
+    }
     with transaction.atomic():
         meeting = VirtualMeeting.objects.select_for_update().filter(reference=reference).first()
         if meeting is None:
@@ -309,6 +339,8 @@ def _mark_gone(meeting: VirtualMeeting) -> None:
     meeting.synced_spec = {}
     meeting.check_remote = False
     meeting.checked_before = meeting.next_check_at = None  # planned again once it is re-created
+    meeting.registration = False
+    registrants_forget(meeting)
     if not meeting.present:
         meeting.status = Status.DELETED
         meeting.synced_version = meeting.desired_version
@@ -431,6 +463,8 @@ def connection_save(*, user, provider: str, account: ConnectedAccount) -> Provid
             _reset_for_work(meeting, keep_limit_wait=False)
             meeting.save()
             meeting_schedule(meeting.pk)
+        owned = VirtualMeeting.objects.filter(owner=user, provider=provider, present=True)
+        registrants_requeue(references=owned.values_list("reference", flat=True))
     return connection
 
 
@@ -498,3 +532,231 @@ def connections_revoke_remote(*, provider: str, remote_account_id: str, message:
     for connection in connections:
         connection_revoke(connection=connection, message=message)
     return len(connections)
+
+
+# --- registrants: personal join links -----------------------------------------------------------
+@dataclass(frozen=True)
+class RegistrantPerson:
+    """One person the owning app wants registered for a meeting (see `registrants_set`)."""
+
+    key: str  # the owning app's key, e.g. "booking:12"
+    first_name: str
+    last_name: str = ""
+    user: object = None  # the user, if the person has an account
+
+
+def registrants_schedule(meeting_id: int, *, countdown: float | None = None) -> None:
+    """Queue the registrants sync of one meeting once the current transaction commits.
+
+    Like `meeting_schedule`: if the broker is down, the rows still say what to do and the sweep queues them.
+    """
+    queued_for = timezone.now() + timedelta(seconds=countdown or 0)
+    VirtualMeeting.objects.filter(pk=meeting_id).update(registrants_queued_for=queued_for)
+
+    def send():
+        from virtualmeeting.tasks import registrants_sync
+
+        try:
+            registrants_sync.apply_async(args=[meeting_id], countdown=countdown)
+        except Exception:  # the broker down or anything else: the rows say what to do, the sweep queues them
+            log.warning("Could not queue the registrants of meeting %s; the sweep will.", meeting_id, exc_info=True)
+
+    transaction.on_commit(send, robust=True)
+
+
+def registrant_email(row: MeetingRegistrant) -> str:
+    """A new address for the row: unique, not guessable, never the person's (the provider mails nobody)."""
+    return f"vm-r{row.pk}-{secrets.token_hex(4)}@{registrant_email_domain()}"
+
+
+def _names(first_name: str, last_name: str) -> tuple[str, str]:
+    first = _fit(first_name or "", MeetingRegistrant._meta.get_field("first_name").max_length)
+    last = _fit(last_name or "", MeetingRegistrant._meta.get_field("last_name").max_length)
+    if not first:
+        raise ValueError("A registrant needs a first name (give the username when the person has no name).")
+    return first, last
+
+
+def _want(row: MeetingRegistrant, *, present: bool) -> bool:
+    """Set what should be true of the row (not saved). True when it now has work to do (queue the sync).
+
+    A failed row, or one with no personal link, is tried again even when nothing differs.
+    """
+    retry = row.status in (RStatus.FAILED, RStatus.UNSUPPORTED)
+    if present:
+        if row.status == RStatus.CANCELLED:
+            row.email = registrant_email(row)  # the cancelled address may stay taken at the provider
+        target = RStatus.REGISTERED if row.remote_id else RStatus.PENDING
+    else:
+        target = RStatus.CANCELLING if (row.remote_id or row.maybe_sent) else RStatus.CANCELLED
+    row.present = present
+    if row.status == target and not retry:
+        return False
+    row.status, row.attempts, row.last_error = target, 0, ""
+    row.next_attempt_at = timezone.now()
+    if target == RStatus.CANCELLED:
+        row.cancelled_at = timezone.now()
+    return target in REGISTRANT_WORK_STATUSES
+
+
+def _meeting_for_registrants(reference: str) -> VirtualMeeting:
+    """The meeting, locked: registrant writes of one meeting run one at a time (no duplicate keys)."""
+    meeting = VirtualMeeting.objects.select_for_update().filter(reference=reference).first()
+    if meeting is None:
+        raise ValueError(f"There is no virtual meeting {reference!r}: put the meeting first.")
+    return meeting
+
+
+def registrant_put(*, reference: str, key: str, user=None, first_name: str, last_name: str) -> MeetingRegistrant:
+    """Say that the person `key` should be registered for the meeting `reference` (a personal join link).
+
+    Call inside the owning app's transaction, after `meeting_put`; the work is queued after commit.
+    A registered person whose name changes keeps their registration (the new name is stored only).
+    """
+    first_name, last_name = _names(first_name, last_name)
+    with transaction.atomic():
+        meeting = _meeting_for_registrants(reference)
+        row = MeetingRegistrant.objects.filter(meeting=meeting, key=key).first()
+        if row is None:
+            row = MeetingRegistrant.objects.create(
+                meeting=meeting, key=key, user=user, first_name=first_name, last_name=last_name
+            )
+            row.email = registrant_email(row)
+            row.save(update_fields=["email"])
+            registrants_schedule(meeting.pk)
+            return row
+        row.user, row.first_name, row.last_name = user, first_name, last_name
+        work = _want(row, present=True)
+        row.save()
+        if work:
+            registrants_schedule(meeting.pk)
+        return row
+
+
+def registrant_remove(*, reference: str, key: str) -> MeetingRegistrant | None:
+    """Say that the person `key` should no longer be registered (their link is cancelled at the provider).
+
+    A row never sent to the provider is cancelled at once, with no call.
+    """
+    with transaction.atomic():
+        meeting = VirtualMeeting.objects.select_for_update().filter(reference=reference).first()
+        if meeting is None:
+            return None
+        row = MeetingRegistrant.objects.filter(meeting=meeting, key=key).first()
+        if row is None:
+            return None
+        work = _want(row, present=False)
+        row.save()
+        if work:
+            registrants_schedule(meeting.pk)
+        return row
+
+
+_SET_FIELDS = [
+    "user",
+    "first_name",
+    "last_name",
+    "email",
+    "present",
+    "status",
+    "attempts",
+    "last_error",
+    "next_attempt_at",
+    "cancelled_at",
+    "updated_at",
+]
+
+
+def _set_state(row: MeetingRegistrant) -> list:
+    return [getattr(row, "user_id" if name == "user" else name) for name in _SET_FIELDS if name != "updated_at"]
+
+
+def registrants_set(*, reference: str, people: Iterable[RegistrantPerson]) -> int:
+    """Make the people registered for the meeting `reference` exactly these (by key), in a few queries.
+
+    Call inside the owning app's transaction, after `meeting_put`; the work is queued after commit,
+    once. People not given are cancelled; failed rows are tried again. Returns the rows changed.
+    """
+    wanted = {person.key: (person, *_names(person.first_name, person.last_name)) for person in people}
+    with transaction.atomic():
+        meeting = _meeting_for_registrants(reference)
+        now = timezone.now()
+        work, changed = False, []
+        for row in MeetingRegistrant.objects.filter(meeting=meeting):
+            before = _set_state(row)
+            entry = wanted.pop(row.key, None)
+            if entry is not None:
+                person, row.first_name, row.last_name = entry
+                row.user_id = getattr(person.user, "pk", None)
+            work = _want(row, present=entry is not None) or work
+            if _set_state(row) != before:
+                row.updated_at = now
+                changed.append(row)
+        created = MeetingRegistrant.objects.bulk_create(
+            MeetingRegistrant(meeting=meeting, key=key, user=person.user, first_name=first, last_name=last)
+            for key, (person, first, last) in wanted.items()
+        )
+        for row in created:
+            row.email = registrant_email(row)
+        MeetingRegistrant.objects.bulk_update(created + changed, _SET_FIELDS, batch_size=500)
+        if work or created:
+            registrants_schedule(meeting.pk)
+    return len(created) + len(changed)
+
+
+def registrants_requeue(*, references) -> int:
+    """Registrant work of these meetings that failed or waits out a backoff or limit runs now.
+
+    For "Save changes" and a reconnected account. Returns the rows re-queued.
+    """
+    now = timezone.now()
+    count = 0
+    with transaction.atomic():
+        meetings = VirtualMeeting.objects.select_for_update().filter(reference__in=list(references))
+        for meeting in meetings:
+            rows = MeetingRegistrant.objects.filter(meeting=meeting)
+            waiting = rows.filter(status__in=REGISTRANT_WORK_STATUSES, next_attempt_at__gt=now)
+            moved = waiting.update(next_attempt_at=now, attempts=0, updated_at=now)
+            failed = list(rows.filter(status=RStatus.FAILED))
+            for row in failed:
+                _want(row, present=row.present)
+                row.save()
+            if moved or failed:
+                registrants_schedule(meeting.pk)
+            count += moved + len(failed)
+    return count
+
+
+def registrants_wake(meeting_id: int) -> None:
+    """After a meeting's sync: queue its registrant work if there is any due.
+
+    A meeting that now takes registrants turns its "no personal link" rows back to pending.
+    """
+    meeting = VirtualMeeting.objects.filter(pk=meeting_id, personal_links=True).first()
+    if meeting is None:
+        return
+    now = timezone.now()
+    rows = MeetingRegistrant.objects.filter(meeting=meeting)
+    if VirtualMeeting.objects.filter(TAKES_REGISTRANTS, pk=meeting_id).exists():
+        rows.filter(status=RStatus.UNSUPPORTED, present=True).update(
+            status=RStatus.PENDING, last_error="", attempts=0, next_attempt_at=now, updated_at=now
+        )
+    if rows.filter(status__in=REGISTRANT_WORK_STATUSES, next_attempt_at__lte=now).exists():
+        registrants_schedule(meeting_id)
+
+
+def registrants_forget(meeting: VirtualMeeting) -> None:
+    """The remote meeting is gone (deleted, or about to be made again): its registrants went with it.
+
+    No call is made. People still wanted are registered again in the next remote
+    meeting; the others are cancelled.
+    """
+    now = timezone.now()
+    rows = MeetingRegistrant.objects.filter(meeting_id=meeting.pk)
+    gone = {"remote_id": "", "join_url": "", "maybe_sent": False, "registered_at": None, "updated_at": now}
+    rows.filter(present=True).exclude(status=RStatus.UNSUPPORTED).update(
+        **gone, status=RStatus.PENDING, attempts=0, last_error="", next_attempt_at=now
+    )
+    rows.filter(present=False).exclude(status=RStatus.CANCELLED).update(
+        **gone, status=RStatus.CANCELLED, cancelled_at=now, last_error=""
+    )

@@ -39,6 +39,8 @@ from virtualmeeting.services import (
     plan_checks,
     provider_enabled_changed,
     reconnect_message,
+    registrants_forget,
+    registrants_wake,
 )
 
 log = logging.getLogger(__name__)
@@ -48,13 +50,22 @@ MAX_STEPS = 4  # calls per claim: e.g. find + update, or delete (gone) + create
 
 
 # --- the spec, as stored in synced_spec --------------------------------------------
-def spec_of(meeting: VirtualMeeting) -> MeetingSpec:
+def registration_wanted(meeting: VirtualMeeting, provider: Provider, connection) -> bool:
+    """The meeting should require registration: personal links are asked for and this host can give them."""
+    return bool(
+        meeting.personal_links and provider.supports_registrants and not provider.registrants_unavailable(connection)
+    )
+
+
+def spec_of(meeting: VirtualMeeting, *, registration: bool = False) -> MeetingSpec:
+    """The desired spec; `registration` as `registration_wanted` decides (it needs the provider and connection)."""
     return MeetingSpec(
         topic=meeting.topic,
         start=meeting.start,
         finish=meeting.finish,
         timezone=meeting.time_zone,
         agenda=meeting.agenda,
+        registration=registration,
         marker=meeting.marker,
     )
 
@@ -66,6 +77,7 @@ def spec_to_json(spec: MeetingSpec) -> dict:
         "finish": spec.finish.isoformat(),
         "timezone": spec.timezone,
         "agenda": spec.agenda,
+        "registration": spec.registration,
     }
 
 
@@ -78,6 +90,7 @@ def spec_from_json(data: dict, *, marker: str) -> MeetingSpec | None:
         finish=datetime.fromisoformat(data["finish"]),
         timezone=data["timezone"],
         agenda=data["agenda"],
+        registration=data.get("registration", False),  # specs stored before registrants had none
         marker=marker,
     )
 
@@ -88,8 +101,10 @@ def _same_spec(a: dict, b: dict) -> bool:
         return False
     keys = ("topic", "timezone", "agenda")
     times = ("start", "finish")
-    return all(a[k] == b[k] for k in keys) and all(
-        datetime.fromisoformat(a[k]) == datetime.fromisoformat(b[k]) for k in times
+    return (
+        all(a[k] == b[k] for k in keys)
+        and all(datetime.fromisoformat(a[k]) == datetime.fromisoformat(b[k]) for k in times)
+        and a.get("registration", False) == b.get("registration", False)
     )
 
 
@@ -185,6 +200,7 @@ def meeting_sync(meeting_id: int) -> list[str]:
     finally:
         release(meeting_id, token)
     _requeue_if_needed(meeting_id, countdown)
+    registrants_wake(meeting_id)
     return steps
 
 
@@ -237,6 +253,7 @@ def _step(meeting_id: int, token: str):
             operation = "delete"
             return _delete(meeting, provider, token)
         connection = _connection(provider, meeting.owner_id, meeting.provider)
+        spec = spec_of(meeting, registration=registration_wanted(meeting, provider, connection))
         if not meeting.remote_id and meeting.maybe_created:
             operation = "find"
             return _recover(meeting, provider, connection)
@@ -245,13 +262,13 @@ def _step(meeting_id: int, token: str):
             return _move_owner(meeting, provider)
         if not meeting.remote_id:
             operation = "create"
-            return _create(meeting, provider, connection, token)
+            return _create(meeting, provider, connection, token, spec)
         if meeting.check_remote:
             operation = "get"
-            return _check(meeting, provider, connection)
-        if not _same_spec(meeting.synced_spec, spec_to_json(spec_of(meeting))):
+            return _check(meeting, provider, connection, spec)
+        if not _same_spec(meeting.synced_spec, spec_to_json(spec)):
             operation = "update"
-            return _update(meeting, provider, connection, token)
+            return _update(meeting, provider, connection, token, spec)
         _record_in_sync(meeting.pk, meeting.desired_version)
         return _Stop("in sync")
     except _NoConnection:
@@ -306,8 +323,8 @@ def _mark_calling(meeting_id: int, token: str, version: int, **changes) -> bool:
 
 
 # --- the calls ---------------------------------------------------------------------------------
-def _create(meeting: VirtualMeeting, provider: Provider, connection, token: str):
-    version, spec = meeting.desired_version, spec_of(meeting)
+def _create(meeting: VirtualMeeting, provider: Provider, connection, token: str, spec: MeetingSpec):
+    version = meeting.desired_version
     spec_json = spec_to_json(spec)
     # maybe_created is stored before the request: if the answer is lost (or this
     # worker dies), the next attempt looks for the meeting instead of making another.
@@ -355,6 +372,7 @@ def _record_remote(meeting_id, provider, connection, remote: RemoteMeeting, vers
             row.maybe_created = False
             row.inflight_version, row.inflight_spec = 0, {}
             row.synced_version, row.synced_spec = version, spec_json
+            row.registration = bool(spec_json.get("registration"))
             if row.remote_gone_at is not None:
                 row.remote_gone_at = None
                 row.recreated_at = timezone.now()
@@ -405,8 +423,8 @@ def _record_in_sync(meeting_id: int, version: int) -> None:
             row.save()
 
 
-def _update(meeting: VirtualMeeting, provider: Provider, connection, token: str):
-    version, spec = meeting.desired_version, spec_of(meeting)
+def _update(meeting: VirtualMeeting, provider: Provider, connection, token: str, spec: MeetingSpec):
+    version = meeting.desired_version
     previous = spec_from_json(meeting.synced_spec, marker=meeting.marker)
     if not _mark_calling(meeting.pk, token, version, status=Status.UPDATING):
         return "replan"
@@ -421,12 +439,13 @@ def _update(meeting: VirtualMeeting, provider: Provider, connection, token: str)
         if row.remote_id == meeting.remote_id:
             _copy_remote(row, remote)
             row.synced_version, row.synced_spec = version, spec_to_json(spec)
+            row.registration = spec.registration
             _settle(row, version)
             row.save()
     return "update"
 
 
-def _check(meeting: VirtualMeeting, provider: Provider, connection):
+def _check(meeting: VirtualMeeting, provider: Provider, connection, spec: MeetingSpec):
     """The meeting was edited remotely: restore our state only if it differs."""
     try:
         remote = provider.get_meeting(connection=connection, remote_id=meeting.remote_id)
@@ -435,7 +454,7 @@ def _check(meeting: VirtualMeeting, provider: Provider, connection):
     with transaction.atomic():
         row = _locked(meeting.pk)
         row.check_remote = False
-        if not provider.remote_matches(remote, spec_of(row)):
+        if not provider.remote_matches(remote, spec):
             row.synced_spec = {}  # unknown remote state: the update sends everything
         row.save()
     return "get"
@@ -474,7 +493,8 @@ def _record_deleted(meeting: VirtualMeeting) -> None:
             return
         row.remote_id = row.join_url = row.password = row.host_email = ""
         row.remote_owner_id = None
-        row.synced_spec, row.check_remote = {}, False
+        row.synced_spec, row.check_remote, row.registration = {}, False, False
+        registrants_forget(row)
         row.checked_before = row.next_check_at = None
         if row.present:
             row.status, row.next_attempt_at = Status.PENDING, timezone.now()
@@ -528,6 +548,7 @@ def meeting_check(meeting_id: int) -> list[str]:
     finally:
         release(meeting_id, token)
     _requeue_if_needed(meeting_id, countdown)
+    registrants_wake(meeting_id)
     return steps
 
 
@@ -561,7 +582,9 @@ def _check_before_start(meeting_id: int, token: str) -> str:
             log.exception("Meeting %s: unexpected error during the pre-start check.", meeting_id)
         _check_again(meeting, at=timezone.now() + timedelta(seconds=vm_setting("PRESTART_CHECK_RETRY_SECONDS")))
         return "check retry"
-    matches = provider.remote_matches(remote, spec_of(meeting))
+    matches = provider.remote_matches(
+        remote, spec_of(meeting, registration=registration_wanted(meeting, provider, connection))
+    )
     return "found" if _record_checked(meeting, matches=matches) else "changed"
 
 

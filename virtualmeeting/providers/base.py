@@ -16,7 +16,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from virtualmeeting.errors import ConnectError
+from virtualmeeting.errors import ConnectError, ProviderError
 
 if TYPE_CHECKING:
     from django import forms
@@ -33,6 +33,9 @@ class MeetingSpec:
     finish: datetime  # aware, UTC
     timezone: str  # IANA name, e.g. "Europe/London"
     agenda: str = ""
+    # The meeting requires registration, so each registrant gets a personal join link
+    # (Zoom: approve automatically, the provider's own registration emails off).
+    registration: bool = False
     # The product's own reference for this meeting (internal: never shown to attendees). A provider
     # keeps whatever it needs, on our side, to recognise the meeting a create made when the answer
     # was lost (Zoom: what was sent and when), so `find_meeting` can adopt it.
@@ -52,7 +55,27 @@ class RemoteMeeting:
     agenda: str = ""
     password: str = ""
     host_email: str = ""
+    registration: bool | None = None  # requires registration; None when the provider does not say
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RegistrantSpec:
+    """One person to register for a meeting."""
+
+    key: str  # the framework's row key (MeetingRegistrant.pk as str): stable, unique
+    email: str  # unique per registrant in the meeting; never the person's real address
+    first_name: str
+    last_name: str
+
+
+@dataclass
+class RemoteRegistrant:
+    """A registrant the provider holds."""
+
+    registrant_id: str
+    email: str
+    join_url: str  # personal: a secret, never logged
 
 
 @dataclass
@@ -140,7 +163,7 @@ class Provider(ABC):
         return None
 
     def remote_matches(self, remote: RemoteMeeting, spec: MeetingSpec) -> bool:
-        """Does what the provider holds match the spec (topic, start, duration, zone)?
+        """Does what the provider holds match the spec (topic, start, duration, zone, registration)?
 
         Used after a hand edit at the provider to decide whether to restore our
         state. Durations are whole minutes rounded up; a provider that shortens
@@ -152,6 +175,7 @@ class Provider(ABC):
             and (remote.start is None or remote.start == spec.start)
             and (remote.duration_minutes is None or remote.duration_minutes == duration)
             and (not remote.timezone or remote.timezone == spec.timezone)
+            and (remote.registration is None or remote.registration == spec.registration)
         )
 
     # --- meetings -----------------------------------------------------------
@@ -189,3 +213,39 @@ class Provider(ABC):
     @abstractmethod
     def host_url(self, *, connection: ProviderConnection | None, remote_id: str) -> str:
         """A fresh URL that starts the meeting as its host (fetched at click time)."""
+
+    # --- registrants: personal join links (optional) ------------------------------------
+    supports_registrants: bool = False
+    registrant_batch_size: int = 1  # most people one register() or cancel_registrants() call takes
+
+    def _no_registrants(self) -> ProviderError:
+        message = gettext("%(service)s does not support registrants.") % {"service": self.service}
+        return ProviderError(message, permanent=True, code="unsupported")
+
+    def registrants_unavailable(self, connection: ProviderConnection | None) -> str:
+        """ "" when this host's meetings can take registrants, else why not, in words for the trainer."""
+        if not self.supports_registrants:
+            return gettext("%(service)s gives no personal join links: everyone uses the shared link.") % {
+                "service": self.service
+            }
+        return ""
+
+    def register(
+        self, *, connection: ProviderConnection | None, remote_id: str, people: list[RegistrantSpec]
+    ) -> list[RemoteRegistrant]:
+        """Register `people` (at most registrant_batch_size) in one call, approved, with no provider email.
+
+        Returns what the provider holds for each, matched by email; an address already
+        registered gives the existing registrant. Raises MeetingNotFound when the meeting is gone.
+        """
+        raise self._no_registrants()
+
+    def list_registrants(self, *, connection: ProviderConnection | None, remote_id: str) -> list[RemoteRegistrant]:
+        """Every approved registrant of the meeting (all pages): the recovery after a lost answer."""
+        raise self._no_registrants()
+
+    def cancel_registrants(
+        self, *, connection: ProviderConnection | None, remote_id: str, registrant_ids: list[str]
+    ) -> None:
+        """Cancel these registrants (at most registrant_batch_size) in one call; one already gone is no error."""
+        raise self._no_registrants()

@@ -17,6 +17,7 @@ def put(
     minutes=60,
     zone="Europe/London",
     agenda="",
+    personal_links=False,
 ):
     return meeting_put(
         reference=reference,
@@ -27,6 +28,7 @@ def put(
         finish=start + timedelta(minutes=minutes),
         time_zone=zone,
         agenda=agenda,
+        personal_links=personal_links,
     )
 
 
