@@ -12,15 +12,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from seminars.models import Room, Session
 from seminars.validators import problems, validate_multi_line, validate_room_capacity, validate_single_line
 
-PROVIDER_ON_SITE_ROOM = "Meeting providers can only be used on ad-hoc rooms created inside an event."
-BAD_URL = "Enter a valid web address starting with https:// or http://."
-CONNECT_FIRST = "Connect your account before saving this room."
-UNKNOWN_LINK = "This virtual room link is not available. Choose another option."
+PROVIDER_ON_SITE_ROOM = gettext_lazy("Meeting providers can only be used on ad-hoc rooms created inside an event.")
+BAD_URL = gettext_lazy("Enter a valid web address starting with https:// or http://.")
+CONNECT_FIRST = gettext_lazy("Connect your account before saving this room.")
+UNKNOWN_LINK = gettext_lazy("This virtual room link is not available. Choose another option.")
 
 
 def room_errors(*, fields: dict, site_room: bool, actor=None, previous: Room | None = None) -> dict[str, list[str]]:
@@ -33,9 +34,9 @@ def room_errors(*, fields: dict, site_room: bool, actor=None, previous: Room | N
     errors: dict[str, list[str]] = {}
     name = fields.get("name") if isinstance(fields.get("name"), str) else ""
     if not name.strip():
-        errors["name"] = ["Enter the room's name."]
+        errors["name"] = [_("Enter the room's name.")]
     elif len(name) > Room._meta.get_field("name").max_length:
-        errors["name"] = ["Use at most 255 characters."]
+        errors["name"] = [_("Use at most %(limit)d characters.") % {"limit": Room._meta.get_field("name").max_length}]
     else:
         _note(errors, "name", problems(name, validate_single_line))
     _note(errors, "description", problems(str(fields.get("description") or ""), validate_multi_line))
@@ -47,7 +48,7 @@ def room_errors(*, fields: dict, site_room: bool, actor=None, previous: Room | N
         errors["virtual_kind"] = [UNKNOWN_LINK]
     elif kind == Room.CUSTOM_LINK:
         if not url:
-            errors["virtual_url"] = ["Enter the custom link's web address."]
+            errors["virtual_url"] = [_("Enter the custom link's web address.")]
         elif problems(url, validate_single_line) or not _is_web_url(url):
             errors["virtual_url"] = [BAD_URL]
     elif kind:
@@ -105,7 +106,7 @@ def room_conflicts(*, room: Room, start: datetime, finish: datetime, exclude_eve
 def site_room_save(*, room: Room | None, fields: dict, actor) -> Room:
     """Create (room=None) or update a site room. Raises ValidationError keyed by field."""
     if room is not None and not room.is_site_room:
-        raise ValidationError({"name": ["Ad-hoc rooms are edited in their event."]})
+        raise ValidationError({"name": [_("Ad-hoc rooms are edited in their event.")]})
     errors = room_errors(fields=fields, site_room=True, actor=actor, previous=room)
     if errors:
         raise ValidationError(errors)
@@ -128,7 +129,7 @@ def site_room_upcoming_sessions(*, room: Room):
 def site_room_delete(*, room: Room, actor) -> None:
     """Delete a site room that no upcoming session uses. Past sessions simply lose their room."""
     if not room.is_site_room:
-        raise ValidationError("Ad-hoc rooms are removed in their event.")
+        raise ValidationError(_("Ad-hoc rooms are removed in their event."))
     with transaction.atomic():
         locked = Room.objects.select_for_update().get(pk=room.pk)
         upcoming = site_room_upcoming_sessions(room=locked).count()

@@ -58,6 +58,7 @@ def test_add_event_with_a_new_adhoc_room(page, live_server, editing_trainer, sem
     dialog.get_by_role("button", name="OK").click()
     expect(dialog).to_be_hidden()
     expect(session.get_by_text("Online room")).to_be_visible()
+    expect(session.get_by_text("new ad-hoc room")).to_be_visible()  # the script's words, from the page's json_script
     expect(session.get_by_role("button", name="Remove room")).to_be_visible()
     assert not Room.objects.filter(name="Online room").exists(), "nothing is saved before Save changes"
 
@@ -83,6 +84,8 @@ def test_choose_a_site_room_and_remove_a_session(page, live_server, editing_trai
     first.get_by_label("Time zone").fill("UTC")
     first.get_by_role("button", name="Select room").click()
     dialog = page.get_by_role("dialog", name="Select room")
+    dialog.get_by_role("button", name="OK").click()
+    expect(dialog.get_by_text("Choose a room, or create one in the Create tab.")).to_be_visible()
     dialog.get_by_label("Training room 1 (capacity 20)").check()
     dialog.get_by_role("button", name="OK").click()
     expect(first.get_by_text("Training room 1")).to_be_visible()

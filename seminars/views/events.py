@@ -46,8 +46,15 @@ from seminars.services.events import (
     event_sessions_errors,
     local_to_utc,
 )
-from seminars.services.rooms import site_room_delete, site_room_save, site_room_upcoming_sessions
+from seminars.services.rooms import (
+    BAD_URL,
+    CONNECT_FIRST,
+    site_room_delete,
+    site_room_save,
+    site_room_upcoming_sessions,
+)
 from seminars.timezones import is_valid_zone, viewer_zone, zone_names
+from seminars.validators import ROOM_CAPACITY_MESSAGE
 from seminars.views.virtual import room_card_context
 from virtualmeeting.selectors import connect_texts
 
@@ -126,6 +133,7 @@ def _event_editor(request, *, seminar, event):
             "link_options": _link_options(request.user),
             "booked": event_booking_count(event) if event else 0,
             "vm_connect_texts": connect_texts(),
+            "editor_texts": _editor_texts(),
             "room_texts": {
                 "capacity": _(
                     "Room capacity %(wanted)s is more than the connected account's meeting limit (%(limit)s). "
@@ -134,6 +142,27 @@ def _event_editor(request, *, seminar, event):
             },
         },
     )
+
+
+def _editor_texts() -> dict:
+    """The words of the editor's script (static/js/event_form.js), for the page's json_script "event-form-texts"."""
+    return {
+        "noRoom": _("No room"),
+        "newAdhocRoom": _("new ad-hoc room"),
+        "adhocRoom": _("ad-hoc room"),
+        "roomChoice": _("%(name)s (capacity %(capacity)s)"),
+        "enterTimes": _("Enter the session's start, finish and time zone to see which rooms are free."),
+        "loading": _("Loading rooms…"),
+        "loadFailed": _("The rooms could not be loaded."),
+        "loadFailedTryAgain": _("The rooms could not be loaded. Try again."),
+        "noneFree": _("No site room is free at this time. Create an ad-hoc room instead."),
+        "chooseRoom": _("Choose a room, or create one in the Create tab."),
+        "enterName": _("Enter the room's name."),
+        "roomCapacity": str(ROOM_CAPACITY_MESSAGE),
+        "badUrl": str(BAD_URL),
+        "connectFirst": str(CONNECT_FIRST),
+        "connectUnavailable": _("Connecting an account is not available on this page. Reload the page and try again."),
+    }
 
 
 def _session_rows(formset) -> list[dict]:

@@ -7,6 +7,8 @@
  * Providers that need a per-user account show a "Connect" button. If the page
  * defines window.seminarsVirtualConnect(provider, element), clicking Connect
  * calls it; it should set element.dataset.connected = "1" once connected.
+ *
+ * Its words come from the page's json_script "event-form-texts" (translated on the server).
  */
 (function () {
   "use strict";
@@ -19,7 +21,15 @@
   var template = document.getElementById("session-template");
   var totalInput = form.querySelector('input[name="sessions-TOTAL_FORMS"]');
   var noSessions = form.querySelector("[data-no-sessions]");
-  var CONNECT_FIRST = "Connect your account before saving this room.";
+  var textsElement = document.getElementById("event-form-texts");
+  var TEXTS = textsElement ? JSON.parse(textsElement.textContent) : {};
+
+  // A text with its %(name)s placeholders filled in from `values`.
+  function text(name, values) {
+    return (TEXTS[name] || "").replace(/%\((\w+)\)s/g, function (placeholder, key) {
+      return values && key in values ? String(values[key]) : placeholder;
+    });
+  }
 
   var currentRow = null;
   var returnFocus = null;
@@ -82,13 +92,13 @@
     label.textContent = "";
     label.classList.toggle("muted", !choice);
     if (!choice) {
-      label.textContent = "No room";
+      label.textContent = text("noRoom");
     } else {
       label.appendChild(document.createTextNode(choice.name + " "));
       if (choice.mode !== "site") {
         var badge = document.createElement("span");
         badge.className = choice.mode === "new" ? "badge badge-muted" : "badge";
-        badge.textContent = choice.mode === "new" ? "new ad-hoc room" : "ad-hoc room";
+        badge.textContent = text(choice.mode === "new" ? "newAdhocRoom" : "adhocRoom");
         label.appendChild(badge);
       }
     }
@@ -204,9 +214,9 @@
     input.roomData = room;
     input.roomMode = name;
     label.appendChild(input);
-    var text = document.createElement("span");
-    text.textContent = " " + room.name + " (capacity " + room.capacity + ")";
-    label.appendChild(text);
+    var caption = document.createElement("span");
+    caption.textContent = " " + text("roomChoice", { name: room.name, capacity: room.capacity });
+    label.appendChild(caption);
     if (room.description) {
       var description = document.createElement("span");
       description.className = "muted small";
@@ -224,10 +234,10 @@
     var finish = rowValue(row, "finish");
     var zone = rowValue(row, "time_zone");
     if (!start || !finish || !zone) {
-      chooseStatus.textContent = "Enter the session's start, finish and time zone to see which rooms are free.";
+      chooseStatus.textContent = text("enterTimes");
       return;
     }
-    chooseStatus.textContent = "Loading rooms…";
+    chooseStatus.textContent = text("loading");
     var params = new URLSearchParams({ start: start, finish: finish, zone: zone });
     if (form.dataset.event) params.set("event", form.dataset.event);
     var current = readChoice(row);
@@ -243,13 +253,13 @@
       .then(function (result) {
         if (row !== currentRow) return;
         if (!result.ok) {
-          chooseStatus.textContent = result.body.error || "The rooms could not be loaded.";
+          chooseStatus.textContent = result.body.error || text("loadFailed");
           return;
         }
         renderRooms(result.body, current);
       })
       .catch(function () {
-        if (row === currentRow) chooseStatus.textContent = "The rooms could not be loaded. Try again.";
+        if (row === currentRow) chooseStatus.textContent = text("loadFailedTryAgain");
       });
   }
 
@@ -266,7 +276,7 @@
     adhocBox.hidden = body.adhoc.length === 0;
     chooseStatus.textContent =
       body.rooms.length === 0 && body.adhoc.length === 0
-        ? "No site room is free at this time. Create an ad-hoc room instead."
+        ? text("noneFree")
         : "";
   }
 
@@ -274,7 +284,7 @@
 
   function chosenRoom() {
     var checked = modal.querySelector('input[name="room-choice"]:checked');
-    if (!checked) return { errors: ["Choose a room, or create one in the Create tab."] };
+    if (!checked) return { errors: [text("chooseRoom")] };
     var room = checked.roomData;
     if (checked.roomMode === "site") return { choice: { mode: "site", id: room.id, name: room.name } };
     return {
@@ -306,14 +316,14 @@
     var capacity = /^\d+$/.test(capacityText) ? parseInt(capacityText, 10) : NaN;
     var kind = fields.kind.value;
     var url = fields.url.value.trim();
-    if (!name) errors.push("Enter the room's name.");
-    if (!(capacity >= 1)) errors.push("Room capacity must be a whole number of at least 1.");
+    if (!name) errors.push(text("enterName"));
+    if (!(capacity >= 1)) errors.push(text("roomCapacity"));
     if (kind === "custom" && !isWebUrl(url)) {
-      errors.push("Enter a valid web address starting with https:// or http://.");
+      errors.push(text("badUrl"));
     }
     if (selectedKindOption().dataset.needsConnection === "1") {
       var box = connectBox(kind);
-      if (!box || box.dataset.connected !== "1") errors.push(CONNECT_FIRST);
+      if (!box || box.dataset.connected !== "1") errors.push(text("connectFirst"));
     }
     if (errors.length) return { errors: errors };
     var current = readChoice(currentRow);
@@ -392,7 +402,7 @@
         showErrors([]);
         window.seminarsVirtualConnect(box.dataset.provider, box);
       } else {
-        showErrors(["Connecting an account is not available on this page. Reload the page and try again."]);
+        showErrors([text("connectUnavailable")]);
       }
     });
   });
