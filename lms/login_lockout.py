@@ -7,10 +7,14 @@ username in each cool-off period (see README, "Login lockout").
 """
 
 import ipaddress
+import math
+from datetime import UTC, timedelta
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
 
@@ -31,15 +35,34 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def lockout_message() -> str:
-    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+def lock_ends_at(*, username: str, ip_address: str):
+    """When the (username, address) pair may log in again: its last counted failure plus the cool-off.
+
+    Failures refused during the lock are not counted (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT off),
+    so this does not move while someone keeps retrying.
+    """
+    last = (
+        AccessAttempt.objects.filter(username=username, ip_address=ip_address)
+        .order_by("-attempt_time")
+        .values_list("attempt_time", flat=True)
+        .first()
+    )
+    return (last or timezone.now()) + settings.AXES_COOLOFF_TIME
+
+
+def lockout_message(ends_at) -> str:
+    """Why logging in is refused and when to try again; nothing about who could unlock it (the
+    person may be that admin, and an anonymous page must not tell whose account is whose)."""
+    minutes = max(1, math.ceil((ends_at - timezone.now()).total_seconds() / 60))
+    # The whole minute at or after the end: trying at the time shown always works.
+    at = (ends_at + timedelta(minutes=1) - timedelta(microseconds=1)).replace(second=0, microsecond=0)
     return ngettext(
         "Too many failed attempts to log in to this account from your network. "
-        "Logging in is paused for %(minutes)d minute: try again after that, or ask a site admin to unlock it.",
+        "Logging in is paused for %(minutes)d minute: try again at %(time)s UTC.",
         "Too many failed attempts to log in to this account from your network. "
-        "Logging in is paused for %(minutes)d minutes: try again after that, or ask a site admin to unlock it.",
+        "Logging in is paused for %(minutes)d minutes: try again at %(time)s UTC.",
         minutes,
-    ) % {"minutes": minutes}
+    ) % {"minutes": minutes, "time": at.astimezone(UTC).strftime("%H:%M")}
 
 
 def lockout_response(request, original_response=None, credentials=None):
@@ -47,6 +70,11 @@ def lockout_response(request, original_response=None, credentials=None):
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     form = AuthenticationForm(request, initial={"username": username})
     next_url = request.POST.get("next", request.GET.get("next", ""))
-    safe = url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
-    context = {"form": form, "lockout_message": lockout_message(), "next": next_url if safe else ""}
+    safe = url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    ends_at = lock_ends_at(
+        username=username, ip_address=getattr(request, "axes_ip_address", None) or client_ip(request)
+    )
+    context = {"form": form, "lockout_message": lockout_message(ends_at), "next": next_url if safe else ""}
     return render(request, "registration/login.html", context, status=429)

@@ -1,6 +1,7 @@
 """Login lockout (django-axes): a (username, address) pair is locked after repeated failures."""
 
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -67,6 +68,26 @@ def test_after_the_cool_off_the_right_password_works_and_retrying_meanwhile_does
         response = log_in(client, PASSWORD)
 
     assert response.status_code == 302 and logged_in(client)
+
+
+def lockout_banner(response) -> str:
+    return re.search(r'role="alert">(.*?)</p>', response.content.decode(), re.DOTALL)[1]
+
+
+def test_the_message_says_when_to_try_again_and_sends_nobody_to_a_site_admin(client, user):
+    with time_machine.travel(datetime(2026, 12, 3, 14, 20, 30, tzinfo=UTC), tick=False) as clock:
+        fail(client, 5)  # locked until 14:35:30
+        clock.shift(timedelta(minutes=10))
+        after_ten_minutes = lockout_banner(log_in(client, PASSWORD))
+        clock.shift(timedelta(minutes=4, seconds=10))
+        in_the_last_minute = lockout_banner(log_in(client, PASSWORD))
+
+    assert after_ten_minutes == (
+        "Too many failed attempts to log in to this account from your network. "
+        "Logging in is paused for 5 minutes: try again at 14:36 UTC."
+    )
+    assert in_the_last_minute.endswith("Logging in is paused for 1 minute: try again at 14:36 UTC.")
+    assert "admin" not in after_ten_minutes + in_the_last_minute  # the locked account may be the admin's
 
 
 def test_a_successful_login_resets_the_count(client, user):
