@@ -23,6 +23,7 @@ class ProviderError(Exception):
     """
 
     def __init__(self, message: str, *, permanent: bool = False, ambiguous: bool = False, code: str = ""):
+        message = str(message)  # a lazy translation is read now, in the language of the request or worker
         super().__init__(message)
         self.message = message
         self.permanent = permanent
@@ -66,9 +67,10 @@ class ConnectError(Exception):
     """
 
     def __init__(self, message: str, *, admin_message: str = ""):
+        message = str(message)  # a lazy translation is read now, in the language of the request
         super().__init__(message)
         self.message = message
-        self.admin_message = admin_message
+        self.admin_message = str(admin_message)
 
     def message_for(self, *, site_admin: bool) -> str:
         return self.admin_message if site_admin and self.admin_message else self.message

@@ -17,7 +17,7 @@ from functools import lru_cache
 import requests
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
 from virtualmeeting.models import ProviderConnection
@@ -33,12 +33,13 @@ REFRESH_MARGIN = timedelta(minutes=5)
 CREATE = "create"  # Zoom's "Medium"
 LIGHT = "light"  # get, list, update, delete
 
-RECONNECT_MESSAGE = "Zoom no longer accepts this connection: reconnect your Zoom account."
-HOST_NOT_ALLOWED_MESSAGE = (
+# Lazy: read when raised, in the language of the request or worker.
+RECONNECT_MESSAGE = gettext_lazy("Zoom no longer accepts this connection: reconnect your Zoom account.")
+HOST_NOT_ALLOWED_MESSAGE = gettext_lazy(
     "Zoom does not allow this user to host or schedule meetings (Zoom error 3161): "
     "ask the Zoom account's admin to allow meeting scheduling for this user."
 )
-BAD_CLIENT_MESSAGE = (
+BAD_CLIENT_MESSAGE = gettext_lazy(
     "Zoom rejected the site's Client ID or Client secret: an admin must check the Zoom Meeting settings."
 )
 
@@ -140,7 +141,7 @@ def _refresh_error(exc: oauth.TokenError) -> ProviderError:
         # Zoom's token endpoint asked for a wait (429): keep it; the grant itself is fine.
         return RateLimited(gettext("Zoom asked to wait before refreshing the access token."), retry_at=exc.retry_at)
     if exc.transient:
-        return ProviderError("Zoom could not refresh the access token just now; will retry.")
+        return ProviderError(gettext("Zoom could not refresh the access token just now; will retry."))
     if exc.error == "invalid_client":
         return ProviderError(BAD_CLIENT_MESSAGE, permanent=True, code="invalid_client")
     logger.info("Zoom refused a token refresh: %s", exc.error)
@@ -175,11 +176,11 @@ class ZoomClient:
                 timeout=TIMEOUT,
             )
         except requests.ConnectTimeout as exc:
-            raise ProviderError("Zoom could not be reached in time; will retry.") from exc
+            raise ProviderError(gettext("Zoom could not be reached in time; will retry.")) from exc
         except requests.Timeout as exc:
-            raise ProviderError("Zoom did not answer in time; will retry.", ambiguous=ambiguous) from exc
+            raise ProviderError(gettext("Zoom did not answer in time; will retry."), ambiguous=ambiguous) from exc
         except requests.RequestException as exc:
-            raise ProviderError("Zoom could not be reached; will retry.", ambiguous=ambiguous) from exc
+            raise ProviderError(gettext("Zoom could not be reached; will retry."), ambiguous=ambiguous) from exc
 
     def request(
         self,
@@ -241,21 +242,26 @@ class ZoomClient:
                 limits.daily_quota_exhaust(self.connection.remote_account_id, resumes_at=resumes_at)
             return error
         if status >= 500:
-            return ProviderError(f"Zoom had a server error (HTTP {status}); will retry.", ambiguous=ambiguous)
+            message = gettext("Zoom had a server error (HTTP %(status)s); will retry.") % {"status": status}
+            return ProviderError(message, ambiguous=ambiguous)
         if code == 4711:
-            return ProviderError(
-                f"The Zoom app lacks scopes this site needs ({text or 'Zoom error 4711'}): "
-                "add them to the app in the Zoom Marketplace, then reconnect.",
-                permanent=True,
-                code="4711",
-            )
+            message = gettext(
+                "The Zoom app lacks scopes this site needs (%(detail)s): "
+                "add them to the app in the Zoom Marketplace, then reconnect."
+            ) % {"detail": text or gettext("Zoom error %(code)s") % {"code": 4711}}
+            return ProviderError(message, permanent=True, code="4711")
         if code in (1001, 1010):
             return ProviderError(oauth.PRIVATE_APP_MESSAGE, permanent=True, code=str(code))
         if code == 3161:
             return ProviderError(HOST_NOT_ALLOWED_MESSAGE, permanent=True, code="3161")
         if code == 3001 or (status == 404 and code is None):
-            return MeetingNotFound("The meeting no longer exists in Zoom.")
+            return MeetingNotFound(gettext("The meeting no longer exists in Zoom."))
         if code == 3002:
-            return ProviderError("The Zoom meeting is in progress; it will be deleted after it ends.", code="3002")
-        detail = f"{text} (Zoom error {code})" if code else (text or f"HTTP {status}")
-        return ProviderError(f"Zoom refused the request: {detail}", permanent=True, code=str(code or status))
+            message = gettext("The Zoom meeting is in progress; it will be deleted after it ends.")
+            return ProviderError(message, code="3002")
+        if code:
+            detail = gettext("%(text)s (Zoom error %(code)s)") % {"text": text, "code": code}
+        else:
+            detail = text or f"HTTP {status}"
+        message = gettext("Zoom refused the request: %(detail)s") % {"detail": detail}
+        return ProviderError(message, permanent=True, code=str(code or status))

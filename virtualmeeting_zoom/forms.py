@@ -15,9 +15,6 @@ from virtualmeeting_zoom.options import (
     zoom_options,
 )
 
-SECRET_KEEP_HELP = "Set. Leave blank to keep it, or enter a new value to replace it."
-SECRET_UNSET_HELP = "Not set."
-
 
 def zoom_config_update(
     *, config, client_id=None, client_secret=None, webhook_secret=None, enabled=None, options=None
@@ -42,9 +39,9 @@ def zoom_config_update(
 
 
 class ZoomSettingsForm(forms.Form):
-    client_id = forms.CharField(label="Client ID", max_length=255, required=False)
-    client_secret = SecretField(label="Client secret")
-    enabled = forms.BooleanField(label="Enabled", required=False)
+    client_id = forms.CharField(label=gettext_lazy("Client ID"), max_length=255, required=False)
+    client_secret = SecretField(label=gettext_lazy("Client secret"))
+    enabled = forms.BooleanField(label=gettext_lazy("Enabled"), required=False)
     redirect_url = forms.ChoiceField(
         label=gettext_lazy("Redirect URL the Zoom app has registered"),
         widget=forms.RadioSelect,
@@ -52,39 +49,48 @@ class ZoomSettingsForm(forms.Form):
             "Zoom accepts only the Redirect URL for OAuth registered in the app: Connect sends exactly this one."
         ),
     )
-    webhook_secret = SecretField(label="Webhook secret token")
-    waiting_room = forms.BooleanField(label="Waiting room", required=False)
+    webhook_secret = SecretField(label=gettext_lazy("Webhook secret token"))
+    waiting_room = forms.BooleanField(label=gettext_lazy("Waiting room"), required=False)
     join_before_host = forms.BooleanField(
-        label="Join before host", required=False, help_text="Zoom ignores this while the waiting room is on."
+        label=gettext_lazy("Join before host"),
+        required=False,
+        help_text=gettext_lazy("Zoom ignores this while the waiting room is on."),
     )
-    mute_upon_entry = forms.BooleanField(label="Mute participants on entry", required=False)
-    auto_recording = forms.ChoiceField(label="Automatic recording", choices=AUTO_RECORDING_CHOICES)
+    mute_upon_entry = forms.BooleanField(label=gettext_lazy("Mute participants on entry"), required=False)
+    auto_recording = forms.ChoiceField(label=gettext_lazy("Automatic recording"), choices=AUTO_RECORDING_CHOICES)
     plan = forms.ChoiceField(
-        label="Zoom account plan", choices=PLAN_CHOICES, help_text="Sets the per-second limits and meeting capacity."
+        label=gettext_lazy("Zoom account plan"),
+        choices=PLAN_CHOICES,
+        help_text=gettext_lazy("Sets the per-second limits and meeting capacity."),
     )
     create_per_second = forms.IntegerField(
-        label="Create requests per second",
+        label=gettext_lazy("Create requests per second"),
         required=False,
         min_value=1,
         max_value=1000,
-        help_text="Zoom's Medium limit for the account. Blank: the plan's number.",
+        help_text=gettext_lazy("Zoom's Medium limit for the account. Blank: the plan's number."),
     )
     light_per_second = forms.IntegerField(
-        label="Read, update and delete requests per second",
+        label=gettext_lazy("Read, update and delete requests per second"),
         required=False,
         min_value=1,
         max_value=1000,
-        help_text="Zoom's Light limit for the account. Blank: the plan's number.",
+        help_text=gettext_lazy("Zoom's Light limit for the account. Blank: the plan's number."),
     )
     capacity_basic = forms.IntegerField(
-        label="Meeting capacity of Basic users", min_value=1, max_value=100000, help_text="Participants."
+        label=gettext_lazy("Meeting capacity of Basic users"),
+        min_value=1,
+        max_value=100000,
+        help_text=gettext_lazy("Participants."),
     )
     capacity_licensed = forms.IntegerField(
-        label="Meeting capacity of licensed users",
+        label=gettext_lazy("Meeting capacity of licensed users"),
         required=False,
         min_value=1,
         max_value=100000,
-        help_text="Participants (Pro 100, Business 300; more with a large-meeting add-on). Blank: the plan's number.",
+        help_text=gettext_lazy(
+            "Participants (Pro 100, Business 300; more with a large-meeting add-on). Blank: the plan's number."
+        ),
     )
 
     OPTION_FIELDS = (
@@ -126,25 +132,25 @@ class ZoomSettingsForm(forms.Form):
             self.fields[name].widget.attrs["placeholder"] = str(plan_numbers[name])
         self.fields["client_secret"].secret_set = bool(config.client_secret)
         self.fields["webhook_secret"].secret_set = bool(config.webhook_secret)
-        self.fields["client_secret"].help_text = SECRET_KEEP_HELP if config.client_secret else SECRET_UNSET_HELP
+        keep = gettext("Set. Leave blank to keep it, or enter a new value to replace it.")
+        self.fields["client_secret"].help_text = keep if config.client_secret else gettext("Not set.")
         self.fields["webhook_secret"].help_text = (
-            SECRET_KEEP_HELP
+            keep
             if config.webhook_secret
-            else SECRET_UNSET_HELP + " Copy it from the app's Access page "
-            "(Event subscriptions) in the Zoom Marketplace."
+            else gettext("Not set. Copy it from the app's Access page (Event subscriptions) in the Zoom Marketplace.")
         )
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("enabled"):
             if not cleaned.get("client_id"):
-                self.add_error("client_id", "Enter the Client ID before enabling Zoom Meeting.")
+                self.add_error("client_id", gettext("Enter the Client ID before enabling Zoom Meeting."))
             if not (cleaned.get("client_secret") or self.config.client_secret):
-                self.add_error("client_secret", "Enter the Client secret before enabling Zoom Meeting.")
+                self.add_error("client_secret", gettext("Enter the Client secret before enabling Zoom Meeting."))
         if cleaned.get("waiting_room") and cleaned.get("join_before_host"):
             self.add_error(
                 "join_before_host",
-                "Zoom ignores join before host while the waiting room is on: turn one of them off.",
+                gettext("Zoom ignores join before host while the waiting room is on: turn one of them off."),
             )
         return cleaned
 

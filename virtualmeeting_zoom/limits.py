@@ -255,7 +255,6 @@ def rate_acquire(
             return
         if time.monotonic() + wait > deadline:
             retry_at = timezone.now() + timedelta(seconds=max(1, math.ceil(wait)))
-            raise RateLimited(
-                f"Waiting for Zoom's per-second limit ({category}: {rate:g} per second).", retry_at=retry_at
-            )
+            message = gettext("Waiting for Zoom's per-second limit (%(category)s: %(rate)s per second).")
+            raise RateLimited(message % {"category": category, "rate": f"{rate:g}"}, retry_at=retry_at)
         sleep(wait)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from requests_oauthlib import OAuth2Session
 
 from virtualmeeting_zoom import limits
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 TIMEOUT = (5, 15)  # connect, read (seconds)
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
-PRIVATE_APP_MESSAGE = (
+PRIVATE_APP_MESSAGE = gettext_lazy(
     "This Zoom app is private to another Zoom account: publish the app in the Zoom Marketplace, "
     "or connect with a user of the same Zoom account."
 )

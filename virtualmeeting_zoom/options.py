@@ -7,8 +7,14 @@ a later version cannot break a site).
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-AUTO_RECORDING_CHOICES = [("none", "None"), ("local", "Local"), ("cloud", "Cloud")]
+AUTO_RECORDING_CHOICES = [
+    ("none", pgettext_lazy("automatic recording", "None")),
+    ("local", _("Local")),
+    ("cloud", _("Cloud")),
+]
 
 # Zoom's per-second limits by account plan: create is "Medium", get/update/delete are "Light".
 PLAN_LIMITS = {
@@ -16,7 +22,7 @@ PLAN_LIMITS = {
     "pro": {"create_per_second": 20, "light_per_second": 30, "capacity_licensed": 100},
     "business": {"create_per_second": 60, "light_per_second": 80, "capacity_licensed": 300},
 }
-PLAN_CHOICES = [("free", "Free"), ("pro", "Pro"), ("business", "Business or higher")]
+PLAN_CHOICES = [("free", _("Free")), ("pro", _("Pro")), ("business", _("Business or higher"))]
 
 MEETING_DEFAULTS = {
     "waiting_room": True,

@@ -8,7 +8,7 @@ import requests
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from virtualmeeting.errors import ConnectError, MeetingNotFound, ProviderError
 from virtualmeeting.models import ProviderConnection, VirtualMeeting
@@ -42,7 +42,7 @@ from virtualmeeting_zoom.payloads import (
     update_body,
     zoom_agenda,
 )
-from virtualmeeting_zoom.scopes import CLASSIC_SCOPES, GRANULAR_SCOPES, missing_scopes
+from virtualmeeting_zoom.scopes import CLASSIC_SCOPES, GRANULAR_SCOPES, any_of, missing_scopes
 
 LIST_PAGE_SIZE = 300
 LIST_MAX_PAGES = 20
@@ -51,6 +51,8 @@ LIST_MAX_PAGES = 20
 CREATED_NEAR_SEND = timedelta(minutes=10)
 # A lost create answer is looked for at the next attempt, minutes later; a month is ample.
 CREATE_REQUESTS_KEPT = timedelta(days=30)
+# People named in a missing-scopes warning; the rest are counted ("and 3 more").
+PEOPLE_NAMED = 5
 
 
 def site_url_warning(site_url: str, debug: bool) -> str:
@@ -59,10 +61,10 @@ def site_url_warning(site_url: str, debug: bool) -> str:
         return ""
     if parts.scheme == "http" and debug and parts.hostname in oauth.LOOPBACK_HOSTS:
         return ""
-    return (
-        f"SITE_URL is {site_url!r}: Zoom requires an https:// Redirect URL. Set SITE_URL to the site's https "
+    return gettext(
+        "SITE_URL is %(site_url)s: Zoom requires an https:// Redirect URL. Set SITE_URL to the site's https "
         "address (plain http is accepted only for localhost or 127.0.0.1 with DEBUG on)."
-    )
+    ) % {"site_url": repr(site_url)}
 
 
 def _person(connection: ProviderConnection) -> str:
@@ -86,23 +88,36 @@ class ZoomProvider(Provider):
         site_warning = site_url_warning(settings.SITE_URL, settings.DEBUG)
         if site_warning:
             warnings.append(site_warning)
-        missing = [
-            label
-            for label, value in (("Client ID", self.config.client_id), ("Client secret", self.config.client_secret))
-            if not value
-        ]
-        if missing:
-            warnings.append(
-                f"{' and '.join(missing)} not set: copy them from the app's App Credentials in the Zoom Marketplace. "
-                "Trainers cannot connect to Zoom until then."
-            )
+        credentials_warning = self._credentials_warning()
+        if credentials_warning:
+            warnings.append(credentials_warning)
         if not self.config.webhook_secret:
             warnings.append(
-                "No webhook secret token: meetings changed or deleted by hand in Zoom are only noticed when "
-                "the host next uses them."
+                gettext(
+                    "No webhook secret token: meetings changed or deleted by hand in Zoom are only noticed when "
+                    "the host next uses them."
+                )
             )
         warnings.extend(self._scope_warnings())
         return warnings
+
+    def _credentials_warning(self) -> str:
+        if not (self.config.client_id or self.config.client_secret):
+            return gettext(
+                "Client ID and Client secret not set: copy them from the app's App Credentials in the Zoom "
+                "Marketplace. Trainers cannot connect to Zoom until then."
+            )
+        if not self.config.client_id:
+            return gettext(
+                "Client ID not set: copy it from the app's App Credentials in the Zoom Marketplace. "
+                "Trainers cannot connect to Zoom until then."
+            )
+        if not self.config.client_secret:
+            return gettext(
+                "Client secret not set: copy it from the app's App Credentials in the Zoom Marketplace. "
+                "Trainers cannot connect to Zoom until then."
+            )
+        return ""
 
     def closed_window_hint(self) -> str:
         # An unpublished app refuses other accounts' users on Zoom's own page, which never comes back to us.
@@ -121,14 +136,7 @@ class ZoomProvider(Provider):
             missing = tuple(missing_scopes(connection.scopes))
             if missing:
                 by_missing.setdefault(missing, []).append(_person(connection))
-        warnings = []
-        for missing, people in sorted(by_missing.items()):
-            shown = ", ".join(sorted(people)[:5]) + (f" and {len(people) - 5} more" if len(people) > 5 else "")
-            warnings.append(
-                f"The Zoom grant of {shown} lacks the scopes {', '.join(missing)}: add them to the app in the "
-                "Zoom Marketplace, then ask these trainers to connect again."
-            )
-        return warnings
+        return [_missing_scopes_warning(missing, sorted(people)) for missing, people in sorted(by_missing.items())]
 
     def redirect_uri(self, request=None) -> str:
         """The Redirect URL for OAuth the site's Zoom app has registered (the admin's choice on the settings page).
@@ -144,7 +152,7 @@ class ZoomProvider(Provider):
             "redirect_url": self.redirect_uri(request),
             "webhook_url": settings.SITE_URL.rstrip("/") + reverse("virtualmeeting_zoom:webhook"),
             "granular_scopes": GRANULAR_SCOPES,
-            "classic_scopes": [(" or ".join(alternatives), purpose) for alternatives, purpose in CLASSIC_SCOPES],
+            "classic_scopes": [(any_of(alternatives), purpose) for alternatives, purpose in CLASSIC_SCOPES],
             "meeting_defaults": zoom_options(self.config),
             "client_secret_set": bool(self.config.client_secret),
             "webhook_secret_set": bool(self.config.webhook_secret),
@@ -215,7 +223,7 @@ class ZoomProvider(Provider):
                 f"{api_base_url()}/users/me", headers={"Authorization": f"Bearer {access_token}"}, timeout=TIMEOUT
             )
         except requests.RequestException:
-            raise ConnectError("Zoom could not be reached. Please try again in a moment.") from None
+            raise ConnectError(gettext("Zoom could not be reached. Please try again in a moment.")) from None
         body = zoom_error_body(response)
         if response.status_code == 200 and body.get("id"):
             return body
@@ -237,9 +245,10 @@ class ZoomProvider(Provider):
                 % values,
             )
         if response.status_code >= 500:
-            raise ConnectError("Zoom had a problem reading your account. Please try again in a moment.")
+            raise ConnectError(gettext("Zoom had a problem reading your account. Please try again in a moment."))
         raise ConnectError(
-            f"Zoom did not let this site read your account: {zoom_error_text(body) or response.status_code}"
+            gettext("Zoom did not let this site read your account: %(reason)s")
+            % {"reason": zoom_error_text(body) or response.status_code}
         )
 
     def _revoke(self, access_token: str) -> None:
@@ -275,14 +284,14 @@ class ZoomProvider(Provider):
     # --- meetings -----------------------------------------------------------
     def _client(self, connection: ProviderConnection | None) -> ZoomClient:
         if connection is None:
-            raise ProviderError("Zoom meetings need the owner's connected Zoom account.", permanent=True)
+            raise ProviderError(gettext("Zoom meetings need the owner's connected Zoom account."), permanent=True)
         return ZoomClient(config=self.config, connection=connection)
 
     @staticmethod
     def _meeting_path(remote_id: str) -> str:
         remote_id = str(remote_id or "").strip()
         if not remote_id.isdigit():
-            raise MeetingNotFound("The stored Zoom meeting id is not valid.")
+            raise MeetingNotFound(gettext("The stored Zoom meeting id is not valid."))
         return f"/meetings/{quote(remote_id)}"
 
     def create_meeting(self, *, connection: ProviderConnection | None, spec: MeetingSpec) -> RemoteMeeting:
@@ -303,7 +312,7 @@ class ZoomProvider(Provider):
         except (ValueError, KeyError, TypeError):
             # Zoom said 201 but the answer is unreadable: the meeting probably exists.
             raise ProviderError(
-                "Zoom's answer to the create could not be read; will check and retry.", ambiguous=True
+                gettext("Zoom's answer to the create could not be read; will check and retry."), ambiguous=True
             ) from None
 
     def update_meeting(
@@ -334,7 +343,7 @@ class ZoomProvider(Provider):
         response = client.request("GET", self._meeting_path(remote_id), category=LIGHT)
         body = zoom_error_body(response)
         if "id" not in body:
-            raise ProviderError("Zoom's answer could not be read; will retry.")
+            raise ProviderError(gettext("Zoom's answer could not be read; will retry."))
         return body
 
     def get_meeting(self, *, connection: ProviderConnection | None, remote_id: str) -> RemoteMeeting:
@@ -344,7 +353,7 @@ class ZoomProvider(Provider):
         """Zoom's start_url carries the host's token and expires in about 2 hours: always fetched fresh."""
         start_url = self._get(self._client(connection), remote_id).get("start_url")
         if not start_url:
-            raise ProviderError("Zoom did not give a start link for this meeting; try again in a moment.")
+            raise ProviderError(gettext("Zoom did not give a start link for this meeting; try again in a moment."))
         return start_url
 
     @staticmethod
@@ -440,7 +449,7 @@ def _token_error(exc: oauth.TokenError) -> ConnectError:
     if exc.status == 429:
         return ConnectError(gettext("Zoom is answering too many requests just now. Please connect again in a moment."))
     if exc.transient:
-        return ConnectError("Zoom could not be reached. Please try again in a moment.")
+        return ConnectError(gettext("Zoom could not be reached. Please try again in a moment."))
     if oauth.is_private_app_refusal(exc.reason):
         return ConnectError(oauth.PRIVATE_APP_MESSAGE)
     if exc.error == "invalid_client":
@@ -456,6 +465,42 @@ def _token_error(exc: oauth.TokenError) -> ConnectError:
         )
     if exc.error in ("invalid_grant", "invalid_request"):
         return ConnectError(
-            "Zoom did not accept the sign-in (the code may have expired or been used already). Please connect again."
+            gettext(
+                "Zoom did not accept the sign-in (the code may have expired or been used already). "
+                "Please connect again."
+            )
         )
-    return ConnectError(f"Zoom refused the connection ({exc.error}).")
+    return ConnectError(gettext("Zoom refused the connection (%(error)s).") % {"error": exc.error})
+
+
+def _missing_scopes_warning(missing, people: list[str]) -> str:
+    """What the settings page says about trainers whose grant lacks scopes: the first few named, the rest counted."""
+    names = ", ".join(people[:PEOPLE_NAMED])
+    if len(people) > PEOPLE_NAMED:
+        more = len(people) - PEOPLE_NAMED
+        names = ngettext("%(names)s and %(count)d more", "%(names)s and %(count)d more", more) % {
+            "names": names,
+            "count": more,
+        }
+    values = {"people": names, "scopes": ", ".join(missing)}
+    if len(people) == 1:
+        return (
+            ngettext(
+                "The Zoom grant of %(people)s lacks the scope %(scopes)s: add it to the app in the Zoom Marketplace, "
+                "then ask this trainer to connect again.",
+                "The Zoom grant of %(people)s lacks the scopes %(scopes)s: add them to the app in the Zoom Marketplace, "
+                "then ask this trainer to connect again.",
+                len(missing),
+            )
+            % values
+        )
+    return (
+        ngettext(
+            "The Zoom grant of %(people)s lacks the scope %(scopes)s: add it to the app in the Zoom Marketplace, "
+            "then ask these trainers to connect again.",
+            "The Zoom grant of %(people)s lacks the scopes %(scopes)s: add them to the app in the Zoom Marketplace, "
+            "then ask these trainers to connect again.",
+            len(missing),
+        )
+        % values
+    )

@@ -8,22 +8,35 @@ uses: who am I, create, read, list, update, delete.
 
 import re
 
+from django.utils.translation import gettext, gettext_lazy
+
 # (scope, what it is for), in the order an admin ticks them in the Marketplace.
 GRANULAR_SCOPES = [
-    ("user:read:user", "View a user: GET /users/me, read at connect time"),
-    ("meeting:write:meeting", "Create a meeting for a user"),
-    ("meeting:read:meeting", "View a meeting: fresh host link, repairs"),
-    ("meeting:read:list_meetings", "View a user's meetings: find a meeting whose creation answer was lost"),
-    ("meeting:update:meeting", "Update a meeting"),
-    ("meeting:delete:meeting", "Delete a meeting"),
+    ("user:read:user", gettext_lazy("View a user: GET /users/me, read at connect time")),
+    ("meeting:write:meeting", gettext_lazy("Create a meeting for a user")),
+    ("meeting:read:meeting", gettext_lazy("View a meeting: fresh host link, repairs")),
+    (
+        "meeting:read:list_meetings",
+        gettext_lazy("View a user's meetings: find a meeting whose creation answer was lost"),
+    ),
+    ("meeting:update:meeting", gettext_lazy("Update a meeting")),
+    ("meeting:delete:meeting", gettext_lazy("Delete a meeting")),
 ]
 
 # A classic requirement may be met by any of its alternatives.
 CLASSIC_SCOPES = [
-    (("user:read", "user_info:read"), "View your user information"),
-    (("meeting:write",), "View and manage your meetings (create, update, delete)"),
-    (("meeting:read",), "View your meetings"),
+    (("user:read", "user_info:read"), gettext_lazy("View your user information")),
+    (("meeting:write",), gettext_lazy("View and manage your meetings (create, update, delete)")),
+    (("meeting:read",), gettext_lazy("View your meetings")),
 ]
+
+
+def any_of(alternatives) -> str:
+    """Scopes any one of which will do, for people: "user:read or user_info:read"."""
+    text = alternatives[0]
+    for scope in alternatives[1:]:
+        text = gettext("%(scopes)s or %(scope)s") % {"scopes": text, "scope": scope}
+    return text
 
 
 def parse_scopes(granted: str) -> set[str]:
@@ -44,7 +57,7 @@ def missing_classic(granted: set[str]) -> list[str]:
     missing = []
     for alternatives, _ in CLASSIC_SCOPES:
         if not any(_has(granted, scope) for scope in alternatives):
-            missing.append(" or ".join(alternatives))
+            missing.append(any_of(alternatives))
     return missing
 
 

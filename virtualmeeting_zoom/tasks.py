@@ -5,13 +5,14 @@ import math
 from datetime import UTC, datetime
 
 from celery import shared_task
+from django.utils.translation import gettext_lazy
 
 from virtualmeeting_zoom.payloads import TOPIC_MAX, parse_zoom_time, zone_or_utc, zoom_agenda
 
 logger = logging.getLogger(__name__)
 
 PROVIDER_ID = "zoom"
-DEAUTHORIZED_MESSAGE = "The Zoom app was removed from your Zoom account: connect your Zoom account again."
+DEAUTHORIZED_MESSAGE = gettext_lazy("The Zoom app was removed from your Zoom account: connect your Zoom account again.")
 HANDLED_EVENTS = {"meeting.deleted", "meeting.updated", "app_deauthorized"}
 
 

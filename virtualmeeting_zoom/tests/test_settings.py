@@ -75,6 +75,18 @@ def test_missing_credentials_are_named(db, settings):
     ]
 
 
+@pytest.mark.parametrize("missing", ["client_id", "client_secret"])
+def test_one_missing_credential_is_named_alone(db, settings, missing):
+    settings.SITE_URL = "https://lms.example.com"
+    values = {"client_id": "abc", "client_secret": "xyz", missing: ""}
+    config = ProviderConfig.objects.create(provider="zoom", webhook_secret="x", **values)
+    label = {"client_id": "Client ID", "client_secret": "Client secret"}[missing]
+    assert ZoomProvider(config).health_warnings() == [
+        f"{label} not set: copy it from the app's App Credentials in the Zoom Marketplace. "
+        "Trainers cannot connect to Zoom until then."
+    ]
+
+
 def test_missing_webhook_secret_is_mentioned(provider, settings):
     settings.SITE_URL = "https://lms.example.com"
     provider.config.webhook_secret = ""
@@ -214,3 +226,25 @@ def test_bad_values_are_refused_next_to_the_field(zoom_config, field, value):
     form = ZoomSettingsForm(data=form_data(**{field: value}), config=zoom_config)
     assert not form.is_valid()
     assert field in form.errors
+
+
+def test_missing_scopes_name_five_trainers_and_count_the_rest(provider, settings):
+    settings.SITE_URL = "https://lms.example.com"
+    for number in range(1, 8):
+        person = User.objects.create(username=f"t{number}", first_name="Trainer", last_name=str(number))
+        make_connection(person, remote_account_id=f"zoom-{number}", scopes=CLASSIC.replace(" meeting:read", ""))
+
+    assert provider.health_warnings() == [
+        "The Zoom grant of Trainer 1, Trainer 2, Trainer 3, Trainer 4, Trainer 5 and 2 more lacks the scope "
+        "meeting:read: add it to the app in the Zoom Marketplace, then ask these trainers to connect again."
+    ]
+
+
+def test_missing_scopes_of_one_trainer_ask_that_trainer(provider, settings, trainer):
+    settings.SITE_URL = "https://lms.example.com"
+    make_connection(trainer, scopes="meeting:write")
+
+    assert provider.health_warnings() == [
+        "The Zoom grant of Tom Trainer lacks the scopes user:read or user_info:read, meeting:read: add them to the "
+        "app in the Zoom Marketplace, then ask this trainer to connect again."
+    ]
