@@ -259,6 +259,12 @@ SEMINARS_ADMIN_MENU = [
 ]
 SEMINARS_PROFILE_SECTIONS = ["virtualmeeting/profile_connections.html"]
 
+# Attendance from meeting data (seminars.selectors.attendance): the share of a session's scheduled
+# minutes that counts as fully attended where a seminar sets none, and the minutes before the
+# start and after the finish that still count.
+SEMINARS_ATTENDED_PERCENT = int(os.environ.get("SEMINARS_ATTENDED_PERCENT", "75"))
+SEMINARS_ATTENDANCE_GRACE_MINUTES = int(os.environ.get("SEMINARS_ATTENDANCE_GRACE_MINUTES", "10"))
+
 ZOOM_OAUTH_BASE_URL = os.environ.get("ZOOM_OAUTH_BASE_URL", "https://zoom.us").rstrip("/")
 ZOOM_API_BASE_URL = os.environ.get("ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstrip("/")
 

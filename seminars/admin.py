@@ -20,6 +20,7 @@ from seminars.models import (
     Seminar,
     SeminarEvent,
     Session,
+    SessionAttendance,
 )
 from seminars.tasks import emails_send_again
 
@@ -118,7 +119,7 @@ class SessionAdmin(admin.ModelAdmin):
 class BookingStateChangeInline(admin.TabularInline):
     model = BookingStateChange
     extra = 0
-    fields = ["state", "changed_by", "changed_at"]
+    fields = ["state", "changed_by", "changed_at", "source", "session"]
     readonly_fields = fields
     can_delete = False
 
@@ -139,12 +140,27 @@ class BookingAdmin(admin.ModelAdmin):
 
 @admin.register(BookingStateChange)
 class BookingStateChangeAdmin(admin.ModelAdmin):
-    list_display = ["booking", "state", "changed_by", "changed_at"]
-    list_filter = ["state"]
+    list_display = ["booking", "state", "changed_by", "changed_at", "source"]
+    list_filter = ["state", "source"]
     search_fields = ["booking__user__username", "booking__event__name"]
     list_select_related = ["booking__user", "booking__event", "changed_by"]
     autocomplete_fields = ["booking", "changed_by"]
     date_hierarchy = "changed_at"
+
+
+@admin.register(SessionAttendance)
+class SessionAttendanceAdmin(admin.ModelAdmin):
+    """Per-session attendance, read-only: confirming on the sign-in sheet also decides the booking's
+    event-level state and history, which an edit here would skip."""
+
+    list_display = ["booking", "session", "state", "minutes", "source", "confirmed_by", "proposed_state"]
+    list_filter = ["state", "source", "proposed_state"]
+    search_fields = ["booking__user__username", "booking__user__email", "booking__event__name"]
+    list_select_related = ["booking__user", "booking__event", "session__event", "confirmed_by"]
+    readonly_fields = [f.name for f in SessionAttendance._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Notification)

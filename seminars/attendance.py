@@ -9,18 +9,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from seminars.models import Booking
+from seminars.models import AttendanceSource, Booking, SessionAttendance
 
 State = Booking.State
 
 # A participant who was present but whose times the provider did not give (Zoom's older
 # past-participants variant lists only names and emails). We do not guess their minutes: the sheet
 # proposes "present, minutes unknown" and the trainer chooses the state.
-PRESENT_MINUTES_UNKNOWN = "present"
+PRESENT_MINUTES_UNKNOWN = SessionAttendance.PRESENT_MINUTES_UNKNOWN
 
 # Where a participant's link to a booking came from, strongest first.
-BY_REGISTRANT = "registrant"
-BY_EMAIL = "email"
+BY_REGISTRANT = AttendanceSource.REGISTRANT
+BY_EMAIL = AttendanceSource.EMAIL
 
 MINUTE = timedelta(minutes=1)
 
@@ -177,3 +177,33 @@ def event_state_from_sessions(states: Iterable) -> str | None:
     if all(state == State.NO_SHOW for state in states):
         return State.NO_SHOW
     return State.PARTIALLY_ATTENDED
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What the meeting data suggests for one booking in one session."""
+
+    state: str  # an attendance state or PRESENT_MINUTES_UNKNOWN
+    minutes: int | None
+    source: str  # an AttendanceSource value
+
+
+def session_proposals(
+    booking_ids, matching: Matching, *, start, finish, grace, until, attended_percent, partial_above=0
+) -> dict:
+    """{booking id: Proposal} for every booking of a session, from match_participants' answer.
+
+    A booking nobody matched is proposed a no show with 0 minutes (source NOT_SEEN): call this
+    only once the provider has reported the session's participants.
+    """
+    scheduled = scheduled_minutes(start=start, finish=finish)
+    proposals = {}
+    for booking_id in booking_ids:
+        participants = matching.matched.get(booking_id)
+        if not participants:
+            proposals[booking_id] = Proposal(State.NO_SHOW, 0, AttendanceSource.NOT_SEEN)
+            continue
+        minutes = participant_minutes(participants, start=start, finish=finish, grace=grace, until=until)
+        state = proposed_state(minutes, scheduled, attended_percent=attended_percent, partial_above=partial_above)
+        proposals[booking_id] = Proposal(state, minutes, matching.sources[booking_id])
+    return proposals

@@ -14,9 +14,12 @@ from django.utils.translation import gettext_lazy as _
 
 from seminars.timezones import validate_time_zone
 from seminars.validators import (
+    ATTENDED_PERCENT_MAX,
+    ATTENDED_PERCENT_MIN,
     CAPACITY_MAX,
     CAPACITY_MIN,
     CUTOFF_HOURS_MAX,
+    validate_attended_percent,
     validate_capacity,
     validate_cutoff_hours,
     validate_multi_line,
@@ -70,10 +73,22 @@ class Seminar(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="seminars")
     name = models.CharField(max_length=255, validators=[validate_single_line])
     description = models.TextField(blank=True, validators=[validate_multi_line])
+    # The share of a session's scheduled minutes that counts as fully attended; None: the site's
+    # default (seminars.selectors.attendance).
+    attended_percent = models.PositiveSmallIntegerField(
+        _("attended from (% of a session)"), null=True, blank=True, validators=[validate_attended_percent]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(attended_percent__isnull=True)
+                | Q(attended_percent__gte=ATTENDED_PERCENT_MIN, attended_percent__lte=ATTENDED_PERCENT_MAX),
+                name="seminars_seminar_attended_percent_range",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -242,6 +257,16 @@ class Booking(models.Model):
         return f"{self.user} on {self.event}: {self.get_state_display()}"
 
 
+class AttendanceSource(models.TextChoices):
+    """Where the evidence for an attendance state came from."""
+
+    REGISTRANT = "registrant", _("Personal join link")
+    EMAIL = "email", _("Email address")
+    NOT_SEEN = "not_seen", _("Not among the meeting's participants")
+    HAND_MATCHED = "hand_matched", _("Participant matched by hand")
+    MANUAL = "manual", _("Set by hand")
+
+
 class BookingStateChange(models.Model):
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="history")
     state = models.CharField(max_length=30, choices=Booking.State.choices)
@@ -249,12 +274,90 @@ class BookingStateChange(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     changed_at = models.DateTimeField(default=timezone.now)
+    # For attendance states: the evidence, and the session whose confirmation decided the
+    # event-level state (None when set for the event as a whole).
+    source = models.CharField(_("source"), max_length=20, choices=AttendanceSource.choices, blank=True)
+    session = models.ForeignKey(
+        Session,
+        verbose_name=_("session"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["changed_at", "pk"]
 
     def __str__(self):
         return f"{self.get_state_display()} at {self.changed_at:%Y-%m-%d %H:%M} UTC"
+
+
+class SessionAttendance(models.Model):
+    """A booked learner's attendance in one session: the trainer's decision and the evidence proposed.
+
+    `state`, `minutes` and `source` are what a trainer confirmed (blank state: not set yet);
+    `proposed_*` is what the meeting's participant data suggests. A proposal arriving after
+    the confirmation is stored beside it and never replaces it.
+    """
+
+    # A proposal that is not a state: present, but the provider gave no times.
+    PRESENT_MINUTES_UNKNOWN = "present"
+    PROPOSAL_CHOICES = [
+        *((state.value, state.label) for state in Booking.ATTENDANCE_STATES),
+        (PRESENT_MINUTES_UNKNOWN, _("Present, minutes unknown")),
+    ]
+
+    booking = models.ForeignKey(
+        Booking, verbose_name=_("booking"), on_delete=models.CASCADE, related_name="session_attendance"
+    )
+    session = models.ForeignKey(Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="attendance")
+    state = models.CharField(
+        _("state"),
+        max_length=30,
+        blank=True,
+        choices=[(state.value, state.label) for state in Booking.ATTENDANCE_STATES],
+    )
+    minutes = models.PositiveIntegerField(_("minutes"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=20, blank=True, choices=AttendanceSource.choices)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    proposed_state = models.CharField(_("proposed state"), max_length=30, blank=True, choices=PROPOSAL_CHOICES)
+    proposed_minutes = models.PositiveIntegerField(_("proposed minutes"), null=True, blank=True)
+    proposed_source = models.CharField(
+        _("evidence of the proposal"), max_length=20, blank=True, choices=AttendanceSource.choices
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("session attendance")
+        verbose_name_plural = _("session attendance")
+        ordering = ["session__start", "booking__created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "session"], name="seminars_session_attendance_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.booking} in {self.session}: {self.get_state_display() or '-'}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return bool(self.state)
+
+    @property
+    def proposal_differs(self) -> bool:
+        """A confirmed row whose latest proposal says something else (shown beside the decision)."""
+        if not self.is_confirmed or not self.proposed_state:
+            return False
+        return (self.proposed_state, self.proposed_minutes) != (self.state, self.minutes)
 
 
 class Notification(models.Model):

@@ -17,6 +17,9 @@ CAPACITY_MIN = 1
 CAPACITY_MAX = 100_000
 # Cancellation cut-off: at most a year before the first session.
 CUTOFF_HOURS_MAX = 8760
+# The share of a session's minutes that counts as fully attended.
+ATTENDED_PERCENT_MIN = 1
+ATTENDED_PERCENT_MAX = 100
 # Sessions are planned within this range of years (local wall-clock time and UTC).
 SESSION_YEAR_MIN = 2000
 SESSION_YEAR_MAX = 2100
@@ -28,6 +31,7 @@ ROOM_CAPACITY_MESSAGE = _("Room capacity must be a whole number of at least 1.")
 CAPACITY_MAX_MESSAGE = _("Capacity can be at most %(limit_value)s.")
 CUTOFF_HOURS_MESSAGE = _("Enter a whole number of hours from 0 to %(maximum)s (a year).")
 CUTOFF_HOURS_INVALID_MESSAGE = _("Enter a whole number of hours, e.g. 24.")
+ATTENDED_PERCENT_MESSAGE = _("Enter a whole number of percent from %(minimum)s to %(maximum)s.")
 SESSION_RANGE_MESSAGE = _("Enter a date between the years %(first)s and %(last)s.")
 
 # Unicode categories refused in single-line text: control characters (NUL, tab, CR, LF, ...),
@@ -57,6 +61,15 @@ def validate_room_capacity(value) -> None:
     _validate_whole_number_in(
         value, low=CAPACITY_MIN, high=CAPACITY_MAX, low_message=ROOM_CAPACITY_MESSAGE, high_message=CAPACITY_MAX_MESSAGE
     )
+
+
+def validate_attended_percent(value) -> None:
+    """A seminar's attended threshold: 1 to 100 % of a session's scheduled minutes."""
+    params = {"minimum": ATTENDED_PERCENT_MIN, "maximum": ATTENDED_PERCENT_MAX}
+    if not is_whole_number(value) or value < ATTENDED_PERCENT_MIN:
+        raise ValidationError(ATTENDED_PERCENT_MESSAGE, code="min_value", params=params)
+    if value > ATTENDED_PERCENT_MAX:
+        raise ValidationError(ATTENDED_PERCENT_MESSAGE, code="max_value", params=params)
 
 
 def validate_cutoff_hours(value) -> None:

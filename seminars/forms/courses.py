@@ -3,9 +3,12 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from seminars.models import Course, Enrolment, Seminar
+from seminars.selectors.attendance import site_attended_percent
 from seminars.timezones import is_valid_zone
+from seminars.validators import ATTENDED_PERCENT_MAX, ATTENDED_PERCENT_MIN, validate_attended_percent
 
 
 def _require_text(value: str, what: str) -> str:
@@ -33,11 +36,26 @@ class CourseForm(forms.ModelForm):
 
 
 class SeminarForm(forms.ModelForm):
+    attended_percent = forms.IntegerField(
+        label=_("Fully attended from (% of a session)"),
+        required=False,
+        validators=[validate_attended_percent],
+        error_messages={"invalid": _("Enter a whole number of percent, e.g. 75.")},
+        widget=forms.NumberInput(attrs={"min": ATTENDED_PERCENT_MIN, "max": ATTENDED_PERCENT_MAX}),
+    )
+
     class Meta:
         model = Seminar
-        fields = ["name", "description"]
+        fields = ["name", "description", "attended_percent"]
         labels = {"name": "Name", "description": "Description"}
         error_messages = {"name": {"required": "Enter the seminar's name."}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attended_percent"].help_text = _(
+            "The share of a session's scheduled minutes a learner must attend to count as fully attended "
+            "(more than 0 minutes is partially attended). Leave empty for the site's default, %(percent)s %%."
+        ) % {"percent": site_attended_percent()}
 
     def clean_name(self):
         return _require_text(self.cleaned_data.get("name"), "seminar's name")

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from seminars import emails
-from seminars.models import Booking, BookingStateChange, Enrolment, SeminarEvent
+from seminars.models import AttendanceSource, Booking, BookingStateChange, Enrolment, SeminarEvent
 from seminars.notifications import notify
 from seminars.permissions import course_role, is_course_trainer
 from seminars.selectors.bookings import EventStatus, event_status
@@ -106,7 +106,7 @@ def booking_create(*, event, user, actor) -> Booking:
     Raises BookingError with a message for the user.
     """
     with transaction.atomic():
-        event = _lock_event(event.pk)
+        event = event_lock(event.pk)
         course = event.seminar.course
         if actor.pk != user.pk and not is_course_trainer(actor, course):
             raise BookingError("You may only book for yourself.")
@@ -122,7 +122,7 @@ def booking_create(*, event, user, actor) -> Booking:
             booking = Booking(event=event, user=user)
         # The signup time orders the waitlist, so a re-booking queues at the back.
         booking.created_at = now
-        _change_state(booking, state, actor=actor, at=now)
+        booking_state_change(booking, state, actor=actor, at=now)
         kind = "booked" if state == State.BOOKED else "waitlisted"
         _email_on_commit(booking, kind)
         return booking
@@ -135,14 +135,14 @@ def booking_cancel(*, booking, actor) -> Booking:
     always cancel. Raises BookingError with a message for the user.
     """
     with transaction.atomic():
-        event = _lock_event(booking.event_id)
+        event = event_lock(booking.event_id)
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         refusal = booking_cancel_refusal(booking=booking, event=event, actor=actor, first_start=_first_start(event))
         if refusal:
             raise BookingError(refusal)
         held_seat = booking.state in Booking.SEAT_STATES
         was_booked = booking.state == State.BOOKED
-        _change_state(booking, State.USER_CANCELLED, actor=actor, at=timezone.now())
+        booking_state_change(booking, State.USER_CANCELLED, actor=actor, at=timezone.now())
         _email_on_commit(booking, "cancelled", with_calendar=was_booked)
         if held_seat:
             _promote(event, actor=actor)
@@ -156,7 +156,7 @@ def bookings_promote_waitlist(*, event, actor) -> list[Booking]:
     Returns the promoted bookings; each learner gets an email with the calendar.
     """
     with transaction.atomic():
-        event = _lock_event(event.pk)
+        event = event_lock(event.pk)
         return _promote(event, actor=actor)
 
 
@@ -168,14 +168,14 @@ def bookings_event_cancelled(*, event, actor) -> list[Booking]:
     email. Returns the bookings that changed.
     """
     with transaction.atomic():
-        event = _lock_event(event.pk)
+        event = event_lock(event.pk)
         bookings = list(
             Booking.objects.select_for_update().filter(event=event, state__in=ACTIVE_STATES).select_related("user")
         )
         now = timezone.now()
         for booking in bookings:
             was_booked = booking.state == State.BOOKED
-            _change_state(booking, State.EVENT_CANCELLED, actor=actor, at=now)
+            booking_state_change(booking, State.EVENT_CANCELLED, actor=actor, at=now)
             _email_on_commit(booking, "event_cancelled", with_calendar=was_booked)
 
         subject = f"Event cancelled: {event.seminar.name}, {event.title}"
@@ -212,7 +212,7 @@ def booking_set_attendance(*, booking, state, actor) -> Booking:
     session has started. Setting the current state again changes nothing.
     """
     with transaction.atomic():
-        event = _lock_event(booking.event_id)
+        event = event_lock(booking.event_id)
         if not is_course_trainer(actor, event.seminar.course):
             raise BookingError("Only trainers may take attendance.")
         if state not in Booking.ATTENDANCE_STATES:
@@ -224,16 +224,31 @@ def booking_set_attendance(*, booking, state, actor) -> Booking:
         if first_start is None or first_start > timezone.now():
             raise BookingError("Attendance can be taken once the event has started.")
         if booking.state != state:
-            _change_state(booking, state, actor=actor, at=timezone.now())
+            booking_state_change(booking, state, actor=actor, at=timezone.now(), source=AttendanceSource.MANUAL)
         return booking
 
 
-# --- Internals ---------------------------------------------------------------------------
+# --- Shared with the attendance services -------------------------------------------------
 
 
-def _lock_event(event_id) -> SeminarEvent:
+def event_lock(event_id) -> SeminarEvent:
+    """Lock the event row (with its seminar and course loaded): every booking and attendance
+    change of an event holds it, so seat counts and event-level states are decided one at a time."""
     # `of=("self",)`: lock only the event row, not the seminar and course joined in.
     return SeminarEvent.objects.select_for_update(of=("self",)).select_related("seminar__course").get(pk=event_id)
+
+
+def booking_state_change(booking, state, *, actor, at, source="", session=None):
+    """The one path of every booking state change: the new state and its history row (who, when,
+    and for attendance the evidence and the deciding session). The caller holds the locks."""
+    booking.state = state
+    booking.save()
+    BookingStateChange.objects.create(
+        booking=booking, state=state, changed_by=actor, changed_at=at, source=source, session=session
+    )
+
+
+# --- Internals ---------------------------------------------------------------------------
 
 
 def _first_start(event):
@@ -251,12 +266,6 @@ def _free_seats(event) -> int:
     return event.capacity - taken
 
 
-def _change_state(booking, state, *, actor, at):
-    booking.state = state
-    booking.save()
-    BookingStateChange.objects.create(booking=booking, state=state, changed_by=actor, changed_at=at)
-
-
 def _promote(event, *, actor) -> list[Booking]:
     """Book waitlisted learners while seats are free; the caller holds the event lock."""
     if event.cancelled or _first_start(event) is None:
@@ -271,7 +280,7 @@ def _promote(event, *, actor) -> list[Booking]:
     )
     now = timezone.now()
     for booking in waiting:
-        _change_state(booking, State.BOOKED, actor=actor, at=now)
+        booking_state_change(booking, State.BOOKED, actor=actor, at=now)
         _email_on_commit(booking, "promoted")
     return waiting
 

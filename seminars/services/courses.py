@@ -7,7 +7,7 @@ from seminars.meetings import course_meetings_remove, seminar_meetings_remove
 from seminars.models import Course, Enrolment, Seminar
 
 COURSE_FIELDS = ("name", "short_name", "summary", "allow_self_enrolment")
-SEMINAR_FIELDS = ("name", "description")
+SEMINAR_FIELDS = ("name", "description", "attended_percent")
 
 
 @transaction.atomic
@@ -88,9 +88,11 @@ def self_enrol(*, course: Course, user) -> Enrolment:
 
 
 @transaction.atomic
-def seminar_create(*, course: Course, actor, name: str, description: str = "") -> Seminar:
+def seminar_create(
+    *, course: Course, actor, name: str, description: str = "", attended_percent: int | None = None
+) -> Seminar:
     """Add a seminar activity to a course."""
-    seminar = Seminar(course=course, name=name, description=description)
+    seminar = Seminar(course=course, name=name, description=description, attended_percent=attended_percent)
     seminar.full_clean()
     seminar.save()
     return seminar

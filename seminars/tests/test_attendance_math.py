@@ -11,6 +11,7 @@ from seminars.attendance import (
     BY_EMAIL,
     BY_REGISTRANT,
     PRESENT_MINUTES_UNKNOWN,
+    Proposal,
     attended_minutes,
     bookings_by_email,
     event_state_from_sessions,
@@ -18,8 +19,9 @@ from seminars.attendance import (
     participant_minutes,
     proposed_state,
     scheduled_minutes,
+    session_proposals,
 )
-from seminars.models import Booking
+from seminars.models import AttendanceSource, Booking
 
 State = Booking.State
 T0 = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
@@ -318,6 +320,40 @@ def test_blank_registrant_ids_and_emails_match_nothing():
     person = Participant(registrant_id="  ", email=" ")
     result = match([person], registrants={"": 1}, emails={"": 2})
     assert result.unmatched == [person]
+
+
+# --- session_proposals -----------------------------------------------------------------------
+
+
+def test_session_proposals_from_matched_participants():
+    lena_laptop = Participant(registrant_id="r-lena", joined_at=at(2), left_at=at(40))
+    lena_phone = Participant(registrant_id="r-lena", joined_at=at(45), left_at=None)
+    leo = Participant(email="leo@example.com", joined_at=at(0), left_at=at(20))
+    lia = Participant(email="lia@example.com")  # no times
+    matching = match(
+        [lena_laptop, lena_phone, leo, lia],
+        registrants={"r-lena": 1},
+        emails={"leo@example.com": 2, "lia@example.com": 3},
+    )
+
+    proposals = session_proposals(
+        [1, 2, 3, 4], matching, start=START, finish=FINISH, grace=GRACE, until=at(60), attended_percent=75
+    )
+
+    assert proposals == {
+        1: Proposal(State.FULLY_ATTENDED, 53, AttendanceSource.REGISTRANT),
+        2: Proposal(State.PARTIALLY_ATTENDED, 20, AttendanceSource.EMAIL),
+        3: Proposal(PRESENT_MINUTES_UNKNOWN, None, AttendanceSource.EMAIL),
+        4: Proposal(State.NO_SHOW, 0, AttendanceSource.NOT_SEEN),
+    }
+
+
+def test_session_proposals_follow_the_percent():
+    leo = Participant(email="leo@example.com", joined_at=at(0), left_at=at(50))
+    matching = match([leo], emails={"leo@example.com": 2})
+    common = {"start": START, "finish": FINISH, "grace": GRACE, "until": None}
+    assert session_proposals([2], matching, attended_percent=75, **common)[2].state == State.FULLY_ATTENDED
+    assert session_proposals([2], matching, attended_percent=90, **common)[2].state == State.PARTIALLY_ATTENDED
 
 
 # --- event_state_from_sessions ---------------------------------------------------------------
