@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from seminars.models import Enrolment
 from tests.fuzz.harness import client_for, fuzz_settings, fuzzes, post_form, send
-from tests.fuzz.strategies import form_data, hostile_bool_text, hostile_text, hostile_zone
+from tests.fuzz.strategies import form_data, hostile_bool_text, hostile_int_text, hostile_text, hostile_zone
 
 COURSE = {
     "name": "Fire safety",
@@ -21,8 +21,8 @@ COURSE_FIELDS = {
     "summary": hostile_text,
     "allow_self_enrolment": hostile_bool_text,
 }
-SEMINAR = {"name": "Evacuation drill", "description": "Where to meet.\nWho counts."}
-SEMINAR_FIELDS = {"name": hostile_text, "description": hostile_text}
+SEMINAR = {"name": "Evacuation drill", "description": "Where to meet.\nWho counts.", "attended_percent": "80"}
+SEMINAR_FIELDS = {"name": hostile_text, "description": hostile_text, "attended_percent": hostile_int_text}
 ROLES = [role for role, _ in Enrolment.Role.choices]
 role_value = st.one_of(st.sampled_from(ROLES), hostile_text)
 ENROL = {"user": "otto", "role": Enrolment.Role.LEARNER}
