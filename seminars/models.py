@@ -301,23 +301,20 @@ class SessionAttendance(models.Model):
     the confirmation is stored beside it and never replaces it.
     """
 
+    STATE_CHOICES = [
+        (Booking.State.NO_SHOW.value, _("No show")),
+        (Booking.State.PARTIALLY_ATTENDED.value, _("Partially attended")),
+        (Booking.State.FULLY_ATTENDED.value, _("Fully attended")),
+    ]
     # A proposal that is not a state: present, but the provider gave no times.
     PRESENT_MINUTES_UNKNOWN = "present"
-    PROPOSAL_CHOICES = [
-        *((state.value, state.label) for state in Booking.ATTENDANCE_STATES),
-        (PRESENT_MINUTES_UNKNOWN, _("Present, minutes unknown")),
-    ]
+    PROPOSAL_CHOICES = [*STATE_CHOICES, (PRESENT_MINUTES_UNKNOWN, _("Present, minutes unknown"))]
 
     booking = models.ForeignKey(
         Booking, verbose_name=_("booking"), on_delete=models.CASCADE, related_name="session_attendance"
     )
     session = models.ForeignKey(Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="attendance")
-    state = models.CharField(
-        _("state"),
-        max_length=30,
-        blank=True,
-        choices=[(state.value, state.label) for state in Booking.ATTENDANCE_STATES],
-    )
+    state = models.CharField(_("state"), max_length=30, blank=True, choices=STATE_CHOICES)
     minutes = models.PositiveIntegerField(_("minutes"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=20, blank=True, choices=AttendanceSource.choices)
     confirmed_by = models.ForeignKey(
@@ -353,9 +350,9 @@ class SessionAttendance(models.Model):
         return bool(self.state)
 
     @property
-    def proposal_differs(self) -> bool:
-        """A confirmed row whose latest proposal says something else (shown beside the decision)."""
-        if not self.is_confirmed or not self.proposed_state:
+    def later_data_differs(self) -> bool:
+        """Meeting data that arrived after the confirmation says something else (shown beside it)."""
+        if not self.is_confirmed or not self.proposed_at or self.proposed_at <= self.confirmed_at:
             return False
         return (self.proposed_state, self.proposed_minutes) != (self.state, self.minutes)
 

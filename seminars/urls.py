@@ -1,7 +1,13 @@
 """All seminar pages. Each views module owns its routes."""
 
-from seminars.views import bookings, courses, events, virtual
+from seminars.views import attendance, bookings, courses, events, virtual
 
 app_name = "seminars"
 
-urlpatterns = [*courses.urlpatterns, *events.urlpatterns, *bookings.urlpatterns, *virtual.urlpatterns]
+urlpatterns = [
+    *courses.urlpatterns,
+    *events.urlpatterns,
+    *bookings.urlpatterns,
+    *attendance.urlpatterns,
+    *virtual.urlpatterns,
+]

@@ -5,8 +5,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.shortcuts import get_object_or_404
 
-from seminars.models import Booking, SessionAttendance
+from seminars.models import Booking, Session, SessionAttendance
 from seminars.validators import ATTENDED_PERCENT_MAX, ATTENDED_PERCENT_MIN
 
 
@@ -31,6 +32,11 @@ def attendance_grace() -> timedelta:
     if not isinstance(minutes, int) or minutes < 0:
         raise ImproperlyConfigured("SEMINARS_ATTENDANCE_GRACE_MINUTES must be a whole number of minutes, 0 or more.")
     return timedelta(minutes=minutes)
+
+
+def session_for_sheet(*, session_id) -> Session:
+    """The session with its event, seminar, course and room loaded; 404 if missing."""
+    return get_object_or_404(Session.objects.select_related("event__seminar__course", "room"), pk=session_id)
 
 
 @dataclass

@@ -289,7 +289,7 @@ def test_a_proposal_after_the_confirmation_is_kept_beside_it(bookings, session, 
     row = attendance_of(lena, session)
     assert (row.state, row.minutes, row.source, row.confirmed_by) == ("fully_attended", 50, "manual", trainer)
     assert (row.proposed_state, row.proposed_minutes, row.proposed_source) == ("no_show", 0, "not_seen")
-    assert row.proposal_differs
+    assert row.later_data_differs
     lena.refresh_from_db()
     assert lena.state == State.FULLY_ATTENDED
 
