@@ -101,7 +101,7 @@ class RoomAdmin(admin.ModelAdmin):
     autocomplete_fields = ["event", "created_by"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
-    @admin.display(boolean=True, description="Site room")
+    @admin.display(boolean=True, description=gettext_lazy("Site room"))
     def site_room(self, room):
         return room.is_site_room
 

@@ -5,6 +5,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 
 from seminars.permissions import is_site_admin
 from seminars.selectors.notifications import notification_list, notification_unread_count
@@ -28,11 +29,11 @@ def admin_menu(user):
     if not is_site_admin(user):
         return []
     entries = [
-        ("Add a new course", reverse("seminars:course_add")),
-        ("Rooms", reverse("seminars:site_rooms")),
+        (_("Add a new course"), reverse("seminars:course_add")),
+        (_("Rooms"), reverse("seminars:site_rooms")),
     ]
     if user.is_staff:
-        entries.append(("Django admin", reverse("admin:index")))
+        entries.append((_("Django admin"), reverse("admin:index")))
     for label, url_name in getattr(settings, "SEMINARS_ADMIN_MENU", []):
         try:
             entries.append((label, reverse(url_name)))

@@ -14,20 +14,21 @@ from types import SimpleNamespace
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 
 from seminars import ical
 from seminars.models import Booking, Session
 from seminars.outbox import absolute_url
 from seminars.tasks import email_queue
-from seminars.timezones import to_zone, viewer_zone
+from seminars.timezones import time_span, viewer_zone
 
 SUBJECTS = {
-    "booked": "Booking confirmed: {title}",
-    "waitlisted": "You are on the waitlist: {title}",
-    "promoted": "A seat freed up, you are booked: {title}",
-    "cancelled": "Booking cancelled: {title}",
-    "event_cancelled": "Event cancelled: {title}",
-    "times_changed": "New times: {title}",
+    "booked": _("Booking confirmed: %(title)s"),
+    "waitlisted": _("You are on the waitlist: %(title)s"),
+    "promoted": _("A seat freed up, you are booked: %(title)s"),
+    "cancelled": _("Booking cancelled: %(title)s"),
+    "event_cancelled": _("Event cancelled: %(title)s"),
+    "times_changed": _("New times: %(title)s"),
 }
 # Which calendar method an email carries (None: no calendar).
 CALENDAR_METHODS = {
@@ -42,10 +43,7 @@ CALENDAR_METHODS = {
 
 def session_text(session, zone: str) -> str:
     """`Tue 3 Mar 2026, 09:00–10:30 GMT (Europe/London)` in the given zone."""
-    start, finish = to_zone(session.start, zone), to_zone(session.finish, zone)
-    if start.date() == finish.date():
-        return f"{start:%a %-d %b %Y, %H:%M}–{finish:%H:%M} {start.tzname()} ({zone})"
-    return f"{start:%a %-d %b %Y, %H:%M} {start.tzname()} – {finish:%a %-d %b %Y, %H:%M} {finish.tzname()} ({zone})"
+    return f"{time_span(session.start, session.finish, zone)} ({zone})"
 
 
 def booking_email_queue(*, booking, kind, version: datetime, with_calendar=True, removed_sessions=()) -> None:
@@ -126,7 +124,7 @@ def build_booking_email(*, booking, kind, with_calendar=True, removed_sessions=(
             for s in sessions
         ],
     }
-    subject = SUBJECTS[kind].format(title=f"{event.seminar.name}, {event.title}")
+    subject = SUBJECTS[kind] % {"title": f"{event.seminar.name}, {event.title}"}
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"seminars/email/{kind}.txt", context),

@@ -13,6 +13,10 @@ queues the remote work after commit.
 
 import re
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from seminars.models import Room, Seminar, SeminarEvent, Session
 
 REFERENCE_PREFIX = "seminars.event:"
@@ -28,8 +32,8 @@ def virtual_link_options():
     from virtualmeeting.registry import enabled_providers
 
     options = [
-        {"value": "", "label": "None", "needs_connection": False},
-        {"value": Room.CUSTOM_LINK, "label": "Custom link", "needs_connection": False},
+        {"value": "", "label": _("None"), "needs_connection": False},
+        {"value": Room.CUSTOM_LINK, "label": _("Custom link"), "needs_connection": False},
     ]
     for provider in enabled_providers():
         options.append({"value": provider.id, "label": provider.name, "needs_connection": provider.needs_connection})
@@ -49,8 +53,16 @@ def parse_reference(reference: str) -> tuple[int, int, int] | None:
 
 
 def meeting_topic(session: Session, position: int, total: int) -> str:
+    """The meeting's name at the provider, in the site's language whoever saves: a topic that followed each
+    person's language would change, and update every meeting, with whoever saved last."""
     event = session.event
-    return f"{event.seminar.name}: {event.title} (session {position} of {total})"
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("%(seminar)s: %(event)s (session %(position)d of %(total)d)") % {
+            "seminar": event.seminar.name,
+            "event": event.title,
+            "position": position,
+            "total": total,
+        }
 
 
 def _event_prefix(event_id: int) -> str:
@@ -122,7 +134,9 @@ def seminar_meetings_remove(*, seminar: Seminar) -> None:
 
 
 def course_meetings_remove(*, course) -> None:
-    events_meetings_remove(event_ids=list(SeminarEvent.objects.filter(seminar__course=course).values_list("pk", flat=True)))
+    events_meetings_remove(
+        event_ids=list(SeminarEvent.objects.filter(seminar__course=course).values_list("pk", flat=True))
+    )
 
 
 def meetings_reconcile() -> int:
@@ -142,10 +156,7 @@ def meetings_reconcile() -> int:
     )
     parsed = {ref: parse_reference(ref) for ref in rows}
     session_ids = {p[1] for p in parsed.values() if p}
-    sessions = {
-        s.pk: s
-        for s in Session.objects.filter(pk__in=session_ids).select_related("room", "event")
-    }
+    sessions = {s.pk: s for s in Session.objects.filter(pk__in=session_ids).select_related("room", "event")}
     removed = 0
     for reference, parts in parsed.items():
         session = sessions.get(parts[1]) if parts else None

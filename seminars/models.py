@@ -34,7 +34,7 @@ class Course(models.Model):
     short_name = models.CharField(max_length=100, blank=True, validators=[validate_single_line])
     summary = models.TextField(blank=True, validators=[validate_multi_line])
     allow_self_enrolment = models.BooleanField(
-        default=False, help_text="Learners may enrol themselves from the course list."
+        default=False, help_text=_("Learners may enrol themselves from the course list.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -51,9 +51,9 @@ class Course(models.Model):
 
 class Enrolment(models.Model):
     class Role(models.TextChoices):
-        LEARNER = "learner", "Learner"
-        TRAINER = "trainer", "Trainer"
-        EDITING_TRAINER = "editingtrainer", "Editing trainer"
+        LEARNER = "learner", _("Learner")
+        TRAINER = "trainer", _("Trainer")
+        EDITING_TRAINER = "editingtrainer", _("Editing trainer")
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrolments")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments")
@@ -99,20 +99,20 @@ class Seminar(models.Model):
 
 class SeminarEvent(models.Model):
     class CancellationPolicy(models.TextChoices):
-        ANY_TIME = "any", "At any time"
-        CUTOFF = "cutoff", "Until the cut-off before the event starts"
-        NEVER = "never", "Never"
+        ANY_TIME = "any", _("At any time")
+        CUTOFF = "cutoff", _("Until the cut-off before the event starts")
+        NEVER = "never", _("Never")
 
     seminar = models.ForeignKey(Seminar, on_delete=models.CASCADE, related_name="events")
     name = models.CharField(
         max_length=255,
         blank=True,
         validators=[validate_single_line],
-        help_text="Optional; shown with the seminar's name.",
+        help_text=_("Optional; shown with the seminar's name."),
     )
     details = models.TextField(blank=True, validators=[validate_multi_line])
     capacity = models.PositiveIntegerField(validators=[validate_capacity], default=10)
-    waitlist_enabled = models.BooleanField(default=False, help_text="When full, learners join a waitlist.")
+    waitlist_enabled = models.BooleanField(default=False, help_text=_("When full, learners join a waitlist."))
     cancellation_policy = models.CharField(
         max_length=10, choices=CancellationPolicy.choices, default=CancellationPolicy.CUTOFF
     )
@@ -147,7 +147,7 @@ class SeminarEvent(models.Model):
 
     @property
     def title(self):
-        return self.name or f"Event {self.pk}"
+        return self.name or _("Event %(number)s") % {"number": self.pk}
 
 
 class Room(models.Model):
@@ -169,9 +169,9 @@ class Room(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="adhoc_rooms",
-        help_text="Set for ad-hoc rooms: the one event the room belongs to.",
+        help_text=_("Set for ad-hoc rooms: the one event the room belongs to."),
     )
-    allow_conflicts = models.BooleanField(default=False, help_text="Site rooms: allow overlapping bookings.")
+    allow_conflicts = models.BooleanField(default=False, help_text=_("Site rooms: allow overlapping bookings."))
     virtual_kind = models.CharField(max_length=50, blank=True)
     virtual_url = models.URLField(max_length=1000, blank=True, validators=[validate_single_line])
     created_by = models.ForeignKey(
@@ -231,13 +231,13 @@ class Booking(models.Model):
     """A learner's signup for an event. Its history is kept in BookingStateChange."""
 
     class State(models.TextChoices):
-        BOOKED = "booked", "Booked"
-        WAITLISTED = "waitlisted", "Waitlisted"
-        USER_CANCELLED = "user_cancelled", "Cancelled"
-        EVENT_CANCELLED = "event_cancelled", "Event cancelled"
-        NO_SHOW = "no_show", "No show"
-        PARTIALLY_ATTENDED = "partially_attended", "Partially attended"
-        FULLY_ATTENDED = "fully_attended", "Fully attended"
+        BOOKED = "booked", _("Booked")
+        WAITLISTED = "waitlisted", _("Waitlisted")
+        USER_CANCELLED = "user_cancelled", _("Cancelled")
+        EVENT_CANCELLED = "event_cancelled", _("Event cancelled")
+        NO_SHOW = "no_show", _("No show")
+        PARTIALLY_ATTENDED = "partially_attended", _("Partially attended")
+        FULLY_ATTENDED = "fully_attended", _("Fully attended")
 
     # States that hold a seat.
     SEAT_STATES = (State.BOOKED, State.NO_SHOW, State.PARTIALLY_ATTENDED, State.FULLY_ATTENDED)

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from lms.permissions import is_site_admin
 from seminars.models import Course, Enrolment
@@ -16,9 +17,7 @@ def course_role(user, course: Course) -> str | None:
         return None
     cache = user.__dict__.setdefault("_seminar_roles", {})
     if course.pk not in cache:
-        cache[course.pk] = (
-            Enrolment.objects.filter(course=course, user=user).values_list("role", flat=True).first()
-        )
+        cache[course.pk] = Enrolment.objects.filter(course=course, user=user).values_list("role", flat=True).first()
     return cache[course.pk]
 
 
@@ -54,15 +53,15 @@ def require_view(user, course: Course) -> None:
 def require_edit(user, course: Course) -> None:
     require_view(user, course)
     if not can_edit_course(user, course):
-        raise PermissionDenied("Only editing trainers and site admins may change this.")
+        raise PermissionDenied(_("Only editing trainers and site admins may change this."))
 
 
 def require_trainer(user, course: Course) -> None:
     require_view(user, course)
     if not is_course_trainer(user, course):
-        raise PermissionDenied("Only trainers and site admins may see this.")
+        raise PermissionDenied(_("Only trainers and site admins may see this."))
 
 
 def require_site_admin(user) -> None:
     if not is_site_admin(user):
-        raise PermissionDenied("Only site admins may do this.")
+        raise PermissionDenied(_("Only site admins may do this."))

@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from seminars.meetings import parse_reference
 from seminars.models import Enrolment, Session
@@ -36,7 +39,7 @@ def _recipients(meeting, session):
 
 def _describe(session):
     local = session.start.astimezone(ZoneInfo(session.time_zone))
-    return f"{session.event.seminar.name}: {session.event.title}, {local:%a %-d %b %Y %H:%M} ({session.time_zone})"
+    return f"{session.event.seminar.name}: {session.event.title}, {date_format(local, 'D j M Y H:i')} ({session.time_zone})"
 
 
 def _notify_about(meeting, subject, lead):
@@ -48,29 +51,31 @@ def _notify_about(meeting, subject, lead):
     from virtualmeeting.selectors import meeting_status_text
 
     room_url = reverse("seminars:room", args=[session.room_id]) if session.room_id else session.event.get_absolute_url()
-    body = f"{lead}\n\nSession: {_describe(session)}\nRoom: {session.room.name if session.room else '-'}\n\n{meeting_status_text(meeting)}"
+    session_line = _("Session: %(session)s") % {"session": _describe(session)}
+    room_line = _("Room: %(room)s") % {"room": session.room.name if session.room else "-"}
+    body = f"{lead}\n\n{session_line}\n{room_line}\n\n{meeting_status_text(meeting)}"
     notify(users=_recipients(meeting, session), subject=subject, body=body, url=room_url)
 
 
 _FAILURE_SUBJECTS = {
-    "create": "Virtual meeting creation failure",
-    "update": "Virtual meeting update failure",
-    "delete": "Virtual meeting deletion failure",
+    "create": gettext_lazy("Virtual meeting creation failure"),
+    "update": gettext_lazy("Virtual meeting update failure"),
+    "delete": gettext_lazy("Virtual meeting deletion failure"),
 }
 
 
 @receiver(signals.meeting_failed)
 def notify_meeting_failed(sender, meeting, operation="create", **kwargs):
-    subject = _FAILURE_SUBJECTS.get(operation, "Virtual meeting failure")
-    _notify_about(meeting, subject, "A virtual meeting for this session could not be kept up to date.")
+    subject = str(_FAILURE_SUBJECTS.get(operation) or _("Virtual meeting failure"))
+    _notify_about(meeting, subject, _("A virtual meeting for this session could not be kept up to date."))
 
 
 @receiver(signals.meeting_waiting)
 def notify_meeting_waiting(sender, meeting, **kwargs):
     _notify_about(
         meeting,
-        "Virtual meeting waiting for the provider's daily limit",
-        "The meeting will be created or updated automatically when the limit resets; nothing needs re-saving.",
+        _("Virtual meeting waiting for the provider's daily limit"),
+        _("The meeting will be created or updated automatically when the limit resets; nothing needs re-saving."),
     )
 
 
@@ -78,8 +83,8 @@ def notify_meeting_waiting(sender, meeting, **kwargs):
 def notify_meeting_recreated(sender, meeting, **kwargs):
     _notify_about(
         meeting,
-        "Virtual meeting re-created",
-        "The meeting was deleted at the provider outside the LMS, so it was created again. Its join link changed.",
+        _("Virtual meeting re-created"),
+        _("The meeting was deleted at the provider outside the LMS, so it was created again. Its join link changed."),
     )
 
 
@@ -89,11 +94,16 @@ def notify_connection_revoked(sender, connection, **kwargs):
 
     notify(
         users=[connection.user],
-        subject="Reconnect your meeting account",
-        body=(
-            f"Your {connection.provider} connection ({connection.name} {connection.email}) no longer works: "
-            f"{connection.status_message or 'access was revoked'}. Open a room's settings and click Connect to "
-            "reconnect; your meetings will then be created and updated again."
-        ),
+        subject=_("Reconnect your meeting account"),
+        body=_(
+            "Your %(provider)s connection (%(name)s %(email)s) no longer works: %(reason)s. Open a room's settings "
+            "and click Connect to reconnect; your meetings will then be created and updated again."
+        )
+        % {
+            "provider": connection.provider,
+            "name": connection.name,
+            "email": connection.email,
+            "reason": connection.status_message or _("access was revoked"),
+        },
         url=reverse("seminars:dashboard"),
     )

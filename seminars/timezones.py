@@ -5,6 +5,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.core.exceptions import ValidationError
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 # The IANA areas of real places. Names outside them are the system's own ("localtime",
@@ -56,3 +57,12 @@ def viewer_zone(user) -> str:
 
 def to_zone(moment: datetime, zone: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone))
+
+
+def time_span(start: datetime, finish: datetime, zone: str) -> str:
+    """`Tue 3 Mar 2026, 09:00–10:30 GMT` in `zone` (both dates when they differ); day and month names in
+    the active language."""
+    start, finish = to_zone(start, zone), to_zone(finish, zone)
+    if start.date() == finish.date():
+        return f"{date_format(start, 'D j M Y, H:i')}–{finish:%H:%M} {start.tzname()}"
+    return f"{date_format(start, 'D j M Y, H:i')} {start.tzname()} – {date_format(finish, 'D j M Y, H:i')} {finish.tzname()}"

@@ -1,12 +1,16 @@
 """The attendance form: one choice per booked learner."""
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from seminars.models import Booking
 
 ATTENDANCE_FORM_ID = "attendance-form"
 NOT_TAKEN = ""
-ATTENDANCE_CHOICES = [(NOT_TAKEN, "Not taken")] + [(state.value, state.label) for state in Booking.ATTENDANCE_STATES]
+ATTENDANCE_CHOICES = [(NOT_TAKEN, gettext_lazy("Not taken"))] + [
+    (state.value, state.label) for state in Booking.ATTENDANCE_STATES
+]
 
 
 def attendance_field_name(booking) -> str:
@@ -32,7 +36,9 @@ class AttendanceForm(forms.Form):
                 initial=current,
                 required=False,
                 # The selects sit in the attendee table, which also holds per-row cancel forms.
-                widget=forms.Select(attrs={"form": ATTENDANCE_FORM_ID, "aria-label": f"Attendance of {name}"}),
+                widget=forms.Select(
+                    attrs={"form": ATTENDANCE_FORM_ID, "aria-label": _("Attendance of %(name)s") % {"name": name}}
+                ),
             )
 
     def rows(self):

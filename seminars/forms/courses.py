@@ -11,10 +11,10 @@ from seminars.timezones import is_valid_zone
 from seminars.validators import ATTENDED_PERCENT_MAX, ATTENDED_PERCENT_MIN, validate_attended_percent
 
 
-def _require_text(value: str, what: str) -> str:
+def _require_text(value: str, message: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise forms.ValidationError(f"Enter the {what}.")
+        raise forms.ValidationError(message)
     return value
 
 
@@ -23,16 +23,16 @@ class CourseForm(forms.ModelForm):
         model = Course
         fields = ["name", "short_name", "summary", "allow_self_enrolment"]
         labels = {
-            "name": "Course full name",
-            "short_name": "Course short name",
-            "summary": "Course summary",
-            "allow_self_enrolment": "Allow self enrolment",
+            "name": _("Course full name"),
+            "short_name": _("Course short name"),
+            "summary": _("Course summary"),
+            "allow_self_enrolment": _("Allow self enrolment"),
         }
-        help_texts = {"short_name": "Optional; shown where space is short, e.g. SAFE-101."}
-        error_messages = {"name": {"required": "Enter the course's full name."}}
+        help_texts = {"short_name": _("Optional; shown where space is short, e.g. SAFE-101.")}
+        error_messages = {"name": {"required": _("Enter the course's full name.")}}
 
     def clean_name(self):
-        return _require_text(self.cleaned_data.get("name"), "course's full name")
+        return _require_text(self.cleaned_data.get("name"), _("Enter the course's full name."))
 
 
 class SeminarForm(forms.ModelForm):
@@ -47,8 +47,8 @@ class SeminarForm(forms.ModelForm):
     class Meta:
         model = Seminar
         fields = ["name", "description", "attended_percent"]
-        labels = {"name": "Name", "description": "Description"}
-        error_messages = {"name": {"required": "Enter the seminar's name."}}
+        labels = {"name": _("Name"), "description": _("Description")}
+        error_messages = {"name": {"required": _("Enter the seminar's name.")}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,18 +58,18 @@ class SeminarForm(forms.ModelForm):
         ) % {"percent": site_attended_percent()}
 
     def clean_name(self):
-        return _require_text(self.cleaned_data.get("name"), "seminar's name")
+        return _require_text(self.cleaned_data.get("name"), _("Enter the seminar's name."))
 
 
 class EnrolForm(forms.Form):
     """Enrol an existing user by username or email, with a role."""
 
     user = forms.CharField(
-        label="Username or email",
+        label=_("Username or email"),
         max_length=254,
-        error_messages={"required": "Enter the username or email address of the person to enrol."},
+        error_messages={"required": _("Enter the username or email address of the person to enrol.")},
     )
-    role = forms.ChoiceField(label="Role", choices=Enrolment.Role.choices, initial=Enrolment.Role.LEARNER)
+    role = forms.ChoiceField(label=_("Role"), choices=Enrolment.Role.choices, initial=Enrolment.Role.LEARNER)
 
     def __init__(self, *args, course: Course, **kwargs):
         self.course = course
@@ -87,26 +87,34 @@ class EnrolForm(forms.Form):
         elif len(matches) == 1:
             user = matches[0]
         elif len(matches) > 1:
-            raise forms.ValidationError("Several people share that email address; enter their username instead.")
+            raise forms.ValidationError(_("Several people share that email address; enter their username instead."))
         else:
-            raise forms.ValidationError(f"No user with the username or email “{identifier}”.")
+            raise forms.ValidationError(
+                _("No user with the username or email “%(identifier)s”.") % {"identifier": identifier}
+            )
         if not user.is_active:
-            raise forms.ValidationError(f"The account “{user.get_username()}” is suspended and cannot be enrolled.")
+            raise forms.ValidationError(
+                _("The account “%(username)s” is suspended and cannot be enrolled.") % {"username": user.get_username()}
+            )
         if Enrolment.objects.filter(course=self.course, user=user).exists():
-            raise forms.ValidationError(f"{user.get_username()} is already enrolled in this course.")
+            raise forms.ValidationError(
+                _("%(username)s is already enrolled in this course.") % {"username": user.get_username()}
+            )
         return user
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(label="Role", choices=Enrolment.Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=Enrolment.Role.choices)
 
 
 class ProfileForm(forms.Form):
     time_zone = forms.CharField(
-        label="Time zone",
+        label=_("Time zone"),
         max_length=64,
-        help_text="Session times are shown in each session's own zone and in this one. An IANA name such as Europe/London.",
-        error_messages={"required": "Enter a time zone, e.g. Europe/London or UTC."},
+        help_text=_(
+            "Session times are shown in each session's own zone and in this one. An IANA name such as Europe/London."
+        ),
+        error_messages={"required": _("Enter a time zone, e.g. Europe/London or UTC.")},
         widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off", "spellcheck": "false"}),
     )
 
@@ -114,6 +122,7 @@ class ProfileForm(forms.Form):
         zone = self.cleaned_data["time_zone"].strip()
         if not is_valid_zone(zone):
             raise forms.ValidationError(
-                f"“{zone}” is not a time zone we know. Use an IANA name such as Europe/London or America/New_York."
+                _("“%(zone)s” is not a time zone we know. Use an IANA name such as Europe/London or America/New_York.")
+                % {"zone": zone}
             )
         return zone

@@ -73,36 +73,37 @@ class EventForm(forms.Form):
         error_messages={"invalid": _("This form is out of date: reload the page and enter the event again.")},
     )
     name = forms.CharField(
-        label="Event name",
+        label=_("Event name"),
         max_length=255,
         required=False,
         validators=[validate_single_line],
-        help_text="Optional; shown with the seminar's name.",
+        help_text=_("Optional; shown with the seminar's name."),
     )
     details = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), required=False, validators=[validate_multi_line]
+        label=_("Details"), widget=forms.Textarea(attrs={"rows": 4}), required=False, validators=[validate_multi_line]
     )
     capacity = forms.IntegerField(
+        label=_("Capacity"),
         initial=10,
         validators=[validate_capacity],
         widget=_number_input(CAPACITY_MIN, CAPACITY_MAX),
         error_messages={"invalid": CAPACITY_MESSAGE},
     )
     waitlist_enabled = forms.BooleanField(
-        required=False, label="Enable waitlist", help_text="When the event is full, learners join a waitlist."
+        required=False, label=_("Enable waitlist"), help_text=_("When the event is full, learners join a waitlist.")
     )
     cancellation_policy = forms.ChoiceField(
         choices=SeminarEvent.CancellationPolicy.choices,
         initial=SeminarEvent.CancellationPolicy.CUTOFF,
-        label="Learners may cancel",
+        label=_("Learners may cancel"),
     )
     cancellation_cutoff_hours = forms.IntegerField(
         initial=24,
         validators=[validate_cutoff_hours],
         widget=_number_input(0, CUTOFF_HOURS_MAX),
         error_messages={"invalid": CUTOFF_HOURS_INVALID_MESSAGE},
-        label="Cut-off (hours before the start)",
-        help_text="With the cut-off policy: how many hours before the first session cancelling closes.",
+        label=_("Cut-off (hours before the start)"),
+        help_text=_("With the cut-off policy: how many hours before the first session cancelling closes."),
     )
 
     @classmethod
@@ -112,13 +113,13 @@ class EventForm(forms.Form):
 
 class SessionForm(forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    start = LocalDateTimeField(label="Start")
-    finish = LocalDateTimeField(label="Finish")
+    start = LocalDateTimeField(label=_("Start"))
+    finish = LocalDateTimeField(label=_("Finish"))
     time_zone = forms.CharField(
-        label="Time zone",
+        label=_("Time zone"),
         max_length=64,
         widget=forms.TextInput(attrs={"list": "zone-names", "autocomplete": "off", "spellcheck": "false"}),
-        help_text=(
+        help_text=_(
             "Start and finish are local times in this zone. "
             "A time that happens twice when the clocks go back means its first occurrence."
         ),
@@ -252,26 +253,32 @@ SessionFormSet = formset_factory(SessionForm, extra=0, can_delete=True)
 
 
 class SiteRoomForm(forms.Form):
-    name = forms.CharField(max_length=255, validators=[validate_single_line])
+    name = forms.CharField(label=_("Name"), max_length=255, validators=[validate_single_line])
     capacity = forms.IntegerField(
+        label=_("Capacity"),
         validators=[validate_room_capacity],
         widget=_number_input(CAPACITY_MIN, CAPACITY_MAX),
         error_messages={"invalid": ROOM_CAPACITY_MESSAGE},
     )
     description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, validators=[validate_multi_line]
+        label=_("Description"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        validators=[validate_multi_line],
     )
     allow_conflicts = forms.BooleanField(
-        required=False, help_text="Allow sessions of different events to use this room at the same time."
+        label=_("Allow conflicts"),
+        required=False,
+        help_text=_("Allow sessions of different events to use this room at the same time."),
     )
     virtual_kind = forms.CharField(
         required=False,
-        label="Add virtual room link",
-        widget=forms.Select(choices=[("", "None"), (Room.CUSTOM_LINK, "Custom link")]),
-        help_text="Meeting providers such as Zoom can only be used on ad-hoc rooms created inside an event.",
+        label=_("Add virtual room link"),
+        widget=forms.Select(choices=[("", _("None")), (Room.CUSTOM_LINK, _("Custom link"))]),
+        help_text=_("Meeting providers such as Zoom can only be used on ad-hoc rooms created inside an event."),
     )
     virtual_url = forms.CharField(
-        required=False, max_length=1000, label="Custom link", validators=[validate_single_line]
+        required=False, max_length=1000, label=_("Custom link"), validators=[validate_single_line]
     )
 
     @classmethod

@@ -64,18 +64,18 @@ def booking_cancel_refusal(*, booking, event, actor, first_start, now=None) -> s
     """
     now = now or timezone.now()
     if booking.state not in ACTIVE_STATES:
-        return "This booking is not active."
+        return _("This booking is not active.")
     if is_course_trainer(actor, event.seminar.course):
         return None
     if actor.pk != booking.user_id:
-        return "You may only cancel your own booking."
+        return _("You may only cancel your own booking.")
     if booking.state == State.WAITLISTED:
         return None
     if first_start is not None and first_start <= now:
-        return "This event has already started; the booking can no longer be cancelled."
+        return _("This event has already started; the booking can no longer be cancelled.")
     policy = event.cancellation_policy
     if policy == SeminarEvent.CancellationPolicy.NEVER:
-        return "Cancellations are not allowed for this event."
+        return _("Cancellations are not allowed for this event.")
     if policy == SeminarEvent.CancellationPolicy.CUTOFF and first_start is not None:
         cutoff = first_start - timedelta(hours=event.cancellation_cutoff_hours)
         if now >= cutoff:
@@ -109,7 +109,7 @@ def booking_create(*, event, user, actor) -> Booking:
         event = event_lock(event.pk)
         course = event.seminar.course
         if actor.pk != user.pk and not is_course_trainer(actor, course):
-            raise BookingError("You may only book for yourself.")
+            raise BookingError(_("You may only book for yourself."))
         booking = Booking.objects.select_for_update().filter(event=event, user=user).first()
         status = _event_status(event)
         refusal = booking_create_refusal(event=event, user=user, status=status, booking=booking)
@@ -178,14 +178,14 @@ def bookings_event_cancelled(*, event, actor) -> list[Booking]:
             booking_state_change(booking, State.EVENT_CANCELLED, actor=actor, at=now)
             _email_on_commit(booking, "event_cancelled", with_calendar=was_booked)
 
-        subject = f"Event cancelled: {event.seminar.name}, {event.title}"
+        subject = _("Event cancelled: %(title)s") % {"title": f"{event.seminar.name}, {event.title}"}
         url = event.get_absolute_url()
         learners = [b.user for b in bookings]
         if learners:
             notify(
                 users=learners,
                 subject=subject,
-                body="Your signup has been cancelled with the event.",
+                body=_("Your signup has been cancelled with the event."),
                 url=url,
                 send_email=False,
             )
@@ -214,15 +214,15 @@ def booking_set_attendance(*, booking, state, actor) -> Booking:
     with transaction.atomic():
         event = event_lock(booking.event_id)
         if not is_course_trainer(actor, event.seminar.course):
-            raise BookingError("Only trainers may take attendance.")
+            raise BookingError(_("Only trainers may take attendance."))
         if state not in Booking.ATTENDANCE_STATES:
-            raise BookingError("Choose no show, partially attended or fully attended.")
+            raise BookingError(_("Choose no show, partially attended or fully attended."))
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         if booking.state not in Booking.SEAT_STATES:
-            raise BookingError("Attendance can only be taken for booked learners.")
+            raise BookingError(_("Attendance can only be taken for booked learners."))
         first_start = _first_start(event)
         if first_start is None or first_start > timezone.now():
-            raise BookingError("Attendance can be taken once the event has started.")
+            raise BookingError(_("Attendance can be taken once the event has started."))
         if booking.state != state:
             booking_state_change(booking, state, actor=actor, at=timezone.now(), source=AttendanceSource.MANUAL)
         return booking

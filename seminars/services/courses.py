@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from seminars.meetings import course_meetings_remove, seminar_meetings_remove
 from seminars.models import Course, Enrolment, Seminar
@@ -53,20 +54,25 @@ def course_delete(*, course: Course, actor) -> None:
 def enrolment_create(*, course: Course, user, role: str, actor) -> Enrolment:
     """Enrol `user` in `course` with `role`. Raises ValidationError if they already are."""
     if role not in Enrolment.Role.values:
-        raise ValidationError({"role": f"Unknown role {role!r}."})
+        raise ValidationError({"role": _unknown_role(role)})
+    already = _("%(username)s is already enrolled in this course.") % {"username": user.get_username()}
     if Enrolment.objects.filter(course=course, user=user).exists():
-        raise ValidationError(f"{user.get_username()} is already enrolled in this course.")
+        raise ValidationError(already)
     try:
         with transaction.atomic():
             return Enrolment.objects.create(course=course, user=user, role=role)
     except IntegrityError as exc:  # a concurrent enrolment of the same person won the race
-        raise ValidationError(f"{user.get_username()} is already enrolled in this course.") from exc
+        raise ValidationError(already) from exc
+
+
+def _unknown_role(role) -> str:
+    return _("Unknown role %(role)s.") % {"role": repr(role)}
 
 
 @transaction.atomic
 def enrolment_set_role(*, enrolment: Enrolment, role: str, actor) -> Enrolment:
     if role not in Enrolment.Role.values:
-        raise ValidationError({"role": f"Unknown role {role!r}."})
+        raise ValidationError({"role": _unknown_role(role)})
     enrolment.role = role
     enrolment.save(update_fields=["role"])
     return enrolment
@@ -82,8 +88,10 @@ def enrolment_delete(*, enrolment: Enrolment, actor) -> None:
 def self_enrol(*, course: Course, user) -> Enrolment:
     """A learner enrols themselves in a course that allows it."""
     if not course.allow_self_enrolment:
-        raise PermissionDenied("This course does not allow self enrolment.")
-    enrolment, _ = Enrolment.objects.get_or_create(course=course, user=user, defaults={"role": Enrolment.Role.LEARNER})
+        raise PermissionDenied(_("This course does not allow self enrolment."))
+    enrolment, _created = Enrolment.objects.get_or_create(
+        course=course, user=user, defaults={"role": Enrolment.Role.LEARNER}
+    )
     return enrolment
 
 

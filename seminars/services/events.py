@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -68,8 +69,8 @@ def local_to_utc(naive: datetime, zone: str) -> datetime:
         raise ValidationError(session_range_message(), code="out_of_range") from None
     if utc.astimezone(tz).replace(tzinfo=None) != naive.replace(tzinfo=None):
         raise ValidationError(
-            f"{naive:%H:%M} does not exist on {naive:%-d %b %Y} in {zone}: the clocks go forward then. "
-            "Choose another time.",
+            _("%(time)s does not exist on %(date)s in %(zone)s: the clocks go forward then. Choose another time.")
+            % {"time": f"{naive:%H:%M}", "date": date_format(naive, "j M Y"), "zone": zone},
             code="nonexistent_time",
         )
     return utc
@@ -109,7 +110,7 @@ def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: di
     with transaction.atomic():
         event = _locked_event(event_or_none, seminar)
         if event.cancelled:
-            raise ValidationError({"__all__": ["This event is cancelled: it can no longer be changed."]})
+            raise ValidationError({"__all__": [_("This event is cancelled: it can no longer be changed.")]})
         old_sessions = {s.pk: s for s in event.sessions.select_for_update()} if event.pk else {}
         # Taken now: writing the rows changes these session objects in place.
         old_times = {(s.start, s.finish, s.time_zone) for s in old_sessions.values()}
@@ -238,10 +239,10 @@ def _check_rows(rows: list[dict], errors: _Errors) -> None:
             errors.add(session_error_key(key, "time_zone"), UNKNOWN_ZONE_MESSAGE)
         start, finish = row.get("start"), row.get("finish")
         if not isinstance(start, datetime) or timezone.is_naive(start):
-            errors.add(session_error_key(key, "start"), "Enter the start date and time.")
+            errors.add(session_error_key(key, "start"), _("Enter the start date and time."))
             continue
         if not isinstance(finish, datetime) or timezone.is_naive(finish):
-            errors.add(session_error_key(key, "finish"), "Enter the finish date and time.")
+            errors.add(session_error_key(key, "finish"), _("Enter the finish date and time."))
             continue
         out_of_range = False
         for name in ("start", "finish"):
@@ -251,7 +252,7 @@ def _check_rows(rows: list[dict], errors: _Errors) -> None:
         if out_of_range:
             continue
         if finish <= start:
-            errors.add(session_error_key(key, "finish"), "The finish must be after the start.")
+            errors.add(session_error_key(key, "finish"), _("The finish must be after the start."))
             continue
         valid.append(row)
 
@@ -265,11 +266,11 @@ def _check_rows(rows: list[dict], errors: _Errors) -> None:
 
 def _clash(row: dict, other: dict, *, number: int) -> str:
     if row["start"] == other["start"]:
-        return f"This session starts at the same time as session {number}."
+        return _("This session starts at the same time as session %(number)d.") % {"number": number}
     if row["finish"] == other["finish"]:
-        return f"This session finishes at the same time as session {number}."
+        return _("This session finishes at the same time as session %(number)d.") % {"number": number}
     if row["start"] < other["finish"] and other["start"] < row["finish"]:
-        return f"This session overlaps session {number}."
+        return _("This session overlaps session %(number)d.") % {"number": number}
     return ""
 
 
@@ -294,7 +295,7 @@ def _check_event_fields(data: dict, booked: int, errors: _Errors) -> None:
         )
     policy = data.get("cancellation_policy", SeminarEvent.CancellationPolicy.CUTOFF)
     if policy not in SeminarEvent.CancellationPolicy.values:
-        errors.add("cancellation_policy", "Choose a cancellation policy from the list.")
+        errors.add("cancellation_policy", _("Choose a cancellation policy from the list."))
     for message in problems(data.get("cancellation_cutoff_hours", 24), validate_cutoff_hours):
         errors.add("cancellation_cutoff_hours", message)
 
@@ -302,7 +303,7 @@ def _check_event_fields(data: dict, booked: int, errors: _Errors) -> None:
 def _check_session_ids(rows: list[dict], old_sessions: dict, errors: _Errors) -> None:
     for row in rows:
         if row["id"] is not None and row["id"] not in old_sessions:
-            errors.add(session_error_key(row["row"]), "This session is not part of this event any more.")
+            errors.add(session_error_key(row["row"]), _("This session is not part of this event any more."))
 
 
 def _check_rooms(rows: list[dict], event: SeminarEvent, actor, errors: _Errors) -> None:
@@ -319,14 +320,14 @@ def _check_rooms(rows: list[dict], event: SeminarEvent, actor, errors: _Errors) 
         if mode == "site":
             room = site.get(choice.get("id"))
             if room is None:
-                errors.add(key, "This site room does not exist any more. Choose another room.")
+                errors.add(key, _("This site room does not exist any more. Choose another room."))
             row["_room"] = room
         elif mode in ("adhoc", "new"):
             previous = None
             if mode == "adhoc":
                 previous = adhoc.get(choice.get("id"))
                 if previous is None:
-                    errors.add(key, "This room does not belong to this event. Choose another room.")
+                    errors.add(key, _("This room does not belong to this event. Choose another room."))
                     continue
             fields = {name: choice.get(name, getattr(previous, name, "")) for name in ROOM_FIELDS}
             for messages in room_errors(fields=fields, site_room=False, actor=actor, previous=previous).values():
@@ -335,7 +336,7 @@ def _check_rooms(rows: list[dict], event: SeminarEvent, actor, errors: _Errors) 
             row["_room"] = previous
             row["_room_fields"] = fields
         else:
-            errors.add(key, "The room choice is not valid. Select the room again.")
+            errors.add(key, _("The room choice is not valid. Select the room again."))
 
 
 def _lock_site_rooms(rows: list[dict]) -> None:
@@ -351,7 +352,8 @@ def _save_row(row: dict, event: SeminarEvent, old_sessions: dict, actor, errors:
         if room_conflicts(room=room, start=row["start"], finish=row["finish"], exclude_event=event).exists():
             errors.add(
                 session_error_key(row["row"], "room"),
-                f"{room.name} is already booked by another event at this time. Choose another room or time.",
+                _("%(room)s is already booked by another event at this time. Choose another room or time.")
+                % {"room": room.name},
             )
             return None
     session = old_sessions.get(row["id"]) or Session(event=event)

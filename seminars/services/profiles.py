@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from seminars.models import Notification, Profile
 from seminars.timezones import is_valid_zone
@@ -12,8 +13,8 @@ from seminars.timezones import is_valid_zone
 def profile_update(*, user, time_zone: str) -> Profile:
     """Set the zone the user reads times in (beside each session's own zone)."""
     if not is_valid_zone(time_zone):
-        raise ValidationError({"time_zone": f"Unknown time zone {time_zone!r}."})
-    profile, _ = Profile.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
+        raise ValidationError({"time_zone": _("Unknown time zone %(zone)s.") % {"zone": repr(time_zone)}})
+    profile, _created = Profile.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
     return profile
 
 

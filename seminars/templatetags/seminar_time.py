@@ -2,17 +2,11 @@
 
 from django import template
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
-from seminars.timezones import to_zone
+from seminars.timezones import time_span, to_zone
 
 register = template.Library()
-
-
-def _span(start, finish, zone):
-    s, f = to_zone(start, zone), to_zone(finish, zone)
-    if s.date() == f.date():
-        return f"{s:%a %-d %b %Y, %H:%M}–{f:%H:%M} {s.tzname()}"
-    return f"{s:%a %-d %b %Y, %H:%M} {s.tzname()} – {f:%a %-d %b %Y, %H:%M} {f.tzname()}"
 
 
 @register.simple_tag
@@ -20,16 +14,15 @@ def session_when(session, viewer_zone="UTC"):
     """`Tue 3 Mar 2026, 09:00–10:30 GMT (Europe/London)`, plus the viewer's time when their zone differs."""
     own = format_html(
         '<span class="when">{}</span> <span class="zone">({})</span>',
-        _span(session.start, session.finish, session.time_zone),
+        time_span(session.start, session.finish, session.time_zone),
         session.time_zone,
     )
     if viewer_zone and viewer_zone != session.time_zone:
-        return format_html(
-            '{} <span class="your-time">Your time: {} ({})</span>',
-            own,
-            _span(session.start, session.finish, viewer_zone),
-            viewer_zone,
-        )
+        yours = _("Your time: %(when)s (%(zone)s)") % {
+            "when": time_span(session.start, session.finish, viewer_zone),
+            "zone": viewer_zone,
+        }
+        return format_html('{} <span class="your-time">{}</span>', own, yours)
     return own
 
 

@@ -105,9 +105,9 @@ def event_book(request, pk):
         messages.error(request, str(error))
     else:
         if booking.state == Booking.State.BOOKED:
-            messages.success(request, "You are booked. A confirmation email is on its way.")
+            messages.success(request, _("You are booked. A confirmation email is on its way."))
         else:
-            messages.info(request, "You are on the waitlist. We will email you if a seat frees up.")
+            messages.info(request, _("You are on the waitlist. We will email you if a seat frees up."))
     return redirect("seminars:event", pk=event.pk)
 
 
@@ -163,7 +163,7 @@ def attendance(request, pk):
     booked = Booking.objects.filter(event=event, state__in=Booking.SEAT_STATES).select_related("user")
     form = AttendanceForm(request.POST, bookings=booked)
     if not form.is_valid():
-        messages.error(request, "Attendance was not saved: choose one of the listed states for each learner.")
+        messages.error(request, _("Attendance was not saved: choose one of the listed states for each learner."))
         return redirect("seminars:event", pk=event.pk)
     changes = form.changes()
     try:
@@ -171,7 +171,7 @@ def attendance(request, pk):
             for booking, state in changes:
                 booking_set_attendance(booking=booking, state=state, actor=request.user)
     except BookingError as error:
-        messages.error(request, f"Attendance was not saved: {error}")
+        messages.error(request, _("Attendance was not saved: %(reason)s") % {"reason": error})
     else:
         count = len(changes)
         messages.success(

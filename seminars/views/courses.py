@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from seminars import permissions
@@ -89,7 +90,10 @@ def course_add(request):
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, f"Course “{course.name}” created. Enrol people from its Participants page.")
+            messages.success(
+                request,
+                _("Course “%(name)s” created. Enrol people from its Participants page.") % {"name": course.name},
+            )
             return redirect(course)
     return render(request, "seminars/courses/course_form.html", {"form": form, "course": None})
 
@@ -123,7 +127,7 @@ def course_edit(request, pk):
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, "Course settings saved.")
+            messages.success(request, _("Course settings saved."))
             return redirect(course)
     return render(request, "seminars/courses/course_form.html", {"form": form, "course": course})
 
@@ -136,7 +140,7 @@ def course_delete(request, pk):
     if request.method == "POST":
         name = course.name
         services.course_delete(course=course, actor=request.user)
-        messages.success(request, f"Course “{name}” deleted.")
+        messages.success(request, _("Course “%(name)s” deleted.") % {"name": name})
         return redirect("seminars:courses")
     return render(
         request,
@@ -156,14 +160,14 @@ def course_delete(request, pk):
 def self_enrol(request, pk):
     course = get_object_or_404(Course, pk=pk)
     if permissions.course_role(request.user, course) is not None:
-        messages.info(request, f"You are already enrolled in “{course.name}”.")
+        messages.info(request, _("You are already enrolled in “%(name)s”.") % {"name": course.name})
         return redirect(course)
     if not course.allow_self_enrolment:
         # Outsiders learn nothing about a course that is not open to them.
         permissions.require_view(request.user, course)
-        raise PermissionDenied("This course does not allow self enrolment.")
+        raise PermissionDenied(_("This course does not allow self enrolment."))
     services.self_enrol(course=course, user=request.user)
-    messages.success(request, f"You are now enrolled in “{course.name}”.")
+    messages.success(request, _("You are now enrolled in “%(name)s”.") % {"name": course.name})
     return redirect(course)
 
 
@@ -178,7 +182,7 @@ def participants(request, pk):
     form = EnrolForm(_posted(request), course=course)
     if request.method == "POST":
         if not can_manage:
-            raise PermissionDenied("Only editing trainers and site admins may enrol people.")
+            raise PermissionDenied(_("Only editing trainers and site admins may enrol people."))
         if form.is_valid():
             try:
                 enrolment = services.enrolment_create(
@@ -188,7 +192,9 @@ def participants(request, pk):
                 _add_errors(form, exc)
             else:
                 messages.success(
-                    request, f"Enrolled {enrolment.user.get_username()} as {enrolment.get_role_display().lower()}."
+                    request,
+                    _("Enrolled %(username)s as %(role)s.")
+                    % {"username": enrolment.user.get_username(), "role": enrolment.get_role_display().lower()},
                 )
                 return redirect("seminars:participants", pk=course.pk)
     return render(
@@ -209,7 +215,7 @@ def _managed_enrolment(request, pk, enrolment_pk):
     permissions.require_edit(request.user, course)
     enrolment = get_object_or_404(Enrolment.objects.select_related("user"), pk=enrolment_pk, course=course)
     if enrolment.user_id == request.user.pk and not permissions.is_site_admin(request.user):
-        raise PermissionDenied("You cannot change your own enrolment; ask another editing trainer or a site admin.")
+        raise PermissionDenied(_("You cannot change your own enrolment; ask another editing trainer or a site admin."))
     return course, enrolment
 
 
@@ -219,10 +225,14 @@ def participant_role(request, pk, enrolment_pk):
     course, enrolment = _managed_enrolment(request, pk, enrolment_pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a role: learner, trainer or editing trainer.")
+        messages.error(request, _("Choose a role: learner, trainer or editing trainer."))
         return redirect("seminars:participants", pk=course.pk)
     services.enrolment_set_role(enrolment=enrolment, role=form.cleaned_data["role"], actor=request.user)
-    messages.success(request, f"{enrolment.user.get_username()} is now {enrolment.get_role_display().lower()}.")
+    messages.success(
+        request,
+        _("%(username)s is now %(role)s.")
+        % {"username": enrolment.user.get_username(), "role": enrolment.get_role_display().lower()},
+    )
     return redirect("seminars:participants", pk=course.pk)
 
 
@@ -232,7 +242,7 @@ def participant_remove(request, pk, enrolment_pk):
     course, enrolment = _managed_enrolment(request, pk, enrolment_pk)
     username = enrolment.user.get_username()
     services.enrolment_delete(enrolment=enrolment, actor=request.user)
-    messages.success(request, f"{username} has been unenrolled.")
+    messages.success(request, _("%(username)s has been unenrolled.") % {"username": username})
     return redirect("seminars:participants", pk=course.pk)
 
 
@@ -254,7 +264,7 @@ def seminar_add(request, course_pk):
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, f"Seminar “{seminar.name}” added. Now add its events.")
+            messages.success(request, _("Seminar “%(name)s” added. Now add its events.") % {"name": seminar.name})
             return redirect(seminar)
     return render(request, "seminars/courses/seminar_form.html", {"form": form, "course": course, "seminar": None})
 
@@ -293,7 +303,7 @@ def seminar_edit(request, pk):
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, "Seminar saved.")
+            messages.success(request, _("Seminar saved."))
             return redirect(seminar)
     return render(
         request, "seminars/courses/seminar_form.html", {"form": form, "course": seminar.course, "seminar": seminar}
@@ -307,7 +317,7 @@ def seminar_delete(request, pk):
     if request.method == "POST":
         course, name = seminar.course, seminar.name
         services.seminar_delete(seminar=seminar, actor=request.user)
-        messages.success(request, f"Seminar “{name}” deleted.")
+        messages.success(request, _("Seminar “%(name)s” deleted.") % {"name": name})
         return redirect(course)
     return render(
         request,
@@ -336,7 +346,7 @@ def profile(request):
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, "Preferences saved.")
+            messages.success(request, _("Preferences saved."))
             return redirect("seminars:profile")
     return render(
         request,

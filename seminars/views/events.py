@@ -78,7 +78,7 @@ def event_edit(request, pk):
     event = event_with_course(pk)
     require_edit(request.user, event.seminar.course)
     if event.cancelled:
-        messages.error(request, "This event is cancelled: it can no longer be changed.")
+        messages.error(request, _("This event is cancelled: it can no longer be changed."))
         return redirect(event.get_absolute_url())
     return _event_editor(request, seminar=event.seminar, event=event)
 
@@ -228,7 +228,7 @@ def _link_options(user) -> list[dict]:
             option["account"] = provider.describe_account(connection)
             option["capacity"] = provider.meeting_capacity(connection)
         elif connection is not None:
-            option["account"] = connection.status_message or "Your connection no longer works: connect again."
+            option["account"] = connection.status_message or _("Your connection no longer works: connect again.")
     return options
 
 
@@ -238,7 +238,7 @@ def event_cancel_view(request, pk):
     event = event_with_course(pk)
     require_edit(request.user, event.seminar.course)
     if event.cancelled:
-        messages.info(request, "This event is already cancelled.")
+        messages.info(request, _("This event is already cancelled."))
         return redirect(event.get_absolute_url())
     if request.method == "POST":
         event_cancel(event=event, actor=request.user)
@@ -274,7 +274,7 @@ def event_delete_view(request, pk):
     if request.method == "POST":
         title = event.title
         event_delete(event=event, actor=request.user)
-        messages.success(request, f"Deleted {title}.")
+        messages.success(request, _("Deleted %(name)s.") % {"name": title})
         return redirect(seminar.get_absolute_url())
     return render(
         request,
@@ -320,12 +320,12 @@ def rooms_available(request):
 def _period_from_query(query):
     zone = (query.get("zone") or "").strip()
     if not is_valid_zone(zone):
-        raise ValidationError("Unknown time zone.")
+        raise ValidationError(_("Unknown time zone."))
     field = LocalDateTimeField()
     start_local, finish_local = field.clean(query.get("start")), field.clean(query.get("finish"))
     start, finish = local_to_utc(start_local, zone), local_to_utc(finish_local, zone)
     if finish <= start:
-        raise ValidationError("The finish must be after the start.")
+        raise ValidationError(_("The finish must be after the start."))
     return start, finish
 
 
@@ -407,7 +407,7 @@ def _site_room_editor(request, *, room):
                 for key, messages_ in exc.message_dict.items():
                     form.add_error(key if key in form.fields else None, messages_)
             else:
-                messages.success(request, f"Saved {saved.name}.")
+                messages.success(request, _("Saved %(name)s.") % {"name": saved.name})
                 return redirect("seminars:site_rooms")
     else:
         form = SiteRoomForm(initial=SiteRoomForm.initial_for(room) if room else None)
@@ -428,7 +428,7 @@ def site_room_delete_view(request, pk):
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
-            messages.success(request, f"Deleted {room.name}.")
+            messages.success(request, _("Deleted %(name)s.") % {"name": room.name})
             return redirect("seminars:site_rooms")
     upcoming = site_room_upcoming_sessions(room=room).count()
     return render(

@@ -75,7 +75,7 @@ def virtual_host(request, pk):
     session = _session(pk)
     access, meeting = _access(request, session)
     if not access.can_host or meeting is None:
-        raise PermissionDenied("Only the meeting's owner can host it.")
+        raise PermissionDenied(_("Only the meeting's owner can host it."))
     try:
         url = meeting_host_url(meeting=meeting, user=request.user)
     except ProviderError as exc:
@@ -184,7 +184,7 @@ def room_retry(request, pk):
 
     room = _room_for_viewer(request, pk)
     if not may_retry(request.user, room):
-        raise PermissionDenied("Only the room's owner and site admins can retry.")
+        raise PermissionDenied(_("Only the room's owner and site admins can retry."))
     references = [meeting_reference(s, room) for s in room.sessions.all()]
     retried = 0
     for meeting in VirtualMeeting.objects.filter(reference__in=references, status__in=RETRYABLE):
@@ -227,7 +227,7 @@ def session_retry(request, pk):
 
     session = _session_for_viewer(request, pk)
     if session.room is None or not may_retry(request.user, session.room):
-        raise PermissionDenied("Only the room's owner and site admins can retry.")
+        raise PermissionDenied(_("Only the room's owner and site admins can retry."))
     meeting = _meeting(session)
     if meeting is not None and meeting.status in RETRYABLE:
         meeting_retry_now(meeting=meeting)
