@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from zoomsim import oauth, registrants
+from zoomsim import oauth, participants, registrants
 from zoomsim.meetings import TIMEZONES, apply_changes, iso, validate
 from zoomsim.seed import seed
 from zoomsim.web import Request, Response, json_response
@@ -234,13 +234,89 @@ def meeting_edit(sim, req, meeting_id):
     return {"meeting": updated, "webhooks": deliveries}
 
 
+def _client_id(body: dict, sim) -> str | None:
+    if body.get("client_id"):
+        _app(sim, body["client_id"])
+    return body.get("client_id")
+
+
 def meeting_phase(sim, req, meeting_id, phase):
+    """Start a new occurrence of the meeting, or end the one in progress (with their webhooks)."""
     meeting = _meeting(sim, meeting_id)
-    new_phase = {"start": "started", "end": "ended"}[phase]
-    sim.store.run("UPDATE meetings SET phase = ? WHERE id = ?", (new_phase, meeting["id"]))
-    event = "meeting.started" if phase == "start" else "meeting.ended"
-    deliveries = _notify(sim, meeting, event, {}, _body(req))
-    return {"meeting": _meeting(sim, meeting_id), "webhooks": deliveries}
+    body = _body(req)
+    if phase == "start":
+        result = participants.start(
+            sim,
+            meeting,
+            at=body.get("at"),
+            uuid=body.get("uuid"),
+            host_joins=body.get("host_joins", True),
+            client_id=_client_id(body, sim),
+        )
+    else:
+        running = participants.open_occurrence(sim, meeting["id"])
+        if not running:
+            raise AdminError(f"meeting {meeting_id} is not in progress", 409)
+        result = participants.end(sim, running, at=body.get("at"), client_id=_client_id(body, sim))
+    return {"meeting": _meeting(sim, meeting_id), **result}
+
+
+def occurrences(sim, req):
+    """A meeting's occurrences (`?meeting=id`, or all), each with its join sessions."""
+    sql, params = "SELECT * FROM occurrences", ()
+    if req.query.get("meeting"):
+        sql, params = sql + " WHERE meeting_id = ?", (int(req.query["meeting"]),)
+    rows = sim.store.all(sql + " ORDER BY started_at, rowid", params)
+    for row in rows:
+        row["participants"] = participants.sessions_of(sim, row["uuid"])
+    return {"occurrences": rows}
+
+
+def occurrence_end(sim, req):
+    body = _body(req)
+    row = participants.occurrence(sim, str(body.get("uuid", "")))
+    return participants.end(sim, row, at=body.get("at"), client_id=_client_id(body, sim))
+
+
+def participant_join(sim, req):
+    body = _body(req)
+    unknown = set(body) - {
+        "uuid",
+        "registrant_id",
+        "name",
+        "email",
+        "in_account",
+        "participant_uuid",
+        "at",
+        "client_id",
+    }
+    if unknown:
+        raise AdminError(f"unknown fields: {', '.join(sorted(unknown))}")
+    row = participants.occurrence(sim, str(body.get("uuid", "")))
+    return participants.join(
+        sim,
+        row,
+        registrant_id=body.get("registrant_id"),
+        name=body.get("name"),
+        email=body.get("email"),
+        in_account=body.get("in_account"),
+        participant_uuid=body.get("participant_uuid"),
+        at=body.get("at"),
+        client_id=_client_id(body, sim),
+    )
+
+
+def participant_leave(sim, req):
+    body = _body(req)
+    row = participants.occurrence(sim, str(body.get("uuid", "")))
+    return participants.leave(
+        sim,
+        row,
+        str(body.get("participant_uuid", "")),
+        at=body.get("at"),
+        reason=body.get("reason"),
+        client_id=_client_id(body, sim),
+    )
 
 
 def meeting_registrants(sim, req, meeting_id):
@@ -341,6 +417,8 @@ def limits(sim, req):
                 daily_counts_deletes=body.get("daily_counts_deletes"),
                 api_change_webhooks=body.get("api_change_webhooks"),
                 max_registrants=body.get("max_registrants"),
+                participants_delay_seconds=body.get("participants_delay_seconds"),
+                past_participants_variant=body.get("past_participants_variant"),
             )
         except (ValueError, TypeError, AttributeError) as exc:
             raise AdminError(str(exc)) from exc
@@ -388,7 +466,12 @@ def requests_log(sim, req):
 def webhooks_log(sim, req):
     if req.method == "DELETE":
         sim.webhooks.clear()
-    return {"deliveries": sim.webhooks.deliveries, "pending": sim.webhooks.pending}
+    if req.method == "POST":
+        body = _body(req)
+        if not isinstance(body.get("enabled"), bool):
+            raise AdminError('send {"enabled": true|false}')
+        sim.webhooks.set_enabled(body["enabled"])
+    return {"enabled": sim.webhooks.enabled, "deliveries": sim.webhooks.deliveries, "pending": sim.webhooks.pending}
 
 
 def reseed(sim, req):
@@ -425,14 +508,18 @@ ROUTES = [
     ("POST", r"/_sim/faults/next", faults_next),
     (("GET", "POST"), r"/_sim/limits", limits),
     (("GET", "DELETE"), r"/_sim/requests", requests_log),
-    (("GET", "DELETE"), r"/_sim/webhooks", webhooks_log),
+    (("GET", "POST", "DELETE"), r"/_sim/webhooks", webhooks_log),
+    ("GET", r"/_sim/occurrences", occurrences),
+    ("POST", r"/_sim/occurrences/end", occurrence_end),
+    ("POST", r"/_sim/participants/join", participant_join),
+    ("POST", r"/_sim/participants/leave", participant_leave),
 ]
 
 
 def run(sim, req: Request, view, kwargs) -> Response:
     try:
         return json_response(200, view(sim, req, **kwargs))
-    except AdminError as exc:
+    except (AdminError, participants.ScriptError) as exc:
         return json_response(exc.status, {"error": str(exc)})
     except (ValueError, TypeError, KeyError) as exc:
         return json_response(400, {"error": f"bad request: {exc}"})

@@ -163,8 +163,28 @@ def _ctl_parser() -> argparse.ArgumentParser:
     delete.add_argument("meeting_id")
     delete.add_argument("--no-webhook", action="store_true")
 
-    for name in ("start-meeting", "end-meeting"):
-        sub.add_parser(name, help=f"{name.split('-')[0]} a meeting (and send the webhook)").add_argument("meeting_id")
+    start = sub.add_parser("start-meeting", help="start an occurrence of a meeting (meeting.started; the host joins)")
+    start.add_argument("meeting_id")
+    start.add_argument("--at", help="ISO time (default: the simulator clock)")
+    start.add_argument("--uuid", help="the occurrence's uuid (default: Zoom's)")
+    start.add_argument("--no-host", action="store_true", help="the host does not join as a participant")
+    end = sub.add_parser("end-meeting", help="end a meeting in progress (a meeting id or an occurrence uuid)")
+    end.add_argument("meeting")
+    end.add_argument("--at", help="ISO time, or seconds after the start")
+    join = sub.add_parser("join", help="someone joins an occurrence (meeting.participant_joined)")
+    join.add_argument("uuid")
+    join.add_argument("--registrant-id")
+    join.add_argument("--name")
+    join.add_argument("--email")
+    join.add_argument("--in-account", choices=["yes", "no"], help="signed in to the host's account")
+    join.add_argument("--device", help="rejoin from the device with this participant_uuid")
+    join.add_argument("--at", help="ISO time, or seconds after the start")
+    leave = sub.add_parser("leave", help="a participant's device leaves (meeting.participant_left)")
+    leave.add_argument("uuid")
+    leave.add_argument("participant_uuid")
+    leave.add_argument("--at", help="ISO time, or seconds after the start")
+    occurrences = sub.add_parser("occurrences", help="occurrences with their join sessions")
+    occurrences.add_argument("--meeting", help="only this meeting's")
 
     validate = sub.add_parser("validate-webhook", help="send endpoint.url_validation and check the answer")
     validate.add_argument("client_id")
@@ -181,7 +201,16 @@ def _ctl_parser() -> argparse.ArgumentParser:
     requests = sub.add_parser("requests", help="the request log")
     requests.add_argument("--since", type=int, default=0)
     requests.add_argument("--clear", action="store_true")
-    sub.add_parser("webhooks", help="webhook deliveries")
+    webhooks = sub.add_parser("webhooks", help="webhook deliveries; --off/--on switch every webhook")
+    webhooks.add_argument("--off", action="store_true")
+    webhooks.add_argument("--on", action="store_true")
+    limits.add_argument(
+        "--participants-delay",
+        type=float,
+        metavar="SECONDS",
+        help="how long after a meeting ends its past participants appear",
+    )
+    limits.add_argument("--past-participants-variant", choices=["full", "spec"])
     return parser
 
 
@@ -202,7 +231,6 @@ def _ctl_run(client: AdminClient, args) -> dict | list:
         "reset": client.reset,
         "users": client.users,
         "apps": client.apps,
-        "webhooks": client.webhook_deliveries,
     }
     if command in simple:
         return simple[command]()
@@ -228,6 +256,10 @@ def _ctl_run(client: AdminClient, args) -> dict | list:
             config["api_change_webhooks"] = args.api_change_webhooks == "yes"
         if args.max_registrants is not None:
             config["max_registrants"] = args.max_registrants
+        if args.participants_delay is not None:
+            config["participants_delay_seconds"] = args.participants_delay
+        if args.past_participants_variant:
+            config["past_participants_variant"] = args.past_participants_variant
         return client.limits(**config)
     if command == "user":
         fields = {
@@ -251,10 +283,12 @@ def _ctl_run(client: AdminClient, args) -> dict | list:
         return client.edit_meeting(args.meeting_id, notify=not args.no_webhook, **fields)
     if command == "delete-meeting":
         return client.delete_meeting(args.meeting_id, notify=not args.no_webhook)
-    if command == "start-meeting":
-        return client.start_meeting(args.meeting_id)
-    if command == "end-meeting":
-        return client.end_meeting(args.meeting_id)
+    if command in ("start-meeting", "end-meeting", "join", "leave", "occurrences"):
+        return _ctl_occurrences(client, args)
+    if command == "webhooks":
+        if args.off or args.on:
+            client.set_webhooks(args.on)
+        return client.call("GET", "webhooks")
     if command == "validate-webhook":
         return client.validate_webhook(args.client_id)
     if command == "deauthorize":
@@ -266,6 +300,31 @@ def _ctl_run(client: AdminClient, args) -> dict | list:
     if command == "requests":
         return client.clear_requests() if args.clear else client.requests(args.since)
     raise AdminAPIError(f"unknown command {command}")
+
+
+def _ctl_occurrences(client: AdminClient, args) -> dict | list:
+    def when(value):
+        return float(value) if value and value.replace(".", "", 1).isdigit() else value
+
+    if args.command == "start-meeting":
+        return {"uuid": client.start_meeting(args.meeting_id, at=args.at, uuid=args.uuid, host_joins=not args.no_host)}
+    if args.command == "end-meeting":
+        return client.end_meeting(args.meeting, at=when(args.at))
+    if args.command == "join":
+        in_account = None if args.in_account is None else args.in_account == "yes"
+        device = client.participant_join(
+            args.uuid,
+            registrant_id=args.registrant_id,
+            name=args.name,
+            email=args.email,
+            in_account=in_account,
+            participant_uuid=args.device,
+            at=when(args.at),
+        )
+        return {"participant_uuid": device}
+    if args.command == "leave":
+        return client.participant_leave(args.uuid, args.participant_uuid, at=when(args.at))
+    return client.occurrences(args.meeting)
 
 
 def _ctl_faults(client: AdminClient, args) -> dict:

@@ -12,6 +12,10 @@ class AdminAPIError(Exception):
     pass
 
 
+def _given(body: dict) -> dict:
+    return {key: value for key, value in body.items() if value is not None}
+
+
 class AdminClient:
     def __init__(self, url: str, timeout: float = 30.0):
         self.url = url.rstrip("/")
@@ -108,11 +112,86 @@ class AdminClient:
     def delete_meeting(self, meeting_id, notify: bool = True) -> dict:
         return self.call("DELETE", f"meetings/{meeting_id}", query=None if notify else {"notify": "0"})
 
-    def start_meeting(self, meeting_id) -> dict:
-        return self.call("POST", f"meetings/{meeting_id}/start", {})
+    # meetings in progress: occurrences and participants (times: ISO, or seconds after the start; default now)
+    def start_meeting(
+        self,
+        meeting_id,
+        *,
+        at: str | None = None,
+        uuid: str | None = None,
+        host_joins: bool = True,
+        client_id: str | None = None,
+    ) -> str:
+        """Start an occurrence of the meeting (`meeting.started`; the host joins too unless told not to).
 
-    def end_meeting(self, meeting_id) -> dict:
-        return self.call("POST", f"meetings/{meeting_id}/end", {})
+        Returns the occurrence's uuid: the meeting's own for its first occurrence, a new one after that, or `uuid`.
+        """
+        body = {"at": at, "uuid": uuid, "host_joins": host_joins, "client_id": client_id}
+        return self.call("POST", f"meetings/{meeting_id}/start", _given(body))["uuid"]
+
+    def end_meeting(self, meeting, *, at: str | float | None = None, client_id: str | None = None) -> dict:
+        """End the occurrence in progress (a meeting id) or the occurrence with this uuid: everyone still in leaves
+        (`meeting.participant_left`), then `meeting.ended` with `end_time`."""
+        body = _given({"at": at, "client_id": client_id})
+        if isinstance(meeting, int) or str(meeting).isdigit():
+            return self.call("POST", f"meetings/{meeting}/end", body)
+        return self.call("POST", "occurrences/end", {"uuid": meeting, **body})
+
+    def participant_join(
+        self,
+        uuid: str,
+        *,
+        registrant_id: str | None = None,
+        name: str | None = None,
+        email: str | None = None,
+        in_account: bool | None = None,
+        participant_uuid: str | None = None,
+        at: str | float | None = None,
+        client_id: str | None = None,
+    ) -> str:
+        """Someone joins the occurrence from one device (`meeting.participant_joined`); returns its participant_uuid.
+
+        `registrant_id`: through that registrant's own link. Otherwise `name`/`email` (anyone else meets Zoom's
+        registration form first when the meeting requires registration, and becomes a registrant). `in_account`:
+        signed in to the host's account (then Zoom reports their email; default: true only for a seeded user of
+        that account). `participant_uuid`: rejoin from the same device (omit it for another device).
+        """
+        body = {
+            "uuid": uuid,
+            "registrant_id": registrant_id,
+            "name": name,
+            "email": email,
+            "in_account": in_account,
+            "participant_uuid": participant_uuid,
+            "at": at,
+            "client_id": client_id,
+        }
+        return self.call("POST", "participants/join", _given(body))["participant_uuid"]
+
+    def participant_leave(
+        self,
+        uuid: str,
+        participant_uuid: str,
+        *,
+        at: str | float | None = None,
+        reason: str | None = None,
+        client_id: str | None = None,
+    ) -> dict:
+        """That device leaves the occurrence (`meeting.participant_left` with `leave_time` and `leave_reason`)."""
+        body = {"uuid": uuid, "participant_uuid": participant_uuid, "at": at, "reason": reason, "client_id": client_id}
+        return self.call("POST", "participants/leave", _given(body))
+
+    def occurrences(self, meeting_id=None) -> list[dict]:
+        """Occurrences (uuid, started_at, ended_at, ready_at) with their join sessions (`participants`)."""
+        return self.call("GET", "occurrences", query={"meeting": meeting_id} if meeting_id else None)["occurrences"]
+
+    def set_participants_delay(self, seconds: float) -> dict:
+        """How long after a meeting ends (simulator clock) GET /past_meetings/{uuid}/participants has data."""
+        return self.limits(participants_delay_seconds=seconds)
+
+    def set_webhooks(self, enabled: bool) -> dict:
+        """Switch every webhook off (a site without webhooks: nothing is sent or retried) or back on."""
+        return self.call("POST", "webhooks", {"enabled": enabled})
 
     # registrants
     def registrants(self, meeting_id) -> list[dict]:

@@ -18,6 +18,7 @@ ROUTES = (
     "registrants.batch",
     "registrants.list",
     "registrants.status",
+    "past_participants.list",
 )
 KINDS = ("error_500", "error_502", "timeout", "drop", "rate_429")
 DROP_MODES = ("close", "504")

@@ -20,6 +20,10 @@ DEFAULT_PER_SECOND = {
 }
 DEFAULT_DAILY_LIMIT = 100
 DEFAULT_MAX_REGISTRANTS = 4999  # per meeting (the OpenAPI spec's "Add a meeting registrant")
+DEFAULT_PARTICIPANTS_DELAY = 300  # Zoom has a past meeting's participants some minutes after it ends
+# "full": the fields Zoom answers today (join_time, leave_time, duration, registrant_id, ...);
+# "spec": only the OpenAPI spec's (2.0.0) id, name, user_email.
+PAST_PARTICIPANTS_VARIANTS = ("full", "spec")
 DAILY_VARIANTS = ("full", "bare")  # "bare": no Retry-After, no X-RateLimit-Type, the message is the only signal
 
 
@@ -49,6 +53,10 @@ class Limits:
         # Zoom also sends meeting.created/updated/deleted for changes made through the API; off by default.
         self.api_change_webhooks = bool(store.get_setting("api_change_webhooks", False))
         self.max_registrants = int(store.get_setting("max_registrants", DEFAULT_MAX_REGISTRANTS))
+        self.participants_delay_seconds = float(
+            store.get_setting("participants_delay_seconds", DEFAULT_PARTICIPANTS_DELAY)
+        )
+        self.past_participants_variant = store.get_setting("past_participants_variant", "full")
         with self._lock:
             self._windows.clear()
 
@@ -61,6 +69,8 @@ class Limits:
         daily_counts_deletes=None,
         api_change_webhooks=None,
         max_registrants=None,
+        participants_delay_seconds=None,
+        past_participants_variant=None,
     ) -> None:
         store = self.sim.store
         if per_second is not None:
@@ -80,6 +90,14 @@ class Limits:
             store.set_setting("api_change_webhooks", bool(api_change_webhooks))
         if max_registrants is not None:
             store.set_setting("max_registrants", int(max_registrants))
+        if participants_delay_seconds is not None:
+            if float(participants_delay_seconds) < 0:
+                raise ValueError("participants_delay_seconds must be 0 or more")
+            store.set_setting("participants_delay_seconds", float(participants_delay_seconds))
+        if past_participants_variant is not None:
+            if past_participants_variant not in PAST_PARTICIPANTS_VARIANTS:
+                raise ValueError(f"past_participants_variant must be one of {', '.join(PAST_PARTICIPANTS_VARIANTS)}")
+            store.set_setting("past_participants_variant", past_participants_variant)
         self.load()
 
     def as_dict(self) -> dict:
@@ -90,6 +108,8 @@ class Limits:
             "daily_counts_deletes": self.daily_counts_deletes,
             "api_change_webhooks": self.api_change_webhooks,
             "max_registrants": self.max_registrants,
+            "participants_delay_seconds": self.participants_delay_seconds,
+            "past_participants_variant": self.past_participants_variant,
         }
 
     def qps_limit(self, plan: str, category: str) -> int:

@@ -32,6 +32,7 @@ SCOPES = {
     "registrants.batch": (["meeting:write:batch_registrants"], ["meeting:write"]),
     "registrants.list": (["meeting:read:list_registrants"], ["meeting:read"]),
     "registrants.status": (["meeting:update:registrant_status"], ["meeting:write"]),
+    "past_participants.list": (["meeting:read:list_past_participants"], ["meeting:read"]),
 }
 # The rate-limit label of each route, from the OpenAPI spec (registrants: Light, Heavy, Medium, Medium).
 CATEGORY = {
@@ -45,6 +46,7 @@ CATEGORY = {
     "registrants.batch": "Heavy",
     "registrants.list": "Medium",
     "registrants.status": "Medium",
+    "past_participants.list": "Medium",
 }
 COUNTS_DAILY = ("meetings.create", "meetings.update")
 

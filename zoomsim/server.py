@@ -9,7 +9,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from zoomsim import admin, meetings, oauth, registrants, rooms
+from zoomsim import admin, meetings, oauth, participants, registrants, rooms
 from zoomsim.client import AdminClient
 from zoomsim.faults import Faults
 from zoomsim.limits import Limits
@@ -52,12 +52,20 @@ ROUTES = [
         "registrants.status",
         _rest(registrants.update_status),
     ),
+    (
+        "GET",
+        r"/v2/past_meetings/(?P<meeting_ref>[^/]+)/participants",
+        "past_participants.list",
+        _rest(participants.past_participants),
+    ),
     ("GET", r"/j/(?P<meeting_id>[^/]+)", "page.join", rooms.join),
     ("GET", r"/w/(?P<meeting_id>[^/]+)", "page.join_registrant", rooms.join_registrant),
     ("GET", r"/meeting/register/(?P<token>[^/]+)", "page.register", rooms.registration_form),
     ("POST", r"/meeting/register/(?P<token>[^/]+)", "page.register", rooms.register),
     ("GET", r"/s/(?P<meeting_id>[^/]+)", "page.start", rooms.start),
 ]
+# Routes matched on the path as sent: a meeting uuid may hold an encoded "/" (Zoom's double-encoding rule).
+RAW_PATH_ROUTES = {"past_participants.list"}
 COMPILED = [(methods, re.compile(pattern + "$"), name, view) for methods, pattern, name, view in ROUTES]
 ADMIN = [
     ((methods,) if isinstance(methods, str) else methods, re.compile(pattern + "$"), view)
@@ -140,7 +148,7 @@ class Sim:
         if req.path.startswith("/_sim"):
             return self._admin(req)
         for methods, pattern, name, view in COMPILED:
-            match = pattern.match(req.path)
+            match = pattern.match(req.raw_path if name in RAW_PATH_ROUTES else req.path)
             if match and req.method in methods:
                 req.route = name
                 return self._with_faults(req, view, match.groupdict())
@@ -204,7 +212,7 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         query = {key: values[0] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
         headers = {key.lower(): value for key, value in self.headers.items()}
-        req = Request(self.command, unquote(parts.path), query, headers, body)
+        req = Request(self.command, unquote(parts.path), query, headers, body, raw_path=parts.path)
         try:
             response = sim.dispatch(req)
         except Exception:  # a bug in the simulator must not look like a network fault

@@ -59,6 +59,15 @@ CREATE TABLE IF NOT EXISTS registrants (
     details TEXT NOT NULL, created_at TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS registrants_email ON registrants (meeting_id, email COLLATE NOCASE);
+CREATE TABLE IF NOT EXISTS occurrences (
+    uuid TEXT PRIMARY KEY, meeting_id INTEGER NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, ready_at REAL
+);
+CREATE TABLE IF NOT EXISTS participants (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, occurrence_uuid TEXT NOT NULL, participant_uuid TEXT NOT NULL,
+    user_id TEXT NOT NULL, zoom_user_id TEXT NOT NULL, name TEXT NOT NULL, email TEXT NOT NULL,
+    in_account INTEGER NOT NULL, registrant_id TEXT NOT NULL, join_time TEXT NOT NULL, leave_time TEXT,
+    leave_reason TEXT NOT NULL DEFAULT ''
+);
 CREATE TABLE IF NOT EXISTS registrant_emails (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, meeting_id INTEGER NOT NULL, registrant_id TEXT NOT NULL,
     email TEXT NOT NULL, kind TEXT NOT NULL, sent_at TEXT NOT NULL
@@ -79,6 +88,8 @@ TABLES = (
     "daily_counts",
     "registrants",
     "registrant_emails",
+    "occurrences",
+    "participants",
 )
 
 

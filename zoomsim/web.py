@@ -17,6 +17,7 @@ class Request:
     headers: dict[str, str]  # lower-cased names
     body: bytes = b""
     route: str = ""  # set by the router: "meetings.create", "oauth.token", ...
+    raw_path: str = ""  # the path as sent, still percent-encoded (`path` is decoded once)
 
     @property
     def cookies(self) -> dict[str, str]:

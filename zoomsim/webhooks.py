@@ -32,13 +32,33 @@ class Webhooks:
             self.deliveries.clear()
             self.pending.clear()
 
-    def send(self, app: dict, event: str, payload: dict, *, retry: bool = True) -> dict:
+    @property
+    def enabled(self) -> bool:
+        """Off: no event is sent at all (a site without webhooks); kept in the store."""
+        return bool(self.sim.store.get_setting("webhooks_enabled", True))
+
+    def set_enabled(self, enabled: bool) -> None:
+        self.sim.store.set_setting("webhooks_enabled", bool(enabled))
+
+    def send(
+        self,
+        app: dict,
+        event: str,
+        payload: dict,
+        *,
+        retry: bool = True,
+        event_ts: float | None = None,
+        top_level: dict | None = None,
+    ) -> dict:
         """POST one event to the app's webhook URL; returns (and logs) what happened.
 
-        An answer other than 200/204 within 3 seconds schedules a retry on the simulator clock.
+        An answer other than 200/204 within 3 seconds schedules a retry on the simulator clock. `event_ts` (unix
+        seconds) defaults to the simulator clock; `top_level` adds keys beside `payload` in the envelope.
         """
-        now = self.sim.clock.now()
-        envelope = {"event": event, "event_ts": int(now * 1000), "payload": payload}
+        when = self.sim.clock.now() if event_ts is None else event_ts
+        envelope = {"event": event, "event_ts": int(when * 1000), "payload": payload, **(top_level or {})}
+        if not self.enabled and event != "endpoint.url_validation":
+            return self._log(self._record(app, envelope, event, 1) | {"error": "not sent: webhooks are switched off"})
         record = self._post(app, envelope, event, attempt=1)
         if retry and app["webhook_url"] and not record["delivered"]:
             self._schedule(app["client_id"], envelope, attempt=1)
@@ -59,15 +79,15 @@ class Webhooks:
             self.pending = [item for item in self.pending if item["due"] > now]
         for item in due:
             app = self.sim.store.one("SELECT * FROM apps WHERE client_id = ?", (item["client_id"],))
-            if not app:
+            if not app or not self.enabled:
                 continue
             record = self._post(app, item["envelope"], item["envelope"]["event"], attempt=item["attempt"])
             if not record["delivered"]:
                 self._schedule(app["client_id"], item["envelope"], item["attempt"])
         return len(due)
 
-    def _post(self, app: dict, envelope: dict, event: str, attempt: int) -> dict:
-        record = {
+    def _record(self, app: dict, envelope: dict, event: str, attempt: int) -> dict:
+        return {
             "event": event,
             "client_id": app["client_id"],
             "url": app["webhook_url"],
@@ -77,6 +97,9 @@ class Webhooks:
             "delivered": False,
             "body": envelope,
         }
+
+    def _post(self, app: dict, envelope: dict, event: str, attempt: int) -> dict:
+        record = self._record(app, envelope, event, attempt)
         if not app["webhook_url"]:
             record["error"] = "the app has no webhook URL"
             return self._log(record)
@@ -139,11 +162,6 @@ class Webhooks:
         self, meeting: dict, host: dict, event: str, extra: dict | None = None, client_id: str | None = None
     ) -> list[dict]:
         """Send a meeting event to the host's apps (or one app); the envelope Zoom uses for meeting events."""
-        if client_id:
-            app = self.sim.store.one("SELECT * FROM apps WHERE client_id = ?", (client_id,))
-            targets = [app] if app else []
-        else:
-            targets = self.apps_for_user(host["id"])
         payload = {
             "account_id": host["account_id"],
             "operator": host["email"],
@@ -151,7 +169,31 @@ class Webhooks:
             "object": event_object(meeting),
             **(extra or {}),
         }
-        return [self.send(app, event, payload) for app in targets]
+        return [self.send(app, event, payload) for app in self.targets(host, client_id)]
+
+    def host_event(
+        self,
+        host: dict,
+        event: str,
+        obj: dict,
+        *,
+        at: float | None = None,
+        client_id: str | None = None,
+        extra: dict | None = None,
+        top_level: dict | None = None,
+    ) -> list[dict]:
+        """An event about something that happened in a meeting (started, participant joined, recording completed),
+        at the time it happened: `payload = {account_id, object, **extra}`."""
+        payload = {"account_id": host["account_id"], "object": obj, **(extra or {})}
+        return [
+            self.send(app, event, payload, event_ts=at, top_level=top_level) for app in self.targets(host, client_id)
+        ]
+
+    def targets(self, host: dict, client_id: str | None = None) -> list[dict]:
+        if client_id:
+            app = self.sim.store.one("SELECT * FROM apps WHERE client_id = ?", (client_id,))
+            return [app] if app else []
+        return self.apps_for_user(host["id"])
 
     def meeting_event_later(self, meeting: dict, host: dict, event: str, extra: dict | None = None) -> None:
         """As Zoom does for changes made through the API: sent after the answer, from another thread."""

@@ -88,6 +88,8 @@ def test_server_process_and_ctl_commands(served):
         "*": {"error_500": 0.2}
     }
     assert ctl("limits", "--daily-variant", "bare")["daily_variant"] == "bare"
+    assert ctl("limits", "--participants-delay", "0")["participants_delay_seconds"] == 0
+    assert ctl("webhooks", "--off")["enabled"] is False
     assert ctl("meetings") == []
     assert ctl("reset") == {"status": "reset"}
     assert ctl("faults", "show")["rates"] == {}

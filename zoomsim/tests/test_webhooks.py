@@ -141,10 +141,24 @@ def test_app_deauthorized_revokes_and_notifies(sim, receiver):
 
 def test_start_and_end_send_events(sim, pro, receiver):
     meeting_id = pro.create().json()["id"]
-    sim.start_meeting(meeting_id)
+    sim.start_meeting(meeting_id, host_joins=False)
     sim.end_meeting(meeting_id)
     assert [r["event"]["event"] for r in receiver.events] == ["meeting.started", "meeting.ended"]
     assert len(sim.webhook_deliveries()) == 2
+
+
+def test_the_host_joins_a_started_meeting_by_default(sim, pro, receiver):
+    meeting_id = pro.create().json()["id"]
+    sim.start_meeting(meeting_id)
+    sim.end_meeting(meeting_id)
+    assert [r["event"]["event"] for r in receiver.events] == [
+        "meeting.started",
+        "meeting.participant_joined",
+        "meeting.participant_left",
+        "meeting.ended",
+    ]
+    host = receiver.events[1]["event"]["payload"]["object"]["participant"]
+    assert (host["user_name"], host["email"], host["id"]) == ("Pat Pro", "pro@zoomsim.test", "zsPROuser0000000000001")
 
 
 def test_signature_timestamp_is_real_time_even_when_the_clock_moves(sim, pro, receiver):
