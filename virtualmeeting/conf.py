@@ -45,6 +45,10 @@ DEFAULTS = {
     "PRESTART_CHECKS_PER_SECOND": 10,
     # A check that could not be made (the provider failed) is tried again this much later.
     "PRESTART_CHECK_RETRY_SECONDS": 60,
+    # The reconcile poll of a meeting's participants (and recordings): minutes after its end (the
+    # occurrence's end when a webhook told it, else the scheduled finish) at which the provider is
+    # asked, until it has the data; after the last one the poll gives up, saying why.
+    "PARTICIPANTS_POLL_DELAYS": [5, 15, 30, 60, 120, 240],
     # A connect flow's state is valid this long.
     "OAUTH_STATE_SECONDS": 600,
     # The domain of the addresses registrants are given at the provider (never the person's own address,

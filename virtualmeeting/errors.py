@@ -85,3 +85,16 @@ class MeetingUnavailable(ProviderError):
 
     def __init__(self, message: str):
         super().__init__(message, code="unavailable")
+
+
+class NotReadyYet(ProviderError):
+    """The provider has no data for this yet (Zoom: a past meeting's participants appear minutes after it ends).
+
+    Not a failure: the reconcile poll asks again at its next delay. `retry_after` (seconds, or None)
+    is the provider's own hint of the earliest sensible time to ask again.
+    """
+
+    def __init__(self, retry_after: float | None = None, message: str = ""):
+        message = message or gettext("The provider has no data for this meeting yet.")
+        super().__init__(message, permanent=False, code="not_ready")
+        self.retry_after = retry_after

@@ -180,6 +180,8 @@ class VirtualMeeting(models.Model):
             models.Index(
                 fields=["next_check_at"], name="vm_meeting_check_due", condition=models.Q(next_check_at__isnull=False)
             ),
+            # The meetings that finished a while ago, for the participants poll of a site without webhooks.
+            models.Index(fields=["provider", "finish"], name="vm_meeting_finished"),
         ]
 
     def __str__(self):
@@ -322,3 +324,119 @@ class MeetingRegistrant(models.Model):
 
 
 REGISTRANT_WORK_STATUSES = (MeetingRegistrant.Status.PENDING, MeetingRegistrant.Status.CANCELLING)
+
+
+class MeetingOccurrence(models.Model):
+    """One time a meeting was held (Zoom: one meeting uuid), and the reconcile poll of what it left.
+
+    `uuid` "" stands for the meeting's latest occurrence when none is known (a site without
+    webhooks): the poll then asks the provider for the latest one.
+    """
+
+    meeting = models.ForeignKey(VirtualMeeting, on_delete=models.CASCADE, related_name="occurrences")
+    provider = models.CharField(max_length=50)
+    uuid = models.CharField(max_length=255, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    # The reconcile poll (PARTICIPANTS_POLL_DELAYS after the end): when the next one is due (None:
+    # none left), how many were made, when a task for it was queued (the sweep does not queue it twice).
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    poll_attempts = models.PositiveIntegerField(default=0)
+    poll_queued_for = models.DateTimeField(null=True, blank=True)
+    participants_done_at = models.DateTimeField(null=True, blank=True)
+    recordings_done_at = models.DateTimeField(null=True, blank=True)
+    # Why the poll stopped without the data, in words for the trainer ("" while it runs or when done).
+    poll_error = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "uuid"], condition=~models.Q(uuid=""), name="vm_occurrence_unique_uuid"
+            ),
+            models.UniqueConstraint(fields=["meeting"], condition=models.Q(uuid=""), name="vm_occurrence_one_latest"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_poll_at"], name="vm_occurrence_poll_due", condition=models.Q(next_poll_at__isnull=False)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.meeting.reference} @ {self.uuid or 'latest'}"
+
+
+class MeetingParticipant(models.Model):
+    """One join..leave interval of one device in an occurrence.
+
+    A redelivered event or a poll that sees the same interval changes nothing (unique key and join
+    time). `joined_at` None: the provider said the participant was there but gave no times.
+    """
+
+    class Source(models.TextChoices):
+        WEBHOOK = "webhook", _("Webhook")
+        POLL = "poll", _("Reconciliation")
+
+    occurrence = models.ForeignKey(MeetingOccurrence, on_delete=models.CASCADE, related_name="participants")
+    participant_key = models.CharField(max_length=255)
+    registrant_id = models.CharField(max_length=255, blank=True)
+    name = models.CharField(max_length=255, blank=True)
+    email = models.CharField(max_length=255, blank=True)
+    joined_at = models.DateTimeField(null=True, blank=True)
+    left_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty while in the meeting."))
+    leave_reason = models.TextField(blank=True)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["occurrence", "participant_key", "joined_at"], name="vm_participant_unique_interval"
+            ),
+            # NULLs are distinct in a unique index: one "present, no times" row per key needs its own.
+            models.UniqueConstraint(
+                fields=["occurrence", "participant_key"],
+                condition=models.Q(joined_at__isnull=True),
+                name="vm_participant_unique_presence",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name or self.participant_key} {self.joined_at}..{self.left_at}"
+
+
+class MeetingRecording(models.Model):
+    """One recording file of a meeting, as the provider announced or listed it."""
+
+    class Status(models.TextChoices):
+        AVAILABLE = "available", _("Available")
+        TRASHED = "trashed", _("Trashed")
+        DELETED = "deleted", _("Deleted")
+
+    meeting = models.ForeignKey(VirtualMeeting, on_delete=models.CASCADE, related_name="recordings")
+    occurrence = models.CharField(max_length=255, blank=True, help_text=_("The occurrence's uuid."))
+    remote_id = models.CharField(max_length=255)
+    file_type = models.CharField(max_length=50, blank=True)
+    recording_type = models.CharField(max_length=100, blank=True)
+    play_url = models.TextField(blank=True)
+    share_url = models.TextField(blank=True)
+    passcode = EncryptedTextField(blank=True)
+    recording_start = models.DateTimeField(null=True, blank=True)
+    recording_end = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.AVAILABLE)
+    # When the event that set the status happened: an older event delivered late does not undo it.
+    status_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "remote_id"], name="vm_recording_unique_file"),
+        ]
+
+    def __str__(self):
+        return f"{self.meeting.reference}: {self.file_type} {self.remote_id} [{self.status}]"

@@ -9,7 +9,16 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from virtualmeeting.models import CHECK_STATUSES, WORK_STATUSES, ProviderConfig, ProviderConnection, VirtualMeeting
+from virtualmeeting.models import (
+    CHECK_STATUSES,
+    WORK_STATUSES,
+    MeetingOccurrence,
+    MeetingParticipant,
+    MeetingRecording,
+    ProviderConfig,
+    ProviderConnection,
+    VirtualMeeting,
+)
 
 
 def meetings_by_reference(references: Iterable[str]) -> dict[str, VirtualMeeting]:
@@ -59,6 +68,70 @@ def meetings_check_due(*, now: datetime | None = None, limit: int = 300, requeue
         .order_by("next_check_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def occurrences_poll_due(*, now: datetime | None = None, limit: int = 500, requeue_after: float = 120) -> list[int]:
+    """Ids of meetings with a participants poll due and no poll task coming, the longest waiting first.
+
+    Reads the partial index on `next_poll_at`. Meetings of disabled providers wait.
+    """
+    now = now or timezone.now()
+    enabled = ProviderConfig.objects.filter(enabled=True).values("provider")
+    rows = (
+        MeetingOccurrence.objects.filter(next_poll_at__lte=now, provider__in=enabled)
+        .filter(Q(poll_queued_for__isnull=True) | Q(poll_queued_for__lt=now - timedelta(seconds=requeue_after)))
+        .order_by("next_poll_at")
+        .values_list("meeting_id", flat=True)[:limit]
+    )
+    return list(dict.fromkeys(rows))
+
+
+def meeting_occurrences(references: Iterable[str]) -> dict[str, list[MeetingOccurrence]]:
+    """The known occurrences of these meetings, keyed by reference, oldest first (one query).
+
+    Each says when it started and ended (as the provider told), and where the participants poll
+    stands: `participants_done_at` (the data came), `next_poll_at` (still waiting for it), or
+    `poll_error` (it gave up, and why, in words for the trainer).
+    """
+    found: dict[str, list[MeetingOccurrence]] = {reference: [] for reference in references}
+    rows = MeetingOccurrence.objects.filter(meeting__reference__in=list(found)).select_related("meeting")
+    for occurrence in rows.order_by("started_at", "pk"):
+        found[occurrence.meeting.reference].append(occurrence)
+    return found
+
+
+def meeting_participants(references: Iterable[str]) -> dict[str, list[MeetingParticipant]]:
+    """Every participant interval of these meetings' occurrences, keyed by reference (one query).
+
+    One row per join..leave of one device: `participant_key`, `registrant_id`, `name`, `email`,
+    `joined_at`, `left_at` (None: still in the meeting, or the leave was not told),
+    `occurrence`. `joined_at` None means present, minutes unknown. Rows from a webhook and from the
+    poll describe different intervals (never the same one twice), though one person's intervals
+    may overlap (several devices, or an occurrence known both by its uuid and as "the latest"):
+    count time as the union of a person's intervals.
+    """
+    found: dict[str, list[MeetingParticipant]] = {reference: [] for reference in references}
+    rows = MeetingParticipant.objects.filter(occurrence__meeting__reference__in=list(found)).select_related(
+        "occurrence__meeting"
+    )
+    for row in rows.order_by("joined_at", "pk"):
+        found[row.occurrence.meeting.reference].append(row)
+    return found
+
+
+def meeting_recordings(references: Iterable[str]) -> dict[str, list[MeetingRecording]]:
+    """The available recordings of these meetings, keyed by reference, in recording order (one query).
+
+    Trashed and deleted files are left out. `passcode` is a secret: show it only to people who may
+    watch the recording.
+    """
+    found: dict[str, list[MeetingRecording]] = {reference: [] for reference in references}
+    rows = MeetingRecording.objects.filter(
+        meeting__reference__in=list(found), status=MeetingRecording.Status.AVAILABLE
+    ).select_related("meeting")
+    for row in rows.order_by("recording_start", "pk"):
+        found[row.meeting.reference].append(row)
+    return found
 
 
 def service_name(provider_id: str) -> str:

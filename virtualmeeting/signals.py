@@ -16,6 +16,10 @@ the other receivers nor reaches the request or task that made the change.
   behind our back and was created again (its join URL changed).
 - connection_revoked(connection): a user's connection stopped working; they
   must connect again.
+- participation_updated(meeting, occurrence): participants (join/leave
+  intervals) or the start/end of an occurrence were recorded or changed.
+- recordings_updated(meeting): a meeting's recordings were added or changed
+  status (trashed, deleted, recovered).
 """
 
 from django.db import transaction
@@ -26,6 +30,8 @@ meeting_waiting = Signal()
 meeting_available = Signal()
 meeting_recreated = Signal()
 connection_revoked = Signal()
+participation_updated = Signal()
+recordings_updated = Signal()
 
 
 def send_meeting_signal_on_commit(signal: Signal, meeting, **extra) -> None:

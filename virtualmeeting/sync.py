@@ -118,16 +118,24 @@ def backoff_delay(attempts: int, *, rng: random.Random | None = None) -> float:
 
 
 # --- claiming ---------------------------------------------------------------------------
-def claim(meeting_id: int) -> str | None:
-    """Take the meeting for this worker if it is due and nobody holds it. Returns the claim token."""
+def claim_where(meeting_id: int, condition: Q) -> str | None:
+    """Take the meeting for this worker if it meets `condition` and nobody holds it. Returns the claim token.
+
+    One lease per meeting for all of its provider work (sync, pre-start check, participants poll).
+    """
     now = timezone.now()
     token = uuid.uuid4().hex
     taken = (
-        VirtualMeeting.objects.filter(pk=meeting_id, status__in=WORK_STATUSES, next_attempt_at__lte=now)
+        VirtualMeeting.objects.filter(condition, pk=meeting_id)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .update(claimed_until=now + timedelta(seconds=vm_setting("CLAIM_SECONDS")), claim_token=token)
     )
     return token if taken == 1 else None
+
+
+def claim(meeting_id: int) -> str | None:
+    """Take the meeting for this worker if it is due and nobody holds it. Returns the claim token."""
+    return claim_where(meeting_id, Q(status__in=WORK_STATUSES, next_attempt_at__lte=timezone.now()))
 
 
 def release(meeting_id: int, token: str) -> None:
@@ -515,14 +523,7 @@ def _move_owner(meeting: VirtualMeeting, provider: Provider):
 # --- pre-start checks --------------------------------------------------------------------------
 def claim_check(meeting_id: int) -> str | None:
     """Take the meeting for a pre-start check if its check is due and no worker holds it."""
-    now = timezone.now()
-    token = uuid.uuid4().hex
-    taken = (
-        VirtualMeeting.objects.filter(pk=meeting_id, status__in=CHECK_STATUSES, next_check_at__lte=now)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + timedelta(seconds=vm_setting("CLAIM_SECONDS")), claim_token=token)
-    )
-    return token if taken == 1 else None
+    return claim_where(meeting_id, Q(status__in=CHECK_STATUSES, next_check_at__lte=timezone.now()))
 
 
 def meeting_check(meeting_id: int) -> list[str]:

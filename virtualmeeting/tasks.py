@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from virtualmeeting import sync
+from virtualmeeting import reconcile, sync
 
 
 @shared_task(name="virtualmeeting.tasks.meeting_sync")
@@ -17,7 +17,16 @@ def meeting_check(meeting_id: int) -> list[str]:
     return sync.meeting_check(meeting_id)
 
 
+@shared_task(name="virtualmeeting.tasks.participants_reconcile")
+def participants_reconcile(meeting_id: int) -> list[str]:
+    """Poll a finished meeting's participants (and recordings) at the provider, where a poll is due."""
+    return reconcile.participants_reconcile(meeting_id)
+
+
 @shared_task(name="virtualmeeting.tasks.meeting_sweep")
 def meeting_sweep() -> int:
-    """Queue every meeting that is due or stuck, and the pre-start checks due (Celery beat runs this)."""
-    return sync.meeting_sweep()
+    """Queue every meeting that is due or stuck, the pre-start checks and the participants polls due
+    (Celery beat runs this). Returns the meetings queued for a sync."""
+    queued = sync.meeting_sweep()
+    reconcile.participants_sweep()
+    return queued

@@ -11,7 +11,7 @@ import math
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from virtualmeeting.providers.base import MeetingSpec, RemoteMeeting
+from virtualmeeting.providers.base import MeetingSpec, ParticipantRecord, RecordingRecord, RemoteMeeting
 
 TOPIC_MAX = 200
 AGENDA_MAX = 2000
@@ -116,3 +116,67 @@ def remote_meeting(data: dict) -> RemoteMeeting:
         host_email=data.get("host_email", ""),
         extra={key: data[key] for key in ("uuid", "host_id", "status") if key in data},
     )
+
+
+def _text(value, limit: int = 255) -> str:
+    return str(value or "").strip()[:limit]
+
+
+def participant_record(item: dict) -> ParticipantRecord | None:
+    """A participant of a participant webhook or of the past-participants list, as a ParticipantRecord.
+
+    Both list variants are read: Zoom's OpenAPI 2.0.0 gives only id, name and user_email; its current
+    docs add user_id, registrant_id, join_time, leave_time, duration and status (without times, the
+    participant is present, minutes unknown). The key is the device's participant_uuid, else the
+    per-meeting user_id, else the Zoom user id; a guest of the old variant (no id at all) is keyed by
+    name and email. None for someone who never got past the waiting room, or an empty entry.
+    """
+    if not isinstance(item, dict) or item.get("status") == "in_waiting_room":
+        return None
+    name = _text(item.get("user_name") or item.get("name"))
+    email = _text(item.get("email") or item.get("user_email"))
+    key = next(
+        (_text(item.get(field)) for field in ("participant_uuid", "user_id", "id") if _text(item.get(field))), ""
+    )
+    if not key and not (name or email):
+        return None
+    return ParticipantRecord(
+        participant_key=key or _text(f"name:{name.casefold()}|{email.casefold()}"),
+        name=name,
+        email=email,
+        registrant_id=_text(item.get("registrant_id")),
+        joined_at=parse_zoom_time(item.get("join_time")),
+        left_at=parse_zoom_time(item.get("leave_time")),
+        leave_reason=_text(item.get("leave_reason"), 1000),
+    )
+
+
+def recording_records(data: dict) -> list[RecordingRecord]:
+    """The finished files of a recording object (GET /meetings/{id}/recordings, or recording.completed).
+
+    The passcode is the one a person types on Zoom's recording page (`password`; else the passcode
+    Zoom puts in play links, `recording_play_passcode`). Files still processing are left out.
+    """
+    if not isinstance(data, dict):
+        return []
+    passcode = _text(data.get("password") or data.get("recording_play_passcode"), 1000)
+    records = []
+    for item in data.get("recording_files") or []:
+        if not isinstance(item, dict) or not _text(item.get("id")):
+            continue
+        if item.get("status") not in (None, "", "completed"):
+            continue
+        records.append(
+            RecordingRecord(
+                remote_id=_text(item.get("id")),
+                file_type=_text(item.get("file_type"), 50),
+                recording_type=_text(item.get("recording_type"), 100),
+                play_url=_text(item.get("play_url"), 2000),
+                share_url=_text(data.get("share_url"), 2000),
+                passcode=passcode,
+                recording_start=parse_zoom_time(item.get("recording_start")),
+                recording_end=parse_zoom_time(item.get("recording_end")),
+                occurrence=_text(data.get("uuid")),
+            )
+        )
+    return records

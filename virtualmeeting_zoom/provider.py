@@ -10,9 +10,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from virtualmeeting.errors import ConnectError, MeetingNotFound, ProviderError
+from virtualmeeting.errors import ConnectError, MeetingNotFound, NotReadyYet, ProviderError
 from virtualmeeting.models import ProviderConnection, VirtualMeeting
-from virtualmeeting.providers.base import ConnectedAccount, MeetingSpec, Provider, RemoteMeeting
+from virtualmeeting.providers.base import (
+    ConnectedAccount,
+    MeetingSpec,
+    ParticipantRecord,
+    Provider,
+    RecordingRecord,
+    RemoteMeeting,
+)
 from virtualmeeting_zoom import oauth
 from virtualmeeting_zoom.client import (
     CREATE,
@@ -38,11 +45,13 @@ from virtualmeeting_zoom.payloads import (
     create_body,
     duration_minutes,
     parse_zoom_time,
+    participant_record,
+    recording_records,
     remote_meeting,
     update_body,
     zoom_agenda,
 )
-from virtualmeeting_zoom.scopes import CLASSIC_SCOPES, GRANULAR_SCOPES, any_of, missing_scopes
+from virtualmeeting_zoom.scopes import missing_capability, missing_scopes, scopes_to_list
 
 LIST_PAGE_SIZE = 300
 LIST_MAX_PAGES = 20
@@ -78,6 +87,8 @@ class ZoomProvider(Provider):
     service_name = "Zoom"
     needs_connection = True
     settings_form_class = ZoomSettingsForm
+    supports_participants = True
+    supports_recordings = True
 
     # --- site configuration -------------------------------------------------
     def is_configured(self) -> bool:
@@ -148,11 +159,12 @@ class ZoomProvider(Provider):
 
     def settings_context(self, request) -> dict:
         """What the settings page shows besides the form and the warnings: the URLs to register, the scopes."""
+        granular_scopes, classic_scopes = scopes_to_list()
         return {
             "redirect_url": self.redirect_uri(request),
             "webhook_url": settings.SITE_URL.rstrip("/") + reverse("virtualmeeting_zoom:webhook"),
-            "granular_scopes": GRANULAR_SCOPES,
-            "classic_scopes": [(any_of(alternatives), purpose) for alternatives, purpose in CLASSIC_SCOPES],
+            "granular_scopes": granular_scopes,
+            "classic_scopes": classic_scopes,
             "meeting_defaults": zoom_options(self.config),
             "client_secret_set": bool(self.config.client_secret),
             "webhook_secret_set": bool(self.config.webhook_secret),
@@ -288,11 +300,14 @@ class ZoomProvider(Provider):
         return ZoomClient(config=self.config, connection=connection)
 
     @staticmethod
-    def _meeting_path(remote_id: str) -> str:
+    def _meeting_id(remote_id: str) -> str:
         remote_id = str(remote_id or "").strip()
         if not remote_id.isdigit():
             raise MeetingNotFound(gettext("The stored Zoom meeting id is not valid."))
-        return f"/meetings/{quote(remote_id)}"
+        return quote(remote_id)
+
+    def _meeting_path(self, remote_id: str) -> str:
+        return f"/meetings/{self._meeting_id(remote_id)}"
 
     def create_meeting(self, *, connection: ProviderConnection | None, spec: MeetingSpec) -> RemoteMeeting:
         """Create the meeting; the create is remembered first (not in the meeting) for find_meeting."""
@@ -403,6 +418,69 @@ class ZoomProvider(Provider):
             except MeetingNotFound:
                 continue  # deleted since it was listed
         return None
+
+    # --- attendance and recordings ---------------------------------------------------
+    def missing_capability_scopes(self, connection: ProviderConnection | None) -> dict[str, list[str]]:
+        """The scopes the grant lacks for attendance and recordings, in the grant's own model."""
+        return missing_capability(connection.scopes if connection else "")
+
+    def _past_participants_path(self, remote_id: str, occurrence: str) -> str:
+        if not occurrence:
+            return f"/past_meetings/{self._meeting_id(remote_id)}/participants"
+        encoded = quote(occurrence, safe="")
+        if occurrence.startswith("/") or "//" in occurrence:
+            encoded = quote(encoded, safe="")  # Zoom: such a uuid must be encoded twice
+        return f"/past_meetings/{encoded}/participants"
+
+    def past_participants(
+        self, *, connection: ProviderConnection | None, remote_id: str, occurrence: str
+    ) -> list[ParticipantRecord]:
+        """GET /past_meetings/{uuid}/participants, all pages (Medium; the meeting id for the latest occurrence).
+
+        Zoom answers 404 (3001, "not end") until it has the data, some minutes after the end: NotReadyYet.
+        """
+        client = self._client(connection)
+        path = self._past_participants_path(remote_id, occurrence)
+        params = {"page_size": LIST_PAGE_SIZE}
+        records = []
+        for _ in range(LIST_MAX_PAGES):
+            try:
+                response = client.request("GET", path, category=CREATE, params=params)
+            except MeetingNotFound:
+                raise NotReadyYet(
+                    message=gettext(
+                        "Zoom has no participants for this meeting yet (they appear minutes after it ends)."
+                    )
+                ) from None
+            body = zoom_error_body(response)
+            for item in body.get("participants") or []:
+                record = participant_record(item)
+                if record is not None:
+                    records.append(record)
+            token = body.get("next_page_token")
+            if not token:
+                break
+            params = {**params, "next_page_token": token}
+        return records
+
+    def recordings(self, *, connection: ProviderConnection | None, remote_id: str) -> list[RecordingRecord]:
+        """GET /meetings/{id}/recordings (Light): the latest occurrence's finished files.
+
+        Zoom answers 3301 ("no recording") both for a meeting that was not recorded and while a cloud
+        recording is processed: NotReadyYet when the site records to the cloud, else none.
+        """
+        client = self._client(connection)
+        try:
+            response = client.request("GET", f"{self._meeting_path(remote_id)}/recordings", category=LIGHT)
+        except MeetingNotFound:
+            return []
+        except ProviderError as exc:
+            if exc.code != "3301":
+                raise
+            if zoom_options(self.config)["auto_recording"] == "cloud":
+                raise NotReadyYet(message=gettext("Zoom has not finished processing the recording yet.")) from None
+            return []
+        return recording_records(zoom_error_body(response))
 
     def _upcoming(self, client: ZoomClient):
         params = {"type": "upcoming", "page_size": LIST_PAGE_SIZE}

@@ -4,6 +4,12 @@ Apps created since March 2024 get granular scopes (`service:action:data`);
 older apps keep classic ones. A grant is enough when it holds the whole
 granular set or the whole classic set. The lists are the minimum the provider
 uses: who am I, create, read, list, update, delete.
+
+The capability scopes (attendance, recordings) are optional: a grant without
+them still makes meetings, and the owner is told to reconnect to enable what
+is missing (`missing_capability`). The names come from the OpenAPI spec's
+classic scopes (past participants: meeting:read; recordings: recording:read)
+and Zoom's granular scope list for the same endpoints.
 """
 
 import re
@@ -29,6 +35,27 @@ CLASSIC_SCOPES = [
     (("meeting:write",), gettext_lazy("View and manage your meetings (create, update, delete)")),
     (("meeting:read",), gettext_lazy("View your meetings")),
 ]
+
+
+# Capability -> the scopes it needs, granular and classic (a classic requirement met by any alternative).
+CAPABILITY_GRANULAR_SCOPES = {
+    "attendance": [
+        (
+            "meeting:read:list_past_participants",
+            gettext_lazy("Optional, for attendance: view a past meeting's participants"),
+        )
+    ],
+    "recordings": [
+        (
+            "cloud_recording:read:list_recording_files",
+            gettext_lazy("Optional, for recordings: view a meeting's cloud recordings"),
+        )
+    ],
+}
+CAPABILITY_CLASSIC_SCOPES = {
+    "attendance": [(("meeting:read",), gettext_lazy("View your meetings (past participants too)"))],
+    "recordings": [(("recording:read",), gettext_lazy("Optional, for recordings: view your recordings"))],
+}
 
 
 def any_of(alternatives) -> str:
@@ -73,8 +100,46 @@ def missing_scopes(granted: str) -> list[str]:
     classic = missing_classic(scopes)
     if not granular or not classic:
         return []
+    return classic if _judged_classic(scopes) else granular
+
+
+def _judged_classic(scopes: set[str]) -> bool:
+    """Is the grant in the classic model (else granular, what a new Marketplace app uses)?"""
+    if not missing_granular(scopes):
+        return False
+    if not missing_classic(scopes):
+        return True
     looks_granular = any(scope.count(":") >= 2 for scope in scopes)
     looks_classic = any(scope.count(":") == 1 for scope in scopes)
-    if looks_classic and not looks_granular:
-        return classic
-    return granular
+    return looks_classic and not looks_granular
+
+
+def missing_capability(granted: str) -> dict[str, list[str]]:
+    """Capability ("attendance", "recordings") -> the scopes to add for it, in the grant's own model.
+
+    {} when the grant has them all.
+    """
+    scopes = parse_scopes(granted)
+    classic = _judged_classic(scopes)
+    missing = {}
+    for capability, needed in CAPABILITY_GRANULAR_SCOPES.items():
+        if classic:
+            lacking = [
+                any_of(alternatives)
+                for alternatives, _ in CAPABILITY_CLASSIC_SCOPES[capability]
+                if not any(_has(scopes, scope) for scope in alternatives)
+            ]
+        else:
+            lacking = [scope for scope, _ in needed if not _has(scopes, scope)]
+        if lacking:
+            missing[capability] = lacking
+    return missing
+
+
+def scopes_to_list() -> tuple[list, list]:
+    """What the settings page lists, granular and classic: the required scopes, then the optional ones."""
+    granular = [*GRANULAR_SCOPES, *(item for items in CAPABILITY_GRANULAR_SCOPES.values() for item in items)]
+    required = {alternatives for alternatives, _ in CLASSIC_SCOPES}
+    optional = [item for items in CAPABILITY_CLASSIC_SCOPES.values() for item in items if item[0] not in required]
+    classic = [(any_of(alternatives), purpose) for alternatives, purpose in [*CLASSIC_SCOPES, *optional]]
+    return granular, classic

@@ -7,18 +7,31 @@ from datetime import UTC, datetime
 from celery import shared_task
 from django.utils.translation import gettext_lazy
 
-from virtualmeeting_zoom.payloads import TOPIC_MAX, parse_zoom_time, zone_or_utc, zoom_agenda
+from virtualmeeting_zoom.payloads import (
+    TOPIC_MAX,
+    parse_zoom_time,
+    participant_record,
+    recording_records,
+    zone_or_utc,
+    zoom_agenda,
+)
 
 logger = logging.getLogger(__name__)
 
 PROVIDER_ID = "zoom"
 DEAUTHORIZED_MESSAGE = gettext_lazy("The Zoom app was removed from your Zoom account: connect your Zoom account again.")
-HANDLED_EVENTS = {"meeting.deleted", "meeting.updated", "app_deauthorized"}
+PARTICIPATION_EVENTS = {"meeting.started", "meeting.ended", "meeting.participant_joined", "meeting.participant_left"}
+RECORDING_EVENTS = {"recording.completed", "recording.trashed", "recording.deleted", "recording.recovered"}
+HANDLED_EVENTS = {"meeting.deleted", "meeting.updated", "app_deauthorized", *PARTICIPATION_EVENTS, *RECORDING_EVENTS}
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def zoom_webhook_event(event: str, payload: dict) -> None:
-    """Apply one verified Zoom event. Safe to run twice: every branch is idempotent."""
+def zoom_webhook_event(event: str, payload: dict, event_ts=None) -> None:
+    """Apply one verified Zoom event. Safe to run twice: every branch is idempotent.
+
+    `event_ts` is when Zoom sent it (ms since the epoch): a recording event delivered late does not
+    undo a later one.
+    """
     from virtualmeeting import services
 
     payload = payload if isinstance(payload, dict) else {}
@@ -37,6 +50,61 @@ def zoom_webhook_event(event: str, payload: dict) -> None:
         services.meeting_mark_remote_gone(provider=PROVIDER_ID, remote_id=remote_id)
     elif event == "meeting.updated" and meeting_update_differs(remote_id, meeting):
         services.meeting_mark_remote_changed(provider=PROVIDER_ID, remote_id=remote_id)
+    elif event in PARTICIPATION_EVENTS:
+        _participation(event, remote_id, meeting)
+    elif event in RECORDING_EVENTS:
+        _recording(event, remote_id, meeting, at=_event_time(event_ts))
+
+
+def _participation(event: str, remote_id: str, meeting: dict) -> None:
+    from virtualmeeting import participation
+
+    uuid = str(meeting.get("uuid") or "")
+    if event == "meeting.started":
+        started_at = parse_zoom_time(meeting.get("start_time"))
+        participation.occurrence_record(provider=PROVIDER_ID, remote_id=remote_id, uuid=uuid, started_at=started_at)
+        return
+    if event == "meeting.ended":
+        ended_at = parse_zoom_time(meeting.get("end_time"))
+        participation.occurrence_record(provider=PROVIDER_ID, remote_id=remote_id, uuid=uuid, ended_at=ended_at)
+        return
+    record = participant_record(meeting.get("participant"))
+    if record is None:
+        return
+    record_event = (
+        participation.participant_joined if event == "meeting.participant_joined" else participation.participant_left
+    )
+    record_event(provider=PROVIDER_ID, remote_id=remote_id, uuid=uuid, record=record)
+
+
+def _recording(event: str, remote_id: str, meeting: dict, *, at: datetime | None) -> None:
+    from virtualmeeting import participation
+
+    records = recording_records(meeting)
+    if event in ("recording.completed", "recording.recovered"):
+        # A recovered file whose "completed" was lost is stored too.
+        participation.recordings_record(provider=PROVIDER_ID, remote_id=remote_id, records=records, at=at)
+    if event == "recording.completed":
+        return
+    files = meeting.get("recording_files") if isinstance(meeting.get("recording_files"), list) else []
+    participation.recording_status(
+        provider=PROVIDER_ID,
+        remote_id=remote_id,
+        uuid=str(meeting.get("uuid") or ""),
+        file_ids=[str(item.get("id")) for item in files if isinstance(item, dict) and item.get("id")],
+        status=event.split(".", 1)[1],
+        at=at,
+    )
+
+
+def _event_time(event_ts) -> datetime | None:
+    """Zoom's event_ts (milliseconds since the epoch) as an aware datetime; None when absent or unreadable."""
+    if isinstance(event_ts, bool) or not isinstance(event_ts, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(event_ts / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _zoom_start(value, zone_name: str) -> datetime | None:

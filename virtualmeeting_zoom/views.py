@@ -40,7 +40,7 @@ def webhook(request):
         return JsonResponse(webhooks.url_validation_answer(secret, plain_token))
     if name in HANDLED_EVENTS:
         try:
-            zoom_webhook_event.delay(name, payload)
+            zoom_webhook_event.delay(name, payload, event.get("event_ts"))
         except Exception:  # broker down: let Zoom deliver again later (it retries after 5, 20, 60 minutes)
             logger.exception("Could not queue Zoom webhook event %s", name)
             return HttpResponse("Try again later.", status=503, content_type="text/plain")

@@ -78,6 +78,39 @@ class RemoteRegistrant:
     join_url: str  # personal: a secret, never logged
 
 
+@dataclass(frozen=True)
+class ParticipantRecord:
+    """One join..leave interval of one device in a meeting occurrence, as the provider reports it."""
+
+    participant_key: str  # the provider's per-device participant id (Zoom: participant_uuid, else user_id, else id)
+    name: str
+    email: str = ""  # often empty (people outside the host's account)
+    registrant_id: str = ""
+    joined_at: datetime | None = None  # aware UTC; None when the provider gave no times: present, minutes unknown
+    left_at: datetime | None = None  # None while in the meeting
+    leave_reason: str = ""
+
+
+@dataclass(frozen=True)
+class RecordingRecord:
+    """One recording file of a meeting occurrence."""
+
+    remote_id: str  # the file id
+    file_type: str  # MP4, M4A, TRANSCRIPT, ...
+    recording_type: str  # shared_screen_with_speaker_view, audio_only, ...
+    play_url: str
+    share_url: str = ""
+    passcode: str = ""  # a secret: stored encrypted, never logged
+    recording_start: datetime | None = None
+    recording_end: datetime | None = None
+    occurrence: str = ""  # the occurrence it belongs to (Zoom: the meeting uuid)
+
+
+# Capabilities a connection may lack scopes for (missing_capability_scopes).
+CAPABILITY_ATTENDANCE = "attendance"
+CAPABILITY_RECORDINGS = "recordings"
+
+
 @dataclass
 class ConnectedAccount:
     """The result of a finished connect flow: who connected and the tokens."""
@@ -249,3 +282,33 @@ class Provider(ABC):
     ) -> None:
         """Cancel these registrants (at most registrant_batch_size) in one call; one already gone is no error."""
         raise self._no_registrants()
+
+    # --- attendance and recordings (optional capabilities; the defaults say "not supported") ------
+    supports_participants: bool = False
+    supports_recordings: bool = False
+
+    def past_participants(
+        self, *, connection: ProviderConnection | None, remote_id: str, occurrence: str
+    ) -> list[ParticipantRecord]:
+        """Every join..leave interval of a past occurrence of the meeting ("" : the latest one).
+
+        Raises NotReadyYet while the provider has no data yet (the reconcile poll asks again later).
+        """
+        message = gettext("%(service)s does not report meeting participants.") % {"service": self.service}
+        raise ProviderError(message, permanent=True, code="unsupported")
+
+    def recordings(self, *, connection: ProviderConnection | None, remote_id: str) -> list[RecordingRecord]:
+        """The recording files of the meeting's latest occurrence ([] when it has none).
+
+        Raises NotReadyYet while recordings are expected but not processed yet.
+        """
+        message = gettext("%(service)s does not report meeting recordings.") % {"service": self.service}
+        raise ProviderError(message, permanent=True, code="unsupported")
+
+    def missing_capability_scopes(self, connection: ProviderConnection | None) -> dict[str, list[str]]:
+        """Capability ("attendance", "recordings", ...) -> the scopes the connection lacks for it.
+
+        {} when nothing is missing. Meetings keep being made either way; the owner is told to
+        reconnect to enable what is missing.
+        """
+        return {}

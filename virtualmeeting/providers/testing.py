@@ -11,6 +11,9 @@ Tests script it through the class methods:
     TestProvider.fail_next("create", "ambiguous")     # the next create applies, then its answer is lost
     TestProvider.calls("create")                      # how many creates were attempted
     TestProvider.meetings()                           # what the "remote" holds
+    TestProvider.script_participants("3", "uuid-1", records, not_ready=2)  # past participants, after 2 "not yet"
+    TestProvider.script_recordings("3", records)      # the meeting's recording files
+    TestProvider.require_scopes("attendance", ["participants:read"])  # connections without it lack attendance
 
 Failure kinds: transient, ambiguous (request applied, answer lost), hang
 (request applied, then the call sleeps `seconds`: a worker to kill),
@@ -43,9 +46,16 @@ from django.core.cache import caches
 from django.core.cache.backends.filebased import FileBasedCache
 from django.utils import timezone
 
-from virtualmeeting.errors import AuthRevoked, ConnectError, MeetingNotFound, ProviderError, RateLimited
+from virtualmeeting.errors import AuthRevoked, ConnectError, MeetingNotFound, NotReadyYet, ProviderError, RateLimited
 from virtualmeeting.forms import ProviderSettingsForm, SecretField
-from virtualmeeting.providers.base import ConnectedAccount, MeetingSpec, Provider, RemoteMeeting
+from virtualmeeting.providers.base import (
+    ConnectedAccount,
+    MeetingSpec,
+    ParticipantRecord,
+    Provider,
+    RecordingRecord,
+    RemoteMeeting,
+)
 
 PREFIX = "vmtest"
 # Processes that share this environment variable (a test and the worker it starts) share one "remote".
@@ -108,6 +118,8 @@ class TestProvider(Provider):
     service_name = "Test Meeting"
     needs_connection = True
     settings_form_class = TestSettingsForm
+    supports_participants = True
+    supports_recordings = True
 
     # --- scripting, for tests ------------------------------------------------------
     @classmethod
@@ -160,6 +172,29 @@ class TestProvider(Provider):
     def set_account(cls, *, remote_account_id: str, name: str, email: str) -> None:
         """Who the next connect flow connects."""
         _cache().set(_key("account"), {"id": remote_account_id, "name": name, "email": email}, KEEP)
+
+    @classmethod
+    def script_participants(
+        cls, remote_id: str, occurrence: str, records: list[ParticipantRecord], *, not_ready: int = 0
+    ) -> None:
+        """What `past_participants` answers for the meeting's occurrence, after `not_ready` NotReadyYet.
+
+        The occurrence scripted last is also the meeting's latest (asked for as ""). Unscripted: NotReadyYet.
+        """
+        _cache().set(_key(f"participants:{remote_id}:{occurrence}"), {"records": records, "not_ready": not_ready}, KEEP)
+        _cache().set(_key(f"participants-latest:{remote_id}"), occurrence, KEEP)
+
+    @classmethod
+    def script_recordings(cls, remote_id: str, records: list[RecordingRecord], *, not_ready: int = 0) -> None:
+        """What `recordings` answers for the meeting, after `not_ready` NotReadyYet. Unscripted: none ([])."""
+        _cache().set(_key(f"recordings:{remote_id}"), {"records": records, "not_ready": not_ready}, KEEP)
+
+    @classmethod
+    def require_scopes(cls, capability: str, scopes: list[str]) -> None:
+        """From now on a connection whose scopes lack these lacks `capability` (by default nothing is required)."""
+        required = _cache().get(_key("required_scopes")) or {}
+        required[capability] = list(scopes)
+        _cache().set(_key("required_scopes"), required, KEEP)
 
     # --- the simulated remote ----------------------------------------------------
     def _call(self, operation: str) -> dict | None:
@@ -347,3 +382,34 @@ class TestProvider(Provider):
         self._raise(self._call("host_url"), applied=False)
         self._load(remote_id)
         return f"https://meet.test.invalid/s/{remote_id}?zak={secrets.token_urlsafe(12)}"
+
+    def _scripted(self, name: str, *, default=None) -> list:
+        script = _cache().get(_key(name))
+        if script is None:
+            if default is None:
+                raise NotReadyYet()
+            return default
+        if script["not_ready"] > 0:
+            script["not_ready"] -= 1
+            _cache().set(_key(name), script, KEEP)
+            raise NotReadyYet(retry_after=60)
+        return list(script["records"])
+
+    def past_participants(self, *, connection, remote_id: str, occurrence: str) -> list[ParticipantRecord]:
+        self._check_connection(connection)
+        self._raise(self._call("participants"), applied=False)
+        occurrence = occurrence or _cache().get(_key(f"participants-latest:{remote_id}"))
+        if occurrence is None:
+            raise NotReadyYet()
+        return self._scripted(f"participants:{remote_id}:{occurrence}")
+
+    def recordings(self, *, connection, remote_id: str) -> list[RecordingRecord]:
+        self._check_connection(connection)
+        self._raise(self._call("recordings"), applied=False)
+        return self._scripted(f"recordings:{remote_id}", default=[])
+
+    def missing_capability_scopes(self, connection) -> dict[str, list[str]]:
+        granted = set((connection.scopes if connection else "").split())
+        required = _cache().get(_key("required_scopes")) or {}
+        missing = {capability: [s for s in scopes if s not in granted] for capability, scopes in required.items()}
+        return {capability: scopes for capability, scopes in missing.items() if scopes}

@@ -17,6 +17,13 @@ hooks (methods)
                                           ...) fails with `kind`, one of ERROR_KINDS
     host_url_requests() -> int            remote requests made for host URLs so far
 
+and, for a provider that supports participants or recordings,
+    script_participants(remote_id, occurrence, records, not_ready=0)
+                                          the provider will list these ParticipantRecords
+                                          for the occurrence (and as the latest, ""),
+                                          after `not_ready` answers of "no data yet"
+    script_recordings(remote_id, records) the provider will list these RecordingRecords
+
 The same tests then run against the test provider (virtualmeeting/tests) and
 Zoom (stubbed with `responses`).
 """
@@ -26,10 +33,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
-from virtualmeeting.providers.base import MeetingSpec, RemoteMeeting
+from virtualmeeting.errors import AuthRevoked, MeetingNotFound, NotReadyYet, ProviderError, RateLimited
+from virtualmeeting.providers.base import MeetingSpec, ParticipantRecord, RecordingRecord, RemoteMeeting
 
 ERROR_KINDS = ("transient", "rate_limited", "rate_limited_daily", "auth_revoked", "permanent", "not_found")
+CAPABILITIES = {"attendance", "recordings", "registrants"}
+OCCURRENCE = "Vg8IdgluR5WDeWIkpJlElQ=="
 
 
 def contract_spec(**overrides) -> MeetingSpec:
@@ -62,6 +71,12 @@ class ProviderContract:
 
     def host_url_requests(self) -> int:
         raise AssertionError("The provider's contract test must define host_url_requests().")
+
+    def script_participants(self, remote_id: str, occurrence: str, records, *, not_ready: int = 0) -> None:
+        raise AssertionError("A provider that supports participants must define script_participants().")
+
+    def script_recordings(self, remote_id: str, records) -> None:
+        raise AssertionError("A provider that supports recordings must define script_recordings().")
 
     # --- the contract ------------------------------------------------------------------------
     def _create(self, provider, connection, **overrides) -> tuple[MeetingSpec, RemoteMeeting]:
@@ -192,6 +207,73 @@ class ProviderContract:
         if connection is not None:
             for secret in (connection.access_token, connection.refresh_token):
                 assert not secret or secret not in str(exc)
+
+    # --- attendance and recordings (optional capabilities) -------------------------------------
+    def test_capabilities_are_declared(self, provider, connection):
+        assert isinstance(provider.supports_participants, bool)
+        assert isinstance(provider.supports_recordings, bool)
+        missing = provider.missing_capability_scopes(connection)
+        assert isinstance(missing, dict) and set(missing) <= CAPABILITIES
+        assert all(scopes and all(isinstance(s, str) and s for s in scopes) for scopes in missing.values())
+
+    def test_past_participants_give_every_interval(self, provider, connection):
+        if not provider.supports_participants:
+            with pytest.raises(ProviderError) as excinfo:
+                provider.past_participants(connection=connection, remote_id="1", occurrence="")
+            assert excinfo.value.permanent
+            return
+        spec, created = self._create(provider, connection)
+        joined = spec.start + timedelta(minutes=2)
+        people = [
+            ParticipantRecord("dev-1", "Ann Learner", "", "reg-1", joined, joined + timedelta(minutes=38)),
+            ParticipantRecord("dev-2", "Ann Learner", "", "reg-1", joined + timedelta(minutes=43), spec.finish),
+            ParticipantRecord("dev-3", "Guest by phone", "", "", joined, joined + timedelta(minutes=5)),
+        ]
+        self.script_participants(created.remote_id, OCCURRENCE, people)
+
+        for occurrence in (OCCURRENCE, ""):  # "" : the latest occurrence
+            listed = provider.past_participants(
+                connection=connection, remote_id=created.remote_id, occurrence=occurrence
+            )
+            assert sorted((p.name, p.registrant_id, p.joined_at, p.left_at) for p in listed) == sorted(
+                (p.name, p.registrant_id, p.joined_at, p.left_at) for p in people
+            )
+            assert len({p.participant_key for p in listed}) == 3 and all(p.participant_key for p in listed)
+
+    def test_past_participants_not_ready_yet(self, provider, connection):
+        if not provider.supports_participants:
+            return  # test_past_participants_give_every_interval checks the refusal
+        spec, created = self._create(provider, connection)
+        person = ParticipantRecord("dev-1", "Ann", "", "", spec.start, spec.finish)
+        self.script_participants(created.remote_id, OCCURRENCE, [person], not_ready=1)
+        with pytest.raises(NotReadyYet) as excinfo:
+            provider.past_participants(connection=connection, remote_id=created.remote_id, occurrence=OCCURRENCE)
+        assert not excinfo.value.permanent and excinfo.value.message
+        listed = provider.past_participants(connection=connection, remote_id=created.remote_id, occurrence=OCCURRENCE)
+        assert [p.name for p in listed] == ["Ann"]
+
+    def test_recordings_are_listed_with_their_passcode(self, provider, connection):
+        if not provider.supports_recordings:
+            with pytest.raises(ProviderError) as excinfo:
+                provider.recordings(connection=connection, remote_id="1")
+            assert excinfo.value.permanent
+            return
+        spec, created = self._create(provider, connection)
+        files = [
+            RecordingRecord(
+                "file-1", "MP4", "shared_screen_with_speaker_view", "https://rec.example/play/1", "", "Pass1",
+                spec.start, spec.finish, OCCURRENCE,
+            ),
+            RecordingRecord(
+                "file-2", "M4A", "audio_only", "https://rec.example/play/2", "", "Pass1",
+                spec.start, spec.finish, OCCURRENCE,
+            ),
+        ]  # fmt: skip
+        self.script_recordings(created.remote_id, files)
+        listed = provider.recordings(connection=connection, remote_id=created.remote_id)
+        assert sorted(
+            (r.remote_id, r.file_type, r.play_url, r.passcode, r.recording_start, r.occurrence) for r in listed
+        ) == sorted((r.remote_id, r.file_type, r.play_url, r.passcode, r.recording_start, r.occurrence) for r in files)
 
 
 def _next_midnight_utc() -> datetime:

@@ -32,3 +32,9 @@ class TestTestProviderContract(ProviderContract):
 
     def host_url_requests(self):
         return TestProvider.calls("host_url")
+
+    def script_participants(self, remote_id, occurrence, records, *, not_ready=0):
+        TestProvider.script_participants(remote_id, occurrence, records, not_ready=not_ready)
+
+    def script_recordings(self, remote_id, records):
+        TestProvider.script_recordings(remote_id, records)
