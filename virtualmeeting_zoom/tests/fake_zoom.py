@@ -10,12 +10,15 @@ import itertools
 import json
 import re
 from datetime import UTC, datetime
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from virtualmeeting_zoom.tests.conftest import API, TOKEN_URL
 
 MEETING_RE = re.compile(rf"^{re.escape(API)}/meetings/(\d+)(\?.*)?$")
 USER_MEETINGS_RE = re.compile(rf"^{re.escape(API)}/users/me/meetings(\?.*)?$")
+PAST_PARTICIPANTS_RE = re.compile(rf"^{re.escape(API)}/past_meetings/([^/?]+)/participants(\?.*)?$")
+RECORDINGS_RE = re.compile(rf"^{re.escape(API)}/meetings/(\d+)/recordings(\?.*)?$")
 DAILY_MESSAGE = (
     "You have exceeded the daily rate limit (100) of Meeting Create/Update API requests permitted for this "
     "particular user. You may resume these requests at GMT 00:00:00."
@@ -54,10 +57,49 @@ class FakeZoom:
         mocked.add_callback("PATCH", MEETING_RE, callback=self._update)
         mocked.add_callback("DELETE", MEETING_RE, callback=self._delete)
         mocked.add_callback("POST", TOKEN_URL, callback=self._token)
+        mocked.add_callback("GET", PAST_PARTICIPANTS_RE, callback=self._past_participants)
+        mocked.add_callback("GET", RECORDINGS_RE, callback=self._recordings)
+        # Past meetings: occurrence uuid -> (participants as Zoom lists them, "not yet" answers left).
+        self.past: dict[str, list] = {}
+        self.latest: dict[str, str] = {}  # meeting id -> its latest occurrence's uuid
+        self.recording_objects: dict[str, dict] = {}
 
     # --- scripting -------------------------------------------------------------------
     def fail_next(self, operation: str, kind: str) -> None:
         self.failures[operation] = kind
+
+    def script_participants(self, remote_id: str, occurrence: str, records, *, not_ready: int = 0) -> None:
+        """The participants of a past occurrence, as the current docs' list shows them (with times)."""
+        self.past[occurrence] = [[_participant_json(record) for record in records], not_ready]
+        self.latest[remote_id] = occurrence
+
+    def script_recordings(self, remote_id: str, records) -> None:
+        first = records[0]
+        self.recording_objects[remote_id] = {
+            "uuid": first.occurrence,
+            "id": int(remote_id),
+            "host_id": "KDcuGIm1QgePTO8WbOqwIQ",
+            "topic": "Safety training: Session 1",
+            "start_time": _zoom_time(first.recording_start),
+            "share_url": first.share_url or f"https://zoom.us/rec/share/{remote_id}",
+            "password": first.passcode,
+            "recording_count": len(records),
+            "recording_files": [
+                {
+                    "id": record.remote_id,
+                    "meeting_id": first.occurrence,
+                    "recording_start": _zoom_time(record.recording_start),
+                    "recording_end": _zoom_time(record.recording_end),
+                    "file_type": record.file_type,
+                    "file_size": 1024,
+                    "play_url": record.play_url,
+                    "download_url": f"https://zoom.us/rec/download/{record.remote_id}",
+                    "status": "completed",
+                    "recording_type": record.recording_type,
+                }
+                for record in records
+            ],
+        }
 
     def _failure(self, operation: str):
         kind = self.failures.pop(operation, None)
@@ -178,6 +220,30 @@ class FakeZoom:
         self.meetings[meeting_id].update(body)
         return (204, {}, "")
 
+    def _past_participants(self, request):
+        failure = self._failure("participants")
+        if failure:
+            return failure
+        segment = PAST_PARTICIPANTS_RE.match(request.url).group(1)
+        uuid = self.latest.get(segment) if segment.isdigit() else unquote(unquote(segment))
+        if uuid not in self.past:
+            return _json(404, {"code": 3001, "message": "Meeting ID is invalid or not end."})
+        participants, not_ready = self.past[uuid]
+        if not_ready:
+            self.past[uuid][1] -= 1
+            return _json(404, {"code": 3001, "message": "Meeting ID is invalid or not end."})
+        body = {"page_count": 1, "page_size": 300, "total_records": len(participants), "next_page_token": ""}
+        return _json(200, {**body, "participants": participants})
+
+    def _recordings(self, request):
+        failure = self._failure("recordings")
+        if failure:
+            return failure
+        meeting_id = RECORDINGS_RE.match(request.url).group(1)
+        if meeting_id not in self.recording_objects:
+            return _json(404, {"code": 3301, "message": "There is no recording for this meeting."})
+        return _json(200, self.recording_objects[meeting_id])
+
     def _delete(self, request):
         failure = self._failure("delete")
         if failure:
@@ -187,3 +253,24 @@ class FakeZoom:
             return _json(404, {"code": 3001, "message": f"Meeting does not exist: {meeting_id}."})
         del self.meetings[meeting_id]
         return (204, {}, "")
+
+
+def _zoom_time(moment) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
+
+
+def _participant_json(record) -> dict:
+    """A ParticipantRecord as the past-participants list of Zoom's current docs shows it."""
+    seconds = int((record.left_at - record.joined_at).total_seconds()) if record.left_at and record.joined_at else 0
+    return {
+        "id": "",
+        "name": record.name,
+        "user_id": record.participant_key,
+        "registrant_id": record.registrant_id,
+        "user_email": record.email,
+        "join_time": _zoom_time(record.joined_at),
+        "leave_time": _zoom_time(record.left_at),
+        "duration": seconds,
+        "failover": False,
+        "status": "in_meeting",
+    }

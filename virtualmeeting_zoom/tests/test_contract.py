@@ -31,3 +31,9 @@ class TestZoomProviderContract(ProviderContract):
 
     def host_url_requests(self):
         return self.zoom.meeting_gets
+
+    def script_participants(self, remote_id, occurrence, records, *, not_ready=0):
+        self.zoom.script_participants(remote_id, occurrence, records, not_ready=not_ready)
+
+    def script_recordings(self, remote_id, records):
+        self.zoom.script_recordings(remote_id, records)

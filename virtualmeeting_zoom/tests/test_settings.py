@@ -122,11 +122,14 @@ def test_settings_context(provider, settings):
         "meeting:read:list_meetings",
         "meeting:update:meeting",
         "meeting:delete:meeting",
+        "meeting:read:list_past_participants",  # optional: attendance
+        "cloud_recording:read:list_recording_files",  # optional: recordings
     ]
     assert [scope for scope, _ in context["classic_scopes"]] == [
         "user:read or user_info:read",
         "meeting:write",
         "meeting:read",
+        "recording:read",  # optional: recordings (meeting:read covers attendance)
     ]
     assert context["meeting_defaults"]["waiting_room"] is True
     assert CLIENT_SECRET not in repr(context) and WEBHOOK_SECRET not in repr(context)
