@@ -2,7 +2,14 @@
 
 from django.contrib import admin
 
-from virtualmeeting.models import ProviderConfig, ProviderConnection, VirtualMeeting
+from virtualmeeting.models import (
+    MeetingOccurrence,
+    MeetingParticipant,
+    MeetingRecording,
+    ProviderConfig,
+    ProviderConnection,
+    VirtualMeeting,
+)
 
 
 @admin.register(ProviderConfig)
@@ -46,3 +53,53 @@ class VirtualMeetingAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by providers' webhooks and the poll: the admin is for looking."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MeetingParticipantInline(admin.TabularInline):
+    model = MeetingParticipant
+    fields = ("participant_key", "name", "email", "registrant_id", "joined_at", "left_at", "leave_reason", "source")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MeetingOccurrence)
+class MeetingOccurrenceAdmin(ReadOnlyAdmin):
+    list_display = (
+        "meeting",
+        "uuid",
+        "started_at",
+        "ended_at",
+        "participants_done_at",
+        "recordings_done_at",
+        "next_poll_at",
+        "poll_attempts",
+        "poll_error",
+    )
+    list_filter = ("provider",)
+    search_fields = ("meeting__reference", "uuid", "meeting__remote_id")
+    inlines = [MeetingParticipantInline]
+
+
+@admin.register(MeetingRecording)
+class MeetingRecordingAdmin(ReadOnlyAdmin):
+    list_display = ("meeting", "occurrence", "file_type", "recording_type", "status", "recording_start")
+    list_filter = ("status", "file_type")
+    search_fields = ("meeting__reference", "remote_id", "occurrence")
+    exclude = ("passcode",)

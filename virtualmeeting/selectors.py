@@ -134,6 +134,22 @@ def meeting_recordings(references: Iterable[str]) -> dict[str, list[MeetingRecor
     return found
 
 
+def capabilities_missing(connection: ProviderConnection | None) -> dict[str, list[str]]:
+    """Capability ("attendance", "recordings", ...) -> the scopes the connection lacks for it ({}: none).
+
+    What "Reconnect to enable attendance" names. {} for no connection or a provider no longer installed.
+    """
+    from virtualmeeting.registry import get_provider
+
+    if connection is None:
+        return {}
+    try:
+        provider = get_provider(connection.provider)
+    except LookupError:
+        return {}
+    return provider.missing_capability_scopes(connection)
+
+
 def service_name(provider_id: str) -> str:
     """The provider's service in sentences ("Zoom"), or its id when it is no longer installed."""
     from virtualmeeting.registry import provider_class

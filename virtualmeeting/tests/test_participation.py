@@ -10,7 +10,13 @@ from django.db import connection as db_connection
 from django.db.models import F
 
 from virtualmeeting import signals
-from virtualmeeting.models import MeetingOccurrence, MeetingParticipant, MeetingRecording, VirtualMeeting
+from virtualmeeting.models import (
+    MeetingOccurrence,
+    MeetingParticipant,
+    MeetingRecording,
+    ProviderConnection,
+    VirtualMeeting,
+)
 from virtualmeeting.participation import (
     occurrence_record,
     participant_joined,
@@ -22,9 +28,9 @@ from virtualmeeting.participation import (
 from virtualmeeting.providers.base import ParticipantRecord, RecordingRecord
 from virtualmeeting.providers.testing import TestProvider
 from virtualmeeting.reconcile import participants_reconcile, participants_sweep
-from virtualmeeting.selectors import meeting_occurrences, meeting_participants, meeting_recordings
+from virtualmeeting.selectors import capabilities_missing, meeting_occurrences, meeting_participants, meeting_recordings
 from virtualmeeting.sync import claim
-from virtualmeeting.tests.conftest import START
+from virtualmeeting.tests.conftest import START, make_user
 from virtualmeeting.tests.helpers import fresh, put, run
 
 FINISH = START + timedelta(minutes=60)
@@ -445,3 +451,30 @@ def test_a_meeting_never_made_at_the_provider_is_not_polled(owner, django_captur
     made = put(owner, "ref:never")  # never synced: no remote meeting
     assert sweep(FINISH + 5 * MINUTE, django_capture_on_commit_callbacks) == 0
     assert not MeetingOccurrence.objects.filter(meeting=made).exists()
+
+
+# --- what staff and the owning app see ------------------------------------------------------------------
+def test_admin_shows_occurrences_and_recordings_without_the_passcode(client, meeting):
+    event("joined", meeting, joined())
+    recordings_record(provider="test", remote_id=meeting.remote_id, records=[recording()])
+    client.force_login(make_user("root", is_superuser=True, is_staff=True))
+    occurrence = MeetingOccurrence.objects.get()
+    pages = [
+        "/admin/virtualmeeting/meetingoccurrence/",
+        f"/admin/virtualmeeting/meetingoccurrence/{occurrence.pk}/change/",
+        "/admin/virtualmeeting/meetingrecording/",
+        f"/admin/virtualmeeting/meetingrecording/{MeetingRecording.objects.get().pk}/change/",
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "Rec0rd!ng" not in response.content.decode(), url
+    assert "Ann Learner" in client.get(pages[1]).content.decode()
+
+
+def test_capabilities_missing_names_the_scopes_to_reconnect_for(owner):
+    connection = ProviderConnection.objects.get(user=owner)
+    assert capabilities_missing(connection) == {}
+    TestProvider.require_scopes("attendance", ["participants:read", "meeting:read"])
+    assert capabilities_missing(connection) == {"attendance": ["participants:read"]}
+    assert capabilities_missing(None) == {}
