@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 
 from lms.keys import DEVELOPMENT_FIELD_ENCRYPTION_KEY, DEVELOPMENT_SECRET_KEY, production_key_problems
 
@@ -254,8 +255,8 @@ VIRTUALMEETING = {
 
 # The site administration menu and the profile page gain the virtual meeting entries.
 SEMINARS_ADMIN_MENU = [
-    ("Plugins > Virtual meetings", "virtualmeeting:settings_index"),
-    ("Plugins > Virtual meetings > Zoom Meeting", "virtualmeeting_zoom:settings"),
+    (gettext_lazy("Plugins > Virtual meetings"), "virtualmeeting:settings_index"),
+    (gettext_lazy("Plugins > Virtual meetings > Zoom Meeting"), "virtualmeeting_zoom:settings"),
 ]
 SEMINARS_PROFILE_SECTIONS = ["virtualmeeting/profile_connections.html"]
 
