@@ -7,7 +7,10 @@ import pytest
 import time_machine
 from axes.models import AccessAttempt
 from django.contrib.auth.models import User
-from django.utils import timezone
+from django.utils import timezone, translation
+
+from lms.login_lockout import lockout_message
+from lms.testing.translations import use_catalog
 
 PASSWORD = "the-right-password-42"
 LOCKED = "Too many failed attempts to log in to this account from your network."
@@ -88,6 +91,21 @@ def test_the_message_says_when_to_try_again_and_sends_nobody_to_a_site_admin(cli
     )
     assert in_the_last_minute.endswith("Logging in is paused for 1 minute: try again at 14:36 UTC.")
     assert "admin" not in after_ten_minutes + in_the_last_minute  # the locked account may be the admin's
+
+
+def test_the_message_is_translated_with_its_plural_forms(settings, tmp_path):
+    start = "Too many failed attempts to log in to this account from your network. "
+    one = start + "Logging in is paused for %(minutes)d minute: try again at %(time)s UTC."
+    more = start + "Logging in is paused for %(minutes)d minutes: try again at %(time)s UTC."
+    forms = ["Eine Minute Pause, bis %(time)s UTC.", "%(minutes)d Minuten Pause, bis %(time)s UTC."]
+    use_catalog(settings, tmp_path, "de", {(one, more): forms})
+    now = datetime(2026, 12, 3, 14, 30, tzinfo=UTC)
+
+    with time_machine.travel(now, tick=False), translation.override("de"):
+        soon = lockout_message(now + timedelta(seconds=40))
+        later = lockout_message(now + timedelta(minutes=5))
+
+    assert (soon, later) == ("Eine Minute Pause, bis 14:31 UTC.", "5 Minuten Pause, bis 14:35 UTC.")
 
 
 def test_a_successful_login_resets_the_count(client, user):

@@ -2,7 +2,9 @@
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import translation
 
+from lms.testing.translations import use_catalog
 from virtualmeeting.models import ProviderConfig
 from virtualmeeting.registry import enabled_providers, get_provider
 from virtualmeeting_zoom.forms import ZoomSettingsForm
@@ -251,3 +253,30 @@ def test_missing_scopes_of_one_trainer_ask_that_trainer(provider, settings, trai
         "The Zoom grant of Tom Trainer lacks the scopes user:read or user_info:read, meeting:read: add them to the "
         "app in the Zoom Marketplace, then ask this trainer to connect again."
     ]
+
+
+def test_the_count_of_trainers_not_named_is_translated_with_its_plural_forms(provider, settings, tmp_path):
+    settings.SITE_URL = "https://lms.example.com"
+    use_catalog(
+        settings,
+        tmp_path,
+        "de",
+        {
+            ("%(names)s and %(count)d more", "%(names)s and %(count)d more"): [
+                "%(names)s und ein weiterer",
+                "%(names)s und %(count)d weitere",
+            ],
+        },
+    )
+    for number in range(1, 7):
+        person = User.objects.create(username=f"t{number}", first_name="Trainer", last_name=str(number))
+        make_connection(person, remote_account_id=f"zoom-{number}", scopes="meeting:write")
+    with translation.override("de"):
+        six = provider.health_warnings()
+    person = User.objects.create(username="t7", first_name="Trainer", last_name="7")
+    make_connection(person, remote_account_id="zoom-7", scopes="meeting:write")
+    with translation.override("de"):
+        seven = provider.health_warnings()
+
+    assert "Trainer 1, Trainer 2, Trainer 3, Trainer 4, Trainer 5 und ein weiterer lacks" in six[0]
+    assert "Trainer 1, Trainer 2, Trainer 3, Trainer 4, Trainer 5 und 2 weitere lacks" in seven[0]
