@@ -1,0 +1,46 @@
+"""The sign-in sheet under hostile input: no 5xx, a refusal changes no table, other courses never change."""
+
+from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
+
+from seminars.models import Booking
+from tests.fuzz.harness import fuzz_settings, fuzzes, post_form
+from tests.fuzz.strategies import form_data, hostile_int_text, hostile_text
+
+state_value = st.one_of(st.sampled_from([*Booking.State.values, ""]), hostile_text)
+
+
+def sheet_form(session, draw):
+    """A valid sheet for every seated booking of the session's event (the baseline), then broken."""
+    baseline, fields = {}, {}
+    for booking in Booking.objects.filter(event=session.event_id, state__in=Booking.SEAT_STATES).order_by("pk"):
+        baseline[f"state_{booking.pk}"] = Booking.State.PARTIALLY_ATTENDED
+        baseline[f"minutes_{booking.pk}"] = "30"
+        fields[f"state_{booking.pk}"] = state_value
+        fields[f"minutes_{booking.pk}"] = hostile_int_text
+    return draw(form_data(baseline, fields))
+
+
+@fuzzes("seminars:session_attendance")
+@fuzz_settings(40)
+@given(data=st.data(), actor=st.sampled_from(["trainer", "editor", "admin", "learner", "outsider"]))
+def test_session_sheet(scene, data, actor):
+    post_form(
+        getattr(scene, actor),
+        reverse("seminars:session_attendance", args=[scene.started_session.pk]),
+        sheet_form(scene.started_session, data.draw),
+        untouchable=scene.other_course_rows(),
+    )
+
+
+@fuzzes("seminars:session_attendance")
+@fuzz_settings(15)
+@given(data=st.data())
+def test_session_sheet_before_the_start(scene, data):
+    post_form(
+        scene.trainer,
+        reverse("seminars:session_attendance", args=[scene.session.pk]),
+        sheet_form(scene.session, data.draw),
+        untouchable=scene.other_course_rows(),
+    )
