@@ -261,7 +261,17 @@ def participant_left(*, provider: str, remote_id, uuid: str, record: Participant
             return None
         rows = occurrence.participants.filter(participant_key=record.participant_key)
         if record.joined_at is not None:
-            row = rows.filter(joined_at=record.joined_at).first()
+            # The same interval; else the open one that began within SAME_JOIN (a join time written
+            # a second apart in the two events must not leave the interval open for ever).
+            row = rows.filter(joined_at=record.joined_at).first() or (
+                rows.filter(
+                    left_at__isnull=True,
+                    joined_at__gte=record.joined_at - SAME_JOIN,
+                    joined_at__lte=record.joined_at + SAME_JOIN,
+                )
+                .order_by("-joined_at")
+                .first()
+            )
         else:
             row = (
                 rows.filter(joined_at__isnull=False, joined_at__lte=record.left_at, left_at__isnull=True)

@@ -134,6 +134,16 @@ def test_a_leave_without_its_join_time_closes_the_open_interval(meeting):
     assert (row.joined_at, row.left_at, row.leave_reason) == (at(2), at(40), "left the meeting")
 
 
+def test_a_leave_whose_join_time_is_a_second_off_closes_the_open_interval(meeting):
+    event("joined", meeting, joined())
+    event(
+        "left",
+        meeting,
+        ParticipantRecord("dev-ann-1", "Ann Learner", joined_at=at(2) + timedelta(seconds=1), left_at=at(40)),
+    )
+    assert intervals(meeting) == [("dev-ann-1", at(2), at(40), "webhook")]
+
+
 def test_a_rejoin_is_a_second_interval(meeting):
     event("joined", meeting, joined())
     event("left", meeting, left())
