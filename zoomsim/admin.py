@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from zoomsim import oauth, participants, registrants
+from zoomsim import oauth, participants, recordings, registrants
 from zoomsim.meetings import TIMEZONES, apply_changes, iso, validate
 from zoomsim.seed import seed
 from zoomsim.web import Request, Response, json_response
@@ -463,6 +463,28 @@ def requests_log(sim, req):
     return {"requests": sim.request_log.since(since)}
 
 
+def recordings_view(sim, req):
+    """GET: every recording (`?meeting=id`); POST `{uuid, passcode, files}`: the occurrence's cloud recording is ready."""
+    if req.method == "POST":
+        body = _body(req)
+        unknown = set(body) - {"uuid", "passcode", "files", "client_id"}
+        if unknown:
+            raise AdminError(f"unknown fields: {', '.join(sorted(unknown))}")
+        row = participants.occurrence(sim, str(body.get("uuid", "")))
+        return recordings.add(
+            sim, row, passcode=body.get("passcode"), files=body.get("files"), client_id=_client_id(body, sim)
+        )
+    sql, params = "SELECT uuid, meeting_id, status, password, created_at FROM recordings", ()
+    if req.query.get("meeting"):
+        sql, params = sql + " WHERE meeting_id = ?", (int(req.query["meeting"]),)
+    return {"recordings": sim.store.all(sql + " ORDER BY created_at, rowid", params)}
+
+
+def recording_change(sim, req, action):
+    body = _body(req)
+    return recordings.change(sim, str(body.get("uuid", "")), action, client_id=_client_id(body, sim))
+
+
 def webhooks_log(sim, req):
     if req.method == "DELETE":
         sim.webhooks.clear()
@@ -513,6 +535,8 @@ ROUTES = [
     ("POST", r"/_sim/occurrences/end", occurrence_end),
     ("POST", r"/_sim/participants/join", participant_join),
     ("POST", r"/_sim/participants/leave", participant_leave),
+    (("GET", "POST"), r"/_sim/recordings", recordings_view),
+    ("POST", r"/_sim/recordings/(?P<action>trash|delete|recover)", recording_change),
 ]
 
 

@@ -183,6 +183,13 @@ def _ctl_parser() -> argparse.ArgumentParser:
     leave.add_argument("uuid")
     leave.add_argument("participant_uuid")
     leave.add_argument("--at", help="ISO time, or seconds after the start")
+    recording = sub.add_parser("add-recording", help="an ended occurrence's cloud recording (recording.completed)")
+    recording.add_argument("uuid")
+    recording.add_argument("--passcode", help="default: a random one; '' for none")
+    for action, event in (("trash", "trashed"), ("delete", "deleted"), ("recover", "recovered")):
+        sub.add_parser(f"{action}-recording", help=f"{action} a recording (recording.{event})").add_argument("uuid")
+    recordings = sub.add_parser("recordings", help="recordings and their status")
+    recordings.add_argument("--meeting", help="only this meeting's")
     occurrences = sub.add_parser("occurrences", help="occurrences with their join sessions")
     occurrences.add_argument("--meeting", help="only this meeting's")
 
@@ -285,6 +292,12 @@ def _ctl_run(client: AdminClient, args) -> dict | list:
         return client.delete_meeting(args.meeting_id, notify=not args.no_webhook)
     if command in ("start-meeting", "end-meeting", "join", "leave", "occurrences"):
         return _ctl_occurrences(client, args)
+    if command == "add-recording":
+        return client.add_recording(args.uuid, passcode=args.passcode)
+    if command in ("trash-recording", "delete-recording", "recover-recording"):
+        return getattr(client, command.replace("-", "_"))(args.uuid)
+    if command == "recordings":
+        return client.recordings(args.meeting)
     if command == "webhooks":
         if args.off or args.on:
             client.set_webhooks(args.on)

@@ -185,6 +185,32 @@ class AdminClient:
         """Occurrences (uuid, started_at, ended_at, ready_at) with their join sessions (`participants`)."""
         return self.call("GET", "occurrences", query={"meeting": meeting_id} if meeting_id else None)["occurrences"]
 
+    # cloud recordings of an ended occurrence
+    def add_recording(
+        self, uuid: str, *, passcode: str | None = None, files: list[dict] | None = None, client_id: str | None = None
+    ) -> dict:
+        """The occurrence's cloud recording is ready: `recording.completed`. Needs a licensed host, the meeting's
+        `auto_recording: cloud`, and an ended occurrence. `passcode`: None for a random one, "" for none.
+        `files`: [{file_type, recording_type}] (default an MP4 and an M4A). Returns {recording, download_token,
+        webhooks}: `recording` is what GET /meetings/{uuid}/recordings answers."""
+        body = {"uuid": uuid, "passcode": passcode, "files": files, "client_id": client_id}
+        return self.call("POST", "recordings", _given(body))
+
+    def trash_recording(self, uuid: str) -> dict:
+        """To the trash (`recording.trashed`): no longer listed or playable."""
+        return self.call("POST", "recordings/trash", {"uuid": uuid})
+
+    def delete_recording(self, uuid: str) -> dict:
+        """Deleted for good (`recording.deleted`)."""
+        return self.call("POST", "recordings/delete", {"uuid": uuid})
+
+    def recover_recording(self, uuid: str) -> dict:
+        """Back from the trash (`recording.recovered`)."""
+        return self.call("POST", "recordings/recover", {"uuid": uuid})
+
+    def recordings(self, meeting_id=None) -> list[dict]:
+        return self.call("GET", "recordings", query={"meeting": meeting_id} if meeting_id else None)["recordings"]
+
     def set_participants_delay(self, seconds: float) -> dict:
         """How long after a meeting ends (simulator clock) GET /past_meetings/{uuid}/participants has data."""
         return self.limits(participants_delay_seconds=seconds)

@@ -19,6 +19,7 @@ ROUTES = (
     "registrants.list",
     "registrants.status",
     "past_participants.list",
+    "recordings.get",
 )
 KINDS = ("error_500", "error_502", "timeout", "drop", "rate_429")
 DROP_MODES = ("close", "504")

@@ -33,6 +33,7 @@ SCOPES = {
     "registrants.list": (["meeting:read:list_registrants"], ["meeting:read"]),
     "registrants.status": (["meeting:update:registrant_status"], ["meeting:write"]),
     "past_participants.list": (["meeting:read:list_past_participants"], ["meeting:read"]),
+    "recordings.get": (["cloud_recording:read:list_recording_files"], ["recording:read"]),
 }
 # The rate-limit label of each route, from the OpenAPI spec (registrants: Light, Heavy, Medium, Medium).
 CATEGORY = {
@@ -47,6 +48,7 @@ CATEGORY = {
     "registrants.list": "Medium",
     "registrants.status": "Medium",
     "past_participants.list": "Medium",
+    "recordings.get": "Light",
 }
 COUNTS_DAILY = ("meetings.create", "meetings.update")
 

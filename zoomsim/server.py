@@ -9,7 +9,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from zoomsim import admin, meetings, oauth, participants, registrants, rooms
+from zoomsim import admin, meetings, oauth, participants, recordings, registrants, rooms
 from zoomsim.client import AdminClient
 from zoomsim.faults import Faults
 from zoomsim.limits import Limits
@@ -58,14 +58,18 @@ ROUTES = [
         "past_participants.list",
         _rest(participants.past_participants),
     ),
+    ("GET", r"/v2/meetings/(?P<meeting_ref>[^/]+)/recordings", "recordings.get", _rest(recordings.get)),
     ("GET", r"/j/(?P<meeting_id>[^/]+)", "page.join", rooms.join),
     ("GET", r"/w/(?P<meeting_id>[^/]+)", "page.join_registrant", rooms.join_registrant),
     ("GET", r"/meeting/register/(?P<token>[^/]+)", "page.register", rooms.registration_form),
     ("POST", r"/meeting/register/(?P<token>[^/]+)", "page.register", rooms.register),
+    (("GET", "POST"), r"/rec/share/(?P<token>[^/]+)", "page.recording", recordings.share_page),
+    (("GET", "POST"), r"/rec/play/(?P<token>[^/]+)", "page.recording", recordings.play_page),
+    ("GET", r"/rec/download/(?P<token>[^/]+)", "page.recording_download", recordings.download),
     ("GET", r"/s/(?P<meeting_id>[^/]+)", "page.start", rooms.start),
 ]
 # Routes matched on the path as sent: a meeting uuid may hold an encoded "/" (Zoom's double-encoding rule).
-RAW_PATH_ROUTES = {"past_participants.list"}
+RAW_PATH_ROUTES = {"past_participants.list", "recordings.get"}
 COMPILED = [(methods, re.compile(pattern + "$"), name, view) for methods, pattern, name, view in ROUTES]
 ADMIN = [
     ((methods,) if isinstance(methods, str) else methods, re.compile(pattern + "$"), view)

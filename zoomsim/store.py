@@ -68,6 +68,11 @@ CREATE TABLE IF NOT EXISTS participants (
     in_account INTEGER NOT NULL, registrant_id TEXT NOT NULL, join_time TEXT NOT NULL, leave_time TEXT,
     leave_reason TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS recordings (
+    uuid TEXT PRIMARY KEY, meeting_id INTEGER NOT NULL, status TEXT NOT NULL, share_token TEXT NOT NULL UNIQUE,
+    password TEXT NOT NULL, play_passcode TEXT NOT NULL, files TEXT NOT NULL, download_token TEXT NOT NULL,
+    download_token_expires_at REAL NOT NULL, created_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS registrant_emails (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, meeting_id INTEGER NOT NULL, registrant_id TEXT NOT NULL,
     email TEXT NOT NULL, kind TEXT NOT NULL, sent_at TEXT NOT NULL
@@ -90,6 +95,7 @@ TABLES = (
     "registrant_emails",
     "occurrences",
     "participants",
+    "recordings",
 )
 
 
