@@ -29,9 +29,12 @@ logger = logging.getLogger(__name__)
 TIMEOUT = (5, 15)  # connect, read (seconds)
 REFRESH_MARGIN = timedelta(minutes=5)
 
-# Rate-limit categories (which bucket a call takes from).
-CREATE = "create"  # Zoom's "Medium"
-LIGHT = "light"  # get, list, update, delete
+# Rate-limit categories: Zoom's labels, each one per-second bucket of the account (`_rate` gives its limit).
+CREATE = "create"  # Zoom's "Medium": create, list registrants, registrant status
+MEDIUM = CREATE  # the same bucket: Zoom counts every Medium call of the account together
+LIGHT = "light"  # get, list, update, delete, add one registrant
+HEAVY = "heavy"  # batch registration
+RATE_OPTIONS = {CREATE: "create_per_second", LIGHT: "light_per_second", HEAVY: "heavy_per_second"}
 
 # Lazy: read when raised, in the language of the request or worker.
 RECONNECT_MESSAGE = gettext_lazy("Zoom no longer accepts this connection: reconnect your Zoom account.")
@@ -162,8 +165,7 @@ class ZoomClient:
         return str((self.connection.extra or {}).get("account_id") or self.connection.remote_account_id)
 
     def _rate(self, category: str) -> float:
-        key = "create_per_second" if category == CREATE else "light_per_second"
-        return float(self.options[key])
+        return float(self.options[RATE_OPTIONS[category]])
 
     def _send(self, method: str, path: str, *, params=None, json=None, ambiguous: bool):
         try:
@@ -192,8 +194,15 @@ class ZoomClient:
         json=None,
         counted: bool = False,
         ambiguous: bool = False,
+        meeting_budget: bool = True,
+        refusal=None,
     ) -> requests.Response:
-        """Send one call; `counted` takes a daily create/update unit first; `ambiguous` marks a create."""
+        """Send one call; `counted` takes a daily create/update unit first; `ambiguous` marks a create.
+
+        `meeting_budget=False`: a daily 429 to this call is a limit of its own (Zoom limits registrant calls
+        per registrant and day), so the host's 100 meeting creates/updates stay open. `refusal(body)`
+        names a refusal particular to the call (an error, or None for the general mapping of error_for).
+        """
         if self.connection.status != ProviderConnection.Status.CONNECTED:
             raise AuthRevoked(self.connection.status_message or RECONNECT_MESSAGE)
         if needs_refresh(self.connection):
@@ -212,7 +221,7 @@ class ZoomClient:
             connection_tokens_refresh(config=self.config, connection=self.connection, force=True)
             refreshed = True
         if response.status_code >= 400:
-            error = self.error_for(response, ambiguous=ambiguous)
+            error = self.error_for(response, ambiguous=ambiguous, meeting_budget=meeting_budget, refusal=refusal)
             if counted and response.status_code == 429 and isinstance(error, RateLimited) and not error.daily:
                 limits.daily_quota_release(self.connection.remote_account_id)
             raise error
@@ -228,7 +237,9 @@ class ZoomClient:
         if remaining.isdigit():
             limits.daily_quota_observe(self.connection.remote_account_id, int(remaining))
 
-    def error_for(self, response, *, ambiguous: bool = False) -> ProviderError:
+    def error_for(
+        self, response, *, ambiguous: bool = False, meeting_budget: bool = True, refusal=None
+    ) -> ProviderError:
         """Zoom's error answer as a framework error (see zoom-api.md's table)."""
         status = response.status_code
         body = zoom_error_body(response)
@@ -236,7 +247,7 @@ class ZoomClient:
         text = zoom_error_text(body)
         if status == 429:
             error = rate_limited_error(response)
-            if error.daily:
+            if error.daily and meeting_budget:
                 # Zoom's own time, not error.retry_at: a midnight we guessed must not look like Zoom's answer.
                 resumes_at = limits.zoom_retry_at(response.headers, timezone.now())
                 limits.daily_quota_exhaust(self.connection.remote_account_id, resumes_at=resumes_at)
@@ -244,6 +255,9 @@ class ZoomClient:
         if status >= 500:
             message = gettext("Zoom had a server error (HTTP %(status)s); will retry.") % {"status": status}
             return ProviderError(message, ambiguous=ambiguous)
+        particular = refusal(body) if refusal else None
+        if particular is not None:
+            return particular
         if code == 4711:
             message = gettext(
                 "The Zoom app lacks scopes this site needs (%(detail)s): "

@@ -16,11 +16,12 @@ AUTO_RECORDING_CHOICES = [
     ("cloud", _("Cloud")),
 ]
 
-# Zoom's per-second limits by account plan: create is "Medium", get/update/delete are "Light".
+# Zoom's per-second limits by account plan and rate-limit label: create is "Medium", get/update/delete
+# are "Light", batch registration is "Heavy".
 PLAN_LIMITS = {
-    "free": {"create_per_second": 2, "light_per_second": 4, "capacity_licensed": 100},
-    "pro": {"create_per_second": 20, "light_per_second": 30, "capacity_licensed": 100},
-    "business": {"create_per_second": 60, "light_per_second": 80, "capacity_licensed": 300},
+    "free": {"create_per_second": 2, "light_per_second": 4, "heavy_per_second": 1, "capacity_licensed": 100},
+    "pro": {"create_per_second": 20, "light_per_second": 30, "heavy_per_second": 10, "capacity_licensed": 100},
+    "business": {"create_per_second": 60, "light_per_second": 80, "heavy_per_second": 40, "capacity_licensed": 300},
 }
 PLAN_CHOICES = [("free", _("Free")), ("pro", _("Pro")), ("business", _("Business or higher"))]
 
@@ -43,6 +44,7 @@ DEFAULTS = {
     # None: the plan's number.
     "create_per_second": None,
     "light_per_second": None,
+    "heavy_per_second": None,  # no field on the settings page: the plan's number unless stored
     "capacity_basic": 100,
     "capacity_licensed": None,
 }

@@ -11,7 +11,14 @@ import math
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from virtualmeeting.providers.base import MeetingSpec, ParticipantRecord, RecordingRecord, RemoteMeeting
+from virtualmeeting.providers.base import (
+    MeetingSpec,
+    ParticipantRecord,
+    RecordingRecord,
+    RegistrantSpec,
+    RemoteMeeting,
+    RemoteRegistrant,
+)
 
 TOPIC_MAX = 200
 AGENDA_MAX = 2000
@@ -60,6 +67,27 @@ def meeting_settings(options: dict) -> dict:
     }
 
 
+# settings.approval_type: 0 approves registrants automatically, 1 waits for the host, 2 is no registration.
+APPROVE_AUTOMATICALLY = 0
+NO_REGISTRATION = 2
+REGISTRATION_KEYS = ("approval_type", "registrants_confirmation_email", "registrants_email_notification")
+
+
+def registration_settings(spec: MeetingSpec) -> dict:
+    """Whether the meeting requires registration: approved at once, and Zoom's own registrant mails off.
+
+    Registrants get addresses no one reads (the product sends its own mail), so Zoom must never write
+    to them: neither the confirmation nor the approval and cancellation notices.
+    """
+    if not spec.registration:
+        return {"approval_type": NO_REGISTRATION}
+    return {
+        "approval_type": APPROVE_AUTOMATICALLY,
+        "registrants_confirmation_email": False,
+        "registrants_email_notification": False,
+    }
+
+
 def spec_fields(spec: MeetingSpec) -> dict:
     """The fields of a meeting that follow the spec (what an update may change)."""
     return {
@@ -71,22 +99,25 @@ def spec_fields(spec: MeetingSpec) -> dict:
 
 
 def create_body(spec: MeetingSpec, options: dict) -> dict:
-    return {"type": 2, **spec_fields(spec), "settings": meeting_settings(options)}
+    return {"type": 2, **spec_fields(spec), "settings": {**meeting_settings(options), **registration_settings(spec)}}
 
 
 def update_body(spec: MeetingSpec, previous: MeetingSpec | None) -> dict:
-    """Only the fields that differ from `previous` ({} when nothing changed).
+    """Only the fields that differ from `previous` ({} when nothing changed); all of them without one.
 
-    start_time and timezone travel together: Zoom reads one with the other.
+    start_time and timezone travel together: Zoom reads one with the other. The registration settings
+    go only when registration changes (Zoom keeps the other settings of a PATCH as they are).
     """
     current = spec_fields(spec)
     if previous is None:
-        return current
+        return {**current, "settings": registration_settings(spec)}
     before = spec_fields(previous)
     changes = {key: value for key, value in current.items() if before.get(key) != value}
     if "start_time" in changes or "timezone" in changes:
         changes["start_time"] = current["start_time"]
         changes["timezone"] = current["timezone"]
+    if spec.registration != previous.registration:
+        changes["settings"] = registration_settings(spec)
     return changes
 
 
@@ -102,8 +133,24 @@ def parse_zoom_time(value) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+def remote_registration(data: dict) -> tuple[bool | None, dict]:
+    """Does the meeting require registration (None when Zoom did not say), and its registration settings as given."""
+    settings = data.get("settings")
+    if not isinstance(settings, dict) or "approval_type" not in settings:
+        return None, {}
+    given = {key: settings[key] for key in REGISTRATION_KEYS if key in settings}
+    return settings["approval_type"] != NO_REGISTRATION, given
+
+
+def registration_matches(given: dict, spec: MeetingSpec) -> bool:
+    """Are the registration settings Zoom gave (see remote_registration) what the spec sends? Unsaid ones match."""
+    wanted = registration_settings(spec)
+    return all(given[key] == value for key, value in wanted.items() if key in given)
+
+
 def remote_meeting(data: dict) -> RemoteMeeting:
     """Zoom's meeting object as a RemoteMeeting. The start_url (it carries the host's token) is left out."""
+    registration, registration_given = remote_registration(data)
     return RemoteMeeting(
         remote_id=str(data["id"]),
         join_url=data.get("join_url", ""),
@@ -114,7 +161,11 @@ def remote_meeting(data: dict) -> RemoteMeeting:
         agenda=data.get("agenda", ""),
         password=data.get("password", ""),
         host_email=data.get("host_email", ""),
-        extra={key: data[key] for key in ("uuid", "host_id", "status") if key in data},
+        registration=registration,
+        extra={
+            **{key: data[key] for key in ("uuid", "host_id", "status") if key in data},
+            **({"registration_settings": registration_given} if registration_given else {}),
+        },
     )
 
 
@@ -180,3 +231,41 @@ def recording_records(data: dict) -> list[RecordingRecord]:
             )
         )
     return records
+
+
+# --- registrants ----------------------------------------------------------------------------
+NAME_MAX = 64  # Zoom's first_name and last_name
+
+
+def registrant_body(person: RegistrantSpec) -> dict:
+    """One registrant as Zoom takes it (the single add, and each entry of a batch)."""
+    return {
+        "email": person.email,
+        "first_name": person.first_name.strip()[:NAME_MAX],
+        "last_name": person.last_name.strip()[:NAME_MAX],
+    }
+
+
+def batch_registrants_body(people: list[RegistrantSpec]) -> dict:
+    """A batch: approved at once (even if the host switched the meeting to manual approval), no confirmation mail."""
+    return {
+        "auto_approve": True,
+        "registrants_confirmation_email": False,
+        "registrants": [registrant_body(person) for person in people],
+    }
+
+
+def remote_registrants(items, *, id_field: str) -> list[RemoteRegistrant]:
+    """Registrants as Zoom lists them; `id_field` names the registrant's id ("registrant_id" in the answers to
+    add and batch, "id" in the list). Entries without an id or address are left out; join_url is "" for a
+    registration that is not approved (Zoom gives no link then)."""
+    found = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        registrant_id, email = str(item.get(id_field) or "").strip(), str(item.get("email") or "").strip()
+        if registrant_id and email:
+            found.append(
+                RemoteRegistrant(registrant_id=registrant_id, email=email, join_url=item.get("join_url") or "")
+            )
+    return found

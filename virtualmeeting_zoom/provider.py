@@ -18,12 +18,16 @@ from virtualmeeting.providers.base import (
     ParticipantRecord,
     Provider,
     RecordingRecord,
+    RegistrantSpec,
     RemoteMeeting,
+    RemoteRegistrant,
 )
 from virtualmeeting_zoom import oauth
 from virtualmeeting_zoom.client import (
     CREATE,
+    HEAVY,
     LIGHT,
+    MEDIUM,
     TIMEOUT,
     ZoomClient,
     http_session,
@@ -42,12 +46,16 @@ from virtualmeeting_zoom.options import (
 )
 from virtualmeeting_zoom.payloads import (
     TOPIC_MAX,
+    batch_registrants_body,
     create_body,
     duration_minutes,
     parse_zoom_time,
     participant_record,
     recording_records,
+    registrant_body,
+    registration_matches,
     remote_meeting,
+    remote_registrants,
     update_body,
     zoom_agenda,
 )
@@ -62,6 +70,10 @@ CREATED_NEAR_SEND = timedelta(minutes=10)
 CREATE_REQUESTS_KEPT = timedelta(days=30)
 # People named in a missing-scopes warning; the rest are counted ("and 3 more").
 PEOPLE_NAMED = 5
+# Zoom's batch registration and status change take at most 30 registrants a call.
+REGISTRANT_BATCH_MAX = 30
+# User types that may not take registrants: Basic, and "None" (no licence at all).
+UNLICENSED = (LICENCE_BASIC, 99)
 
 
 def site_url_warning(site_url: str, debug: bool) -> str:
@@ -289,9 +301,15 @@ class ZoomProvider(Provider):
 
         The agenda counts too: attendees read it in Zoom's invitation, so a hand edit (or a meeting
         made before agendas stopped carrying an internal marker) is put back to the event's details.
+        So do the registration settings: manual approval, or Zoom's registrant mails switched back on
+        (they would go to addresses nobody reads), are put back as well.
         """
         ours = replace(spec, topic=(spec.topic or "Meeting")[:TOPIC_MAX])
-        return super().remote_matches(remote, ours) and (remote.agenda or "").strip() == zoom_agenda(spec.agenda)
+        return (
+            super().remote_matches(remote, ours)
+            and (remote.agenda or "").strip() == zoom_agenda(spec.agenda)
+            and registration_matches(remote.extra.get("registration_settings") or {}, spec)
+        )
 
     # --- meetings -----------------------------------------------------------
     def _client(self, connection: ProviderConnection | None) -> ZoomClient:
@@ -370,6 +388,125 @@ class ZoomProvider(Provider):
         if not start_url:
             raise ProviderError(gettext("Zoom did not give a start link for this meeting; try again in a moment."))
         return start_url
+
+    # --- registrants: personal join links -----------------------------------------------
+    supports_registrants = True
+    registrant_batch_size = REGISTRANT_BATCH_MAX
+
+    def registrants_unavailable(self, connection: ProviderConnection | None) -> str:
+        """Why this host's meetings give no personal links ("" when they do); no call is made.
+
+        Zoom takes registrants only for a licensed host: the user type /users/me gave at connect (or a
+        refusal recorded since). An unknown type is tried, and Zoom's answer decides.
+        """
+        reason = super().registrants_unavailable(connection)
+        if reason:
+            return reason
+        if connection is None:
+            return gettext("Personal join links need the owner's connected Zoom account.")
+        if (connection.extra or {}).get("type") in UNLICENSED:
+            return _unlicensed_reason()
+        return ""
+
+    def register(
+        self, *, connection: ProviderConnection | None, remote_id: str, people: list[RegistrantSpec]
+    ) -> list[RemoteRegistrant]:
+        """One person: POST registrants (Light); several: POST batch_registrants (Heavy, at most 30).
+
+        Approved at once, with Zoom's confirmation mail off. Zoom answers an address it already holds
+        with that registration; one held but not approved (cancelled, denied, or waiting for the host)
+        is approved and asked for again, so each answer carries a join link. Registrant calls are not
+        meeting creates or updates: the host's 100 a day stay untouched.
+        """
+        if len(people) > self.registrant_batch_size:
+            raise ValueError(f"Zoom registers at most {self.registrant_batch_size} people a call.")
+        if not people:
+            return []
+        client = self._client(connection)
+        path = self._meeting_path(remote_id)
+        found = self._register_call(client, path, people)
+        waiting = {registrant.email.lower(): registrant for registrant in found if not registrant.join_url}
+        if waiting:
+            self._set_status(client, path, "approve", [registrant.registrant_id for registrant in waiting.values()])
+            again = self._register_call(client, path, [person for person in people if person.email.lower() in waiting])
+            approved = {registrant.email.lower(): registrant for registrant in again}
+            found = [approved.get(registrant.email.lower(), registrant) for registrant in found]
+        return [registrant for registrant in found if registrant.join_url]
+
+    def _register_call(self, client: ZoomClient, path: str, people: list[RegistrantSpec]) -> list[RemoteRegistrant]:
+        if len(people) == 1:
+            person = people[0]
+            body = {**registrant_body(person), "auto_approve": True}
+            response = self._registrant_request(
+                client, "POST", f"{path}/registrants", category=LIGHT, json=body, ambiguous=True
+            )
+            # The answer names the registrant but not the address: it is the one sent.
+            answer = {**zoom_error_body(response), "email": person.email}
+            return remote_registrants([answer], id_field="registrant_id")
+        response = self._registrant_request(
+            client,
+            "POST",
+            f"{path}/batch_registrants",
+            category=HEAVY,
+            json=batch_registrants_body(people),
+            ambiguous=True,
+        )
+        return remote_registrants(zoom_error_body(response).get("registrants"), id_field="registrant_id")
+
+    def list_registrants(self, *, connection: ProviderConnection | None, remote_id: str) -> list[RemoteRegistrant]:
+        """GET registrants?status=approved, every page (Medium): the recovery after a lost answer."""
+        client = self._client(connection)
+        return self._approved_registrants(client, self._meeting_path(remote_id))
+
+    def _approved_registrants(self, client: ZoomClient, path: str) -> list[RemoteRegistrant]:
+        params = {"status": "approved", "page_size": LIST_PAGE_SIZE}
+        found = []
+        for _ in range(LIST_MAX_PAGES):
+            response = self._registrant_request(client, "GET", f"{path}/registrants", category=MEDIUM, params=params)
+            body = zoom_error_body(response)
+            found.extend(r for r in remote_registrants(body.get("registrants"), id_field="id") if r.join_url)
+            token = body.get("next_page_token")
+            if not token:
+                break
+            params = {**params, "next_page_token": token}
+        return found
+
+    def cancel_registrants(
+        self, *, connection: ProviderConnection | None, remote_id: str, registrant_ids: list[str]
+    ) -> None:
+        """PUT registrants/status {action: cancel} (Medium, at most 30); a registrant already gone is no error.
+
+        Zoom changes nothing when it does not know one of them, so then the ones it still holds are
+        cancelled in a second call.
+        """
+        if len(registrant_ids) > self.registrant_batch_size:
+            raise ValueError(f"Zoom changes at most {self.registrant_batch_size} registrants a call.")
+        if not registrant_ids:
+            return
+        client = self._client(connection)
+        path = self._meeting_path(remote_id)
+        try:
+            self._set_status(client, path, "cancel", registrant_ids)
+        except ProviderError as exc:
+            if exc.code != REGISTRANT_UNKNOWN:
+                raise
+            held = {registrant.registrant_id for registrant in self._approved_registrants(client, path)}
+            still = [registrant_id for registrant_id in registrant_ids if registrant_id in held]
+            if still:
+                self._set_status(client, path, "cancel", still)
+
+    def _set_status(self, client: ZoomClient, path: str, action: str, registrant_ids: list[str]) -> None:
+        body = {"action": action, "registrants": [{"id": registrant_id} for registrant_id in registrant_ids]}
+        self._registrant_request(client, "PUT", f"{path}/registrants/status", category=MEDIUM, json=body)
+
+    def _registrant_request(self, client: ZoomClient, method: str, path: str, **kwargs):
+        """A registrant call: its own bucket, never the daily meeting budget, and Zoom's registrant refusals."""
+        try:
+            return client.request(method, path, meeting_budget=False, refusal=_registrant_refusal, **kwargs)
+        except ProviderError as exc:
+            if exc.code == UNLICENSED_CODE:
+                _record_unlicensed(client.connection)
+            raise
 
     @staticmethod
     def _remember_create(connection: ProviderConnection, spec: MeetingSpec, body: dict) -> ZoomCreateRequest:
@@ -511,6 +648,64 @@ def _sent_distance(listed: dict, sent: list[ZoomCreateRequest]) -> timedelta | N
         and abs(created - request.sent_at) <= CREATED_NEAR_SEND
     ]
     return min(distances, default=None)
+
+
+REGISTRANT_UNKNOWN = "registrant_not_found"
+UNLICENSED_CODE = "unlicensed"
+REGISTRATION_OFF = "registration_off"
+
+
+def _unlicensed_reason() -> str:
+    return gettext(
+        "The host's Zoom account is not licensed (Basic): Zoom gives personal join links only for licensed hosts, "
+        "so everyone uses the shared link. Reconnect to Zoom once the account is licensed."
+    )
+
+
+def _registrant_refusal(body: dict) -> ProviderError | None:
+    """Zoom's refusals of registrant calls as framework errors; None leaves the general mapping (client.error_for).
+
+    A meeting gone (3001) stays MeetingNotFound; "registration is off" (404 to an add, 300 to a list
+    or status change) never does, as the meeting exists and only needs its settings put back.
+    """
+    code = body.get("code")
+    message = str(body.get("message") or "").lower()
+    if code == 300 and "not found" in message:  # the spec's 300 "Meeting ... is not found or has expired"
+        return MeetingNotFound(gettext("The meeting no longer exists in Zoom."))
+    if code == 200 or "paid user" in message:
+        return ProviderError(_unlicensed_reason(), permanent=True, code=UNLICENSED_CODE)
+    if code in (300, 404) and "registration" in message:
+        text = gettext(
+            "The Zoom meeting does not require registration (it may have been changed in Zoom); "
+            "personal join links will be tried again."
+        )
+        return ProviderError(text, code=REGISTRATION_OFF)
+    if code == 404 and "registrant" in message:
+        return ProviderError(gettext("Zoom does not know one of these registrants."), code=REGISTRANT_UNKNOWN)
+    if code == 3043:
+        text = gettext("Zoom refused the registration: the meeting has reached its maximum number of registrants.")
+        return ProviderError(text, permanent=True, code="3043")
+    if code == 3038:
+        text = gettext("The Zoom meeting is over: Zoom takes no more registrations for it.")
+        return ProviderError(text, permanent=True, code="3038")
+    if code == 4711:
+        text = gettext(
+            "Zoom refused personal join links: the Zoom connection lacks a scope (%(detail)s). Reconnect to "
+            "enable personal join links (a site admin may first need to add the scope to the Zoom app)."
+        ) % {"detail": zoom_error_text(body) or "4711"}
+        return ProviderError(text, permanent=True, code="4711")
+    return None
+
+
+def _record_unlicensed(connection: ProviderConnection) -> None:
+    """Zoom said the host is not licensed: remember it, so no more meetings ask for registration (no call is
+    wasted) and the trainer reads why. Connecting again reads the licence afresh."""
+    extra = dict(connection.extra or {})
+    if extra.get("type") in UNLICENSED:
+        return
+    extra["type"] = LICENCE_BASIC
+    connection.extra = extra
+    ProviderConnection.objects.filter(pk=connection.pk).update(extra=extra)
 
 
 def _not_set_up() -> ConnectError:

@@ -59,6 +59,7 @@ def test_create_body():
             "join_before_host": False,
             "mute_upon_entry": False,
             "auto_recording": "none",
+            "approval_type": 2,  # no registration unless the spec asks for it
         },
     }
 
@@ -136,6 +137,7 @@ def test_meeting_options_reach_the_settings():
         "join_before_host": True,
         "mute_upon_entry": True,
         "auto_recording": "cloud",
+        "approval_type": 2,
     }
 
 
@@ -201,7 +203,9 @@ def test_update_with_nothing_changed_sends_nothing(provider, connection, mocked)
 def test_update_without_previous_sends_every_field(provider, connection, mocked):
     mocked.patch(MEETING_URL, status=204)
     provider.update_meeting(connection=connection, remote_id=MEETING_ID, spec=spec(), previous=None)
-    assert set(sent_json(mocked.calls[0])) == {"topic", "start_time", "timezone", "duration", "agenda"}
+    sent = sent_json(mocked.calls[0])
+    assert set(sent) == {"topic", "start_time", "timezone", "duration", "agenda", "settings"}
+    assert sent["settings"] == {"approval_type": 2}  # only the registration settings: the others stay as they are
 
 
 def test_update_of_a_meeting_deleted_in_zoom(provider, connection, mocked):
