@@ -169,9 +169,11 @@ def join(
             raise ScriptError(f"occurrence {row['uuid']} has ended")
         if when < unix(row["started_at"]):
             raise ScriptError("a participant cannot join before the meeting started")
-        person = _person(sim, meeting, host, registrant_id=registrant_id, name=name, email=email, in_account=in_account)
         device = _device(sim, row, participant_uuid)
+        person = _person(sim, meeting, host, registrant_id=registrant_id, name=name, email=email, in_account=in_account)
         displaced = _displaced(sim, meeting, row, person["registrant_id"])
+        if any(when < unix(earlier["join_time"]) for earlier in displaced):
+            raise ScriptError("the registrant's other device joined later: script the joins in their order")
         session = {
             "occurrence_uuid": row["uuid"],
             "participant_uuid": device,

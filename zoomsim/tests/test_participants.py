@@ -198,6 +198,13 @@ def test_a_registrant_link_on_a_second_device(sim, pro, receiver):
     assert phone != laptop
 
 
+def test_a_refused_join_registers_nobody(sim, pro, meeting):
+    uuid = sim.start_meeting(meeting["id"])
+    with pytest.raises(AdminAPIError, match="HTTP 404"):
+        sim.participant_join(uuid, name="Gail Guest", participant_uuid="NO-SUCH-DEVICE")
+    assert sim.registrants(meeting["id"]) == []
+
+
 def test_zoom_keeps_out_a_cancelled_registrant(sim, pro, meeting):
     learner = _register(pro, meeting, 1)
     pro.put(
