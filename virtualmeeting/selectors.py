@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from virtualmeeting.models import (
     CHECK_STATUSES,
+    REGISTRANT_WORK_STATUSES,
+    TAKES_REGISTRANTS,
     WORK_STATUSES,
     MeetingOccurrence,
     MeetingParticipant,
     MeetingRecording,
+    MeetingRegistrant,
     ProviderConfig,
     ProviderConnection,
     VirtualMeeting,
@@ -148,6 +151,63 @@ def capabilities_missing(connection: ProviderConnection | None) -> dict[str, lis
     except LookupError:
         return {}
     return provider.missing_capability_scopes(connection)
+
+
+def registrants_due(*, now: datetime | None = None, limit: int = 500, requeue_after: float = 120) -> list[int]:
+    """Ids of meetings with registrant work due now and no registrants task coming (the sweep queues them).
+
+    Only meetings that take registrants now, of enabled providers; a meeting whose registrants wait
+    for it (not created yet, registration not on) is queued when its own sync makes it ready.
+    Work claimed by a dead worker (its lease ran out, no task queued since) is due again.
+    """
+    now = now or timezone.now()
+    unclaimed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    due = MeetingRegistrant.objects.filter(unclaimed, status__in=REGISTRANT_WORK_STATUSES, next_attempt_at__lte=now)
+    dead_worker = due.filter(meeting=OuterRef("pk"), claimed_until__gt=OuterRef("registrants_queued_for"))
+    no_task_coming = Q(registrants_queued_for__isnull=True) | Q(
+        registrants_queued_for__lt=now - timedelta(seconds=requeue_after)
+    )
+    enabled = ProviderConfig.objects.filter(enabled=True).values("provider")
+    return list(
+        VirtualMeeting.objects.filter(TAKES_REGISTRANTS, provider__in=enabled, pk__in=due.values("meeting_id"))
+        .filter(no_task_coming | Exists(dead_worker))
+        .order_by("registrants_queued_for")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def registrant_join_url(*, reference: str, key: str) -> str:
+    """The person's own join link for the meeting `reference`: "" unless they are registered and wanted.
+
+    Secret: give it only to the person (a redirect at their click), never in a page others see or a log.
+    """
+    row = (
+        MeetingRegistrant.objects.filter(
+            meeting__reference=reference,
+            meeting__present=True,
+            key=key,
+            present=True,
+            status=MeetingRegistrant.Status.REGISTERED,
+        )
+        .only("join_url")
+        .first()
+    )
+    return row.join_url if row else ""
+
+
+def registrants_status(references: Iterable[str]) -> dict[str, dict[str, tuple[str, str]]]:
+    """{reference: {key: (status, last_error)}} for these meetings' registrants, in one query.
+
+    `status` is a MeetingRegistrant.Status value; `last_error` says why a row failed, waits, or has
+    no personal link ("unsupported": the provider or the host's account gives none).
+    """
+    found: dict[str, dict[str, tuple[str, str]]] = {}
+    rows = MeetingRegistrant.objects.filter(meeting__reference__in=list(references)).values_list(
+        "meeting__reference", "key", "status", "last_error"
+    )
+    for reference, key, status, last_error in rows:
+        found.setdefault(reference, {})[key] = (status, last_error)
+    return found
 
 
 def service_name(provider_id: str) -> str:

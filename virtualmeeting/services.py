@@ -25,7 +25,6 @@ from virtualmeeting.conf import registrant_email_domain, vm_setting
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, MeetingUnavailable, ProviderError
 from virtualmeeting.models import (
     REGISTRANT_WORK_STATUSES,
-    TAKES_REGISTRANTS,
     WORK_STATUSES,
     MeetingRegistrant,
     ProviderConfig,
@@ -732,17 +731,18 @@ def registrants_wake(meeting_id: int) -> None:
 
     A meeting that now takes registrants turns its "no personal link" rows back to pending.
     """
-    meeting = VirtualMeeting.objects.filter(pk=meeting_id, personal_links=True).first()
-    if meeting is None:
-        return
     now = timezone.now()
-    rows = MeetingRegistrant.objects.filter(meeting=meeting)
-    if VirtualMeeting.objects.filter(TAKES_REGISTRANTS, pk=meeting_id).exists():
-        rows.filter(status=RStatus.UNSUPPORTED, present=True).update(
-            status=RStatus.PENDING, last_error="", attempts=0, next_attempt_at=now, updated_at=now
-        )
-    if rows.filter(status__in=REGISTRANT_WORK_STATUSES, next_attempt_at__lte=now).exists():
-        registrants_schedule(meeting_id)
+    with transaction.atomic():
+        meeting = VirtualMeeting.objects.select_for_update().filter(pk=meeting_id, personal_links=True).first()
+        if meeting is None:
+            return
+        rows = MeetingRegistrant.objects.filter(meeting=meeting)
+        if meeting.takes_registrants:
+            rows.filter(status=RStatus.UNSUPPORTED, present=True).update(
+                status=RStatus.PENDING, last_error="", attempts=0, next_attempt_at=now, updated_at=now
+            )
+        if rows.filter(status__in=REGISTRANT_WORK_STATUSES, next_attempt_at__lte=now).exists():
+            registrants_schedule(meeting_id)
 
 
 def registrants_forget(meeting: VirtualMeeting) -> None:

@@ -14,6 +14,7 @@ import logging
 import random
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +30,7 @@ from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, R
 from virtualmeeting.models import CHECK_STATUSES, WORK_STATUSES, OAuthState, ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import MeetingSpec, Provider, RemoteMeeting
 from virtualmeeting.registry import get_provider, provider_ids
-from virtualmeeting.selectors import meetings_check_due, meetings_due, waiting_text
+from virtualmeeting.selectors import meetings_check_due, meetings_due, registrants_due, waiting_text
 from virtualmeeting.services import (
     connection_revoke,
     meeting_checks_schedule,
@@ -40,6 +41,7 @@ from virtualmeeting.services import (
     provider_enabled_changed,
     reconnect_message,
     registrants_forget,
+    registrants_schedule,
     registrants_wake,
 )
 
@@ -154,11 +156,13 @@ class ClaimHeartbeat:
     The claim is a short lease, so a killed worker's meeting is free again within
     CLAIM_SECONDS; a live worker in a long provider call (a slow answer, a wait for a
     per-second token) keeps its meeting. The thread uses its own database connection
-    and closes it when it stops.
+    and closes it when it stops. `renew_claim(meeting_id, token)` renews another
+    kind of claim (a meeting's registrants); False when it is no longer ours.
     """
 
-    def __init__(self, meeting_id: int, token: str):
+    def __init__(self, meeting_id: int, token: str, *, renew_claim: Callable[[int, str], bool] | None = None):
         self.meeting_id, self.token = meeting_id, token
+        self._renew = renew_claim or renew
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"vm-claim-{meeting_id}", daemon=True)
 
@@ -174,7 +178,7 @@ class ClaimHeartbeat:
         try:
             while not self._stop.wait(vm_setting("CLAIM_RENEW_SECONDS")):
                 try:
-                    if not renew(self.meeting_id, self.token):
+                    if not self._renew(self.meeting_id, self.token):
                         return
                 except Exception:  # the database is briefly unreachable: try again at the next beat
                     log.warning("Meeting %s: could not renew the claim.", self.meeting_id, exc_info=True)
@@ -696,6 +700,11 @@ def meeting_sweep() -> int:
         limit=vm_setting("PRESTART_CHECK_BATCH"), requeue_after=vm_setting("REQUEUE_AFTER_SECONDS")
     )
     meeting_checks_schedule(ids=checks)
+    # Registrant work due or left by a dead worker, of meetings that take registrants now.
+    for meeting_id in registrants_due(
+        limit=vm_setting("SWEEP_BATCH"), requeue_after=vm_setting("REQUEUE_AFTER_SECONDS")
+    ):
+        registrants_schedule(meeting_id)
     # Connect flows that were never finished leave their state behind.
     stale = timezone.now() - timedelta(days=1)
     OAuthState.objects.filter(created_at__lt=stale).delete()

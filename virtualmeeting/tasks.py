@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from virtualmeeting import reconcile, sync
+from virtualmeeting import reconcile, registrants, sync
 
 
 @shared_task(name="virtualmeeting.tasks.meeting_sync")
@@ -21,6 +21,12 @@ def meeting_check(meeting_id: int) -> list[str]:
 def participants_reconcile(meeting_id: int) -> list[str]:
     """Poll a finished meeting's participants (and recordings) at the provider, where a poll is due."""
     return reconcile.participants_reconcile(meeting_id)
+
+
+@shared_task(name="virtualmeeting.tasks.registrants_sync")
+def registrants_sync(meeting_id: int) -> list[str]:
+    """Make the provider's registrants of one meeting match its rows (all of them due, in batches)."""
+    return registrants.registrants_sync(meeting_id)
 
 
 @shared_task(name="virtualmeeting.tasks.meeting_sweep")

@@ -75,7 +75,7 @@ class RemoteRegistrant:
 
     registrant_id: str
     email: str
-    join_url: str  # personal: a secret, never logged
+    join_url: str = field(repr=False)  # personal: a secret, never logged
 
 
 @dataclass(frozen=True)
@@ -256,7 +256,10 @@ class Provider(ABC):
         return ProviderError(message, permanent=True, code="unsupported")
 
     def registrants_unavailable(self, connection: ProviderConnection | None) -> str:
-        """ "" when this host's meetings can take registrants, else why not, in words for the trainer."""
+        """Why this host's meetings give no personal links, in words for the trainer; "" when they do.
+
+        Overrides call super() first: it answers for a provider without registrants. No call is made here.
+        """
         if not self.supports_registrants:
             return gettext("%(service)s gives no personal join links: everyone uses the shared link.") % {
                 "service": self.service

@@ -14,12 +14,15 @@ Tests script it through the class methods:
     TestProvider.script_participants("3", "uuid-1", records, not_ready=2)  # past participants, after 2 "not yet"
     TestProvider.script_recordings("3", records)      # the meeting's recording files
     TestProvider.require_scopes("attendance", ["participants:read"])  # connections without it lack attendance
+    TestProvider.registrants(remote_id)               # a meeting's registrants (cancelled ones too)
 
 Failure kinds: transient, ambiguous (request applied, answer lost), hang
 (request applied, then the call sleeps `seconds`: a worker to kill),
 rate_limited (per-second, `seconds` until retry), rate_limited_daily (until
 `retry_at` if given, as a provider's Retry-After says, else 00:00 UTC), auth_revoked, permanent, not_found; for "connect": connect_error;
-for "authorize": denied (the consent screen's "Decline").
+for "authorize": denied (the consent screen's "Decline"). Registrant calls are "register",
+"list_registrants" and "cancel_registrants" (three people a call, so batches are exercised); a
+connection whose `extra` says {"licence": "basic"} gives no personal links, like Zoom's Basic hosts.
 
 The connect flow needs no consent page: `authorization_url` answers at once
 with a redirect to the callback carrying a one-time code, and
@@ -45,6 +48,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.filebased import FileBasedCache
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from virtualmeeting.errors import AuthRevoked, ConnectError, MeetingNotFound, NotReadyYet, ProviderError, RateLimited
 from virtualmeeting.forms import ProviderSettingsForm, SecretField
@@ -54,14 +58,16 @@ from virtualmeeting.providers.base import (
     ParticipantRecord,
     Provider,
     RecordingRecord,
+    RegistrantSpec,
     RemoteMeeting,
+    RemoteRegistrant,
 )
 
 PREFIX = "vmtest"
 # Processes that share this environment variable (a test and the worker it starts) share one "remote".
 NAMESPACE_ENV = "VIRTUALMEETING_TEST_NAMESPACE"
 KEEP = 7 * 24 * 3600  # cache timeout of the simulated remote's keys
-SPEC_FIELDS = ("topic", "start", "duration_minutes", "timezone", "agenda")
+SPEC_FIELDS = ("topic", "start", "duration_minutes", "timezone", "agenda", "registration")
 
 
 class TestSettingsForm(ProviderSettingsForm):
@@ -120,6 +126,8 @@ class TestProvider(Provider):
     settings_form_class = TestSettingsForm
     supports_participants = True
     supports_recordings = True
+    supports_registrants = True
+    registrant_batch_size = 3
 
     # --- scripting, for tests ------------------------------------------------------
     @classmethod
@@ -149,6 +157,13 @@ class TestProvider(Provider):
         """The meetings the "remote" holds now, oldest first."""
         last = _cache().get(_key("next_id")) or 0
         found = _cache().get_many([_key(f"meeting:{n}") for n in range(1, last + 1)])
+        return [found[key] for key in sorted(found, key=lambda k: int(k.rsplit(":", 1)[1]))]
+
+    @classmethod
+    def registrants(cls, remote_id: str) -> list[dict]:
+        """The registrants the "remote" holds for a meeting, cancelled ones too, oldest first."""
+        last = _cache().get(_key(f"registrants:{remote_id}")) or 0
+        found = _cache().get_many([_key(f"registrant:{remote_id}:{n}") for n in range(1, last + 1)])
         return [found[key] for key in sorted(found, key=lambda k: int(k.rsplit(":", 1)[1]))]
 
     @classmethod
@@ -260,6 +275,7 @@ class TestProvider(Provider):
             "duration_minutes": int((spec.finish - spec.start).total_seconds() // 60),
             "timezone": spec.timezone,
             "agenda": spec.agenda,
+            "registration": spec.registration,
         }
 
     @staticmethod
@@ -274,6 +290,7 @@ class TestProvider(Provider):
             agenda=meeting["agenda"],
             password=meeting["password"],
             host_email=meeting["host_email"],
+            registration=meeting.get("registration", False),
             extra={"marker": meeting["marker"]},
         )
 
@@ -413,3 +430,70 @@ class TestProvider(Provider):
         required = _cache().get(_key("required_scopes")) or {}
         missing = {capability: [s for s in scopes if s not in granted] for capability, scopes in required.items()}
         return {capability: scopes for capability, scopes in missing.items() if scopes}
+
+    # --- registrants ------------------------------------------------------------------------
+    def registrants_unavailable(self, connection) -> str:
+        if reason := super().registrants_unavailable(connection):
+            return reason
+        if connection is not None and connection.extra.get("licence") == "basic":
+            return gettext("The host's Test Meeting account is Basic: personal links need a licensed host.")
+        return ""
+
+    @staticmethod
+    def _registrant(record: dict) -> RemoteRegistrant:
+        return RemoteRegistrant(
+            registrant_id=record["registrant_id"], email=record["email"], join_url=record["join_url"]
+        )
+
+    def _registrant_for(self, remote_id: str, person: RegistrantSpec) -> dict:
+        """The registrant with this address (approved again if it was cancelled), or a new one."""
+        index = _key(f"registrant-email:{remote_id}:{person.email.lower()}")
+        number = _cache().get(index)
+        if number is None:
+            candidate = _incr(f"registrants:{remote_id}")
+            number = candidate if _cache().add(index, candidate, KEEP) else _cache().get(index)
+        key = _key(f"registrant:{remote_id}:{number}")
+        record = _cache().get(key) or {
+            "registrant_id": f"{remote_id}-{number}",
+            "email": person.email,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "join_url": f"https://meet.test.invalid/w/{remote_id}?tk={secrets.token_urlsafe(12)}",
+        }
+        record["status"] = "approved"
+        _cache().set(key, record, KEEP)
+        return record
+
+    def register(self, *, connection, remote_id: str, people: list[RegistrantSpec]) -> list[RemoteRegistrant]:
+        self._check_connection(connection)
+        failure = self._call("register")
+        self._raise(failure, applied=False)
+        meeting = self._load(remote_id)
+        if len(people) > self.registrant_batch_size:
+            raise ProviderError("Test Meeting takes at most 3 registrants a call.", permanent=True)
+        if not meeting.get("registration") or self.registrants_unavailable(connection):
+            raise ProviderError("This Test Meeting meeting does not take registrants.", permanent=True)
+        records = [self._registrant_for(remote_id, person) for person in people]
+        self._raise(failure, applied=True)
+        return [self._registrant(record) for record in records]
+
+    def list_registrants(self, *, connection, remote_id: str) -> list[RemoteRegistrant]:
+        self._check_connection(connection)
+        self._raise(self._call("list_registrants"), applied=False)
+        self._load(remote_id)
+        return [self._registrant(r) for r in self.registrants(remote_id) if r["status"] == "approved"]
+
+    def cancel_registrants(self, *, connection, remote_id: str, registrant_ids: list[str]) -> None:
+        self._check_connection(connection)
+        failure = self._call("cancel_registrants")
+        self._raise(failure, applied=False)
+        self._load(remote_id)
+        if len(registrant_ids) > self.registrant_batch_size:
+            raise ProviderError("Test Meeting takes at most 3 registrants a call.", permanent=True)
+        for registrant_id in registrant_ids:
+            key = _key(f"registrant:{remote_id}:{registrant_id.rsplit('-', 1)[-1]}")
+            record = _cache().get(key)
+            if record is not None and record["registrant_id"] == registrant_id:
+                record["status"] = "cancelled"
+                _cache().set(key, record, KEEP)
+        self._raise(failure, applied=True)

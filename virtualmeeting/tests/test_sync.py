@@ -570,7 +570,8 @@ def test_meeting_edited_at_the_provider_is_restored(owner):
     assert run(meeting) == ["get", "update"]
 
     assert TestProvider.meetings()[0]["topic"] == "Ours"
-    assert sorted(TestProvider.last_update_fields()) == ["agenda", "duration_minutes", "start", "timezone", "topic"]
+    everything = ["agenda", "duration_minutes", "registration", "start", "timezone", "topic"]
+    assert sorted(TestProvider.last_update_fields()) == everything
     assert fresh(meeting).status == Status.AVAILABLE
 
 

@@ -1,0 +1,404 @@
+"""Make the provider's registrants match the database, a meeting's rows at a time.
+
+`registrants_sync(meeting_id)` claims the meeting's due registrant rows with a
+conditional UPDATE (a short lease, renewed by the meetings' `ClaimHeartbeat`),
+then, with no transaction or lock held while a call is made:
+
+1. if an earlier register call may have been applied without an answer
+   (`maybe_sent`), lists the meeting's registrants once and adopts each row's
+   registrant by its address, so nobody is registered twice;
+2. cancels the rows no longer wanted, `registrant_batch_size` a call;
+3. registers the rows wanted, `registrant_batch_size` a call, each batch marked
+   `maybe_sent` before it is sent;
+
+recording each result at once in a short transaction. Rows wait (pending)
+until the meeting exists at the provider and requires registration; when the
+provider or the owner's account gives no personal links, they become
+"unsupported" with the reason. Errors mean what they mean for meetings: a
+transient one backs off, a rate limit waits for the provider's time, a revoked
+connection asks the owner to reconnect, a meeting gone is re-created (and its
+registrants registered again in the new one).
+
+Every write here locks the meeting row first, as the services do, so the
+registrant rows of a meeting are always locked in one order (no deadlock).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from virtualmeeting.conf import vm_setting
+from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
+from virtualmeeting.models import REGISTRANT_WORK_STATUSES, MeetingRegistrant, ProviderConnection, VirtualMeeting
+from virtualmeeting.providers.base import Provider, RegistrantSpec, RemoteRegistrant
+from virtualmeeting.registry import get_provider
+from virtualmeeting.selectors import held_text, waiting_text
+from virtualmeeting.services import (
+    connection_revoke,
+    meeting_mark_remote_gone,
+    reconnect_message,
+    registrant_email,
+    registrants_schedule,
+)
+from virtualmeeting.sync import ClaimHeartbeat, _connection, _NoConnection, backoff_delay, registration_wanted
+
+log = logging.getLogger(__name__)
+Status = MeetingRegistrant.Status
+
+
+# --- claiming ----------------------------------------------------------------------------------
+def _lock_meeting(meeting_id: int) -> VirtualMeeting | None:
+    return VirtualMeeting.objects.select_for_update().filter(pk=meeting_id).first()
+
+
+def claim(meeting_id: int) -> str | None:
+    """Take the meeting's due registrant rows that nobody holds. Returns the claim token, or None if none."""
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        _lock_meeting(meeting_id)
+        now = timezone.now()
+        taken = (
+            MeetingRegistrant.objects.filter(
+                meeting_id=meeting_id, status__in=REGISTRANT_WORK_STATUSES, next_attempt_at__lte=now
+            )
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .update(claimed_until=now + timedelta(seconds=vm_setting("CLAIM_SECONDS")), claim_token=token)
+        )
+    return token if taken else None
+
+
+def renew(meeting_id: int, token: str) -> bool:
+    """Extend our claim on the rows by CLAIM_SECONDS from now. False when no row is ours any more."""
+    with transaction.atomic():
+        _lock_meeting(meeting_id)
+        until = timezone.now() + timedelta(seconds=vm_setting("CLAIM_SECONDS"))
+        return (
+            MeetingRegistrant.objects.filter(meeting_id=meeting_id, claim_token=token).update(claimed_until=until) > 0
+        )
+
+
+def release(meeting_id: int, token: str) -> None:
+    with transaction.atomic():
+        _lock_meeting(meeting_id)
+        MeetingRegistrant.objects.filter(meeting_id=meeting_id, claim_token=token).update(
+            claimed_until=None, claim_token=""
+        )
+
+
+# --- one run -------------------------------------------------------------------------------------
+@dataclass
+class _Run:
+    meeting: VirtualMeeting
+    provider: Provider
+    token: str
+    connection: ProviderConnection | None = None
+    steps: list[str] = field(default_factory=list)
+    claimed: list[int] = field(default_factory=list)
+    calls: int = 0  # provider calls made (a run that made none does not re-queue itself)
+
+    @property
+    def remote_id(self) -> str:
+        return self.meeting.remote_id
+
+    def rows(self, **filters):
+        """Our claimed rows (a query, read fresh)."""
+        claimed = MeetingRegistrant.objects.filter(meeting_id=self.meeting.pk, claim_token=self.token)
+        return claimed.filter(pk__in=self.claimed).filter(**filters).order_by("pk")
+
+    def update(self, changes: dict, **filters) -> int:
+        """Change our claimed rows (those matching `filters`), the meeting locked first."""
+        with transaction.atomic():
+            _lock_meeting(self.meeting.pk)
+            return self.rows(**filters).update(**changes)
+
+
+class _Stopped(Exception):
+    """The run ends: `countdown` asks for a short retry through Celery."""
+
+    def __init__(self, outcome: str, countdown: float | None = None):
+        super().__init__(outcome)
+        self.outcome, self.countdown = outcome, countdown
+
+
+def registrants_sync(meeting_id: int) -> list[str]:
+    """Claim the meeting's due registrant rows and make the provider match them. Returns the steps (logs, tests)."""
+    token = claim(meeting_id)
+    if token is None:
+        return ["skipped"]
+    claimed = list(
+        MeetingRegistrant.objects.filter(meeting_id=meeting_id, claim_token=token).values_list("pk", flat=True)
+    )
+    steps: list[str] = []
+    countdown, calls = None, 0
+    try:
+        with ClaimHeartbeat(meeting_id, token, renew_claim=renew):
+            countdown, calls = _run(meeting_id, token, claimed, steps)
+    finally:
+        release(meeting_id, token)
+    _requeue_if_needed(meeting_id, claimed, countdown, calls=calls)
+    return steps
+
+
+def _run(meeting_id: int, token: str, claimed: list[int], steps: list[str]) -> tuple[float | None, int]:
+    """Do the claimed rows' work; returns a countdown for a short retry (if any) and the calls made."""
+    meeting = VirtualMeeting.objects.select_related("owner").filter(pk=meeting_id).first()
+    if meeting is None:
+        return None, 0
+    try:
+        provider = get_provider(meeting.provider)
+    except LookupError:
+        provider = None
+    run = _Run(meeting=meeting, provider=provider, token=token, steps=steps, claimed=claimed)
+    if provider is None:
+        message = gettext("The provider '%(provider)s' is no longer installed on this site.")
+        run.update({"status": Status.FAILED, "last_error": message % {"provider": meeting.provider}})
+        steps.append("failed")
+        return None, 0
+    try:
+        _steps(run)
+    except _Stopped as stop:
+        steps.append(stop.outcome)
+        return stop.countdown, run.calls
+    return None, run.calls
+
+
+def _steps(run: _Run) -> None:
+    meeting, provider = run.meeting, run.provider
+    if not provider.config.enabled:
+        run.update({"last_error": held_text(provider.id)})
+        raise _Stopped("held")
+    if not meeting.present:
+        raise _Stopped("waiting (meeting removed)")  # its registrants go with it, no call made
+    try:
+        run.connection = _connection(provider, meeting.remote_owner_id or meeting.owner_id, meeting.provider)
+    except _NoConnection:
+        message = reconnect_message(connection=None, owner=meeting.owner, provider=meeting.provider)
+        raise _Stopped(*_backoff(run, [], ProviderError(message), "connect")) from None
+    if meeting.remote_id:
+        doubtful = list(run.rows(maybe_sent=True).values_list("pk", flat=True))
+        if doubtful:
+            _guarded(run, doubtful, "list", lambda: _recover(run))
+        for batch in _batches(run, run.rows(present=False, status=Status.CANCELLING).exclude(remote_id="")):
+            _guarded(run, [row.pk for row in batch], "cancel", lambda batch=batch: _cancel(run, batch))
+    wanted = registration_wanted(meeting, provider, run.connection)
+    if meeting.personal_links and not wanted:
+        _unsupported(run, provider.registrants_unavailable(run.connection))
+        return
+    if not (wanted and meeting.takes_registrants):
+        raise _Stopped("waiting (meeting)")  # the meeting's own sync queues us when it is ready
+    to_register = run.rows(present=True, status=Status.PENDING, remote_id="", maybe_sent=False)
+    for batch in _batches(run, to_register):
+        _guarded(run, [row.pk for row in batch], "register", lambda batch=batch: _register(run, batch))
+
+
+def _batches(run: _Run, rows) -> list[list[MeetingRegistrant]]:
+    size = max(1, run.provider.registrant_batch_size)
+    found = list(rows)
+    return [found[start : start + size] for start in range(0, len(found), size)]
+
+
+def _guarded(run: _Run, ids: list[int], operation: str, call) -> None:
+    """Make one provider call; what an error means decides whether the run goes on."""
+    run.calls += 1
+    try:
+        call()
+    except RateLimited as exc:
+        raise _Stopped("waiting", _wait(run, ids, exc, operation)) from None
+    except AuthRevoked as exc:
+        if run.connection is not None:
+            connection_revoke(connection=run.connection, message=exc.message)
+        message = reconnect_message(connection=run.connection, owner=run.meeting.owner, provider=run.meeting.provider)
+        raise _Stopped(*_backoff(run, ids, ProviderError(message), operation)) from None
+    except MeetingNotFound:
+        # The meeting was deleted at the provider: it is made again, and its registrants with it.
+        meeting_mark_remote_gone(provider=run.meeting.provider, remote_id=run.remote_id)
+        raise _Stopped("meeting gone") from None
+    except ProviderError as exc:
+        if not exc.permanent:
+            raise _Stopped(*_backoff(run, ids, exc, operation)) from None
+        _fail(run, ids, exc.message, sent=exc.ambiguous or operation != "register")
+        run.steps.append(f"{operation} failed")
+    except Exception:
+        # A provider bug or an unmapped network error: back off, and count a register as possibly made.
+        log.exception("Registrants of meeting %s: unexpected error during %s.", run.meeting.pk, operation)
+        message = gettext("Unexpected error while talking to %(service)s.") % {"service": run.provider.service}
+        raise _Stopped(*_backoff(run, ids, ProviderError(message, ambiguous=True), operation)) from None
+
+
+# --- the calls -------------------------------------------------------------------------------------
+def _register(run: _Run, batch: list[MeetingRegistrant]) -> None:
+    rows = _mark_sending(run, [row.pk for row in batch])
+    if not rows:
+        return
+    people = [
+        RegistrantSpec(key=str(r.pk), email=r.email, first_name=r.first_name, last_name=r.last_name) for r in rows
+    ]
+    found = run.provider.register(connection=run.connection, remote_id=run.remote_id, people=people)
+    missing = _record_registered(run, [row.pk for row in rows], found)
+    run.steps.append(f"register {len(rows)}")
+    if missing:
+        # The provider answered without some of them: count them as possibly made (listed next time).
+        message = gettext("%(service)s did not confirm this registration.") % {"service": run.provider.service}
+        raise _Stopped(*_backoff(run, missing, ProviderError(message, ambiguous=True), "register"))
+
+
+def _mark_sending(run: _Run, ids: list[int]) -> list[MeetingRegistrant]:
+    """Before a register call: the rows still to send, marked `maybe_sent` (a lost answer is listed, not resent)."""
+    with transaction.atomic():
+        meeting = _lock_meeting(run.meeting.pk)
+        if meeting is None or meeting.remote_id != run.remote_id:
+            return []
+        rows = list(
+            run.rows(
+                pk__in=ids, present=True, status=Status.PENDING, remote_id="", maybe_sent=False
+            ).select_for_update()
+        )
+        MeetingRegistrant.objects.filter(pk__in=[row.pk for row in rows]).update(maybe_sent=True)
+    return rows
+
+
+def _record_registered(run: _Run, ids: list[int], found: list[RemoteRegistrant]) -> list[int]:
+    """Record the registrants the provider holds for these rows, by address. Returns the rows not found."""
+    by_email = {registrant.email.lower(): registrant for registrant in found}
+    missing = []
+    now = timezone.now()
+    with transaction.atomic():
+        meeting = _lock_meeting(run.meeting.pk)
+        if meeting is None or meeting.remote_id != run.remote_id:
+            return []  # the meeting was made again meanwhile: its rows were reset for the new one
+        for row in MeetingRegistrant.objects.filter(pk__in=ids, remote_id=""):
+            registrant = by_email.get(row.email.lower())
+            if registrant is None:
+                missing.append(row.pk)
+                continue
+            row.remote_id, row.join_url = registrant.registrant_id, registrant.join_url
+            row.maybe_sent, row.registered_at, row.attempts, row.last_error = False, now, 0, ""
+            # Removed while the call was made: cancelled next.
+            row.status = Status.REGISTERED if row.present else Status.CANCELLING
+            row.next_attempt_at = now
+            row.save()
+    return missing
+
+
+def _recover(run: _Run) -> None:
+    """Rows whose register answer may be lost: adopt the registrant with their address, or send again."""
+    found = run.provider.list_registrants(connection=run.connection, remote_id=run.remote_id)
+    ids = list(run.rows(maybe_sent=True, remote_id="").values_list("pk", flat=True))
+    missing = set(_record_registered(run, ids, found))
+    with transaction.atomic():
+        _lock_meeting(run.meeting.pk)
+        for row in MeetingRegistrant.objects.filter(pk__in=missing, maybe_sent=True):
+            row.maybe_sent = False  # never made: a row still wanted is registered below
+            if not row.present:
+                row.status, row.cancelled_at = Status.CANCELLED, timezone.now()
+            row.save()
+    run.steps.append(f"list (adopted {len(ids) - len(missing)})")
+
+
+def _cancel(run: _Run, batch: list[MeetingRegistrant]) -> None:
+    sent = {row.pk: row.remote_id for row in batch}
+    run.provider.cancel_registrants(
+        connection=run.connection, remote_id=run.remote_id, registrant_ids=list(sent.values())
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        _lock_meeting(run.meeting.pk)
+        for row in MeetingRegistrant.objects.filter(pk__in=list(sent)):
+            if row.remote_id != sent[row.pk]:
+                continue
+            row.remote_id = row.join_url = ""
+            row.registered_at, row.attempts, row.last_error = None, 0, ""
+            if row.present:
+                # Wanted again while the cancel was made: registered again, under a new address.
+                row.status, row.next_attempt_at, row.email = Status.PENDING, now, registrant_email(row)
+            else:
+                row.status, row.cancelled_at = Status.CANCELLED, now
+            row.save()
+    run.steps.append(f"cancel {len(sent)}")
+
+
+def _unsupported(run: _Run, reason: str) -> None:
+    """The provider or the owner's account gives no personal links: say why on the rows waiting for one."""
+    reason = reason or Provider.registrants_unavailable(run.provider, run.connection)  # an override forgot super()
+    changes = {"status": Status.UNSUPPORTED, "last_error": reason, "maybe_sent": False}
+    run.update(changes, present=True, status=Status.PENDING, remote_id="")
+    run.steps.append("unsupported")
+
+
+# --- failures -----------------------------------------------------------------------------------------
+def _fail(run: _Run, ids: list[int], message: str, *, sent: bool) -> None:
+    changes = {"status": Status.FAILED, "last_error": message}
+    if not sent:
+        changes["maybe_sent"] = False  # refused cleanly: nothing was made
+    run.update(changes, pk__in=ids)
+
+
+def _wait(run: _Run, ids: list[int], exc: RateLimited, operation: str) -> float:
+    """Wait until exactly the provider's time; the rows not yet done wait with the batch refused."""
+    now = timezone.now()
+    retry_at = max(exc.retry_at, now)
+    text = waiting_text(service=run.provider.service, daily=exc.daily, until=retry_at, now=now)
+    with transaction.atomic():
+        _lock_meeting(run.meeting.pk)
+        waiting = run.rows(status__in=REGISTRANT_WORK_STATUSES)
+        waiting.update(next_attempt_at=retry_at, last_error=text)
+        if operation == "register" and not exc.ambiguous:
+            waiting.filter(pk__in=ids, remote_id="").update(maybe_sent=False)
+    return (retry_at - now).total_seconds()
+
+
+def _backoff(run: _Run, ids: list[int], exc: ProviderError, operation: str) -> tuple[str, float]:
+    """A transient failure of the rows `ids`: retry later with backoff; the rest of the run waits as long."""
+    now = timezone.now()
+    delay = 0.0
+    with transaction.atomic():
+        _lock_meeting(run.meeting.pk)
+        rows = list(run.rows(status__in=REGISTRANT_WORK_STATUSES).select_for_update())
+        failing = [row for row in rows if row.pk in ids] if ids else rows  # no ids: the whole run failed
+        for row in failing:
+            row.attempts += 1
+            delay = max(delay, backoff_delay(row.attempts))
+        for row in rows:
+            if row in failing and row.attempts >= vm_setting("MAX_ATTEMPTS"):
+                message = gettext("%(service)s kept failing (%(reason)s).")
+                row.status = Status.FAILED
+                row.last_error = message % {"service": run.provider.service, "reason": exc.message.rstrip(".")}
+            else:
+                row.last_error = exc.message
+                row.next_attempt_at = now + timedelta(seconds=delay)
+            if row in failing and operation == "register" and not exc.ambiguous and not row.remote_id:
+                row.maybe_sent = False  # refused cleanly: nothing was made
+            row.save()
+    return "retry", delay
+
+
+# --- what next ---------------------------------------------------------------------------------------
+def _requeue_if_needed(meeting_id: int, claimed: list[int], countdown: float | None, *, calls: int) -> None:
+    """Run again now for work that became due during the run; short waits go to Celery as a countdown.
+
+    A run that made no call (held, or waiting for the meeting) leaves its rows to the
+    meeting's own sync or the sweep, so it cannot loop.
+    """
+    meeting = VirtualMeeting.objects.filter(pk=meeting_id).first()
+    if meeting is None or not meeting.takes_registrants:
+        return
+    now = timezone.now()
+    work = MeetingRegistrant.objects.filter(meeting_id=meeting_id, status__in=REGISTRANT_WORK_STATUSES)
+    due = work.filter(next_attempt_at__lte=now)
+    if due.exclude(pk__in=claimed).exists() or (calls and due.exists()):
+        registrants_schedule(meeting_id)
+        return
+    if countdown is None:
+        return
+    first = work.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+    if first is not None and (first - now).total_seconds() <= vm_setting("MAX_COUNTDOWN_SECONDS"):
+        registrants_schedule(meeting_id, countdown=max((first - now).total_seconds(), 0))
+    # Longer waits stay in the database; the sweep queues the meeting when they are due.
