@@ -13,6 +13,7 @@ from django.utils.translation import gettext, ngettext
 from virtualmeeting.errors import ConnectError, MeetingNotFound, NotReadyYet, ProviderError
 from virtualmeeting.models import ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import (
+    CAPABILITY_REGISTRANTS,
     ConnectedAccount,
     MeetingSpec,
     ParticipantRecord,
@@ -397,7 +398,8 @@ class ZoomProvider(Provider):
         """Why this host's meetings give no personal links ("" when they do); no call is made.
 
         Zoom takes registrants only for a licensed host: the user type /users/me gave at connect (or a
-        refusal recorded since). An unknown type is tried, and Zoom's answer decides.
+        refusal recorded since). An unknown type is tried, and Zoom's answer decides. A grant without
+        the registrant scopes makes meetings as before, with the shared link.
         """
         reason = super().registrants_unavailable(connection)
         if reason:
@@ -406,6 +408,15 @@ class ZoomProvider(Provider):
             return gettext("Personal join links need the owner's connected Zoom account.")
         if (connection.extra or {}).get("type") in UNLICENSED:
             return _unlicensed_reason()
+        lacking = missing_capability(connection.scopes).get(CAPABILITY_REGISTRANTS)
+        if lacking:
+            return ngettext(
+                "Reconnect to enable personal join links: the Zoom connection lacks the scope %(scopes)s "
+                "(a site admin may first need to add it to the Zoom app).",
+                "Reconnect to enable personal join links: the Zoom connection lacks the scopes %(scopes)s "
+                "(a site admin may first need to add them to the Zoom app).",
+                len(lacking),
+            ) % {"scopes": ", ".join(lacking)}
         return ""
 
     def register(

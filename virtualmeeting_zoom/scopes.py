@@ -5,11 +5,12 @@ older apps keep classic ones. A grant is enough when it holds the whole
 granular set or the whole classic set. The lists are the minimum the provider
 uses: who am I, create, read, list, update, delete.
 
-The capability scopes (attendance, recordings) are optional: a grant without
-them still makes meetings, and the owner is told to reconnect to enable what
-is missing (`missing_capability`). The names come from the OpenAPI spec's
-classic scopes (past participants: meeting:read; recordings: recording:read)
-and Zoom's granular scope list for the same endpoints.
+The capability scopes (attendance, recordings, registrants) are optional: a
+grant without them still makes meetings, and the owner is told to reconnect to
+enable what is missing (`missing_capability`). The names come from the OpenAPI
+spec's classic scopes (past participants and listing registrants: meeting:read;
+adding, batch and status of registrants: meeting:write; recordings:
+recording:read) and Zoom's granular scope list for the same endpoints.
 """
 
 import re
@@ -32,8 +33,13 @@ GRANULAR_SCOPES = [
 # A classic requirement may be met by any of its alternatives.
 CLASSIC_SCOPES = [
     (("user:read", "user_info:read"), gettext_lazy("View your user information")),
-    (("meeting:write",), gettext_lazy("View and manage your meetings (create, update, delete)")),
-    (("meeting:read",), gettext_lazy("View your meetings")),
+    (
+        ("meeting:write",),
+        gettext_lazy(
+            "View and manage your meetings (create, update, delete) and, for personal join links, their registrants"
+        ),
+    ),
+    (("meeting:read",), gettext_lazy("View your meetings (and their registrants, for personal join links)")),
 ]
 
 
@@ -51,10 +57,27 @@ CAPABILITY_GRANULAR_SCOPES = {
             gettext_lazy("Optional, for recordings: view a meeting's cloud recordings"),
         )
     ],
+    "registrants": [
+        ("meeting:write:registrant", gettext_lazy("Optional, for personal join links: register a person")),
+        (
+            "meeting:write:batch_registrants",
+            gettext_lazy("Optional, for personal join links: register up to 30 people at once"),
+        ),
+        (
+            "meeting:read:list_registrants",
+            gettext_lazy("Optional, for personal join links: list a meeting's registrants after a lost answer"),
+        ),
+        (
+            "meeting:update:registrant_status",
+            gettext_lazy("Optional, for personal join links: cancel a registration"),
+        ),
+    ],
 }
 CAPABILITY_CLASSIC_SCOPES = {
     "attendance": [(("meeting:read",), gettext_lazy("View your meetings (past participants too)"))],
     "recordings": [(("recording:read",), gettext_lazy("Optional, for recordings: view your recordings"))],
+    # Already required for meetings (their purposes above name personal join links).
+    "registrants": [(("meeting:write",), ""), (("meeting:read",), "")],
 }
 
 
@@ -115,7 +138,7 @@ def _judged_classic(scopes: set[str]) -> bool:
 
 
 def missing_capability(granted: str) -> dict[str, list[str]]:
-    """Capability ("attendance", "recordings") -> the scopes to add for it, in the grant's own model.
+    """Capability ("attendance", "recordings", "registrants") -> the scopes to add for it, in the grant's own model.
 
     {} when the grant has them all.
     """

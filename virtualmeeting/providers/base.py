@@ -109,6 +109,7 @@ class RecordingRecord:
 # Capabilities a connection may lack scopes for (missing_capability_scopes).
 CAPABILITY_ATTENDANCE = "attendance"
 CAPABILITY_RECORDINGS = "recordings"
+CAPABILITY_REGISTRANTS = "registrants"
 
 
 @dataclass

@@ -245,21 +245,33 @@ def test_no_recording_yet_is_not_ready_only_when_the_site_records_to_the_cloud(
 
 
 # --- scopes ---------------------------------------------------------------------------------------------------
+# The registrant scopes (personal join links; virtualmeeting_zoom/tests/test_registrants.py covers them).
+REGISTRANT_SCOPES = (
+    " meeting:write:registrant meeting:write:batch_registrants meeting:read:list_registrants"
+    " meeting:update:registrant_status"
+)
+
+
 @pytest.mark.parametrize(
     "granted, missing",
     [
         (
-            GRANULAR,
+            GRANULAR + REGISTRANT_SCOPES,
             {
                 "attendance": ["meeting:read:list_past_participants"],
                 "recordings": ["cloud_recording:read:list_recording_files"],
             },
         ),
         (
-            GRANULAR + " meeting:read:list_past_participants",
+            GRANULAR + REGISTRANT_SCOPES + " meeting:read:list_past_participants",
             {"recordings": ["cloud_recording:read:list_recording_files"]},
         ),
-        (GRANULAR + " meeting:read:list_past_participants:admin cloud_recording:read:list_recording_files:admin", {}),
+        (
+            GRANULAR
+            + REGISTRANT_SCOPES
+            + " meeting:read:list_past_participants:admin cloud_recording:read:list_recording_files:admin",
+            {},
+        ),
         (CLASSIC, {"recordings": ["recording:read"]}),  # classic meeting:read covers past participants
         (CLASSIC + " recording:read", {}),
     ],

@@ -23,13 +23,26 @@ from virtualmeeting_zoom import limits
 from virtualmeeting_zoom.models import ZoomDailyUsage, ZoomRateBucket
 from virtualmeeting_zoom.options import zoom_options
 from virtualmeeting_zoom.payloads import create_body, remote_meeting, update_body
-from virtualmeeting_zoom.tests.conftest import ZOOM_ACCOUNT_ID, ZOOM_USER_ID, make_connection, meeting_json
+from virtualmeeting_zoom.tests.conftest import (
+    CLASSIC,
+    GRANULAR,
+    ZOOM_ACCOUNT_ID,
+    ZOOM_USER_ID,
+    make_connection,
+    meeting_json,
+)
 from virtualmeeting_zoom.tests.test_meetings import CREATE_URL, MEETING_ID, MEETING_URL, OPTIONS, spec
 
 REGISTRANTS_URL = f"{MEETING_URL}/registrants"
 BATCH_URL = f"{MEETING_URL}/batch_registrants"
 STATUS_URL = f"{MEETING_URL}/registrants/status"
 MAILS_OFF = {"approval_type": 0, "registrants_confirmation_email": False, "registrants_email_notification": False}
+REGISTRANT_SCOPES = [
+    "meeting:write:registrant",
+    "meeting:write:batch_registrants",
+    "meeting:read:list_registrants",
+    "meeting:update:registrant_status",
+]
 DAILY_REGISTRANT_MESSAGE = (
     'You have exceeded the daily rate limit of "3" for meeting Perform batch registration API requests for the '
     'registrant "vm-r1-0a1b2c3d@lms.example". You can resume these API requests at GMT 00:00:00.'
@@ -80,6 +93,12 @@ def sent_json(call):
 def strict():
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         yield rsps
+
+
+@pytest.fixture
+def connection(trainer):
+    """A licensed host whose grant has the registrant scopes."""
+    return make_connection(trainer, scopes=" ".join([GRANULAR, *REGISTRANT_SCOPES]))
 
 
 @pytest.fixture
@@ -437,7 +456,10 @@ def test_registration_switched_off_in_zoom_is_retried_and_the_meeting_kept(
 
 @pytest.mark.parametrize("call", EVERY_CALL, ids=CALL_IDS)
 def test_a_basic_host_is_refused_with_the_reason_and_remembered(fast, trainer, strict, call):
-    connection = make_connection(trainer, extra={"account_id": ZOOM_ACCOUNT_ID})  # type unknown: Zoom decides
+    # The licence type unknown: Zoom's answer decides.
+    connection = make_connection(
+        trainer, extra={"account_id": ZOOM_ACCOUNT_ID}, scopes=" ".join([GRANULAR, *REGISTRANT_SCOPES])
+    )
     assert fast.registrants_unavailable(connection) == ""
     _refused(strict, call, 400, {"code": 200, "message": f"Only available for Paid user: {ZOOM_USER_ID}."})
     with pytest.raises(ProviderError) as caught:
@@ -551,7 +573,7 @@ def test_a_server_error_is_retried_and_a_register_may_have_been_applied(fast, co
     ],
 )
 def test_registrants_need_a_licensed_host(provider, trainer, extra, available):
-    connection = make_connection(trainer, extra=extra)
+    connection = make_connection(trainer, extra=extra, scopes=" ".join([GRANULAR, *REGISTRANT_SCOPES]))
     reason = provider.registrants_unavailable(connection)
     assert (reason == "") is available
     if not available:
@@ -561,3 +583,29 @@ def test_registrants_need_a_licensed_host(provider, trainer, extra, available):
 def test_registrants_need_a_connection(provider):
     assert provider.supports_registrants
     assert "connected Zoom account" in provider.registrants_unavailable(None)
+
+
+@pytest.mark.parametrize(
+    ("granted", "lacking"),
+    [
+        (GRANULAR, REGISTRANT_SCOPES),  # a grant made before personal links
+        (" ".join([GRANULAR, *REGISTRANT_SCOPES[:3]]), ["meeting:update:registrant_status"]),
+        (" ".join([GRANULAR, *(f"{scope}:admin" for scope in REGISTRANT_SCOPES)]), []),
+        (CLASSIC, []),  # classic meeting:write and meeting:read cover registrants
+    ],
+)
+def test_a_grant_without_the_registrant_scopes_is_asked_to_reconnect_naming_them(provider, trainer, granted, lacking):
+    connection = make_connection(trainer, scopes=granted)
+    reason = provider.registrants_unavailable(connection)
+    assert provider.missing_capability_scopes(connection).get("registrants", []) == lacking
+    if not lacking:
+        assert reason == ""
+        return
+    assert reason.startswith("Reconnect to enable personal join links")
+    assert all(scope in reason for scope in lacking)
+    assert ("scopes" in reason) is (len(lacking) > 1)
+
+
+def test_a_basic_host_is_told_about_the_licence_before_the_scopes(provider, trainer):
+    connection = make_connection(trainer, extra={"type": 1}, scopes=GRANULAR)
+    assert "licensed" in provider.registrants_unavailable(connection)

@@ -126,13 +126,24 @@ def test_settings_context(provider, settings):
         "meeting:delete:meeting",
         "meeting:read:list_past_participants",  # optional: attendance
         "cloud_recording:read:list_recording_files",  # optional: recordings
+        "meeting:write:registrant",  # optional: personal join links
+        "meeting:write:batch_registrants",
+        "meeting:read:list_registrants",
+        "meeting:update:registrant_status",
     ]
+    purposes = dict(context["granular_scopes"])
+    assert all("personal join links" in str(purposes[scope]) for scope in list(purposes)[-4:])
     assert [scope for scope, _ in context["classic_scopes"]] == [
         "user:read or user_info:read",
         "meeting:write",
         "meeting:read",
         "recording:read",  # optional: recordings (meeting:read covers attendance)
     ]
+    # meeting:write and meeting:read are needed anyway; they also cover registrants, and say so.
+    classic = dict(context["classic_scopes"])
+    assert "personal join links" in str(classic["meeting:write"]) and "personal join links" in str(
+        classic["meeting:read"]
+    )
     assert context["meeting_defaults"]["waiting_room"] is True
     assert CLIENT_SECRET not in repr(context) and WEBHOOK_SECRET not in repr(context)
 

@@ -80,8 +80,10 @@ def test_page_shows_the_redirect_url_scopes_and_fields(admin_client, zoom_config
         "meeting:delete:meeting",
         "user:read or user_info:read",
         "meeting:write",
+        "meeting:write:batch_registrants",  # optional: personal join links
     ):
         assert f"<code>{scope}</code>" in html
+    assert "Optional, for personal join links: register up to 30 people at once" in html
     assert "Check these settings" not in html  # https, credentials and webhook secret set: no warnings
 
 
