@@ -24,6 +24,9 @@ and, for a provider that supports participants or recordings,
                                           after `not_ready` answers of "no data yet"
     script_recordings(remote_id, records) the provider will list these RecordingRecords
 
+A provider that supports registrants (personal join links) also subclasses
+`RegistrantsContract`; its cases need no hook, only the provider's own calls.
+
 The same tests then run against the test provider (virtualmeeting/tests) and
 Zoom (stubbed with `responses`).
 """
@@ -34,7 +37,14 @@ import pytest
 from django.utils import timezone
 
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, NotReadyYet, ProviderError, RateLimited
-from virtualmeeting.providers.base import MeetingSpec, ParticipantRecord, RecordingRecord, RemoteMeeting
+from virtualmeeting.providers.base import (
+    MeetingSpec,
+    ParticipantRecord,
+    RecordingRecord,
+    RegistrantSpec,
+    RemoteMeeting,
+    RemoteRegistrant,
+)
 
 ERROR_KINDS = ("transient", "rate_limited", "rate_limited_daily", "auth_revoked", "permanent", "not_found")
 CAPABILITIES = {"attendance", "recordings", "registrants"}
@@ -208,6 +218,24 @@ class ProviderContract:
             for secret in (connection.access_token, connection.refresh_token):
                 assert not secret or secret not in str(exc)
 
+    # --- registrants (optional: the cases are in RegistrantsContract) ------------------------------
+    def test_registrants_are_declared(self, provider, connection):
+        assert isinstance(provider.supports_registrants, bool)
+        assert isinstance(provider.registrant_batch_size, int) and provider.registrant_batch_size >= 1
+        reason = provider.registrants_unavailable(connection)
+        assert isinstance(reason, str)
+        if provider.supports_registrants:
+            return  # the cases are in RegistrantsContract
+        assert reason  # the trainer is told why there are no personal links
+        for call in (
+            lambda: provider.register(connection=connection, remote_id="1", people=[registrant(1)]),
+            lambda: provider.list_registrants(connection=connection, remote_id="1"),
+            lambda: provider.cancel_registrants(connection=connection, remote_id="1", registrant_ids=["r1"]),
+        ):
+            with pytest.raises(ProviderError) as excinfo:
+                call()
+            assert excinfo.value.permanent
+
     # --- attendance and recordings (optional capabilities) -------------------------------------
     def test_capabilities_are_declared(self, provider, connection):
         assert isinstance(provider.supports_participants, bool)
@@ -274,6 +302,93 @@ class ProviderContract:
         assert sorted(
             (r.remote_id, r.file_type, r.play_url, r.passcode, r.recording_start, r.occurrence) for r in listed
         ) == sorted((r.remote_id, r.file_type, r.play_url, r.passcode, r.recording_start, r.occurrence) for r in files)
+
+
+def registrant(number: int) -> RegistrantSpec:
+    return RegistrantSpec(
+        key=str(number),
+        email=f"vm-r{number}-c0ffee@registrants.invalid",
+        first_name=f"Learner{number}",
+        last_name="Doe",
+    )
+
+
+class RegistrantsContract:
+    """The registrant cases, for a provider with `supports_registrants` (subclass it beside ProviderContract).
+
+    Uses the `provider` and `connection` fixtures and ProviderContract's `_create`.
+    """
+
+    def _registered_meeting(self, provider, connection) -> str:
+        spec, created = self._create(provider, connection, registration=True)
+        return created.remote_id
+
+    def _listed(self, provider, connection, remote_id) -> dict[str, RemoteRegistrant]:
+        return {r.email.lower(): r for r in provider.list_registrants(connection=connection, remote_id=remote_id)}
+
+    def test_a_meeting_can_require_registration(self, provider, connection):
+        remote_id = self._registered_meeting(provider, connection)
+        remote = provider.get_meeting(connection=connection, remote_id=remote_id)
+        assert remote.registration in (True, None)  # None: the provider does not say
+        assert provider.remote_matches(remote, contract_spec(registration=True))
+        assert self._listed(provider, connection, remote_id) == {}
+
+    def test_register_one(self, provider, connection):
+        remote_id = self._registered_meeting(provider, connection)
+
+        [made] = provider.register(connection=connection, remote_id=remote_id, people=[registrant(1)])
+
+        assert made.registrant_id
+        assert made.email.lower() == registrant(1).email
+        assert made.join_url.startswith("http")
+        assert made.join_url not in repr(made)  # a secret, never in logs
+        listed = self._listed(provider, connection, remote_id)
+        assert listed[registrant(1).email].registrant_id == made.registrant_id
+        assert listed[registrant(1).email].join_url == made.join_url
+
+    def test_register_a_full_batch(self, provider, connection):
+        remote_id = self._registered_meeting(provider, connection)
+        people = [registrant(n) for n in range(1, provider.registrant_batch_size + 1)]
+
+        made = provider.register(connection=connection, remote_id=remote_id, people=people)
+
+        assert sorted(r.email.lower() for r in made) == sorted(p.email for p in people)
+        assert len({r.registrant_id for r in made}) == len({r.join_url for r in made}) == len(people)
+        listed = self._listed(provider, connection, remote_id)
+        assert {email: r.registrant_id for email, r in listed.items()} == {
+            r.email.lower(): r.registrant_id for r in made
+        }
+
+    def test_the_same_address_twice_is_one_registrant(self, provider, connection):
+        remote_id = self._registered_meeting(provider, connection)
+        [first] = provider.register(connection=connection, remote_id=remote_id, people=[registrant(1)])
+
+        [again] = provider.register(connection=connection, remote_id=remote_id, people=[registrant(1)])
+
+        assert again.registrant_id == first.registrant_id
+        assert [r.registrant_id for r in provider.list_registrants(connection=connection, remote_id=remote_id)] == [
+            first.registrant_id
+        ]
+
+    def test_cancel(self, provider, connection):
+        remote_id = self._registered_meeting(provider, connection)
+        made = provider.register(connection=connection, remote_id=remote_id, people=[registrant(1), registrant(2)])
+        gone = next(r for r in made if r.email.lower() == registrant(1).email)
+
+        provider.cancel_registrants(connection=connection, remote_id=remote_id, registrant_ids=[gone.registrant_id])
+
+        assert set(self._listed(provider, connection, remote_id)) == {registrant(2).email}
+        # Cancelling one already cancelled is no error.
+        provider.cancel_registrants(connection=connection, remote_id=remote_id, registrant_ids=[gone.registrant_id])
+        assert set(self._listed(provider, connection, remote_id)) == {registrant(2).email}
+
+    def test_registrants_of_a_missing_meeting_raise_not_found(self, provider, connection):
+        remote_id = self._registered_meeting(provider, connection)
+        self.make_gone(remote_id)
+        with pytest.raises(MeetingNotFound):
+            provider.register(connection=connection, remote_id=remote_id, people=[registrant(1)])
+        with pytest.raises(MeetingNotFound):
+            provider.list_registrants(connection=connection, remote_id=remote_id)
 
 
 def _next_midnight_utc() -> datetime:

@@ -4,12 +4,12 @@ import pytest
 
 from virtualmeeting.providers.testing import TestProvider
 from virtualmeeting.registry import get_provider
-from virtualmeeting.tests.contract import ProviderContract
+from virtualmeeting.tests.contract import ProviderContract, RegistrantsContract
 
 FIELD_NAMES = {"duration_minutes": "duration"}
 
 
-class TestTestProviderContract(ProviderContract):
+class TestTestProviderContract(ProviderContract, RegistrantsContract):
     @pytest.fixture
     def provider(self):
         return get_provider("test")
