@@ -21,6 +21,8 @@ PRESENT_MINUTES_UNKNOWN = SessionAttendance.PRESENT_MINUTES_UNKNOWN
 # Where a participant's link to a booking came from, strongest first.
 BY_REGISTRANT = AttendanceSource.REGISTRANT
 BY_EMAIL = AttendanceSource.EMAIL
+BY_HAND = AttendanceSource.HAND_MATCHED
+_STRENGTH = {BY_REGISTRANT: 0, BY_EMAIL: 1, BY_HAND: 2}
 
 MINUTE = timedelta(minutes=1)
 
@@ -125,38 +127,64 @@ class Matching:
     """match_participants' answer: the participants of each booking, the evidence, and the rest."""
 
     matched: dict = field(default_factory=dict)  # booking id -> [participants]
-    sources: dict = field(default_factory=dict)  # booking id -> BY_REGISTRANT or BY_EMAIL
+    sources: dict = field(default_factory=dict)  # booking id -> BY_REGISTRANT, BY_EMAIL or BY_HAND
     unmatched: list = field(default_factory=list)
+    ignored: list = field(default_factory=list)  # a trainer said they are nobody's
+
+
+def participant_id(participant) -> tuple[str, str]:
+    """(occurrence, participant key): one device in one occurrence, what a trainer matches by hand."""
+    return (getattr(participant, "occurrence", "") or "", getattr(participant, "participant_key", "") or "")
 
 
 def match_participants(
-    participants, *, registrant_to_booking: Mapping[str, object], email_to_booking: Mapping[str, object]
+    participants,
+    *,
+    registrant_to_booking: Mapping[str, object],
+    email_to_booking: Mapping[str, object],
+    by_hand: Mapping[tuple[str, str], object] | None = None,
 ) -> Matching:
     """Which booking each participant (a record with `registrant_id` and `email`) belongs to.
 
-    By registrant id first (the personal join link we registered for the booking); then by the
-    email of an LMS user booked on the event (`email_to_booking` is keyed by normalise_email,
-    see bookings_by_email); otherwise unmatched (guests, phone dial-ins, someone else's link).
-    A participant whose registrant id is a booking's counts for that booking even if their email
-    is another booking's. A booking's source is BY_REGISTRANT when any of its participants came
-    by registrant id, else BY_EMAIL. Participants keep their order within each list.
+    A trainer's decision comes first: `by_hand` maps participant_id(participant) to a booking id,
+    or to None for a participant to ignore. Then by registrant id (the personal join link we
+    registered for the booking); then by the email of an LMS user booked on the event
+    (`email_to_booking` is keyed by normalise_email, see bookings_by_email); otherwise unmatched
+    (guests, phone dial-ins, someone else's link). A participant whose registrant id is a booking's
+    counts for that booking even if their email is another booking's. A booking's source is the
+    strongest of its participants' (registrant id, then email, then by hand). Participants keep
+    their order within each list.
     """
+    by_hand = by_hand or {}
     result = Matching()
     for participant in participants:
-        registrant_id = (participant.registrant_id or "").strip()
-        booking_id = registrant_to_booking.get(registrant_id) if registrant_id else None
-        source = BY_REGISTRANT
-        email = normalise_email(participant.email)
-        if booking_id is None and email:
-            booking_id = email_to_booking.get(email)
-            source = BY_EMAIL
+        booking_id, source = _match_one(participant, registrant_to_booking, email_to_booking, by_hand)
+        if source == BY_HAND and booking_id is None:
+            result.ignored.append(participant)
+            continue
         if booking_id is None:
             result.unmatched.append(participant)
             continue
         result.matched.setdefault(booking_id, []).append(participant)
-        if result.sources.get(booking_id) != BY_REGISTRANT:
+        known = result.sources.get(booking_id)
+        if known is None or _STRENGTH[source] < _STRENGTH[known]:
             result.sources[booking_id] = source
     return result
+
+
+def _match_one(participant, registrant_to_booking, email_to_booking, by_hand):
+    """(booking id or None, source) for one participant."""
+    decided = participant_id(participant)
+    if decided in by_hand:
+        return by_hand[decided], BY_HAND
+    registrant_id = (participant.registrant_id or "").strip()
+    booking_id = registrant_to_booking.get(registrant_id) if registrant_id else None
+    if booking_id is not None:
+        return booking_id, BY_REGISTRANT
+    email = normalise_email(participant.email)
+    if email and email_to_booking.get(email) is not None:
+        return email_to_booking[email], BY_EMAIL
+    return None, None
 
 
 def event_state_from_sessions(states: Iterable) -> str | None:

@@ -357,6 +357,56 @@ class SessionAttendance(models.Model):
         return (self.proposed_state, self.proposed_minutes) != (self.state, self.minutes)
 
 
+class ParticipantMatch(models.Model):
+    """A trainer's decision about one meeting participant nobody could match: whose it is, or ignore it.
+
+    A participant is one device in one occurrence of the session's meeting: (`occurrence`, the
+    provider's occurrence id, "" for the latest; `participant_key`, the provider's key for the
+    device). `booking` None means ignored (a guest, the host's second device). Kept as plain keys,
+    not links to the meeting's rows, so the decision outlives a re-read of the provider's data.
+    """
+
+    session = models.ForeignKey(
+        Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="participant_matches"
+    )
+    occurrence = models.CharField(_("occurrence"), max_length=255, blank=True)
+    participant_key = models.CharField(_("participant key"), max_length=255)
+    booking = models.ForeignKey(
+        Booking,
+        verbose_name=_("booking"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="participant_matches",
+    )
+    matched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("matched by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    matched_at = models.DateTimeField(_("matched at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("participant match")
+        verbose_name_plural = _("participant matches")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "occurrence", "participant_key"], name="seminars_participant_match_unique"
+            )
+        ]
+
+    def __str__(self):
+        target = self.booking_id or "ignored"
+        return f"{self.session_id} {self.occurrence or 'latest'}/{self.participant_key}: {target}"
+
+    @property
+    def ignored(self) -> bool:
+        return self.booking_id is None
+
+
 class Notification(models.Model):
     """An in-app notification (the list in the header); the same text is also emailed."""
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from seminars.meetings import parse_reference
 from seminars.models import Enrolment, Session
 from seminars.permissions import TRAINER_ROLES
+from seminars.services.attendance import session_attendance_refresh
 from virtualmeeting import signals
 
 
@@ -107,3 +108,12 @@ def notify_connection_revoked(sender, connection, **kwargs):
         },
         url=reverse("seminars:dashboard"),
     )
+
+
+@receiver(signals.participation_updated)
+def propose_attendance(sender, meeting, occurrence=None, **kwargs):
+    """The meeting's participants changed: propose the session's attendance again (decisions stay)."""
+    session = _session_for(meeting)
+    if session is None:
+        return
+    session_attendance_refresh(session=session)

@@ -137,6 +137,16 @@ def meeting_recordings(references: Iterable[str]) -> dict[str, list[MeetingRecor
     return found
 
 
+def registrant_ids(reference: str) -> dict[str, str]:
+    """{the provider's registrant id: the owning app's key} for the meeting's registrants (one query).
+
+    Every registrant the provider ever gave an id, cancelled ones too: a participant who joined
+    with a personal link carries its id after the registration was cancelled.
+    """
+    rows = MeetingRegistrant.objects.filter(meeting__reference=reference).exclude(remote_id="")
+    return dict(rows.values_list("remote_id", "key"))
+
+
 def capabilities_missing(connection: ProviderConnection | None) -> dict[str, list[str]]:
     """Capability ("attendance", "recordings", ...) -> the scopes the connection lacks for it ({}: none).
 

@@ -20,11 +20,12 @@ from seminars.attendance import (
     bookings_by_email,
     event_state_from_sessions,
     match_participants,
+    participant_id,
     session_proposals,
 )
-from seminars.models import AttendanceSource, Booking, Session, SessionAttendance
+from seminars.models import AttendanceSource, Booking, ParticipantMatch, Session, SessionAttendance
 from seminars.permissions import is_course_trainer
-from seminars.selectors.attendance import attendance_grace, seminar_attended_percent
+from seminars.selectors.attendance import attendance_grace, seminar_attended_percent, session_participation
 from seminars.services.bookings import BookingError, booking_state_change, event_lock
 
 PROPOSAL_STATES = {value for value, _label in SessionAttendance.PROPOSAL_CHOICES}
@@ -74,21 +75,27 @@ def session_attendance_propose(*, session, proposals) -> list[SessionAttendance]
         return written
 
 
-def session_attendance_from_participants(*, session, participants, registrant_to_booking, until) -> Matching:
+def session_attendance_from_participants(
+    *, session, participants, registrant_to_booking, until, by_hand=None
+) -> Matching:
     """Propose attendance for a session from its meeting's participants (records with
-    registrant_id, email, joined_at, left_at).
+    registrant_id, email, joined_at, left_at; and occurrence, participant_key for `by_hand`).
 
     `registrant_to_booking` maps the provider's registrant ids to booking ids; emails are those
-    of the learners holding a seat on the event. Minutes are clipped to the session plus the
-    site's grace; the seminar's threshold (or the site's) decides the proposed state; open
-    intervals end at `until` (the meeting's end, or now). Returns the matching, whose
-    `unmatched` participants the trainer may match by hand.
+    of the learners holding a seat on the event; `by_hand` holds a trainer's matches
+    ({(occurrence, participant key): booking id, or None to ignore}), which come first. Minutes
+    are clipped to the session plus the site's grace; the seminar's threshold (or the site's)
+    decides the proposed state; open intervals end at `until` (the meeting's end, or now).
+    Returns the matching, whose `unmatched` participants the trainer may match by hand.
     """
     session = Session.objects.select_related("event__seminar").get(pk=session.pk)
     event = session.event
     bookings = list(Booking.objects.filter(event=event, state__in=Booking.SEAT_STATES).values_list("pk", "user__email"))
     matching = match_participants(
-        participants, registrant_to_booking=registrant_to_booking, email_to_booking=bookings_by_email(bookings)
+        participants,
+        registrant_to_booking=registrant_to_booking,
+        email_to_booking=bookings_by_email(bookings),
+        by_hand=by_hand,
     )
     proposals = session_proposals(
         [booking_id for booking_id, _email in bookings],
@@ -101,6 +108,75 @@ def session_attendance_from_participants(*, session, participants, registrant_to
     )
     session_attendance_propose(session=session, proposals=proposals)
     return matching
+
+
+def session_attendance_refresh(*, session) -> Matching | None:
+    """Propose a session's attendance again from everything its meeting reported and the hand matches.
+
+    Nothing is proposed until the provider has said the meeting ended or given its participant
+    list (before that, everyone not yet seen would be proposed a no show). A confirmed decision
+    is never changed (session_attendance_propose). Returns the matching, or None when nothing
+    was proposed.
+    """
+    participation = session_participation(session=session)
+    if not participation.reported:
+        return None
+    return session_attendance_from_participants(
+        session=session,
+        participants=participation.participants,
+        registrant_to_booking=participation.registrant_to_booking,
+        until=participation.until(),
+        by_hand=participation.by_hand,
+    )
+
+
+def participant_match_set(*, session, occurrence, participant_key, booking_id, actor) -> ParticipantMatch:
+    """A trainer says whose a meeting participant nobody matched is (`booking_id`), or to ignore it (None).
+
+    The participant then counts for that learner with the source "matched by hand", and the
+    session's proposals are made again. Only the course's trainers and site admins; the booking
+    must hold a seat on the event and the participant must be one the meeting reported. Raises
+    BookingError with a message for the user; nothing is saved then.
+    """
+    with transaction.atomic():
+        event = event_lock(session.event_id)
+        session = Session.objects.select_related("room").get(pk=session.pk, event=event)
+        if not is_course_trainer(actor, event.seminar.course):
+            raise BookingError(_("Only trainers may match participants."))
+        participation = session_participation(session=session)
+        if (occurrence, participant_key) not in {participant_id(p) for p in participation.participants}:
+            raise BookingError(_("This participant is not among the meeting's participants."))
+        if (
+            booking_id is not None
+            and not Booking.objects.filter(pk=booking_id, event=event, state__in=Booking.SEAT_STATES).exists()
+        ):
+            raise BookingError(_("Choose a learner booked on this event."))
+        match, _created = ParticipantMatch.objects.update_or_create(
+            session=session,
+            occurrence=occurrence,
+            participant_key=participant_key,
+            defaults={"booking_id": booking_id, "matched_by": actor, "matched_at": timezone.now()},
+        )
+        session_attendance_refresh(session=session)
+        return match
+
+
+def participant_match_clear(*, session, occurrence, participant_key, actor) -> bool:
+    """Undo a trainer's match or ignore: the participant is matched by link and email again.
+
+    Only the course's trainers and site admins. Returns whether there was a match to undo.
+    """
+    with transaction.atomic():
+        event = event_lock(session.event_id)
+        session = Session.objects.select_related("room").get(pk=session.pk, event=event)
+        if not is_course_trainer(actor, event.seminar.course):
+            raise BookingError(_("Only trainers may match participants."))
+        deleted, _details = ParticipantMatch.objects.filter(
+            session=session, occurrence=occurrence, participant_key=participant_key
+        ).delete()
+        if deleted:
+            session_attendance_refresh(session=session)
+        return bool(deleted)
 
 
 def session_attendance_confirm(*, session, rows, actor, sources=None) -> list[SessionAttendance]:
