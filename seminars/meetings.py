@@ -9,6 +9,12 @@ reference string this module owns:
 The functions here run inside the transaction that changes the seminar data;
 virtualmeeting.services records the desired state in the same transaction and
 queues the remote work after commit.
+
+Each meeting asks for personal join links: every booking holding a seat on the
+event is a registrant (key `booking:<id>`), so the participants the provider
+reports carry the registrant of a booking. Staff who are not the owner are
+registered on demand at their first click (key `user:<id>`, seminars.views.virtual);
+those registrations are kept until the meeting goes.
 """
 
 import re
@@ -17,9 +23,11 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from seminars.models import Room, Seminar, SeminarEvent, Session
+from seminars.models import Booking, Room, Seminar, SeminarEvent, Session
 
 REFERENCE_PREFIX = "seminars.event:"
+BOOKING_KEY = "booking:"
+STAFF_KEY = "user:"
 _REFERENCE_RE = re.compile(r"^seminars\.event:(\d+):session:(\d+):room:(\d+)$")
 
 
@@ -50,6 +58,21 @@ def parse_reference(reference: str) -> tuple[int, int, int] | None:
     if not match:
         return None
     return tuple(int(part) for part in match.groups())
+
+
+def booking_key(booking_id: int) -> str:
+    """The registrant key of a booking (its learner's personal link)."""
+    return f"{BOOKING_KEY}{booking_id}"
+
+
+def staff_key(user_id: int) -> str:
+    """The registrant key of a trainer or admin registered on demand."""
+    return f"{STAFF_KEY}{user_id}"
+
+
+def registrant_names(user) -> tuple[str, str]:
+    """(first, last) sent to the provider: the user's names, the username when there is no first name."""
+    return (user.first_name or user.username, user.last_name)
 
 
 def meeting_topic(session: Session, position: int, total: int) -> str:
@@ -96,22 +119,72 @@ def event_meetings_sync(*, event: SeminarEvent) -> None:
 
     Sessions added, moved or re-zoned and an event renamed update or create
     meetings; sessions removed, rooms removed or switched away from a provider,
-    and a cancelled event delete them. Failed or waiting operations of the
-    event are re-queued: saving again ("Save changes" with no edits) retries.
+    and a cancelled event delete them. Each meeting's registrants are the
+    event's seats (`event_registrants_sync`). Failed or waiting operations of the
+    event, registrants' too, are re-queued: saving again ("Save changes" with no edits) retries.
     """
     from virtualmeeting.models import VirtualMeeting
-    from virtualmeeting.services import meeting_put, meeting_remove, meetings_requeue
+    from virtualmeeting.services import meeting_put, meetings_requeue, registrants_requeue
 
     event = SeminarEvent.objects.select_related("seminar").get(pk=event.pk)
     desired = _desired_meetings(event)
     for reference, state in desired.items():
-        meeting_put(reference=reference, **state)
+        meeting_put(reference=reference, personal_links=True, **state)
     existing = VirtualMeeting.objects.filter(reference__startswith=_event_prefix(event.pk), present=True)
     for reference in existing.values_list("reference", flat=True):
         if reference not in desired:
-            meeting_remove(reference=reference)
+            _meeting_remove(reference)
+    event_registrants_sync(event=event)
     if desired:
         meetings_requeue(references=list(desired))
+        registrants_requeue(references=list(desired))
+
+
+def event_registrants_sync(*, event: SeminarEvent) -> None:
+    """Make the registrants of the event's meetings the learners holding a seat; call inside the transaction.
+
+    Every booking change ends here (seminars.services.bookings), so a booked or promoted learner is
+    registered and a cancelled or event-cancelled one is cancelled at the provider; attendance states
+    keep the seat and the link. Staff registered on demand stay. One query for the meetings (none
+    more when the event has no personal links), one for the bookings, one for the staff, then one
+    `registrants_set` per meeting (the framework registers in the provider's batches).
+    """
+    from virtualmeeting.models import MeetingRegistrant, VirtualMeeting
+    from virtualmeeting.services import RegistrantPerson, registrants_set
+
+    references = list(
+        VirtualMeeting.objects.filter(
+            reference__startswith=_event_prefix(event.pk), present=True, personal_links=True
+        ).values_list("reference", flat=True)
+    )
+    if not references:
+        return
+    learners = []
+    if not event.cancelled:
+        bookings = Booking.objects.filter(event_id=event.pk, state__in=Booking.SEAT_STATES).select_related("user")
+        for booking in bookings.order_by("pk"):
+            first, last = registrant_names(booking.user)
+            learners.append(
+                RegistrantPerson(key=booking_key(booking.pk), first_name=first, last_name=last, user=booking.user)
+            )
+    staff: dict[str, list] = {reference: [] for reference in references}
+    kept = MeetingRegistrant.objects.filter(
+        meeting__reference__in=references, present=True, key__startswith=STAFF_KEY
+    ).select_related("meeting", "user")
+    for row in kept:
+        person = RegistrantPerson(key=row.key, first_name=row.first_name, last_name=row.last_name, user=row.user)
+        staff[row.meeting.reference].append(person)
+    for reference in references:
+        registrants_set(reference=reference, people=learners + staff[reference])
+
+
+def _meeting_remove(reference: str) -> None:
+    """The meeting goes, and its registrants' links with it (no call is made for them)."""
+    from virtualmeeting.services import meeting_remove, registrants_set
+
+    meeting = meeting_remove(reference=reference)
+    if meeting is not None:
+        registrants_set(reference=reference, people=[])
 
 
 def event_meetings_remove(*, event: SeminarEvent) -> None:
@@ -121,12 +194,11 @@ def event_meetings_remove(*, event: SeminarEvent) -> None:
 
 def events_meetings_remove(*, event_ids) -> None:
     from virtualmeeting.models import VirtualMeeting
-    from virtualmeeting.services import meeting_remove
 
     for event_id in event_ids:
         rows = VirtualMeeting.objects.filter(reference__startswith=_event_prefix(event_id), present=True)
         for reference in rows.values_list("reference", flat=True):
-            meeting_remove(reference=reference)
+            _meeting_remove(reference)
 
 
 def seminar_meetings_remove(*, seminar: Seminar) -> None:
@@ -147,7 +219,6 @@ def meetings_reconcile() -> int:
     meetings were marked for deletion.
     """
     from virtualmeeting.models import VirtualMeeting
-    from virtualmeeting.services import meeting_remove
 
     rows = list(
         VirtualMeeting.objects.filter(reference__startswith=REFERENCE_PREFIX, present=True).values_list(
@@ -169,6 +240,6 @@ def meetings_reconcile() -> int:
             and not session.event.cancelled
         )
         if not still_wanted:
-            meeting_remove(reference=reference)
+            _meeting_remove(reference)
             removed += 1
     return removed

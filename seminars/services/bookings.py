@@ -3,9 +3,13 @@
 Every service runs in one transaction, locks the event row before it counts
 seats (so two learners racing for the last seat give exactly one booking), and
 appends a BookingStateChange with who and when for every state change. Emails
-go out after the commit (seminars.emails), never inside the transaction.
+go out after the commit (seminars.emails), never inside the transaction. Each
+ends, in its transaction, with the registrants of the event's virtual meetings
+made to match the seats (`event_changing`), so every learner holding a seat
+has a personal join link and nobody else does.
 """
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -16,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from seminars import emails
+from seminars.meetings import event_registrants_sync
 from seminars.models import AttendanceSource, Booking, BookingStateChange, Enrolment, SeminarEvent
 from seminars.notifications import notify
 from seminars.permissions import course_role, is_course_trainer
@@ -105,8 +110,7 @@ def booking_create(*, event, user, actor) -> Booking:
     books only for themselves; trainers and site admins may book a learner.
     Raises BookingError with a message for the user.
     """
-    with transaction.atomic():
-        event = event_lock(event.pk)
+    with event_changing(event.pk) as event:
         course = event.seminar.course
         if actor.pk != user.pk and not is_course_trainer(actor, course):
             raise BookingError(_("You may only book for yourself."))
@@ -134,8 +138,7 @@ def booking_cancel(*, booking, actor) -> Booking:
     Learners follow the event's cancellation policy; trainers and site admins may
     always cancel. Raises BookingError with a message for the user.
     """
-    with transaction.atomic():
-        event = event_lock(booking.event_id)
+    with event_changing(booking.event_id) as event:
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         refusal = booking_cancel_refusal(booking=booking, event=event, actor=actor, first_start=_first_start(event))
         if refusal:
@@ -155,8 +158,7 @@ def bookings_promote_waitlist(*, event, actor) -> list[Booking]:
     Call it when capacity grows or sessions are added to a waitlist-only event.
     Returns the promoted bookings; each learner gets an email with the calendar.
     """
-    with transaction.atomic():
-        event = event_lock(event.pk)
+    with event_changing(event.pk) as event:
         return _promote(event, actor=actor)
 
 
@@ -167,8 +169,7 @@ def bookings_event_cancelled(*, event, actor) -> list[Booking]:
     an in-app notification; the course's trainers are notified in the app and by
     email. Returns the bookings that changed.
     """
-    with transaction.atomic():
-        event = event_lock(event.pk)
+    with event_changing(event.pk) as event:
         bookings = list(
             Booking.objects.select_for_update().filter(event=event, state__in=ACTIVE_STATES).select_related("user")
         )
@@ -211,8 +212,7 @@ def booking_set_attendance(*, booking, state, actor) -> Booking:
     Only the course's trainers and site admins, and only once the event's first
     session has started. Setting the current state again changes nothing.
     """
-    with transaction.atomic():
-        event = event_lock(booking.event_id)
+    with event_changing(booking.event_id) as event:
         if not is_course_trainer(actor, event.seminar.course):
             raise BookingError(_("Only trainers may take attendance."))
         if state not in Booking.ATTENDANCE_STATES:
@@ -236,6 +236,17 @@ def event_lock(event_id) -> SeminarEvent:
     change of an event holds it, so seat counts and event-level states are decided one at a time."""
     # `of=("self",)`: lock only the event row, not the seminar and course joined in.
     return SeminarEvent.objects.select_for_update(of=("self",)).select_related("seminar__course").get(pk=event_id)
+
+
+@contextmanager
+def event_changing(event_id):
+    """The frame of every booking service: one transaction holding the event lock (`event_lock`),
+    which ends with the registrants of the event's meetings following the seats (a learner booked
+    or promoted is registered, one cancelled or no longer holding a seat is cancelled)."""
+    with transaction.atomic():
+        event = event_lock(event_id)
+        yield event
+        event_registrants_sync(event=event)
 
 
 def booking_state_change(booking, state, *, actor, at, source="", session=None):
