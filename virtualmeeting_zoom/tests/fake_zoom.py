@@ -2,15 +2,16 @@
 
 It keeps meetings in memory and answers with Zoom's shapes (zoom-api.md and
 the OpenAPI schema): 201 with the meeting object, 204 for PATCH and DELETE,
-404/3001 for a missing meeting, list agendas cut to 250 characters. Failures
-can be scripted for the next call of an operation.
+404/3001 for a missing meeting, list agendas cut to 250 characters, and a
+meeting's registrants. Failures can be scripted for the next call of an operation.
 """
 
 import itertools
 import json
 import re
+import secrets
 from datetime import UTC, datetime
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from virtualmeeting_zoom.tests.conftest import API, TOKEN_URL
@@ -19,6 +20,9 @@ MEETING_RE = re.compile(rf"^{re.escape(API)}/meetings/(\d+)(\?.*)?$")
 USER_MEETINGS_RE = re.compile(rf"^{re.escape(API)}/users/me/meetings(\?.*)?$")
 PAST_PARTICIPANTS_RE = re.compile(rf"^{re.escape(API)}/past_meetings/([^/?]+)/participants(\?.*)?$")
 RECORDINGS_RE = re.compile(rf"^{re.escape(API)}/meetings/(\d+)/recordings(\?.*)?$")
+REGISTRANTS_RE = re.compile(
+    rf"^{re.escape(API)}/meetings/(\d+)/(registrants|batch_registrants|registrants/status)(\?.*)?$"
+)
 DAILY_MESSAGE = (
     "You have exceeded the daily rate limit (100) of Meeting Create/Update API requests permitted for this "
     "particular user. You may resume these requests at GMT 00:00:00."
@@ -59,6 +63,11 @@ class FakeZoom:
         mocked.add_callback("POST", TOKEN_URL, callback=self._token)
         mocked.add_callback("GET", PAST_PARTICIPANTS_RE, callback=self._past_participants)
         mocked.add_callback("GET", RECORDINGS_RE, callback=self._recordings)
+        mocked.add_callback("POST", REGISTRANTS_RE, callback=self._register)
+        mocked.add_callback("GET", REGISTRANTS_RE, callback=self._registrants)
+        mocked.add_callback("PUT", REGISTRANTS_RE, callback=self._registrant_status)
+        # Meeting id -> its registrations (email as given, registrant id, status, token), in the order made.
+        self.registrants: dict[str, list[dict]] = {}
         # Past meetings: occurrence uuid -> (participants as Zoom lists them, "not yet" answers left).
         self.past: dict[str, list] = {}
         self.latest: dict[str, str] = {}  # meeting id -> its latest occurrence's uuid
@@ -217,7 +226,82 @@ class FakeZoom:
             return _json(404, {"code": 3001, "message": f"Meeting does not exist: {meeting_id}."})
         body = json.loads(request.body)
         self.last_update_fields = {FIELD_NAMES.get(key, key) for key in body}
-        self.meetings[meeting_id].update(body)
+        settings = {**self.meetings[meeting_id].get("settings", {}), **body.pop("settings", {})}
+        self.meetings[meeting_id].update(body, settings=settings)  # Zoom keeps the settings a PATCH leaves out
+        return (204, {}, "")
+
+    # Registrants, as the "Registrants" section of zoom-api.md and the OpenAPI spec give them: only for a
+    # meeting that requires registration; the same address again is the same registration; a cancelled one
+    # keeps its row (no link); a status change naming an unknown registrant changes nothing (404).
+    def _registration(self, request):
+        """(meeting id, kind, error answer or None) of a registrant call."""
+        match = REGISTRANTS_RE.match(request.url)
+        meeting_id, kind = match.group(1), match.group(2)
+        if meeting_id not in self.meetings:
+            return meeting_id, kind, _json(404, {"code": 3001, "message": f"Meeting does not exist: {meeting_id}."})
+        if self.meetings[meeting_id].get("settings", {}).get("approval_type", 2) == 2:
+            if request.method == "POST":
+                message = f"Registration has not been enabled for this meeting: {meeting_id}."
+                return meeting_id, kind, _json(404, {"code": 404, "message": message})
+            message = f"This meeting has not set registration as required: {meeting_id}."
+            return meeting_id, kind, _json(400, {"code": 300, "message": message})
+        return meeting_id, kind, None
+
+    def _registrant_answer(self, meeting_id: str, person: dict) -> dict:
+        held = self.registrants.setdefault(meeting_id, [])
+        row = next((r for r in held if r["email"].lower() == person["email"].lower()), None)
+        if row is None:
+            row = {"email": person["email"], "id": secrets.token_urlsafe(16)[:22], "status": "approved"}
+            row["token"] = secrets.token_urlsafe(16)
+            held.append(row)
+        answer = {"email": row["email"], "registrant_id": row["id"]}
+        if row["status"] == "approved":
+            answer["join_url"] = f"https://zoom.us/w/{meeting_id}?tk={row['token']}"
+        return answer
+
+    def _register(self, request):
+        meeting_id, kind, refused = self._registration(request)
+        if refused:
+            return refused
+        body = json.loads(request.body)
+        if kind == "registrants":
+            answer = self._registrant_answer(meeting_id, body)
+            answer.pop("email")
+            return _json(201, {"id": int(meeting_id), **answer, "topic": self.meetings[meeting_id]["topic"]})
+        people = body["registrants"]
+        assert 1 <= len(people) <= 30, "Zoom takes 1 to 30 registrants in a batch"
+        return _json(200, {"registrants": [self._registrant_answer(meeting_id, person) for person in people]})
+
+    def _registrants(self, request):
+        meeting_id, _, refused = self._registration(request)
+        if refused:
+            return refused
+        query = parse_qs(urlsplit(request.url).query)
+        status = query.get("status", ["approved"])[0]
+        size = min(int(query.get("page_size", ["30"])[0]), 300)
+        start = int(query.get("next_page_token", ["0"])[0] or 0)
+        listed = [r for r in self.registrants.get(meeting_id, []) if r["status"] == status]
+        page = [
+            {"id": r["id"], "email": r["email"], "first_name": "", "last_name": "", "status": r["status"]}
+            | ({"join_url": f"https://zoom.us/w/{meeting_id}?tk={r['token']}"} if r["status"] == "approved" else {})
+            for r in listed[start : start + size]
+        ]
+        token = str(start + size) if start + size < len(listed) else ""
+        return _json(
+            200, {"page_size": size, "total_records": len(listed), "next_page_token": token, "registrants": page}
+        )
+
+    def _registrant_status(self, request):
+        meeting_id, _, refused = self._registration(request)
+        if refused:
+            return refused
+        body = json.loads(request.body)
+        by_id = {r["id"]: r for r in self.registrants.get(meeting_id, [])}
+        if any(target.get("id") not in by_id for target in body["registrants"]):
+            return _json(404, {"code": 404, "message": "Meeting or registrant not found."})
+        status = {"approve": "approved", "cancel": "denied", "deny": "denied"}[body["action"]]
+        for target in body["registrants"]:
+            by_id[target["id"]]["status"] = status
         return (204, {}, "")
 
     def _past_participants(self, request):

@@ -3,11 +3,11 @@
 import pytest
 
 from virtualmeeting.registry import get_provider
-from virtualmeeting.tests.contract import ProviderContract
+from virtualmeeting.tests.contract import ProviderContract, RegistrantsContract
 from virtualmeeting_zoom.tests.fake_zoom import FakeZoom
 
 
-class TestZoomProviderContract(ProviderContract):
+class TestZoomProviderContract(ProviderContract, RegistrantsContract):
     @pytest.fixture(autouse=True)
     def fake(self, mocked):
         self.zoom = FakeZoom(mocked)
