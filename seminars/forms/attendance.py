@@ -112,3 +112,38 @@ def _source(attendance, state, minutes) -> str:
     if attendance.proposed_source and (attendance.proposed_state, attendance.proposed_minutes) == (state, minutes):
         return attendance.proposed_source
     return AttendanceSource.MANUAL
+
+
+IGNORE = "ignore"
+
+
+class ParticipantMatchForm(forms.Form):
+    """A trainer matches one meeting participant to a booked learner, or ignores it (sheet's "Match")."""
+
+    occurrence = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
+    participant_key = forms.CharField(max_length=255, widget=forms.HiddenInput)
+    match = forms.ChoiceField(
+        label=_("Match to learner"),
+        error_messages={
+            "required": _("Choose the learner this participant is, or ignore them."),
+            "invalid_choice": _("Choose a learner booked on this event, or ignore the participant."),
+        },
+    )
+
+    def __init__(self, *args, rows, participant=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["match"].choices = [
+            ("", _("Choose…")),
+            *[(str(row.booking.pk), person_name(row.booking.user)) for row in rows],
+            (IGNORE, _("Ignore this participant")),
+        ]
+        if participant is not None:
+            self.initial.update(occurrence=participant.occurrence, participant_key=participant.participant_key)
+            self.fields["match"].widget.attrs["aria-label"] = gettext("Match %(name)s to") % {
+                "name": participant.name or gettext("this participant")
+            }
+
+    def booking_id(self) -> int | None:
+        """The chosen booking's id, or None to ignore the participant."""
+        choice = self.cleaned_data["match"]
+        return None if choice == IGNORE else int(choice)

@@ -172,7 +172,7 @@ def session_participation(*, session) -> SessionParticipation:
     ]
     matches = {
         (match.occurrence, match.participant_key): match
-        for match in ParticipantMatch.objects.filter(session=session).select_related("matched_by")
+        for match in ParticipantMatch.objects.filter(session=session).select_related("matched_by", "booking__user")
     }
     return SessionParticipation(
         reference=reference,
@@ -211,7 +211,7 @@ class Sheet:
     decided: list[ParticipantGroup]  # matched by hand or ignored: the trainer may undo
 
 
-def session_sheet(*, session, now: datetime | None = None) -> Sheet:
+def sign_in_sheet(*, session, now: datetime | None = None) -> Sheet:
     """The sign-in sheet of a session: rows with each learner's intervals, the participants nobody
     matched, and those a trainer matched or ignored. A constant number of queries."""
     rows = session_sheet_rows(session=session)

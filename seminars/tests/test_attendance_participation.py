@@ -4,7 +4,7 @@ by personal link, then email, then a trainer's hand; a confirmed decision is nev
 import pytest
 
 from seminars.models import AttendanceSource, Booking, ParticipantMatch, SessionAttendance
-from seminars.selectors.attendance import registrant_bookings, session_sheet
+from seminars.selectors.attendance import registrant_bookings, sign_in_sheet
 from seminars.services.attendance import (
     participant_match_clear,
     participant_match_set,
@@ -101,7 +101,7 @@ def test_a_participant_matched_by_hand_counts_for_the_learner(scene, trainer):
     play_the_meeting(scene)
     scene.ended()
     lia = scene.bookings["lia"]
-    assert [group.name for group in session_sheet(session=scene.session).unmatched] == ["+44 20 7946 0000"]
+    assert [group.name for group in sign_in_sheet(session=scene.session).unmatched] == ["+44 20 7946 0000"]
 
     participant_match_set(
         session=scene.session, occurrence="occurrence-1==", participant_key="dial-in", booking_id=lia.pk, actor=trainer
@@ -110,7 +110,7 @@ def test_a_participant_matched_by_hand_counts_for_the_learner(scene, trainer):
     assert proposals(scene)["lia"] == (State.PARTIALLY_ATTENDED, 25, Source.HAND_MATCHED)
     match = ParticipantMatch.objects.get()
     assert (match.booking, match.matched_by) == (lia, trainer)
-    sheet = session_sheet(session=scene.session)
+    sheet = sign_in_sheet(session=scene.session)
     assert sheet.unmatched == []
     assert [(group.name, group.match.booking_id) for group in sheet.decided] == [("+44 20 7946 0000", lia.pk)]
 
@@ -123,7 +123,7 @@ def test_a_participant_matched_by_hand_counts_for_the_learner(scene, trainer):
         session=scene.session, occurrence="occurrence-1==", participant_key="dial-in", actor=trainer
     )
     assert proposals(scene)["lia"] == (State.NO_SHOW, 0, Source.NOT_SEEN)
-    assert [group.name for group in session_sheet(session=scene.session).unmatched] == ["+44 20 7946 0000"]
+    assert [group.name for group in sign_in_sheet(session=scene.session).unmatched] == ["+44 20 7946 0000"]
 
 
 def test_an_ignored_participant_leaves_the_list_and_counts_for_nobody(scene, trainer):
@@ -132,7 +132,7 @@ def test_an_ignored_participant_leaves_the_list_and_counts_for_nobody(scene, tra
     participant_match_set(
         session=scene.session, occurrence="occurrence-1==", participant_key="dial-in", booking_id=None, actor=trainer
     )
-    sheet = session_sheet(session=scene.session)
+    sheet = sign_in_sheet(session=scene.session)
     assert sheet.unmatched == []
     assert [(group.name, group.match.ignored) for group in sheet.decided] == [("+44 20 7946 0000", True)]
     assert proposals(scene)["lia"] == (State.NO_SHOW, 0, Source.NOT_SEEN)

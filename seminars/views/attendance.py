@@ -16,14 +16,20 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from seminars.forms.attendance import SignInSheetForm, person_name
+from seminars.forms.attendance import ParticipantMatchForm, SignInSheetForm, person_name
 from seminars.permissions import require_trainer
-from seminars.selectors.attendance import session_for_sheet, session_sheet_rows
-from seminars.services.attendance import session_attendance_confirm, session_minutes_limit
+from seminars.selectors.attendance import session_for_sheet, sign_in_sheet
+from seminars.services.attendance import (
+    participant_match_clear,
+    participant_match_set,
+    session_attendance_confirm,
+    session_minutes_limit,
+)
 from seminars.services.bookings import BookingError
 from seminars.timezones import to_zone, viewer_zone
+from virtualmeeting.selectors import service_name
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -35,10 +41,12 @@ def session_sheet(request, pk):
     session = session_for_sheet(session_id=pk)
     event = session.event
     require_trainer(request.user, event.seminar.course)
-    rows = session_sheet_rows(session=session)
-    started = session.start <= timezone.now()
+    sheet = sign_in_sheet(session=session)
+    now = timezone.now()
     form = SignInSheetForm(
-        request.POST if request.method == "POST" else None, rows=rows, minutes_limit=session_minutes_limit(session)
+        request.POST if request.method == "POST" else None,
+        rows=sheet.rows,
+        minutes_limit=session_minutes_limit(session),
     )
     if request.method == "POST":
         if form.is_valid():
@@ -50,10 +58,83 @@ def session_sheet(request, pk):
         "seminar": event.seminar,
         "course": event.seminar.course,
         "form": form,
-        "started": started,
+        "sheet": sheet,
+        "match_forms": [
+            (group, ParticipantMatchForm(rows=sheet.rows, participant=group, auto_id=f"id_p{index}_%s"))
+            for index, group in enumerate(sheet.unmatched)
+        ],
+        "notice": participation_notice(sheet.participation, session=session, now=now),
+        "started": session.start <= now,
         "viewer_zone": viewer_zone(request.user),
     }
     return render(request, "seminars/attendance/sheet.html", context)
+
+
+def participation_notice(participation, *, session, now) -> tuple[str, str]:
+    """(CSS class, words) about the meeting's participant data on the sheet; ("", "") when nothing to say.
+
+    Nothing before the session ends or for a session without a provider meeting; then whether the
+    provider has sent the participants, when it is asked next, or why it gave up.
+    """
+    if not participation.reference or session.finish > now:
+        return "", ""
+    service = service_name(participation.provider) if participation.provider else _("The provider")
+    next_check = participation.next_check_at
+    when = f"{to_zone(next_check, session.time_zone):%H:%M} ({session.time_zone})" if next_check else ""
+    if participation.reported:
+        if not next_check:
+            return "", ""
+        text = _("Times so far come from %(service)s's live events; its final list is checked at %(when)s.")
+        return "notice-info", text % {"service": service, "when": when}
+    if participation.poll_error:
+        text = _("%(service)s's participants could not be fetched: %(reason)s Take attendance by hand.")
+        return "notice-danger", text % {"service": service, "reason": participation.poll_error}
+    if next_check:
+        text = _("%(service)s has not sent the participants yet; next check at %(when)s.")
+        return "notice-warning", text % {"service": service, "when": when}
+    return "notice-warning", _("%(service)s has not sent the participants yet.") % {"service": service}
+
+
+@login_required
+@require_POST
+def session_participant_match(request, pk):
+    """Match a meeting participant nobody matched to a booked learner, ignore it, or undo that."""
+    session = session_for_sheet(session_id=pk)
+    require_trainer(request.user, session.event.seminar.course)
+    sheet = sign_in_sheet(session=session)
+    form = ParticipantMatchForm(request.POST, rows=sheet.rows)
+    undo = "undo" in request.POST
+    if undo:
+        form.fields["match"].required = False
+    if not form.is_valid():
+        reason = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        messages.error(request, _("The participant was not matched: %(reason)s") % {"reason": reason})
+        return redirect("seminars:session_attendance", pk=session.pk)
+    where = {
+        "session": session,
+        "occurrence": form.cleaned_data["occurrence"],
+        "participant_key": form.cleaned_data["participant_key"],
+        "actor": request.user,
+    }
+    try:
+        if undo:
+            participant_match_clear(**where)
+        else:
+            participant_match_set(**where, booking_id=form.booking_id())
+    except BookingError as error:
+        messages.error(request, _("The participant was not matched: %(reason)s") % {"reason": error})
+    else:
+        messages.success(request, _message_after_match(undo, form))
+    return redirect("seminars:session_attendance", pk=session.pk)
+
+
+def _message_after_match(undo, form) -> str:
+    if undo:
+        return _("The participant is unmatched again.")
+    if form.booking_id() is None:
+        return _("The participant is ignored.")
+    name = dict(form.fields["match"].choices)[form.cleaned_data["match"]]
+    return _("The participant now counts for %(name)s.") % {"name": name}
 
 
 def _confirm(request, session, form):
@@ -94,10 +175,12 @@ def session_sheet_csv(request, pk):
             _("Proposed"),
             _("Proposed minutes"),
             _("Evidence"),
+            _("Joined and left (%(zone)s)") % {"zone": session.time_zone},
         ]
     )
-    for row in session_sheet_rows(session=session):
-        writer.writerow([_csv_cell(value) for value in _csv_row(row, session.time_zone)])
+    for row in sign_in_sheet(session=session).rows:
+        times = intervals_text(row.intervals, session.time_zone)
+        writer.writerow([_csv_cell(value) for value in [*_csv_row(row, session.time_zone), times]])
     response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
     start = to_zone(session.start, session.time_zone)
     name = slugify(f"attendance {session.event.seminar.name} {start:%Y-%m-%d %H%M}") or "attendance"
@@ -126,6 +209,15 @@ def _csv_row(row, zone):
     ]
 
 
+def intervals_text(intervals, zone) -> str:
+    """ "10:02–10:40; 10:45–11:00" in the session's zone; an interval still open ends with "–"."""
+    parts = []
+    for joined, left in intervals:
+        end = f"{to_zone(left, zone):%H:%M}" if left else ""
+        parts.append(f"{to_zone(joined, zone):%H:%M}–{end}")
+    return "; ".join(parts)
+
+
 def _number(value) -> str:
     return "" if value is None else str(value)
 
@@ -138,4 +230,5 @@ def _csv_cell(value) -> str:
 urlpatterns = [
     path("sessions/<int:pk>/attendance/", session_sheet, name="session_attendance"),
     path("sessions/<int:pk>/attendance.csv", session_sheet_csv, name="session_attendance_csv"),
+    path("sessions/<int:pk>/attendance/participants/", session_participant_match, name="session_participant_match"),
 ]
