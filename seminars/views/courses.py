@@ -18,6 +18,7 @@ from seminars import permissions
 from seminars.forms.courses import CourseForm, EnrolForm, ProfileForm, RoleForm, SeminarForm
 from seminars.models import Booking, Course, Enrolment, Notification, Profile, Seminar
 from seminars.selectors import courses as selectors
+from seminars.selectors.attendance import learner_attendance
 from seminars.selectors.notifications import notification_list
 from seminars.services import courses as services
 from seminars.services.profiles import notifications_mark_read, profile_update
@@ -54,10 +55,16 @@ def dashboard(request):
     permissions.course_roles_prefetch(user)
     sessions_attach_virtual_access(user=user, sessions=booked.object_list, booking_state=Booking.State.BOOKED)
     sessions_attach_virtual_access(user=user, sessions=running.object_list, booking_state=None)
+    attended = learner_attendance(user=user, page=request.GET.get("attendance_page", 1))
     return render(
         request,
         "seminars/dashboard.html",
-        {"booked_sessions": booked, "trainer_sessions": running, "viewer_zone": viewer_zone(user)},
+        {
+            "booked_sessions": booked,
+            "trainer_sessions": running,
+            "my_attendance": attended,
+            "viewer_zone": viewer_zone(user),
+        },
     )
 
 
