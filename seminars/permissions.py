@@ -5,7 +5,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from lms.permissions import is_site_admin
-from seminars.models import Course, Enrolment
+from seminars.models import Booking, Course, Enrolment
 
 EDITING_ROLES = {Enrolment.Role.EDITING_TRAINER}
 TRAINER_ROLES = {Enrolment.Role.TRAINER, Enrolment.Role.EDITING_TRAINER}
@@ -42,6 +42,12 @@ def can_edit_course(user, course: Course) -> bool:
 def is_course_trainer(user, course: Course) -> bool:
     """Trainers see attendee lists, take attendance and see virtual room links."""
     return is_site_admin(user) or course_role(user, course) in TRAINER_ROLES
+
+
+def may_watch_recordings(user, course: Course, booking_state: str | None) -> bool:
+    """An event's recordings: for the learners holding a seat on it and the course's trainers and site
+    admins; never for the waitlisted, the cancelled or anyone else in the course."""
+    return is_course_trainer(user, course) or booking_state in Booking.SEAT_STATES
 
 
 def require_view(user, course: Course) -> None:

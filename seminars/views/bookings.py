@@ -15,7 +15,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from seminars.forms.bookings import AttendanceForm
 from seminars.models import Booking, Enrolment
-from seminars.permissions import can_edit_course, course_role, is_course_trainer, require_trainer, require_view
+from seminars.permissions import (
+    can_edit_course,
+    course_role,
+    is_course_trainer,
+    may_watch_recordings,
+    require_trainer,
+    require_view,
+)
 from seminars.selectors.bookings import (
     EventStatus,
     booking_for_user,
@@ -23,6 +30,7 @@ from seminars.selectors.bookings import (
     event_page,
     event_waitlist_count,
 )
+from seminars.selectors.recordings import event_recordings
 from seminars.services.bookings import (
     BookingError,
     booking_cancel,
@@ -66,6 +74,9 @@ def event_detail(request, pk):
         user=request.user, sessions=page.sessions, booking_state=page.my_booking.state if page.my_booking else None
     )
     context.update(_learner_actions(request.user, page))
+    my_state = page.my_booking.state if page.my_booking else None
+    if may_watch_recordings(request.user, course, my_state):
+        context["recordings"] = event_recordings(sessions=page.sessions)
     if trainer:
         context["attendance_form"] = AttendanceForm(bookings=page.attendees["booked"])
         # Attendance is taken once the first session has started (and never for a cancelled event).
