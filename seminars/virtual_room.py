@@ -9,6 +9,12 @@
   longer available".
 - Everyone else: "Virtual room is unavailable".
 
+A learner's "Join now" leads to their own registrant link once it is made (the
+participants the provider reports then carry their booking); a trainer or admin
+is registered at their first "Go to room". The owner and staff are told whether
+the learners' personal links are ready, and why not (`personal_links_notes`):
+without them, attendance is matched by email.
+
 A provider's meeting is joinable whenever it exists there (`meeting_joinable`),
 whatever its sync status: while an update waits for a limit, has failed or is
 held, the provider still has the meeting with its previous details, and the
@@ -26,8 +32,9 @@ from zoneinfo import ZoneInfo
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
+from seminars.meetings import BOOKING_KEY
 from seminars.models import Booking, Session
 from seminars.permissions import is_course_trainer, is_site_admin
 
@@ -55,6 +62,69 @@ class Access:
     buttons: list[tuple[str, str]] = field(default_factory=list)  # (label, url)
     pending: bool = False  # the meeting is being created/updated: the card refreshes itself
     problem: str = ""  # failure or wait, shown to the owner, staff and admins
+    # The learners' personal join links, for the owner, staff and admins (`personal_links_notes`).
+    links: list["LinksNote"] = field(default_factory=list)
+
+
+@dataclass
+class LinksNote:
+    """One line about the learners' personal join links: `kind` is "ready", "off", "registering" or "failed"."""
+
+    kind: str
+    text: str
+
+    @property
+    def failed(self) -> bool:
+        return self.kind == "failed"
+
+
+def personal_links_notes(meeting, registrants: dict[str, tuple[str, str]]) -> list[LinksNote]:
+    """What the owner and staff are told about the learners' personal links of one meeting.
+
+    `registrants` is the meeting's {key: (status, last_error)} (virtualmeeting.selectors.registrants_status).
+    Without a personal link a learner joins with the shared link, and their attendance is matched by
+    email (less exactly: the provider often gives no address for people outside the host's account).
+    """
+    if meeting is None or not meeting.present or not meeting.personal_links:
+        return []
+    by_status: dict[str, list[str]] = {}
+    for key, (status, last_error) in registrants.items():
+        if key.startswith(BOOKING_KEY):
+            by_status.setdefault(status, []).append(last_error)
+    notes = []
+    if off := by_status.get("unsupported"):
+        reason = next((error for error in off if error), "")
+        text = gettext("Personal join links are off: %(reason)s Attendance will be matched by email.")
+        notes.append(LinksNote("off", text % {"reason": _sentence(reason)}))
+    if failed := by_status.get("failed"):
+        reason = next((error for error in failed if error), "")
+        text = ngettext(
+            "%(count)d learner has no personal link: %(reason)s Their attendance will be matched by email.",
+            "%(count)d learners have no personal link: %(reason)s Their attendance will be matched by email.",
+            len(failed),
+        )
+        notes.append(LinksNote("failed", text % {"count": len(failed), "reason": _sentence(reason)}))
+    if pending := by_status.get("pending"):
+        text = ngettext(
+            "%(count)d learner has no personal link yet: registering…",
+            "%(count)d learners have no personal link yet: registering…",
+            len(pending),
+        ) % {"count": len(pending)}
+        wait = next((error for error in pending if error), "")
+        notes.append(LinksNote("registering", f"{text} {_sentence(wait)}" if wait else text))
+    if not notes and (ready := by_status.get("registered")):
+        text = ngettext(
+            "%(count)d learner has a personal join link: attendance will be matched exactly.",
+            "All %(count)d learners have a personal join link: attendance will be matched exactly.",
+            len(ready),
+        )
+        notes.append(LinksNote("ready", text % {"count": len(ready)}))
+    return notes
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text.endswith((".", "!", "?", "…")) else f"{text}."
 
 
 def meeting_joinable(meeting) -> bool:
@@ -86,20 +156,34 @@ def _stale_remote_text(meeting) -> str:
         zone = meeting.time_zone or "UTC"
         local = datetime.fromisoformat(old_start).astimezone(ZoneInfo(zone))
         values["when"] = f"{date_format(local, 'D j M Y, H:i')} ({zone})"
-        return gettext(
-            "%(service)s still has the previous time, %(when)s, until the update goes through; "
-            "the link works meanwhile."
-        ) % values
-    return gettext(
-        "%(service)s still has the previous details until the update goes through; the link works meanwhile."
-    ) % values
+        return (
+            gettext(
+                "%(service)s still has the previous time, %(when)s, until the update goes through; "
+                "the link works meanwhile."
+            )
+            % values
+        )
+    return (
+        gettext("%(service)s still has the previous details until the update goes through; the link works meanwhile.")
+        % values
+    )
 
 
-def session_access(*, user, session: Session, booking_state: str | None, meeting=None, now: datetime | None = None) -> Access:
+def session_access(
+    *,
+    user,
+    session: Session,
+    booking_state: str | None,
+    meeting=None,
+    registrants: dict | None = None,
+    now: datetime | None = None,
+) -> Access:
     """Decide the card for `user` and `session` (its room must have a virtual link).
 
     `booking_state` is the user's booking state on the session's event (or
-    None); `meeting` the VirtualMeeting of a provider-backed room (or None).
+    None); `meeting` the VirtualMeeting of a provider-backed room (or None);
+    `registrants` its registrants' {key: (status, last_error)}, for the notes
+    on personal links the owner and staff see.
     """
     now = now or timezone.now()
     room = session.room
@@ -110,7 +194,9 @@ def session_access(*, user, session: Session, booking_state: str | None, meeting
 
     provider_backed = room.is_provider_backed
     ready = (not provider_backed) or meeting_joinable(meeting)
-    pending = provider_backed and not ready and meeting is not None and meeting.status in ("pending", "creating", "updating")
+    pending = (
+        provider_backed and not ready and meeting is not None and meeting.status in ("pending", "creating", "updating")
+    )
     join_url = reverse("seminars:virtual_join", args=[session.pk])
     host_url = reverse("seminars:virtual_host", args=[session.pk])
 
@@ -121,6 +207,8 @@ def session_access(*, user, session: Session, booking_state: str | None, meeting
         if event.cancelled:
             access.message = NO_LONGER
             return access
+        if provider_backed:
+            access.links = personal_links_notes(meeting, registrants or {})
         if not ready:
             # A failure or wait is shown once, as the card's problem (with "Retry now" where allowed).
             if pending or meeting is None:

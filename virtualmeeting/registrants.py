@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from virtualmeeting.conf import vm_setting
-from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
+from virtualmeeting.errors import AuthRevoked, MeetingNotFound, MeetingUnavailable, ProviderError, RateLimited
 from virtualmeeting.models import REGISTRANT_WORK_STATUSES, MeetingRegistrant, ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import Provider, RegistrantSpec, RemoteRegistrant
 from virtualmeeting.registry import get_provider
@@ -46,6 +46,7 @@ from virtualmeeting.services import (
     meeting_mark_remote_gone,
     reconnect_message,
     registrant_email,
+    registrant_put,
     registrants_schedule,
 )
 from virtualmeeting.sync import ClaimHeartbeat, _connection, _NoConnection, backoff_delay, registration_wanted
@@ -402,3 +403,93 @@ def _requeue_if_needed(meeting_id: int, claimed: list[int], countdown: float | N
     if first is not None and (first - now).total_seconds() <= vm_setting("MAX_COUNTDOWN_SECONDS"):
         registrants_schedule(meeting_id, countdown=max((first - now).total_seconds(), 0))
     # Longer waits stay in the database; the sweep queues the meeting when they are due.
+
+
+# --- one person, now (a click) --------------------------------------------------------------------
+def registrant_now(*, reference: str, key: str, user=None, first_name: str, last_name: str) -> str:
+    """Register one person for the meeting `reference` now and return their personal join link.
+
+    For a click (a trainer's first "Go to room" on a meeting that requires registration): the person
+    is wanted as `registrant_put` would say, and a person already registered gets their link with no
+    call. Otherwise their row is claimed (the registrants sync leaves it alone) and marked
+    `maybe_sent` before one register call in the provider's per-second buckets; an earlier answer
+    that may be lost is first looked for in the meeting's registrants, so nobody is registered twice.
+    Raises MeetingUnavailable with a message for the person when no link can be had now (the meeting
+    takes no registrants, another click holds the row, the provider refused or failed); what can be
+    retried is left to the registrants sync.
+    """
+    meeting, row, token = _claim_one(
+        reference=reference, key=key, user=user, first_name=first_name, last_name=last_name
+    )
+    if token is None:
+        return row.join_url
+    provider = get_provider(meeting.provider)
+    run = _Run(meeting=meeting, provider=provider, token=token, claimed=[row.pk])
+    countdown = None
+    try:
+        with ClaimHeartbeat(meeting.pk, token, renew_claim=renew):
+            countdown = _register_one(run)
+    finally:
+        release(meeting.pk, token)
+    _requeue_if_needed(meeting.pk, [row.pk], countdown, calls=run.calls)
+    row.refresh_from_db()
+    if row.status == Status.REGISTERED and row.join_url:
+        return row.join_url
+    service = provider.service
+    if row.last_error:
+        raise MeetingUnavailable(
+            gettext("%(service)s could not give you a personal link: %(reason)s.")
+            % {"service": service, "reason": row.last_error.rstrip(".")}
+        )
+    raise MeetingUnavailable(gettext("%(service)s could not give you a personal link now.") % {"service": service})
+
+
+def _claim_one(*, reference, key, user, first_name, last_name) -> tuple[VirtualMeeting, MeetingRegistrant, str | None]:
+    """Want the person, and claim their row for a register call: (meeting, row, token); token None: registered."""
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        meeting = (
+            VirtualMeeting.objects.select_for_update(of=("self",))
+            .select_related("owner")
+            .filter(reference=reference)
+            .first()
+        )
+        if meeting is None or not meeting.takes_registrants:
+            raise MeetingUnavailable(gettext("This meeting gives no personal links now."))
+        try:
+            provider = get_provider(meeting.provider)
+        except LookupError:
+            raise MeetingUnavailable(gettext("This meeting gives no personal links now.")) from None
+        if not provider.config.enabled:
+            raise MeetingUnavailable(held_text(provider.id))
+        row = registrant_put(reference=reference, key=key, user=user, first_name=first_name, last_name=last_name)
+        if row.status == Status.REGISTERED and row.join_url:
+            return meeting, row, None
+        now = timezone.now()
+        if row.claimed_until and row.claimed_until > now:
+            raise MeetingUnavailable(gettext("Your personal link is being made. Please try again in a moment."))
+        row.claim_token, row.claimed_until = token, now + timedelta(seconds=vm_setting("CLAIM_SECONDS"))
+        row.save(update_fields=["claim_token", "claimed_until"])
+    return meeting, row, token
+
+
+def _register_one(run: _Run) -> float | None:
+    """The claimed row's calls: adopt a registration whose answer may be lost, else register. A countdown to retry."""
+    meeting, provider = run.meeting, run.provider
+    try:
+        run.connection = _connection(provider, meeting.remote_owner_id or meeting.owner_id, meeting.provider)
+    except _NoConnection:
+        message = reconnect_message(connection=None, owner=meeting.owner, provider=meeting.provider)
+        return _backoff(run, [], ProviderError(message), "connect")[1]
+    if not registration_wanted(meeting, provider, run.connection):
+        _unsupported(run, provider.registrants_unavailable(run.connection))
+        return None
+    try:
+        if run.rows(maybe_sent=True).exists():
+            _guarded(run, run.claimed, "list", lambda: _recover(run))
+        to_register = list(run.rows(present=True, status=Status.PENDING, remote_id="", maybe_sent=False))
+        if to_register:
+            _guarded(run, run.claimed, "register", lambda: _register(run, to_register))
+    except _Stopped as stop:
+        return stop.countdown
+    return None

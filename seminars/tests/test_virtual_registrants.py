@@ -239,3 +239,294 @@ def test_bookings_on_other_events_are_not_registered(virtual_event, seminar, edi
     make_session(other, (timezone.now() + timedelta(days=3)).replace(tzinfo=None))
     committed(booking_create, event=other, user=learner, actor=learner)
     assert_everywhere(virtual_event, set())
+
+
+# --- "Join now" and "Go to room": personal links at click time -----------------------------------------
+SHARED = "https://meet.test.invalid/j/"
+PERSONAL = "https://meet.test.invalid/w/"
+
+
+def first_meeting(event):
+    session = event.sessions.order_by("start").first()
+    return session, VirtualMeeting.objects.get(reference=meeting_reference(session, session.room))
+
+
+def join(client, user, session):
+    client.force_login(user)
+    return client.get(reverse("seminars:virtual_join", args=[session.pk]))
+
+
+@pytest.fixture
+def booked(virtual_event, learner, committed):
+    """The learner's booking, registered in the background (the registrants sync runs after the commit)."""
+    booking = committed(booking_create, event=virtual_event, user=learner, actor=learner)
+    session, meeting = first_meeting(virtual_event)
+    assert meeting.registration  # the meeting asks for registration: personal links
+    row = MeetingRegistrant.objects.get(meeting=meeting, key=booking_key(booking.pk))
+    assert row.status == "registered" and row.join_url.startswith(PERSONAL)
+    return booking
+
+
+def test_join_now_leads_a_learner_to_their_own_link_and_the_same_one_from_a_second_device(
+    client, virtual_event, learner, booked, test_provider, time_machine
+):
+    session, meeting = first_meeting(virtual_event)
+    personal = MeetingRegistrant.objects.get(meeting=meeting, key=booking_key(booked.pk)).join_url
+    time_machine.move_to(session.start - timedelta(minutes=5))
+    first = join(client, learner, session)
+    assert first.status_code == 302 and first["Location"] == personal
+    assert personal != meeting.join_url
+    other_device = client_class_login(learner)
+    assert other_device.get(reverse("seminars:virtual_join", args=[session.pk]))["Location"] == personal
+    registered_there = [r for r in test_provider.registrants(meeting.remote_id) if r["status"] == "approved"]
+    assert len(registered_there) == 1  # one registrant for the learner, whatever the devices
+
+
+def client_class_login(user):
+    from django.test import Client
+
+    other = Client()
+    other.force_login(user)
+    return other
+
+
+def test_join_now_falls_back_to_the_shared_link_while_the_learner_has_none(
+    client, virtual_event, learner, committed, test_provider, time_machine
+):
+    test_provider.fail_next("register", "permanent")
+    booking = committed(booking_create, event=virtual_event, user=learner, actor=learner)
+    session, meeting = first_meeting(virtual_event)
+    assert MeetingRegistrant.objects.get(meeting=meeting, key=booking_key(booking.pk)).status == "failed"
+    time_machine.move_to(session.start - timedelta(minutes=5))
+    response = join(client, learner, session)
+    assert response["Location"] == meeting.join_url
+    assert response["Location"].startswith(SHARED)
+
+
+@pytest.mark.parametrize(
+    ("offset", "opens"),
+    [(timedelta(minutes=-15, seconds=-1), False), (timedelta(minutes=-15), True), (timedelta(seconds=-1), True)],
+)
+def test_the_15_minute_window_is_unchanged_for_personal_links(
+    client, virtual_event, learner, booked, time_machine, offset, opens
+):
+    session, meeting = first_meeting(virtual_event)
+    time_machine.move_to(session.start + offset, tick=False)
+    response = join(client, learner, session)
+    assert response.status_code == 302
+    if opens:
+        assert response["Location"].startswith(PERSONAL)
+    else:
+        assert response["Location"] == reverse("seminars:event", args=[virtual_event.pk])
+
+
+def test_the_window_closes_at_the_end_of_the_session(client, virtual_event, learner, booked, time_machine):
+    session, meeting = first_meeting(virtual_event)
+    time_machine.move_to(session.finish - timedelta(seconds=1), tick=False)
+    assert join(client, learner, session)["Location"].startswith(PERSONAL)
+    time_machine.move_to(session.finish, tick=False)
+    assert join(client, learner, session)["Location"] == reverse("seminars:event", args=[virtual_event.pk])
+
+
+def test_no_personal_link_in_any_page_or_email_the_learner_gets(
+    client, virtual_event, learner, booked, mailoutbox, time_machine
+):
+    from django.core import mail
+
+    session, meeting = first_meeting(virtual_event)
+    personal = MeetingRegistrant.objects.get(meeting=meeting, key=booking_key(booked.pk)).join_url
+    token = personal.split("tk=")[1]
+    client.force_login(learner)
+    pages = [
+        reverse("seminars:event", args=[virtual_event.pk]),
+        reverse("seminars:room", args=[session.room_id]),
+        reverse("seminars:room_card", args=[session.room_id]),
+        reverse("seminars:session_card", args=[session.pk]),
+        reverse("seminars:dashboard"),
+    ]
+    for moment in (session.start - timedelta(days=1), session.start - timedelta(minutes=5)):
+        time_machine.move_to(moment, tick=False)
+        for page in pages:
+            html = client.get(page).content.decode()
+            assert token not in html and meeting.join_url not in html, page
+    assert mail.outbox  # the booking email was sent
+    for message in mail.outbox:
+        parts = [part.get_payload(decode=True) for part in message.message().walk()]
+        text = "".join(payload.decode(errors="replace") for payload in parts if payload)
+        assert "Spring intake" in text  # the decoded parts are read
+        assert token not in text and meeting.join_url not in text
+
+
+def test_a_trainer_is_registered_at_their_first_go_to_room_and_then_uses_that_link(
+    client, virtual_event, trainer, test_provider
+):
+    session, meeting = first_meeting(virtual_event)
+    registers = test_provider.calls("register")
+    first = join(client, trainer, session)
+    row = MeetingRegistrant.objects.get(meeting=meeting, key=staff_key(trainer.pk))
+    assert first["Location"] == row.join_url and row.join_url.startswith(PERSONAL)
+    assert (row.status, row.first_name, row.user_id) == ("registered", "Tom", trainer.pk)
+    assert test_provider.calls("register") == registers + 1
+    again = join(client, trainer, session)
+    assert again["Location"] == row.join_url
+    assert test_provider.calls("register") == registers + 1  # no second call, no second registrant
+
+
+def test_a_site_admin_is_registered_on_demand_too(client, virtual_event, site_admin):
+    session, meeting = first_meeting(virtual_event)
+    response = join(client, site_admin, session)
+    row = MeetingRegistrant.objects.get(meeting=meeting, key=staff_key(site_admin.pk))
+    assert response["Location"] == row.join_url
+
+
+def test_the_owner_hosts_and_joins_as_attendee_with_the_shared_link_unregistered(
+    client, virtual_event, editing_trainer, test_provider
+):
+    session, meeting = first_meeting(virtual_event)
+    assert join(client, editing_trainer, session)["Location"] == meeting.join_url
+    assert not MeetingRegistrant.objects.filter(key=staff_key(editing_trainer.pk)).exists()
+    host = client.get(reverse("seminars:virtual_host", args=[session.pk]))
+    assert host.status_code == 302 and not host["Location"].startswith(PERSONAL)
+
+
+def test_a_trainer_whose_registration_fails_gets_the_shared_link_and_a_message(
+    client, virtual_event, trainer, test_provider
+):
+    session, meeting = first_meeting(virtual_event)
+    test_provider.fail_next("register", "permanent")
+    response = join(client, trainer, session)
+    assert response["Location"] == meeting.join_url
+    shown = [str(m) for m in response.wsgi_request._messages if "personal link" in str(m)]
+    assert shown == [
+        "Test Meeting could not give you a personal link: Test Meeting refused the meeting settings. "
+        "You were sent to the meeting's shared link instead; it may ask you to register."
+    ]
+    assert MeetingRegistrant.objects.get(key=staff_key(trainer.pk)).status == "failed"
+
+
+def test_a_lost_answer_at_a_trainers_click_is_adopted_at_the_next_never_registered_twice(
+    client, virtual_event, trainer, test_provider
+):
+    session, meeting = first_meeting(virtual_event)
+    test_provider.fail_next("register", "ambiguous")  # the provider registers, the answer is lost
+    assert join(client, trainer, session)["Location"] == meeting.join_url
+    row = MeetingRegistrant.objects.get(key=staff_key(trainer.pk))
+    assert row.maybe_sent and not row.remote_id
+    row.next_attempt_at = timezone.now()  # the click does not wait for the backoff
+    row.save()
+    registers = test_provider.calls("register")
+    response = join(client, trainer, session)
+    row.refresh_from_db()
+    assert response["Location"] == row.join_url and row.status == "registered"
+    assert test_provider.calls("register") == registers  # found by listing, not sent again
+    mine = [r for r in test_provider.registrants(meeting.remote_id) if r["email"] == row.email]
+    assert len(mine) == 1
+
+
+def test_a_trainer_of_a_meeting_without_registration_gets_the_shared_link_with_no_call(
+    client, event, editing_trainer, trainer, test_provider, django_capture_on_commit_callbacks
+):
+    connection = connect(editing_trainer)
+    connection.extra = {"licence": "basic"}
+    connection.save()
+    client.force_login(editing_trainer)
+    save(client, event, [row(event.sessions.get(), room=NEW_ZOOM_ROOM)], django_capture_on_commit_callbacks)
+    session, meeting = event.sessions.get(), VirtualMeeting.objects.get()
+    assert not meeting.registration
+    assert join(client, trainer, session)["Location"] == meeting.join_url
+    assert test_provider.calls("register") == 0
+    assert not MeetingRegistrant.objects.filter(key=staff_key(trainer.pk)).exists()
+
+
+# --- what the owner and staff are told ------------------------------------------------------------------
+def event_page(client, user, event):
+    client.force_login(user)
+    return client.get(reverse("seminars:event", args=[event.pk])).content.decode()
+
+
+def test_staff_see_that_every_learner_has_a_personal_link(client, virtual_event, booked, trainer):
+    html = event_page(client, trainer, virtual_event)
+    assert "1 learner has a personal join link: attendance will be matched exactly." in html
+
+
+def test_a_basic_host_turns_personal_links_off_and_says_why(
+    client, event, editing_trainer, learner, committed, test_provider, django_capture_on_commit_callbacks, time_machine
+):
+    connection = connect(editing_trainer)
+    connection.extra = {"licence": "basic"}
+    connection.save()
+    client.force_login(editing_trainer)
+    save(client, event, [row(event.sessions.get(), room=NEW_ZOOM_ROOM)], django_capture_on_commit_callbacks)
+    booking = committed(booking_create, event=event, user=learner, actor=learner)
+    registrant = MeetingRegistrant.objects.get(key=booking_key(booking.pk))
+    assert registrant.status == "unsupported"
+    expected = (
+        "Personal join links are off: The host&#x27;s Test Meeting account is Basic: personal links need a "
+        "licensed host. Attendance will be matched by email."
+    )
+    assert expected in event_page(client, editing_trainer, event)
+    session = event.sessions.get()
+    card = client.get(reverse("seminars:room_card", args=[session.room_id])).content.decode()
+    assert expected in card
+    # The learner is not told, and joins with the shared link.
+    assert "Personal join links" not in event_page(client, learner, event)
+    time_machine.move_to(session.start - timedelta(minutes=1))
+    meeting = VirtualMeeting.objects.get()
+    assert join(client, learner, session)["Location"] == meeting.join_url
+
+
+def test_learners_still_being_registered_are_counted_with_what_they_wait_for(
+    client, virtual_event, course, committed, trainer, test_provider
+):
+    ann, bob = learners(course, "ann", "bob")
+    booking_create(event=virtual_event, user=ann, actor=ann)  # not committed yet: no sync has run
+    html = event_page(client, trainer, virtual_event)
+    assert "1 learner has no personal link yet: registering…</p>" in html
+    test_provider.fail_next("register", "transient", times=2)
+    committed(booking_create, event=virtual_event, user=bob, actor=bob)
+    html = event_page(client, trainer, virtual_event)
+    assert "2 learners have no personal link yet: registering… Test Meeting is temporarily unavailable." in html
+
+
+def test_failed_registrations_are_shown_with_retry_for_the_owner_and_retry_registers_them(
+    client,
+    virtual_event,
+    learner,
+    committed,
+    editing_trainer,
+    trainer,
+    test_provider,
+    django_capture_on_commit_callbacks,
+):
+    test_provider.fail_next("register", "permanent", times=2)
+    booking = committed(booking_create, event=virtual_event, user=learner, actor=learner)
+    failed = "1 learner has no personal link: Test Meeting refused the meeting settings. Their attendance will be"
+    owner_page = event_page(client, editing_trainer, virtual_event)
+    assert failed in owner_page
+    assert owner_page.count("Retry now") == 2  # one per session
+    trainer_page = event_page(client, trainer, virtual_event)
+    assert failed in trainer_page and "Retry now" not in trainer_page  # trainers see why; owner and admins retry
+
+    session, meeting = first_meeting(virtual_event)
+    client.force_login(editing_trainer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("seminars:session_retry", args=[session.pk]))
+    assert response.status_code == 302
+    row = MeetingRegistrant.objects.get(meeting=meeting, key=booking_key(booking.pk))
+    assert row.status == "registered"
+    assert "1 learner has a personal join link" in event_page(client, editing_trainer, virtual_event)
+
+
+def test_the_room_card_retries_failed_registrations(
+    client, virtual_event, learner, committed, editing_trainer, test_provider, django_capture_on_commit_callbacks
+):
+    test_provider.fail_next("register", "permanent", times=2)
+    committed(booking_create, event=virtual_event, user=learner, actor=learner)
+    session, meeting = first_meeting(virtual_event)
+    client.force_login(editing_trainer)
+    card = client.get(reverse("seminars:room_card", args=[session.room_id])).content.decode()
+    assert "1 learner has no personal link: Test Meeting refused the meeting settings." in card
+    assert reverse("seminars:room_retry", args=[session.room_id]) in card
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("seminars:room_retry", args=[session.room_id]))
+    assert MeetingRegistrant.objects.get(meeting=meeting).status == "registered"

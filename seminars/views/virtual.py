@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from seminars.meetings import meeting_reference
+from seminars.meetings import booking_key, meeting_reference, registrant_names, staff_key
 from seminars.models import Booking, Enrolment, Room, Session
 from seminars.permissions import TRAINER_ROLES, can_view_course, is_course_trainer, is_site_admin
 from seminars.selectors.events import room_sessions_for_viewer
@@ -63,8 +63,51 @@ def virtual_join(request, pk):
     if not access.can_join:
         messages.warning(request, access.message or UNAVAILABLE)
         return redirect("seminars:event", session.event_id)
-    url = meeting.join_url if meeting is not None else session.room.virtual_url
-    return HttpResponseRedirect(url)
+    if meeting is None:
+        return HttpResponseRedirect(session.room.virtual_url)
+    return HttpResponseRedirect(_join_url(request, session, access, meeting))
+
+
+def _join_url(request, session, access, meeting) -> str:
+    """Where this person joins the provider's meeting: their own registrant link when they have one.
+
+    A learner's is made in the background from their booking; a trainer or admin who is not the
+    owner is registered now, at their first click, when the meeting requires registration (the
+    shared link would show them the provider's registration form). Otherwise, or when that fails,
+    the shared link. The owner's "Join as attendee" is the shared link.
+    """
+    from virtualmeeting.selectors import registrant_join_url
+
+    reference = meeting_reference(session, session.room)
+    if access.role == "learner":
+        booking_id = Booking.objects.filter(event=session.event, user=request.user).values_list("pk", flat=True).first()
+        return registrant_join_url(reference=reference, key=booking_key(booking_id)) or meeting.join_url
+    if access.role != "staff":
+        return meeting.join_url
+    key = staff_key(request.user.pk)
+    personal = registrant_join_url(reference=reference, key=key)
+    if personal or not meeting.takes_registrants:
+        return personal or meeting.join_url
+    return _staff_registered_now(request, reference, key) or meeting.join_url
+
+
+def _staff_registered_now(request, reference, key) -> str:
+    """Register a trainer or admin for the meeting now (one round trip to the provider); "" with a message if not."""
+    from virtualmeeting.errors import MeetingUnavailable
+    from virtualmeeting.registrants import registrant_now
+
+    first_name, last_name = registrant_names(request.user)
+    try:
+        return registrant_now(
+            reference=reference, key=key, user=request.user, first_name=first_name, last_name=last_name
+        )
+    except MeetingUnavailable as exc:
+        messages.warning(
+            request,
+            _("%(reason)s You were sent to the meeting's shared link instead; it may ask you to register.")
+            % {"reason": exc.message},
+        )
+        return ""
 
 
 @login_required
@@ -84,26 +127,39 @@ def virtual_host(request, pk):
     return HttpResponseRedirect(url)
 
 
+def _can_retry(user, room: Room, meeting, access: Access) -> bool:
+    """ "Retry now" is offered: the meeting's operation or its learners' registrations failed or wait."""
+    if meeting is None or not may_retry(user, room):
+        return False
+    return meeting.status in RETRYABLE or any(note.failed for note in access.links)
+
+
 def sessions_attach_virtual_access(*, user, sessions, booking_state) -> None:
-    """Set on each session, in one query: `virtual` (an Access, or None without a virtual link),
+    """Set on each session, in two queries: `virtual` (an Access, or None without a virtual link),
     `virtual_waiting` (its meeting waits for the provider's limit) and `virtual_can_retry` ("Retry now")."""
-    from virtualmeeting.selectors import meetings_by_reference
+    from virtualmeeting.selectors import meetings_by_reference, registrants_status
 
     references = {
         s.pk: meeting_reference(s, s.room) for s in sessions if s.room is not None and s.room.is_provider_backed
     }
     meetings = meetings_by_reference(references.values()) if references else {}
+    registrants = registrants_status(references.values()) if references else {}
     for session in sessions:
         session.virtual_can_retry = session.virtual_waiting = False
         if session.room is None or not session.room.virtual_kind:
             session.virtual = None
             continue
-        meeting = meetings.get(references.get(session.pk, ""))
-        session.virtual = session_access(user=user, session=session, booking_state=booking_state, meeting=meeting)
-        session.virtual_waiting = meeting is not None and meeting.status == "waiting"
-        session.virtual_can_retry = bool(
-            meeting is not None and meeting.status in RETRYABLE and may_retry(user, session.room)
+        reference = references.get(session.pk, "")
+        meeting = meetings.get(reference)
+        session.virtual = session_access(
+            user=user,
+            session=session,
+            booking_state=booking_state,
+            meeting=meeting,
+            registrants=registrants.get(reference),
         )
+        session.virtual_waiting = meeting is not None and meeting.status == "waiting"
+        session.virtual_can_retry = _can_retry(user, session.room, meeting, session.virtual)
 
 
 def _relevant_sessions(user, sessions, booking_states):
@@ -148,11 +204,18 @@ def room_card_context(request, room: Room):
         if room.virtual_kind == Room.CUSTOM_LINK and staff:
             context["access"] = Access(role="staff", can_join=True, buttons=[(GO_TO_ROOM, room.virtual_url)])
         return context
+    from virtualmeeting.selectors import registrants_status
+
     meeting = _meeting(session)
+    reference = meeting_reference(session, room)
     access = session_access(
-        user=user, session=session, booking_state=booking_states.get(session.event_id), meeting=meeting
+        user=user,
+        session=session,
+        booking_state=booking_states.get(session.event_id),
+        meeting=meeting,
+        registrants=registrants_status([reference]).get(reference) if meeting is not None else None,
     )
-    can_retry = bool(meeting is not None and meeting.status in RETRYABLE and may_retry(user, room))
+    can_retry = _can_retry(user, room, meeting, access)
     context.update(
         session=session,
         access=access,
@@ -180,7 +243,7 @@ def room_card(request, pk):
 @require_POST
 def room_retry(request, pk):
     from virtualmeeting.models import VirtualMeeting
-    from virtualmeeting.services import meeting_retry_now
+    from virtualmeeting.services import meeting_retry_now, registrants_requeue
 
     room = _room_for_viewer(request, pk)
     if not may_retry(request.user, room):
@@ -190,6 +253,7 @@ def room_retry(request, pk):
     for meeting in VirtualMeeting.objects.filter(reference__in=references, status__in=RETRYABLE):
         meeting_retry_now(meeting=meeting)
         retried += 1
+    retried += registrants_requeue(references=references)
     messages.success(
         request,
         ngettext(
@@ -223,14 +287,18 @@ def session_card(request, pk):
 @require_POST
 def session_retry(request, pk):
     """ "Retry now" for one session's meeting, under the room page's rule (`may_retry`)."""
-    from virtualmeeting.services import meeting_retry_now
+    from virtualmeeting.services import meeting_retry_now, registrants_requeue
 
     session = _session_for_viewer(request, pk)
     if session.room is None or not may_retry(request.user, session.room):
         raise PermissionDenied(_("Only the room's owner and site admins can retry."))
     meeting = _meeting(session)
-    if meeting is not None and meeting.status in RETRYABLE:
+    retried = meeting is not None and meeting.status in RETRYABLE
+    if retried:
         meeting_retry_now(meeting=meeting)
+    if meeting is not None and registrants_requeue(references=[meeting.reference]):
+        retried = True
+    if retried:
         messages.success(request, _("Retrying the virtual meeting now."))
     else:
         messages.info(request, _("This virtual meeting has nothing to retry."))
