@@ -38,7 +38,7 @@ from virtualmeeting.participation import (
 )
 from virtualmeeting.providers.base import CAPABILITY_ATTENDANCE, CAPABILITY_RECORDINGS, Provider
 from virtualmeeting.registry import get_provider, provider_ids
-from virtualmeeting.selectors import occurrences_poll_due
+from virtualmeeting.selectors import capability_reconnect_text, occurrences_poll_due
 from virtualmeeting.services import connection_revoke
 from virtualmeeting.sync import ClaimHeartbeat, claim_where, release
 
@@ -178,11 +178,7 @@ def _connection(provider: Provider, meeting: VirtualMeeting) -> tuple[ProviderCo
 
 
 def _lacking(provider: Provider, capability: str, scopes: list[str]) -> _Answer:
-    words = {
-        CAPABILITY_ATTENDANCE: gettext("Reconnect to enable attendance: the %(service)s connection lacks %(scopes)s."),
-        CAPABILITY_RECORDINGS: gettext("Reconnect to enable recordings: the %(service)s connection lacks %(scopes)s."),
-    }[capability]
-    return _Answer(message=words % {"service": provider.service, "scopes": ", ".join(scopes)})
+    return _Answer(message=capability_reconnect_text(service=provider.service, capability=capability, scopes=scopes))
 
 
 def _participants(meeting, occurrence, provider, connection, no_connection: str, lacking) -> _Answer:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from virtualmeeting.models import (
     CHECK_STATUSES,
@@ -22,6 +22,7 @@ from virtualmeeting.models import (
     ProviderConnection,
     VirtualMeeting,
 )
+from virtualmeeting.providers.base import CAPABILITY_ATTENDANCE, CAPABILITY_RECORDINGS, CAPABILITY_REGISTRANTS
 
 
 def meetings_by_reference(references: Iterable[str]) -> dict[str, VirtualMeeting]:
@@ -218,6 +219,56 @@ def registrants_status(references: Iterable[str]) -> dict[str, dict[str, tuple[s
     for reference, key, status, last_error in rows:
         found.setdefault(reference, {})[key] = (status, last_error)
     return found
+
+
+def capability_reconnect_text(*, service: str, capability: str, scopes: list[str]) -> str:
+    """ "Reconnect to enable attendance: the Zoom connection lacks the scope X." for one capability."""
+    count, values = len(scopes), {"service": service, "scopes": ", ".join(scopes)}
+    if capability == CAPABILITY_ATTENDANCE:
+        return (
+            ngettext(
+                "Reconnect to enable attendance: the %(service)s connection lacks the scope %(scopes)s.",
+                "Reconnect to enable attendance: the %(service)s connection lacks the scopes %(scopes)s.",
+                count,
+            )
+            % values
+        )
+    if capability == CAPABILITY_RECORDINGS:
+        return (
+            ngettext(
+                "Reconnect to enable recordings: the %(service)s connection lacks the scope %(scopes)s.",
+                "Reconnect to enable recordings: the %(service)s connection lacks the scopes %(scopes)s.",
+                count,
+            )
+            % values
+        )
+    if capability == CAPABILITY_REGISTRANTS:
+        return (
+            ngettext(
+                "Reconnect to enable personal join links: the %(service)s connection lacks the scope %(scopes)s.",
+                "Reconnect to enable personal join links: the %(service)s connection lacks the scopes %(scopes)s.",
+                count,
+            )
+            % values
+        )
+    return ngettext(
+        "Reconnect to enable %(capability)s: the %(service)s connection lacks the scope %(scopes)s.",
+        "Reconnect to enable %(capability)s: the %(service)s connection lacks the scopes %(scopes)s.",
+        count,
+    ) % {**values, "capability": capability}
+
+
+def reconnect_texts(connection: ProviderConnection | None) -> list[str]:
+    """What the connection's owner is told to reconnect for, one sentence per capability it lacks scopes
+    for ([] when none: capabilities_missing). Meetings keep being made either way."""
+    missing = capabilities_missing(connection)
+    if not missing:
+        return []
+    service = service_name(connection.provider)
+    return [
+        capability_reconnect_text(service=service, capability=capability, scopes=scopes)
+        for capability, scopes in sorted(missing.items())
+    ]
 
 
 def service_name(provider_id: str) -> str:

@@ -198,6 +198,7 @@ def room_card_context(request, room: Room):
     context = {"room": room, "access": None, "session": None, "viewer_zone": viewer_zone(user)}
     if not room.virtual_kind:
         return context
+    context["reconnect_texts"] = _owner_reconnect_texts(user, room)
     if session is None:
         # A room no visible session uses yet: staff may still open a custom link; nobody else sees anything.
         staff = is_site_admin(user) or (room.event_id and is_course_trainer(user, room.event.seminar.course))
@@ -224,6 +225,15 @@ def room_card_context(request, room: Room):
         recreated=bool(meeting is not None and meeting.recreated_at and access.role in ("owner", "staff")),
     )
     return context
+
+
+def _owner_reconnect_texts(user, room: Room) -> list[str]:
+    """For the room's owner: what reconnecting their meeting account would enable (attendance, recordings)."""
+    from virtualmeeting.selectors import connection_for, reconnect_texts
+
+    if not room.is_provider_backed or room.created_by_id != user.pk:
+        return []
+    return reconnect_texts(connection_for(user=user, provider=room.virtual_kind))
 
 
 def _room_for_viewer(request, pk):
