@@ -12,13 +12,11 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from seminars.attendance import Matching, bookings_by_email, match_participants, participant_id, participant_minutes
-from seminars.meetings import meeting_reference
+from seminars.meetings import BOOKING_KEY, meeting_reference
 from seminars.models import Booking, ParticipantMatch, Session, SessionAttendance
 from seminars.validators import ATTENDED_PERCENT_MAX, ATTENDED_PERCENT_MIN
 from virtualmeeting.selectors import meeting_occurrences, meeting_participants, meetings_by_reference, registrant_ids
 
-# The key seminars gives a booking's meeting registrant (virtualmeeting.MeetingRegistrant.key).
-BOOKING_REGISTRANT_PREFIX = "booking:"
 ATTENDANCE_PER_PAGE = 20
 
 
@@ -141,8 +139,8 @@ def registrant_bookings(registrants: Mapping[str, str]) -> dict[str, int]:
     """{registrant id: booking id} from {registrant id: key}: the keys "booking:<id>" (staff's are others)."""
     found = {}
     for registrant_id, key in registrants.items():
-        number = key.removeprefix(BOOKING_REGISTRANT_PREFIX)
-        if key.startswith(BOOKING_REGISTRANT_PREFIX) and number.isdigit():
+        number = key.removeprefix(BOOKING_KEY)
+        if key.startswith(BOOKING_KEY) and number.isdigit():
             found[registrant_id] = int(number)
     return found
 
