@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from seminars.attendance import (
     BY_EMAIL,
+    BY_HAND,
     BY_REGISTRANT,
     PRESENT_MINUTES_UNKNOWN,
     Proposal,
@@ -320,6 +321,46 @@ def test_blank_registrant_ids_and_emails_match_nothing():
     person = Participant(registrant_id="  ", email=" ")
     result = match([person], registrants={"": 1}, emails={"": 2})
     assert result.unmatched == [person]
+
+
+@dataclass
+class Device(Participant):
+    """A participant as the sheet keys it: one device in one occurrence."""
+
+    occurrence: str = "uuid-1"
+    participant_key: str = ""
+
+
+def test_a_trainers_match_comes_first_and_is_the_weakest_source():
+    phone = Device(name="+44 20 7946 0000", participant_key="dial-in")
+    # Someone else's link: the registrant id says Lena, the trainer says it was Leo.
+    borrowed = Device(registrant_id="r-lena", participant_key="borrowed")
+    laptop = Device(registrant_id="r-leo", participant_key="leo-laptop")
+    result = match_participants(
+        [phone, borrowed, laptop],
+        registrant_to_booking={"r-lena": 1, "r-leo": 2},
+        email_to_booking={},
+        by_hand={("uuid-1", "dial-in"): 3, ("uuid-1", "borrowed"): 2},
+    )
+    assert result.matched == {3: [phone], 2: [borrowed, laptop]}
+    assert result.sources == {3: BY_HAND, 2: BY_REGISTRANT}
+    assert result.unmatched == []
+
+
+def test_an_ignored_participant_is_nobodys_and_not_unmatched():
+    guest = Device(name="Guest", email="lena@example.com", participant_key="guest")
+    result = match_participants(
+        [guest], registrant_to_booking={}, email_to_booking={"lena@example.com": 1}, by_hand={("uuid-1", "guest"): None}
+    )
+    assert (result.matched, result.unmatched, result.ignored) == ({}, [], [guest])
+
+
+def test_a_match_is_for_one_occurrence_only():
+    again = Device(name="Guest", occurrence="uuid-2", participant_key="guest")
+    result = match_participants(
+        [again], registrant_to_booking={}, email_to_booking={}, by_hand={("uuid-1", "guest"): 1}
+    )
+    assert result.unmatched == [again]
 
 
 # --- session_proposals -----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from seminars.services.attendance import participant_match_set, session_attendan
 from seminars.tests.conftest import enrol, make_user
 from seminars.tests.meeting_scene import UUID, enable_test_provider, held_session
 from virtualmeeting.participation import occurrence_latest
+from virtualmeeting.providers.testing import TestProvider
 
 State = Booking.State
 Source = AttendanceSource
@@ -233,6 +234,14 @@ def test_data_from_live_events_says_the_final_list_is_still_to_come(client, play
     assert occurrence.next_poll_at is not None  # planned after the end
     page = text_of(client.get(sheet_url(played)).content.decode())
     assert "Times so far come from Test Meeting&#x27;s live events; its final list is checked at" in page
+
+
+def test_a_provider_that_reports_no_participants_says_nothing_about_them(client, scene, trainer, monkeypatch):
+    occurrence_latest(meeting=scene.meeting)
+    monkeypatch.setattr(TestProvider, "supports_participants", False)
+    client.force_login(trainer)
+    html = client.get(sheet_url(scene)).content.decode()
+    assert 'data-testid="participation-notice"' not in html
 
 
 def test_before_the_end_a_session_says_nothing_about_the_meeting_data(client, event, trainer, settings):

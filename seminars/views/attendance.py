@@ -29,6 +29,7 @@ from seminars.services.attendance import (
 )
 from seminars.services.bookings import BookingError
 from seminars.timezones import to_zone, viewer_zone
+from virtualmeeting.participation import provider_polls
 from virtualmeeting.selectors import service_name
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
@@ -73,12 +74,13 @@ def session_sheet(request, pk):
 def participation_notice(participation, *, session, now) -> tuple[str, str]:
     """(CSS class, words) about the meeting's participant data on the sheet; ("", "") when nothing to say.
 
-    Nothing before the session ends or for a session without a provider meeting; then whether the
-    provider has sent the participants, when it is asked next, or why it gave up.
+    Nothing before the session ends, for a session without a provider meeting, or for a provider
+    that reports no participants; then whether the provider has sent the participants, when it is
+    asked next, or why it gave up.
     """
-    if not participation.reference or session.finish > now:
+    if not participation.provider or not provider_polls(participation.provider) or session.finish > now:
         return "", ""
-    service = service_name(participation.provider) if participation.provider else _("The provider")
+    service = service_name(participation.provider)
     next_check = participation.next_check_at
     when = f"{to_zone(next_check, session.time_zone):%H:%M} ({session.time_zone})" if next_check else ""
     if participation.reported:
