@@ -20,7 +20,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -271,8 +271,10 @@ def disconnect(request, provider_id: str):
         connection_disconnect(connection=connection)
         messages.success(request, gettext("Your %(service)s account was disconnected.") % {"service": provider.service})
     target = request.POST.get("next") or request.GET.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(
+    # Only a path of this site (our pages send one). `redirect()` would take a bare word such as
+    # "profile" for a view name and fail; a relative path would land somewhere under this URL.
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = "/"
-    return redirect(target)
+    return HttpResponseRedirect(target)

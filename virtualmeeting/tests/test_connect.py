@@ -238,6 +238,14 @@ def test_disconnect_ignores_a_foreign_next(tina):
     assert response["Location"] == "/"
 
 
+@pytest.mark.parametrize("next_url", ["0", "profile", "seminars:profile", "../admin/"])
+def test_disconnect_with_a_next_that_is_no_path_goes_home(tina, next_url):
+    """Found by the fuzz suite: a bare word was taken for a view name (NoReverseMatch, a 500)."""
+    response = tina.post(reverse("virtualmeeting:disconnect", args=["test"]), {"next": next_url})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
 def test_connect_script_checks_origin_and_source():
     from pathlib import Path
 
