@@ -32,10 +32,12 @@ def webhook(request):
     if event is None:
         return HttpResponse("Not a JSON event.", status=400, content_type="text/plain")
     name = event.get("event")
+    if not isinstance(name, str):
+        return HttpResponse("No event name.", status=400, content_type="text/plain")
     payload = event.get("payload") if isinstance(event.get("payload"), dict) else {}
     if name == "endpoint.url_validation":
         plain_token = payload.get("plainToken")
-        if not isinstance(plain_token, str) or not plain_token:
+        if not webhooks.is_plain_token(plain_token):
             return HttpResponse("No plainToken.", status=400, content_type="text/plain")
         return JsonResponse(webhooks.url_validation_answer(secret, plain_token))
     if name in HANDLED_EVENTS:

@@ -44,5 +44,17 @@ def parse_event(body: bytes) -> dict | None:
     return event if isinstance(event, dict) else None
 
 
+def is_plain_token(value) -> bool:
+    """A plainToken we can sign: non-empty text that is valid Unicode (JSON may carry a lone
+    surrogate, "\\ud800", which has no UTF-8 bytes to sign)."""
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def url_validation_answer(secret: str, plain_token: str) -> dict:
     return {"plainToken": plain_token, "encryptedToken": sign(secret, plain_token.encode())}

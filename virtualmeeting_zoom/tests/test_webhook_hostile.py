@@ -41,3 +41,19 @@ def test_a_well_formed_signed_request_still_verifies():
         signature=headers["HTTP_X_ZM_SIGNATURE"],
         body=body,
     )
+
+
+@pytest.mark.parametrize("name", [[], {}, ["meeting.deleted"], 1, None])
+def test_a_signed_event_whose_name_is_not_text_is_a_400(client, zoom_config, name):
+    """Found by the fuzz suite: a list as the event name failed the `in` test (TypeError, a 500)."""
+    body = json.dumps({"event": name, "payload": {}}).encode()
+    response = client.post(URL, data=body, content_type="application/json", **signed_headers(body))
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("token", ["\ud800", "abc\udfff", ""])
+def test_a_url_validation_with_a_token_that_cannot_be_signed_is_a_400(client, zoom_config, token):
+    """Found by the fuzz suite: JSON's "\\ud800" is a lone surrogate, which has no UTF-8 bytes to sign."""
+    body = json.dumps({"event": "endpoint.url_validation", "payload": {"plainToken": token}}).encode()
+    response = client.post(URL, data=body, content_type="application/json", **signed_headers(body))
+    assert response.status_code == 400
