@@ -35,6 +35,19 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+# The longest username a failure record holds (axes' AccessAttempt.username column).
+RECORDED_USERNAME_MAX = 255
+
+
+def attempted_username(request, credentials=None) -> str | None:
+    """The username a failure counts against: the one typed, as axes reads it, cut to what its
+    record holds. Django's login forms do not enforce the username's length, so a longer one
+    reached the record and failed the login with a database error (PostgreSQL checks lengths)."""
+    source = credentials if credentials else getattr(request, "data", request.POST)
+    username = source.get(settings.AXES_USERNAME_FORM_FIELD)
+    return username[:RECORDED_USERNAME_MAX] if isinstance(username, str) else username
+
+
 def lock_ends_at(*, username: str, ip_address: str):
     """When the (username, address) pair may log in again: its last counted failure plus the cool-off.
 
@@ -74,7 +87,8 @@ def lockout_response(request, original_response=None, credentials=None):
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
     ends_at = lock_ends_at(
-        username=username, ip_address=getattr(request, "axes_ip_address", None) or client_ip(request)
+        username=attempted_username(request, credentials) or "",  # as the failures were recorded
+        ip_address=getattr(request, "axes_ip_address", None) or client_ip(request),
     )
     context = {"form": form, "lockout_message": lockout_message(ends_at), "next": next_url if safe else ""}
     return render(request, "registration/login.html", context, status=429)

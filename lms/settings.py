@@ -129,6 +129,7 @@ AXES_RESET_ON_SUCCESS = True  # a successful login clears the pair's failures
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # retrying while locked does not extend the lock
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept; successful logins are not logged (an ever-growing table)
 AXES_CLIENT_IP_CALLABLE = "lms.login_lockout.client_ip"
+AXES_USERNAME_CALLABLE = "lms.login_lockout.attempted_username"
 AXES_LOCKOUT_CALLABLE = "lms.login_lockout.lockout_response"
 
 LOGIN_URL = "login"

@@ -154,6 +154,17 @@ def test_failures_are_shared_through_the_database_and_never_store_the_password(c
     assert "wrong-password" not in attempt.post_data
 
 
+@pytest.mark.parametrize("username", ["x" * 256, "lena" + "é" * 1000])
+def test_a_username_longer_than_any_account_is_refused_and_counted(client, user, username):
+    """Found by the fuzz suite: the login form does not limit the username's length, and recording
+    the failure of a 256-character one was a database error (a 500 on PostgreSQL)."""
+    response = fail(client, 5, username=username)
+    assert response.status_code == 429
+    attempt = AccessAttempt.objects.get()
+    assert (attempt.username, attempt.failures_since_start) == (username[:255], 5)
+    assert log_in(client, PASSWORD).status_code == 302, "another username is not locked by it"
+
+
 def test_force_login_and_a_login_with_a_request_still_work(client, user, rf):
     from django.contrib.auth import authenticate
 
