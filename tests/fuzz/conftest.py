@@ -20,7 +20,7 @@ ZOOM_USER_ID = "KDcuGIm1QgePTO8WbOqwIQ"
 MEETING_ID = "85746065432"
 
 
-@dataclass
+@dataclass(repr=False)
 class Scene:
     admin: User
     editor: User
@@ -48,6 +48,12 @@ class Scene:
     notification: Notification
     meeting: VirtualMeeting
     ids: dict = field(default_factory=dict)
+
+    def __repr__(self):
+        return f"Scene(ids={self.ids})"
+
+    def _repr_pretty_(self, printer, cycle):
+        printer.text(repr(self))  # how Hypothesis prints it in a failing example's report
 
     def users(self) -> dict[str, User | None]:
         return {

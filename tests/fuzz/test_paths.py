@@ -1,0 +1,120 @@
+"""Every route, as every member of the cast, with ids that exist, that the viewer may not see,
+or that no column can hold, by any method, with stray query and form fields.
+
+The forms' own fields are fuzzed in the other modules; this one reaches what only the path,
+the method and the query string carry (ids, pagination, `past`, `next`, the OAuth callback's
+parameters), and checks that nobody's refusal writes and that reads never write.
+"""
+
+import pytest
+from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.fuzz.harness import check, client_for, fuzz_settings, fuzzes, rolled_back, send
+from tests.fuzz.strategies import hostile_int_text, hostile_pk, hostile_text
+
+PROVIDER_IDS = ["zoom", "nope", "ZOOM", "zoom.", "%00", "..", "\u00e9"]
+
+# route: (its path arguments and the kind of row each names, the query fields it reads)
+ROUTES = {
+    "seminars:dashboard": ({}, ("booked_page", "run_page")),
+    "seminars:courses": ({}, ()),
+    "seminars:course_add": ({}, ()),
+    "seminars:course": ({"pk": "course"}, ()),
+    "seminars:course_edit": ({"pk": "course"}, ()),
+    "seminars:course_delete": ({"pk": "course"}, ()),
+    "seminars:self_enrol": ({"pk": "course"}, ()),
+    "seminars:participants": ({"pk": "course"}, ()),
+    "seminars:participant_role": ({"pk": "course", "enrolment_pk": "enrolment"}, ()),
+    "seminars:participant_remove": ({"pk": "course", "enrolment_pk": "enrolment"}, ()),
+    "seminars:seminar_add": ({"course_pk": "course"}, ()),
+    "seminars:seminar": ({"pk": "seminar"}, ("past", "page")),
+    "seminars:seminar_edit": ({"pk": "seminar"}, ()),
+    "seminars:seminar_delete": ({"pk": "seminar"}, ()),
+    "seminars:profile": ({}, ()),
+    "seminars:notifications": ({}, ()),
+    "seminars:notification_open": ({"pk": "notification"}, ()),
+    "seminars:event_add": ({"seminar_pk": "seminar"}, ()),
+    "seminars:event_edit": ({"pk": "event"}, ()),
+    "seminars:event_cancel": ({"pk": "event"}, ()),
+    "seminars:event_delete": ({"pk": "event"}, ()),
+    "seminars:site_rooms": ({}, ()),
+    "seminars:site_room_add": ({}, ()),
+    "seminars:rooms_available": ({}, ("start", "finish", "zone", "event")),
+    "seminars:room": ({"pk": "room"}, ()),
+    "seminars:site_room_edit": ({"pk": "room"}, ()),
+    "seminars:site_room_delete": ({"pk": "room"}, ()),
+    "seminars:event": ({"pk": "event"}, ()),
+    "seminars:event_book": ({"pk": "event"}, ()),
+    "seminars:attendance": ({"pk": "event"}, ()),
+    "seminars:booking_cancel": ({"pk": "booking"}, ()),
+    "seminars:virtual_join": ({"pk": "session"}, ()),
+    "seminars:virtual_host": ({"pk": "session"}, ()),
+    "seminars:room_card": ({"pk": "room"}, ()),
+    "seminars:room_retry": ({"pk": "room"}, ()),
+    "seminars:session_card": ({"pk": "session"}, ()),
+    "seminars:session_retry": ({"pk": "session"}, ()),
+    "virtualmeeting:settings_index": ({}, ()),
+    "virtualmeeting:settings": ({"provider_id": "provider"}, ()),
+    "virtualmeeting:connect": ({"provider_id": "provider"}, ()),
+    "virtualmeeting:auth_callback": ({"provider_id": "provider"}, ("state", "code", "error", "error_description")),
+    "virtualmeeting:auth_callback_legacy": (
+        {"provider_id": "provider"},
+        ("state", "code", "error", "error_description"),
+    ),
+    "virtualmeeting:connection_status": ({"provider_id": "provider"}, ()),
+    "virtualmeeting:disconnect": ({"provider_id": "provider"}, ("next",)),
+    "virtualmeeting_zoom:webhook": ({}, ()),
+    "virtualmeeting_zoom:settings": ({}, ()),
+    "login": ({}, ("next",)),
+    "logout": ({}, ("next",)),
+}
+
+# Reads that write on purpose: opening the notifications marks them read; Connect stores the
+# flow's single-use state; the callback uses it up (and may save the connection).
+WRITES_ON_READ = {
+    "seminars:notifications",
+    "seminars:notification_open",
+    "virtualmeeting:connect",
+    "virtualmeeting:auth_callback",
+    "virtualmeeting:auth_callback_legacy",
+}
+# Whatever a refused login attempt writes is django-axes' count of failures.
+FAILURE_RECORDS = ("axes.AccessAttempt", "axes.AccessFailureLog", "axes.AccessLog")
+METHODS = ["GET", "GET", "POST", "POST", "HEAD", "PUT", "DELETE", "OPTIONS"]
+query_value = st.one_of(hostile_int_text, hostile_text, st.sampled_from(["1", "2", "last", "0", "-1"]))
+
+
+def path_argument(scene, kind: str) -> st.SearchStrategy:
+    if kind == "provider":
+        return st.sampled_from(PROVIDER_IDS)
+    return st.one_of(st.sampled_from(scene.ids[kind]), st.sampled_from(scene.ids[kind]), hostile_pk())
+
+
+@fuzzes(*ROUTES)
+@pytest.mark.parametrize("route", sorted(ROUTES))
+@fuzz_settings(8)
+@given(data=st.data())
+def test_any_route_any_viewer(scene, route, data):
+    arguments, query_fields = ROUTES[route]
+    kwargs = {name: data.draw(path_argument(scene, kind), label=name) for name, kind in arguments.items()}
+    who = data.draw(st.sampled_from(sorted(scene.users())), label="viewer")
+    method = data.draw(st.sampled_from(METHODS), label="method")
+    fields = data.draw(
+        st.dictionaries(
+            st.one_of(st.sampled_from(query_fields), hostile_text) if query_fields else hostile_text,
+            query_value,
+            max_size=3,
+        ),
+        label="fields",
+    )
+    url = reverse(route, kwargs=kwargs)
+    with rolled_back():
+        client = client_for(scene.users()[who])
+        check(
+            lambda: send(client, method, url, fields),
+            may_write=lambda response: method == "POST" or route in WRITES_ON_READ,
+            exclude=FAILURE_RECORDS if route == "login" else (),
+            untouchable=scene.other_course_rows() if who not in ("admin", "trainer") else (),
+        )

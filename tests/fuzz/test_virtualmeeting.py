@@ -1,0 +1,213 @@
+"""The provider settings page, the connect flow's callback and disconnect, and the Zoom webhook."""
+
+import hashlib
+import hmac
+import json
+import time
+
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.fuzz.conftest import MEETING_ID, WEBHOOK_SECRET, ZOOM_USER_ID
+from tests.fuzz.harness import check, client_for, fuzz_settings, fuzzes, post_form, rolled_back, send
+from tests.fuzz.strategies import (
+    hostile_bool_text,
+    hostile_date_text,
+    hostile_int_text,
+    hostile_json_text,
+    hostile_text,
+    hostile_zone,
+    json_value,
+    mutated,
+)
+from virtualmeeting.models import OAuthState
+
+ZOOM_SETTINGS = {
+    "client_id": "posted-id",
+    "client_secret": "a-new-secret",
+    "enabled": "on",
+    "redirect_url": "modern",
+    "webhook_secret": "",
+    "waiting_room": "on",
+    "mute_upon_entry": "on",
+    "auto_recording": "cloud",
+    "plan": "business",
+    "create_per_second": "50",
+    "light_per_second": "",
+    "capacity_basic": "100",
+    "capacity_licensed": "500",
+}
+ZOOM_SETTINGS_FIELDS = {
+    "client_id": hostile_text,
+    "client_secret": hostile_text,
+    "enabled": hostile_bool_text,
+    "redirect_url": st.one_of(st.sampled_from(["modern", "legacy", "MODERN"]), hostile_text),
+    "webhook_secret": hostile_text,
+    "waiting_room": hostile_bool_text,
+    "join_before_host": hostile_bool_text,
+    "mute_upon_entry": hostile_bool_text,
+    "auto_recording": st.one_of(st.sampled_from(["none", "local", "cloud"]), hostile_text),
+    "plan": st.one_of(st.sampled_from(["free", "pro", "business", "enterprise"]), hostile_text),
+    "create_per_second": hostile_int_text,
+    "light_per_second": hostile_int_text,
+    "capacity_basic": hostile_int_text,
+    "capacity_licensed": hostile_int_text,
+}
+
+
+@fuzzes("virtualmeeting:settings")
+@fuzz_settings(50)
+@given(
+    provider=st.sampled_from(["zoom", "zoom", "zoom", "nope", "ZOOM"]),
+    data=st.one_of(mutated(ZOOM_SETTINGS, ZOOM_SETTINGS_FIELDS), st.just(ZOOM_SETTINGS)),
+)
+def test_provider_settings(scene, provider, data):
+    post_form(scene.admin, reverse("virtualmeeting:settings", args=[provider]), data)
+
+
+def test_the_zoom_settings_baseline_is_accepted(scene):
+    response = send(client_for(scene.admin), "POST", reverse("virtualmeeting:settings", args=["zoom"]), ZOOM_SETTINGS)
+    assert response.status_code == 302
+
+
+CALLBACK_FIELDS = {
+    "state": st.one_of(st.just("fuzz-state"), hostile_text),
+    "code": hostile_text,
+    "error": st.one_of(st.sampled_from(["access_denied", "invalid_request", "server_error"]), hostile_text),
+    "error_description": hostile_text,
+}
+
+
+@fuzzes("virtualmeeting:auth_callback", "virtualmeeting:auth_callback_legacy")
+@fuzz_settings(40)
+@given(
+    route=st.sampled_from(["virtualmeeting:auth_callback", "virtualmeeting:auth_callback_legacy"]),
+    provider=st.sampled_from(["zoom", "zoom", "nope"]),
+    query=st.one_of(
+        mutated({"state": "fuzz-state", "code": "a-code"}, CALLBACK_FIELDS),
+        st.fixed_dictionaries({}, optional=CALLBACK_FIELDS),
+    ),
+)
+def test_auth_callback(scene, route, provider, query):
+    """Zoom sends the person back with whatever it (or an attacker) put in the query string."""
+    with rolled_back():
+        OAuthState.objects.create(
+            state="fuzz-state",
+            user=scene.editor,
+            provider="zoom",
+            code_verifier="v" * 64,
+            redirect_uri="http://testserver" + reverse(route, args=["zoom"]),
+            opener_origin="http://testserver",
+            created_at=timezone.now(),
+        )
+        client = client_for(scene.editor)
+        # Claiming the single-use state writes, refused or not: only its own row may change.
+        check(
+            lambda: send(client, "GET", reverse(route, args=[provider]), query),
+            exclude=("virtualmeeting.OAuthState",),
+        )
+
+
+@fuzzes("virtualmeeting:disconnect")
+@fuzz_settings(20)
+@given(
+    provider=st.sampled_from(["zoom", "nope"]),
+    data=st.fixed_dictionaries(
+        {},
+        optional={
+            "next": st.one_of(
+                st.sampled_from(["/profile/", "//evil.example.com/", "https://evil.example.com/", "javascript:x"]),
+                hostile_text,
+            )
+        },
+    ),
+)
+def test_disconnect(scene, provider, data):
+    response = post_form(scene.editor, reverse("virtualmeeting:disconnect", args=[provider]), data)
+    if response.status_code == 302:
+        assert url_has_allowed_host_and_scheme(response.url, allowed_hosts={"testserver"}), "stays on the site"
+
+
+# --- The Zoom webhook ---------------------------------------------------------------------------------
+
+WEBHOOK = reverse("virtualmeeting_zoom:webhook")
+meeting_id = st.one_of(st.sampled_from([MEETING_ID, int(MEETING_ID)]), json_value)
+meeting_object = st.fixed_dictionaries(
+    {"id": meeting_id},
+    optional={
+        "uuid": json_value,
+        "host_id": st.one_of(st.just(ZOOM_USER_ID), json_value),
+        "topic": st.one_of(hostile_text, json_value),
+        "start_time": st.one_of(hostile_date_text, st.just("2030-06-10T09:00:00Z"), json_value),
+        "duration": st.one_of(st.integers(), json_value, hostile_int_text),
+        "timezone": st.one_of(hostile_zone, json_value),
+        "agenda": st.one_of(hostile_text, json_value),
+        "settings": json_value,
+    },
+)
+zoom_event = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "event": st.sampled_from(["meeting.updated", "meeting.deleted"]),
+            "payload": st.fixed_dictionaries({"object": st.one_of(meeting_object, json_value)}),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "event": st.just("app_deauthorized"),
+            "payload": st.fixed_dictionaries({"user_id": st.one_of(st.just(ZOOM_USER_ID), json_value)}),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "event": st.just("endpoint.url_validation"),
+            "payload": st.fixed_dictionaries({"plainToken": st.one_of(st.just("qgg8vlvZRS6UYooatFL8Aw"), json_value)}),
+        }
+    ),
+    st.fixed_dictionaries({"event": json_value, "payload": json_value}),
+    json_value,
+)
+webhook_body = st.one_of(
+    zoom_event.map(lambda event: json.dumps(event).encode()),
+    hostile_json_text.map(lambda text: text.encode("utf-8", "surrogatepass")),
+    st.binary(max_size=64),
+)
+
+
+def _signature(body: bytes, timestamp: str) -> str:
+    return "v0=" + hmac.new(WEBHOOK_SECRET.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256).hexdigest()
+
+
+@st.composite
+def webhook_headers(draw, body: bytes) -> dict:
+    """Mostly Zoom's valid signature (so the body is read), sometimes a forged or malformed one."""
+    timestamp = str(int(time.time()))
+    kind = draw(st.sampled_from(["valid", "valid", "valid", "stale", "hostile", "missing"]))
+    if kind == "missing":
+        return {}
+    if kind == "stale":
+        timestamp = str(int(time.time()) - 301)
+    headers = {"HTTP_X_ZM_REQUEST_TIMESTAMP": timestamp, "HTTP_X_ZM_SIGNATURE": _signature(body, timestamp)}
+    if kind == "hostile":
+        name = draw(st.sampled_from(list(headers)))
+        value = draw(st.one_of(hostile_int_text, hostile_text))
+        headers[name] = value.encode("utf-8", "surrogatepass").decode("latin-1")  # what WSGI hands over
+    return headers
+
+
+@fuzzes("virtualmeeting_zoom:webhook")
+@fuzz_settings(150)
+@given(data=st.data())
+def test_webhook(scene, data):
+    body = data.draw(webhook_body)
+    headers = data.draw(webhook_headers(body))
+    with rolled_back():
+        response = check(
+            lambda: Client().post(WEBHOOK, data=body, content_type="application/json", **headers),
+            refused=lambda r: r.status_code >= 400,
+        )
+    assert response.status_code in (200, 204, 400, 401), response.status_code
