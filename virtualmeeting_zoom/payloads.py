@@ -170,7 +170,24 @@ def remote_meeting(data: dict) -> RemoteMeeting:
 
 
 def _text(value, limit: int = 255) -> str:
-    return str(value or "").strip()[:limit]
+    """Text from Zoom's JSON as our columns hold it: trimmed and cut to `limit`, without NUL (PostgreSQL
+    refuses it) and with a lone surrogate (JSON's "\\ud800": no UTF-8 for it) replaced."""
+    text = str(value or "").replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return text.strip()[:limit]
+
+
+# The longest id we store (meeting ids, occurrence uuids, user ids: 255-character columns).
+ZOOM_ID_MAX = 255
+
+
+def zoom_id(value) -> str:
+    """An id from Zoom's JSON (meeting id, occurrence uuid, user id) as text, or "" for anything that
+    is not one: not a string or whole number, longer than our columns, or not printable ASCII (a
+    uuid is base64, a meeting id digits)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    text = str(value).strip()
+    return text if len(text) <= ZOOM_ID_MAX and text.isascii() and text.isprintable() else ""
 
 
 def participant_record(item: dict) -> ParticipantRecord | None:
@@ -212,7 +229,8 @@ def recording_records(data: dict) -> list[RecordingRecord]:
         return []
     passcode = _text(data.get("password") or data.get("recording_play_passcode"), 1000)
     records = []
-    for item in data.get("recording_files") or []:
+    files = data.get("recording_files")
+    for item in files if isinstance(files, list) else []:
         if not isinstance(item, dict) or not _text(item.get("id")):
             continue
         if item.get("status") not in (None, "", "completed"):

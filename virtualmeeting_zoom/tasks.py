@@ -14,6 +14,7 @@ from virtualmeeting_zoom.payloads import (
     recording_records,
     zone_or_utc,
     zoom_agenda,
+    zoom_id,
 )
 
 logger = logging.getLogger(__name__)
@@ -36,16 +37,16 @@ def zoom_webhook_event(event: str, payload: dict, event_ts=None) -> None:
 
     payload = payload if isinstance(payload, dict) else {}
     if event == "app_deauthorized":
-        user_id = str(payload.get("user_id") or "")
+        user_id = zoom_id(payload.get("user_id"))
         if user_id:
             services.connections_revoke_remote(
                 provider=PROVIDER_ID, remote_account_id=user_id, message=DEAUTHORIZED_MESSAGE
             )
         return
     meeting = payload.get("object") if isinstance(payload.get("object"), dict) else {}
-    remote_id = str(meeting.get("id") or "")
+    remote_id = zoom_id(meeting.get("id"))
     if not remote_id:
-        return
+        return  # no meeting, or nothing a Zoom meeting id looks like
     if event == "meeting.deleted":
         services.meeting_mark_remote_gone(provider=PROVIDER_ID, remote_id=remote_id)
     elif event == "meeting.updated" and meeting_update_differs(remote_id, meeting):
@@ -59,7 +60,9 @@ def zoom_webhook_event(event: str, payload: dict, event_ts=None) -> None:
 def _participation(event: str, remote_id: str, meeting: dict) -> None:
     from virtualmeeting import participation
 
-    uuid = str(meeting.get("uuid") or "")
+    uuid = zoom_id(meeting.get("uuid"))
+    if meeting.get("uuid") and not uuid:
+        return  # an occurrence id no Zoom meeting has ("" would mean "the latest occurrence")
     if event == "meeting.started":
         started_at = parse_zoom_time(meeting.get("start_time"))
         participation.occurrence_record(provider=PROVIDER_ID, remote_id=remote_id, uuid=uuid, started_at=started_at)
@@ -90,8 +93,8 @@ def _recording(event: str, remote_id: str, meeting: dict, *, at: datetime | None
     participation.recording_status(
         provider=PROVIDER_ID,
         remote_id=remote_id,
-        uuid=str(meeting.get("uuid") or ""),
-        file_ids=[str(item.get("id")) for item in files if isinstance(item, dict) and item.get("id")],
+        uuid=zoom_id(meeting.get("uuid")),
+        file_ids=[zoom_id(item.get("id")) for item in files if isinstance(item, dict) and zoom_id(item.get("id"))],
         status=event.split(".", 1)[1],
         at=at,
     )
