@@ -13,7 +13,13 @@ from django.utils import timezone
 from seminars.meetings import meeting_reference
 from seminars.models import Booking, Course, Enrolment, Notification, Room, Seminar, SeminarEvent, Session
 from seminars.tests.conftest import enrol, make_site_admin, make_user
-from virtualmeeting.models import ProviderConfig, ProviderConnection, VirtualMeeting
+from virtualmeeting.models import (
+    MeetingOccurrence,
+    MeetingParticipant,
+    ProviderConfig,
+    ProviderConnection,
+    VirtualMeeting,
+)
 
 WEBHOOK_SECRET = "fuzz-webhook-secret-token"
 ZOOM_USER_ID = "KDcuGIm1QgePTO8WbOqwIQ"
@@ -168,6 +174,18 @@ def scene(db) -> Scene:
         join_url=f"https://zoom.us/j/{MEETING_ID}",
         status=VirtualMeeting.Status.AVAILABLE,
         synced_version=1,
+    )
+
+    # The started session's meeting has been held: one device nobody matched yet (the sheet's "Match").
+    occurrence = MeetingOccurrence.objects.create(
+        meeting=meeting, provider="zoom", uuid="occ-1", started_at=started_session.start
+    )
+    MeetingParticipant.objects.create(
+        occurrence=occurrence,
+        participant_key="dev-1",
+        name="Dial-in user",
+        joined_at=started_session.start,
+        source=MeetingParticipant.Source.WEBHOOK,
     )
 
     built = Scene(

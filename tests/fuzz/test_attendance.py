@@ -4,8 +4,8 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seminars.models import Booking
-from tests.fuzz.harness import fuzz_settings, fuzzes, post_form
+from seminars.models import Booking, ParticipantMatch
+from tests.fuzz.harness import client_for, error_messages, fuzz_settings, fuzzes, post_form, send
 from tests.fuzz.strategies import form_data, hostile_int_text, hostile_text
 
 state_value = st.one_of(st.sampled_from([*Booking.State.values, ""]), hostile_text)
@@ -44,3 +44,37 @@ def test_session_sheet_before_the_start(scene, data):
         sheet_form(scene.session, data.draw),
         untouchable=scene.other_course_rows(),
     )
+
+
+MATCH = {"occurrence": "occ-1", "participant_key": "dev-1"}
+
+
+@fuzzes("seminars:session_participant_match")
+@fuzz_settings(40)
+@given(data=st.data(), actor=st.sampled_from(["trainer", "trainer", "editor", "learner"]))
+def test_participant_match(scene, data, actor):
+    """Match the meeting's unmatched device to a learner, ignore it, or undo: ids of other events'
+    bookings, participants the meeting never reported, and any text in every field."""
+    baseline = {**MATCH, "match": str(scene.started_booking.pk)}
+    fields = {
+        "occurrence": st.one_of(st.sampled_from(["occ-1", "", "occ-2"]), hostile_text),
+        "participant_key": st.one_of(st.sampled_from(["dev-1", "dev-2"]), hostile_text),
+        "match": st.one_of(
+            st.sampled_from([*map(str, scene.ids["booking"]), "ignore", ""]), hostile_int_text, hostile_text
+        ),
+        "undo": st.sampled_from(["1", "", "on"]),
+    }
+    post_form(
+        getattr(scene, actor),
+        reverse("seminars:session_participant_match", args=[scene.started_session.pk]),
+        data.draw(form_data(baseline, fields)),
+        untouchable=scene.other_course_rows(),
+    )
+
+
+def test_the_participant_match_baseline_is_accepted(scene):
+    url = reverse("seminars:session_participant_match", args=[scene.started_session.pk])
+    response = send(client_for(scene.trainer), "POST", url, {**MATCH, "match": str(scene.started_booking.pk)})
+    assert response.status_code == 302
+    assert not error_messages(response)
+    assert ParticipantMatch.objects.filter(booking=scene.started_booking, participant_key="dev-1").exists()
