@@ -34,6 +34,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/sync_latency.py
 	$(BIN)/python bench/sync_throughput.py
+	$(BIN)/python bench/registrants.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
