@@ -30,9 +30,9 @@ TIMEOUT = (5, 15)  # connect, read (seconds)
 REFRESH_MARGIN = timedelta(minutes=5)
 
 # Rate-limit categories: Zoom's labels, each one per-second bucket of the account (`_rate` gives its limit).
-CREATE = "create"  # Zoom's "Medium": create, list registrants, registrant status
+CREATE = "create"  # Zoom's "Medium": create, list meetings, list registrants, registrant status
 MEDIUM = CREATE  # the same bucket: Zoom counts every Medium call of the account together
-LIGHT = "light"  # get, list, update, delete, add one registrant
+LIGHT = "light"  # get, update, delete, add one registrant
 HEAVY = "heavy"  # batch registration
 RATE_OPTIONS = {CREATE: "create_per_second", LIGHT: "light_per_second", HEAVY: "heavy_per_second"}
 

@@ -12,8 +12,8 @@ starts again from it (never "until midnight" when Zoom named another time);
 with the message alone, the count is pinned at the limit until 00:00 UTC.
 
 Per Zoom account and second, one bucket per Zoom rate-limit label (client.py:
-create, listing registrants and changing their status are "Medium", batch
-registration "Heavy", the others "Light"): a token bucket in Redis (one Lua
+create, listing meetings or registrants and changing registrants' status are
+"Medium", batch registration "Heavy", the others "Light"): a token bucket in Redis (one Lua
 script, Redis's own clock) when REDIS_URL is set, else a database row locked
 for the refill. A caller waits briefly for a token, otherwise gets RateLimited
 with a retry time a moment away.

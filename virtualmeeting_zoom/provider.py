@@ -542,7 +542,7 @@ class ZoomProvider(Provider):
         defined by the account's admin, are shown to hosts, and neither appears in the list call.
         Instead each create is remembered before it is sent (ZoomCreateRequest), and the meeting is
         recognised among the host's upcoming meetings by what was sent (topic, start, duration) and
-        Zoom's created_at near the time it was sent: all fields of the list call, so one Light call per
+        Zoom's created_at near the time it was sent: all fields of the list call, so one Medium call per
         300 meetings and no per-meeting GET. Meetings another of our rows already holds are left out;
         of several matches, the one created nearest the send wins.
         """
@@ -633,7 +633,7 @@ class ZoomProvider(Provider):
     def _upcoming(self, client: ZoomClient):
         params = {"type": "upcoming", "page_size": LIST_PAGE_SIZE}
         for _ in range(LIST_MAX_PAGES):
-            response = client.request("GET", "/users/me/meetings", category=LIGHT, params=params)
+            response = client.request("GET", "/users/me/meetings", category=MEDIUM, params=params)
             body = zoom_error_body(response)
             for listed in body.get("meetings") or []:
                 if isinstance(listed, dict) and "id" in listed:

@@ -13,10 +13,12 @@ from django.utils import timezone
 from virtualmeeting.errors import MeetingNotFound, ProviderError
 from virtualmeeting.models import VirtualMeeting
 from virtualmeeting.providers.base import MeetingSpec
-from virtualmeeting_zoom.models import ZoomCreateRequest
+from virtualmeeting_zoom.client import MEDIUM
+from virtualmeeting_zoom.limits import bucket_key
+from virtualmeeting_zoom.models import ZoomCreateRequest, ZoomRateBucket
 from virtualmeeting_zoom.oauth import PRIVATE_APP_MESSAGE
 from virtualmeeting_zoom.payloads import create_body, update_body
-from virtualmeeting_zoom.tests.conftest import API, meeting_json
+from virtualmeeting_zoom.tests.conftest import API, ZOOM_ACCOUNT_ID, meeting_json
 
 CREATE_URL = f"{API}/users/me/meetings"
 MEETING_ID = "85746065432"
@@ -343,6 +345,15 @@ def test_find_meeting_leaves_a_lookalike_made_at_another_time(provider, connecti
     # Same topic, start and duration, but made by hand a day before our create was sent.
     lost_create.get(CREATE_URL, json=page(listed(333, created_at="2026-04-30T08:00:00Z")))
     assert provider.find_meeting(connection=connection, marker=MARKER) is None
+
+
+def test_find_meeting_lists_from_the_medium_bucket_as_zoom_labels_the_list(provider, connection, lost_create, settings):
+    settings.REDIS_URL = ""  # the database bucket, which this test can read
+    ZoomRateBucket.objects.all().delete()  # the lost create's token
+    lost_create.get(CREATE_URL, json=page(listed(333, created_at="2026-04-30T08:00:00Z")))
+    assert provider.find_meeting(connection=connection, marker=MARKER) is None
+    # GET /users/me/meetings is "Medium" (the OpenAPI spec): the bucket creates take, not the Light one.
+    assert set(ZoomRateBucket.objects.values_list("key", flat=True)) == {bucket_key(ZOOM_ACCOUNT_ID, MEDIUM)}
 
 
 def test_find_meeting_leaves_meetings_other_rows_hold_and_prefers_the_nearest(
