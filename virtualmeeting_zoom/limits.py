@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from virtualmeeting.errors import RateLimited
 from virtualmeeting.selectors import resume_time
@@ -222,6 +222,14 @@ def _database_take(key: str, rate: float) -> float:
     return wait
 
 
+# The calls each bucket paces, in words for the people who read a wait (client.py's categories).
+CALLS_OF_BUCKET = {
+    "create": gettext_lazy("Zoom's Medium calls (creating meetings, lists, changes to registrations)"),
+    "light": gettext_lazy("Zoom's Light calls (reading, changing and deleting meetings, single registrations)"),
+    "heavy": gettext_lazy("Zoom's Heavy calls (registering people in batches)"),
+}
+
+
 def bucket_key(account_id: str, category: str) -> str:
     return f"zoom:rate:{account_id}:{category}"
 
@@ -256,6 +264,7 @@ def rate_acquire(
             return
         if time.monotonic() + wait > deadline:
             retry_at = timezone.now() + timedelta(seconds=max(1, math.ceil(wait)))
-            message = gettext("Waiting for Zoom's per-second limit (%(category)s: %(rate)s per second).")
-            raise RateLimited(message % {"category": category, "rate": f"{rate:g}"}, retry_at=retry_at)
+            message = gettext("Waiting for Zoom's per-second limit on %(calls)s: %(rate)s a second.")
+            calls = CALLS_OF_BUCKET.get(category, category)
+            raise RateLimited(message % {"calls": calls, "rate": f"{rate:g}"}, retry_at=retry_at)
         sleep(wait)

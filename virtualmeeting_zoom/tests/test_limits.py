@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from lms.testing.translations import use_catalog
 from virtualmeeting.errors import RateLimited
 from virtualmeeting_zoom import limits
 from virtualmeeting_zoom.models import ZoomDailyUsage, ZoomRateBucket
@@ -255,6 +256,44 @@ def test_rate_acquire_waits_briefly_then_gives_up(db, settings):
         limits.rate_acquire(account_id="acct", category="create", rate=2, max_wait=0.0)
     assert not caught.value.daily
     assert caught.value.retry_at <= timezone.now() + timedelta(seconds=2)
+
+
+@pytest.mark.parametrize(
+    ("category", "calls"),
+    [
+        ("heavy", "Zoom's Heavy calls (registering people in batches)"),
+        ("create", "Zoom's Medium calls (creating meetings, lists, changes to registrations)"),
+        ("light", "Zoom's Light calls (reading, changing and deleting meetings, single registrations)"),
+    ],
+)
+def test_the_per_second_wait_says_which_calls_wait_in_plain_words(db, settings, category, calls):
+    settings.REDIS_URL = ""
+    limits.rate_acquire(account_id="acct", category=category, rate=2)
+    with pytest.raises(RateLimited) as caught:
+        limits.rate_acquire(account_id="acct", category=category, rate=2, max_wait=0.0)
+    assert caught.value.message == f"Waiting for Zoom's per-second limit on {calls}: 2 a second."
+
+
+def test_the_per_second_wait_is_translated(db, settings, tmp_path):
+    settings.REDIS_URL = ""
+    use_catalog(
+        settings,
+        tmp_path,
+        "de",
+        {
+            "Waiting for Zoom's per-second limit on %(calls)s: %(rate)s a second.": (
+                "Warten auf Zooms Sekundenlimit für %(calls)s: %(rate)s pro Sekunde."
+            ),
+            "Zoom's Heavy calls (registering people in batches)": "Zooms Heavy-Aufrufe (Sammelanmeldungen)",
+        },
+    )
+    limits.rate_acquire(account_id="acct", category="heavy", rate=10)
+    with translation.override("de"), pytest.raises(RateLimited) as caught:
+        limits.rate_acquire(account_id="acct", category="heavy", rate=10, max_wait=0.0)
+    assert (
+        caught.value.message
+        == "Warten auf Zooms Sekundenlimit für Zooms Heavy-Aufrufe (Sammelanmeldungen): 10 pro Sekunde."
+    )
 
 
 def test_create_waits_for_the_accounts_bucket(provider, connection, mocked, settings):
