@@ -15,6 +15,7 @@ from seminars.models import (
     Enrolment,
     Notification,
     OutboundEmail,
+    ParticipantMatch,
     Profile,
     Room,
     Seminar,
@@ -158,6 +159,20 @@ class SessionAttendanceAdmin(admin.ModelAdmin):
     search_fields = ["booking__user__username", "booking__user__email", "booking__event__name"]
     list_select_related = ["booking__user", "booking__event", "session__event", "confirmed_by"]
     readonly_fields = [f.name for f in SessionAttendance._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ParticipantMatch)
+class ParticipantMatchAdmin(admin.ModelAdmin):
+    """Trainers' matches of meeting participants, read-only: a change on the sign-in sheet also proposes
+    the session's attendance again, which an edit here would skip."""
+
+    list_display = ["session", "participant_key", "occurrence", "booking", "matched_by", "matched_at"]
+    search_fields = ["booking__user__username", "participant_key", "session__event__name"]
+    list_select_related = ["session__event", "booking__user", "matched_by"]
+    readonly_fields = [f.name for f in ParticipantMatch._meta.fields]
 
     def has_add_permission(self, request):
         return False

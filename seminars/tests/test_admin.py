@@ -5,7 +5,16 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from seminars.models import Booking, BookingStateChange, Notification, OutboundEmail, Profile, Room, SessionAttendance
+from seminars.models import (
+    Booking,
+    BookingStateChange,
+    Notification,
+    OutboundEmail,
+    ParticipantMatch,
+    Profile,
+    Room,
+    SessionAttendance,
+)
 from seminars.tests.conftest import make_user
 
 SEMINAR_MODELS = list(apps.get_app_config("seminars").get_models())
@@ -27,6 +36,7 @@ def scenery(event, learner, site_admin):
     Profile.objects.create(user=learner, time_zone="Europe/London")
     OutboundEmail.objects.create(key="test:1", kind="notification", to=learner.email)
     SessionAttendance.objects.create(booking=booking, session=event.sessions.get(), proposed_state="present")
+    ParticipantMatch.objects.create(session=event.sessions.get(), participant_key="dial-in", booking=booking)
     return booking
 
 
