@@ -3,7 +3,7 @@
 and what saving, cancelling and deleting set off."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
 
@@ -180,7 +180,7 @@ def test_an_adhoc_room_is_edited_in_place(trainer_client, event):
             {
                 "id": session.pk,
                 "start": f"{local:%Y-%m-%dT%H:%M}",
-                "finish": f"{local.replace(hour=local.hour + 1):%Y-%m-%dT%H:%M}",
+                "finish": f"{local + timedelta(hours=1):%Y-%m-%dT%H:%M}",
                 "zone": "Europe/London",
                 "room": {"mode": "adhoc", "id": room.pk, "name": "New name", "capacity": 9, "virtual_kind": ""},
             }
