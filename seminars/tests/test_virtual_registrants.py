@@ -530,3 +530,42 @@ def test_the_room_card_retries_failed_registrations(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("seminars:room_retry", args=[session.room_id]))
     assert MeetingRegistrant.objects.get(meeting=meeting).status == "registered"
+
+
+def test_a_bulk_promotion_registers_the_learners_in_the_providers_batches(
+    client, virtual_event, course, committed, test_provider, django_capture_on_commit_callbacks
+):
+    people = learners(course, "ann", "bob", "cat", "dan", "eve", "fay", "gus")
+    bookings = [committed(booking_create, event=virtual_event, user=u, actor=u) for u in people]
+    assert test_provider.calls("register") == 4  # the two booked, one call per meeting each
+    first, second = virtual_event.sessions.order_by("start")
+    rows = [row(first, room=room_choice(first.room)), row(second, room=room_choice(second.room))]
+    save(client, virtual_event, rows, django_capture_on_commit_callbacks, capacity=10, waitlist_enabled="on")
+    # Five promoted at once: one set per meeting, registered three a call (the test provider's batch).
+    assert test_provider.calls("register") == 4 + 2 * 2
+    assert {r.status for r in MeetingRegistrant.objects.all()} == {"registered"}
+    assert_everywhere(virtual_event, keys(*bookings))
+
+
+def test_the_registrants_of_an_event_are_synced_in_queries_that_do_not_grow_with_its_bookings(
+    virtual_event, course, committed
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from seminars.meetings import event_registrants_sync
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            event_registrants_sync(event=virtual_event)
+        return len(captured)
+
+    virtual_event.capacity = 20
+    virtual_event.save()
+    for user in learners(course, "ann", "bob"):
+        committed(booking_create, event=virtual_event, user=user, actor=user)
+    few = queries()
+    for user in learners(course, "cat", "dan", "eve", "fay", "gus", "hal", "ivy", "jon"):
+        committed(booking_create, event=virtual_event, user=user, actor=user)
+    assert queries() == few
+    assert few <= 3 + 2 * 4  # meetings, bookings, staff; then each meeting's set (lock, rows, writes)
