@@ -68,8 +68,9 @@ def test_join_now_opens_at_fifteen_minutes_for_booked_learners_only(
         with learner.expect_popup() as joined_info:
             join.click()
         joined = joined_info.value
-        expect(joined.get_by_role("heading", name="You joined the meeting as an attendee")).to_be_visible()
-        assert joined.url.startswith(f"{zoom.url}/j/{meeting['id']}")
+        # Through the learner's own registrant link (made when they booked), not the shared one.
+        expect(joined.get_by_role("heading", name="You joined the meeting as a registrant")).to_be_visible()
+        assert joined.url.startswith(f"{zoom.url}/w/{meeting['id']}")
         joined.close()
 
         learner.get_by_role("navigation", name="Main").get_by_role("link", name="My sessions").click()

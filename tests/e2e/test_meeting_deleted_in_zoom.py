@@ -71,6 +71,7 @@ def test_a_meeting_deleted_in_zoom_without_a_webhook_is_back_before_the_join_win
         with learner.expect_popup() as joined_info:
             join.click()
         joined = joined_info.value
-        expect(joined.get_by_role("heading", name="You joined the meeting as an attendee")).to_be_visible()
-        assert joined.url.startswith(f"{zoom.url}/j/{recreated['id']}")
+        # Through the learner's own registrant link (made when they booked), not the shared one.
+        expect(joined.get_by_role("heading", name="You joined the meeting as a registrant")).to_be_visible()
+        assert joined.url.startswith(f"{zoom.url}/w/{recreated['id']}")
         joined.close()
