@@ -569,3 +569,21 @@ def test_the_registrants_of_an_event_are_synced_in_queries_that_do_not_grow_with
         committed(booking_create, event=virtual_event, user=user, actor=user)
     assert queries() == few
     assert few <= 3 + 2 * 4  # meetings, bookings, staff; then each meeting's set (lock, rows, writes)
+
+
+def test_a_provider_without_personal_links_says_so_and_everyone_uses_the_shared_link(
+    client, virtual_event, learner, trainer, committed, test_provider, monkeypatch, time_machine
+):
+    monkeypatch.setattr(TestProvider, "supports_registrants", False)
+    booking = committed(booking_create, event=virtual_event, user=learner, actor=learner)
+    assert MeetingRegistrant.objects.filter(key=booking_key(booking.pk)).first().status == "unsupported"
+    assert (
+        "Personal join links are off: Test Meeting gives no personal join links: everyone uses the shared link. "
+        "Attendance will be matched by email." in event_page(client, trainer, virtual_event)
+    )
+    session, meeting = first_meeting(virtual_event)
+    registers = test_provider.calls("register")
+    time_machine.move_to(session.start - timedelta(minutes=1))
+    assert join(client, learner, session)["Location"] == meeting.join_url
+    assert join(client, trainer, session)["Location"] == meeting.join_url
+    assert test_provider.calls("register") == registers
