@@ -290,7 +290,7 @@ def client_class_login(user):
     return other
 
 
-def test_join_now_falls_back_to_the_shared_link_while_the_learner_has_none(
+def test_a_learner_whose_registration_failed_is_registered_at_their_click(
     client, virtual_event, learner, committed, test_provider, time_machine
 ):
     test_provider.fail_next("register", "permanent")
@@ -298,9 +298,32 @@ def test_join_now_falls_back_to_the_shared_link_while_the_learner_has_none(
     session, meeting = first_meeting(virtual_event)
     assert MeetingRegistrant.objects.get(meeting=meeting, key=booking_key(booking.pk)).status == "failed"
     time_machine.move_to(session.start - timedelta(minutes=5))
+    registers = test_provider.calls("register")
+
     response = join(client, learner, session)
+
+    row = MeetingRegistrant.objects.get(meeting=meeting, key=booking_key(booking.pk))
+    assert row.status == "registered" and response["Location"] == row.join_url
+    assert row.join_url.startswith(PERSONAL)  # not the shared link, which shows the registration form
+    assert test_provider.calls("register") == registers + 1
+
+
+def test_a_learner_whose_click_cannot_register_them_gets_the_shared_link_and_a_message(
+    client, virtual_event, learner, committed, test_provider, time_machine
+):
+    test_provider.fail_next("register", "permanent")
+    booking = committed(booking_create, event=virtual_event, user=learner, actor=learner)
+    session, meeting = first_meeting(virtual_event)
+    time_machine.move_to(session.start - timedelta(minutes=5))
+    test_provider.fail_next("register", "permanent")
+
+    response = join(client, learner, session)
+
     assert response["Location"] == meeting.join_url
     assert response["Location"].startswith(SHARED)
+    shown = [str(m) for m in response.wsgi_request._messages]
+    assert any("You were sent to the meeting's shared link instead" in text for text in shown)
+    assert MeetingRegistrant.objects.get(meeting=meeting, key=booking_key(booking.pk)).status == "failed"
 
 
 @pytest.mark.parametrize(

@@ -72,27 +72,29 @@ def _join_url(request, session, access, meeting) -> str:
     """Where this person joins the provider's meeting: their own registrant link when they have one.
 
     A learner's is made in the background from their booking; a trainer or admin who is not the
-    owner is registered now, at their first click, when the meeting requires registration (the
-    shared link would show them the provider's registration form). Otherwise, or when that fails,
-    the shared link. The owner's "Join as attendee" is the shared link.
+    owner has none until their first click. When the meeting requires registration, whoever has no
+    link yet (staff, or a learner who booked a moment ago or whose registration failed) is
+    registered now, at the click: the shared link would show them the provider's registration form.
+    When that fails, the shared link with a message. The owner's "Join as attendee" is the shared link.
     """
     from virtualmeeting.selectors import registrant_join_url
 
     reference = meeting_reference(session, session.room)
     if access.role == "learner":
         booking_id = Booking.objects.filter(event=session.event, user=request.user).values_list("pk", flat=True).first()
-        return registrant_join_url(reference=reference, key=booking_key(booking_id)) or meeting.join_url
-    if access.role != "staff":
+        key = booking_key(booking_id)
+    elif access.role == "staff":
+        key = staff_key(request.user.pk)
+    else:
         return meeting.join_url
-    key = staff_key(request.user.pk)
     personal = registrant_join_url(reference=reference, key=key)
     if personal or not meeting.takes_registrants:
         return personal or meeting.join_url
-    return _staff_registered_now(request, reference, key) or meeting.join_url
+    return _registered_now(request, reference, key) or meeting.join_url
 
 
-def _staff_registered_now(request, reference, key) -> str:
-    """Register a trainer or admin for the meeting now (one round trip to the provider); "" with a message if not."""
+def _registered_now(request, reference, key) -> str:
+    """Register this person for the meeting now (one round trip to the provider); "" with a message if not."""
     from virtualmeeting.errors import MeetingUnavailable
     from virtualmeeting.registrants import registrant_now
 
