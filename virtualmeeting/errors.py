@@ -59,6 +59,16 @@ class MeetingNotFound(ProviderError):
         super().__init__(message, permanent=False, code="not_found")
 
 
+class RegistrationOff(ProviderError):
+    """A registrant call was refused because the remote meeting does not require registration (it was
+    changed at the provider). Not the people's failure: the meeting's settings are sent again, then they
+    are registered."""
+
+    def __init__(self, message: str = ""):
+        message = message or gettext("The meeting does not require registration at the provider.")
+        super().__init__(message, permanent=False, code="registration_off")
+
+
 class ConnectError(Exception):
     """The connect (OAuth) flow failed; `message` is shown to the person in the popup.
 

@@ -36,7 +36,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from virtualmeeting.conf import vm_setting
-from virtualmeeting.errors import AuthRevoked, MeetingNotFound, MeetingUnavailable, ProviderError, RateLimited
+from virtualmeeting.errors import (
+    AuthRevoked,
+    MeetingNotFound,
+    MeetingUnavailable,
+    ProviderError,
+    RateLimited,
+    RegistrationOff,
+)
 from virtualmeeting.models import REGISTRANT_WORK_STATUSES, MeetingRegistrant, ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import Provider, RegistrantSpec, RemoteRegistrant
 from virtualmeeting.registry import get_provider
@@ -44,6 +51,7 @@ from virtualmeeting.selectors import held_text, waiting_text
 from virtualmeeting.services import (
     connection_revoke,
     meeting_mark_remote_gone,
+    meeting_schedule,
     reconnect_message,
     registrant_email,
     registrant_put,
@@ -192,7 +200,7 @@ def _steps(run: _Run) -> None:
     wanted = registration_wanted(meeting, provider, run.connection)
     if meeting.personal_links and not wanted:
         _unsupported(run, provider.registrants_unavailable(run.connection))
-        return
+        raise _Stopped("unsupported")
     if not (wanted and meeting.takes_registrants):
         raise _Stopped("waiting (meeting)")  # the meeting's own sync queues us when it is ready
     to_register = run.rows(present=True, status=Status.PENDING, remote_id="", maybe_sent=False)
@@ -222,9 +230,17 @@ def _guarded(run: _Run, ids: list[int], operation: str, call) -> None:
         # The meeting was deleted at the provider: it is made again, and its registrants with it.
         meeting_mark_remote_gone(provider=run.meeting.provider, remote_id=run.remote_id)
         raise _Stopped("meeting gone") from None
+    except RegistrationOff as exc:
+        _registration_off(run, ids, exc, operation)
+        raise _Stopped("waiting (registration off)") from None
     except ProviderError as exc:
         if not exc.permanent:
             raise _Stopped(*_backoff(run, ids, exc, operation)) from None
+        reason = run.provider.registrants_unavailable(run.connection)
+        if reason:
+            # The refusal taught the provider that this host gives no personal links (Zoom: a Basic host).
+            _unsupported(run, reason)
+            raise _Stopped("unsupported") from None
         _fail(run, ids, exc.message, sent=exc.ambiguous or operation != "register")
         run.steps.append(f"{operation} failed")
     except Exception:
@@ -327,11 +343,45 @@ def _cancel(run: _Run, batch: list[MeetingRegistrant]) -> None:
 
 
 def _unsupported(run: _Run, reason: str) -> None:
-    """The provider or the owner's account gives no personal links: say why on the rows waiting for one."""
+    """The provider or the owner's account gives no personal links: say why on the rows waiting for one.
+
+    A meeting that still requires registration is changed not to: everyone uses its shared link now,
+    and must not meet the provider's registration form there.
+    """
     reason = reason or Provider.registrants_unavailable(run.provider, run.connection)  # an override forgot super()
     changes = {"status": Status.UNSUPPORTED, "last_error": reason, "maybe_sent": False}
     run.update(changes, present=True, status=Status.PENDING, remote_id="")
-    run.steps.append("unsupported")
+    if run.meeting.registration:
+        _meeting_sync_again(run, restore=False)
+
+
+def _registration_off(run: _Run, ids: list[int], exc: RegistrationOff, operation: str) -> None:
+    """The provider's meeting no longer requires registration (changed there): put the meeting back first.
+
+    The rows wait for it, with no attempt counted; the meeting's sync wakes them once it is restored.
+    """
+    with transaction.atomic():
+        _lock_meeting(run.meeting.pk)
+        run.rows(status__in=REGISTRANT_WORK_STATUSES).update(last_error=exc.message, next_attempt_at=timezone.now())
+        if operation == "register" and not exc.ambiguous:
+            run.rows(pk__in=ids, remote_id="").update(maybe_sent=False)  # refused cleanly: nothing was made
+    _meeting_sync_again(run, restore=True)
+
+
+def _meeting_sync_again(run: _Run, *, restore: bool) -> None:
+    """Have the meeting's own sync send it again: everything (`restore`: its remote state is unknown, as
+    after a pre-start check found it changed), or what changed (registration no longer wanted)."""
+    with transaction.atomic():
+        meeting = _lock_meeting(run.meeting.pk)
+        if meeting is None or not meeting.present or meeting.remote_id != run.remote_id:
+            return
+        if restore:
+            meeting.synced_spec = {}
+            meeting.registration = False  # not until the update has put it back: the rows wait for that
+        if meeting.status == VirtualMeeting.Status.AVAILABLE:
+            meeting.status, meeting.next_attempt_at = VirtualMeeting.Status.UPDATING, timezone.now()
+        meeting.save()
+        meeting_schedule(meeting.pk)
 
 
 # --- failures -----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from virtualmeeting.errors import ConnectError, MeetingNotFound, NotReadyYet, ProviderError
+from virtualmeeting.errors import ConnectError, MeetingNotFound, NotReadyYet, ProviderError, RegistrationOff
 from virtualmeeting.models import ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import (
     CAPABILITY_REGISTRANTS,
@@ -663,7 +663,6 @@ def _sent_distance(listed: dict, sent: list[ZoomCreateRequest]) -> timedelta | N
 
 REGISTRANT_UNKNOWN = "registrant_not_found"
 UNLICENSED_CODE = "unlicensed"
-REGISTRATION_OFF = "registration_off"
 
 
 def _unlicensed_reason() -> str:
@@ -690,7 +689,7 @@ def _registrant_refusal(body: dict) -> ProviderError | None:
             "The Zoom meeting does not require registration (it may have been changed in Zoom); "
             "personal join links will be tried again."
         )
-        return ProviderError(text, code=REGISTRATION_OFF)
+        return RegistrationOff(text)
     if code == 404 and "registrant" in message:
         return ProviderError(gettext("Zoom does not know one of these registrants."), code=REGISTRANT_UNKNOWN)
     if code == 3043:

@@ -22,7 +22,9 @@ rate_limited (per-second, `seconds` until retry), rate_limited_daily (until
 `retry_at` if given, as a provider's Retry-After says, else 00:00 UTC), auth_revoked, permanent, not_found; for "connect": connect_error;
 for "authorize": denied (the consent screen's "Decline"). Registrant calls are "register",
 "list_registrants" and "cancel_registrants" (three people a call, so batches are exercised); a
-connection whose `extra` says {"licence": "basic"} gives no personal links, like Zoom's Basic hosts.
+connection whose `extra` says {"licence": "basic"} gives no personal links, like Zoom's Basic hosts;
+"register" fails with "unlicensed" by refusing for good and writing that on the connection (a host
+found Basic), and with RegistrationOff while the meeting does not require registration.
 
 The connect flow needs no consent page: `authorization_url` answers at once
 with a redirect to the callback carrying a one-time code, and
@@ -50,7 +52,15 @@ from django.core.cache.backends.filebased import FileBasedCache
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from virtualmeeting.errors import AuthRevoked, ConnectError, MeetingNotFound, NotReadyYet, ProviderError, RateLimited
+from virtualmeeting.errors import (
+    AuthRevoked,
+    ConnectError,
+    MeetingNotFound,
+    NotReadyYet,
+    ProviderError,
+    RateLimited,
+    RegistrationOff,
+)
 from virtualmeeting.forms import ProviderSettingsForm, SecretField
 from virtualmeeting.providers.base import (
     ConnectedAccount,
@@ -467,12 +477,19 @@ class TestProvider(Provider):
     def register(self, *, connection, remote_id: str, people: list[RegistrantSpec]) -> list[RemoteRegistrant]:
         self._check_connection(connection)
         failure = self._call("register")
+        if failure and failure["kind"] == "unlicensed":
+            # The host turns out to be Basic: remembered on the connection, as Zoom's provider does.
+            connection.extra = {**(connection.extra or {}), "licence": "basic"}
+            type(connection).objects.filter(pk=connection.pk).update(extra=connection.extra)
+            raise ProviderError("Test Meeting takes registrants for licensed hosts only.", permanent=True)
         self._raise(failure, applied=False)
         meeting = self._load(remote_id)
         if len(people) > self.registrant_batch_size:
             raise ProviderError("Test Meeting takes at most 3 registrants a call.", permanent=True)
-        if not meeting.get("registration") or self.registrants_unavailable(connection):
+        if self.registrants_unavailable(connection):
             raise ProviderError("This Test Meeting meeting does not take registrants.", permanent=True)
+        if not meeting.get("registration"):
+            raise RegistrationOff("This Test Meeting meeting does not require registration.")
         records = [self._registrant_for(remote_id, person) for person in people]
         self._raise(failure, applied=True)
         return [self._registrant(record) for record in records]

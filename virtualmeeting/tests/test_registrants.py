@@ -471,6 +471,76 @@ def test_a_basic_host_gets_no_personal_links_and_the_owner_is_told_why(owner, dj
     assert {row.status for row in rows(meeting).values()} == {RStatus.REGISTERED}
 
 
+def test_a_host_found_basic_after_the_meeting_was_made_gets_registration_switched_off(
+    owner, django_capture_on_commit_callbacks
+):
+    meeting = ready(owner)
+    assert TestProvider.meetings()[0]["registration"] is True
+    registrants_set(reference="ref:1", people=people(1, 2))
+    ProviderConnection.objects.filter(user=owner).update(extra={"licence": "basic"})  # learnt since
+
+    assert sync(meeting) == ["unsupported"]
+
+    reason = "The host's Test Meeting account is Basic: personal links need a licensed host."
+    assert {(row.status, row.last_error) for row in rows(meeting).values()} == {(RStatus.UNSUPPORTED, reason)}
+    # The meeting still asks everyone on the shared link to register: it is changed, registration off.
+    assert fresh(meeting).status == VirtualMeeting.Status.UPDATING
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run(meeting) == ["update"]
+    assert TestProvider.last_update_fields() == ["registration"]
+    assert TestProvider.meetings()[0]["registration"] is False
+    assert fresh(meeting).registration is False
+    assert calls() == {"create": 1, "update": 1}
+
+
+def test_a_register_refused_for_the_hosts_licence_switches_registration_off(owner, django_capture_on_commit_callbacks):
+    meeting = ready(owner)
+    registrants_set(reference="ref:1", people=people(1, 2, 3, 4))
+    TestProvider.fail_next("register", "unlicensed")  # the provider remembers the host is Basic, as Zoom's does
+
+    assert sync(meeting) == ["unsupported"]
+
+    reason = "The host's Test Meeting account is Basic: personal links need a licensed host."
+    found = rows(meeting)
+    assert {(row.status, row.last_error, row.maybe_sent) for row in found.values()} == {
+        (RStatus.UNSUPPORTED, reason, False)
+    }
+    assert calls() == {"create": 1, "register": 1}  # the other batch is not sent
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run(meeting) == ["update"]
+    assert TestProvider.meetings()[0]["registration"] is False
+    assert registrant_join_url(reference="ref:1", key="booking:1") == ""
+
+
+def test_registration_switched_off_at_the_provider_is_restored_then_everyone_registered(
+    owner, django_capture_on_commit_callbacks
+):
+    meeting = ready(owner)
+    TestProvider.remote_edit(meeting.remote_id, registration=False)  # switched off by hand, no webhook
+    registrants_set(reference="ref:1", people=people(1, 2, 3, 4))
+
+    assert sync(meeting) == ["waiting (registration off)"]
+
+    restoring = fresh(meeting)
+    assert (restoring.status, restoring.synced_spec, restoring.registration) == (
+        VirtualMeeting.Status.UPDATING,
+        {},  # unknown remote state: the update sends everything
+        False,
+    )
+    found = rows(meeting)
+    # Not the people's failure: no attempt counted, nothing left to look for.
+    assert {(row.status, row.attempts, row.maybe_sent) for row in found.values()} == {(RStatus.PENDING, 0, False)}
+    assert found["booking:1"].last_error == "This Test Meeting meeting does not require registration."
+    assert sync(meeting) == ["waiting (meeting)"]  # no call until the meeting is restored
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run(meeting) == ["update"]
+
+    assert TestProvider.meetings()[0]["registration"] is True
+    assert "registration" in TestProvider.last_update_fields() and "topic" in TestProvider.last_update_fields()
+    assert {(row.status, row.last_error) for row in rows(meeting).values()} == {(RStatus.REGISTERED, "")}
+    assert calls() == {"create": 1, "register": 3, "update": 1}
+
+
 def test_a_provider_without_registrants_says_so(owner, monkeypatch):
     monkeypatch.setattr(TestProvider, "supports_registrants", False)
     meeting = ready(owner)

@@ -16,9 +16,12 @@ from django.urls import reverse
 
 from bench.harness import connect_trainer
 from virtualmeeting.errors import ProviderError
-from virtualmeeting.models import ProviderConnection
+from virtualmeeting.models import MeetingRegistrant, ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import MeetingSpec, RegistrantSpec
+from virtualmeeting.registrants import registrants_sync
 from virtualmeeting.registry import get_provider
+from virtualmeeting.services import RegistrantPerson, meeting_put, registrants_set
+from virtualmeeting.sync import meeting_sync, spec_of
 from zoomsim.server import start_server
 
 
@@ -130,3 +133,78 @@ def test_a_basic_host_is_refused_by_the_simulator_too(zoom_sim, provider, traine
     with pytest.raises(ProviderError) as caught:
         provider.register(connection=connection, remote_id=remote.remote_id, people=[person(1), person(2)])
     assert caught.value.permanent and caught.value.code == "unlicensed"
+
+
+# --- the registrants sync with Zoom's refusals ---------------------------------------------------------
+def wanted_meeting(trainer) -> VirtualMeeting:
+    """A meeting asking for personal links, made in the simulator by the framework's sync."""
+    spec = meeting_spec()
+    meeting = meeting_put(
+        reference="ref:sim",
+        provider="zoom",
+        owner=trainer,
+        topic=spec.topic,
+        start=spec.start,
+        finish=spec.finish,
+        time_zone=spec.timezone,
+        personal_links=True,
+    )
+    assert meeting_sync(meeting.pk) == ["create"]
+    return VirtualMeeting.objects.get(pk=meeting.pk)
+
+
+def learners(*numbers):
+    return [RegistrantPerson(key=f"booking:{n}", first_name=f"Learner{n}", last_name="Lee") for n in numbers]
+
+
+def test_registration_switched_off_in_zoom_is_put_back_before_the_learners_are_registered(
+    zoom_sim, provider, trainer, django_capture_on_commit_callbacks
+):
+    connection = host(zoom_sim, trainer, "pro@zoomsim.test")
+    meeting = wanted_meeting(trainer)
+    assert meeting.registration is True
+    # Someone turns registration off in Zoom; no webhook tells us.
+    provider.update_meeting(
+        connection=connection,
+        remote_id=meeting.remote_id,
+        spec=spec_of(meeting, registration=False),
+        previous=spec_of(meeting, registration=True),
+    )
+    registrants_set(reference="ref:sim", people=learners(1, 2))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        # The batch is refused; the meeting's sync puts registration back, then wakes the registrants.
+        assert registrants_sync(meeting.pk) == ["waiting (registration off)"]
+
+    assert provider.get_meeting(connection=connection, remote_id=meeting.remote_id).registration is True
+    rows = MeetingRegistrant.objects.filter(meeting=meeting)
+    assert {(row.status, row.attempts, row.last_error) for row in rows} == {
+        (MeetingRegistrant.Status.REGISTERED, 0, "")
+    }
+    held = {r["id"]: r for r in zoom_sim.registrants(meeting.remote_id)}
+    assert {row.remote_id for row in rows} == set(held) and len(held) == 2
+    assert zoom_sim.emails(meeting.remote_id) == []
+
+
+def test_a_host_zoom_refuses_as_unlicensed_gets_the_shared_link_without_a_registration_form(
+    zoom_sim, provider, trainer, django_capture_on_commit_callbacks
+):
+    connection = host(zoom_sim, trainer, "pro@zoomsim.test")
+    meeting = wanted_meeting(trainer)
+    zoom_sim.edit_user("pro@zoomsim.test", type=1)  # the licence lapsed after the meeting was made
+    registrants_set(reference="ref:sim", people=learners(1, 2))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert registrants_sync(meeting.pk) == ["unsupported"]
+
+    # Nobody on the shared link meets Zoom's registration form: the meeting no longer requires registration.
+    assert provider.get_meeting(connection=connection, remote_id=meeting.remote_id).registration is False
+    meeting = VirtualMeeting.objects.get(pk=meeting.pk)
+    assert (meeting.status, meeting.registration) == (VirtualMeeting.Status.AVAILABLE, False)
+    page = requests.get(meeting.join_url, timeout=10)
+    assert page.status_code == 200 and "register" not in page.text.lower()
+    connection.refresh_from_db()  # Zoom's refusal was remembered on the connection
+    reasons = {(row.status, row.last_error) for row in MeetingRegistrant.objects.filter(meeting=meeting)}
+    assert reasons == {(MeetingRegistrant.Status.UNSUPPORTED, provider.registrants_unavailable(connection))}
+    assert "not licensed (Basic)" in reasons.pop()[1]
+    assert zoom_sim.registrants(meeting.remote_id) == []
