@@ -24,6 +24,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from virtualmeeting import signals
 from virtualmeeting.conf import vm_setting
 from virtualmeeting.errors import AuthRevoked, NotReadyYet, ProviderError, RateLimited
 from virtualmeeting.models import MeetingOccurrence, ProviderConfig, ProviderConnection, VirtualMeeting
@@ -263,6 +264,9 @@ def _record_poll(
         row.poll_queued_for = None
         if participants is not None and participants.records and row.participants_done_at is None:
             row.participants_done_at = now
+            # The merge told the owning app of new rows before the list was known to be complete;
+            # an app that waits for a complete list (seminars proposes attendance only then) hears it now.
+            signals.send_meeting_signal_on_commit(signals.participation_updated, meeting, occurrence=row)
         if recordings is not None and recordings.records is not None and row.recordings_done_at is None:
             row.recordings_done_at = now
         if pending and all(answer.retry_at for answer in pending):

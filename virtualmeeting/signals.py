@@ -17,7 +17,8 @@ the other receivers nor reaches the request or task that made the change.
 - connection_revoked(connection): a user's connection stopped working; they
   must connect again.
 - participation_updated(meeting, occurrence): participants (join/leave
-  intervals) or the start/end of an occurrence were recorded or changed.
+  intervals) or the start/end of an occurrence were recorded or changed, or
+  the poll got the provider's complete list (occurrence.participants_done_at).
 - recordings_updated(meeting): a meeting's recordings were added or changed
   status (trashed, deleted, recovered).
 """

@@ -14,7 +14,10 @@ from seminars.services.bookings import BookingError
 from seminars.tests.conftest import enrol, make_user
 from seminars.tests.meeting_scene import enable_test_provider, held_session
 from virtualmeeting import signals
-from virtualmeeting.models import VirtualMeeting
+from virtualmeeting.models import ProviderConnection, VirtualMeeting
+from virtualmeeting.providers.base import ParticipantRecord
+from virtualmeeting.providers.testing import TestProvider
+from virtualmeeting.reconcile import participants_sweep
 from virtualmeeting.selectors import registrant_ids
 
 State = Booking.State
@@ -197,3 +200,34 @@ def test_registrant_ids_map_personal_links_to_bookings(scene):
     ids = registrant_ids(scene.meeting.reference)
     assert ids == {"reg-lena": f"booking:{scene.bookings['lena'].pk}", "reg-staff": "user:7"}
     assert registrant_bookings(ids) == {"reg-lena": scene.bookings["lena"].pk}
+
+
+@pytest.mark.django_db(transaction=True)  # each after-commit callback runs at its own commit, as in production
+def test_a_site_without_webhooks_gets_its_proposals_from_the_poll(scene, editing_trainer):
+    """No webhook ever came: the reconcile poll's list alone proposes the attendance, once it is complete."""
+    ProviderConnection.objects.create(
+        user=editing_trainer, provider="test", remote_account_id="u1", access_token="token", refresh_token="refresh"
+    )
+    scene.register("lena")
+
+    def stayed(key, joined, left, **person):
+        return ParticipantRecord(key, joined_at=scene.at(joined), left_at=scene.at(left), **person)
+
+    TestProvider.script_participants(
+        scene.meeting.remote_id,
+        "occurrence-1==",
+        [
+            stayed("lena-laptop", 2, 40, name="Lena", registrant_id="reg-lena"),
+            stayed("lena-phone", 45, 60, name="Lena (phone)", registrant_id="reg-lena"),
+            stayed("leo-1", 0, 20, name="Leo", email="LEO@example.com"),
+        ],
+    )
+
+    participants_sweep()  # the session ended two hours ago: its first poll is due
+
+    assert VirtualMeeting.objects.get().occurrences.get().participants_done_at is not None
+    assert proposals(scene) == {
+        "lena": (State.FULLY_ATTENDED, 53, Source.REGISTRANT),
+        "leo": (State.PARTIALLY_ATTENDED, 20, Source.EMAIL),
+        "lia": (State.NO_SHOW, 0, Source.NOT_SEEN),
+    }
