@@ -65,10 +65,14 @@ def snapshot(exclude: tuple[str, ...] = ()) -> dict[str, tuple[int, str]]:
     if connection.vendor == "postgresql":
         return _snapshot_in_one_query(models)
     state = {}
-    for model in models:
-        rows = list(model._base_manager.order_by("pk").values_list())
-        digest = hashlib.sha256(repr(rows).encode("utf-8", "backslashreplace")).hexdigest()
-        state[model._meta.label] = (len(rows), digest)
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for model in models:
+            # Raw rows, as stored (no decrypting of encrypted columns on the way).
+            cursor.execute(f"SELECT * FROM {quote(model._meta.db_table)} ORDER BY {quote(model._meta.pk.column)}")
+            rows = cursor.fetchall()
+            digest = hashlib.sha256(repr(rows).encode("utf-8", "backslashreplace")).hexdigest()
+            state[model._meta.label] = (len(rows), digest)
     return state
 
 

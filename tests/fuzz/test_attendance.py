@@ -49,14 +49,8 @@ def test_session_sheet_before_the_start(scene, data):
 MATCH = {"occurrence": "occ-1", "participant_key": "dev-1"}
 
 
-@fuzzes("seminars:session_participant_match")
-@fuzz_settings(40)
-@given(data=st.data(), actor=st.sampled_from(["trainer", "trainer", "editor", "learner"]))
-def test_participant_match(scene, data, actor):
-    """Match the meeting's unmatched device to a learner, ignore it, or undo: ids of other events'
-    bookings, participants the meeting never reported, and any text in every field."""
-    baseline = {**MATCH, "match": str(scene.started_booking.pk)}
-    fields = {
+def match_fields(scene) -> dict:
+    return {
         "occurrence": st.one_of(st.sampled_from(["occ-1", "", "occ-2"]), hostile_text),
         "participant_key": st.one_of(st.sampled_from(["dev-1", "dev-2"]), hostile_text),
         "match": st.one_of(
@@ -64,6 +58,16 @@ def test_participant_match(scene, data, actor):
         ),
         "undo": st.sampled_from(["1", "", "on"]),
     }
+
+
+@fuzzes("seminars:session_participant_match")
+@fuzz_settings(40)
+@given(data=st.data(), actor=st.sampled_from(["trainer", "trainer", "editor", "learner"]))
+def test_participant_match(scene, data, actor):
+    """Match the meeting's unmatched device to a learner, ignore it, or undo: ids of other events'
+    bookings, participants the meeting never reported, and any text in every field."""
+    baseline = {**MATCH, "match": str(scene.started_booking.pk)}
+    fields = match_fields(scene)
     post_form(
         getattr(scene, actor),
         reverse("seminars:session_participant_match", args=[scene.started_session.pk]),

@@ -12,7 +12,7 @@ STATES = [state for state, _ in Booking.State.choices] + ["", "NO_SHOW"]
 
 
 @fuzzes("seminars:attendance")
-@fuzz_settings(40)
+@fuzz_settings(25)
 @given(data=st.data())
 def test_attendance(scene, data):
     booked = scene.started_booking

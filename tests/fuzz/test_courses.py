@@ -33,14 +33,14 @@ ENROL_FIELDS = {
 
 
 @fuzzes("seminars:course_add")
-@fuzz_settings(40)
+@fuzz_settings(20)
 @given(data=form_data(COURSE, COURSE_FIELDS))
 def test_course_add(scene, data):
     post_form(scene.admin, reverse("seminars:course_add"), data)
 
 
 @fuzzes("seminars:course_edit")
-@fuzz_settings(30)
+@fuzz_settings(15)
 @given(data=form_data(COURSE, COURSE_FIELDS))
 def test_course_edit(scene, data):
     post_form(
@@ -52,7 +52,7 @@ def test_course_edit(scene, data):
 
 
 @fuzzes("seminars:seminar_add")
-@fuzz_settings(30)
+@fuzz_settings(15)
 @given(data=form_data(SEMINAR, SEMINAR_FIELDS))
 def test_seminar_add(scene, data):
     post_form(
@@ -64,7 +64,7 @@ def test_seminar_add(scene, data):
 
 
 @fuzzes("seminars:seminar_edit")
-@fuzz_settings(30)
+@fuzz_settings(15)
 @given(data=form_data(SEMINAR, SEMINAR_FIELDS))
 def test_seminar_edit(scene, data):
     post_form(
@@ -76,7 +76,7 @@ def test_seminar_edit(scene, data):
 
 
 @fuzzes("seminars:participants")
-@fuzz_settings(40)
+@fuzz_settings(20)
 @given(data=form_data(ENROL, ENROL_FIELDS))
 def test_participants_enrol(scene, data):
     post_form(
@@ -88,7 +88,7 @@ def test_participants_enrol(scene, data):
 
 
 @fuzzes("seminars:participant_role")
-@fuzz_settings(30)
+@fuzz_settings(15)
 @given(data=form_data({"role": Enrolment.Role.TRAINER}, {"role": role_value}))
 def test_participant_role(scene, data):
     post_form(
@@ -100,7 +100,7 @@ def test_participant_role(scene, data):
 
 
 @fuzzes("seminars:profile")
-@fuzz_settings(40)
+@fuzz_settings(20)
 @given(data=form_data({"time_zone": "Europe/London"}, {"time_zone": hostile_zone}))
 def test_profile(scene, data):
     post_form(scene.learner, reverse("seminars:profile"), data)

@@ -147,34 +147,48 @@ def editor_data(rows: list[dict], *, initial: int) -> dict:
     return data
 
 
-def editor_fields(scene, rows: list[dict]) -> dict:
-    fields = dict(EVENT_FIELDS)
+MANAGEMENT = ("sessions-TOTAL_FORMS", "sessions-INITIAL_FORMS", "sessions-MIN_NUM_FORMS", "sessions-MAX_NUM_FORMS")
+
+
+ROW_FIELD_NAMES = ("start", "finish", "time_zone", "id", "room", "DELETE")
+
+
+def row_fields(scene, index: int) -> dict:
+    prefix = f"sessions-{index}-"
     session_id = st.one_of(st.sampled_from(scene.ids["session"]).map(str), hostile_pk().map(str), hostile_int_text)
-    for index in range(len(rows) + 1):  # and a row the management form does not count
-        prefix = f"sessions-{index}-"
-        fields.update(
-            {
-                prefix + "start": hostile_date_text,
-                prefix + "finish": hostile_date_text,
-                prefix + "time_zone": hostile_zone,
-                prefix + "id": session_id,
-                prefix + "room": hostile_room(scene),
-                prefix + "DELETE": hostile_bool_text,
-            }
-        )
-    return fields
+    return {
+        prefix + "start": hostile_date_text,
+        prefix + "finish": hostile_date_text,
+        prefix + "time_zone": hostile_zone,
+        prefix + "id": session_id,
+        prefix + "room": hostile_room(scene),
+        prefix + "DELETE": hostile_bool_text,
+    }
 
 
 @st.composite
 def event_form(draw, scene, *, ids: list[int]) -> dict:
+    """Well-formed rows, then the event's own fields broken, or one row's (including a row the
+    management form does not count), or the management form's, or a mix; or nothing broken."""
     rows = draw(session_rows(scene, ids=ids))
     data = editor_data(rows, initial=len(ids))
-    kind = draw(st.sampled_from(["mutated", "mutated", "mutated", "valid"]))
-    return draw(mutated(data, editor_fields(scene, rows))) if kind == "mutated" else data
+    event_fields = {name: strategy for name, strategy in EVENT_FIELDS.items() if name not in MANAGEMENT}
+    target = draw(st.sampled_from(["event", "event", "row", "row", "management", "mixed", "valid"]))
+    if target == "valid":
+        return data
+    if target == "event":
+        fields = event_fields
+    elif target == "row":
+        fields = row_fields(scene, draw(st.integers(0, len(rows))))
+    elif target == "management":
+        fields = {name: EVENT_FIELDS[name] for name in MANAGEMENT}
+    else:
+        fields = {**EVENT_FIELDS, **{k: v for i in range(len(rows) + 1) for k, v in row_fields(scene, i).items()}}
+    return draw(mutated(data, fields))
 
 
 @fuzzes("seminars:event_add")
-@fuzz_settings(80)
+@fuzz_settings(40)
 @given(data=st.data())
 def test_event_add(scene, data):
     post_form(
@@ -186,7 +200,7 @@ def test_event_add(scene, data):
 
 
 @fuzzes("seminars:event_edit")
-@fuzz_settings(80)
+@fuzz_settings(40)
 @given(data=st.data())
 def test_event_edit(scene, data):
     ids = list(scene.event.sessions.order_by("start").values_list("pk", flat=True))
@@ -229,21 +243,30 @@ def site_room_form():
 
 
 @fuzzes("seminars:site_room_add")
-@fuzz_settings(40)
+@fuzz_settings(20)
 @given(data=site_room_form())
 def test_site_room_add(scene, data):
     post_form(scene.admin, reverse("seminars:site_room_add"), data)
 
 
 @fuzzes("seminars:site_room_edit")
-@fuzz_settings(40)
+@fuzz_settings(20)
 @given(data=site_room_form())
 def test_site_room_edit(scene, data):
     post_form(scene.admin, reverse("seminars:site_room_edit", args=[scene.site_room.pk]), data)
 
 
+def rooms_available_fields(scene) -> dict:
+    return {
+        "start": hostile_date_text,
+        "finish": hostile_date_text,
+        "zone": hostile_zone,
+        "event": st.one_of(st.sampled_from(scene.ids["event"]).map(str), hostile_pk().map(str), hostile_int_text),
+    }
+
+
 @fuzzes("seminars:rooms_available")
-@fuzz_settings(60)
+@fuzz_settings(30)
 @given(data=st.data())
 def test_rooms_available(scene, data):
     start = data.draw(valid_start)
@@ -253,12 +276,7 @@ def test_rooms_available(scene, data):
         "zone": "Europe/London",
         "event": str(scene.event.pk),
     }
-    fields = {
-        "start": hostile_date_text,
-        "finish": hostile_date_text,
-        "zone": hostile_zone,
-        "event": st.one_of(st.sampled_from(scene.ids["event"]).map(str), hostile_pk().map(str), hostile_int_text),
-    }
+    fields = rooms_available_fields(scene)
     query = data.draw(st.one_of(mutated(query, fields), st.just(query)))
     with rolled_back():
         client = client_for(scene.editor)

@@ -22,7 +22,7 @@ FAILURE_RECORDS = ("axes.AccessAttempt", "axes.AccessFailureLog", "axes.AccessLo
 
 
 @fuzzes("login")
-@fuzz_settings(50)
+@fuzz_settings(25)
 @given(data=form_data(LOGIN, LOGIN_FIELDS))
 def test_login(scene, data):
     response = post_form(None, reverse("login"), data, exclude=FAILURE_RECORDS)

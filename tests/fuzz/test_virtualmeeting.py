@@ -61,7 +61,7 @@ ZOOM_SETTINGS_FIELDS = {
 
 
 @fuzzes("virtualmeeting:settings")
-@fuzz_settings(50)
+@fuzz_settings(25)
 @given(
     provider=st.sampled_from(["zoom", "zoom", "zoom", "nope", "ZOOM"]),
     data=st.one_of(mutated(ZOOM_SETTINGS, ZOOM_SETTINGS_FIELDS), st.just(ZOOM_SETTINGS)),
@@ -84,7 +84,7 @@ CALLBACK_FIELDS = {
 
 
 @fuzzes("virtualmeeting:auth_callback", "virtualmeeting:auth_callback_legacy")
-@fuzz_settings(40)
+@fuzz_settings(25)
 @given(
     route=st.sampled_from(["virtualmeeting:auth_callback", "virtualmeeting:auth_callback_legacy"]),
     provider=st.sampled_from(["zoom", "zoom", "nope"]),
@@ -235,7 +235,7 @@ def webhook_headers(draw, body: bytes) -> dict:
 
 
 @fuzzes("virtualmeeting_zoom:webhook")
-@fuzz_settings(100)
+@fuzz_settings(60)
 @given(data=st.data())
 def test_webhook(scene, data):
     body = data.draw(webhook_body)
@@ -308,7 +308,7 @@ def zoom_event_with_broken_fields(draw) -> dict:
 
 
 @fuzzes("virtualmeeting_zoom:webhook")
-@fuzz_settings(150)
+@fuzz_settings(100)
 @given(event=zoom_event_with_broken_fields())
 def test_webhook_events_with_broken_fields(scene, event):
     """Signed as Zoom signs: the task behind the endpoint must take whatever the fields hold."""
