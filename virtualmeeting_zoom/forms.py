@@ -1,6 +1,7 @@
 """The Zoom Meeting settings form (rendered by the framework's settings page, saved into ProviderConfig)."""
 
 from django import forms
+from django.core.validators import RegexValidator
 from django.db import transaction
 from django.utils.translation import gettext, gettext_lazy
 
@@ -39,7 +40,21 @@ def zoom_config_update(
 
 
 class ZoomSettingsForm(forms.Form):
-    client_id = forms.CharField(label=gettext_lazy("Client ID"), max_length=255, required=False)
+    client_id = forms.CharField(
+        label=gettext_lazy("Client ID"),
+        max_length=255,
+        required=False,
+        validators=[
+            RegexValidator(
+                r"\A[A-Za-z0-9_.-]*\Z",
+                gettext_lazy(
+                    "Paste the Client ID exactly as the app's App Credentials page shows it: letters, digits, "
+                    "dots, dashes and underscores, with no spaces or line breaks."
+                ),
+                code="client_id",
+            )
+        ],
+    )
     client_secret = SecretField(label=gettext_lazy("Client secret"))
     enabled = forms.BooleanField(label=gettext_lazy("Enabled"), required=False)
     redirect_url = forms.ChoiceField(

@@ -291,3 +291,18 @@ def test_the_count_of_trainers_not_named_is_translated_with_its_plural_forms(pro
 
     assert "Trainer 1, Trainer 2, Trainer 3, Trainer 4, Trainer 5 und ein weiterer lacks" in six[0]
     assert "Trainer 1, Trainer 2, Trainer 3, Trainer 4, Trainer 5 und 2 weitere lacks" in seven[0]
+
+
+@pytest.mark.parametrize("client_id", ["abc\ndef", "abc def", "abc\x00def", "ab\u2028cd"])
+def test_a_client_id_with_spaces_or_control_characters_is_refused_at_the_field(zoom_config, client_id):
+    form = ZoomSettingsForm(data=form_data(client_id=client_id), config=zoom_config)
+    assert not form.is_valid()
+    assert "with no spaces or line breaks" in form.errors["client_id"][0]
+    assert ProviderConfig.objects.get(pk=zoom_config.pk).client_id != client_id
+
+
+def test_a_client_id_as_zoom_shows_it_is_accepted(zoom_config):
+    form = ZoomSettingsForm(data=form_data(client_id="  aB3_x-Y.z9  "), config=zoom_config)
+    assert form.is_valid(), form.errors
+    form.save()
+    assert ProviderConfig.objects.get(pk=zoom_config.pk).client_id == "aB3_x-Y.z9"
