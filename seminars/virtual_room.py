@@ -37,6 +37,7 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 from seminars.meetings import BOOKING_KEY
 from seminars.models import Booking, Session
 from seminars.permissions import is_course_trainer, is_site_admin
+from virtualmeeting.selectors import meeting_status_text
 
 JOIN_WINDOW = timedelta(minutes=15)
 
@@ -140,8 +141,9 @@ def _meeting_problem(meeting) -> str:
     """What the owner, staff and admins are told about a failure, a wait or a hold (or "")."""
     if meeting is None or not meeting.has_problem:
         return ""
+    status = meeting_status_text(meeting)
     stale = _stale_remote_text(meeting)
-    return f"{meeting.status_text} {stale}" if stale else meeting.status_text
+    return f"{status} {stale}" if stale else status
 
 
 def _stale_remote_text(meeting) -> str:

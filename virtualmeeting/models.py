@@ -188,13 +188,6 @@ class VirtualMeeting(models.Model):
         return f"{self.reference} [{self.status}]"
 
     @property
-    def status_text(self) -> str:
-        """The status in plain words, as shown on the room card and the event page."""
-        from virtualmeeting.selectors import meeting_status_text
-
-        return meeting_status_text(self)
-
-    @property
     def operation(self) -> str:
         """The remote operation the row's state calls for: "create", "update" or "delete"."""
         if not self.present:
@@ -223,7 +216,7 @@ class VirtualMeeting(models.Model):
 
     @property
     def has_problem(self) -> bool:
-        """Failed, waiting for a limit, or held: `status_text` says why, for the owner and staff."""
+        """Failed, waiting for a limit, or held: `selectors.meeting_status_text` says why, for the owner and staff."""
         return self.status in PROBLEM_STATUSES
 
 

@@ -24,7 +24,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from virtualmeeting import signals
+from virtualmeeting import queue, signals
 from virtualmeeting.conf import vm_setting
 from virtualmeeting.errors import AuthRevoked, NotReadyYet, ProviderError, RateLimited
 from virtualmeeting.models import MeetingOccurrence, ProviderConfig, ProviderConnection, VirtualMeeting
@@ -98,11 +98,9 @@ def participants_reconcile_schedule(*, meeting_ids: list[int]) -> None:
     MeetingOccurrence.objects.filter(meeting_id__in=meeting_ids, next_poll_at__lte=now).update(poll_queued_for=now)
 
     def send():
-        from virtualmeeting.tasks import participants_reconcile
-
         try:
             for meeting_id in meeting_ids:
-                participants_reconcile.apply_async(args=[meeting_id])
+                queue.send(queue.PARTICIPANTS_RECONCILE, meeting_id)
         except Exception:  # the rows say what is due; a later sweep queues what was not sent
             log.warning("Could not queue participants polls; a later sweep will queue them.", exc_info=True)
 

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from virtualmeeting import signals
+from virtualmeeting import queue, signals
 from virtualmeeting.conf import registrant_email_domain, vm_setting
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, MeetingUnavailable, ProviderError
 from virtualmeeting.models import (
@@ -51,10 +51,8 @@ def meeting_schedule(meeting_id: int, *, countdown: float | None = None) -> None
     VirtualMeeting.objects.filter(pk=meeting_id).update(queued_for=queued_for)
 
     def send():
-        from virtualmeeting.tasks import meeting_sync
-
         try:
-            meeting_sync.apply_async(args=[meeting_id], countdown=countdown)
+            queue.send(queue.MEETING_SYNC, meeting_id, countdown=countdown)
         except Exception:  # the broker down or anything else: the row says what to do, the sweep queues it
             log.warning("Could not queue meeting %s; the sweep will pick it up.", meeting_id, exc_info=True)
 
@@ -73,11 +71,9 @@ def meeting_checks_schedule(*, ids: list[int]) -> None:
     VirtualMeeting.objects.filter(pk__in=ids).update(queued_for=last)
 
     def send():
-        from virtualmeeting.tasks import meeting_check
-
         try:
             for index, meeting_id in enumerate(ids):
-                meeting_check.apply_async(args=[meeting_id], countdown=index * spacing or None)
+                queue.send(queue.MEETING_CHECK, meeting_id, countdown=index * spacing or None)
         except Exception:  # the rows record when each check is due; a later sweep queues what was not sent
             log.warning("Could not queue pre-start checks; a later sweep will queue them.", exc_info=True)
 
@@ -291,7 +287,7 @@ def meeting_retry_now(*, meeting: VirtualMeeting) -> VirtualMeeting:
 def meetings_hold(*, provider: str, ids=None) -> int:
     """Hold the queued work of a provider that is disabled on the site (all of it, or these meetings).
 
-    A held meeting makes no call; `status_text` says why. Failed and finished
+    A held meeting makes no call; `selectors.meeting_status_text` says why. Failed and finished
     meetings are left as they are. Returns how many were held.
     """
     meetings = VirtualMeeting.objects.filter(provider=provider, status__in=WORK_STATUSES)
@@ -553,10 +549,8 @@ def registrants_schedule(meeting_id: int, *, countdown: float | None = None) -> 
     VirtualMeeting.objects.filter(pk=meeting_id).update(registrants_queued_for=queued_for)
 
     def send():
-        from virtualmeeting.tasks import registrants_sync
-
         try:
-            registrants_sync.apply_async(args=[meeting_id], countdown=countdown)
+            queue.send(queue.REGISTRANTS_SYNC, meeting_id, countdown=countdown)
         except Exception:  # the broker down or anything else: the rows say what to do, the sweep queues them
             log.warning("Could not queue the registrants of meeting %s; the sweep will.", meeting_id, exc_info=True)
 

@@ -163,7 +163,11 @@ def test_checks_are_capped_per_sweep_and_spread_per_second(
         for n in range(25):
             run(put(owner, f"ref:{n}"))
     queued = []
-    monkeypatch.setattr(tasks.meeting_check, "apply_async", lambda args, countdown: queued.append((args, countdown)))
+    monkeypatch.setattr(
+        tasks.meeting_check,
+        "apply_async",
+        lambda args, kwargs=None, countdown=None, **options: queued.append((list(args), countdown)),
+    )
 
     with time_machine.travel(DAY_BEFORE, tick=False):
         assert len(meetings_check_due()) == 25

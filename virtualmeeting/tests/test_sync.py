@@ -12,7 +12,7 @@ from virtualmeeting import signals
 from virtualmeeting.errors import MeetingUnavailable
 from virtualmeeting.models import ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.testing import TestProvider
-from virtualmeeting.selectors import meetings_by_reference
+from virtualmeeting.selectors import meeting_status_text, meetings_by_reference
 from virtualmeeting.services import (
     meeting_host_url,
     meeting_mark_remote_changed,
@@ -379,7 +379,7 @@ def test_daily_limit_waits_until_midnight_utc(owner, received, django_capture_on
     assert meeting.waiting_daily_limit is True
     assert meeting.next_attempt_at == datetime(2030, 1, 11, 0, 0, tzinfo=UTC)
     assert meeting.last_error == "Waiting for Test Meeting's daily limit, resumes at 00:00 UTC."
-    assert meeting.status_text == "Waiting for Test Meeting's daily limit, resumes at 00:00 UTC (in 3 h)"
+    assert meeting_status_text(meeting) == "Waiting for Test Meeting's daily limit, resumes at 00:00 UTC (in 3 h)"
     assert [name for name, _ in received] == ["meeting_waiting"]
 
     with time_machine.travel(datetime(2030, 1, 10, 23, 59, 30, tzinfo=UTC), tick=False):
@@ -415,7 +415,7 @@ def test_short_rate_limit_waits_the_given_time(owner):
     assert meeting.status == Status.WAITING
     assert meeting.waiting_daily_limit is False
     assert 1 <= (meeting.next_attempt_at - before).total_seconds() <= 3
-    assert meeting.status_text.startswith("Waiting for Test Meeting's rate limit, resumes at ")
+    assert meeting_status_text(meeting).startswith("Waiting for Test Meeting's rate limit, resumes at ")
     with time_machine.travel(meeting.next_attempt_at + timedelta(seconds=1)):
         assert run(meeting) == ["update"]
     assert fresh(meeting).status == Status.AVAILABLE
@@ -440,7 +440,7 @@ def test_auth_revoked_stops_the_owners_meetings_and_asks_to_reconnect(
     for meeting in (fresh(first), fresh(second)):
         assert meeting.status == Status.FAILED
         assert "Tom Trainer must connect their Test Meeting account again" in meeting.last_error
-        assert meeting.status_text.startswith("Failed: Tom Trainer's Test Meeting connection no longer works")
+        assert meeting_status_text(meeting).startswith("Failed: Tom Trainer's Test Meeting connection no longer works")
     assert fresh(others).status == Status.PENDING
     names = sorted(name for name, _ in received)
     assert names == ["connection_revoked", "meeting_failed", "meeting_failed"]
@@ -476,7 +476,7 @@ def test_permanent_error_fails_and_save_changes_requeues(owner, received, django
 
     meeting = fresh(meeting)
     assert meeting.status == Status.FAILED
-    assert meeting.status_text == (
+    assert meeting_status_text(meeting) == (
         "Failed: Test Meeting refused the meeting settings. "
         "Check the session's details, then use Retry now or save the event again."
     )
@@ -625,7 +625,7 @@ def test_host_url_of_a_meeting_deleted_at_the_provider_recreates_it(owner):
     meeting = fresh(meeting)
     assert meeting.status == Status.PENDING
     assert meeting.remote_id == ""
-    assert meeting.status_text == "Updating virtual room. Please wait..."
+    assert meeting_status_text(meeting) == "Updating virtual room. Please wait..."
     assert run(meeting) == ["create"]
     assert fresh(meeting).recreated_at is not None
 
@@ -647,11 +647,11 @@ def test_meetings_by_reference_is_one_query(owner, django_assert_num_queries):
 
 def test_status_texts(owner):
     meeting = put(owner)
-    assert meeting.status_text == "Updating virtual room. Please wait..."
+    assert meeting_status_text(meeting) == "Updating virtual room. Please wait..."
     run(meeting)
-    assert fresh(meeting).status_text == "Virtual room is ready."
+    assert meeting_status_text(fresh(meeting)) == "Virtual room is ready."
     meeting = meeting_remove(reference="ref:1")
-    assert meeting.status_text == "Removing virtual room. Please wait..."
+    assert meeting_status_text(meeting) == "Removing virtual room. Please wait..."
 
 
 @pytest.mark.parametrize(
@@ -726,7 +726,7 @@ def test_daily_limit_waits_for_the_given_time_and_is_announced_once_per_wait(
         assert run(meeting) == ["waiting"]
     meeting = fresh(meeting)
     assert meeting.next_attempt_at == retry_at
-    assert meeting.status_text == "Waiting for Test Meeting's daily limit, resumes at 07:02 UTC (in 1 h)"
+    assert meeting_status_text(meeting) == "Waiting for Test Meeting's daily limit, resumes at 07:02 UTC (in 1 h)"
     assert meeting.wait_announced is True
 
     # One second early nothing runs; at 07:02 the provider refuses again, now until midnight: the same wait.
@@ -813,7 +813,7 @@ def test_a_disabled_provider_holds_queued_work_and_resumes_it_when_enabled(owner
     queued = fresh(queued)
     assert queued.status == Status.HELD
     assert queued.has_problem is True
-    assert queued.status_text == (
+    assert meeting_status_text(queued) == (
         "Held: Test Meeting is disabled on this site. "
         "The meeting is created or updated when a site administrator enables Test Meeting again."
     )
