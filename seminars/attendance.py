@@ -137,6 +137,26 @@ def participant_id(participant) -> tuple[str, str]:
     return (getattr(participant, "occurrence", "") or "", getattr(participant, "participant_key", "") or "")
 
 
+def split_staff(participants, *, staff_registrant_ids) -> tuple[list, list]:
+    """(everyone else, the host and staff) among a meeting's participants, each list in its order.
+
+    The host and staff are not learners: a participant the provider marked as the meeting's host
+    (`is_host`), or who joined with a registrant link of staff registered on demand (a registrant id
+    in `staff_registrant_ids`). The whole device goes with them: every interval of the same
+    participant_id, even one that lacks the mark (an interval told without its email or account).
+    """
+    participants = list(participants)
+    staff_ids = {participant_id(p) for p in participants if _is_staff(p, staff_registrant_ids)}
+    others = [p for p in participants if participant_id(p) not in staff_ids]
+    staff = [p for p in participants if participant_id(p) in staff_ids]
+    return others, staff
+
+
+def _is_staff(participant, staff_registrant_ids) -> bool:
+    registrant_id = (participant.registrant_id or "").strip()
+    return getattr(participant, "is_host", False) or bool(registrant_id and registrant_id in staff_registrant_ids)
+
+
 def match_participants(
     participants,
     *,

@@ -378,6 +378,9 @@ class MeetingParticipant(models.Model):
     registrant_id = models.CharField(max_length=255, blank=True)
     name = models.CharField(max_length=255, blank=True)
     email = models.CharField(max_length=255, blank=True)
+    account_id = models.CharField(
+        max_length=255, blank=True, help_text=_("The person's account at the provider, when they signed in.")
+    )
     joined_at = models.DateTimeField(null=True, blank=True)
     left_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty while in the meeting."))
     leave_reason = models.TextField(blank=True)

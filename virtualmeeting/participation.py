@@ -166,6 +166,7 @@ def _new_row(occurrence: MeetingOccurrence, record: ParticipantRecord, source: s
         "registrant_id": record.registrant_id or "",
         "name": record.name or "",
         "email": record.email or "",
+        "account_id": record.account_id or "",
         "joined_at": record.joined_at,
         "left_at": record.left_at,
         "leave_reason": record.leave_reason or "",
@@ -176,7 +177,7 @@ def _new_row(occurrence: MeetingOccurrence, record: ParticipantRecord, source: s
 
 
 def _fill(row: MeetingParticipant, record: ParticipantRecord) -> bool:
-    """Complete a stored interval with what it lacks (an end, an email); never overwrite. True if changed."""
+    """Complete a stored interval with what it lacks (an end, an email, an account); never overwrite. True if changed."""
     changed = False
     if (
         row.left_at is None
@@ -184,7 +185,7 @@ def _fill(row: MeetingParticipant, record: ParticipantRecord) -> bool:
         and (row.joined_at is None or record.left_at >= row.joined_at)
     ):
         row.left_at, row.leave_reason, changed = record.left_at, record.leave_reason or row.leave_reason, True
-    for name in ("registrant_id", "email", "name"):
+    for name in ("registrant_id", "email", "account_id", "name"):
         if not getattr(row, name) and getattr(record, name):
             setattr(row, name, getattr(record, name))
             changed = True

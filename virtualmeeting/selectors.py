@@ -105,22 +105,63 @@ def meeting_occurrences(references: Iterable[str]) -> dict[str, list[MeetingOccu
 
 
 def meeting_participants(references: Iterable[str]) -> dict[str, list[MeetingParticipant]]:
-    """Every participant interval of these meetings' occurrences, keyed by reference (one query).
+    """Every participant interval of these meetings' occurrences, keyed by reference (two queries).
 
     One row per join..leave of one device: `participant_key`, `registrant_id`, `name`, `email`,
     `joined_at`, `left_at` (None: still in the meeting, or the leave was not told),
-    `occurrence`. `joined_at` None means present, minutes unknown. Rows from a webhook and from the
-    poll describe different intervals (never the same one twice), though one person's intervals
-    may overlap (several devices, or an occurrence known both by its uuid and as "the latest"):
-    count time as the union of a person's intervals.
+    `occurrence`, and `is_host` (see meeting_host_ids). `joined_at` None means present, minutes
+    unknown. Rows from a webhook and from the poll describe different intervals (never the same one
+    twice), though one person's intervals may overlap (several devices, or an occurrence known both
+    by its uuid and as "the latest"): count time as the union of a person's intervals.
     """
     found: dict[str, list[MeetingParticipant]] = {reference: [] for reference in references}
-    rows = MeetingParticipant.objects.filter(occurrence__meeting__reference__in=list(found)).select_related(
-        "occurrence__meeting"
+    rows = list(
+        MeetingParticipant.objects.filter(occurrence__meeting__reference__in=list(found))
+        .select_related("occurrence__meeting")
+        .order_by("joined_at", "pk")
     )
-    for row in rows.order_by("joined_at", "pk"):
-        found[row.occurrence.meeting.reference].append(row)
+    hosts = meeting_host_ids({row.occurrence.meeting for row in rows})
+    for row in rows:
+        meeting = row.occurrence.meeting
+        row.is_host = _is_host(row, *hosts.get(meeting.pk, (set(), set())))
+        found[meeting.reference].append(row)
     return found
+
+
+def meeting_host_ids(meetings: Iterable[VirtualMeeting]) -> dict[int, tuple[set[str], set[str]]]:
+    """{meeting id: (account ids, emails)} by which the meetings' host is known among the participants
+    (one query; none for no meetings).
+
+    The host is the account the meeting lives in: the connection of its remote owner (and of its owner,
+    when the room changed hands since) at the provider, and the host email the provider gave. Emails are
+    case-folded; blanks are left out.
+    """
+    meetings = list(meetings)
+    if not meetings:
+        return {}
+    people = {(m.provider, user_id) for m in meetings for user_id in (m.remote_owner_id, m.owner_id) if user_id}
+    accounts: dict[tuple[str, int], tuple[str, str]] = {}
+    wanted = Q(pk__in=[])
+    for provider, user_id in people:
+        wanted |= Q(provider=provider, user_id=user_id)
+    for connection in ProviderConnection.objects.filter(wanted).only(
+        "provider", "user_id", "remote_account_id", "email"
+    ):
+        accounts[(connection.provider, connection.user_id)] = (connection.remote_account_id, connection.email)
+    found = {}
+    for meeting in meetings:
+        ids, emails = set(), {meeting.host_email}
+        for user_id in (meeting.remote_owner_id, meeting.owner_id):
+            account_id, email = accounts.get((meeting.provider, user_id), ("", ""))
+            ids.add(account_id)
+            emails.add(email)
+        found[meeting.pk] = ({i.strip() for i in ids if i.strip()}, {e.strip().casefold() for e in emails if e.strip()})
+    return found
+
+
+def _is_host(row: MeetingParticipant, account_ids: set[str], emails: set[str]) -> bool:
+    """The participant is the meeting's host: signed in with the host's account, or with the host's email."""
+    return row.account_id.strip() in account_ids or row.email.strip().casefold() in emails
 
 
 def meeting_recordings(references: Iterable[str]) -> dict[str, list[MeetingRecording]]:

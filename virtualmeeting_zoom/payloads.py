@@ -197,7 +197,9 @@ def participant_record(item: dict) -> ParticipantRecord | None:
     docs add user_id, registrant_id, join_time, leave_time, duration and status (without times, the
     participant is present, minutes unknown). The key is the device's participant_uuid, else the
     per-meeting user_id, else the Zoom user id; a guest of the old variant (no id at all) is keyed by
-    name and email. None for someone who never got past the waiting room, or an empty entry.
+    name and email. The account is the Zoom user id of someone signed in to Zoom (`participant_user_id`
+    in a webhook, `id` in both; blank for others): the host's is the meeting's host_id. None for someone
+    who never got past the waiting room, or an empty entry.
     """
     if not isinstance(item, dict) or item.get("status") == "in_waiting_room":
         return None
@@ -216,6 +218,7 @@ def participant_record(item: dict) -> ParticipantRecord | None:
         joined_at=parse_zoom_time(item.get("join_time")),
         left_at=parse_zoom_time(item.get("leave_time")),
         leave_reason=_text(item.get("leave_reason"), 1000),
+        account_id=_text(item.get("participant_user_id") or item.get("id")),
     )
 
 

@@ -11,8 +11,15 @@ from django.core.paginator import Page, Paginator
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from seminars.attendance import Matching, bookings_by_email, match_participants, participant_id, participant_minutes
-from seminars.meetings import BOOKING_KEY, meeting_reference
+from seminars.attendance import (
+    Matching,
+    bookings_by_email,
+    match_participants,
+    participant_id,
+    participant_minutes,
+    split_staff,
+)
+from seminars.meetings import BOOKING_KEY, STAFF_KEY, meeting_reference
 from seminars.models import Booking, ParticipantMatch, Session, SessionAttendance
 from seminars.validators import ATTENDED_PERCENT_MAX, ATTENDED_PERCENT_MIN
 from virtualmeeting.selectors import meeting_occurrences, meeting_participants, meetings_by_reference, registrant_ids
@@ -83,6 +90,7 @@ class Presence:
     email: str
     joined_at: datetime | None
     left_at: datetime | None
+    is_host: bool = False  # the meeting's host, as the provider told (virtualmeeting.selectors.meeting_participants)
 
 
 @dataclass
@@ -92,7 +100,10 @@ class SessionParticipation:
     reference: str = ""  # "" when the session has no provider meeting
     provider: str = ""
     occurrences: list = field(default_factory=list)  # virtualmeeting MeetingOccurrence rows
+    # Learners and guests: what is matched to bookings (by link, email or hand) or left unmatched.
     participants: list[Presence] = field(default_factory=list)
+    # The host and staff registered on demand (seminars.attendance.split_staff): never matched to a learner.
+    staff: list[Presence] = field(default_factory=list)
     registrant_to_booking: dict = field(default_factory=dict)
     matches: dict = field(default_factory=dict)  # participant_id -> ParticipantMatch
 
@@ -145,10 +156,16 @@ def registrant_bookings(registrants: Mapping[str, str]) -> dict[str, int]:
     return found
 
 
+def registrant_staff(registrants: Mapping[str, str]) -> set[str]:
+    """The registrant ids of staff registered on demand (keys "user:<id>") in {registrant id: key}."""
+    return {registrant_id for registrant_id, key in registrants.items() if key.startswith(STAFF_KEY)}
+
+
 def session_participation(*, session) -> SessionParticipation:
     """What the session's meeting reported (occurrences, participants, registrants) and the hand matches.
 
-    A constant number of queries, whatever the number of participants.
+    The host and staff are kept apart from the learners and guests (`staff`). A constant number of
+    queries, whatever the number of participants.
     """
     reference = session_reference(session)
     if not reference:
@@ -156,7 +173,7 @@ def session_participation(*, session) -> SessionParticipation:
     meeting = meetings_by_reference([reference]).get(reference)
     if meeting is None:
         return SessionParticipation(reference=reference)
-    participants = [
+    everyone = [
         Presence(
             occurrence=row.occurrence.uuid,
             participant_key=row.participant_key,
@@ -165,9 +182,12 @@ def session_participation(*, session) -> SessionParticipation:
             email=row.email,
             joined_at=row.joined_at,
             left_at=row.left_at,
+            is_host=row.is_host,
         )
         for row in meeting_participants([reference])[reference]
     ]
+    registrants = registrant_ids(reference)
+    participants, staff = split_staff(everyone, staff_registrant_ids=registrant_staff(registrants))
     matches = {
         (match.occurrence, match.participant_key): match
         for match in ParticipantMatch.objects.filter(session=session).select_related("matched_by", "booking__user")
@@ -177,7 +197,8 @@ def session_participation(*, session) -> SessionParticipation:
         provider=meeting.provider,
         occurrences=meeting_occurrences([reference])[reference],
         participants=participants,
-        registrant_to_booking=registrant_bookings(registrant_ids(reference)),
+        staff=staff,
+        registrant_to_booking=registrant_bookings(registrants),
         matches=matches,
     )
 
@@ -193,6 +214,7 @@ class ParticipantGroup:
     intervals: list  # [(joined_at, left_at)], by join time
     minutes: int | None
     match: ParticipantMatch | None = None
+    is_host: bool = False
 
     @property
     def id(self) -> tuple[str, str]:
@@ -201,17 +223,19 @@ class ParticipantGroup:
 
 @dataclass
 class Sheet:
-    """A session's sign-in sheet: the booked learners' rows and the participants for the trainer to match."""
+    """A session's sign-in sheet: the booked learners' rows, the participants for the trainer to match,
+    and the host and staff (listed with their minutes, never matched to a learner)."""
 
     rows: list[SheetRow]
     participation: SessionParticipation
     unmatched: list[ParticipantGroup]
     decided: list[ParticipantGroup]  # matched by hand or ignored: the trainer may undo
+    staff: list[ParticipantGroup] = field(default_factory=list)  # the host first
 
 
 def sign_in_sheet(*, session, now: datetime | None = None) -> Sheet:
     """The sign-in sheet of a session: rows with each learner's intervals, the participants nobody
-    matched, and those a trainer matched or ignored. A constant number of queries."""
+    matched, those a trainer matched or ignored, and the host and staff. A constant number of queries."""
     rows = session_sheet_rows(session=session)
     participation = session_participation(session=session)
     matching = _sheet_matching(rows, participation)
@@ -227,7 +251,14 @@ def sign_in_sheet(*, session, now: datetime | None = None) -> Sheet:
     decided = _groups(decided_people, window)
     for group in decided:
         group.match = participation.matches[group.id]
-    return Sheet(rows=rows, participation=participation, unmatched=_groups(matching.unmatched, window), decided=decided)
+    staff = sorted(_groups(participation.staff, window), key=lambda group: not group.is_host)
+    return Sheet(
+        rows=rows,
+        participation=participation,
+        unmatched=_groups(matching.unmatched, window),
+        decided=decided,
+        staff=staff,
+    )
 
 
 def _sheet_matching(rows, participation) -> Matching:
@@ -260,6 +291,7 @@ def _groups(participants, window) -> list[ParticipantGroup]:
                 email=next((p.email for p in people if p.email), ""),
                 intervals=_intervals(people),
                 minutes=participant_minutes(people, **window),
+                is_host=any(getattr(p, "is_host", False) for p in people),
             )
         )
     return groups

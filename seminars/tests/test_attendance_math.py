@@ -21,6 +21,7 @@ from seminars.attendance import (
     proposed_state,
     scheduled_minutes,
     session_proposals,
+    split_staff,
 )
 from seminars.models import AttendanceSource, Booking
 
@@ -361,6 +362,38 @@ def test_a_match_is_for_one_occurrence_only():
         [again], registrant_to_booking={}, email_to_booking={}, by_hand={("uuid-1", "guest"): 1}
     )
     assert result.unmatched == [again]
+
+
+# --- host and staff --------------------------------------------------------------------------
+
+
+@dataclass
+class Person(Device):
+    is_host: bool = False
+
+
+def test_the_host_and_staff_links_are_kept_apart_from_learners_and_guests():
+    host = Person(name="Pat Pro", participant_key="host", is_host=True)
+    trainer = Person(name="Tom", registrant_id=" r-tom ", participant_key="tom")
+    lena = Person(name="Lena", registrant_id="r-lena", participant_key="lena")
+    guest = Person(name="Gail Guest", participant_key="gail")
+    others, staff = split_staff([host, lena, trainer, guest], staff_registrant_ids={"r-tom"})
+    assert (others, staff) == ([lena, guest], [host, trainer])
+
+
+def test_every_interval_of_the_hosts_device_goes_with_the_host():
+    # The provider told the host's account with the join only; the rejoin of the device came without it.
+    first = Person(name="Pat Pro", participant_key="host", is_host=True, joined_at=at(0))
+    again = Person(name="Pat Pro", participant_key="host", joined_at=at(30))
+    elsewhere = Person(name="Pat Pro", participant_key="host", occurrence="uuid-2", joined_at=at(0))
+    others, staff = split_staff([first, again, elsewhere], staff_registrant_ids=set())
+    assert (others, staff) == ([elsewhere], [first, again])
+
+
+def test_records_without_a_host_mark_are_learners_and_guests():
+    # A record that says nothing of the host (as match_participants' callers may pass) is not staff.
+    people = [Device(name="Lena", registrant_id="r-lena", participant_key="lena"), Device(participant_key="x")]
+    assert split_staff(people, staff_registrant_ids={""}) == (people, [])
 
 
 # --- session_proposals -----------------------------------------------------------------------

@@ -18,6 +18,7 @@ from seminars.models import AttendanceSource, Booking, Enrolment, ParticipantMat
 from seminars.services.attendance import participant_match_set, session_attendance_confirm
 from seminars.tests.conftest import enrol, make_user
 from seminars.tests.meeting_scene import UUID, enable_test_provider, held_session
+from virtualmeeting.models import MeetingRegistrant, VirtualMeeting
 from virtualmeeting.participation import occurrence_latest
 from virtualmeeting.providers.testing import TestProvider
 
@@ -110,6 +111,57 @@ def test_unmatched_participants_are_listed_with_name_times_and_minutes(client, p
     assert "Participants not matched to a booking" in page
     assert f"Ünal Öztürk (phone) {local(played, 5)}–{local(played, 30)} 25" in page
     assert "Ignore this participant" in page
+
+
+def test_the_host_and_staff_are_listed_apart_with_their_minutes_and_never_offered_for_matching(
+    client, scene, trainer, editing_trainer
+):
+    # Edna owns the room; Zoom says its meeting's host is her Zoom account. Tom, another trainer,
+    # was registered at his first "Go to room" and joins with his own link.
+    VirtualMeeting.objects.filter(pk=scene.meeting.pk).update(host_email="Edna@Zoom.test")
+    MeetingRegistrant.objects.create(
+        meeting=scene.meeting,
+        key=f"user:{trainer.pk}",
+        user=trainer,
+        first_name="Tom",
+        remote_id="reg-tom",
+        status=MeetingRegistrant.Status.REGISTERED,
+    )
+    scene.register("lena")
+    scene.stay("host", -15, 61, name="Edna's Zoom", email="edna@zoom.test")
+    scene.stay("tom-laptop", 10, 50, name="Tom", registrant_id="reg-tom")
+    scene.stay("lena-laptop", 2, 40, name="Lena", registrant_id="reg-lena")
+    scene.stay("dial-in", 5, 30, name="Gail Guest")
+    scene.ended()
+
+    client.force_login(trainer)
+    response = client.get(sheet_url(scene))
+    sheet = response.context["sheet"]
+    # The host first; minutes clipped to the session and its 10 minutes of grace, as a learner's are.
+    assert [(g.name, g.is_host, g.minutes) for g in sheet.staff] == [("Edna's Zoom", True, 71), ("Tom", False, 40)]
+    assert [group.name for group in sheet.unmatched] == ["Gail Guest"]
+    assert [group.name for group, _form in response.context["match_forms"]] == ["Gail Guest"]
+    page = text_of(response.content.decode())
+    staff_part = page[page.index("Host and staff") :]
+    assert f"Edna&#x27;s Zoom edna@zoom.test Host {local(scene, -15)}–{local(scene, 61)} 71" in staff_part
+    assert f"Tom {local(scene, 10)}–{local(scene, 50)} 40" in staff_part
+    unmatched_part = page[page.index("Participants not matched to a booking") : page.index("Host and staff")]
+    assert "Gail Guest" in unmatched_part and "Edna" not in unmatched_part and "Tom " not in unmatched_part
+
+    # Nor can a trainer count the host's time for a learner by posting it.
+    lia = scene.bookings["lia"]
+    data = {"occurrence": UUID, "participant_key": "host", "match": str(lia.pk)}
+    response = client.post(match_url(scene), data, follow=True)
+    assert "not among the meeting's participants" in messages_of(response)[0]
+    assert not ParticipantMatch.objects.exists()
+    assert SessionAttendance.objects.get(booking=lia).proposed_state == State.NO_SHOW
+
+
+def test_a_sheet_without_host_or_staff_in_the_meeting_has_no_such_section(client, played, trainer):
+    client.force_login(trainer)
+    response = client.get(sheet_url(played))
+    assert response.context["sheet"].staff == []
+    assert "Host and staff" not in response.content.decode()
 
 
 def test_matching_by_hand_counts_the_participant_for_the_learner(client, played, trainer):

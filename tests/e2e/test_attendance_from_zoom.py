@@ -5,10 +5,11 @@ learners book: Dan cancels before the start, which promotes Wes from the waitlis
 seat gets a personal join link (a Zoom registrant) behind "Join now"; Dan's registrations are cancelled.
 The simulator plays the same script in both sessions: Lena rejoins from a second device, Mia comes before
 the start (her minutes are clipped to the grace), Wes stays exactly 75% of the session, Leo never comes, a
-guest joins with no booking. Session 1 reaches the site by webhooks; session 2 with every webhook off, by
-the reconciliation poll (its delays shortened to seconds). Both sign-in sheets propose the same states and
-minutes; the trainer overrides Leo's row in session 1 and confirms both sheets; the bookings' event-level
-states and history follow. The recordings arrive (by recording.completed, then by the poll) and only the
+guest joins with no booking, and the host (the trainer's own Zoom account) is in from before the start to
+the end. Session 1 reaches the site by webhooks; session 2 with every webhook off, by the reconciliation
+poll (its delays shortened to seconds). Both sign-in sheets propose the same states and minutes, and list
+the host apart from the learners and the guest; the trainer overrides Leo's row in session 1 and confirms
+both sheets; the bookings' event-level states and history follow. The recordings arrive (by recording.completed, then by the poll) and only the
 learners holding a seat see them, with the passcode. Zoom sent no email to anyone.
 
 The clock moves with time_machine: the live server, the worker and the simulator run in this process.
@@ -24,7 +25,7 @@ import time_machine
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import add_event, live_meetings, tomorrow_at, wait_for
+from tests.e2e.conftest import ZOOM_PRO, add_event, live_meetings, tomorrow_at, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,6 +43,7 @@ PROPOSED = {
     "Mia Morning": ("partially_attended", 43, "Personal join link"),  # joined at -14, counted from -10: 10 + 33
     "Wes Waitlist": ("fully_attended", 45, "Personal join link"),  # 50 - 5: exactly 75%
 }
+HOST_NAME = "Pat Pro"  # the simulated Zoom user the trainer connected: the meetings' host
 STATE_LABELS = {"fully_attended": "Fully attended", "partially_attended": "Partially attended", "no_show": "No show"}
 
 
@@ -115,7 +117,8 @@ def check_join_now(pages, event_url, registrants):
 
 
 def check_sheet(trainer, event_url, session_label, start):
-    """The sign-in sheet of one session proposes PROPOSED, and lists the guest as not matched."""
+    """The sign-in sheet of one session proposes PROPOSED, lists the guest as not matched, and the trainer's
+    own Zoom account, the meeting's host, under "Host and staff" with its minutes (never to match)."""
     trainer.goto(event_url)
     trainer.get_by_role("row").filter(has_text=session_label).get_by_role("link", name="Sign-in sheet").click()
     expect(trainer.get_by_role("heading", name="Sign-in sheet")).to_be_visible()
@@ -129,9 +132,13 @@ def check_sheet(trainer, event_url, session_label, start):
         times = [f"{start + timedelta(minutes=minutes):%H:%M}" for minutes in (joined, left)]
         expect(lena).to_contain_text("–".join(times))
     expect(trainer.get_by_label("Attendance of Dan Dropped")).to_have_count(0)
-    guest = trainer.get_by_test_id("unmatched-participant").filter(has_text="Gail Guest")
-    expect(guest).to_have_count(1)
-    expect(guest.get_by_role("cell").nth(2)).to_have_text("25")
+    unmatched = trainer.get_by_test_id("unmatched-participant")
+    expect(unmatched).to_have_count(1)
+    expect(unmatched.filter(has_text="Gail Guest").get_by_role("cell").nth(2)).to_have_text("25")
+    staff = trainer.get_by_role("region", name="Host and staff").get_by_test_id("staff-participant")
+    expect(staff).to_have_count(1)
+    expect(staff.get_by_role("cell").first).to_have_text(f"{HOST_NAME} {ZOOM_PRO} Host")
+    expect(staff.get_by_role("cell").nth(2)).to_have_text("70")  # in from -15 to the end at 60: from -10 counts
 
 
 def test_attendance_and_recordings_from_zoom_follow_each_learners_booking(

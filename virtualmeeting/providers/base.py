@@ -89,6 +89,9 @@ class ParticipantRecord:
     joined_at: datetime | None = None  # aware UTC; None when the provider gave no times: present, minutes unknown
     left_at: datetime | None = None  # None while in the meeting
     leave_reason: str = ""
+    # The person's own account at the provider when they signed in (Zoom: their user id), else "":
+    # how the meeting's host is told from the other participants (selectors.meeting_participants).
+    account_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -267,6 +267,39 @@ def test_selectors_give_the_owning_app_participants_and_occurrences_by_reference
     assert [o.uuid for o in meeting_occurrences([meeting.reference])[meeting.reference]] == [UUID]
 
 
+def test_the_meetings_host_is_marked_by_their_account_or_email(meeting, owner, django_assert_num_queries):
+    VirtualMeeting.objects.filter(pk=meeting.pk).update(host_email="Host@Example.org")
+    event("joined", meeting, joined("host-laptop", 1, name="Tom", account_id="acct-tom"))  # the connection's
+    event("joined", meeting, joined("host-phone", 2, name="Tom (phone)", email="host@example.org"))  # host_email
+    event("joined", meeting, joined("host-tab", 3, name="Tom (tablet)", email=owner.email.upper()))  # connection's
+    event("joined", meeting, joined("ann", 4, account_id="acct-ann", email="ann@example.com"))
+    event("joined", meeting, joined("dial-in", 5, name="+44 20 7946 0000"))
+    with django_assert_num_queries(2):
+        rows = meeting_participants([meeting.reference])[meeting.reference]
+    assert [(row.participant_key, row.is_host) for row in rows] == [
+        ("host-laptop", True),
+        ("host-phone", True),
+        ("host-tab", True),
+        ("ann", False),
+        ("dial-in", False),
+    ]
+
+
+def test_a_host_whose_meeting_lives_in_an_earlier_owners_account_is_still_the_host(meeting, owner):
+    # The room changed hands; the remote meeting is still the first owner's until it is made again.
+    VirtualMeeting.objects.filter(pk=meeting.pk).update(owner=make_user("nia"), remote_owner=owner)
+    event("joined", meeting, joined("host-laptop", 1, name="Tom", account_id="acct-tom"))
+    [row] = meeting_participants([meeting.reference])[meeting.reference]
+    assert row.is_host
+
+
+def test_an_account_told_later_completes_the_interval(meeting):
+    event("joined", meeting, joined("host-laptop", 1, name="Tom"))
+    event("left", meeting, left("host-laptop", 1, 50, name="Tom", account_id="acct-tom"))
+    assert list(MeetingParticipant.objects.values_list("account_id", "left_at")) == [("acct-tom", at(50))]
+    assert meeting_participants([meeting.reference])[meeting.reference][0].is_host
+
+
 # --- recordings --------------------------------------------------------------------------------------
 def recording(file_id="file-1", **extra):
     values = {

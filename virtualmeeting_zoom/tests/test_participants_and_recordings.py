@@ -74,7 +74,7 @@ def test_past_participants_read_every_page_of_the_current_variant(provider, conn
         match=[matchers.query_param_matcher(PAGE)],
     )
     second = current_variant(
-        user_id="16780288", name="Bob", registrant_id="", user_email="", join_time="2026-12-01T09:05:00Z"
+        id="", user_id="16780288", name="Bob", registrant_id="", user_email="", join_time="2026-12-01T09:05:00Z"
     )
     zoom.get(
         participants_url(ENCODED_UUID),
@@ -92,6 +92,7 @@ def test_past_participants_read_every_page_of_the_current_variant(provider, conn
             "reg-ann",
             datetime(2026, 12, 1, 9, 2, tzinfo=UTC),
             datetime(2026, 12, 1, 9, 40, tzinfo=UTC),
+            account_id="30R7kT7bTIKSNUFEuH_Qlg",  # signed in to Zoom: her Zoom user id
         ),
         ParticipantRecord(
             "16780288", "Bob", "", "", datetime(2026, 12, 1, 9, 5, tzinfo=UTC), datetime(2026, 12, 1, 9, 40, tzinfo=UTC)
@@ -111,9 +112,9 @@ def test_the_openapi_variant_without_times_is_presence(provider, connection, zoo
         ),
     )
     listed = provider.past_participants(connection=connection, remote_id=MEETING_ID, occurrence=UUID)
-    assert [(p.participant_key, p.name, p.email, p.joined_at, p.left_at) for p in listed] == [
-        ("30R7kT7bTIKSNUFEuH_Qlg", "Ann Learner", "ann@example.com", None, None),
-        ("name:guest carl|", "Guest Carl", "", None, None),
+    assert [(p.participant_key, p.name, p.email, p.account_id, p.joined_at, p.left_at) for p in listed] == [
+        ("30R7kT7bTIKSNUFEuH_Qlg", "Ann Learner", "ann@example.com", "30R7kT7bTIKSNUFEuH_Qlg", None, None),
+        ("name:guest carl|", "Guest Carl", "", "", None, None),
     ]
 
 

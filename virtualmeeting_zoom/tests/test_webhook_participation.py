@@ -7,8 +7,9 @@ import pytest
 from django.db.models import F
 
 from virtualmeeting.models import MeetingOccurrence, MeetingParticipant, MeetingRecording
-from virtualmeeting.selectors import meeting_recordings
+from virtualmeeting.selectors import meeting_participants, meeting_recordings
 from virtualmeeting_zoom.tasks import HANDLED_EVENTS
+from virtualmeeting_zoom.tests.conftest import ZOOM_USER_ID, make_connection
 from virtualmeeting_zoom.tests.test_webhook import MEETING_ID, START, meeting, meeting_event, post  # noqa: F401
 
 UUID = "aDYlohsHRtCd4ii1uC2+hA=="
@@ -97,6 +98,25 @@ def test_a_rejoin_and_a_second_device(client, meeting):  # noqa: F811
 def test_without_a_participant_uuid_the_key_is_the_user_id(client, meeting):  # noqa: F811
     post(client, participant_event("meeting.participant_joined", participant(participant_uuid="", registrant_id="")))
     assert intervals() == [("16778240", "", moment(2), None)]
+
+
+def test_the_host_signed_in_to_zoom_is_told_from_the_learners(client, meeting):  # noqa: F811
+    # The host's own Zoom account: their user id is the connection's (and the meeting's host_id).
+    make_connection(meeting.owner)
+    host = participant(
+        device="host-uuid==",
+        user_name="Tom Trainer",
+        registrant_id="",
+        id=ZOOM_USER_ID,
+        participant_user_id=ZOOM_USER_ID,
+    )
+    post(client, participant_event("meeting.participant_joined", host))
+    post(client, participant_event("meeting.participant_joined", participant(join=3)))
+    rows = meeting_participants([meeting.reference])[meeting.reference]
+    assert [(row.name, row.account_id, row.is_host) for row in rows] == [
+        ("Tom Trainer", ZOOM_USER_ID, True),
+        ("Ann Learner", "", False),
+    ]
 
 
 def test_start_and_end_make_the_occurrence_and_plan_its_poll(client, meeting):  # noqa: F811
