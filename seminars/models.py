@@ -285,6 +285,8 @@ class BookingStateChange(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Why staff removed or moved the learner (told to them), empty otherwise.
+    reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
         ordering = ["changed_at", "pk"]

@@ -47,6 +47,12 @@ def booking_create_refusal(*, event, user, status, booking=None) -> str | None:
     """
     if course_role(user, event.seminar.course) != Enrolment.Role.LEARNER:
         return _("Only learners enrolled in this course can book this event.")
+    return booking_event_refusal(status=status, booking=booking)
+
+
+def booking_event_refusal(*, status, booking=None) -> str | None:
+    """The part of booking_create_refusal that depends on the event and the existing signup, not on
+    the learner's role (staff adding attendees ask it for people they enrol at the same time)."""
     if status == EventStatus.CANCELLED:
         return _("This event has been cancelled.")
     if status in (EventStatus.IN_PROGRESS, EventStatus.PAST):
@@ -249,13 +255,13 @@ def event_changing(event_id):
         event_registrants_sync(event=event)
 
 
-def booking_state_change(booking, state, *, actor, at, source="", session=None):
+def booking_state_change(booking, state, *, actor, at, source="", session=None, reason=""):
     """The one path of every booking state change: the new state and its history row (who, when,
     and for attendance the evidence and the deciding session). The caller holds the locks."""
     booking.state = state
     booking.save()
     BookingStateChange.objects.create(
-        booking=booking, state=state, changed_by=actor, changed_at=at, source=source, session=session
+        booking=booking, state=state, changed_by=actor, changed_at=at, source=source, session=session, reason=reason
     )
 
 
