@@ -133,12 +133,14 @@ def build_booking_email(*, booking, kind, with_calendar=True, removed_sessions=(
     message.attach_alternative(render_to_string(f"seminars/email/{kind}.html", context), "text/html")
     method = CALENDAR_METHODS[kind]
     if with_calendar and method and sessions:
-        calendar = ical.event_calendar(event=event, sessions=sessions, method=method, attendee=learner, url=url)
+        calendar = ical.event_calendar(
+            event=event, sessions=sessions, method=method, attendee=learner, url=url, booking=booking
+        )
         message.attach(_calendar_part(calendar, method))
     if with_calendar and removed_sessions:
         # Sessions taken out of the event: withdraw them from the learner's calendar.
         calendar = ical.event_calendar(
-            event=event, sessions=removed_sessions, method=ical.CANCEL, attendee=learner, url=url
+            event=event, sessions=removed_sessions, method=ical.CANCEL, attendee=learner, url=url, booking=booking
         )
         message.attach(_calendar_part(calendar, ical.CANCEL, filename="cancel.ics"))
     return message

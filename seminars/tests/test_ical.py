@@ -1,58 +1,13 @@
-"""The hand-written iCalendar: folding, escaping, UTC times, UIDs, methods."""
+"""The email calendars, parsed back with icalendar: UTC instants, UIDs, methods, escaping, SEQUENCE."""
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from icalendar import Calendar
 
 from seminars import ical
-from seminars.models import Room
+from seminars.models import Booking, Room
 from seminars.tests.conftest import make_session
-
-
-def unfold(text):
-    return text.replace("\r\n ", "")
-
-
-def lines_of(calendar):
-    assert calendar.endswith("\r\n")
-    return unfold(calendar).split("\r\n")[:-1]
-
-
-def prop(calendar, name):
-    return [line.split(":", 1)[1] for line in lines_of(calendar) if line.split(":", 1)[0].split(";")[0] == name]
-
-
-def test_short_lines_are_not_folded():
-    assert ical.fold("SUMMARY:Fire wardens") == "SUMMARY:Fire wardens"
-
-
-def test_long_lines_fold_at_75_octets_and_unfold_to_the_original():
-    line = "DESCRIPTION:" + "abcdefghij" * 20
-    folded = ical.fold(line)
-    parts = folded.split("\r\n")
-    assert len(parts) == 3
-    assert all(len(part.encode()) <= 75 for part in parts)
-    assert len(parts[0].encode()) == 75
-    assert all(part.startswith(" ") for part in parts[1:])
-    assert unfold(folded) == line
-
-
-def test_folding_never_splits_a_multibyte_character():
-    line = "SUMMARY:" + "Zürich–Genève é€" * 10
-    folded = ical.fold(line)
-    for part in folded.split("\r\n"):
-        assert len(part.encode("utf-8")) <= 75
-        part.encode("utf-8").decode("utf-8")  # each physical line is valid UTF-8 on its own
-    assert unfold(folded) == line
-
-
-def test_text_escaping():
-    assert ical.escape_text("a,b;c\\d\ne\r\nf") == "a\\,b\\;c\\\\d\\ne\\nf"
-
-
-def test_parameter_values_with_separators_are_quoted():
-    assert ical.param_value("Lena Smith") == "Lena Smith"
-    assert ical.param_value('Smith, "Lena"') == '"Smith, Lena"'
 
 
 @pytest.fixture
@@ -63,52 +18,83 @@ def calendar_event(event, learner):
     return event
 
 
-def calendar_for(event, learner, method=ical.REQUEST):
+def calendar_for(event, learner, method=ical.REQUEST, booking=None):
     sessions = list(event.sessions.select_related("room").order_by("start"))
-    return ical.event_calendar(
-        event=event, sessions=sessions, method=method, attendee=learner, url="http://testserver/events/1/"
+    text = ical.event_calendar(
+        event=event,
+        sessions=sessions,
+        method=method,
+        attendee=learner,
+        url="http://testserver/events/1/",
+        booking=booking,
     )
+    return text, Calendar.from_ical(text)
 
 
-def test_calendar_has_one_vevent_per_session_with_utc_times(calendar_event, learner):
-    calendar = calendar_for(calendar_event, learner)
-    lines = lines_of(calendar)
+def test_calendar_has_one_vevent_per_session_at_the_right_instants(calendar_event, learner):
+    text, calendar = calendar_for(calendar_event, learner)
 
-    assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
-    assert "VERSION:2.0" in lines
-    assert prop(calendar, "METHOD") == ["REQUEST"]
-    assert lines.count("BEGIN:VEVENT") == lines.count("END:VEVENT") == 2
-    assert "20310701T090000Z" in prop(calendar, "DTSTART")
-    assert "20310701T103000Z" in prop(calendar, "DTEND")
-    assert set(prop(calendar, "STATUS")) == {"CONFIRMED"}
-    uids = prop(calendar, "UID")
-    assert uids == [f"session-{s.pk}@testserver" for s in calendar_event.sessions.order_by("start")]
+    assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
+    assert calendar["VERSION"] == "2.0"
+    assert calendar["METHOD"] == "REQUEST"
+    sessions = list(calendar_event.sessions.order_by("start"))
+    assert len(calendar.events) == 2
+    for vevent, session in zip(calendar.events, sessions, strict=True):
+        assert vevent["UID"] == f"session-{session.pk}@testserver"
+        assert vevent.start == session.start and vevent.end == session.finish
+        assert vevent.start.tzinfo is not None and vevent.start.utcoffset() == timedelta(0)
+        assert vevent["STATUS"] == "CONFIRMED"
+    assert calendar.events[1].start == datetime(2031, 7, 1, 9, 0, tzinfo=UTC)
+    assert "DTSTART:20310701T090000Z" in text
 
 
-def test_every_line_ends_with_crlf_and_none_is_longer_than_75_octets(calendar_event, learner):
-    calendar_event.seminar.name = "A seminar with a deliberately long name, to force folding of SUMMARY" * 2
-    calendar = calendar_for(calendar_event, learner)
-    physical = calendar.split("\r\n")
-    assert physical[-1] == ""
-    assert "\n" not in calendar.replace("\r\n", "")
+def test_long_lines_are_folded_and_text_round_trips(calendar_event, learner):
+    calendar_event.seminar.name = "Zürich–Genève é€, a deliberately long seminar name; to force folding " * 2
+    text, calendar = calendar_for(calendar_event, learner)
+
+    physical = text.split("\r\n")
+    assert "\n" not in text.replace("\r\n", "")
     assert all(len(line.encode()) <= 75 for line in physical)
     assert any(line.startswith(" ") for line in physical)
+    assert calendar.events[0]["SUMMARY"] == f"{calendar_event.seminar.name}: {calendar_event.title}"
 
 
-def test_location_is_the_escaped_room_name(calendar_event, learner):
-    calendar = calendar_for(calendar_event, learner)
-    assert "Room 1\\, Floor 2\\; East\\\\Wing" in prop(calendar, "LOCATION")
+def test_location_is_the_room_name_escaped_and_read_back(calendar_event, learner):
+    text, calendar = calendar_for(calendar_event, learner)
+    assert "LOCATION:Room 1\\, Floor 2\\; East\\\\Wing" in text
+    assert calendar.events[0]["LOCATION"] == "Room 1, Floor 2; East\\Wing"
+
+
+def test_attendee_and_organizer(calendar_event, learner):
+    _, calendar = calendar_for(calendar_event, learner)
+    vevent = calendar.events[0]
+    assert str(vevent["ATTENDEE"]) == f"mailto:{learner.email}"
+    assert vevent["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
+    assert str(vevent["ORGANIZER"]).startswith("mailto:")
 
 
 def test_cancel_marks_every_event_cancelled(calendar_event, learner):
-    calendar = calendar_for(calendar_event, learner, method=ical.CANCEL)
-    assert prop(calendar, "METHOD") == ["CANCEL"]
-    assert set(prop(calendar, "STATUS")) == {"CANCELLED"}
+    _, calendar = calendar_for(calendar_event, learner, method=ical.CANCEL)
+    assert calendar["METHOD"] == "CANCEL"
+    assert {vevent["STATUS"] for vevent in calendar.events} == {"CANCELLED"}
 
 
 def test_sequence_follows_the_events_last_change(calendar_event, learner):
-    calendar = calendar_for(calendar_event, learner)
-    assert set(prop(calendar, "SEQUENCE")) == {str(int(calendar_event.updated_at.timestamp()))}
+    _, calendar = calendar_for(calendar_event, learner)
+    assert {vevent["SEQUENCE"] for vevent in calendar.events} == {int(calendar_event.updated_at.timestamp())}
+
+
+def test_a_later_booking_change_raises_the_sequence_and_an_older_one_does_not_lower_it(calendar_event, learner):
+    booking = Booking.objects.create(event=calendar_event, user=learner)
+    Booking.objects.filter(pk=booking.pk).update(updated_at=calendar_event.updated_at + timedelta(minutes=5))
+    booking.refresh_from_db()
+    _, later = calendar_for(calendar_event, learner, method=ical.CANCEL, booking=booking)
+    assert later.events[0]["SEQUENCE"] == int(calendar_event.updated_at.timestamp()) + 300
+
+    Booking.objects.filter(pk=booking.pk).update(updated_at=calendar_event.updated_at - timedelta(days=1))
+    booking.refresh_from_db()
+    _, older = calendar_for(calendar_event, learner, booking=booking)
+    assert older.events[0]["SEQUENCE"] == int(calendar_event.updated_at.timestamp())
 
 
 def test_unknown_method_is_refused(calendar_event, learner):
