@@ -266,6 +266,8 @@ SEMINARS_PROFILE_SECTIONS = ["virtualmeeting/profile_connections.html"]
 # start and after the finish that still count.
 SEMINARS_ATTENDED_PERCENT = int(os.environ.get("SEMINARS_ATTENDED_PERCENT", "75"))
 SEMINARS_ATTENDANCE_GRACE_MINUTES = int(os.environ.get("SEMINARS_ATTENDANCE_GRACE_MINUTES", "10"))
+# Cancelling a booking or an event asks for a reason; with this set, the reason must be given.
+SEMINARS_CANCELLATION_REASON_REQUIRED = os.environ.get("SEMINARS_CANCELLATION_REASON_REQUIRED", "") == "1"
 
 ZOOM_OAUTH_BASE_URL = os.environ.get("ZOOM_OAUTH_BASE_URL", "https://zoom.us").rstrip("/")
 ZOOM_API_BASE_URL = os.environ.get("ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstrip("/")
@@ -302,8 +304,8 @@ LOGGING = {
 
 # With DEBUG off nothing starts on a missing or published key: not the web server, not a worker,
 # not a management command (the test run makes keys of its own: lms/settings_test.py).
-_KEY_PROBLEMS = [] if DEBUG else production_key_problems(
-    secret_key=SECRET_KEY, field_encryption_keys=FIELD_ENCRYPTION_KEYS
+_KEY_PROBLEMS = (
+    [] if DEBUG else production_key_problems(secret_key=SECRET_KEY, field_encryption_keys=FIELD_ENCRYPTION_KEYS)
 )
 if _KEY_PROBLEMS:
     raise ImproperlyConfigured(

@@ -120,7 +120,7 @@ class SessionAdmin(admin.ModelAdmin):
 class BookingStateChangeInline(admin.TabularInline):
     model = BookingStateChange
     extra = 0
-    fields = ["state", "changed_by", "changed_at", "source", "session"]
+    fields = ["state", "changed_by", "changed_at", "source", "session", "reason"]
     readonly_fields = fields
     can_delete = False
 
@@ -141,7 +141,7 @@ class BookingAdmin(admin.ModelAdmin):
 
 @admin.register(BookingStateChange)
 class BookingStateChangeAdmin(admin.ModelAdmin):
-    list_display = ["booking", "state", "changed_by", "changed_at", "source"]
+    list_display = ["booking", "state", "changed_by", "changed_at", "source", "reason"]
     list_filter = ["state", "source"]
     search_fields = ["booking__user__username", "booking__event__name"]
     list_select_related = ["booking__user", "booking__event", "changed_by"]

@@ -46,7 +46,9 @@ def session_text(session, zone: str) -> str:
     return f"{time_span(session.start, session.finish, zone)} ({zone})"
 
 
-def booking_email_queue(*, booking, kind, version: datetime, with_calendar=True, removed_sessions=()) -> None:
+def booking_email_queue(
+    *, booking, kind, version: datetime, with_calendar=True, removed_sessions=(), reason=""
+) -> None:
     """Record the email about `booking` of `kind` (one of SUBJECTS); it is sent once the transaction commits.
 
     `version` is when the change it reports was made (the booking's or the event's
@@ -54,7 +56,7 @@ def booking_email_queue(*, booking, kind, version: datetime, with_calendar=True,
     change never emails twice. Booked learners (booked, promoted, times changed)
     get a METHOD:REQUEST calendar; a cancellation of a booked seat gets
     METHOD:CANCEL. `removed_sessions` (pk, start, finish, room) are withdrawn from
-    the learner's calendar.
+    the learner's calendar. `reason` is the cancellation's reason, quoted in the email.
     """
     if kind not in SUBJECTS:
         raise ValueError(f"Unknown booking email {kind!r}")
@@ -66,6 +68,7 @@ def booking_email_queue(*, booking, kind, version: datetime, with_calendar=True,
             "booking_id": booking.pk,
             "kind": kind,
             "with_calendar": with_calendar,
+            "reason": reason,
             "removed_sessions": [
                 {
                     "pk": s.pk,
@@ -99,11 +102,15 @@ def booking_email_render(params: dict) -> EmailMultiAlternatives | None:
         for s in params.get("removed_sessions", [])
     ]
     return build_booking_email(
-        booking=booking, kind=params["kind"], with_calendar=params["with_calendar"], removed_sessions=removed
+        booking=booking,
+        kind=params["kind"],
+        with_calendar=params["with_calendar"],
+        removed_sessions=removed,
+        reason=params.get("reason", ""),
     )
 
 
-def build_booking_email(*, booking, kind, with_calendar=True, removed_sessions=()) -> EmailMultiAlternatives:
+def build_booking_email(*, booking, kind, with_calendar=True, removed_sessions=(), reason="") -> EmailMultiAlternatives:
     event, learner = booking.event, booking.user
     sessions = list(event.sessions.all())
     zone = viewer_zone(learner)
@@ -115,6 +122,7 @@ def build_booking_email(*, booking, kind, with_calendar=True, removed_sessions=(
         "seminar": event.seminar,
         "course": event.seminar.course,
         "url": url,
+        "reason": reason,
         "sessions": [
             {
                 "own": session_text(s, s.time_zone),

@@ -19,6 +19,7 @@ from seminars.validators import (
     CAPACITY_MAX,
     CAPACITY_MIN,
     CUTOFF_HOURS_MAX,
+    REASON_MAX_LENGTH,
     validate_attended_percent,
     validate_capacity,
     validate_cutoff_hours,
@@ -285,8 +286,9 @@ class BookingStateChange(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    # Why staff removed or moved the learner (told to them), empty otherwise.
-    reason = models.TextField(_("reason"), blank=True)
+    # Why the booking entered this state, as typed: a learner's or a trainer's cancellation, an
+    # event's cancellation, staff removing or moving the learner (told to them); empty otherwise.
+    reason = models.TextField(_("reason"), max_length=REASON_MAX_LENGTH, blank=True, validators=[validate_multi_line])
 
     class Meta:
         ordering = ["changed_at", "pk"]

@@ -25,6 +25,8 @@ SESSION_YEAR_MIN = 2000
 SESSION_YEAR_MAX = 2100
 SESSION_EARLIEST = datetime(SESSION_YEAR_MIN, 1, 1, tzinfo=UTC)
 SESSION_LATEST = datetime(SESSION_YEAR_MAX + 1, 1, 1, tzinfo=UTC)
+# A cancellation reason: a few sentences, kept in the booking history and quoted in emails.
+REASON_MAX_LENGTH = 500
 
 CAPACITY_MESSAGE = _("Capacity must be a whole number of at least 1.")
 ROOM_CAPACITY_MESSAGE = _("Room capacity must be a whole number of at least 1.")

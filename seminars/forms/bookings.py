@@ -1,10 +1,12 @@
-"""The attendance form: one choice per booked learner."""
+"""The attendance form (one choice per booked learner) and the cancellation reason form."""
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from seminars.models import Booking
+from seminars.validators import REASON_MAX_LENGTH, validate_multi_line
 
 ATTENDANCE_FORM_ID = "attendance-form"
 NOT_TAKEN = ""
@@ -53,3 +55,26 @@ class AttendanceForm(forms.Form):
             if state != NOT_TAKEN and state != booking.state:
                 result.append((booking, state))
         return result
+
+
+class CancellationReasonForm(forms.Form):
+    """The reason asked when a booking or an event is cancelled: optional, or required when
+    the site sets SEMINARS_CANCELLATION_REASON_REQUIRED."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        max_length=REASON_MAX_LENGTH,
+        validators=[validate_multi_line],
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": gettext_lazy("Give a reason for the cancellation.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        required = settings.SEMINARS_CANCELLATION_REASON_REQUIRED
+        self.fields["reason"].required = required
+        self.fields["reason"].help_text = (
+            gettext_lazy("Kept in the booking history and quoted in the cancellation email.")
+            if required
+            else gettext_lazy("Optional; kept in the booking history and quoted in the cancellation email.")
+        )

@@ -6,12 +6,12 @@ bookings the event has.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from seminars.models import Booking, SeminarEvent, Session
+from seminars.models import Booking, BookingStateChange, SeminarEvent, Session
 
 
 class EventStatus:
@@ -128,9 +128,18 @@ def event_page(*, event, user, with_attendees) -> EventPage:
 
 
 def event_attendees(*, event) -> dict:
-    """The event's signups grouped as booked (incl. attendance states), waitlisted and cancelled."""
+    """The event's signups grouped as booked (incl. attendance states), waitlisted and cancelled.
+
+    Each carries `state_reason`: the reason given when it entered its current state (for
+    cancellations; blank when none was given), from its history.
+    """
     groups = {"booked": [], "waitlisted": [], "cancelled": []}
-    bookings = Booking.objects.filter(event=event).select_related("user").order_by("created_at", "pk")
+    bookings = (
+        Booking.objects.filter(event=event)
+        .select_related("user")
+        .annotate(state_reason=Subquery(_current_state_reason()))
+        .order_by("created_at", "pk")
+    )
     for booking in bookings:
         if booking.state in Booking.SEAT_STATES:
             groups["booked"].append(booking)
@@ -139,6 +148,14 @@ def event_attendees(*, event) -> dict:
         else:
             groups["cancelled"].append(booking)
     return groups
+
+
+def _current_state_reason():
+    return (
+        BookingStateChange.objects.filter(booking=OuterRef("pk"), state=OuterRef("state"))
+        .order_by("-changed_at", "-pk")
+        .values("reason")[:1]
+    )
 
 
 def event_waitlist_count(*, event) -> int:

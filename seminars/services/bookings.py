@@ -138,11 +138,12 @@ def booking_create(*, event, user, actor) -> Booking:
         return booking
 
 
-def booking_cancel(*, booking, actor) -> Booking:
+def booking_cancel(*, booking, actor, reason="") -> Booking:
     """Cancel a booking (state "user cancelled") and give a freed seat to the first waitlisted learner.
 
     Learners follow the event's cancellation policy; trainers and site admins may
-    always cancel. Raises BookingError with a message for the user.
+    always cancel. `reason` (checked by the form) is kept in the history and quoted
+    in the learner's email. Raises BookingError with a message for the user.
     """
     with event_changing(booking.event_id) as event:
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
@@ -151,8 +152,8 @@ def booking_cancel(*, booking, actor) -> Booking:
             raise BookingError(refusal)
         held_seat = booking.state in Booking.SEAT_STATES
         was_booked = booking.state == State.BOOKED
-        booking_state_change(booking, State.USER_CANCELLED, actor=actor, at=timezone.now())
-        _email_on_commit(booking, "cancelled", with_calendar=was_booked)
+        booking_state_change(booking, State.USER_CANCELLED, actor=actor, at=timezone.now(), reason=reason)
+        _email_on_commit(booking, "cancelled", with_calendar=was_booked, reason=reason)
         if held_seat:
             _promote(event, actor=actor)
         return booking
@@ -168,9 +169,10 @@ def bookings_promote_waitlist(*, event, actor) -> list[Booking]:
         return _promote(event, actor=actor)
 
 
-def bookings_event_cancelled(*, event, actor) -> list[Booking]:
+def bookings_event_cancelled(*, event, actor, reason="") -> list[Booking]:
     """Move every active booking of a cancelled event to "event cancelled" and tell everyone.
 
+    `reason` goes into each booking's history and the learners' emails.
     Learners get an email (with a calendar cancellation if they were booked) and
     an in-app notification; the course's trainers are notified in the app and by
     email. Returns the bookings that changed.
@@ -182,8 +184,8 @@ def bookings_event_cancelled(*, event, actor) -> list[Booking]:
         now = timezone.now()
         for booking in bookings:
             was_booked = booking.state == State.BOOKED
-            booking_state_change(booking, State.EVENT_CANCELLED, actor=actor, at=now)
-            _email_on_commit(booking, "event_cancelled", with_calendar=was_booked)
+            booking_state_change(booking, State.EVENT_CANCELLED, actor=actor, at=now, reason=reason)
+            _email_on_commit(booking, "event_cancelled", with_calendar=was_booked, reason=reason)
 
         subject = _("Event cancelled: %(title)s") % {"title": f"{event.seminar.name}, {event.title}"}
         url = event.get_absolute_url()
@@ -257,7 +259,8 @@ def event_changing(event_id):
 
 def booking_state_change(booking, state, *, actor, at, source="", session=None, reason=""):
     """The one path of every booking state change: the new state and its history row (who, when,
-    and for attendance the evidence and the deciding session). The caller holds the locks."""
+    for a cancellation the reason given, and for attendance the evidence and the deciding session).
+    The caller holds the locks."""
     booking.state = state
     booking.save()
     BookingStateChange.objects.create(
@@ -314,6 +317,8 @@ def _course_trainers(event):
     )
 
 
-def _email_on_commit(booking, kind, *, with_calendar=True):
+def _email_on_commit(booking, kind, *, with_calendar=True, reason=""):
     # Recorded with the change (this transaction), sent by a task with retries once it commits.
-    emails.booking_email_queue(booking=booking, kind=kind, version=booking.updated_at, with_calendar=with_calendar)
+    emails.booking_email_queue(
+        booking=booking, kind=kind, version=booking.updated_at, with_calendar=with_calendar, reason=reason
+    )

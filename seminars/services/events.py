@@ -392,8 +392,9 @@ def _notify_times_changed(event: SeminarEvent, removed: list) -> None:
     notify_event_times_changed(event=event, removed_sessions=removed)
 
 
-def event_cancel(*, event: SeminarEvent, actor) -> SeminarEvent:
-    """Cancel an event: keep its data, tell its learners, and take down its virtual meetings."""
+def event_cancel(*, event: SeminarEvent, actor, reason="") -> SeminarEvent:
+    """Cancel an event: keep its data, tell its learners (with `reason`, kept in each booking's
+    history), and take down its virtual meetings."""
     from seminars.meetings import event_meetings_sync
     from seminars.services.bookings import bookings_event_cancelled
 
@@ -404,7 +405,7 @@ def event_cancel(*, event: SeminarEvent, actor) -> SeminarEvent:
         event.cancelled = True
         event.cancelled_at = timezone.now()
         event.save(update_fields=["cancelled", "cancelled_at", "updated_at"])
-        bookings_event_cancelled(event=event, actor=actor)
+        bookings_event_cancelled(event=event, actor=actor, reason=reason)
         event_meetings_sync(event=event)
     return event
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from seminars.forms.bookings import AttendanceForm
+from seminars.forms.bookings import AttendanceForm, CancellationReasonForm
 from seminars.models import Booking, Enrolment
 from seminars.permissions import (
     can_edit_course,
@@ -125,17 +125,20 @@ def event_book(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def booking_cancel_view(request, pk):
-    """GET asks "Cancel your booking?" with what follows under the event's policy; only POST cancels."""
+    """GET asks "Cancel your booking?" with what follows under the event's policy and a reason;
+    only POST cancels."""
     booking = booking_for_user(booking_id=pk)
     course = booking.event.seminar.course
     require_view(request.user, course)
     if booking.user_id != request.user.pk:
         # Only trainers and site admins handle other people's bookings.
         require_trainer(request.user, course)
-    if request.method == "GET":
-        return render(request, "seminars/bookings/confirm_cancel.html", _cancel_confirmation(request.user, booking))
+    form = CancellationReasonForm(request.POST if request.method == "POST" else None)
+    if not form.is_valid():
+        context = {**_cancel_confirmation(request.user, booking), "form": form}
+        return render(request, "seminars/bookings/confirm_cancel.html", context, status=400 if form.is_bound else 200)
     try:
-        booking_cancel(booking=booking, actor=request.user)
+        booking_cancel(booking=booking, actor=request.user, reason=form.cleaned_data["reason"])
     except BookingError as error:
         messages.error(request, str(error))
     else:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from seminars.forms.bookings import CancellationReasonForm
 from seminars.forms.events import (
     EventForm,
     LocalDateTimeField,
@@ -240,8 +241,9 @@ def event_cancel_view(request, pk):
     if event.cancelled:
         messages.info(request, _("This event is already cancelled."))
         return redirect(event.get_absolute_url())
-    if request.method == "POST":
-        event_cancel(event=event, actor=request.user)
+    form = CancellationReasonForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        event_cancel(event=event, actor=request.user, reason=form.cleaned_data["reason"])
         told = event_cancelled_signup_count(event)
         if told:
             text = ngettext(
@@ -261,7 +263,9 @@ def event_cancel_view(request, pk):
             "seminar": event.seminar,
             "course": event.seminar.course,
             "booked": event_booking_count(event),
+            "form": form,
         },
+        status=400 if form.is_bound else 200,
     )
 
 

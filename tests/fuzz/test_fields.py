@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from tests.fuzz import test_attendance, test_courses, test_events, test_login, test_virtualmeeting
 from tests.fuzz.harness import check, client_for, fuzz_settings, fuzzes, rolled_back, send
+from tests.fuzz.strategies import hostile_text
 
 NEW_ROOM = {
     "mode": "new",
@@ -166,6 +167,22 @@ FORMS = [
         lambda s: {**test_attendance.MATCH, "match": str(s.started_booking.pk)},
         test_attendance.match_fields,
         ("occurrence", "participant_key", "match", "undo"),
+    ),
+    Form(
+        "seminars:booking_cancel",
+        "learner",
+        lambda s: [s.booking.pk],
+        _constant({"reason": "I am ill that week.\nSorry."}),
+        _constant({"reason": hostile_text}),
+        ("reason",),
+    ),
+    Form(
+        "seminars:event_cancel",
+        "editor",
+        lambda s: [s.event.pk],
+        _constant({"reason": "The trainer is ill."}),
+        _constant({"reason": hostile_text}),
+        ("reason",),
     ),
     Form(
         "virtualmeeting:settings",

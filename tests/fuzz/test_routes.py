@@ -73,6 +73,8 @@ def test_the_form_endpoints_have_their_own_field_by_field_fuzz_test():
         "seminars:site_room_edit",
         "seminars:rooms_available",
         "seminars:attendance",
+        "seminars:booking_cancel",
+        "seminars:event_cancel",
         "virtualmeeting:settings",
         "virtualmeeting:auth_callback",
         "virtualmeeting:auth_callback_legacy",
