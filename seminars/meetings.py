@@ -17,10 +17,12 @@ registered on demand at their first click (key `user:<id>`, seminars.views.virtu
 those registrations are kept until the meeting goes.
 """
 
+import logging
 import re
 
 from django.conf import settings
-from django.utils import translation
+from django.db import transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from seminars.models import Booking, Room, Seminar, SeminarEvent, Session
@@ -28,7 +30,11 @@ from seminars.models import Booking, Room, Seminar, SeminarEvent, Session
 REFERENCE_PREFIX = "seminars.event:"
 BOOKING_KEY = "booking:"
 STAFF_KEY = "user:"
+# Events given personal links by one reconcile run (meetings_reconcile): each is one event save's work.
+PERSONAL_LINKS_BACKFILL_LIMIT = 50
 _REFERENCE_RE = re.compile(r"^seminars\.event:(\d+):session:(\d+):room:(\d+)$")
+
+log = logging.getLogger(__name__)
 
 
 def virtual_link_options():
@@ -212,7 +218,8 @@ def course_meetings_remove(*, course) -> None:
 
 
 def meetings_reconcile() -> int:
-    """Remove meetings whose session, room or event no longer wants them.
+    """Remove meetings whose session, room or event no longer wants them, then give personal links to
+    the upcoming meetings made before they existed (meetings_personal_links_backfill).
 
     Catches what bypasses the services (e.g. deletions in the Django admin):
     the periodic reconciler, so no meeting is left orphaned. Returns how many
@@ -242,4 +249,50 @@ def meetings_reconcile() -> int:
         if not still_wanted:
             _meeting_remove(reference)
             removed += 1
+    meetings_personal_links_backfill()
     return removed
+
+
+def events_without_personal_links(*, limit: int = PERSONAL_LINKS_BACKFILL_LIMIT, now=None) -> list[int]:
+    """Ids of events (at most `limit`) with a meeting not yet over that asks for no personal links: one made
+    before personal links existed, and not saved since. The soonest meeting's event first; one query.
+    """
+    from virtualmeeting.models import VirtualMeeting
+
+    rows = (
+        VirtualMeeting.objects.filter(
+            reference__startswith=REFERENCE_PREFIX, present=True, personal_links=False, finish__gt=now or timezone.now()
+        )
+        .order_by("start", "pk")
+        .values_list("reference", flat=True)
+    )
+    # An event has a meeting per session in a provider room: read enough rows for `limit` events.
+    event_ids = dict.fromkeys(parsed[0] for parsed in map(parse_reference, rows[: limit * 20]) if parsed)
+    return list(event_ids)[:limit]
+
+
+def meetings_personal_links_backfill(*, limit: int = PERSONAL_LINKS_BACKFILL_LIMIT) -> int:
+    """Bring up to `limit` events whose upcoming meetings have no personal links into line, as saving the
+    event would (event_meetings_sync): the meetings ask for registration and the seats are registered.
+
+    Meetings made before personal links existed keep `personal_links=False` until their event is saved
+    again; the periodic reconcile calls this so their learners get their own links anyway. Idempotent: an
+    event brought into line is not found again, and a run with nothing to do is one query. An event that
+    fails is logged and left for the next run; the others go on. Returns how many events were synced.
+    """
+    synced = 0
+    for event_id in events_without_personal_links(limit=limit):
+        try:
+            with transaction.atomic():
+                # The lock the event editor and the booking services take: seats do not move meanwhile.
+                event = SeminarEvent.objects.select_for_update().filter(pk=event_id).first()
+                if event is None:
+                    continue
+                event_meetings_sync(event=event)
+        except Exception:
+            log.exception(
+                "Could not give personal links to the meetings of event %s; the next run tries again.", event_id
+            )
+            continue
+        synced += 1
+    return synced

@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="seminars.tasks.meetings_reconcile")
 def meetings_reconcile_task() -> int:
-    """Delete meetings whose session, room or event went away outside the services (e.g. the Django admin)."""
+    """Delete meetings whose session, room or event went away outside the services (e.g. the Django admin),
+    and give personal links to upcoming meetings made before they existed."""
     with transaction.atomic():
         return meetings_reconcile()
 

@@ -11,7 +11,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from seminars.meetings import booking_key, meeting_reference, staff_key
+from seminars.meetings import (
+    booking_key,
+    events_without_personal_links,
+    meeting_reference,
+    meetings_personal_links_backfill,
+    meetings_reconcile,
+    staff_key,
+)
 from seminars.models import Booking
 from seminars.services.bookings import (
     booking_cancel,
@@ -610,3 +617,97 @@ def test_a_provider_without_personal_links_says_so_and_everyone_uses_the_shared_
     assert join(client, learner, session)["Location"] == meeting.join_url
     assert join(client, trainer, session)["Location"] == meeting.join_url
     assert test_provider.calls("register") == registers
+
+
+# --- Meetings made before personal links: the periodic reconcile brings them into line ------------------
+def made_before_personal_links(event):
+    """The event's meetings as they were made before personal links existed: none asks for registration, and
+    the spec applied at the provider has no word of it."""
+    for meeting in VirtualMeeting.objects.filter(reference__startswith=f"seminars.event:{event.pk}:"):
+        meeting.synced_spec.pop("registration", None)
+        meeting.personal_links = meeting.registration = False
+        meeting.save(update_fields=["synced_spec", "personal_links", "registration"])
+
+
+@pytest.fixture
+def legacy_event(virtual_event, course, committed):
+    """The virtual event's meetings without personal links, and two learners who booked with the shared link."""
+    made_before_personal_links(virtual_event)
+    ann, bob = learners(course, "ann", "bob")
+    bookings = [committed(booking_create, event=virtual_event, user=u, actor=u) for u in (ann, bob)]
+    assert not MeetingRegistrant.objects.exists()
+    virtual_event.legacy_bookings = bookings
+    return virtual_event
+
+
+def test_one_reconcile_run_gives_an_upcoming_events_meetings_personal_links_and_registers_its_seats(
+    legacy_event, test_provider, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert meetings_reconcile() == 0  # nothing removed
+    meetings = VirtualMeeting.objects.filter(present=True)
+    assert {(m.personal_links, m.registration) for m in meetings} == {(True, True)}
+    assert_everywhere(legacy_event, keys(*legacy_event.legacy_bookings))
+    assert {r.status for r in MeetingRegistrant.objects.all()} == {"registered"}
+
+    # Done: the next run finds nothing, makes no call and changes no meeting.
+    versions = dict(meetings.values_list("pk", "desired_version"))
+    calls = (test_provider.calls("update"), test_provider.calls("register"))
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(3):
+        assert meetings_reconcile() == 0  # the meetings and their sessions, then the backfill's one query
+    assert dict(meetings.values_list("pk", "desired_version")) == versions
+    assert (test_provider.calls("update"), test_provider.calls("register")) == calls
+
+
+def test_with_nothing_to_backfill_the_backfill_is_one_query(virtual_event, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert meetings_personal_links_backfill() == 0
+
+
+def test_meetings_already_over_are_left_as_they_were(legacy_event, time_machine, django_capture_on_commit_callbacks):
+    time_machine.move_to(timezone.now() + timedelta(days=30))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert meetings_personal_links_backfill() == 0
+    assert set(VirtualMeeting.objects.values_list("personal_links", flat=True)) == {False}
+    assert not MeetingRegistrant.objects.exists()
+
+
+def test_the_backfill_takes_at_most_its_limit_of_events_the_soonest_first(
+    client, virtual_event, seminar, editing_trainer, django_capture_on_commit_callbacks
+):
+    from seminars.models import SeminarEvent
+    from seminars.tests.conftest import make_session
+
+    sooner = SeminarEvent.objects.create(seminar=seminar, name="Sooner", capacity=5, created_by=editing_trainer)
+    make_session(sooner, (timezone.now() + timedelta(days=2)).replace(tzinfo=None, microsecond=0))
+    sooner_session = sooner.sessions.get()
+    save(client, sooner, [row(sooner_session, room=NEW_ZOOM_ROOM)], django_capture_on_commit_callbacks)
+    for event in (virtual_event, sooner):
+        made_before_personal_links(event)
+    assert events_without_personal_links(limit=5) == [sooner.pk, virtual_event.pk]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert meetings_personal_links_backfill(limit=1) == 1
+    assert events_without_personal_links(limit=5) == [virtual_event.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert meetings_personal_links_backfill(limit=1) == 1
+    assert events_without_personal_links(limit=5) == []
+
+
+def test_an_event_that_cannot_be_synced_is_logged_and_the_others_go_on(
+    client, legacy_event, seminar, editing_trainer, django_capture_on_commit_callbacks, caplog
+):
+    from seminars.models import Room, SeminarEvent
+    from seminars.tests.conftest import make_session
+
+    broken = SeminarEvent.objects.create(seminar=seminar, name="Broken", capacity=5, created_by=editing_trainer)
+    make_session(broken, (timezone.now() + timedelta(days=2)).replace(tzinfo=None, microsecond=0))
+    save(client, broken, [row(broken.sessions.get(), room=NEW_ZOOM_ROOM)], django_capture_on_commit_callbacks)
+    made_before_personal_links(broken)
+    Room.objects.filter(event=broken).update(virtual_kind="uninstalled")  # its provider left the site
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert meetings_personal_links_backfill() == 1
+    assert_everywhere(legacy_event, keys(*legacy_event.legacy_bookings))
+    assert events_without_personal_links() == [broken.pk]  # tried again next run
+    assert f"Could not give personal links to the meetings of event {broken.pk}" in caplog.text
