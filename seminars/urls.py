@@ -1,6 +1,6 @@
 """All seminar pages. Each views module owns its routes."""
 
-from seminars.views import attendance, bookings, courses, events, virtual
+from seminars.views import attendance, attendees, bookings, courses, events, virtual
 
 app_name = "seminars"
 
@@ -9,5 +9,6 @@ urlpatterns = [
     *events.urlpatterns,
     *bookings.urlpatterns,
     *attendance.urlpatterns,
+    *attendees.urlpatterns,
     *virtual.urlpatterns,
 ]
