@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from seminars.services.attendees import REASON_MAX_LENGTH
+from seminars.validators import REASON_MAX_LENGTH, validate_multi_line
 
 MAX_FILE_BYTES = 256 * 1024
 
@@ -53,7 +53,11 @@ class BulkAddForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason (the learner is told)"), max_length=REASON_MAX_LENGTH)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (the learner is told)"),
+        max_length=REASON_MAX_LENGTH,
+        validators=[validate_multi_line],
+    )
 
 
 class MoveForm(ReasonForm):

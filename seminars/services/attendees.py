@@ -22,6 +22,7 @@ import io
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Max, Min, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -41,10 +42,10 @@ from seminars.services.bookings import (
     booking_state_change,
     event_changing,
 )
+from seminars.validators import REASON_MAX_LENGTH, validate_multi_line
 
 State = Booking.State
 MAX_LINES = 500
-REASON_MAX_LENGTH = 500
 HEADER_WORDS = {"username", "user", "email", "e-mail", "login"}
 
 
@@ -178,7 +179,7 @@ def attendee_remove(*, booking, actor, reason) -> Booking:
             raise BookingError(_("This booking is not active."))
         held_seat = booking.state in Booking.SEAT_STATES
         booking_state_change(booking, State.USER_CANCELLED, actor=actor, at=timezone.now(), reason=reason)
-        _email_on_commit(booking, "cancelled", with_calendar=held_seat)
+        _email_on_commit(booking, "cancelled", with_calendar=held_seat, reason=reason)
         notify(
             users=[booking.user],
             subject=_("Removed from %(title)s") % {"title": _event_title(event)},
@@ -220,7 +221,7 @@ def attendee_move(*, booking, to_event, actor, reason, over_capacity=False) -> B
         now = timezone.now()
         held_seat = booking.state in Booking.SEAT_STATES
         booking_state_change(booking, State.USER_CANCELLED, actor=actor, at=now, reason=reason)
-        _email_on_commit(booking, "cancelled", with_calendar=held_seat)
+        _email_on_commit(booking, "cancelled", with_calendar=held_seat, reason=reason)
         moved = Booking.objects.select_for_update().filter(event=target, user=booking.user).first()
         moved = moved or Booking(event=target, user=booking.user)
         moved.created_at = now
@@ -424,6 +425,10 @@ def _tell_added(event, lines, actor):
 
 def _reason_clean(reason) -> str:
     reason = " ".join((reason or "").split())
+    try:
+        validate_multi_line(reason)
+    except ValidationError as error:
+        raise BookingError(error.messages[0]) from error
     if not reason:
         raise BookingError(_("Give a reason; the learner is told."))
     if len(reason) > REASON_MAX_LENGTH:
