@@ -87,12 +87,17 @@ def attendees_add_view(request, pk):
         messages.error(request, str(error))
     else:
         booked, waitlisted = len(preview.of(Outcome.BOOK)), len(preview.of(Outcome.WAITLIST))
-        messages.success(
-            request,
-            ngettext("%(count)d learner booked", "%(count)d learners booked", booked) % {"count": booked}
-            + ", "
-            + ngettext("%(count)d waitlisted.", "%(count)d waitlisted.", waitlisted) % {"count": waitlisted},
-        )
+        if booked:
+            messages.success(
+                request,
+                ngettext("%(count)d learner booked.", "%(count)d learners booked.", booked) % {"count": booked},
+            )
+        if waitlisted:
+            messages.success(
+                request,
+                ngettext("%(count)d learner waitlisted.", "%(count)d learners waitlisted.", waitlisted)
+                % {"count": waitlisted},
+            )
     return redirect("seminars:event_attendees", pk=event.pk)
 
 
