@@ -15,7 +15,7 @@ is copied and forwarded freely. The event page, or our own join address (which
 checks the booking and the 15-minute rule), is where booked learners join.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
@@ -118,4 +118,29 @@ def event_calendar(*, event, sessions, method, attendee, url, booking=None) -> s
         vevent.add("organizer", organizer())
         vevent.add("attendee", attendee_address)
         calendar.add_component(vevent)
+    return calendar.to_ical().decode("utf-8")
+
+
+def feed_calendar(*, name: str, entries) -> str:
+    """A subscription calendar: one VEVENT per entry (`session`, `summary`, `description`, `url`, `cancelled`, `sequence`).
+
+    It carries no METHOD: apps refresh the whole feed, update entries by UID and
+    SEQUENCE, and remove those marked STATUS:CANCELLED.
+    """
+    calendar = new_calendar(name=name)
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
+    stamp = timezone.now()
+    for entry in entries:
+        calendar.add_component(
+            session_vevent(
+                session=entry.session,
+                summary=entry.summary,
+                description=entry.description,
+                url=entry.url,
+                cancelled=entry.cancelled,
+                sequence=entry.sequence,
+                stamp=stamp,
+            )
+        )
     return calendar.to_ical().decode("utf-8")

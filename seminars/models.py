@@ -5,6 +5,8 @@ Business rules live in seminars.services; the models hold data and the
 constraints the database can enforce.
 """
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -474,3 +476,18 @@ class OutboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.kind} to {self.to}: {self.get_state_display()}"
+
+
+def calendar_feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """A user's private calendar subscription: whoever holds the token reads their sessions, so it can be reset."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token = models.CharField(max_length=64, unique=True, default=calendar_feed_token, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Calendar feed of {self.user}"

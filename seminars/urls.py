@@ -1,6 +1,6 @@
 """All seminar pages. Each views module owns its routes."""
 
-from seminars.views import attendance, attendees, bookings, courses, events, virtual
+from seminars.views import attendance, attendees, bookings, calendar, courses, events, virtual
 
 app_name = "seminars"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     *attendance.urlpatterns,
     *attendees.urlpatterns,
     *virtual.urlpatterns,
+    *calendar.urlpatterns,
 ]
