@@ -89,3 +89,13 @@ def test_a_sync_that_cannot_be_queued_leaves_the_row_for_the_sweep_and_the_next_
     assert len(broken_broker) == 2  # both sends were tried, and both failed
     assert after == ["next callback"]
     assert VirtualMeeting.objects.get(pk=meeting.pk).queued_for is not None  # what the sweep looks at
+
+
+def test_the_framework_tasks_are_registered_in_every_process():
+    """Work is queued by name (virtualmeeting.queue): Celery knows each name without anyone importing tasks.py."""
+    from celery import current_app
+
+    from virtualmeeting import queue
+
+    names = [queue.MEETING_SYNC, queue.MEETING_CHECK, queue.PARTICIPANTS_RECONCILE, queue.REGISTRANTS_SYNC]
+    assert all(name in current_app.tasks for name in [*names, queue.MEETING_SWEEP])
