@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Max, Min, Q
+from django.db.models import Exists, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -245,30 +245,36 @@ def attendee_move(*, booking, to_event, actor, reason, over_capacity=False) -> B
         return moved
 
 
-def attendee_candidates(*, event, query, limit=20):
-    """Learners of the event's course matching `query` (name, username or email), with no active
-    signup for the event: the add-one search. One query."""
+def attendee_candidates(*, event, query, with_unenrolled=False, limit=20):
+    """People to offer in the add-one search, with no active signup for the event. One query.
+
+    The course's learners whose name, username or email contains every word of `query`; with
+    `with_unenrolled` (for those who may enrol), also a person not in the course whose username or
+    email is exactly `query`, as the participants page's enrol form finds them (no browsing of the
+    site's users). Each user carries `course_role` (None: to be enrolled).
+    """
     query = (query or "").strip()[:100]
     if not query:
         return []
-    words = query.split()
     match = Q()
-    for word in words[:5]:
+    for word in query.split()[:5]:
         match &= (
             Q(username__icontains=word)
             | Q(email__icontains=word)
             | Q(first_name__icontains=word)
             | Q(last_name__icontains=word)
         )
+    wanted = match & Q(course_role=Enrolment.Role.LEARNER)
+    if with_unenrolled:
+        wanted |= Q(course_role__isnull=True) & (Q(username__iexact=query) | Q(email__iexact=query))
+    role = Enrolment.objects.filter(course_id=event.seminar.course_id, user=OuterRef("pk")).values("role")[:1]
+    signed_up = Booking.objects.filter(event=event, user=OuterRef("pk"), state__in=ACTIVE_STATES)
     return list(
         get_user_model()
-        .objects.filter(
-            match,
-            is_active=True,
-            enrolments__course_id=event.seminar.course_id,
-            enrolments__role=Enrolment.Role.LEARNER,
-        )
-        .exclude(bookings__event=event, bookings__state__in=ACTIVE_STATES)
+        .objects.filter(is_active=True)
+        .annotate(course_role=Subquery(role))
+        .filter(wanted)
+        .exclude(Exists(signed_up))
         .order_by("last_name", "first_name", "username")[:limit]
     )
 

@@ -279,3 +279,11 @@ def test_candidates_are_the_course_learners_without_a_signup(event, course, lear
     assert attendee_candidates(event=event, query="zoéson") == [learner2]
     assert attendee_candidates(event=event, query="otto") == []
     assert attendee_candidates(event=event, query="tom") == []
+
+
+def test_candidates_include_a_person_outside_the_course_only_by_exact_username_or_email(event, outsider, learner):
+    assert attendee_candidates(event=event, query="ott", with_unenrolled=True) == []
+    assert attendee_candidates(event=event, query="otto", with_unenrolled=False) == []
+    found = attendee_candidates(event=event, query="OTTO@example.com", with_unenrolled=True)
+    assert found == [outsider] and found[0].course_role is None
+    assert attendee_candidates(event=event, query="lena", with_unenrolled=True)[0].course_role == "learner"

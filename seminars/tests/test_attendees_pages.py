@@ -183,3 +183,14 @@ def test_the_page_and_the_preview_ask_a_constant_number_of_queries(
     with django_assert_max_num_queries(16):
         response = client.post(reverse("seminars:attendees_preview", args=[event.pk]), {"text": text})
     assert response.status_code == 200
+
+
+def test_an_editing_trainer_enrols_and_adds_from_the_search(client, as_user, event, outsider, course):
+    url = reverse("seminars:event_attendees", args=[event.pk])
+    as_user("trainer")
+    assert "Enrol Otto" not in client.get(url, {"q": "otto"}).content.decode()
+    as_user("editing_trainer")
+    assert "Enrol Otto as a learner and add" in client.get(url, {"q": "otto"}).content.decode()
+    client.post(reverse("seminars:attendees_add", args=[event.pk]), {"add": str(outsider.pk), "enrol": "on"})
+    assert Booking.objects.get(user=outsider).state == State.BOOKED
+    assert course.enrolments.get(user=outsider).role == "learner"

@@ -160,7 +160,9 @@ def _page_context(request, event, form):
         **_frame(event),
         "form": form,
         "query": query,
-        "candidates": attendee_candidates(event=event, query=query),
+        "candidates": attendee_candidates(
+            event=event, query=query, with_unenrolled=can_edit_course(request.user, event.seminar.course)
+        ),
         "booked": [b for b in bookings if b.state == Booking.State.BOOKED],
         "waitlisted": [b for b in bookings if b.state == Booking.State.WAITLISTED],
         "other_events": list(_other_events(event)),
