@@ -1,7 +1,7 @@
 """What a user's calendar feed lists: the sessions they are booked on or teach.
 
 A session stays in the feed from 30 days before now into the future. A
-cancelled booking or event stays for 30 days after the cancellation with
+cancelled seat (not a waitlist place) or event stays for 30 days after the cancellation with
 STATUS:CANCELLED, so subscribed calendar apps remove it; after that it leaves
 the feed. A constant number of queries whatever the number of sessions.
 """
@@ -9,10 +9,10 @@ the feed. A constant number of queries whatever the number of sessions.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from seminars.ical import event_sequence
-from seminars.models import Booking, SeminarEvent, Session
+from seminars.models import Booking, BookingStateChange, SeminarEvent, Session
 from seminars.permissions import TRAINER_ROLES
 
 PAST_WINDOW = timedelta(days=30)
@@ -48,6 +48,8 @@ def feed_entries(*, user, now: datetime) -> list[FeedEntry]:
         .filter(
             Q(state__in=Booking.SEAT_STATES)
             | Q(
+                # Only a cancelled seat: a waitlist place never reached the learner's calendar.
+                Exists(BookingStateChange.objects.filter(booking=OuterRef("pk"), state__in=Booking.SEAT_STATES)),
                 state__in=[Booking.State.USER_CANCELLED, Booking.State.EVENT_CANCELLED],
                 updated_at__gte=now - CANCELLED_WINDOW,
             )

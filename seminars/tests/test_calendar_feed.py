@@ -9,7 +9,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from seminars.models import Booking, CalendarFeed, Room, Seminar, SeminarEvent
-from seminars.services.bookings import booking_cancel
+from seminars.services.bookings import booking_cancel, booking_create
 from seminars.services.calendar_feeds import calendar_feed_get_or_create
 from seminars.services.events import event_cancel
 from seminars.tests.conftest import event_post_data, make_session
@@ -130,10 +130,10 @@ def test_a_moved_session_keeps_its_uid_with_the_new_time_and_a_higher_sequence(
     assert after["SEQUENCE"] > before["SEQUENCE"]
 
 
-def test_a_cancelled_booking_is_listed_cancelled_for_30_days(client, event, learner, time_machine):
+def test_a_cancelled_seat_is_listed_cancelled_for_30_days(client, event, learner, time_machine):
     event.cancellation_policy = SeminarEvent.CancellationPolicy.ANY_TIME
     event.save()
-    booking = Booking.objects.create(event=event, user=learner, state=Booking.State.BOOKED)
+    booking = booking_create(event=event, user=learner, actor=learner)
     session = event.sessions.get()
     before = by_uid(read_feed(client, learner))[uid(session)]
 
@@ -148,8 +148,21 @@ def test_a_cancelled_booking_is_listed_cancelled_for_30_days(client, event, lear
     assert read_feed(client, learner).events == []
 
 
+def test_a_cancelled_waitlist_place_is_not_listed(client, event, learner, learner2, trainer):
+    event.capacity = 1
+    event.waitlist_enabled = True
+    event.cancellation_policy = SeminarEvent.CancellationPolicy.ANY_TIME
+    event.save()
+    booking_create(event=event, user=learner2, actor=learner2)
+    waiting = booking_create(event=event, user=learner, actor=learner)
+    assert waiting.state == Booking.State.WAITLISTED
+    booking_cancel(booking=waiting, actor=learner)
+
+    assert read_feed(client, learner).events == []
+
+
 def test_a_cancelled_event_is_listed_cancelled_for_learners_and_trainers(client, event, learner, trainer, time_machine):
-    Booking.objects.create(event=event, user=learner, state=Booking.State.BOOKED)
+    booking_create(event=event, user=learner, actor=learner)
     session = event.sessions.get()
     before = by_uid(read_feed(client, learner))[uid(session)]
 
