@@ -243,6 +243,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "seminars.tasks.emails_requeue",
         "schedule": float(os.environ.get("SEMINARS_EMAILS_REQUEUE_SECONDS", "120")),
     },
+    # Reminders before events (seminars.reminders): recorded when due, sent by the email task.
+    "seminars-reminders-queue": {
+        "task": "seminars.tasks.reminders_queue",
+        "schedule": float(os.environ.get("SEMINARS_REMINDERS_SECONDS", "60")),
+    },
 }
 
 # --- Virtual meetings --------------------------------------------------------
@@ -268,6 +273,9 @@ SEMINARS_ATTENDED_PERCENT = int(os.environ.get("SEMINARS_ATTENDED_PERCENT", "75"
 SEMINARS_ATTENDANCE_GRACE_MINUTES = int(os.environ.get("SEMINARS_ATTENDANCE_GRACE_MINUTES", "10"))
 # Cancelling a booking or an event asks for a reason; with this set, the reason must be given.
 SEMINARS_CANCELLATION_REASON_REQUIRED = os.environ.get("SEMINARS_CANCELLATION_REASON_REQUIRED", "") == "1"
+# Reminders to booked learners and trainers, in hours before an event's first session, where a seminar
+# sets none (e.g. SEMINARS_REMINDER_OFFSETS_HOURS="24,1"; empty: no reminders).
+SEMINARS_REMINDER_OFFSETS_HOURS = [int(hours) for hours in env_list("SEMINARS_REMINDER_OFFSETS_HOURS", "24,1")]
 
 ZOOM_OAUTH_BASE_URL = os.environ.get("ZOOM_OAUTH_BASE_URL", "https://zoom.us").rstrip("/")
 ZOOM_API_BASE_URL = os.environ.get("ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstrip("/")

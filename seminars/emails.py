@@ -3,8 +3,9 @@
 The services record the email with the booking change (`booking_email_queue`,
 in their transaction); a Celery task builds it from the current data and sends
 it after the commit, with retries (seminars.outbox). No email and no calendar
-file ever carries a meeting or virtual room link: the event page is where
-booked learners join.
+file ever carries a meeting's or a virtual room's own link: a session in a
+virtual room shows our join page (seminars:virtual_join), which checks the
+booking and opens 15 minutes before the start.
 """
 
 from datetime import datetime
@@ -17,10 +18,11 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from seminars import ical
+from seminars.email_sessions import JOIN_OPENS_MINUTES, session_rows
 from seminars.models import Booking, Session
 from seminars.outbox import absolute_url
 from seminars.tasks import email_queue
-from seminars.timezones import time_span, viewer_zone
+from seminars.timezones import viewer_zone
 
 SUBJECTS = {
     "booked": _("Booking confirmed: %(title)s"),
@@ -39,11 +41,8 @@ CALENDAR_METHODS = {
     "event_cancelled": ical.CANCEL,
     "waitlisted": None,
 }
-
-
-def session_text(session, zone: str) -> str:
-    """`Tue 3 Mar 2026, 09:00–10:30 GMT (Europe/London)` in the given zone."""
-    return f"{time_span(session.start, session.finish, zone)} ({zone})"
+# The emails of a held seat say how and when to join a session in a virtual room.
+JOIN_KINDS = {"booked", "promoted", "times_changed"}
 
 
 def booking_email_queue(
@@ -115,6 +114,7 @@ def build_booking_email(*, booking, kind, with_calendar=True, removed_sessions=(
     sessions = list(event.sessions.all())
     zone = viewer_zone(learner)
     url = absolute_url(event.get_absolute_url())
+    rows = session_rows(sessions, zone)
     context = {
         "kind": kind,
         "learner": learner,
@@ -123,14 +123,10 @@ def build_booking_email(*, booking, kind, with_calendar=True, removed_sessions=(
         "course": event.seminar.course,
         "url": url,
         "reason": reason,
-        "sessions": [
-            {
-                "own": session_text(s, s.time_zone),
-                "yours": session_text(s, zone) if zone != s.time_zone else "",
-                "room": s.room.name if s.room else "",
-            }
-            for s in sessions
-        ],
+        "sessions": rows,
+        "show_join": kind in JOIN_KINDS,
+        "has_join": any(row["join"] for row in rows),
+        "join_minutes": JOIN_OPENS_MINUTES,
     }
     subject = SUBJECTS[kind] % {"title": f"{event.seminar.name}, {event.title}"}
     message = EmailMultiAlternatives(

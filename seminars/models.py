@@ -26,6 +26,7 @@ from seminars.validators import (
     validate_capacity,
     validate_cutoff_hours,
     validate_multi_line,
+    validate_reminder_offsets,
     validate_room_capacity,
     validate_session_moment,
     validate_single_line,
@@ -80,6 +81,11 @@ class Seminar(models.Model):
     # default (seminars.selectors.attendance).
     attended_percent = models.PositiveSmallIntegerField(
         _("attended from (% of a session)"), null=True, blank=True, validators=[validate_attended_percent]
+    )
+    # Hours before an event's first session when booked learners and trainers get a reminder, e.g.
+    # "24, 1"; blank: the site's default (settings.SEMINARS_REMINDER_OFFSETS_HOURS, seminars.reminders).
+    reminder_offsets = models.CharField(
+        _("reminders (hours before the start)"), max_length=50, blank=True, validators=[validate_reminder_offsets]
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -44,6 +44,7 @@ State = OutboundEmail.State
 RENDERERS = {
     "booking": "seminars.emails.booking_email_render",
     "notification": "seminars.notifications.notification_email_render",
+    "reminder": "seminars.reminders.reminder_email_render",
 }
 
 # Seconds to wait after the 1st, 2nd, ... failed attempt; no retry after the last.

@@ -1,4 +1,4 @@
-"""Seminar background work: sending email (seminars.outbox) and periodic repairs."""
+"""Seminar background work: sending email (seminars.outbox), reminders and periodic repairs."""
 
 import logging
 
@@ -6,7 +6,7 @@ from celery import shared_task
 from celery.exceptions import Retry
 from django.db import transaction
 
-from seminars import outbox
+from seminars import outbox, reminders
 from seminars.meetings import meetings_reconcile
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,16 @@ def email_send_task(self, email_id: int) -> str:
 def emails_requeue_task() -> int:
     """Queue the emails whose attempt is overdue (a lost message or a dead worker only delays them)."""
     ids = outbox.emails_overdue()
+    for email_id in ids:
+        email_send_queue(email_id)
+    return len(ids)
+
+
+@shared_task(name="seminars.tasks.reminders_queue")
+def reminders_queue_task() -> int:
+    """Record the reminders due now (seminars.reminders) and queue their sending; return how many were new."""
+    with transaction.atomic():
+        ids = reminders.reminders_record()
     for email_id in ids:
         email_send_queue(email_id)
     return len(ids)

@@ -35,6 +35,13 @@ CUTOFF_HOURS_MESSAGE = _("Enter a whole number of hours from 0 to %(maximum)s (a
 CUTOFF_HOURS_INVALID_MESSAGE = _("Enter a whole number of hours, e.g. 24.")
 ATTENDED_PERCENT_MESSAGE = _("Enter a whole number of percent from %(minimum)s to %(maximum)s.")
 SESSION_RANGE_MESSAGE = _("Enter a date between the years %(first)s and %(last)s.")
+# Reminders before an event's first session: hours before it, a few of them.
+REMINDER_HOURS_MIN = 1
+REMINDER_HOURS_MAX = 720
+REMINDERS_MAX = 5
+REMINDER_OFFSETS_MESSAGE = _(
+    "Enter up to %(count)s whole numbers of hours from %(minimum)s to %(maximum)s, separated by commas, e.g. 24, 1."
+)
 
 # Unicode categories refused in single-line text: control characters (NUL, tab, CR, LF, ...),
 # line and paragraph separators, and lone surrogates (not storable as UTF-8).
@@ -128,3 +135,28 @@ def problems(value, *validators) -> list[str]:
         except ValidationError as exc:
             return list(exc.messages)
     return []
+
+
+def reminder_offsets_parse(value: str) -> list[int]:
+    """ "24, 1" -> [24, 1] (largest first, no repeats); ValueError when it is not a short list of hours in bounds."""
+    parts = [part.strip() for part in str(value).split(",")]
+    if not all(part.isascii() and part.isdigit() and len(part) <= 4 for part in parts):
+        raise ValueError(value)
+    hours = sorted({int(part) for part in parts}, reverse=True)
+    if len(hours) > REMINDERS_MAX or not all(REMINDER_HOURS_MIN <= hour <= REMINDER_HOURS_MAX for hour in hours):
+        raise ValueError(value)
+    return hours
+
+
+def validate_reminder_offsets(value) -> None:
+    """A seminar's reminders: blank (the site's default) or hours before the first session, e.g. "24, 1"."""
+    if not str(value).strip():
+        return
+    try:
+        reminder_offsets_parse(value)
+    except ValueError:
+        raise ValidationError(
+            REMINDER_OFFSETS_MESSAGE,
+            code="invalid",
+            params={"count": REMINDERS_MAX, "minimum": REMINDER_HOURS_MIN, "maximum": REMINDER_HOURS_MAX},
+        ) from None

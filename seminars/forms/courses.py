@@ -6,9 +6,16 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from seminars.models import Course, Enrolment, Seminar
+from seminars.reminders import seminar_reminder_offsets
 from seminars.selectors.attendance import site_attended_percent
 from seminars.timezones import is_valid_zone
-from seminars.validators import ATTENDED_PERCENT_MAX, ATTENDED_PERCENT_MIN, validate_attended_percent
+from seminars.validators import (
+    ATTENDED_PERCENT_MAX,
+    ATTENDED_PERCENT_MIN,
+    reminder_offsets_parse,
+    validate_attended_percent,
+    validate_reminder_offsets,
+)
 
 
 def _require_text(value: str, message: str) -> str:
@@ -46,8 +53,8 @@ class SeminarForm(forms.ModelForm):
 
     class Meta:
         model = Seminar
-        fields = ["name", "description", "attended_percent"]
-        labels = {"name": _("Name"), "description": _("Description")}
+        fields = ["name", "description", "attended_percent", "reminder_offsets"]
+        labels = {"name": _("Name"), "description": _("Description"), "reminder_offsets": _("Reminders")}
         error_messages = {"name": {"required": _("Enter the seminar's name.")}}
 
     def __init__(self, *args, **kwargs):
@@ -56,6 +63,16 @@ class SeminarForm(forms.ModelForm):
             "The share of a session's scheduled minutes a learner must attend to count as fully attended "
             "(more than 0 minutes is partially attended). Leave empty for the site's default, %(percent)s %%."
         ) % {"percent": site_attended_percent()}
+        self.fields["reminder_offsets"].help_text = _(
+            "Hours before an event's first session when booked learners and trainers get a reminder, "
+            "separated by commas. Leave empty for the site's default, %(hours)s."
+        ) % {"hours": ", ".join(str(hours) for hours in seminar_reminder_offsets(Seminar()))}
+
+    def clean_reminder_offsets(self):
+        text = self.cleaned_data.get("reminder_offsets", "").strip()
+        validate_reminder_offsets(text)
+        # Stored tidy: "24, 1", largest first.
+        return ", ".join(str(hours) for hours in reminder_offsets_parse(text)) if text else ""
 
     def clean_name(self):
         return _require_text(self.cleaned_data.get("name"), _("Enter the seminar's name."))

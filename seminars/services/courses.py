@@ -8,7 +8,7 @@ from seminars.meetings import course_meetings_remove, seminar_meetings_remove
 from seminars.models import Course, Enrolment, Seminar
 
 COURSE_FIELDS = ("name", "short_name", "summary", "allow_self_enrolment")
-SEMINAR_FIELDS = ("name", "description", "attended_percent")
+SEMINAR_FIELDS = ("name", "description", "attended_percent", "reminder_offsets")
 
 
 @transaction.atomic
@@ -97,10 +97,22 @@ def self_enrol(*, course: Course, user) -> Enrolment:
 
 @transaction.atomic
 def seminar_create(
-    *, course: Course, actor, name: str, description: str = "", attended_percent: int | None = None
+    *,
+    course: Course,
+    actor,
+    name: str,
+    description: str = "",
+    attended_percent: int | None = None,
+    reminder_offsets: str = "",
 ) -> Seminar:
     """Add a seminar activity to a course."""
-    seminar = Seminar(course=course, name=name, description=description, attended_percent=attended_percent)
+    seminar = Seminar(
+        course=course,
+        name=name,
+        description=description,
+        attended_percent=attended_percent,
+        reminder_offsets=reminder_offsets,
+    )
     seminar.full_clean()
     seminar.save()
     return seminar
