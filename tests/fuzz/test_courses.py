@@ -21,8 +21,18 @@ COURSE_FIELDS = {
     "summary": hostile_text,
     "allow_self_enrolment": hostile_bool_text,
 }
-SEMINAR = {"name": "Evacuation drill", "description": "Where to meet.\nWho counts.", "attended_percent": "80"}
-SEMINAR_FIELDS = {"name": hostile_text, "description": hostile_text, "attended_percent": hostile_int_text}
+SEMINAR = {
+    "name": "Evacuation drill",
+    "description": "Where to meet.\nWho counts.",
+    "attended_percent": "80",
+    "reminder_offsets": "24, 1",
+}
+SEMINAR_FIELDS = {
+    "name": hostile_text,
+    "description": hostile_text,
+    "attended_percent": hostile_int_text,
+    "reminder_offsets": hostile_text,
+}
 ROLES = [role for role, _ in Enrolment.Role.choices]
 role_value = st.one_of(st.sampled_from(ROLES), hostile_text)
 ENROL = {"user": "otto", "role": Enrolment.Role.LEARNER}
