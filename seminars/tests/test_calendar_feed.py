@@ -62,6 +62,14 @@ def test_an_unknown_token_is_not_found(client, db):
     assert client.get(reverse("seminars:calendar_feed", args=["no-such-token"])).status_code == 404
 
 
+def test_a_deactivated_accounts_link_stops_working(client, event, learner):
+    url = feed_url(learner)
+    assert client.get(url).status_code == 200
+    learner.is_active = False
+    learner.save()
+    assert client.get(url).status_code == 404
+
+
 @pytest.mark.parametrize(
     ("who", "sees"),
     [

@@ -47,7 +47,8 @@ def feed_item(entry) -> SimpleNamespace:
 
 @require_GET
 def calendar_feed(request, token):
-    feed = get_object_or_404(CalendarFeed.objects.select_related("user"), token=token)
+    # A deactivated account's link stops working with the account.
+    feed = get_object_or_404(CalendarFeed.objects.select_related("user"), token=token, user__is_active=True)
     entries = feed_entries(user=feed.user, now=timezone.now())
     body = ical.feed_calendar(name=_("Seminars"), entries=[feed_item(entry) for entry in entries])
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
