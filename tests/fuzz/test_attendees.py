@@ -27,13 +27,28 @@ def test_attendees_preview(scene, data):
     form = data.draw(st.one_of(mutated(baseline, fields), st.just(baseline)))
     who = data.draw(st.sampled_from(STAFF))
     url = reverse("seminars:attendees_preview", args=[data.draw(st.sampled_from(scene.ids["event"]))])
-    if data.draw(st.booleans()):
-        raw = data.draw(st.one_of(st.binary(max_size=200), hostile_text.map(lambda t: t.encode("utf-8", "replace"))))
-        form["file"] = SimpleUploadedFile("list.csv", raw, "text/csv")
     with rolled_back():
         client = client_for(scene.users()[who])
+        if data.draw(st.booleans(), label="upload"):
+            # A CSV file of any bytes, sent as a browser sends a file (multipart).
+            raw = data.draw(
+                st.one_of(
+                    st.binary(max_size=300),
+                    st.lists(identifier(scene), max_size=6)
+                    .map(lambda rows: "\ufeff" + "\r\n".join(rows))
+                    .map(lambda text: text.encode("utf-8", "surrogatepass")),
+                ),
+                label="file",
+            )
+            form = {"file": SimpleUploadedFile("list.csv", raw, "text/csv"), "enrol": "on"}
+
+        def request():
+            if "file" in form:
+                return client.post(url, form)
+            return send(client, "POST", url, form)
+
         # A preview never writes, whatever it says.
-        check(lambda: send(client, "POST", url, form), may_write=lambda response: False)
+        check(request, may_write=lambda response: False)
 
 
 @fuzzes("seminars:attendees_add")
