@@ -126,6 +126,14 @@ class SeminarEvent(models.Model):
         max_length=10, choices=CancellationPolicy.choices, default=CancellationPolicy.CUTOFF
     )
     cancellation_cutoff_hours = models.PositiveIntegerField(default=24, validators=[validate_cutoff_hours])
+    # Learners sign up from `registration_opens_at` until `registration_closes_at` (either may be
+    # unset), and never once the first session has started (seminars.selectors.bookings).
+    registration_opens_at = models.DateTimeField(
+        _("registration opens at"), null=True, blank=True, validators=[validate_session_moment]
+    )
+    registration_closes_at = models.DateTimeField(
+        _("registration closes at"), null=True, blank=True, validators=[validate_session_moment]
+    )
     cancelled = models.BooleanField(default=False)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -145,6 +153,12 @@ class SeminarEvent(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(cancellation_cutoff_hours__lte=CUTOFF_HOURS_MAX), name="seminars_event_cutoff_hours_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(registration_opens_at__isnull=True)
+                | Q(registration_closes_at__isnull=True)
+                | Q(registration_closes_at__gt=F("registration_opens_at")),
+                name="seminars_event_registration_window",
             ),
         ]
 

@@ -66,3 +66,9 @@ def time_span(start: datetime, finish: datetime, zone: str) -> str:
     if start.date() == finish.date():
         return f"{date_format(start, 'D j M Y, H:i')}–{finish:%H:%M} {start.tzname()}"
     return f"{date_format(start, 'D j M Y, H:i')} {start.tzname()} – {date_format(finish, 'D j M Y, H:i')} {finish.tzname()}"
+
+
+def moment_text(moment: datetime, zone: str) -> str:
+    """`Tue 3 Mar 2026, 09:00 GMT (Europe/London)`: one moment in `zone`, names in the active language."""
+    local = to_zone(moment, zone)
+    return f"{date_format(local, 'D j M Y, H:i')} {local.tzname()} ({zone})"

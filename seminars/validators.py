@@ -34,6 +34,7 @@ CAPACITY_MAX_MESSAGE = _("Capacity can be at most %(limit_value)s.")
 CUTOFF_HOURS_MESSAGE = _("Enter a whole number of hours from 0 to %(maximum)s (a year).")
 CUTOFF_HOURS_INVALID_MESSAGE = _("Enter a whole number of hours, e.g. 24.")
 ATTENDED_PERCENT_MESSAGE = _("Enter a whole number of percent from %(minimum)s to %(maximum)s.")
+REGISTRATION_ORDER_MESSAGE = _("Registration must close after it opens.")
 SESSION_RANGE_MESSAGE = _("Enter a date between the years %(first)s and %(last)s.")
 # Reminders before an event's first session: hours before it, a few of them.
 REMINDER_HOURS_MIN = 1

@@ -23,6 +23,7 @@ from seminars.validators import (
     CAPACITY_MIN,
     CUTOFF_HOURS_INVALID_MESSAGE,
     CUTOFF_HOURS_MAX,
+    REGISTRATION_ORDER_MESSAGE,
     ROOM_CAPACITY_MESSAGE,
     validate_capacity,
     validate_cutoff_hours,
@@ -106,9 +107,45 @@ class EventForm(forms.Form):
         help_text=_("With the cut-off policy: how many hours before the first session cancelling closes."),
     )
 
+    registration_opens_at = LocalDateTimeField(label=_("Registration opens"), required=False)
+    registration_closes_at = LocalDateTimeField(label=_("Registration closes"), required=False)
+
+    REGISTRATION_FIELDS = ("registration_opens_at", "registration_closes_at")
+
+    def __init__(self, *args, zone="UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        # Registration times are typed in the editor's own zone (sessions may each have another).
+        self.zone = zone
+        self.fields["registration_opens_at"].help_text = _(
+            "Optional; in your time zone (%(zone)s). Before then learners see when registration opens."
+        ) % {"zone": zone}
+        self.fields["registration_closes_at"].help_text = _(
+            "Optional; in your time zone (%(zone)s). Registration always closes when the first session starts."
+        ) % {"zone": zone}
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.REGISTRATION_FIELDS:
+            local = cleaned.get(name)
+            if local is None:
+                continue
+            try:
+                cleaned[name] = local_to_utc(local, self.zone)
+                validate_session_moment(cleaned[name])
+            except ValidationError as exc:
+                self.add_error(name, exc)
+        opens, closes = cleaned.get("registration_opens_at"), cleaned.get("registration_closes_at")
+        if opens is not None and closes is not None and closes <= opens:
+            self.add_error("registration_closes_at", REGISTRATION_ORDER_MESSAGE)
+        return cleaned
+
     @classmethod
-    def initial_for(cls, event: SeminarEvent) -> dict:
-        return {name: getattr(event, name) for name in cls.base_fields if name != "form_token"}
+    def initial_for(cls, event: SeminarEvent, zone: str = "UTC") -> dict:
+        initial = {name: getattr(event, name) for name in cls.base_fields if name != "form_token"}
+        for name in cls.REGISTRATION_FIELDS:
+            if initial[name] is not None:
+                initial[name] = to_zone(initial[name], zone).replace(tzinfo=None)
+        return initial
 
 
 class SessionForm(forms.Form):

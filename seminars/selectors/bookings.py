@@ -66,6 +66,38 @@ def event_status(*, event, first_start, last_finish, seats_taken, now=None) -> s
     return EventStatus.BOOKABLE
 
 
+class RegistrationWindow:
+    """Where an event stands against its own registration times (SeminarEvent.registration_opens_at
+    and registration_closes_at): the one rule the lists, the event page and booking use. Staff adding
+    attendees are not bound by it."""
+
+    OPEN = ""
+    NOT_OPEN = "not_open"
+    CLOSED = "closed"
+
+    LABELS = {NOT_OPEN: _("Registration not open yet"), CLOSED: _("Registration closed")}
+
+
+def registration_window(*, event, now=None) -> str:
+    """One of RegistrationWindow's values for `event` at `now`: opening is inclusive, closing exclusive."""
+    now = now or timezone.now()
+    if event.registration_opens_at is not None and now < event.registration_opens_at:
+        return RegistrationWindow.NOT_OPEN
+    if event.registration_closes_at is not None and now >= event.registration_closes_at:
+        return RegistrationWindow.CLOSED
+    return RegistrationWindow.OPEN
+
+
+def event_status_display(*, event, status, now=None) -> tuple[str, str]:
+    """The (label, badge class) of an event's status for learners: a status that lets them sign up
+    says so only while registration is open."""
+    if status in EventStatus.OPEN:
+        window = registration_window(event=event, now=now)
+        if window:
+            return RegistrationWindow.LABELS[window], "badge-muted"
+    return EventStatus.LABELS[status], EventStatus.BADGES[status]
+
+
 def seat_count_annotation():
     """Annotate a SeminarEvent queryset with `seats_taken` (bookings holding a seat)."""
     return Count("bookings", filter=Q(bookings__state__in=Booking.SEAT_STATES), distinct=True)
@@ -80,18 +112,13 @@ class EventPage:
     first_start: object = None
     my_booking: Booking | None = None
     attendees: dict = field(default_factory=dict)
+    status_label: str = ""
+    status_badge: str = ""
+    registration: str = RegistrationWindow.OPEN
 
     @property
     def seats_left(self) -> int:
         return max(self.event.capacity - self.seats_taken, 0)
-
-    @property
-    def status_label(self) -> str:
-        return EventStatus.LABELS[self.status]
-
-    @property
-    def status_badge(self) -> str:
-        return EventStatus.BADGES[self.status]
 
 
 def event_for_page(*, event_id) -> SeminarEvent:
@@ -120,7 +147,9 @@ def event_page(*, event, user, with_attendees) -> EventPage:
             now=now,
         ),
         first_start=sessions[0].start if sessions else None,
+        registration=registration_window(event=event, now=now),
     )
+    page.status_label, page.status_badge = event_status_display(event=event, status=page.status, now=now)
     page.my_booking = Booking.objects.filter(event=event, user=user).first() if user.is_authenticated else None
     if with_attendees:
         page.attendees = event_attendees(event=event)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from seminars.models import Booking, Course, Enrolment, Seminar, SeminarEvent, Session
 from seminars.permissions import TRAINER_ROLES, is_site_admin
-from seminars.selectors.bookings import EventStatus, event_status
+from seminars.selectors.bookings import event_status, event_status_display, registration_window
 
 
 def _booking_count(states, event_ref: str = "pk") -> Coalesce:
@@ -103,7 +103,12 @@ def _session_bound(field: str, *, first: bool):
 
 
 def event_list_for_seminar(
-    *, seminar: Seminar, user, now: datetime | None = None, past: bool = False, page: int | str = 1,
+    *,
+    seminar: Seminar,
+    user,
+    now: datetime | None = None,
+    past: bool = False,
+    page: int | str = 1,
     per_page: int = EVENTS_PER_PAGE,
 ) -> Page:
     """One page of the seminar's upcoming (or past) events with their sessions and rooms.
@@ -113,7 +118,7 @@ def event_list_for_seminar(
     sessions. Upcoming events (and those without dates) come by first session;
     past ones latest first. Each event carries: `session_list`, `booked_count`,
     `waitlist_count`, `seats_left`, `my_booking_state` (or None), `status`,
-    `status_label`, `status_badge`.
+    `status_label`, `status_badge`, `registration` (a RegistrationWindow value).
     """
     now = now or timezone.now()
     my_state = Booking.objects.filter(event=OuterRef("pk"), user=user).values("state")[:1]
@@ -146,8 +151,8 @@ def event_list_for_seminar(
             seats_taken=event.booked_count,
             now=now,
         )
-        event.status_label = EventStatus.LABELS[event.status]
-        event.status_badge = EventStatus.BADGES[event.status]
+        event.status_label, event.status_badge = event_status_display(event=event, status=event.status, now=now)
+        event.registration = registration_window(event=event, now=now)
         if event.my_booking_state:
             event.my_booking_label = Booking.State(event.my_booking_state).label
     return page_obj
@@ -155,7 +160,9 @@ def event_list_for_seminar(
 
 def past_event_count(*, seminar: Seminar, now: datetime | None = None) -> int:
     now = now or timezone.now()
-    return seminar.events.annotate(last_finish=_session_bound("finish", first=False)).filter(last_finish__lte=now).count()
+    return (
+        seminar.events.annotate(last_finish=_session_bound("finish", first=False)).filter(last_finish__lte=now).count()
+    )
 
 
 # ---- Dashboard --------------------------------------------------------------------------------

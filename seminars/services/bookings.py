@@ -24,7 +24,8 @@ from seminars.meetings import event_registrants_sync
 from seminars.models import AttendanceSource, Booking, BookingStateChange, Enrolment, SeminarEvent
 from seminars.notifications import notify
 from seminars.permissions import course_role, is_course_trainer
-from seminars.selectors.bookings import EventStatus, event_status
+from seminars.selectors.bookings import EventStatus, RegistrationWindow, event_status, registration_window
+from seminars.timezones import moment_text, viewer_zone
 
 State = Booking.State
 ACTIVE_STATES = (State.BOOKED, State.WAITLISTED)
@@ -37,17 +38,32 @@ class BookingError(Exception):
 # --- Rules shared by the services and the event page --------------------------------------
 
 
-def booking_create_refusal(*, event, user, status, booking=None) -> str | None:
+def booking_create_refusal(*, event, user, status, booking=None, actor_is_staff=False, now=None) -> str | None:
     """Why `user` may not sign up for `event` now, or None if they may.
 
     `status` is the event's EventStatus (seminars.selectors.bookings.event_status),
     `booking` the user's existing signup for the event, if any. The event page asks
     this to offer "Book" or "Join waitlist"; booking_create asks it again under the
-    event lock.
+    event lock. The event's registration window binds learners signing themselves
+    up, not staff (`actor_is_staff`) signing a learner up.
     """
     if course_role(user, event.seminar.course) != Enrolment.Role.LEARNER:
         return _("Only learners enrolled in this course can book this event.")
-    return booking_event_refusal(status=status, booking=booking)
+    refusal = booking_event_refusal(status=status, booking=booking)
+    if refusal or actor_is_staff:
+        return refusal
+    return registration_window_refusal(event=event, zone=viewer_zone(user), now=now)
+
+
+def registration_window_refusal(*, event, zone, now=None) -> str | None:
+    """Why learners may not sign up for `event` at `now` by its registration times (shown in `zone`),
+    or None while registration is open."""
+    window = registration_window(event=event, now=now)
+    if window == RegistrationWindow.NOT_OPEN:
+        return _("Registration opens on %(when)s.") % {"when": moment_text(event.registration_opens_at, zone)}
+    if window == RegistrationWindow.CLOSED:
+        return _("Registration closed on %(when)s.") % {"when": moment_text(event.registration_closes_at, zone)}
+    return None
 
 
 def booking_event_refusal(*, status, booking=None) -> str | None:
@@ -122,7 +138,11 @@ def booking_create(*, event, user, actor) -> Booking:
             raise BookingError(_("You may only book for yourself."))
         booking = Booking.objects.select_for_update().filter(event=event, user=user).first()
         status = _event_status(event)
-        refusal = booking_create_refusal(event=event, user=user, status=status, booking=booking)
+        # Trainers signing a learner up are not bound by the registration window.
+        actor_is_staff = actor.pk != user.pk
+        refusal = booking_create_refusal(
+            event=event, user=user, status=status, booking=booking, actor_is_staff=actor_is_staff
+        )
         if refusal:
             raise BookingError(refusal)
         state = State.BOOKED if status == EventStatus.BOOKABLE else State.WAITLISTED

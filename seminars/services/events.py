@@ -24,6 +24,7 @@ from seminars.models import Booking, Room, Seminar, SeminarEvent, Session
 from seminars.services.rooms import room_conflicts, room_errors
 from seminars.timezones import UNKNOWN_ZONE_MESSAGE, is_valid_zone
 from seminars.validators import (
+    REGISTRATION_ORDER_MESSAGE,
     problems,
     session_range_message,
     validate_capacity,
@@ -40,6 +41,8 @@ EVENT_FIELDS = (
     "waitlist_enabled",
     "cancellation_policy",
     "cancellation_cutoff_hours",
+    "registration_opens_at",
+    "registration_closes_at",
 )
 ROOM_FIELDS = ("name", "capacity", "description", "virtual_kind", "virtual_url")
 NAME_MAX_LENGTH = SeminarEvent._meta.get_field("name").max_length
@@ -298,6 +301,25 @@ def _check_event_fields(data: dict, booked: int, errors: _Errors) -> None:
         errors.add("cancellation_policy", _("Choose a cancellation policy from the list."))
     for message in problems(data.get("cancellation_cutoff_hours", 24), validate_cutoff_hours):
         errors.add("cancellation_cutoff_hours", message)
+    _check_registration_window(data, errors)
+
+
+def _check_registration_window(data: dict, errors: _Errors) -> None:
+    """Registration times are optional moments in the session range, closing after opening. Closing
+    after the first session starts is allowed (booking closes at the start anyway), so moving the
+    sessions never makes a saved window invalid."""
+    moments = {}
+    for name in ("registration_opens_at", "registration_closes_at"):
+        value = data.get(name)
+        if value is None:
+            continue
+        found = problems(value, validate_session_moment)
+        for message in found:
+            errors.add(name, message)
+        if not found:
+            moments[name] = value
+    if len(moments) == 2 and moments["registration_closes_at"] <= moments["registration_opens_at"]:
+        errors.add("registration_closes_at", REGISTRATION_ORDER_MESSAGE)
 
 
 def _check_session_ids(rows: list[dict], old_sessions: dict, errors: _Errors) -> None:

@@ -88,7 +88,7 @@ def _event_editor(request, *, seminar, event):
     zone = viewer_zone(request.user)
     form_kwargs = {"default_zone": zone}
     if request.method == "POST":
-        form = EventForm(request.POST)
+        form = EventForm(request.POST, zone=zone)
         formset = SessionFormSet(request.POST, prefix=SESSION_PREFIX, form_kwargs=form_kwargs)
         event_ok, sessions_ok = form.is_valid(), formset.is_valid()  # both, to show every problem
         if event_ok and sessions_ok:
@@ -115,10 +115,10 @@ def _event_editor(request, *, seminar, event):
         else:
             _show_row_clashes(formset)
     elif event is None:
-        form = EventForm(initial={"form_token": uuid.uuid4()})
+        form = EventForm(initial={"form_token": uuid.uuid4()}, zone=zone)
         formset = SessionFormSet(prefix=SESSION_PREFIX, form_kwargs=form_kwargs)
     else:
-        form = EventForm(initial=EventForm.initial_for(event))
+        form = EventForm(initial=EventForm.initial_for(event, zone), zone=zone)
         initial = [session_initial(s) for s in event_sessions_for_edit(event)]
         formset = SessionFormSet(initial=initial, prefix=SESSION_PREFIX, form_kwargs=form_kwargs)
     return render(

@@ -31,6 +31,8 @@ EVENT = {
     "waitlist_enabled": "on",
     "cancellation_policy": "cutoff",
     "cancellation_cutoff_hours": "24",
+    "registration_opens_at": "2030-05-01T09:00",
+    "registration_closes_at": "2030-06-01T09:00",
 }
 EVENT_FIELDS = {
     "form_token": st.one_of(st.uuids().map(str), hostile_text),
@@ -40,6 +42,8 @@ EVENT_FIELDS = {
     "waitlist_enabled": hostile_bool_text,
     "cancellation_policy": st.one_of(st.sampled_from(["cutoff", "anytime", "never", "CUTOFF"]), hostile_text),
     "cancellation_cutoff_hours": hostile_int_text,
+    "registration_opens_at": hostile_date_text,
+    "registration_closes_at": hostile_date_text,
     "sessions-TOTAL_FORMS": hostile_int_text,
     "sessions-INITIAL_FORMS": hostile_int_text,
     "sessions-MIN_NUM_FORMS": hostile_int_text,
