@@ -158,7 +158,7 @@ def attendees_add(*, event, users, actor, expected=None, enrol=False, over_capac
         now = timezone.now()
         for line in preview.lines:
             if line.enrol:
-                Enrolment.objects.create(course=event.seminar.course, user=line.user, role=Enrolment.Role.LEARNER)
+                _enrol_learner(event=event, user=line.user)
             booking = existing.get(line.user.pk) or Booking(event=event, user=line.user)
             booking.created_at = now
             state = State.BOOKED if line.outcome == Outcome.BOOK else State.WAITLISTED
@@ -290,6 +290,19 @@ def _require_staff(*, event, actor, enrol=False, over_capacity=False):
         raise BookingError(_("Only editing trainers and site admins may enrol people."))
     if over_capacity and not is_site_admin(actor):
         raise BookingError(_("Only site admins may book over capacity."))
+
+
+def _enrol_learner(*, event, user):
+    # get_or_create: someone may have enrolled the person since the preview (it absorbs that race);
+    # in another role, the whole batch is refused.
+    enrolment, _created = Enrolment.objects.get_or_create(
+        course=event.seminar.course, user=user, defaults={"role": Enrolment.Role.LEARNER}
+    )
+    if enrolment.role != Enrolment.Role.LEARNER:
+        raise BookingError(
+            _("%(username)s was enrolled as %(role)s meanwhile; nothing was added.")
+            % {"username": user.get_username(), "role": enrolment.get_role_display().lower()}
+        )
 
 
 def _users_by_identifier(texts) -> dict[str, list]:
