@@ -39,9 +39,16 @@ BATCH = 200
 
 
 def seminar_reminder_offsets(seminar: Seminar) -> list[int]:
-    """Hours before an event's first session when reminders go out, largest first."""
+    """Hours before an event's first session when reminders go out, largest first.
+
+    A stored value the validator would refuse (written around the forms) counts as blank:
+    one bad seminar must not stop every event's reminders.
+    """
     if seminar.reminder_offsets.strip():
-        return reminder_offsets_parse(seminar.reminder_offsets)
+        try:
+            return reminder_offsets_parse(seminar.reminder_offsets)
+        except ValueError:
+            pass
     return sorted({int(hours) for hours in settings.SEMINARS_REMINDER_OFFSETS_HOURS}, reverse=True)
 
 
@@ -164,7 +171,7 @@ def _largest_offset() -> int:
     # The furthest any seminar reminds ahead: events further away need no look yet.
     offsets = set(settings.SEMINARS_REMINDER_OFFSETS_HOURS)
     for text in Seminar.objects.exclude(reminder_offsets="").values_list("reminder_offsets", flat=True).distinct():
-        offsets.update(reminder_offsets_parse(text))
+        offsets.update(seminar_reminder_offsets(Seminar(reminder_offsets=text)))
     return max(offsets, default=0)
 
 

@@ -196,6 +196,16 @@ def test_a_seminar_with_a_nearer_reminder_sends_nothing_yet(booked):
     assert reminders_queue_task() == 0
 
 
+def test_a_bad_stored_value_counts_as_the_site_default(booked):
+    # Written around the form (a shell, a data import): the other events' reminders go on.
+    from seminars.models import Seminar
+
+    Seminar.objects.filter(pk=booked.event.seminar_id).update(reminder_offsets="soon")
+    starting_in(booked.event, timedelta(minutes=30))
+    assert reminders_queue_task() >= 1
+    assert any(":1h:" in key for key in reminder_keys())
+
+
 def test_the_site_default_comes_from_settings(booked, settings):
     settings.SEMINARS_REMINDER_OFFSETS_HOURS = [6]
     starting_in(booked.event, timedelta(hours=5))
