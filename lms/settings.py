@@ -244,6 +244,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("SEMINARS_EMAILS_REQUEUE_SECONDS", "120")),
     },
     # Reminders before events (seminars.reminders): recorded when due, sent by the email task.
+    # Events short of their minimum bookings: their trainers are warned once (seminars.minimum_warnings).
+    "seminars-minimum-warnings": {
+        "task": "seminars.tasks.minimum_warnings",
+        "schedule": float(os.environ.get("SEMINARS_MINIMUM_WARNINGS_SECONDS", "300")),
+    },
     "seminars-reminders-queue": {
         "task": "seminars.tasks.reminders_queue",
         "schedule": float(os.environ.get("SEMINARS_REMINDERS_SECONDS", "60")),
@@ -271,6 +276,8 @@ SEMINARS_PROFILE_SECTIONS = ["virtualmeeting/profile_connections.html"]
 # start and after the finish that still count.
 SEMINARS_ATTENDED_PERCENT = int(os.environ.get("SEMINARS_ATTENDED_PERCENT", "75"))
 SEMINARS_ATTENDANCE_GRACE_MINUTES = int(os.environ.get("SEMINARS_ATTENDANCE_GRACE_MINUTES", "10"))
+# Trainers are warned this many hours before an event's start when its minimum bookings are not reached.
+SEMINARS_MINIMUM_WARNING_HOURS = int(os.environ.get("SEMINARS_MINIMUM_WARNING_HOURS", "48"))
 # Cancelling a booking or an event asks for a reason; with this set, the reason must be given.
 SEMINARS_CANCELLATION_REASON_REQUIRED = os.environ.get("SEMINARS_CANCELLATION_REASON_REQUIRED", "") == "1"
 # Reminders to booked learners and trainers, in hours before an event's first session, where a seminar

@@ -25,6 +25,7 @@ from seminars.validators import (
     validate_attended_percent,
     validate_capacity,
     validate_cutoff_hours,
+    validate_minimum_bookings,
     validate_multi_line,
     validate_reminder_offsets,
     validate_room_capacity,
@@ -134,6 +135,12 @@ class SeminarEvent(models.Model):
     registration_closes_at = models.DateTimeField(
         _("registration closes at"), null=True, blank=True, validators=[validate_session_moment]
     )
+    # Fewer booked learners than this some hours before the start (SEMINARS_MINIMUM_WARNING_HOURS)
+    # and the trainers are warned, once (seminars.minimum_warnings).
+    minimum_bookings = models.PositiveIntegerField(
+        _("minimum bookings"), null=True, blank=True, validators=[validate_minimum_bookings]
+    )
+    minimum_warning_sent_at = models.DateTimeField(_("minimum warning sent at"), null=True, blank=True, editable=False)
     cancelled = models.BooleanField(default=False)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -159,6 +166,11 @@ class SeminarEvent(models.Model):
                 | Q(registration_closes_at__isnull=True)
                 | Q(registration_closes_at__gt=F("registration_opens_at")),
                 name="seminars_event_registration_window",
+            ),
+            models.CheckConstraint(
+                condition=Q(minimum_bookings__isnull=True)
+                | Q(minimum_bookings__gte=CAPACITY_MIN, minimum_bookings__lte=F("capacity")),
+                name="seminars_event_minimum_bookings_range",
             ),
         ]
 

@@ -6,7 +6,7 @@ from celery import shared_task
 from celery.exceptions import Retry
 from django.db import transaction
 
-from seminars import outbox, reminders
+from seminars import minimum_warnings, outbox, reminders
 from seminars.meetings import meetings_reconcile
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,17 @@ def reminders_queue_task() -> int:
     """Record the reminders due now (seminars.reminders) and queue their sending; return how many were new."""
     with transaction.atomic():
         ids = reminders.reminders_record()
+    for email_id in ids:
+        email_send_queue(email_id)
+    return len(ids)
+
+
+@shared_task(name="seminars.tasks.minimum_warnings")
+def minimum_warnings_task() -> int:
+    """Warn the trainers of events short of their minimum bookings (seminars.minimum_warnings); return
+    how many emails were recorded."""
+    with transaction.atomic():
+        ids = minimum_warnings.minimum_warnings_record()
     for email_id in ids:
         email_send_queue(email_id)
     return len(ids)

@@ -34,6 +34,8 @@ CAPACITY_MAX_MESSAGE = _("Capacity can be at most %(limit_value)s.")
 CUTOFF_HOURS_MESSAGE = _("Enter a whole number of hours from 0 to %(maximum)s (a year).")
 CUTOFF_HOURS_INVALID_MESSAGE = _("Enter a whole number of hours, e.g. 24.")
 ATTENDED_PERCENT_MESSAGE = _("Enter a whole number of percent from %(minimum)s to %(maximum)s.")
+MINIMUM_BOOKINGS_MESSAGE = _("Enter a whole number of bookings from 1 to the capacity.")
+MINIMUM_ABOVE_CAPACITY_MESSAGE = _("The minimum number of bookings cannot be more than the capacity.")
 REGISTRATION_ORDER_MESSAGE = _("Registration must close after it opens.")
 SESSION_RANGE_MESSAGE = _("Enter a date between the years %(first)s and %(last)s.")
 # Reminders before an event's first session: hours before it, a few of them.
@@ -63,6 +65,17 @@ def validate_capacity(value) -> None:
     """An event's capacity: 1 to CAPACITY_MAX seats."""
     _validate_whole_number_in(
         value, low=CAPACITY_MIN, high=CAPACITY_MAX, low_message=CAPACITY_MESSAGE, high_message=CAPACITY_MAX_MESSAGE
+    )
+
+
+def validate_minimum_bookings(value) -> None:
+    """An event's minimum number of bookings: 1 to CAPACITY_MAX (and at most the event's capacity)."""
+    _validate_whole_number_in(
+        value,
+        low=CAPACITY_MIN,
+        high=CAPACITY_MAX,
+        low_message=MINIMUM_BOOKINGS_MESSAGE,
+        high_message=MINIMUM_ABOVE_CAPACITY_MESSAGE,
     )
 
 

@@ -10,9 +10,11 @@ import re
 from datetime import datetime
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from seminars.models import Room, SeminarEvent
 from seminars.services.events import local_to_utc
@@ -23,10 +25,13 @@ from seminars.validators import (
     CAPACITY_MIN,
     CUTOFF_HOURS_INVALID_MESSAGE,
     CUTOFF_HOURS_MAX,
+    MINIMUM_ABOVE_CAPACITY_MESSAGE,
+    MINIMUM_BOOKINGS_MESSAGE,
     REGISTRATION_ORDER_MESSAGE,
     ROOM_CAPACITY_MESSAGE,
     validate_capacity,
     validate_cutoff_hours,
+    validate_minimum_bookings,
     validate_multi_line,
     validate_room_capacity,
     validate_session_local_year,
@@ -107,6 +112,13 @@ class EventForm(forms.Form):
         help_text=_("With the cut-off policy: how many hours before the first session cancelling closes."),
     )
 
+    minimum_bookings = forms.IntegerField(
+        label=_("Minimum bookings"),
+        required=False,
+        validators=[validate_minimum_bookings],
+        widget=_number_input(CAPACITY_MIN, CAPACITY_MAX),
+        error_messages={"invalid": MINIMUM_BOOKINGS_MESSAGE},
+    )
     registration_opens_at = LocalDateTimeField(label=_("Registration opens"), required=False)
     registration_closes_at = LocalDateTimeField(label=_("Registration closes"), required=False)
 
@@ -119,6 +131,11 @@ class EventForm(forms.Form):
         self.fields["registration_opens_at"].help_text = _(
             "Optional; in your time zone (%(zone)s). Before then learners see when registration opens."
         ) % {"zone": zone}
+        self.fields["minimum_bookings"].help_text = ngettext_lazy(
+            "Optional; the trainers are warned %(hours)d hour before the start when fewer learners are booked.",
+            "Optional; the trainers are warned %(hours)d hours before the start when fewer learners are booked.",
+            "hours",
+        ) % {"hours": settings.SEMINARS_MINIMUM_WARNING_HOURS}
         self.fields["registration_closes_at"].help_text = _(
             "Optional; in your time zone (%(zone)s). Registration always closes when the first session starts."
         ) % {"zone": zone}
@@ -134,6 +151,9 @@ class EventForm(forms.Form):
                 validate_session_moment(cleaned[name])
             except ValidationError as exc:
                 self.add_error(name, exc)
+        minimum, capacity = cleaned.get("minimum_bookings"), cleaned.get("capacity")
+        if minimum is not None and capacity is not None and minimum > capacity:
+            self.add_error("minimum_bookings", MINIMUM_ABOVE_CAPACITY_MESSAGE)
         opens, closes = cleaned.get("registration_opens_at"), cleaned.get("registration_closes_at")
         if opens is not None and closes is not None and closes <= opens:
             self.add_error("registration_closes_at", REGISTRATION_ORDER_MESSAGE)

@@ -24,11 +24,13 @@ from seminars.models import Booking, Room, Seminar, SeminarEvent, Session
 from seminars.services.rooms import room_conflicts, room_errors
 from seminars.timezones import UNKNOWN_ZONE_MESSAGE, is_valid_zone
 from seminars.validators import (
+    MINIMUM_ABOVE_CAPACITY_MESSAGE,
     REGISTRATION_ORDER_MESSAGE,
     problems,
     session_range_message,
     validate_capacity,
     validate_cutoff_hours,
+    validate_minimum_bookings,
     validate_multi_line,
     validate_session_moment,
     validate_single_line,
@@ -41,6 +43,7 @@ EVENT_FIELDS = (
     "waitlist_enabled",
     "cancellation_policy",
     "cancellation_cutoff_hours",
+    "minimum_bookings",
     "registration_opens_at",
     "registration_closes_at",
 )
@@ -301,6 +304,13 @@ def _check_event_fields(data: dict, booked: int, errors: _Errors) -> None:
         errors.add("cancellation_policy", _("Choose a cancellation policy from the list."))
     for message in problems(data.get("cancellation_cutoff_hours", 24), validate_cutoff_hours):
         errors.add("cancellation_cutoff_hours", message)
+    minimum = data.get("minimum_bookings")
+    if minimum is not None:
+        found = problems(minimum, validate_minimum_bookings)
+        for message in found:
+            errors.add("minimum_bookings", message)
+        if not found and not capacity_problems and minimum > capacity:
+            errors.add("minimum_bookings", MINIMUM_ABOVE_CAPACITY_MESSAGE)
     _check_registration_window(data, errors)
 
 

@@ -31,6 +31,7 @@ EVENT = {
     "waitlist_enabled": "on",
     "cancellation_policy": "cutoff",
     "cancellation_cutoff_hours": "24",
+    "minimum_bookings": "2",
     "registration_opens_at": "2030-05-01T09:00",
     "registration_closes_at": "2030-06-01T09:00",
 }
@@ -42,6 +43,7 @@ EVENT_FIELDS = {
     "waitlist_enabled": hostile_bool_text,
     "cancellation_policy": st.one_of(st.sampled_from(["cutoff", "anytime", "never", "CUTOFF"]), hostile_text),
     "cancellation_cutoff_hours": hostile_int_text,
+    "minimum_bookings": hostile_int_text,
     "registration_opens_at": hostile_date_text,
     "registration_closes_at": hostile_date_text,
     "sessions-TOTAL_FORMS": hostile_int_text,
