@@ -211,10 +211,13 @@ def bookings_event_cancelled(*, event, actor, reason="") -> list[Booking]:
         url = event.get_absolute_url()
         learners = [b.user for b in bookings]
         if learners:
+            told = _("Your signup has been cancelled with the event.")
+            if reason:
+                told = _("Your signup has been cancelled with the event. Reason: %(reason)s") % {"reason": reason}
             notify(
                 users=learners,
                 subject=subject,
-                body=_("Your signup has been cancelled with the event."),
+                body=told,
                 url=url,
                 send_email=False,
             )

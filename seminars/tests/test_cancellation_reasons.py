@@ -5,7 +5,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from seminars.models import Booking, BookingStateChange, SeminarEvent
+from seminars.models import Booking, BookingStateChange, Notification, SeminarEvent
 from seminars.services.bookings import booking_cancel, booking_create, bookings_event_cancelled
 from seminars.services.events import event_cancel
 from seminars.tests.conftest import field_error
@@ -51,6 +51,8 @@ def test_an_event_cancellation_reason_goes_into_every_active_bookings_history(ev
 
     assert reasons(first, State.EVENT_CANCELLED) == ["The trainer is ill."]
     assert reasons(second, State.EVENT_CANCELLED) == ["The trainer is ill."]
+    told = Notification.objects.filter(user__in=[learner, learner2]).values_list("body", flat=True)
+    assert list(told) == ["Your signup has been cancelled with the event. Reason: The trainer is ill."] * 2
 
 
 @pytest.mark.django_db(transaction=True)
