@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from seminars.models import Booking, Profile, SeminarEvent
+from seminars.services.attendees import attendees_add
 from seminars.services.bookings import BookingError, booking_create
 from seminars.services.events import event_save
 from seminars.tests.conftest import event_post_data, field_error, make_session
@@ -229,3 +230,10 @@ def test_the_service_refuses_a_reversed_window_from_callers_that_bypass_the_form
         event_save(event_or_none=None, seminar=seminar, data=data, actor=editing_trainer)
     assert caught.value.message_dict["registration_closes_at"] == ["Registration must close after it opens."]
     assert not SeminarEvent.objects.filter(name="Direct").exists()
+
+
+@pytest.mark.parametrize("moment", [OPENS - SECOND, CLOSES], ids=["before it opens", "after it closed"])
+def test_staff_adding_attendees_are_not_bound_by_the_window(windowed, learner, trainer, moment):
+    with time_machine.travel(moment, tick=False):
+        attendees_add(event=windowed, users=[learner], actor=trainer)
+    assert Booking.objects.get(event=windowed, user=learner).state == Booking.State.BOOKED
