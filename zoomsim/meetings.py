@@ -130,6 +130,31 @@ def validation_failed(errors: list[dict]) -> Response:
     return error(400, 300, "Validation Failed.", errors)
 
 
+def paging(sim, req: Request) -> tuple[int, int] | Response:
+    """A list's (page_size, offset): page_size 1 to 300 (30 by default), the offset a next_page_token stands for.
+
+    A Response when either is refused.
+    """
+    try:
+        page_size = min(max(int(req.query.get("page_size", "30")), 1), 300)
+    except ValueError:
+        return validation_failed([{"field": "page_size", "message": "Invalid field."}])
+    offset = 0
+    if req.query.get("next_page_token"):
+        offset = sim.page_tokens.get(req.query["next_page_token"], sim.clock.now())
+        if offset is None:
+            return error(400, 300, "The next page token is invalid or expired.")
+    return page_size, offset
+
+
+def page_of(sim, rows: list, *, page_size: int, offset: int) -> tuple[list, str]:
+    """The rows of the page and the token for the next one ("" on the last page)."""
+    next_token = ""
+    if offset + page_size < len(rows):
+        next_token = sim.page_tokens.put(offset + page_size, sim.clock.now() + LIST_TOKEN_LIFETIME)
+    return rows[offset : offset + page_size], next_token
+
+
 def iso(unix_seconds: float) -> str:
     return datetime.fromtimestamp(unix_seconds, UTC).strftime(UTC_FORMAT)
 
@@ -517,24 +542,16 @@ def list_meetings(sim, req: Request, *, user: dict, app: dict) -> Response:
     kind = req.query.get("type", "scheduled")
     if kind not in ("scheduled", "live", "upcoming", "upcoming_meetings", "previous_meetings"):
         return validation_failed([{"field": "type", "message": f"Invalid field: {kind}."}])
-    try:
-        page_size = min(max(int(req.query.get("page_size", "30")), 1), 300)
-    except ValueError:
-        return validation_failed([{"field": "page_size", "message": "Invalid field."}])
-    offset = 0
-    if req.query.get("next_page_token"):
-        offset = sim.page_tokens.get(req.query["next_page_token"], sim.clock.now())
-        if offset is None:
-            return error(400, 300, "The next page token is invalid or expired.")
+    paged = paging(sim, req)
+    if isinstance(paged, Response):
+        return paged
+    page_size, offset = paged
     now = sim.clock.now()
     rows = sim.store.all(
         "SELECT * FROM meetings WHERE host_id = ? AND deleted = 0 ORDER BY start_time, id", (user["id"],)
     )
     rows = [row for row in rows if _listed(row, kind, now)]
-    page = rows[offset : offset + page_size]
-    next_token = ""
-    if offset + page_size < len(rows):
-        next_token = sim.page_tokens.put(offset + page_size, now + LIST_TOKEN_LIFETIME)
+    page, next_token = page_of(sim, rows, page_size=page_size, offset=offset)
     meetings = []
     for row in page:
         obj = meeting_object(sim, row, user, with_start_url=False)

@@ -18,11 +18,10 @@ from datetime import UTC, datetime
 from urllib.parse import unquote
 
 from zoomsim import registrants
-from zoomsim.meetings import UTC_FORMAT, error, iso, validation_failed
+from zoomsim.meetings import UTC_FORMAT, error, iso, page_of, paging
 from zoomsim.web import Request, Response, json_response
 
 FIRST_USER_ID = 16778240  # Zoom's per-session participant ids look like 16778240, 16779264, ...
-LIST_TOKEN_LIFETIME = 15 * 60
 LEFT = "left the meeting. Reason : left the meeting"
 HOST_ENDED = "left the meeting. Reason : Host ended the meeting."
 OTHER_DEVICE = "left the meeting. Reason : joined from another device"
@@ -424,23 +423,14 @@ def past_participants(sim, req: Request, *, user: dict, app: dict, meeting_ref: 
     row, meeting = found
     if not row["ended_at"] or sim.clock.now() < row["ready_at"]:
         return error(404, 3001, NOT_ENDED)
-    try:
-        page_size = min(max(int(req.query.get("page_size", "30")), 1), 300)
-    except ValueError:
-        return validation_failed([{"field": "page_size", "message": "Invalid field."}])
-    now = sim.clock.now()
-    offset = 0
-    if req.query.get("next_page_token"):
-        offset = sim.page_tokens.get(req.query["next_page_token"], now)
-        if offset is None:
-            return error(400, 300, "The next page token is invalid or expired.")
+    paged = paging(sim, req)
+    if isinstance(paged, Response):
+        return paged
+    page_size, offset = paged
     sessions = sessions_of(sim, row["uuid"])
     if len({session["participant_uuid"] for session in sessions}) < 2:
         sessions = []  # the spec: "the API doesn't return results if there's only one participant in a meeting"
-    page = sessions[offset : offset + page_size]
-    next_token = ""
-    if offset + page_size < len(sessions):
-        next_token = sim.page_tokens.put(offset + page_size, now + LIST_TOKEN_LIFETIME)
+    page, next_token = page_of(sim, sessions, page_size=page_size, offset=offset)
     return json_response(
         200,
         {

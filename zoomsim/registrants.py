@@ -13,13 +13,12 @@ import json
 import re
 import secrets
 
-from zoomsim.meetings import error, find_meeting, iso, validation_failed
+from zoomsim.meetings import error, find_meeting, iso, page_of, paging, validation_failed
 from zoomsim.web import Request, Response, empty_response, json_response, with_query
 
 LICENSED_TYPES = (2, 3)  # Licensed, On-prem; Basic (1) and None (99) may not take registrants
 BATCH_MAX = 30
 STATUS_MAX = 30
-LIST_TOKEN_LIFETIME = 15 * 60
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # A cancelled registration is kept (its link stops working) and listed among the denied ones.
 LISTED_AS = {"approved": "approved", "pending": "pending", "denied": "denied", "cancelled": "denied"}
@@ -301,25 +300,16 @@ def list_registrants(sim, req: Request, *, user: dict, app: dict, meeting_id: st
     status = req.query.get("status", "approved")
     if status not in ("approved", "pending", "denied"):
         return validation_failed([{"field": "status", "message": f"Invalid field: {status}."}])
-    try:
-        page_size = min(max(int(req.query.get("page_size", "30")), 1), 300)
-    except ValueError:
-        return validation_failed([{"field": "page_size", "message": "Invalid field."}])
-    now = sim.clock.now()
-    offset = 0
-    if req.query.get("next_page_token"):
-        offset = sim.page_tokens.get(req.query["next_page_token"], now)
-        if offset is None:
-            return error(400, 300, "The next page token is invalid or expired.")
+    paged = paging(sim, req)
+    if isinstance(paged, Response):
+        return paged
+    page_size, offset = paged
     rows = [
         row
         for row in sim.store.all("SELECT * FROM registrants WHERE meeting_id = ? ORDER BY rowid", (meeting["id"],))
         if LISTED_AS[row["status"]] == status
     ]
-    page = rows[offset : offset + page_size]
-    next_token = ""
-    if offset + page_size < len(rows):
-        next_token = sim.page_tokens.put(offset + page_size, now + LIST_TOKEN_LIFETIME)
+    page, next_token = page_of(sim, rows, page_size=page_size, offset=offset)
     return json_response(
         200,
         {
