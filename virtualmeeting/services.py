@@ -47,14 +47,24 @@ def meeting_schedule(meeting_id: int, *, countdown: float | None = None) -> None
     If the broker is down the row still says what to do; the sweep queues it later.
     Call it after saving the row (it records when the task is due, for the sweep).
     """
-    queued_for = timezone.now() + timedelta(seconds=countdown or 0)
-    VirtualMeeting.objects.filter(pk=meeting_id).update(queued_for=queued_for)
+    _schedule(queue.MEETING_SYNC, "queued_for", meeting_id, countdown=countdown)
+
+
+def _schedule(task: str, due_field: str, meeting_id: int, *, countdown: float | None) -> None:
+    """Record on the meeting's `due_field` when `task` is due, then send it once the transaction commits.
+
+    If the broker is down the row still says what to do; the sweep queues it later.
+    """
+    due = timezone.now() + timedelta(seconds=countdown or 0)
+    VirtualMeeting.objects.filter(pk=meeting_id).update(**{due_field: due})
 
     def send():
         try:
-            queue.send(queue.MEETING_SYNC, meeting_id, countdown=countdown)
+            queue.send(task, meeting_id, countdown=countdown)
         except Exception:  # the broker down or anything else: the row says what to do, the sweep queues it
-            log.warning("Could not queue meeting %s; the sweep will pick it up.", meeting_id, exc_info=True)
+            log.warning(
+                "Could not queue %s for meeting %s; the sweep will pick it up.", task, meeting_id, exc_info=True
+            )
 
     transaction.on_commit(send, robust=True)
 
@@ -545,16 +555,7 @@ def registrants_schedule(meeting_id: int, *, countdown: float | None = None) -> 
 
     Like `meeting_schedule`: if the broker is down, the rows still say what to do and the sweep queues them.
     """
-    queued_for = timezone.now() + timedelta(seconds=countdown or 0)
-    VirtualMeeting.objects.filter(pk=meeting_id).update(registrants_queued_for=queued_for)
-
-    def send():
-        try:
-            queue.send(queue.REGISTRANTS_SYNC, meeting_id, countdown=countdown)
-        except Exception:  # the broker down or anything else: the rows say what to do, the sweep queues them
-            log.warning("Could not queue the registrants of meeting %s; the sweep will.", meeting_id, exc_info=True)
-
-    transaction.on_commit(send, robust=True)
+    _schedule(queue.REGISTRANTS_SYNC, "registrants_queued_for", meeting_id, countdown=countdown)
 
 
 def registrant_email(row: MeetingRegistrant) -> str:
