@@ -8,6 +8,11 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from seminars.models import Course, Enrolment, Seminar, SeminarEvent, Session
+from seminars.services.bookings import booking_create
+from seminars.tests.meeting_scene import enable_test_provider, held_session
+from virtualmeeting.providers.base import ConnectedAccount
+from virtualmeeting.providers.testing import TestProvider
+from virtualmeeting.services import connection_save
 
 PASSWORD = "correct horse battery staple"
 
@@ -151,3 +156,90 @@ def field_error(html: str, field: str) -> str:
             errors = re.search(r'<ul class="errorlist"[^>]*>(.*?)</ul>', row, re.S)
             return re.sub(r"<[^>]+>", " ", errors.group(1)).strip() if errors else ""
     raise AssertionError(f"no form row for {field!r}")
+
+
+@pytest.fixture
+def learner3(course):
+    return enrol(make_user("lia"), course).user
+
+
+@pytest.fixture
+def as_user(client, request):
+    """Log the client in as one of the cast, by fixture name; returns the user."""
+
+    def login(name):
+        user = request.getfixturevalue(name)
+        client.force_login(user)
+        return user
+
+    return login
+
+
+# --- Attendance: the event's one session, two bookings, and the clock after it ---------------------
+
+
+@pytest.fixture
+def session(event):
+    return event.sessions.get()
+
+
+@pytest.fixture
+def bookings(event, learner, learner2):
+    """Lena's and Leo's bookings (by username), made before the event starts."""
+    event.capacity = 5
+    event.save()
+    return {user.username: booking_create(event=event, user=user, actor=user) for user in (learner, learner2)}
+
+
+@pytest.fixture
+def started(session, time_machine):
+    """The clock half an hour after the session ended: its attendance can be proposed and confirmed."""
+    time_machine.move_to(session.finish + timedelta(minutes=30))
+
+
+# --- Virtual meetings: the test provider, a trainer's connection, a held meeting --------------------
+
+
+@pytest.fixture
+def test_provider(settings, db):
+    """The framework's test provider, the only one and enabled, with a clean slate before and after."""
+    enable_test_provider(settings)
+    yield TestProvider
+    TestProvider.reset()
+
+
+def connect(user, scopes="meeting:write"):
+    """`user`'s connection to the test provider (account acct-<username>) granting `scopes`."""
+    return connection_save(
+        user=user,
+        provider="test",
+        account=ConnectedAccount(
+            remote_account_id=f"acct-{user.username}",
+            name=user.first_name,
+            email=user.email,
+            access_token="access",
+            refresh_token="refresh",
+            expires_at=None,
+            scopes=scopes,
+        ),
+    )
+
+
+@pytest.fixture
+def scene_zone():
+    """The time zone of the `scene`'s session; a module overrides it to see local times apart from UTC."""
+    return "Europe/London"
+
+
+@pytest.fixture
+def scene(
+    test_provider, event, editing_trainer, learner, learner2, learner3, scene_zone, django_capture_on_commit_callbacks
+):
+    """Edna's session held three hours ago in her provider meeting, with Lena, Leo and Lia booked."""
+    return held_session(
+        event=event,
+        owner=editing_trainer,
+        learners=[learner, learner2, learner3],
+        run_on_commit=django_capture_on_commit_callbacks,
+        zone=scene_zone,
+    )

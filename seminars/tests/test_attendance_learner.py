@@ -1,33 +1,12 @@
 """Learners see their own attendance per session on "My sessions", once a trainer has confirmed it."""
 
-from datetime import timedelta
-
-import pytest
 from django.urls import reverse
 
 from seminars.attendance import Proposal
 from seminars.models import AttendanceSource, Booking
 from seminars.services.attendance import session_attendance_confirm, session_attendance_propose
-from seminars.services.bookings import booking_create
 
 State = Booking.State
-
-
-@pytest.fixture
-def session(event):
-    return event.sessions.get()
-
-
-@pytest.fixture
-def bookings(event, learner, learner2):
-    event.capacity = 5
-    event.save()
-    return {user.username: booking_create(event=event, user=user, actor=user) for user in (learner, learner2)}
-
-
-@pytest.fixture
-def after(session, time_machine):
-    time_machine.move_to(session.finish + timedelta(minutes=30))
 
 
 def my_sessions(client, user):
@@ -37,7 +16,7 @@ def my_sessions(client, user):
     return response
 
 
-def test_a_proposal_alone_is_not_shown_to_the_learner(client, bookings, session, learner, after):
+def test_a_proposal_alone_is_not_shown_to_the_learner(client, bookings, session, learner, started):
     lena = bookings["lena"]
     session_attendance_propose(
         session=session, proposals={lena.pk: Proposal(State.NO_SHOW, 0, AttendanceSource.NOT_SEEN)}
@@ -48,7 +27,7 @@ def test_a_proposal_alone_is_not_shown_to_the_learner(client, bookings, session,
 
 
 def test_the_learner_sees_their_confirmed_attendance_and_nobody_elses(
-    client, bookings, session, learner, learner2, trainer, after
+    client, bookings, session, learner, learner2, trainer, started
 ):
     lena, leo = bookings["lena"], bookings["leo"]
     session_attendance_confirm(
@@ -69,13 +48,13 @@ def test_the_learner_sees_their_confirmed_attendance_and_nobody_elses(
     assert "Partially attended" not in leo_page.content.decode()
 
 
-def test_a_trainer_with_no_attendance_of_their_own_sees_no_such_section(client, bookings, session, trainer, after):
+def test_a_trainer_with_no_attendance_of_their_own_sees_no_such_section(client, bookings, session, trainer, started):
     lena = bookings["lena"]
     session_attendance_confirm(session=session, rows={lena.pk: (State.FULLY_ATTENDED, 60)}, actor=trainer)
     assert "My attendance" not in my_sessions(client, trainer).content.decode()
 
 
-def test_later_data_does_not_change_what_the_learner_sees(client, bookings, session, learner, trainer, after):
+def test_later_data_does_not_change_what_the_learner_sees(client, bookings, session, learner, trainer, started):
     lena = bookings["lena"]
     session_attendance_confirm(session=session, rows={lena.pk: (State.FULLY_ATTENDED, 58)}, actor=trainer)
     session_attendance_propose(

@@ -11,8 +11,6 @@ from seminars.services.attendance import (
     session_attendance_confirm,
 )
 from seminars.services.bookings import BookingError
-from seminars.tests.conftest import enrol, make_user
-from seminars.tests.meeting_scene import enable_test_provider, held_session
 from virtualmeeting import signals
 from virtualmeeting.models import ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import ParticipantRecord
@@ -22,22 +20,6 @@ from virtualmeeting.selectors import registrant_ids
 
 State = Booking.State
 Source = AttendanceSource
-
-
-@pytest.fixture
-def learner3(course):
-    return enrol(make_user("lia"), course).user
-
-
-@pytest.fixture
-def scene(settings, event, editing_trainer, learner, learner2, learner3, django_capture_on_commit_callbacks):
-    enable_test_provider(settings)
-    return held_session(
-        event=event,
-        owner=editing_trainer,
-        learners=[learner, learner2, learner3],
-        run_on_commit=django_capture_on_commit_callbacks,
-    )
 
 
 def proposals(scene):

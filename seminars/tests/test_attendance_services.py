@@ -18,34 +18,11 @@ from seminars.services.attendance import (
     session_attendance_propose,
 )
 from seminars.services.bookings import BookingError, booking_cancel, booking_create, booking_set_attendance
-from seminars.tests.conftest import enrol, make_session, make_user
+from seminars.tests.conftest import make_session
 from seminars.tests.test_attendance_math import Participant
 
 State = Booking.State
 Source = AttendanceSource
-
-
-@pytest.fixture
-def learner3(course):
-    return enrol(make_user("lia"), course).user
-
-
-@pytest.fixture
-def session(event):
-    return event.sessions.get()
-
-
-@pytest.fixture
-def bookings(event, learner, learner2):
-    """Lena's and Leo's bookings, made before the event starts."""
-    event.capacity = 5
-    event.save()
-    return {user.username: booking_create(event=event, user=user, actor=user) for user in (learner, learner2)}
-
-
-@pytest.fixture
-def started(session, time_machine):
-    time_machine.move_to(session.finish + timedelta(minutes=30))
 
 
 def history(booking):

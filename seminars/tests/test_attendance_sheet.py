@@ -2,7 +2,6 @@
 
 import csv
 import io
-from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
@@ -11,37 +10,9 @@ from django.urls import reverse
 from seminars.attendance import Proposal
 from seminars.models import AttendanceSource, Booking, BookingStateChange, SessionAttendance
 from seminars.services.attendance import session_attendance_confirm, session_attendance_propose
-from seminars.services.bookings import booking_create
 
 State = Booking.State
 Source = AttendanceSource
-
-
-@pytest.fixture
-def session(event):
-    return event.sessions.get()
-
-
-@pytest.fixture
-def bookings(event, learner, learner2):
-    event.capacity = 5
-    event.save()
-    return {user.username: booking_create(event=event, user=user, actor=user) for user in (learner, learner2)}
-
-
-@pytest.fixture
-def started(session, time_machine):
-    time_machine.move_to(session.finish + timedelta(minutes=30))
-
-
-@pytest.fixture
-def as_user(client, request):
-    def login(name):
-        user = request.getfixturevalue(name)
-        client.force_login(user)
-        return user
-
-    return login
 
 
 def sheet_url(session):

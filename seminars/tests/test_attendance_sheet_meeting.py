@@ -17,7 +17,7 @@ from django.utils import timezone
 from seminars.models import AttendanceSource, Booking, Enrolment, ParticipantMatch, SessionAttendance
 from seminars.services.attendance import participant_match_set, session_attendance_confirm
 from seminars.tests.conftest import enrol, make_user
-from seminars.tests.meeting_scene import UUID, enable_test_provider, held_session
+from seminars.tests.meeting_scene import UUID
 from virtualmeeting.models import MeetingRegistrant, VirtualMeeting
 from virtualmeeting.participation import occurrence_latest
 from virtualmeeting.providers.testing import TestProvider
@@ -28,20 +28,8 @@ ZONE = "Asia/Tokyo"  # nine hours from UTC all year: local times differ visibly 
 
 
 @pytest.fixture
-def learner3(course):
-    return enrol(make_user("lia"), course).user
-
-
-@pytest.fixture
-def scene(settings, event, editing_trainer, learner, learner2, learner3, django_capture_on_commit_callbacks):
-    enable_test_provider(settings)
-    return held_session(
-        event=event,
-        owner=editing_trainer,
-        learners=[learner, learner2, learner3],
-        run_on_commit=django_capture_on_commit_callbacks,
-        zone=ZONE,
-    )
+def scene_zone():
+    return ZONE
 
 
 @pytest.fixture

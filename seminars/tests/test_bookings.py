@@ -16,7 +16,7 @@ from seminars.services.bookings import (
     bookings_event_cancelled,
     bookings_promote_waitlist,
 )
-from seminars.tests.conftest import enrol, make_session, make_user
+from seminars.tests.conftest import make_session
 
 State = Booking.State
 
@@ -27,11 +27,6 @@ def history(booking):
 
 def book(event, user):
     return booking_create(event=event, user=user, actor=user)
-
-
-@pytest.fixture
-def learner3(course):
-    return enrol(make_user("lia"), course).user
 
 
 # Emails go out when the services' transactions commit: these tests really commit.

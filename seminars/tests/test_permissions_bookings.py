@@ -13,16 +13,6 @@ State = Booking.State
 ROLES = ["site_admin", "editing_trainer", "trainer", "learner", "outsider"]
 
 
-@pytest.fixture
-def as_user(client, request):
-    def login(name):
-        user = request.getfixturevalue(name)
-        client.force_login(user)
-        return user
-
-    return login
-
-
 def event_url(event):
     return reverse("seminars:event", args=[event.pk])
 
