@@ -22,11 +22,8 @@ from seminars.models import Booking, Notification, OutboundEmail
 from seminars.notifications import notify
 from seminars.services.bookings import booking_create
 from seminars.tasks import email_send_task, emails_requeue_task
-from seminars.tests.conftest import event_post_data
-from virtualmeeting.models import ProviderConfig, VirtualMeeting
-from virtualmeeting.providers.base import ConnectedAccount
-from virtualmeeting.providers.testing import TestProvider
-from virtualmeeting.services import connection_save
+from seminars.tests.conftest import connect, event_post_data
+from virtualmeeting.models import VirtualMeeting
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,15 +53,6 @@ def flaky_mail(settings):
     mail.outbox = []
     yield FlakyEmailBackend
     FlakyEmailBackend.refused, FlakyEmailBackend.outages = set(), 0
-
-
-@pytest.fixture
-def test_provider(settings):
-    settings.VIRTUALMEETING = {"PROVIDERS": ["virtualmeeting.providers.testing.TestProvider"]}
-    TestProvider.reset()
-    ProviderConfig.objects.update_or_create(provider="test", defaults={"enabled": True})
-    yield TestProvider
-    TestProvider.reset()
 
 
 @pytest.fixture
@@ -120,19 +108,7 @@ def save_times(client, event, session, *, start, room):
 @pytest.fixture
 def virtual_event(client, event, editing_trainer, test_provider):
     """The event's session in a provider-backed room with its meeting made, and two booked learners."""
-    connection_save(
-        user=editing_trainer,
-        provider="test",
-        account=ConnectedAccount(
-            remote_account_id="acct-edna",
-            name="Edna",
-            email=editing_trainer.email,
-            access_token="access",
-            refresh_token="refresh",
-            expires_at=None,
-            scopes="meeting:write",
-        ),
-    )
+    connect(editing_trainer)
     client.force_login(editing_trainer)
     session = event.sessions.get()
     room = {"mode": "new", "name": "Online", "capacity": 20, "description": "", "virtual_kind": "test"}

@@ -7,10 +7,9 @@ from django.urls import reverse
 
 from seminars.meetings import meeting_reference
 from seminars.models import Room
-from virtualmeeting.models import ProviderConfig, VirtualMeeting
-from virtualmeeting.providers.base import ConnectedAccount
+from seminars.tests.conftest import connect
+from virtualmeeting.models import VirtualMeeting
 from virtualmeeting.providers.testing import TestProvider
-from virtualmeeting.services import connection_save
 
 LONG_REASON = (
     "Zoom refused the meeting: the topic holds a word Zoom does not accept, and the "
@@ -19,20 +18,8 @@ LONG_REASON = (
 
 
 @pytest.fixture
-def setup(settings, event, editing_trainer, trainer, learner, outsider, site_admin):
-    settings.VIRTUALMEETING = {"PROVIDERS": ["virtualmeeting.providers.testing.TestProvider"]}
-    ProviderConfig.objects.update_or_create(provider="test", defaults={"enabled": True})
-    TestProvider.reset()
-    account = ConnectedAccount(
-        remote_account_id="acct-edna",
-        name="Edna",
-        email=editing_trainer.email,
-        access_token="access",
-        refresh_token="refresh",
-        expires_at=None,
-        scopes="meeting:write",
-    )
-    connection_save(user=editing_trainer, provider="test", account=account)
+def setup(test_provider, event, editing_trainer, trainer, learner, outsider, site_admin):
+    connect(editing_trainer)
     room = Room.objects.create(name="Online", capacity=10, event=event, virtual_kind="test", created_by=editing_trainer)
     session = event.sessions.get()
     session.room = room

@@ -7,25 +7,20 @@ import pytest
 from django.urls import reverse
 
 from seminars.models import Room
-from seminars.tests.test_virtual_meetings import NEW_ZOOM_ROOM, connect, row, save
-from virtualmeeting.models import ProviderConfig, VirtualMeeting
-from virtualmeeting.providers.base import ConnectedAccount
-from virtualmeeting.providers.testing import TestProvider
-from virtualmeeting.services import connection_save
+from seminars.tests.conftest import connect
+from seminars.tests.test_virtual_meetings import NEW_ZOOM_ROOM, row, save
+from virtualmeeting.models import VirtualMeeting
 
 ATTENDANCE = "Reconnect to enable attendance: the Test Meeting connection lacks the scope participants:read."
 RECORDINGS = "Reconnect to enable recordings: the Test Meeting connection lacks the scopes recordings:read, cloud:list."
 
 
 @pytest.fixture(autouse=True)
-def test_provider(settings, db):
-    settings.VIRTUALMEETING = {"PROVIDERS": ["virtualmeeting.providers.testing.TestProvider"]}
-    TestProvider.reset()
-    ProviderConfig.objects.update_or_create(provider="test", defaults={"enabled": True})
-    TestProvider.require_scopes("attendance", ["participants:read"])
-    TestProvider.require_scopes("recordings", ["recordings:read", "cloud:list"])
-    yield TestProvider
-    TestProvider.reset()
+def test_provider(test_provider):
+    """The test provider, asking for scopes of its own for attendance and recordings."""
+    test_provider.require_scopes("attendance", ["participants:read"])
+    test_provider.require_scopes("recordings", ["recordings:read", "cloud:list"])
+    return test_provider
 
 
 @pytest.fixture
@@ -69,31 +64,13 @@ def test_the_profile_names_the_missing_scopes_per_connection(client, editing_tra
 
 
 def test_a_connection_with_every_scope_says_nothing(client, room, editing_trainer):
-    account = ConnectedAccount(
-        remote_account_id="acct-edna",
-        name="Edna",
-        email=editing_trainer.email,
-        access_token="access",
-        refresh_token="refresh",
-        expires_at=None,
-        scopes="meeting:write participants:read recordings:read cloud:list",
-    )
-    connection_save(user=editing_trainer, provider="test", account=account)
+    connect(editing_trainer, scopes="meeting:write participants:read recordings:read cloud:list")
     assert "Reconnect to enable" not in room_card(client, editing_trainer, room)
     assert "Reconnect to enable" not in text(client.get(reverse("seminars:profile")).content.decode())
 
 
 def test_only_what_is_missing_is_named(client, room, editing_trainer):
-    account = ConnectedAccount(
-        remote_account_id="acct-edna",
-        name="Edna",
-        email=editing_trainer.email,
-        access_token="access",
-        refresh_token="refresh",
-        expires_at=None,
-        scopes="meeting:write participants:read recordings:read",
-    )
-    connection_save(user=editing_trainer, provider="test", account=account)
+    connect(editing_trainer, scopes="meeting:write participants:read recordings:read")
     card = room_card(client, editing_trainer, room)
     assert "Reconnect to enable attendance" not in card
     assert "Reconnect to enable recordings: the Test Meeting connection lacks the scope cloud:list." in card

@@ -14,38 +14,10 @@ from django.urls import reverse
 
 from seminars.meetings import meeting_reference, meetings_reconcile
 from seminars.models import Notification, Room, Session
-from seminars.tests.conftest import event_post_data
-from virtualmeeting.models import ProviderConfig, VirtualMeeting
-from virtualmeeting.providers.base import ConnectedAccount
-from virtualmeeting.providers.testing import TestProvider
-from virtualmeeting.services import connection_save
+from seminars.tests.conftest import connect, event_post_data
+from virtualmeeting.models import VirtualMeeting
 
-TEST_PROVIDER = "virtualmeeting.providers.testing.TestProvider"
-
-
-@pytest.fixture(autouse=True)
-def test_provider(settings, db):
-    settings.VIRTUALMEETING = {"PROVIDERS": [TEST_PROVIDER]}
-    TestProvider.reset()
-    ProviderConfig.objects.update_or_create(provider="test", defaults={"enabled": True})
-    yield TestProvider
-    TestProvider.reset()
-
-
-def connect(user):
-    return connection_save(
-        user=user,
-        provider="test",
-        account=ConnectedAccount(
-            remote_account_id=f"acct-{user.username}",
-            name=user.first_name,
-            email=user.email,
-            access_token="access",
-            refresh_token="refresh",
-            expires_at=None,
-            scopes="meeting:write",
-        ),
-    )
+pytestmark = pytest.mark.usefixtures("test_provider")
 
 
 def local(moment, zone):

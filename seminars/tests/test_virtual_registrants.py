@@ -25,20 +25,13 @@ from seminars.services.bookings import (
     booking_create,
     booking_set_attendance,
 )
-from seminars.tests.conftest import enrol, make_user
-from seminars.tests.test_virtual_meetings import NEW_ZOOM_ROOM, TEST_PROVIDER, connect, local, room_choice, row, save
-from virtualmeeting.models import MeetingRegistrant, ProviderConfig, VirtualMeeting
+from seminars.tests.conftest import connect, enrol, make_user
+from seminars.tests.test_virtual_meetings import NEW_ZOOM_ROOM, local, room_choice, row, save
+from virtualmeeting.models import MeetingRegistrant, VirtualMeeting
 from virtualmeeting.providers.testing import TestProvider
 from virtualmeeting.services import registrant_put
 
-
-@pytest.fixture(autouse=True)
-def test_provider(settings, db):
-    settings.VIRTUALMEETING = {"PROVIDERS": [TEST_PROVIDER]}
-    TestProvider.reset()
-    ProviderConfig.objects.update_or_create(provider="test", defaults={"enabled": True})
-    yield TestProvider
-    TestProvider.reset()
+pytestmark = pytest.mark.usefixtures("test_provider")
 
 
 @pytest.fixture
