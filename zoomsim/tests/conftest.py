@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
+import json
 import re
 import secrets
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -147,3 +151,66 @@ def person(sim):
 @pytest.fixture
 def pro(sim):
     return Api(sim, connect(sim)["access_token"])
+
+
+# --- Webhooks: an app's endpoint ----------------------------------------------------------
+
+SECRET = "zoomsim-webhook-secret"
+
+
+class Receiver:
+    """A tiny webhook endpoint that verifies Zoom's signature like an app must."""
+
+    def __init__(self, secret: str):
+        self.secret = secret
+        self.events: list[dict] = []
+        self.answer_validation_wrongly = False
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                timestamp = self.headers["x-zm-request-timestamp"]
+                expected = (
+                    "v0="
+                    + hmac.new(receiver.secret.encode(), f"v0:{timestamp}:".encode() + raw, hashlib.sha256).hexdigest()
+                )
+                if not hmac.compare_digest(expected, self.headers.get("x-zm-signature", "")):
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                event = json.loads(raw)
+                receiver.events.append({"event": event, "timestamp": int(timestamp)})
+                body = b""
+                if event["event"] == "endpoint.url_validation":
+                    plain = event["payload"]["plainToken"]
+                    key = b"wrong" if receiver.answer_validation_wrongly else receiver.secret.encode()
+                    encrypted = hmac.new(key, plain.encode(), hashlib.sha256).hexdigest()
+                    body = json.dumps({"plainToken": plain, "encryptedToken": encrypted}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/webhook"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def receiver(sim):
+    """A webhook endpoint registered as the app's event URL, stopped after the test."""
+    endpoint = Receiver(SECRET)
+    sim.edit_app("zoomsim-client-id", webhook_url=endpoint.url)
+    yield endpoint
+    endpoint.stop()

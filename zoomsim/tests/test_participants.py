@@ -8,7 +8,6 @@ import pytest
 from zoomsim.client import AdminAPIError
 from zoomsim.participants import HOST_ENDED, LEFT, OTHER_DEVICE
 from zoomsim.tests.conftest import Api, connect
-from zoomsim.tests.test_webhooks import SECRET, Receiver
 
 QUIET = {"approval_type": 0, "registrants_confirmation_email": False, "registrants_email_notification": False}
 START = "2030-01-15T10:00:00Z"
@@ -19,14 +18,6 @@ def _clock(sim):
     """A frozen clock after the scripted sessions (10:00 to 11:00): the tokens taken now stay valid for an hour."""
     sim.set_clock(now="2030-01-15T12:00:00Z")
     sim.freeze_clock()
-
-
-@pytest.fixture
-def receiver(sim):
-    endpoint = Receiver(SECRET)
-    sim.edit_app("zoomsim-client-id", webhook_url=endpoint.url)
-    yield endpoint
-    endpoint.stop()
 
 
 @pytest.fixture

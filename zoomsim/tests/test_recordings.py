@@ -8,7 +8,6 @@ import requests
 
 from zoomsim.client import AdminAPIError
 from zoomsim.tests.conftest import TIMEOUT, Api, connect
-from zoomsim.tests.test_webhooks import SECRET, Receiver
 
 START = "2030-01-15T10:00:00Z"
 CLOUD = {"auto_recording": "cloud"}
@@ -18,14 +17,6 @@ CLOUD = {"auto_recording": "cloud"}
 def _clock(sim):
     sim.set_clock(now="2030-01-15T12:00:00Z")
     sim.freeze_clock()
-
-
-@pytest.fixture
-def receiver(sim):
-    endpoint = Receiver(SECRET)
-    sim.edit_app("zoomsim-client-id", webhook_url=endpoint.url)
-    yield endpoint
-    endpoint.stop()
 
 
 def _ended(sim, api, settings=CLOUD, uuid=None):
