@@ -46,23 +46,36 @@ def save(client, event, rows, capture, **fields):
     return response
 
 
-@pytest.fixture
-def virtual_event(client, event, editing_trainer, django_capture_on_commit_callbacks):
-    """The event with two sessions in one provider-backed ad-hoc room, saved through the editor."""
-    connect(editing_trainer)
-    client.force_login(editing_trainer)
+def save_in_new_room(client, event, owner, capture, *, zone, **fields):
+    """Save the event through the editor as `owner` (connected first): its session and a second one a day
+    later (90 minutes, in `zone`), both in one new provider-backed ad-hoc room; `fields` for the event."""
+    connect(owner)
+    client.force_login(owner)
     first = event.sessions.get()
     second_start = first.start + timedelta(days=1)
     rows = [
         row(first, room=NEW_ZOOM_ROOM),
         {
-            "start": local(second_start, "Asia/Tokyo"),
-            "finish": local(second_start + timedelta(minutes=90), "Asia/Tokyo"),
-            "zone": "Asia/Tokyo",
+            "start": local(second_start, zone),
+            "finish": local(second_start + timedelta(minutes=90), zone),
+            "zone": zone,
             "room": NEW_ZOOM_ROOM,
         },
     ]
-    save(client, event, rows, django_capture_on_commit_callbacks, details="Bring your badge.")
+    save(client, event, rows, capture, **fields)
+
+
+@pytest.fixture
+def virtual_event(client, event, editing_trainer, django_capture_on_commit_callbacks):
+    """The event with two sessions in one provider-backed ad-hoc room, saved through the editor."""
+    save_in_new_room(
+        client,
+        event,
+        editing_trainer,
+        django_capture_on_commit_callbacks,
+        zone="Asia/Tokyo",
+        details="Bring your badge.",
+    )
     return event
 
 

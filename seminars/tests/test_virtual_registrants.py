@@ -26,7 +26,7 @@ from seminars.services.bookings import (
     booking_set_attendance,
 )
 from seminars.tests.conftest import connect, enrol, make_user
-from seminars.tests.test_virtual_meetings import NEW_ZOOM_ROOM, local, room_choice, row, save
+from seminars.tests.test_virtual_meetings import NEW_ZOOM_ROOM, room_choice, row, save, save_in_new_room
 from virtualmeeting.models import MeetingRegistrant, VirtualMeeting
 from virtualmeeting.providers.testing import TestProvider
 from virtualmeeting.services import registrant_put
@@ -37,20 +37,15 @@ pytestmark = pytest.mark.usefixtures("test_provider")
 @pytest.fixture
 def virtual_event(client, event, editing_trainer, django_capture_on_commit_callbacks):
     """The event (2 seats, then a waitlist) with two sessions in one provider-backed ad-hoc room, saved through the editor."""
-    connect(editing_trainer)
-    client.force_login(editing_trainer)
-    first = event.sessions.get()
-    second_start = first.start + timedelta(days=1)
-    rows = [
-        row(first, room=NEW_ZOOM_ROOM),
-        {
-            "start": local(second_start, "UTC"),
-            "finish": local(second_start + timedelta(minutes=90), "UTC"),
-            "zone": "UTC",
-            "room": NEW_ZOOM_ROOM,
-        },
-    ]
-    save(client, event, rows, django_capture_on_commit_callbacks, capacity=2, waitlist_enabled="on")
+    save_in_new_room(
+        client,
+        event,
+        editing_trainer,
+        django_capture_on_commit_callbacks,
+        zone="UTC",
+        capacity=2,
+        waitlist_enabled="on",
+    )
     event.refresh_from_db()
     return event
 
