@@ -89,6 +89,7 @@ def _eager_celery():
     """Tasks queued by a test run in its own process (Celery reads its settings once: set the app)."""
     from lms.celery import app
 
+    app.loader.import_default_modules()  # the autodiscovered tasks, as a worker loads them: a task sent by name runs here
     was = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield
