@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from seminars.models import (
     Booking,
     BookingStateChange,
+    CalendarFeed,
     Course,
     Enrolment,
     Notification,
@@ -219,3 +220,18 @@ class OutboundEmailAdmin(admin.ModelAdmin):
             ngettext("%(count)d email queued to be sent again.", "%(count)d emails queued to be sent again.", count)
             % {"count": count},
         )
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Who has a calendar feed, and since when. The token is the feed's only credential: never shown
+    here; a user resets their own link on their profile, and deleting the row here revokes it."""
+
+    list_display = ["user", "created_at"]
+    search_fields = ["user__username", "user__email"]
+    list_select_related = ["user"]
+    fields = ["user", "created_at"]
+    readonly_fields = ["user", "created_at"]
+
+    def has_add_permission(self, request):
+        return False

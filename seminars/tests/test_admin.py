@@ -8,6 +8,7 @@ from django.urls import reverse
 from seminars.models import (
     Booking,
     BookingStateChange,
+    CalendarFeed,
     Notification,
     OutboundEmail,
     ParticipantMatch,
@@ -37,6 +38,7 @@ def scenery(event, learner, site_admin):
     OutboundEmail.objects.create(key="test:1", kind="notification", to=learner.email)
     SessionAttendance.objects.create(booking=booking, session=event.sessions.get(), proposed_state="present")
     ParticipantMatch.objects.create(session=event.sessions.get(), participant_key="dial-in", booking=booking)
+    CalendarFeed.objects.create(user=learner, token="feed-token-never-shown-in-the-admin")
     return booking
 
 
@@ -71,3 +73,13 @@ def test_booking_page_shows_its_history_read_only(superuser_client, scenery):
     html = response.content.decode()
     assert "Booking state changes" in html
     assert 'name="history-0-state"' not in html  # read-only: not an editable field
+
+
+def test_a_calendar_feed_token_never_appears_in_the_admin(superuser_client, scenery):
+    feed = CalendarFeed.objects.get()
+    pages = [
+        superuser_client.get(reverse("admin:seminars_calendarfeed_changelist")),
+        superuser_client.get(reverse("admin:seminars_calendarfeed_change", args=[feed.pk])),
+    ]
+    assert all(page.status_code == 200 for page in pages)
+    assert all(feed.token not in page.content.decode() for page in pages)

@@ -63,6 +63,8 @@ ROUTES = {
     "seminars:session_attendance": ({"pk": "session"}, ()),
     "seminars:session_attendance_csv": ({"pk": "session"}, ()),
     "seminars:session_participant_match": ({"pk": "session"}, ("occurrence", "participant_key", "match", "undo")),
+    "seminars:calendar_feed": ({"token": "feed_token"}, ()),
+    "seminars:calendar_feed_reset": ({}, ()),
     "virtualmeeting:settings_index": ({}, ()),
     "virtualmeeting:settings": ({"provider_id": "provider"}, ()),
     "virtualmeeting:connect": ({"provider_id": "provider"}, ()),
@@ -97,6 +99,8 @@ query_value = st.one_of(hostile_int_text, hostile_text, st.sampled_from(["1", "2
 def path_argument(scene, kind: str) -> st.SearchStrategy:
     if kind == "provider":
         return st.sampled_from(PROVIDER_IDS)
+    if kind == "feed_token":  # a slug in the address: no feed row in the scene, any guess is refused
+        return st.from_regex(r"[-a-zA-Z0-9_]{1,80}", fullmatch=True)
     return st.one_of(st.sampled_from(scene.ids[kind]), st.sampled_from(scene.ids[kind]), hostile_pk())
 
 
