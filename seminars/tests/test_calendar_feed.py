@@ -251,12 +251,27 @@ def test_every_signed_in_user_sees_their_own_address_on_the_profile(
         "learner": learner,
         "outsider": outsider,
     }[who]
+    address = f"http://testserver{feed_url(user)}"  # the link the user made earlier
     client.force_login(user)
     html = client.get(reverse("seminars:profile")).content.decode()
-    assert f"http://testserver{feed_url(user)}" in html
+    assert address in html
     assert "Calendar subscription" in html and "Reset link" in html and "Copy" in html
     others = CalendarFeed.objects.exclude(user=user).values_list("token", flat=True)
     assert not any(token in html for token in others)
+
+
+def test_the_profile_writes_nothing_and_offers_a_link_to_a_user_without_one(client, learner):
+    client.force_login(learner)
+
+    html = client.get(reverse("seminars:profile")).content.decode()
+
+    assert not CalendarFeed.objects.filter(user=learner).exists()  # a GET makes no feed
+    assert "Get my calendar link" in html and "Reset link" not in html
+    response = client.post(reverse("seminars:calendar_feed_reset"), follow=True)
+    feed = CalendarFeed.objects.get(user=learner)
+    html = response.content.decode()
+    assert "Your calendar link is ready" in html
+    assert f"http://testserver{reverse('seminars:calendar_feed', args=[feed.token])}" in html
 
 
 def test_the_profile_needs_sign_in(client, db):

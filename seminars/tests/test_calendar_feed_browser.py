@@ -46,6 +46,8 @@ def test_the_feed_follows_a_session_the_trainer_moves(page, live_server, event, 
     log_in(page, live_server, learner)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     page.goto(f"{live_server.url}{reverse('seminars:profile')}")
+    page.get_by_role("button", name="Get my calendar link").click()
+    expect(page.get_by_text("Your calendar link is ready")).to_be_visible()
     address = page.get_by_label("Subscription address")
     expect(address).to_have_value(re.compile(rf"^{re.escape(live_server.url)}/calendar/[\w-]{{40,}}\.ics$"))
     page.get_by_role("button", name="Copy").click()

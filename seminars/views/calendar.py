@@ -15,7 +15,7 @@ from seminars import ical
 from seminars.models import CalendarFeed
 from seminars.outbox import absolute_url
 from seminars.selectors.calendar import feed_entries
-from seminars.services.calendar_feeds import calendar_feed_reset
+from seminars.services.calendar_feeds import calendar_feed_of, calendar_feed_reset
 
 
 def feed_item(entry) -> SimpleNamespace:
@@ -59,10 +59,15 @@ def calendar_feed(request, token):
 @login_required
 @require_POST
 def calendar_feed_reset_view(request):
+    """Make the user's link (the first time) or replace it (the old one stops working)."""
+    had_one = calendar_feed_of(request.user) is not None
     calendar_feed_reset(user=request.user)
-    messages.success(
-        request, _("Your calendar link was reset: the old link no longer works. Subscribe again with the new one.")
-    )
+    if had_one:
+        messages.success(
+            request, _("Your calendar link was reset: the old link no longer works. Subscribe again with the new one.")
+        )
+    else:
+        messages.success(request, _("Your calendar link is ready: copy it into your calendar app."))
     return redirect(reverse("seminars:profile") + "#calendar-feed")
 
 

@@ -21,7 +21,7 @@ from seminars.selectors import courses as selectors
 from seminars.selectors.attendance import learner_attendance
 from seminars.selectors.notifications import notification_list
 from seminars.services import courses as services
-from seminars.services.calendar_feeds import calendar_feed_get_or_create
+from seminars.services.calendar_feeds import calendar_feed_of
 from seminars.services.profiles import notifications_mark_read, profile_update
 from seminars.timezones import viewer_zone, zone_names
 from seminars.views.calendar import calendar_feed_url
@@ -366,7 +366,8 @@ def profile(request):
             # Other apps add sections (e.g. "Disconnect Zoom") by listing their templates here.
             "profile_sections": getattr(settings, "SEMINARS_PROFILE_SECTIONS", []),
             "vm_connect_texts": connect_texts(),  # the meeting accounts section's Reconnect popup
-            "calendar_feed_url": calendar_feed_url(request, calendar_feed_get_or_create(user=request.user)),
+            # Read only: a GET writes nothing. A user without a link makes one with the section's button.
+            "calendar_feed_url": calendar_feed_url(request, feed) if (feed := calendar_feed_of(request.user)) else "",
         },
     )
 
