@@ -195,3 +195,37 @@ def event_waitlist_count(*, event) -> int:
 def booking_for_user(*, booking_id):
     """A booking with its event, seminar and course loaded; 404 if missing."""
     return get_object_or_404(Booking.objects.select_related("event__seminar__course", "user"), pk=booking_id)
+
+
+def seat_conflicts(*, event, user_ids, ignore_event=None) -> dict[int, str]:
+    """User id -> title of another live event they hold a seat on whose sessions overlap `event`'s.
+
+    Sessions that touch (one ends when the other starts) do not overlap. `ignore_event` is left
+    out too (a learner being moved from it).
+    """
+    sessions = list(event.sessions.values_list("start", "finish"))
+    if not sessions or not user_ids:
+        return {}
+    overlap = Q()
+    for start, finish in sessions:
+        overlap |= Q(start__lt=finish, finish__gt=start)
+    rows = (
+        Session.objects.filter(overlap)
+        .filter(
+            event__cancelled=False,
+            event__bookings__user_id__in=user_ids,
+            event__bookings__state__in=Booking.SEAT_STATES,
+        )
+        .exclude(event=event)
+        .exclude(event_id=getattr(ignore_event, "pk", None))
+        .values_list("event__bookings__user_id", "event_id")
+        .order_by("start")
+    )
+    events = {}
+    result = {}
+    for user_id, event_id in rows:
+        if user_id not in result:
+            result[user_id] = event_id
+            events[event_id] = None
+    titles = {e.pk: str(e.title) for e in SeminarEvent.objects.filter(pk__in=events).select_related("seminar")}
+    return {user_id: titles[event_id] for user_id, event_id in result.items()}

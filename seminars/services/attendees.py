@@ -29,10 +29,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.permissions import is_site_admin
-from seminars.models import Booking, Enrolment, SeminarEvent, Session
+from seminars.models import Booking, Enrolment
 from seminars.notifications import notify
 from seminars.permissions import can_edit_course, is_course_trainer
-from seminars.selectors.bookings import EventStatus, event_status
+from seminars.selectors.bookings import EventStatus, event_status, seat_conflicts
 from seminars.services.bookings import (
     ACTIVE_STATES,
     BookingError,
@@ -336,7 +336,7 @@ def _decide(preview, *, event, actor, enrol=False, over_capacity=False, ignore_e
         Enrolment.objects.filter(course_id=event.seminar.course_id, user_id__in=user_ids).values_list("user_id", "role")
     )
     bookings = {b.user_id: b for b in Booking.objects.filter(event=event, user_id__in=user_ids)}
-    conflicts = _conflicts(event=event, user_ids=user_ids, ignore_event=ignore_event)
+    conflicts = seat_conflicts(event=event, user_ids=user_ids, ignore_event=ignore_event)
     bounds = event.sessions.aggregate(first=Min("start"), last=Max("finish"))
     seats_taken = Booking.objects.filter(event=event, state__in=Booking.SEAT_STATES).count()
     may_enrol = enrol and can_edit_course(actor, event.seminar.course)
@@ -388,34 +388,7 @@ def _decide(preview, *, event, actor, enrol=False, over_capacity=False, ignore_e
             line.outcome = Outcome.WAITLIST
 
 
-def _conflicts(*, event, user_ids, ignore_event=None) -> dict[int, str]:
-    """User id -> title of another event they hold a seat on whose sessions overlap this event's."""
-    sessions = list(event.sessions.values_list("start", "finish"))
-    if not sessions or not user_ids:
-        return {}
-    overlap = Q()
-    for start, finish in sessions:
-        overlap |= Q(start__lt=finish, finish__gt=start)
-    rows = (
-        Session.objects.filter(overlap)
-        .filter(
-            event__cancelled=False,
-            event__bookings__user_id__in=user_ids,
-            event__bookings__state__in=Booking.SEAT_STATES,
-        )
-        .exclude(event=event)
-        .exclude(event_id=getattr(ignore_event, "pk", None))
-        .values_list("event__bookings__user_id", "event_id")
-        .order_by("start")
-    )
-    events = {}
-    result = {}
-    for user_id, event_id in rows:
-        if user_id not in result:
-            result[user_id] = event_id
-            events[event_id] = None
-    titles = {e.pk: str(e.title) for e in SeminarEvent.objects.filter(pk__in=events).select_related("seminar")}
-    return {user_id: titles[event_id] for user_id, event_id in result.items()}
+
 
 
 def _tell_added(event, lines, actor):

@@ -24,7 +24,13 @@ from seminars.meetings import event_registrants_sync
 from seminars.models import AttendanceSource, Booking, BookingStateChange, Enrolment, SeminarEvent
 from seminars.notifications import notify
 from seminars.permissions import course_role, is_course_trainer
-from seminars.selectors.bookings import EventStatus, RegistrationWindow, event_status, registration_window
+from seminars.selectors.bookings import (
+    EventStatus,
+    RegistrationWindow,
+    event_status,
+    registration_window,
+    seat_conflicts,
+)
 from seminars.timezones import moment_text, viewer_zone
 
 State = Booking.State
@@ -45,14 +51,25 @@ def booking_create_refusal(*, event, user, status, booking=None, actor_is_staff=
     `booking` the user's existing signup for the event, if any. The event page asks
     this to offer "Book" or "Join waitlist"; booking_create asks it again under the
     event lock. The event's registration window binds learners signing themselves
-    up, not staff (`actor_is_staff`) signing a learner up.
+    up, not staff (`actor_is_staff`) signing a learner up; a seat on another event
+    at the same time binds both.
     """
     if course_role(user, event.seminar.course) != Enrolment.Role.LEARNER:
         return _("Only learners enrolled in this course can book this event.")
     refusal = booking_event_refusal(status=status, booking=booking)
-    if refusal or actor_is_staff:
-        return refusal
-    return registration_window_refusal(event=event, zone=viewer_zone(user), now=now)
+    if refusal is None and not actor_is_staff:
+        refusal = registration_window_refusal(event=event, zone=viewer_zone(user), now=now)
+    if refusal is None:
+        refusal = booking_conflict_refusal(event=event, user=user)
+    return refusal
+
+
+def booking_conflict_refusal(*, event, user) -> str | None:
+    """Why `user` may not take a seat on `event`: they hold one on another event at the same time."""
+    other = seat_conflicts(event=event, user_ids=[user.pk]).get(user.pk)
+    if other is None:
+        return None
+    return _("You are already booked on %(event)s at the same time.") % {"event": other}
 
 
 def registration_window_refusal(*, event, zone, now=None) -> str | None:
