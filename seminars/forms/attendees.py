@@ -62,9 +62,12 @@ class ReasonForm(forms.Form):
 
 class MoveForm(ReasonForm):
     to_event = forms.ModelChoiceField(label=gettext_lazy("Move to"), queryset=None)
+    over_capacity = forms.BooleanField(label=gettext_lazy("Book over capacity"), required=False)
 
-    def __init__(self, *args, events, **kwargs):
+    def __init__(self, *args, events, may_overbook, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_event"].queryset = events
         self.fields["to_event"].label_from_instance = lambda event: str(event.title)
+        if not may_overbook:
+            del self.fields["over_capacity"]
         self.order_fields(["to_event", "reason"])

@@ -159,6 +159,30 @@ def test_remove_and_move_with_a_reason(client, as_user, event, other_event, lear
     assert reasons == {("Left the company", "tom"), ("Shift", "tom")}
 
 
+def test_a_site_admin_moves_over_capacity_only_when_ticked_and_a_trainer_never(
+    client, as_user, event, other_event, learner, learner2, learner3
+):
+    other_event.capacity = 1
+    other_event.save()
+    booking_create(event=other_event, user=learner3, actor=learner3)
+    mine = booking_create(event=event, user=learner, actor=learner)
+    theirs = booking_create(event=event, user=learner2, actor=learner2)
+    move = {"reason": "Shift", "to_event": other_event.pk}
+
+    as_user("trainer")
+    assert 'name="over_capacity"' not in client.get(reverse("seminars:event_attendees", args=[event.pk])).content.decode()
+    client.post(reverse("seminars:attendee_move", args=[mine.pk]), {**move, "over_capacity": "on"})
+    assert not Booking.objects.filter(event=other_event, user=learner).exists()
+
+    as_user("site_admin")
+    assert 'name="over_capacity"' in client.get(reverse("seminars:event_attendees", args=[event.pk])).content.decode()
+    client.post(reverse("seminars:attendee_move", args=[theirs.pk]), move)
+    assert not Booking.objects.filter(event=other_event, user=learner2).exists()
+    client.post(reverse("seminars:attendee_move", args=[theirs.pk]), {**move, "over_capacity": "on"})
+    assert Booking.objects.get(event=other_event, user=learner2).state == State.BOOKED
+    assert other_event.bookings.filter(state=State.BOOKED).count() == 2
+
+
 def test_the_add_one_search_adds_a_learner(client, as_user, event, learner):
     as_user("trainer")
     html = client.get(reverse("seminars:event_attendees", args=[event.pk]), {"q": "lena"}).content.decode()

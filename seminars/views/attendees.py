@@ -124,13 +124,19 @@ def attendee_remove_view(request, pk):
 def attendee_move_view(request, pk):
     booking = booking_for_user(booking_id=pk)
     require_trainer(request.user, booking.event.seminar.course)
-    form = MoveForm(request.POST, events=_other_events(booking.event))
+    form = MoveForm(request.POST, events=_other_events(booking.event), may_overbook=is_site_admin(request.user))
     if not form.is_valid():
         messages.error(request, _("Choose another event of this seminar and give a reason; nothing was moved."))
         return redirect("seminars:event_attendees", pk=booking.event_id)
     target = form.cleaned_data["to_event"]
     try:
-        attendee_move(booking=booking, to_event=target, actor=request.user, reason=form.cleaned_data["reason"])
+        attendee_move(
+            booking=booking,
+            to_event=target,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            over_capacity=form.cleaned_data.get("over_capacity", False),
+        )
     except BookingError as error:
         messages.error(request, str(error))
     else:
