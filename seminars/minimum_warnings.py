@@ -5,8 +5,10 @@ that is not cancelled, has a `minimum_bookings`, starts within SEMINARS_MINIMUM_
 and has fewer seats taken is claimed with a conditional UPDATE of its `minimum_warning_sent_at`
 (so repeated and concurrent runs warn once per event, trainers without an email address too),
 then each course trainer gets a Notification and its email, recorded in the outbox under the key
-`minimum_warning:<event>:<trainer>` (sent once, with retries). An event that reaches its minimum
-before the warning time is never warned about.
+`minimum_warning:<event>:<trainer>:<first start>` (sent once, with retries). An event that
+reaches its minimum before the warning time is never warned about. When an event's first start
+moves, its warning is re-armed (`minimum_warning_rearm`): the trainers are warned again, the
+warning time before the new start, if it is still short then.
 """
 
 from datetime import timedelta
@@ -54,6 +56,17 @@ def minimum_warnings_record(*, now=None) -> list[int]:
     return email_ids
 
 
+def minimum_warning_rearm(*, event, old_first_start, new_first_start) -> None:
+    """Let `event` be warned about again when its first session now starts at another time.
+
+    Call it in the transaction that changed the sessions, after the event row is written.
+    """
+    if old_first_start == new_first_start or event.pk is None:
+        return
+    SeminarEvent.objects.filter(pk=event.pk).update(minimum_warning_sent_at=None)
+    event.minimum_warning_sent_at = None
+
+
 def _warn_trainers(event) -> list[int]:
     trainers = (
         get_user_model()
@@ -74,7 +87,7 @@ def _warn_trainers(event) -> list[int]:
     for trainer in trainers:
         row = Notification.objects.create(user=trainer, subject=subject[:255], body=body, url=event.get_absolute_url())
         email_id = email_record(
-            key=f"minimum_warning:{event.pk}:{trainer.pk}",
+            key=f"minimum_warning:{event.pk}:{trainer.pk}:{event.first_start.isoformat()}",
             kind="notification",
             to=trainer.email,
             params={"notification_id": row.pk},

@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from seminars.minimum_warnings import minimum_warning_rearm
 from seminars.models import Booking, Room, Seminar, SeminarEvent, Session
 from seminars.services.rooms import room_conflicts, room_errors
 from seminars.timezones import UNKNOWN_ZONE_MESSAGE, is_valid_zone
@@ -142,6 +143,11 @@ def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: di
         event.adhoc_rooms.filter(sessions__isnull=True).delete()
 
         new_times = {(r["start"], r["finish"], r["time_zone"]) for r in rows}
+        minimum_warning_rearm(
+            event=event,
+            old_first_start=min((start for start, _finish, _zone in old_times), default=None),
+            new_first_start=min((r["start"] for r in rows), default=None),
+        )
         if new_times != old_times and event.bookings.filter(state__in=ACTIVE_STATES).exists():
             _notify_times_changed(event, removed)
         if old_capacity is not None and ((not old_sessions and rows) or event.capacity > old_capacity):

@@ -128,3 +128,43 @@ def test_the_form_says_when_trainers_are_warned(client, editing_trainer, seminar
     client.force_login(editing_trainer)
     page = client.get(reverse("seminars:event_add", args=[seminar.pk])).content.decode()
     assert "the trainers are warned 48 hours before the start when fewer learners are booked" in page
+
+
+# --- A moved start -----------------------------------------------------------------------------
+
+
+def move_first_session(client, editor, event, *, start, finish):
+    session = event.sessions.get()
+    client.force_login(editor)
+    data = event_post_data(
+        sessions=[{"id": session.pk, "start": start, "finish": finish, "zone": "UTC"}],
+        initial_forms=1,
+        minimum_bookings="2",
+        capacity=str(event.capacity),
+    )
+    response = client.post(reverse("seminars:event_edit", args=[event.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_moved_start_warns_again_before_the_new_start(client, short_event, trainer, editing_trainer):
+    assert run_at(START - timedelta(hours=HOURS)) == 2
+    with time_machine.travel(START - timedelta(hours=HOURS - 1), tick=False):
+        move_first_session(client, editing_trainer, short_event, start="2030-03-27T09:00", finish="2030-03-27T10:00")
+    new_start = START + timedelta(days=7)
+
+    assert run_at(START - timedelta(hours=1)) == 0  # the old warning time is not the new one
+    assert run_at(new_start - timedelta(hours=HOURS) - timedelta(seconds=1)) == 0
+    assert run_at(new_start - timedelta(hours=HOURS)) == 2
+    assert run_at(new_start - timedelta(hours=1)) == 0
+    assert warnings_for(short_event).count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_longer_session_with_the_same_start_does_not_warn_again(client, short_event, trainer, editing_trainer):
+    assert run_at(START - timedelta(hours=HOURS)) == 2
+    with time_machine.travel(START - timedelta(hours=HOURS - 1), tick=False):
+        move_first_session(client, editing_trainer, short_event, start="2030-03-20T09:00", finish="2030-03-20T11:00")
+
+    assert run_at(START - timedelta(hours=1)) == 0
+    assert warnings_for(short_event).count() == 2
