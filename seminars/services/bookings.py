@@ -327,8 +327,13 @@ def _free_seats(event) -> int:
 
 
 def _promote(event, *, actor) -> list[Booking]:
-    """Book waitlisted learners while seats are free; the caller holds the event lock."""
-    if event.cancelled or _first_start(event) is None:
+    """Book waitlisted learners while seats are free, until the event starts; the caller holds the event lock.
+
+    Once the first session has started, a freed seat stays free: a learner waiting for it
+    would be booked on something already under way, told by an email they may read too late.
+    """
+    first_start = _first_start(event)
+    if event.cancelled or first_start is None or first_start <= timezone.now():
         return []
     free = _free_seats(event)
     if free <= 0:

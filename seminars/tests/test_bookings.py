@@ -342,3 +342,20 @@ def test_history_records_when(event, learner, time_machine):
     assert change.changed_at == moment
     assert change.changed_by == learner
     assert timezone.is_aware(change.changed_at)
+
+
+@pytest.mark.parametrize("after_start, promoted_count", [(timedelta(seconds=-1), 1), (timedelta(0), 0)])
+def test_a_seat_freed_once_the_event_started_stays_free(
+    event, trainer, learner, learner2, learner3, time_machine, after_start, promoted_count
+):
+    event.waitlist_enabled = True
+    event.save()
+    first = book(event, learner)
+    book(event, learner2)
+    waiting = book(event, learner3)
+    time_machine.move_to(event.sessions.get().start + after_start, tick=False)
+
+    booking_cancel(booking=first, actor=trainer)
+
+    waiting.refresh_from_db()
+    assert waiting.state == (State.BOOKED if promoted_count else State.WAITLISTED)
