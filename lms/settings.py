@@ -243,12 +243,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "seminars.tasks.emails_requeue",
         "schedule": float(os.environ.get("SEMINARS_EMAILS_REQUEUE_SECONDS", "120")),
     },
-    # Reminders before events (seminars.reminders): recorded when due, sent by the email task.
+    # Old sent emails are deleted once a day (SEMINARS_OUTBOX_KEEP_DAYS).
+    "seminars-emails-prune": {
+        "task": "seminars.tasks.emails_prune",
+        "schedule": float(os.environ.get("SEMINARS_EMAILS_PRUNE_SECONDS", str(24 * 3600))),
+    },
     # Events short of their minimum bookings: their trainers are warned once (seminars.minimum_warnings).
     "seminars-minimum-warnings": {
         "task": "seminars.tasks.minimum_warnings",
         "schedule": float(os.environ.get("SEMINARS_MINIMUM_WARNINGS_SECONDS", "300")),
     },
+    # Reminders before events (seminars.reminders): recorded when due, sent by the email task.
     "seminars-reminders-queue": {
         "task": "seminars.tasks.reminders_queue",
         "schedule": float(os.environ.get("SEMINARS_REMINDERS_SECONDS", "60")),
@@ -276,6 +281,8 @@ SEMINARS_PROFILE_SECTIONS = ["virtualmeeting/profile_connections.html"]
 # start and after the finish that still count.
 SEMINARS_ATTENDED_PERCENT = int(os.environ.get("SEMINARS_ATTENDED_PERCENT", "75"))
 SEMINARS_ATTENDANCE_GRACE_MINUTES = int(os.environ.get("SEMINARS_ATTENDANCE_GRACE_MINUTES", "10"))
+# Sent (and skipped) emails are kept this many days in the outbox, then deleted; failed ones are kept.
+SEMINARS_OUTBOX_KEEP_DAYS = int(os.environ.get("SEMINARS_OUTBOX_KEEP_DAYS", "90"))
 # Trainers are warned this many hours before an event's start when its minimum bookings are not reached.
 SEMINARS_MINIMUM_WARNING_HOURS = int(os.environ.get("SEMINARS_MINIMUM_WARNING_HOURS", "48"))
 # Cancelling a booking or an event asks for a reason; with this set, the reason must be given.

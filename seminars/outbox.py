@@ -9,6 +9,8 @@
   leaves the row pending until its next attempt (RETRY_DELAYS: about three and a
   half hours in all, so a mail server down for an hour loses nothing); after the
   last attempt the row is marked failed, for a site admin to see.
+- `emails_prune` (a daily task) deletes sent and skipped rows older than
+  SEMINARS_OUTBOX_KEEP_DAYS; failed rows stay for a site admin.
 - `emails_overdue` lists rows whose attempt is overdue (the broker was down, a
   retry message was lost, a worker died holding a claim); a periodic task queues
   them again. Queueing a row twice is harmless: only one task claims it.
@@ -133,6 +135,26 @@ def emails_overdue(*, limit: int = 500) -> list[int]:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def emails_prune(*, now=None, batch: int = 1000) -> int:
+    """Delete sent and skipped emails older than SEMINARS_OUTBOX_KEEP_DAYS; return how many went.
+
+    A row's key only guards against recording the same email twice while the change it
+    reports can still be recorded again (the commit of a booking change, a reminder or a
+    warning before a session that has not yet started), all of which is long past after
+    the keep time. Failed rows are kept: they are for a site admin to look at.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.SEMINARS_OUTBOX_KEEP_DAYS)
+    old = OutboundEmail.objects.filter(state__in=(State.SENT, State.SKIPPED), created_at__lt=cutoff)
+    deleted = 0
+    while True:
+        # In batches: one DELETE of a year of email would hold its locks for long.
+        ids = list(old.order_by("pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return deleted
+        deleted += OutboundEmail.objects.filter(pk__in=ids).delete()[0]
 
 
 def emails_send_again(*, email_ids) -> list[int]:

@@ -40,6 +40,12 @@ def emails_requeue_task() -> int:
     return len(ids)
 
 
+@shared_task(name="seminars.tasks.emails_prune")
+def emails_prune_task() -> int:
+    """Delete old sent and skipped emails (seminars.outbox.emails_prune); return how many."""
+    return outbox.emails_prune()
+
+
 @shared_task(name="seminars.tasks.reminders_queue")
 def reminders_queue_task() -> int:
     """Record the reminders due now (seminars.reminders) and queue their sending; return how many were new."""
