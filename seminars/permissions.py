@@ -39,6 +39,13 @@ def can_edit_course(user, course: Course) -> bool:
     return is_site_admin(user) or course_role(user, course) in EDITING_ROLES
 
 
+def edits_some_course(user) -> bool:
+    """Site admins and the editing trainers of any course: those who schedule sessions in rooms."""
+    return is_site_admin(user) or (
+        user.is_authenticated and Enrolment.objects.filter(user=user, role__in=EDITING_ROLES).exists()
+    )
+
+
 def is_course_trainer(user, course: Course) -> bool:
     """Trainers see attendee lists, take attendance and see virtual room links."""
     return is_site_admin(user) or course_role(user, course) in TRAINER_ROLES
@@ -66,6 +73,11 @@ def require_trainer(user, course: Course) -> None:
     require_view(user, course)
     if not is_course_trainer(user, course):
         raise PermissionDenied(_("Only trainers and site admins may see this."))
+
+
+def require_event_editor(user) -> None:
+    if not edits_some_course(user):
+        raise PermissionDenied(_("Only editing trainers and site admins may see this."))
 
 
 def require_site_admin(user) -> None:

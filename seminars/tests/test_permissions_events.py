@@ -37,6 +37,15 @@ ADHOC_ROOM_VIEW = {
     "editing_trainer": 200,
     "site_admin": 200,
 }
+# Editing trainers of any course (here, of this one) and site admins.
+EVENT_EDITORS = {
+    "anonymous": 302,
+    "outsider": 403,
+    "learner": 403,
+    "trainer": 403,
+    "editing_trainer": 200,
+    "site_admin": 200,
+}
 SITE_ROOM_VIEW = {
     "anonymous": 302,
     "outsider": 200,
@@ -67,7 +76,7 @@ def pages(seminar, event, site_room):
         "event_cancel": (reverse("seminars:event_cancel", args=[event.pk]), COURSE_EDIT),
         "event_delete": (reverse("seminars:event_delete", args=[event.pk]), COURSE_EDIT),
         "rooms_available_for_event": (f"{available}&event={event.pk}", COURSE_EDIT),
-        "rooms_available": (available, SITE_ROOM_VIEW),
+        "rooms_available": (available, EVENT_EDITORS),
         "adhoc_room": (reverse("seminars:room", args=[adhoc.pk]), ADHOC_ROOM_VIEW),
         "site_room": (reverse("seminars:room", args=[site_room.pk]), SITE_ROOM_VIEW),
         "site_rooms": (reverse("seminars:site_rooms"), SITE_ADMIN_ONLY),
@@ -101,6 +110,15 @@ def test_page_access(as_role, pages, page, role):
     assert response.status_code == expected[role], f"{role} on {page}"
     if expected[role] == 302:
         assert response["Location"].startswith(reverse("login"))
+
+
+def test_an_editing_trainer_of_another_course_may_ask_which_rooms_are_free(client, event):
+    stranger = make_user("stella")
+    enrol(stranger, Course.objects.create(name="Other course"), Enrolment.Role.EDITING_TRAINER)
+    client.force_login(stranger)
+    available = reverse("seminars:rooms_available") + "?start=2030-06-10T09:00&finish=2030-06-10T10:00&zone=UTC"
+    assert client.get(available).status_code == 200
+    assert client.get(f"{available}&event={event.pk}").status_code == 404
 
 
 def test_an_editing_trainer_of_another_course_sees_nothing(client, event, seminar):

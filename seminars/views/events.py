@@ -26,6 +26,7 @@ from seminars.permissions import (
     can_edit_course,
     is_site_admin,
     require_edit,
+    require_event_editor,
     require_site_admin,
     require_view,
 )
@@ -301,7 +302,8 @@ def event_delete_view(request, pk):
 def rooms_available(request):
     """Site rooms free at a session's time, as JSON; with `event`, that event's ad-hoc rooms too.
 
-    Query: start, finish (local "YYYY-MM-DDTHH:MM"), zone (IANA), event (optional id).
+    Query: start, finish (local "YYYY-MM-DDTHH:MM"), zone (IANA), event (optional id). For those
+    who schedule sessions only: whether a room is busy says that something happens there.
     """
     event = None
     if request.GET.get("event"):
@@ -310,6 +312,8 @@ def rooms_available(request):
         except ValueError:
             raise Http404("No such event.") from None
         require_edit(request.user, event.seminar.course)
+    else:
+        require_event_editor(request.user)
     try:
         start, finish = _period_from_query(request.GET)
     except ValidationError as exc:
