@@ -13,6 +13,7 @@ from seminars.models import (
     BookingStateChange,
     CalendarFeed,
     Course,
+    EmailTemplate,
     Enrolment,
     Notification,
     OutboundEmail,
@@ -20,6 +21,7 @@ from seminars.models import (
     Profile,
     Room,
     Seminar,
+    SeminarEmailOff,
     SeminarEvent,
     Session,
     SessionAttendance,
@@ -235,3 +237,23 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(EmailTemplate)
+class EmailTemplateAdmin(admin.ModelAdmin):
+    """The email templates: edited on the product's "Email templates" pages (with preview and placeholders);
+    here for inspection and repair. Saving runs the same check (the model's clean)."""
+
+    list_display = ["email_type", "seminar", "subject", "updated_by", "updated_at"]
+    list_filter = ["email_type"]
+    search_fields = ["subject", "body", "seminar__name"]
+    list_select_related = ["seminar", "updated_by"]
+    autocomplete_fields = ["seminar", "updated_by"]
+
+
+@admin.register(SeminarEmailOff)
+class SeminarEmailOffAdmin(admin.ModelAdmin):
+    list_display = ["seminar", "email_type", "switched_off_by", "switched_off_at"]
+    list_filter = ["email_type"]
+    list_select_related = ["seminar", "switched_off_by"]
+    autocomplete_fields = ["seminar", "switched_off_by"]

@@ -2,6 +2,7 @@
 the room, and for a virtual room our join page (never the provider's link: see seminars.virtual_room)."""
 
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 
 from seminars.outbox import absolute_url
 from seminars.timezones import time_span
@@ -29,3 +30,31 @@ def session_rows(sessions, zone: str) -> list[dict]:
         }
         for s in sessions
     ]
+
+
+def sessions_text(rows: list[dict], *, join_links: bool) -> str:
+    """The {sessions} of an email: the rows of `session_rows` as lines; with `join_links`, our join
+    page of each virtual room and the rule that it opens JOIN_OPENS_MINUTES before the start."""
+    if not rows:
+        return gettext("No session dates are set yet.")
+    lines = [gettext("Sessions:")]
+    for row in rows:
+        lines.append(f"- {row['own']}")
+        if row["yours"]:
+            lines.append("  " + gettext("Your time: %(time)s") % {"time": row["yours"]})
+        if row["room"]:
+            lines.append("  " + gettext("Room: %(room)s") % {"room": row["room"]})
+        if join_links and row["join"]:
+            lines.append("  " + gettext("Join online: %(url)s") % {"url": row["join"]})
+    if join_links and any(row["join"] for row in rows):
+        lines.append(
+            ngettext(
+                "The virtual room opens %(minutes)d minute before the start of each session; sign in with this "
+                "account to join.",
+                "The virtual room opens %(minutes)d minutes before the start of each session; sign in with this "
+                "account to join.",
+                JOIN_OPENS_MINUTES,
+            )
+            % {"minutes": JOIN_OPENS_MINUTES}
+        )
+    return "\n".join(lines)

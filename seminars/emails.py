@@ -1,4 +1,4 @@
-"""Emails to learners about their bookings: text and HTML, with an iCalendar file when booked.
+"""Emails to learners about their bookings, from the templates admins edit, with an iCalendar file when booked.
 
 The services record the email with the booking change (`booking_email_queue`,
 in their transaction); a Celery task builds it from the current data and sends
@@ -14,24 +14,14 @@ from types import SimpleNamespace
 
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Prefetch
-from django.template.loader import render_to_string
-from django.utils.translation import gettext_lazy as _
 
 from seminars import ical
-from seminars.email_sessions import JOIN_OPENS_MINUTES, session_rows
+from seminars.email_messages import email_message, event_values, reason_values
+from seminars.email_types import email_type
 from seminars.models import Booking, Session
 from seminars.outbox import absolute_url
 from seminars.tasks import email_queue
-from seminars.timezones import viewer_zone
 
-SUBJECTS = {
-    "booked": _("Booking confirmed: %(title)s"),
-    "waitlisted": _("You are on the waitlist: %(title)s"),
-    "promoted": _("A seat freed up, you are booked: %(title)s"),
-    "cancelled": _("Booking cancelled: %(title)s"),
-    "event_cancelled": _("Event cancelled: %(title)s"),
-    "times_changed": _("New times: %(title)s"),
-}
 # Which calendar method an email carries (None: no calendar).
 CALENDAR_METHODS = {
     "booked": ical.REQUEST,
@@ -41,14 +31,12 @@ CALENDAR_METHODS = {
     "event_cancelled": ical.CANCEL,
     "waitlisted": None,
 }
-# The emails of a held seat say how and when to join a session in a virtual room.
-JOIN_KINDS = {"booked", "promoted", "times_changed"}
 
 
 def booking_email_queue(
     *, booking, kind, version: datetime, with_calendar=True, removed_sessions=(), reason=""
 ) -> None:
-    """Record the email about `booking` of `kind` (one of SUBJECTS); it is sent once the transaction commits.
+    """Record the email about `booking` of `kind` (one of CALENDAR_METHODS); it is sent once the transaction commits.
 
     `version` is when the change it reports was made (the booking's or the event's
     updated_at): with the booking and the kind it names the message, so the same
@@ -57,7 +45,7 @@ def booking_email_queue(
     METHOD:CANCEL. `removed_sessions` (pk, start, finish, room) are withdrawn from
     the learner's calendar. `reason` is the cancellation's reason, quoted in the email.
     """
-    if kind not in SUBJECTS:
+    if kind not in CALENDAR_METHODS:
         raise ValueError(f"Unknown booking email {kind!r}")
     email_queue(
         key=f"booking:{booking.pk}:{kind}:{version.isoformat()}",
@@ -109,32 +97,18 @@ def booking_email_render(params: dict) -> EmailMultiAlternatives | None:
     )
 
 
-def build_booking_email(*, booking, kind, with_calendar=True, removed_sessions=(), reason="") -> EmailMultiAlternatives:
+def build_booking_email(
+    *, booking, kind, with_calendar=True, removed_sessions=(), reason=""
+) -> EmailMultiAlternatives | None:
+    """The email of `kind` from its template in effect (None: the seminar switched it off), with its calendar."""
     event, learner = booking.event, booking.user
     sessions = list(event.sessions.all())
-    zone = viewer_zone(learner)
     url = absolute_url(event.get_absolute_url())
-    rows = session_rows(sessions, zone)
-    context = {
-        "kind": kind,
-        "learner": learner,
-        "event": event,
-        "seminar": event.seminar,
-        "course": event.seminar.course,
-        "url": url,
-        "reason": reason,
-        "sessions": rows,
-        "show_join": kind in JOIN_KINDS,
-        "has_join": any(row["join"] for row in rows),
-        "join_minutes": JOIN_OPENS_MINUTES,
-    }
-    subject = SUBJECTS[kind] % {"title": f"{event.seminar.name}, {event.title}"}
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"seminars/email/{kind}.txt", context),
-        to=[learner.email],
-    )
-    message.attach_alternative(render_to_string(f"seminars/email/{kind}.html", context), "text/html")
+    values = event_values(event=event, recipient=learner, sessions=sessions, join_links=email_type(kind).join_links)
+    values.update(learner_name=values["recipient_name"], **reason_values(reason))
+    message = email_message(kind=kind, seminar_id=event.seminar_id, values=values, to=[learner.email])
+    if message is None:
+        return None
     method = CALENDAR_METHODS[kind]
     if with_calendar and method and sessions:
         calendar = ical.event_calendar(

@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from seminars.email_messages import NoticeEmail
 from seminars.models import Booking, Notification, SeminarEvent
 from seminars.outbox import email_record
 from seminars.permissions import TRAINER_ROLES
@@ -83,6 +84,9 @@ def _warn_trainers(event) -> list[int]:
         "inviting more learners.",
         event.seats_taken,
     ) % {"booked": event.seats_taken, "minimum": event.minimum_bookings}
+    email = NoticeEmail(
+        "minimum_warning", {"booked": str(event.seats_taken), "minimum": str(event.minimum_bookings)}, event_id=event.pk
+    ).params()
     email_ids = []
     for trainer in trainers:
         row = Notification.objects.create(user=trainer, subject=subject[:255], body=body, url=event.get_absolute_url())
@@ -90,7 +94,7 @@ def _warn_trainers(event) -> list[int]:
             key=f"minimum_warning:{event.pk}:{trainer.pk}:{event.first_start.isoformat()}",
             kind="notification",
             to=trainer.email,
-            params={"notification_id": row.pk},
+            params={"notification_id": row.pk, "email": email},
         )
         if email_id is not None:
             email_ids.append(email_id)

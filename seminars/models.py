@@ -8,12 +8,14 @@ constraints the database can enforce.
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from seminars.email_types import BODY_MAX_LENGTH, EMAIL_TYPES, SUBJECT_MAX_LENGTH, email_type_choices, template_errors
 from seminars.timezones import validate_time_zone
 from seminars.validators import (
     ATTENDED_PERCENT_MAX,
@@ -523,3 +525,84 @@ class CalendarFeed(models.Model):
 
     def __str__(self):
         return f"Calendar feed of {self.user}"
+
+
+class EmailTemplate(models.Model):
+    """The subject and body of one email type (seminars.email_types), site-wide or for one seminar.
+
+    The email in effect is the seminar's copy, else the site's, else the type's shipped default
+    (seminars.selectors.email_templates). Written by seminars.services.email_templates, which
+    refuses a template that would not render (`clean` says the same in the Django admin).
+    """
+
+    email_type = models.CharField(_("email"), max_length=40, choices=email_type_choices)
+    seminar = models.ForeignKey(
+        Seminar,
+        verbose_name=_("seminar"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="email_templates",
+        help_text=_("Blank: the site's template."),
+    )
+    subject = models.CharField(_("subject"), max_length=SUBJECT_MAX_LENGTH)
+    body = models.TextField(_("text"), max_length=BODY_MAX_LENGTH)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("updated by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("email template")
+        verbose_name_plural = _("email templates")
+        ordering = ["email_type", "seminar_id"]
+        constraints = [
+            # Two constraints: NULL seminars are never equal to each other in a plain unique constraint.
+            models.UniqueConstraint(
+                fields=["email_type"], condition=Q(seminar__isnull=True), name="seminars_emailtemplate_one_site"
+            ),
+            models.UniqueConstraint(
+                fields=["email_type", "seminar"],
+                condition=Q(seminar__isnull=False),
+                name="seminars_emailtemplate_one_per_seminar",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email_type} ({self.seminar or _('site')})"
+
+    def clean(self):
+        kind = EMAIL_TYPES.get(self.email_type)
+        if kind is None:
+            return  # the field's choices report it
+        errors = template_errors(kind, subject=self.subject, body=self.body)
+        if self.seminar_id and not kind.per_seminar:
+            errors.setdefault("seminar", []).append(_("This email is site-wide: a seminar cannot have its own."))
+        if errors:
+            raise ValidationError(errors)
+
+
+class SeminarEmailOff(models.Model):
+    """An email type a seminar does not send (only types a seminar may switch off, see seminars.email_types)."""
+
+    seminar = models.ForeignKey(Seminar, verbose_name=_("seminar"), on_delete=models.CASCADE, related_name="emails_off")
+    email_type = models.CharField(_("email"), max_length=40, choices=email_type_choices)
+    switched_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("switched off by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    switched_off_at = models.DateTimeField(_("switched off at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("email switched off in a seminar")
+        verbose_name_plural = _("emails switched off in seminars")
+        constraints = [
+            models.UniqueConstraint(fields=["seminar", "email_type"], name="seminars_seminaremailoff_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.email_type} off in {self.seminar}"
+
+    def clean(self):
+        kind = EMAIL_TYPES.get(self.email_type)
+        if kind is not None and not (kind.optional and kind.per_seminar):
+            raise ValidationError({"email_type": _("This email cannot be switched off.")})

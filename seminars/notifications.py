@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from seminars import emails
+from seminars.email_messages import NoticeEmail, notice_email_message
 from seminars.models import Booking, Notification, SeminarEvent
 from seminars.outbox import absolute_url
 from seminars.tasks import email_queue
@@ -19,12 +20,13 @@ from seminars.tasks import email_queue
 log = logging.getLogger(__name__)
 
 
-def notify(*, users, subject, body, url="", send_email=True) -> list[Notification]:
-    """Create one Notification per user and, unless `send_email` is false, email them the same text.
+def notify(*, users, subject, body, url="", email: NoticeEmail | None = None) -> list[Notification]:
+    """Create one Notification per user and, with `email`, email each of them too.
 
-    `url` is a site path (e.g. the event page) or an absolute URL. Each email is
-    recorded with its notification and sent by a task after the surrounding
-    transaction commits, one message per recipient (seminars.outbox); users
+    `url` is a site path (e.g. the event page) or an absolute URL. The email is made
+    from the template of `email.kind` (seminars.email_types), which admins edit, when it
+    is sent. Each email is recorded with its notification and sent by a task after the
+    surrounding transaction commits, one message per recipient (seminars.outbox); users
     without an email address get only the in-app notification.
     """
     users = list(users)
@@ -32,22 +34,26 @@ def notify(*, users, subject, body, url="", send_email=True) -> list[Notificatio
     rows = Notification.objects.bulk_create(
         [Notification(user=user, subject=subject[:255], body=body, url=url[:500], created_at=now) for user in users]
     )
-    if send_email:
+    if email is not None:
+        params = email.params()
         for row in rows:
             email_queue(
                 key=f"notification:{row.pk}",
                 kind="notification",
                 to=row.user.email,
-                params={"notification_id": row.pk},
+                params={"notification_id": row.pk, "email": params},
             )
     return rows
 
 
 def notification_email_render(params: dict) -> EmailMessage | None:
-    """The email of one notification (None if it or its user's address is gone)."""
+    """The email of one notification, from its template (None if it or its user's address is gone)."""
     row = Notification.objects.select_related("user").filter(pk=params["notification_id"]).first()
     if row is None or not row.user.email:
         return None
+    if "email" in params:
+        return notice_email_message(spec=params["email"], user=row.user)
+    # Recorded before emails had templates: the notification's own text.
     text = row.body if not row.url else f"{row.body}\n\n{absolute_url(row.url)}\n"
     return EmailMessage(subject=row.subject, body=text, to=[row.user.email])
 
@@ -70,9 +76,7 @@ def notify_event_times_changed(*, event, removed_sessions=()) -> None:
     subject = gettext("New times: %(seminar)s, %(event)s") % {"seminar": event.seminar.name, "event": event.title}
     body = gettext("The times of an event you are booked on have changed. See the event page for the new times.")
     _independently(
-        lambda: notify(
-            users=[b.user for b in bookings], subject=subject, body=body, url=event.get_absolute_url(), send_email=False
-        ),
+        lambda: notify(users=[b.user for b in bookings], subject=subject, body=body, url=event.get_absolute_url()),
         what=f"notify the learners of event {event.pk} in the app",
     )
     for booking in bookings:

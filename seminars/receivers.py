@@ -3,17 +3,16 @@
 virtualmeeting sends signals after commit; seminars knows whom to tell.
 """
 
-from zoneinfo import ZoneInfo
-
 from django.contrib.auth import get_user_model
 from django.dispatch import receiver
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from seminars.email_messages import NoticeEmail, session_description
 from seminars.meetings import parse_reference
 from seminars.models import Enrolment, Session
+from seminars.outbox import absolute_url
 from seminars.permissions import TRAINER_ROLES
 from seminars.services.attendance import session_attendance_refresh
 from virtualmeeting import signals
@@ -38,12 +37,7 @@ def _recipients(meeting, session):
     return list(User.objects.filter(pk__in=ids, is_active=True))
 
 
-def _describe(session):
-    local = session.start.astimezone(ZoneInfo(session.time_zone))
-    return f"{session.event.seminar.name}: {session.event.title}, {date_format(local, 'D j M Y H:i')} ({session.time_zone})"
-
-
-def _notify_about(meeting, subject, lead):
+def _notify_about(meeting, subject, lead, *, kind, values=None):
     from seminars.notifications import notify
 
     session = _session_for(meeting)
@@ -52,10 +46,20 @@ def _notify_about(meeting, subject, lead):
     from virtualmeeting.selectors import meeting_status_text
 
     room_url = reverse("seminars:room", args=[session.room_id]) if session.room_id else session.event.get_absolute_url()
-    session_line = _("Session: %(session)s") % {"session": _describe(session)}
-    room_line = _("Room: %(room)s") % {"room": session.room.name if session.room else "-"}
-    body = f"{lead}\n\n{session_line}\n{room_line}\n\n{meeting_status_text(meeting)}"
-    notify(users=_recipients(meeting, session), subject=subject, body=body, url=room_url)
+    room_name = session.room.name if session.room else "-"
+    status = str(meeting_status_text(meeting))
+    session_line = _("Session: %(session)s") % {"session": session_description(session)}
+    room_line = _("Room: %(room)s") % {"room": room_name}
+    body = f"{lead}\n\n{session_line}\n{room_line}\n\n{status}"
+    values = {
+        "session": session_description(session),
+        "room_name": room_name,
+        "room_url": absolute_url(room_url),
+        "meeting_status": status,
+        **(values or {}),
+    }
+    email = NoticeEmail(kind, values, event_id=session.event_id)
+    notify(users=_recipients(meeting, session), subject=subject, body=body, url=room_url, email=email)
 
 
 _FAILURE_SUBJECTS = {
@@ -63,12 +67,24 @@ _FAILURE_SUBJECTS = {
     "update": gettext_lazy("Virtual meeting update failure"),
     "delete": gettext_lazy("Virtual meeting deletion failure"),
 }
+# What {operation} says in the failure email.
+_OPERATIONS = {
+    "create": gettext_lazy("creation"),
+    "update": gettext_lazy("update"),
+    "delete": gettext_lazy("deletion"),
+}
 
 
 @receiver(signals.meeting_failed)
 def notify_meeting_failed(sender, meeting, operation="create", **kwargs):
     subject = str(_FAILURE_SUBJECTS.get(operation) or _("Virtual meeting failure"))
-    _notify_about(meeting, subject, _("A virtual meeting for this session could not be kept up to date."))
+    _notify_about(
+        meeting,
+        subject,
+        _("A virtual meeting for this session could not be kept up to date."),
+        kind="meeting_failed",
+        values={"operation": str(_OPERATIONS.get(operation) or operation)},
+    )
 
 
 @receiver(signals.meeting_waiting)
@@ -77,6 +93,7 @@ def notify_meeting_waiting(sender, meeting, **kwargs):
         meeting,
         _("Virtual meeting waiting for the provider's daily limit"),
         _("The meeting will be created or updated automatically when the limit resets; nothing needs re-saving."),
+        kind="meeting_waiting",
     )
 
 
@@ -86,6 +103,7 @@ def notify_meeting_recreated(sender, meeting, **kwargs):
         meeting,
         _("Virtual meeting re-created"),
         _("The meeting was deleted at the provider outside the LMS, so it was created again. Its join link changed."),
+        kind="meeting_recreated",
     )
 
 
@@ -93,6 +111,8 @@ def notify_meeting_recreated(sender, meeting, **kwargs):
 def notify_connection_revoked(sender, connection, **kwargs):
     from seminars.notifications import notify
 
+    reason = connection.status_message or _("access was revoked")
+    account = f"{connection.name} {connection.email}".strip()
     notify(
         users=[connection.user],
         subject=_("Reconnect your meeting account"),
@@ -100,13 +120,17 @@ def notify_connection_revoked(sender, connection, **kwargs):
             "Your %(provider)s connection (%(name)s %(email)s) no longer works: %(reason)s. Open a room's settings "
             "and click Connect to reconnect; your meetings will then be created and updated again."
         )
-        % {
-            "provider": connection.provider,
-            "name": connection.name,
-            "email": connection.email,
-            "reason": connection.status_message or _("access was revoked"),
-        },
+        % {"provider": connection.provider, "name": connection.name, "email": connection.email, "reason": reason},
         url=reverse("seminars:dashboard"),
+        email=NoticeEmail(
+            "connection_revoked",
+            {
+                "provider": connection.provider,
+                "account": account,
+                "reason": str(reason),
+                "dashboard_url": absolute_url(reverse("seminars:dashboard")),
+            },
+        ),
     )
 
 

@@ -22,18 +22,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Min, Prefetch
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from seminars.email_sessions import JOIN_OPENS_MINUTES, session_rows
+from seminars.email_messages import email_message, event_values
 from seminars.models import Booking, Enrolment, OutboundEmail, Seminar, SeminarEvent, Session
-from seminars.outbox import absolute_url
 from seminars.permissions import TRAINER_ROLES
-from seminars.timezones import time_span, viewer_zone
 from seminars.validators import reminder_offsets_parse
 
-SUBJECT = _("Reminder: %(title)s")
 # Events looked at per run, nearest first: the run's queries stay few and bounded.
 BATCH = 200
 
@@ -142,29 +137,10 @@ def reminder_email_render(params: dict) -> EmailMultiAlternatives | None:
     user = _recipient(event, params)
     if user is None or not user.email:
         return None
-    zone = viewer_zone(user)
-    rows = session_rows(sessions, zone)
-    context = {
-        "kind": "reminder",
-        "learner": user,
-        "trainer": params["booking_id"] is None,
-        "event": event,
-        "seminar": event.seminar,
-        "course": event.seminar.course,
-        "url": absolute_url(event.get_absolute_url()),
-        "sessions": rows,
-        "show_join": True,
-        "has_join": any(row["join"] for row in rows),
-        "join_minutes": JOIN_OPENS_MINUTES,
-        "first_start": f"{time_span(sessions[0].start, sessions[0].finish, zone)} ({zone})",
-    }
-    message = EmailMultiAlternatives(
-        subject=SUBJECT % {"title": f"{event.seminar.name}, {event.title}"},
-        body=render_to_string("seminars/email/reminder.txt", context),
-        to=[user.email],
-    )
-    message.attach_alternative(render_to_string("seminars/email/reminder.html", context), "text/html")
-    return message
+    kind = "reminder" if params["booking_id"] is not None else "reminder_trainer"
+    values = event_values(event=event, recipient=user, sessions=sessions, join_links=True)
+    values["learner_name"] = values["recipient_name"]
+    return email_message(kind=kind, seminar_id=event.seminar_id, values=values, to=[user.email])
 
 
 def _largest_offset() -> int:

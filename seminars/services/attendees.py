@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.permissions import is_site_admin
+from seminars.email_messages import NoticeEmail
 from seminars.models import Booking, Enrolment
 from seminars.notifications import notify
 from seminars.permissions import can_edit_course, is_course_trainer
@@ -186,6 +187,9 @@ def attendee_remove(*, booking, actor, reason) -> Booking:
             body=_("%(actor)s removed you from this event. Reason: %(reason)s")
             % {"actor": _display_name(actor), "reason": reason},
             url=event.get_absolute_url(),
+            email=NoticeEmail(
+                "attendee_removed", {"actor_name": _display_name(actor), "reason": reason}, event_id=event.pk
+            ),
         )
         if held_seat:
             _promote(event, actor=actor)
@@ -239,6 +243,11 @@ def attendee_move(*, booking, to_event, actor, reason, over_capacity=False) -> B
                 "reason": reason,
             },
             url=target.get_absolute_url(),
+            email=NoticeEmail(
+                "attendee_moved",
+                {"actor_name": _display_name(actor), "reason": reason, "from_event": source.title},
+                event_id=target.pk,
+            ),
         )
         if held_seat:
             _promote(source, actor=actor)
@@ -388,9 +397,6 @@ def _decide(preview, *, event, actor, enrol=False, over_capacity=False, ignore_e
             line.outcome = Outcome.WAITLIST
 
 
-
-
-
 def _tell_added(event, lines, actor):
     booked = [line.user for line in lines if line.outcome == Outcome.BOOK]
     waitlisted = [line.user for line in lines if line.outcome == Outcome.WAITLIST]
@@ -403,7 +409,6 @@ def _tell_added(event, lines, actor):
             subject=subject,
             body=_("%(actor)s booked you on this event.") % {"actor": _display_name(actor)},
             url=url,
-            send_email=False,
         )
     if waitlisted:
         notify(
@@ -411,7 +416,6 @@ def _tell_added(event, lines, actor):
             subject=subject,
             body=_("%(actor)s put you on the waitlist of this event.") % {"actor": _display_name(actor)},
             url=url,
-            send_email=False,
         )
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from seminars import emails
+from seminars.email_messages import NoticeEmail, reason_values
 from seminars.meetings import event_registrants_sync
 from seminars.models import AttendanceSource, Booking, BookingStateChange, Enrolment, SeminarEvent
 from seminars.notifications import notify
@@ -236,7 +237,6 @@ def bookings_event_cancelled(*, event, actor, reason="") -> list[Booking]:
                 subject=subject,
                 body=told,
                 url=url,
-                send_email=False,
             )
         trainers = _course_trainers(event)
         if trainers:
@@ -250,6 +250,11 @@ def bookings_event_cancelled(*, event, actor, reason="") -> list[Booking]:
                 )
                 % {"count": len(bookings)},
                 url=url,
+                email=NoticeEmail(
+                    "event_cancelled_trainers",
+                    {"signups": str(len(bookings)), **reason_values(reason)},
+                    event_id=event.pk,
+                ),
             )
         return bookings
 

@@ -9,11 +9,13 @@ from seminars.models import (
     Booking,
     BookingStateChange,
     CalendarFeed,
+    EmailTemplate,
     Notification,
     OutboundEmail,
     ParticipantMatch,
     Profile,
     Room,
+    SeminarEmailOff,
     SessionAttendance,
 )
 from seminars.tests.conftest import make_user
@@ -39,6 +41,8 @@ def scenery(event, learner, site_admin):
     SessionAttendance.objects.create(booking=booking, session=event.sessions.get(), proposed_state="present")
     ParticipantMatch.objects.create(session=event.sessions.get(), participant_key="dial-in", booking=booking)
     CalendarFeed.objects.create(user=learner, token="feed-token-never-shown-in-the-admin")
+    EmailTemplate.objects.create(email_type="booked", subject="Booked: {event_name}", body="Hello {learner_name}")
+    SeminarEmailOff.objects.create(seminar=event.seminar, email_type="reminder")
     return booking
 
 

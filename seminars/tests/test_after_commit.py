@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from seminars import outbox
+from seminars.email_messages import NoticeEmail
 from seminars.models import Booking, Notification, OutboundEmail
 from seminars.notifications import notify
 from seminars.services.bookings import booking_create
@@ -245,7 +246,7 @@ def test_an_email_not_queued_because_the_broker_was_down_is_sent_by_the_sweep(tr
     time_machine.move_to(timezone.now(), tick=False)
     # What the row looks like when queueing failed: recorded, never attempted.
     email_id = outbox.email_record(key="test:broker-down", kind="notification", to=trainer.email, params={})
-    [note] = notify(users=[trainer], subject="Hello", body="Body", send_email=False)
+    [note] = notify(users=[trainer], subject="Hello", body="Body")
     OutboundEmail.objects.filter(pk=email_id).update(params={"notification_id": note.pk})
 
     time_machine.move_to(timezone.now() + outbox.REQUEUE_GRACE)
@@ -255,7 +256,13 @@ def test_an_email_not_queued_because_the_broker_was_down_is_sent_by_the_sweep(tr
 
 def test_each_notification_email_is_independent(trainer, editing_trainer, flaky_mail):
     flaky_mail.refused = {trainer.email}
-    notify(users=[trainer, editing_trainer], subject="Virtual meeting creation failure", body="Body", url="/rooms/7/")
+    notify(
+        users=[trainer, editing_trainer],
+        subject="Virtual meeting creation failure",
+        body="Body",
+        url="/rooms/7/",
+        email=NoticeEmail("meeting_failed", {"operation": "creation"}),
+    )
     assert [m.subject for m in to(editing_trainer.email)] == ["Virtual meeting creation failure"]
     assert row_for(trainer.email).state == State.PENDING
     assert Notification.objects.count() == 2
@@ -332,7 +339,7 @@ def test_workers_racing_for_one_email_send_it_once(trainer, flaky_mail):
     from django.db import connection
 
     email_id = outbox.email_record(key="test:race", kind="notification", to=trainer.email, params={})
-    [note] = notify(users=[trainer], subject="Hello", body="Body", send_email=False)
+    [note] = notify(users=[trainer], subject="Hello", body="Body")
     OutboundEmail.objects.filter(pk=email_id).update(params={"notification_id": note.pk})
     barrier = threading.Barrier(6)
     results = []

@@ -4,11 +4,25 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
+from seminars.email_messages import NoticeEmail
 from seminars.models import Notification, SeminarEvent
 from seminars.notifications import notify, notify_event_times_changed
 from seminars.tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+# The email of a notice comes from its type's template (seminars.email_types), filled in with these values.
+FAILURE = NoticeEmail(
+    "meeting_failed",
+    {
+        "operation": "creation",
+        "session": "Tue 3 Mar 2026, 09:00",
+        "room_name": "Room 7",
+        "room_url": "http://testserver/rooms/7/",
+        "meeting_status": "Not created.",
+    },
+)
 
 
 @pytest.fixture
@@ -23,6 +37,7 @@ def test_notify_creates_a_notification_and_emails_each_user(trainer, editing_tra
         subject="Virtual meeting creation failure",
         body="Sessions:\n- Tue 3 Mar 2026, 09:00",
         url="/rooms/7/",
+        email=FAILURE,
     )
 
     assert len(rows) == 2
@@ -34,13 +49,13 @@ def test_notify_creates_a_notification_and_emails_each_user(trainer, editing_tra
     assert sorted(m.to[0] for m in outbox) == [editing_trainer.email, trainer.email]
     assert all(len(m.to) == 1 for m in outbox)  # nobody sees the other recipients
     assert outbox[0].subject == "Virtual meeting creation failure"
-    assert "Sessions:\n- Tue 3 Mar 2026, 09:00" in outbox[0].body
+    assert "Session: Tue 3 Mar 2026, 09:00\nRoom: Room 7" in outbox[0].body
     assert "http://testserver/rooms/7/" in outbox[0].body
 
 
 def test_notify_emails_only_after_the_transaction_commits(trainer, outbox):
     with transaction.atomic():
-        notify(users=[trainer], subject="Hello", body="Body", url="")
+        notify(users=[trainer], subject="Hello", body="Body", url="", email=FAILURE)
         assert outbox == []
     assert [m.to for m in outbox] == [[trainer.email]]
 
@@ -50,14 +65,14 @@ def test_notify_sends_nothing_when_the_transaction_rolls_back(trainer, outbox):
         pass
 
     with pytest.raises(Abort), transaction.atomic():
-        notify(users=[trainer], subject="Hello", body="Body", url="")
+        notify(users=[trainer], subject="Hello", body="Body", url="", email=FAILURE)
         raise Abort
     assert outbox == []
     assert not Notification.objects.exists()
 
 
 def test_notify_without_email(trainer, outbox):
-    notify(users=[trainer], subject="Only in the app", body="", url="/x/", send_email=False)
+    notify(users=[trainer], subject="Only in the app", body="", url="/x/")
     assert Notification.objects.filter(user=trainer, subject="Only in the app").exists()
     assert outbox == []
 
