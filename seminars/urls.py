@@ -1,6 +1,6 @@
 """All seminar pages. Each views module owns its routes."""
 
-from seminars.views import attendance, attendees, bookings, calendar, courses, events, virtual
+from seminars.views import attendance, attendees, bookings, calendar, courses, email_templates, events, virtual
 
 app_name = "seminars"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     *attendees.urlpatterns,
     *virtual.urlpatterns,
     *calendar.urlpatterns,
+    *email_templates.urlpatterns,
 ]

@@ -89,7 +89,9 @@ PREVIEW_EVENTS = 100
 
 def preview_events(*, seminar=None):
     """Events to preview an email with: the newest first (of one seminar, or of the site)."""
-    events = SeminarEvent.objects.select_related("seminar").order_by("-pk")
+    events = SeminarEvent.objects.order_by("-pk")
     if seminar is not None:
         events = events.filter(seminar=seminar)
-    return events[:PREVIEW_EVENTS]
+    # Not sliced itself: the form's choice field looks the chosen event up in it.
+    newest = events.values("pk")[:PREVIEW_EVENTS]
+    return SeminarEvent.objects.filter(pk__in=newest).select_related("seminar").order_by("-pk")

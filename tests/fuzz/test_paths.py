@@ -11,6 +11,7 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
+from seminars.email_types import EMAIL_TYPES
 from tests.fuzz.harness import check, client_for, fuzz_settings, fuzzes, is_refusal, rolled_back, send
 from tests.fuzz.strategies import hostile_int_text, hostile_pk, hostile_text
 
@@ -65,6 +66,13 @@ ROUTES = {
     "seminars:session_participant_match": ({"pk": "session"}, ("occurrence", "participant_key", "match", "undo")),
     "seminars:calendar_feed": ({"token": "feed_token"}, ()),
     "seminars:calendar_feed_reset": ({}, ()),
+    "seminars:email_templates": ({}, ()),
+    "seminars:email_template_edit": ({"key": "email_type"}, ("subject", "body", "event", "action")),
+    "seminars:email_template_reset": ({"key": "email_type"}, ()),
+    "seminars:seminar_emails": ({"pk": "seminar"}, ()),
+    "seminars:seminar_email_edit": ({"pk": "seminar", "key": "email_type"}, ("subject", "body", "event", "action")),
+    "seminars:seminar_email_reset": ({"pk": "seminar", "key": "email_type"}, ()),
+    "seminars:seminar_email_switch": ({"pk": "seminar", "key": "email_type"}, ("on",)),
     "virtualmeeting:settings_index": ({}, ()),
     "virtualmeeting:settings": ({"provider_id": "provider"}, ()),
     "virtualmeeting:connect": ({"provider_id": "provider"}, ()),
@@ -99,6 +107,8 @@ query_value = st.one_of(hostile_int_text, hostile_text, st.sampled_from(["1", "2
 def path_argument(scene, kind: str) -> st.SearchStrategy:
     if kind == "provider":
         return st.sampled_from(PROVIDER_IDS)
+    if kind == "email_type":  # a slug in the address: the registry's keys, and names it does not have
+        return st.sampled_from([*sorted(EMAIL_TYPES), "nope", "BOOKED", "booked-", "_", "0"])
     if kind == "feed_token":  # a slug in the address: no feed row in the scene, any guess is refused
         return st.from_regex(r"[-a-zA-Z0-9_]{1,80}", fullmatch=True)
     return st.one_of(st.sampled_from(scene.ids[kind]), st.sampled_from(scene.ids[kind]), hostile_pk())
