@@ -65,7 +65,7 @@ def _active_section(request):
     for section, names in _SECTIONS.items():
         if match.url_name in names:
             return section
-    if match.url_name in {"profile", "notifications"}:
+    if match.url_name in {"profile", "notifications", "email_templates", "email_template_edit", "email_template_reset"}:
         return ""
     return "courses"
 
