@@ -11,9 +11,10 @@ minutes before the start gets the one-hour reminder, not a late 24-hour one.
 The key of each email names the event, the reminder, the recipient and the
 schedule (a digest of the session times), so repeated and concurrent runs
 record it once, and a session moved after its reminder was sent gets a new
-one. The email is built from the current data when it is sent: a booking
-cancelled, an event cancelled or rescheduled, or a first session already
-started by then sends nothing.
+one. The email is built from the current data and the template in effect
+(seminars.email_types: "reminder", "reminder_trainer") when it is sent: a
+booking cancelled, an event cancelled or rescheduled, a first session already
+started, or a seminar that switched reminders off by then sends nothing.
 """
 
 import hashlib
