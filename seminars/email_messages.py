@@ -16,7 +16,7 @@ from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.html import escape, urlize
+from django.utils.html import urlize
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
@@ -73,10 +73,10 @@ def body_html(body: str) -> str:
     """The HTML of a plain-text body: escaped, one <p> per paragraph, line breaks kept, addresses as links."""
     paragraphs = [p.strip() for p in _PARAGRAPHS.split(body) if p.strip()]
     html = "".join(
-        "<p>" + "<br>".join(urlize(escape(line), autoescape=False) for line in p.split("\n")) + "</p>\n"
+        "<p>" + "<br>".join(urlize(line, autoescape=True) for line in p.split("\n")) + "</p>\n"
         for p in paragraphs
     )
-    return mark_safe(html)  # noqa: S308 - every line is escaped above; urlize adds only its links
+    return mark_safe(html)  # noqa: S308 - urlize(autoescape=True) escapes every line and adds only its links
 
 
 def email_message(*, kind: str, seminar_id, values: dict, to: list[str]) -> EmailMultiAlternatives | None:

@@ -109,6 +109,8 @@ def test_the_html_part_is_the_escaped_text_in_paragraphs_with_links():
 
     html = body_html(body)
     assert "<script>" not in html and "&lt;script&gt;" in html
+    hostile = body_html('https://x.example/"onmouseover="alert(1) <img src=x onerror=alert(1)>')
+    assert "<img" not in hostile and '"onmouseover=' not in hostile
     assert '<a href="https://lms.example.com/events/1/"' in html
     assert html.count("<p>") == 2
 

@@ -152,3 +152,23 @@ def test_a_seminar_preview_offers_only_its_own_events(client, editing_trainer, e
     url = reverse("seminars:seminar_email_edit", args=[seminar.pk, "booked"])
     response = client.post(url, {"subject": "S", "body": "B", "event": other.pk, "action": "preview"})
     assert "event" in response.context["form"].errors
+
+
+def test_a_seminars_list_asks_the_same_queries_for_no_copies_or_many(admin_client, seminar, site_admin):
+    url = reverse("seminars:seminar_emails", args=[seminar.pk])
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(url).status_code == 200
+        return len(queries)
+
+    none = count()
+    for kind in EMAIL_TYPES.values():
+        if kind.per_seminar:
+            EmailTemplate.objects.create(
+                email_type=kind.key, seminar=seminar, subject="S", body="B", updated_by=site_admin
+            )
+            EmailTemplate.objects.create(email_type=kind.key, subject="S", body="B", updated_by=site_admin)
+        if kind.optional:
+            SeminarEmailOff.objects.create(seminar=seminar, email_type=kind.key, switched_off_by=site_admin)
+    assert count() == none
