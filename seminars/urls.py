@@ -1,6 +1,16 @@
 """All seminar pages. Each views module owns its routes."""
 
-from seminars.views import attendance, attendees, bookings, calendar, courses, email_templates, events, virtual
+from seminars.views import (
+    attendance,
+    attendees,
+    bookings,
+    calendar,
+    courses,
+    email_templates,
+    events,
+    reports,
+    virtual,
+)
 
 app_name = "seminars"
 
@@ -11,6 +21,7 @@ urlpatterns = [
     *attendance.urlpatterns,
     *attendees.urlpatterns,
     *virtual.urlpatterns,
+    *reports.urlpatterns,
     *calendar.urlpatterns,
     *email_templates.urlpatterns,
 ]

@@ -166,7 +166,7 @@ def event_attendees(*, event) -> dict:
     bookings = (
         Booking.objects.filter(event=event)
         .select_related("user")
-        .annotate(state_reason=Subquery(_current_state_reason()))
+        .annotate(state_reason=Subquery(current_state_reason()))
         .order_by("created_at", "pk")
     )
     for booking in bookings:
@@ -179,7 +179,8 @@ def event_attendees(*, event) -> dict:
     return groups
 
 
-def _current_state_reason():
+def current_state_reason():
+    """A subquery: the reason given when the booking (OuterRef "pk") entered its current state ("" if none)."""
     return (
         BookingStateChange.objects.filter(booking=OuterRef("pk"), state=OuterRef("state"))
         .order_by("-changed_at", "-pk")

@@ -4,20 +4,16 @@ Only the course's trainers and site admins (seminars.permissions.require_trainer
 403 and people outside the course 404, as on every page of a course.
 """
 
-import csv
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from seminars.csv_export import csv_filename, csv_response
 from seminars.forms.attendance import ParticipantMatchForm, SignInSheetForm, person_name
 from seminars.permissions import require_trainer
 from seminars.selectors.attendance import session_for_sheet, sign_in_sheet
@@ -31,9 +27,6 @@ from seminars.services.bookings import BookingError
 from seminars.timezones import to_zone, viewer_zone
 from virtualmeeting.participation import provider_polls
 from virtualmeeting.selectors import service_name
-
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @login_required
@@ -161,33 +154,27 @@ def session_sheet_csv(request, pk):
     """The sheet as CSV in UTF-8 with a byte order mark, so spreadsheets keep accents intact."""
     session = session_for_sheet(session_id=pk)
     require_trainer(request.user, session.event.seminar.course)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(
-        [
-            _("Learner"),
-            _("Username"),
-            _("Email"),
-            _("Attendance"),
-            _("Minutes"),
-            _("Source"),
-            _("Confirmed by"),
-            _("Confirmed at (%(zone)s)") % {"zone": session.time_zone},
-            _("Proposed"),
-            _("Proposed minutes"),
-            _("Evidence"),
-            _("Joined and left (%(zone)s)") % {"zone": session.time_zone},
-        ]
-    )
-    for row in sign_in_sheet(session=session).rows:
-        times = intervals_text(row.intervals, session.time_zone)
-        writer.writerow([_csv_cell(value) for value in [*_csv_row(row, session.time_zone), times]])
-    response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
+    header = [
+        _("Learner"),
+        _("Username"),
+        _("Email"),
+        _("Attendance"),
+        _("Minutes"),
+        _("Source"),
+        _("Confirmed by"),
+        _("Confirmed at (%(zone)s)") % {"zone": session.time_zone},
+        _("Proposed"),
+        _("Proposed minutes"),
+        _("Evidence"),
+        _("Joined and left (%(zone)s)") % {"zone": session.time_zone},
+    ]
+    rows = [
+        [*_csv_row(row, session.time_zone), intervals_text(row.intervals, session.time_zone)]
+        for row in sign_in_sheet(session=session).rows
+    ]
     start = to_zone(session.start, session.time_zone)
-    name = slugify(f"attendance {session.event.seminar.name} {start:%Y-%m-%d %H%M}") or "attendance"
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+    filename = csv_filename("attendance", session.event.seminar.name, f"{start:%Y-%m-%d %H%M}")
+    return csv_response(filename=filename, header=header, rows=rows, streamed=False)
 
 
 def _csv_row(row, zone):
@@ -222,11 +209,6 @@ def intervals_text(intervals, zone) -> str:
 
 def _number(value) -> str:
     return "" if value is None else str(value)
-
-
-def _csv_cell(value) -> str:
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 urlpatterns = [

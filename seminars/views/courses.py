@@ -295,6 +295,7 @@ def seminar_detail(request, pk):
             "showing_past": past,
             "past_count": None if past else selectors.past_event_count(seminar=seminar),
             "can_edit": permissions.can_edit_course(request.user, seminar.course),
+            "is_trainer": permissions.is_course_trainer(request.user, seminar.course),
             "is_learner": permissions.course_role(request.user, seminar.course) == Enrolment.Role.LEARNER,
             "viewer_zone": viewer_zone(request.user),
         },
