@@ -58,6 +58,7 @@ class Dataset:
     bookings: int
     seminar_id: int
     event_id: int
+    course_id: int
     learner: str
     trainer: str
     learner_booked_sessions: int
@@ -108,6 +109,7 @@ def _load(events: int, sessions_per_event: int, signups_per_event: int) -> Datas
         bookings=len(bookings),
         seminar_id=seminar.pk,
         event_id=event_rows[0].pk,
+        course_id=course.pk,
         learner=LEARNER,
         trainer=TRAINER,
         learner_booked_sessions=sum(1 for b in bookings if b.user_id == learner.pk) * sessions_per_event,

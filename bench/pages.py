@@ -1,4 +1,5 @@
-"""Page benchmark: the seminar page, the event page and "My sessions" under gunicorn and PostgreSQL.
+"""Page benchmark: the seminar page, the event page, "My sessions" and the reports (pages and CSV) under
+gunicorn and PostgreSQL.
 
     .venv/bin/python bench/pages.py            # about three minutes; see --help
 
@@ -56,7 +57,7 @@ DOCS = ROOT / "docs" / "benchmarks.md"
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description="Benchmark the seminar, event and My sessions pages against a minimal Django view "
+        description="Benchmark the seminar, event, My sessions and report pages against a minimal Django view "
         "(gunicorn + PostgreSQL, loopback only; stops by itself).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )

@@ -65,6 +65,35 @@ def pages_for(dataset) -> list[dict]:
             "path": reverse("seminars:dashboard"),
             "expect": "Sessions I run",
         },
+        {
+            "key": "report_event",
+            "label": "Event report (trainer)",
+            "user": dataset.trainer,
+            "path": reverse("seminars:event_report", args=[dataset.event_id]),
+            "expect": "Sign-ups and attendance: Benchmark seminar Benchmark event 1<",
+        },
+        {
+            "key": "report_seminar",
+            "label": "Seminar report (trainer)",
+            "user": dataset.trainer,
+            "path": reverse("seminars:seminar_report", args=[dataset.seminar_id]),
+            "expect": "Sign-ups and attendance: Benchmark seminar<",
+        },
+        {
+            "key": "report_course_filtered",
+            "label": "Course report, filtered (trainer)",
+            "user": dataset.trainer,
+            # Booked only, by last change, newest first: a filter, a sort on a subquery, a later page.
+            "path": reverse("seminars:course_report", args=[dataset.course_id]) + "?state=booked&sort=-changed&page=3",
+            "expect": "Sign-ups and attendance: Benchmark course",
+        },
+        {
+            "key": "report_course_csv",
+            "label": "Course report CSV, every row (trainer)",
+            "user": dataset.trainer,
+            "path": reverse("seminars:course_report_csv", args=[dataset.course_id]),
+            "expect": "Learner,Username,Email",
+        },
     ]
 
 
@@ -89,13 +118,13 @@ def count_queries(dataset) -> dict:
     counts = {}
     for page in pages_for(dataset):
         client = clients[page["user"]]
-        client.get(page["path"])
+        _get(client, page["path"])
         with CaptureQueriesContext(connection) as captured:
-            response = client.get(page["path"])
-        _check(page, response)
+            response, body = _get(client, page["path"])
+        _check(page, response, body)
         counts[page["key"]] = {
             "queries": len(captured),
-            "html_kb": round(len(response.content) / 1024, 1),
+            "html_kb": round(len(body) / 1024, 1),
             "sql": [q["sql"] for q in captured.captured_queries],
         }
     return counts
@@ -110,14 +139,14 @@ def time_in_process(dataset, repeat: int = 5) -> dict:
     timings = {}
     for page in pages_for(dataset):
         client = clients[page["user"]]
-        client.get(page["path"])
+        _get(client, page["path"])
         totals, sql = [], []
         for _ in range(repeat):
             with CaptureQueriesContext(connection) as captured:
                 began = time.perf_counter()
-                response = client.get(page["path"])
+                response, body = _get(client, page["path"])
                 totals.append(time.perf_counter() - began)
-            _check(page, response)
+            _check(page, response, body)
             sql.append(sum(float(q["time"]) for q in captured.captured_queries))
         total_ms, sql_ms = statistics.median(totals) * 1000, statistics.median(sql) * 1000
         timings[page["key"]] = {
@@ -132,11 +161,11 @@ def profile_page(dataset, key: str, repeat: int = 5) -> dict:
     """cProfile `repeat` in-process requests of one page; the full listing goes to bench/results/."""
     page = next(p for p in pages_for(dataset) if p["key"] == key)
     client = _clients(dataset)[page["user"]]
-    client.get(page["path"])
+    _get(client, page["path"])
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(repeat):
-        client.get(page["path"])
+        _get(client, page["path"])
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
@@ -184,8 +213,15 @@ def _short(file: str) -> str:
     return re.sub(r"^.*/site-packages/", "", file)
 
 
-def _check(page, response):
-    if response.status_code != 200 or page["expect"].encode() not in response.content:
+def _get(client, path):
+    """(response, body): a streamed response (the CSV export) is read to its end, as a client would."""
+    response = client.get(path)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return response, body
+
+
+def _check(page, response, body):
+    if response.status_code != 200 or page["expect"].encode() not in body:
         raise SystemExit(
             f"{page['label']} ({page['path']}) answered {response.status_code} without "
             f"{page['expect']!r}: the benchmark would measure the wrong page."
