@@ -15,6 +15,7 @@ from seminars.models import (
     Course,
     EmailTemplate,
     Enrolment,
+    EventTrainer,
     Notification,
     OutboundEmail,
     ParticipantMatch,
@@ -85,6 +86,15 @@ class SessionInline(admin.TabularInline):
     autocomplete_fields = ["room"]
 
 
+class EventTrainerInline(admin.TabularInline):
+    # Repair only: the event form checks that trainers are course staff and warns of conflicts.
+    model = EventTrainer
+    extra = 0
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["user"]
+
+
 @admin.register(SeminarEvent)
 class SeminarEventAdmin(admin.ModelAdmin):
     list_display = ["__str__", "seminar", "capacity", "waitlist_enabled", "cancelled", "created_at"]
@@ -93,7 +103,17 @@ class SeminarEventAdmin(admin.ModelAdmin):
     list_select_related = ["seminar"]
     autocomplete_fields = ["seminar", "created_by"]
     readonly_fields = ["created_at", "updated_at"]
-    inlines = [SessionInline]
+    inlines = [SessionInline, EventTrainerInline]
+
+
+@admin.register(EventTrainer)
+class EventTrainerAdmin(admin.ModelAdmin):
+    list_display = ["user", "event", "role", "created_at"]
+    list_filter = ["role", "event__seminar__course"]
+    search_fields = ["user__username", "user__email", "user__first_name", "user__last_name", "event__name"]
+    list_select_related = ["user", "event"]
+    autocomplete_fields = ["user", "event"]
+    readonly_fields = ["created_at"]
 
 
 @admin.register(Room)

@@ -4,7 +4,7 @@ A periodic task (seminars.tasks.minimum_warnings) calls `minimum_warnings_record
 that is not cancelled, has a `minimum_bookings`, starts within SEMINARS_MINIMUM_WARNING_HOURS
 and has fewer seats taken is claimed with a conditional UPDATE of its `minimum_warning_sent_at`
 (so repeated and concurrent runs warn once per event, trainers without an email address too),
-then each course trainer gets a Notification and its email, recorded in the outbox under the key
+then each of the event's trainers (seminars.selectors.trainers) gets a Notification and its email, recorded in the outbox under the key
 `minimum_warning:<event>:<trainer>:<first start>` (sent once, with retries). An event that
 reaches its minimum before the warning time is never warned about. When an event's first start
 moves, its warning is re-armed (`minimum_warning_rearm`): the trainers are warned again, the
@@ -14,7 +14,6 @@ warning time before the new start, if it is still short then.
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -23,7 +22,7 @@ from django.utils.translation import gettext, ngettext
 from seminars.email_messages import NoticeEmail
 from seminars.models import Booking, Notification, SeminarEvent
 from seminars.outbox import email_record
-from seminars.permissions import TRAINER_ROLES
+from seminars.selectors.trainers import event_trainers
 
 
 def minimum_warnings_record(*, now=None) -> list[int]:
@@ -69,13 +68,7 @@ def minimum_warning_rearm(*, event, old_first_start, new_first_start) -> None:
 
 
 def _warn_trainers(event) -> list[int]:
-    trainers = (
-        get_user_model()
-        .objects.filter(
-            enrolments__course_id=event.seminar.course_id, enrolments__role__in=TRAINER_ROLES, is_active=True
-        )
-        .order_by("pk")
-    )
+    trainers = sorted(event_trainers(event), key=lambda user: user.pk)
     subject = gettext("Few bookings: %(title)s") % {"title": f"{event.seminar.name}, {event.title}"}
     body = ngettext(
         "%(booked)d learner is booked; this event needs at least %(minimum)d. Consider cancelling it or "

@@ -187,6 +187,31 @@ class SeminarEvent(models.Model):
         return self.name or _("Event %(number)s") % {"number": self.pk}
 
 
+class EventTrainer(models.Model):
+    """A person who runs an event, in a role. Only the course's staff (trainers and editing trainers)
+    can be assigned; who the event's trainers are is decided in seminars.selectors.trainers."""
+
+    class Role(models.TextChoices):
+        TRAINER = "trainer", _("Trainer")
+        FACILITATOR = "facilitator", _("Facilitator")
+
+    event = models.ForeignKey(SeminarEvent, verbose_name=_("event"), on_delete=models.CASCADE, related_name="trainers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.CASCADE, related_name="events_trained"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.TRAINER)
+    created_at = models.DateTimeField(_("assigned at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("event trainer")
+        verbose_name_plural = _("event trainers")
+        ordering = ["event", "pk"]
+        constraints = [models.UniqueConstraint(fields=["event", "user"], name="seminars_event_trainer_unique")]
+
+    def __str__(self):
+        return f"{self.user} on {self.event}: {self.get_role_display()}"
+
+
 class Room(models.Model):
     """A site room (reusable, managed by admins) or an ad-hoc room (belongs to one event).
 

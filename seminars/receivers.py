@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy
 
 from seminars.email_messages import NoticeEmail, session_description
 from seminars.meetings import parse_reference
-from seminars.models import Enrolment, Session
+from seminars.models import Session
 from seminars.outbox import absolute_url
-from seminars.permissions import TRAINER_ROLES
+from seminars.selectors.trainers import event_trainers
 from seminars.services.attendance import session_attendance_refresh
 from virtualmeeting import signals
 
@@ -26,15 +26,12 @@ def _session_for(meeting):
 
 
 def _recipients(meeting, session):
-    User = get_user_model()
-    ids = set(
-        Enrolment.objects.filter(course=session.event.seminar.course, role__in=TRAINER_ROLES).values_list(
-            "user_id", flat=True
-        )
-    )
-    if meeting.owner_id:
-        ids.add(meeting.owner_id)
-    return list(User.objects.filter(pk__in=ids, is_active=True))
+    users = {user.pk: user for user in event_trainers(session.event)}
+    if meeting.owner_id and meeting.owner_id not in users:
+        owner = get_user_model().objects.filter(pk=meeting.owner_id, is_active=True).first()
+        if owner is not None:
+            users[owner.pk] = owner
+    return sorted(users.values(), key=lambda user: user.pk)
 
 
 def _notify_about(meeting, subject, lead, *, kind, values=None):

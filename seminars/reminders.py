@@ -26,8 +26,8 @@ from django.db.models import Min, Prefetch
 from django.utils import timezone
 
 from seminars.email_messages import email_message, event_values
-from seminars.models import Booking, Enrolment, OutboundEmail, Seminar, SeminarEvent, Session
-from seminars.permissions import TRAINER_ROLES
+from seminars.models import Booking, OutboundEmail, Seminar, SeminarEvent, Session
+from seminars.selectors.trainers import event_trainers, event_trainers_by_event
 from seminars.validators import reminder_offsets_parse
 
 # Events looked at per run, nearest first: the run's queries stay few and bounded.
@@ -95,7 +95,7 @@ def reminders_record(*, now=None, batch: int = BATCH) -> list[int]:
             due[event] = offset
     if not due:
         return []
-    trainers = _trainers_by_course({event.seminar.course_id for event in due})
+    trainers = event_trainers_by_event(event.pk for event in due)
     wanted = {}
     for event, offset in due.items():
         version = schedule_version(event.sessions.all())
@@ -103,7 +103,7 @@ def reminders_record(*, now=None, batch: int = BATCH) -> list[int]:
         for booking in event.seat_bookings:
             booked.add(booking.user_id)
             _want(wanted, event, offset, version, booking.user, booking_id=booking.pk)
-        for user in trainers.get(event.seminar.course_id, []):
+        for user in trainers.get(event.pk, []):
             if user.pk not in booked:
                 _want(wanted, event, offset, version, user, booking_id=None)
     if not wanted:
@@ -152,15 +152,6 @@ def _largest_offset() -> int:
     return max(offsets, default=0)
 
 
-def _trainers_by_course(course_ids) -> dict:
-    # The event's trainers are its course's trainers (events have none of their own yet).
-    trainers = {}
-    enrolments = Enrolment.objects.filter(course_id__in=course_ids, role__in=TRAINER_ROLES).select_related("user")
-    for enrolment in enrolments.order_by("pk"):
-        trainers.setdefault(enrolment.course_id, []).append(enrolment.user)
-    return trainers
-
-
 def _want(wanted: dict, event, offset: int, version: str, user, *, booking_id) -> None:
     if not user.email:
         return
@@ -178,9 +169,5 @@ def _recipient(event, params):
             .first()
         )
         return booking.user if booking else None
-    enrolment = (
-        Enrolment.objects.select_related("user")
-        .filter(course_id=event.seminar.course_id, user_id=params["user_id"], role__in=TRAINER_ROLES)
-        .first()
-    )
-    return enrolment.user if enrolment else None
+    # Still one of the event's trainers when it is sent: someone unassigned since hears nothing.
+    return next((user for user in event_trainers(event) if user.pk == params["user_id"]), None)

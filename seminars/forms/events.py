@@ -16,7 +16,7 @@ from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from seminars.models import Room, SeminarEvent
+from seminars.models import EventTrainer, Room, SeminarEvent
 from seminars.services.events import local_to_utc
 from seminars.timezones import to_zone, validate_time_zone
 from seminars.validators import (
@@ -122,10 +122,24 @@ class EventForm(forms.Form):
     registration_opens_at = LocalDateTimeField(label=_("Registration opens"), required=False)
     registration_closes_at = LocalDateTimeField(label=_("Registration closes"), required=False)
 
-    REGISTRATION_FIELDS = ("registration_opens_at", "registration_closes_at")
+    allow_trainer_conflicts = forms.BooleanField(
+        required=False,
+        label=_("Allow trainer conflicts"),
+        help_text=_("Save even when a trainer also runs another event's session at the same time."),
+    )
 
-    def __init__(self, *args, zone="UTC", **kwargs):
+    REGISTRATION_FIELDS = ("registration_opens_at", "registration_closes_at")
+    TRAINER_PREFIX = "trainer_"
+
+    def __init__(self, *args, zone="UTC", staff=(), **kwargs):
         super().__init__(*args, **kwargs)
+        # One role choice per member of the course's staff: only they can run the course's events.
+        for person in staff:
+            self.fields[f"{self.TRAINER_PREFIX}{person.pk}"] = forms.ChoiceField(
+                label=person.get_full_name() or person.get_username(),
+                choices=[("", _("Not assigned")), *EventTrainer.Role.choices],
+                required=False,
+            )
         # Registration times are typed in the editor's own zone (sessions may each have another).
         self.zone = zone
         self.fields["registration_opens_at"].help_text = _(
@@ -159,12 +173,33 @@ class EventForm(forms.Form):
             self.add_error("registration_closes_at", REGISTRATION_ORDER_MESSAGE)
         return cleaned
 
+    @property
+    def trainer_fields(self) -> list:
+        return [self[name] for name in self.fields if name.startswith(self.TRAINER_PREFIX)]
+
+    def trainer_field_name(self, user_id: int) -> str:
+        return f"{self.TRAINER_PREFIX}{user_id}"
+
+    def chosen_trainers(self) -> dict[int, str]:
+        """{user id: role} of the people given a role (after is_valid)."""
+        return {
+            int(name.removeprefix(self.TRAINER_PREFIX)): role
+            for name, role in self.cleaned_data.items()
+            if name.startswith(self.TRAINER_PREFIX) and role
+        }
+
     @classmethod
     def initial_for(cls, event: SeminarEvent, zone: str = "UTC") -> dict:
-        initial = {name: getattr(event, name) for name in cls.base_fields if name != "form_token"}
+        initial = {
+            name: getattr(event, name)
+            for name in cls.base_fields
+            if name not in ("form_token", "allow_trainer_conflicts")
+        }
         for name in cls.REGISTRATION_FIELDS:
             if initial[name] is not None:
                 initial[name] = to_zone(initial[name], zone).replace(tzinfo=None)
+        for user_id, role in event.trainers.values_list("user_id", "role"):
+            initial[f"{cls.TRAINER_PREFIX}{user_id}"] = role
         return initial
 
 

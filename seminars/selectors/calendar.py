@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from seminars.ical import event_sequence
 from seminars.models import Booking, BookingStateChange, SeminarEvent, Session
-from seminars.permissions import TRAINER_ROLES
+from seminars.selectors.trainers import events_taught_by
 
 PAST_WINDOW = timedelta(days=30)
 CANCELLED_WINDOW = timedelta(days=30)
@@ -65,9 +65,7 @@ def feed_entries(*, user, now: datetime) -> list[FeedEntry]:
             add(session, event, cancelled, event_sequence(event, booking.updated_at))
 
     taught = (
-        SeminarEvent.objects.filter(
-            seminar__course__enrolments__user=user, seminar__course__enrolments__role__in=TRAINER_ROLES
-        )
+        events_taught_by(user)
         .filter(Q(cancelled=False) | Q(cancelled_at__gte=now - CANCELLED_WINDOW))
         .distinct()
         .select_related("seminar")

@@ -7,9 +7,10 @@ from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Pre
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from seminars.models import Booking, Course, Enrolment, Seminar, SeminarEvent, Session
-from seminars.permissions import TRAINER_ROLES, is_site_admin
+from seminars.models import Booking, Course, Enrolment, EventTrainer, Seminar, SeminarEvent, Session
+from seminars.permissions import is_site_admin
 from seminars.selectors.bookings import event_status, event_status_display, registration_window
+from seminars.selectors.trainers import assigned_role_annotation, sessions_taught_filter
 
 
 def _booking_count(states, event_ref: str = "pk") -> Coalesce:
@@ -186,10 +187,21 @@ def dashboard_booked_sessions(*, user, now: datetime | None = None, page: int | 
 
 
 def dashboard_trainer_sessions(*, user, now: datetime | None = None, page: int | str = 1) -> Page:
-    """Upcoming sessions of events in courses where the user is a trainer or editing trainer, paged."""
+    """Upcoming sessions of the events the user is a trainer of (seminars.selectors.trainers), paged; each
+    with `my_role`: the role the user is assigned, or their course role when standing in for an event
+    with no trainers of its own."""
     now = now or timezone.now()
-    teaching = Enrolment.objects.filter(
-        course=OuterRef("event__seminar__course"), user=user, role__in=list(TRAINER_ROLES)
+    course_role = Enrolment.objects.filter(course=OuterRef("event__seminar__course"), user=user).values("role")[:1]
+    sessions = (
+        _dashboard_sessions()
+        .filter(sessions_taught_filter(user), finish__gt=now, event__cancelled=False)
+        .annotate(assigned_role=assigned_role_annotation(user), course_role=Subquery(course_role))
     )
-    sessions = _dashboard_sessions().filter(Exists(teaching), finish__gt=now, event__cancelled=False)
-    return Paginator(sessions.order_by("start", "pk"), SESSIONS_PER_PAGE).get_page(page)
+    paged = Paginator(sessions.order_by("start", "pk"), SESSIONS_PER_PAGE).get_page(page)
+    paged.object_list = list(paged.object_list)
+    for session in paged.object_list:
+        if session.assigned_role:
+            session.my_role = EventTrainer.Role(session.assigned_role).label
+        else:
+            session.my_role = Enrolment.Role(session.course_role).label
+    return paged

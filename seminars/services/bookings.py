@@ -12,7 +12,6 @@ has a personal join link and nobody else does.
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
@@ -32,6 +31,7 @@ from seminars.selectors.bookings import (
     registration_window,
     seat_conflicts,
 )
+from seminars.selectors.trainers import event_trainers
 from seminars.timezones import moment_text, viewer_zone
 
 State = Booking.State
@@ -212,7 +212,7 @@ def bookings_event_cancelled(*, event, actor, reason="") -> list[Booking]:
 
     `reason` goes into each booking's history and the learners' emails.
     Learners get an email (with a calendar cancellation if they were booked) and
-    an in-app notification; the course's trainers are notified in the app and by
+    an in-app notification; the event's trainers are notified in the app and by
     email. Returns the bookings that changed.
     """
     with event_changing(event.pk) as event:
@@ -238,7 +238,7 @@ def bookings_event_cancelled(*, event, actor, reason="") -> list[Booking]:
                 body=told,
                 url=url,
             )
-        trainers = _course_trainers(event)
+        trainers = sorted(event_trainers(event), key=lambda user: user.pk)
         if trainers:
             notify(
                 users=trainers,
@@ -353,18 +353,6 @@ def _promote(event, *, actor) -> list[Booking]:
         booking_state_change(booking, State.BOOKED, actor=actor, at=now)
         _email_on_commit(booking, "promoted")
     return waiting
-
-
-def _course_trainers(event):
-    return list(
-        get_user_model()
-        .objects.filter(
-            enrolments__course_id=event.seminar.course_id,
-            enrolments__role__in=[Enrolment.Role.TRAINER, Enrolment.Role.EDITING_TRAINER],
-            is_active=True,
-        )
-        .order_by("pk")
-    )
 
 
 def _email_on_commit(booking, kind, *, with_calendar=True, reason=""):

@@ -12,18 +12,21 @@ from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from seminars.minimum_warnings import minimum_warning_rearm
-from seminars.models import Booking, Room, Seminar, SeminarEvent, Session
+from seminars.models import Booking, EventTrainer, Room, Seminar, SeminarEvent, Session
+from seminars.selectors.trainers import course_staff
 from seminars.services.rooms import room_conflicts, room_errors
-from seminars.timezones import UNKNOWN_ZONE_MESSAGE, is_valid_zone
+from seminars.timezones import UNKNOWN_ZONE_MESSAGE, is_valid_zone, time_span, viewer_zone
 from seminars.validators import (
     MINIMUM_ABOVE_CAPACITY_MESSAGE,
     REGISTRATION_ORDER_MESSAGE,
@@ -107,6 +110,11 @@ def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: di
     or {"mode": "new", <room fields>}. Sessions of the event missing from the
     list are deleted, and ad-hoc rooms no session uses any more are removed.
 
+    `trainers`, when given, is the event's whole set of assigned trainers, {user id: role}, chosen
+    among the course's staff; a trainer assigned to another event's session at an overlapping time
+    is refused (key "trainers.<user id>") unless `allow_trainer_conflicts` is true. Conflicts that
+    were already there before this save were accepted then and are not asked about again.
+
     Raises ValidationError (keys as in the module docstring); nothing is saved then.
     """
     rows = [_row_with_defaults(index, row) for index, row in enumerate(data.get("sessions", []))]
@@ -127,8 +135,10 @@ def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: di
         _check_event_fields(data, booked, errors)
         _check_session_ids(rows, old_sessions, errors)
         _check_rooms(rows, event, actor, errors)
+        trainers = _check_trainers(data.get("trainers"), seminar, errors)
         errors.raise_if_any()
 
+        accepted = _trainer_conflict_keys(trainer_conflicts(event=event)) if event.pk else set()
         _write_event(event, data, seminar, actor)
         kept_ids = _write_sessions(rows, event, old_sessions, actor, errors)
         # What calendars need to withdraw the removed sessions, taken before the rows go.
@@ -141,6 +151,9 @@ def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: di
         ]
         Session.objects.filter(event=event).exclude(pk__in=kept_ids).delete()
         event.adhoc_rooms.filter(sessions__isnull=True).delete()
+        if trainers is not None:
+            _write_trainers(event, trainers)
+        _check_trainer_conflicts(event, accepted, allow=bool(data.get("allow_trainer_conflicts")), actor=actor)
 
         new_times = {(r["start"], r["finish"], r["time_zone"]) for r in rows}
         minimum_warning_rearm(
@@ -375,6 +388,117 @@ def _check_rooms(rows: list[dict], event: SeminarEvent, actor, errors: _Errors) 
             row["_room_fields"] = fields
         else:
             errors.add(key, _("The room choice is not valid. Select the room again."))
+
+
+def _check_trainers(chosen, seminar: Seminar, errors: _Errors) -> dict | None:
+    """The chosen trainers as {user id: role}, or None to keep the event's; only the course's staff."""
+    if chosen is None:
+        return None
+    staff = {user.pk for user in course_staff(seminar.course)}
+    trainers = {}
+    for user_id, role in dict(chosen).items():
+        if user_id not in staff:
+            errors.add(
+                "trainers",
+                _("Only the course's trainers and editing trainers can run its events. Choose the trainers again."),
+            )
+            return None
+        if role not in EventTrainer.Role.values:
+            errors.add(trainer_error_key(user_id), _("Choose a role from the list."))
+            continue
+        trainers[user_id] = role
+    return trainers
+
+
+def trainer_error_key(user_id: int) -> str:
+    return f"trainers.{user_id}"
+
+
+def _write_trainers(event: SeminarEvent, trainers: dict) -> None:
+    event.trainers.exclude(user_id__in=list(trainers)).delete()
+    current = {row.user_id: row for row in event.trainers.all()}
+    for user_id, role in trainers.items():
+        row = current.get(user_id)
+        if row is None:
+            EventTrainer.objects.create(event=event, user_id=user_id, role=role)
+        elif row.role != role:
+            row.role = role
+            row.save(update_fields=["role"])
+
+
+def trainer_conflicts(*, event: SeminarEvent) -> list[tuple]:
+    """(trainer, session of `event`, overlapping session of another live event) for each trainer
+    assigned to `event` who is also assigned to the other session's event. Sessions that touch (one
+    ends when the other starts) do not overlap."""
+    assigned = {row.user_id: row.user for row in event.trainers.select_related("user")}
+    own = list(event.sessions.order_by("start", "pk"))
+    if not assigned or not own:
+        return []
+    overlapping = Q()
+    for session in own:
+        overlapping |= Q(start__lt=session.finish, finish__gt=session.start)
+    others = list(
+        Session.objects.filter(overlapping, event__cancelled=False, event__trainers__user_id__in=list(assigned))
+        .exclude(event=event)
+        .select_related("event__seminar")
+        .distinct()
+        .order_by("start", "pk")
+    )
+    if not others:
+        return []
+    also_on = defaultdict(set)
+    for event_id, user_id in EventTrainer.objects.filter(
+        event_id__in={other.event_id for other in others}, user_id__in=list(assigned)
+    ).values_list("event_id", "user_id"):
+        also_on[event_id].add(user_id)
+    found = []
+    for user_id, user in sorted(assigned.items()):
+        for other in others:
+            if user_id not in also_on[other.event_id]:
+                continue
+            mine = next(s for s in own if s.start < other.finish and other.start < s.finish)
+            found.append((user, mine, other))
+    return found
+
+
+def _trainer_conflict_keys(conflicts) -> set[tuple[int, int]]:
+    return {(user.pk, other.pk) for user, _mine, other in conflicts}
+
+
+def _check_trainer_conflicts(event: SeminarEvent, accepted: set, *, allow: bool, actor) -> None:
+    """Refuse (rolling the save back) a trainer newly double-booked, unless the editor allowed it."""
+    if allow:
+        return
+    _lock_trainers(event)
+    conflicts = [c for c in trainer_conflicts(event=event) if (c[0].pk, c[2].pk) not in accepted]
+    if not conflicts:
+        return
+    zone = viewer_zone(actor)
+    errors = _Errors()
+    for user, _mine, other in conflicts:
+        errors.add(
+            trainer_error_key(user.pk),
+            _(
+                "%(trainer)s already runs %(event)s at an overlapping time: %(when)s. Choose another trainer or "
+                'time, or tick "Allow trainer conflicts".'
+            )
+            % {
+                "trainer": user.get_full_name() or user.get_username(),
+                "event": f"{other.event.seminar.name}, {other.event.title}",
+                "when": f"{time_span(other.start, other.finish, zone)} ({zone})",
+            },
+        )
+    errors.raise_if_any()
+
+
+def _lock_trainers(event: SeminarEvent) -> None:
+    """Lock the assigned trainers' user rows (in id order): two events saved at once cannot both
+    give one trainer the same hour unseen."""
+    ids = sorted(event.trainers.values_list("user_id", flat=True))
+    if ids:
+        list(
+            get_user_model().objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
+        )
 
 
 def _lock_site_rooms(rows: list[dict]) -> None:

@@ -10,6 +10,7 @@ from seminars.models import (
     BookingStateChange,
     CalendarFeed,
     EmailTemplate,
+    EventTrainer,
     Notification,
     OutboundEmail,
     ParticipantMatch,
@@ -43,6 +44,7 @@ def scenery(event, learner, site_admin):
     CalendarFeed.objects.create(user=learner, token="feed-token-never-shown-in-the-admin")
     EmailTemplate.objects.create(email_type="booked", subject="Booked: {event_name}", body="Hello {learner_name}")
     SeminarEmailOff.objects.create(seminar=event.seminar, email_type="reminder")
+    EventTrainer.objects.create(event=event, user=event.created_by, role=EventTrainer.Role.FACILITATOR)
     return booking
 
 

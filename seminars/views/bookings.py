@@ -31,6 +31,7 @@ from seminars.selectors.bookings import (
     event_waitlist_count,
 )
 from seminars.selectors.recordings import event_recordings
+from seminars.selectors.trainers import event_trainers
 from seminars.services.bookings import (
     BookingError,
     booking_cancel,
@@ -59,6 +60,7 @@ def event_detail(request, pk):
         "course": course,
         "viewer_zone": viewer_zone(request.user),
         "is_trainer": trainer,
+        "trainers": event_trainers(event),
         "can_edit": can_edit_course(request.user, course),
         "is_learner": course_role(request.user, course) == Enrolment.Role.LEARNER,
         "links": {

@@ -40,6 +40,7 @@ from seminars.selectors.events import (
     room_with_event,
     site_rooms_with_use,
 )
+from seminars.selectors.trainers import course_staff
 from seminars.services.events import (
     event_cancel,
     event_create_once,
@@ -88,13 +89,14 @@ def event_edit(request, pk):
 def _event_editor(request, *, seminar, event):
     zone = viewer_zone(request.user)
     form_kwargs = {"default_zone": zone}
+    staff = course_staff(seminar.course)
     if request.method == "POST":
-        form = EventForm(request.POST, zone=zone)
+        form = EventForm(request.POST, zone=zone, staff=staff)
         formset = SessionFormSet(request.POST, prefix=SESSION_PREFIX, form_kwargs=form_kwargs)
         event_ok, sessions_ok = form.is_valid(), formset.is_valid()  # both, to show every problem
         if event_ok and sessions_ok:
             token = form.cleaned_data.pop("form_token", None)
-            data = {**form.cleaned_data, "sessions": _session_rows(formset)}
+            data = {**form.cleaned_data, "sessions": _session_rows(formset), "trainers": form.chosen_trainers()}
             try:
                 if event is None and token is not None:
                     saved, created = event_create_once(
@@ -116,10 +118,10 @@ def _event_editor(request, *, seminar, event):
         else:
             _show_row_clashes(formset)
     elif event is None:
-        form = EventForm(initial={"form_token": uuid.uuid4()}, zone=zone)
+        form = EventForm(initial={"form_token": uuid.uuid4()}, zone=zone, staff=staff)
         formset = SessionFormSet(prefix=SESSION_PREFIX, form_kwargs=form_kwargs)
     else:
-        form = EventForm(initial=EventForm.initial_for(event, zone), zone=zone)
+        form = EventForm(initial=EventForm.initial_for(event, zone), zone=zone, staff=staff)
         initial = [session_initial(s) for s in event_sessions_for_edit(event)]
         formset = SessionFormSet(initial=initial, prefix=SESSION_PREFIX, form_kwargs=form_kwargs)
     return render(
@@ -207,6 +209,9 @@ def _show_errors(exc: ValidationError, form, formset) -> None:
             _, row, field_name = key.split(".", 2)
             target = formset.forms[int(row)]
             target.add_error(None if field_name == "__all__" else field_name, messages_)
+        elif key.startswith("trainers."):
+            name = form.trainer_field_name(int(key.split(".", 1)[1]))
+            form.add_error(name if name in form.fields else None, messages_)
         else:
             form.add_error(key if key in form.fields else None, messages_)
 
