@@ -485,10 +485,15 @@ def _check_trainer_conflicts(event: SeminarEvent, accepted: set, *, allow: bool,
             % {
                 "trainer": user.get_full_name() or user.get_username(),
                 "event": f"{other.event.seminar.name}, {other.event.title}",
-                "when": f"{time_span(other.start, other.finish, zone)} ({zone})",
+                "when": _span_in(other, zone),
             },
         )
     errors.raise_if_any()
+
+
+def _span_in(session: Session, zone: str) -> str:
+    span = time_span(session.start, session.finish, zone)
+    return span if span.endswith(f" {zone}") else f"{span} ({zone})"  # "UTC", not "UTC (UTC)"
 
 
 def _lock_trainers(event: SeminarEvent) -> None:

@@ -218,6 +218,53 @@ def test_event_edit(scene, data):
     )
 
 
+ROLES = st.one_of(st.sampled_from(["", "trainer", "facilitator", "Trainer", "editingtrainer"]), hostile_text)
+
+
+def trainer_fields(scene) -> dict:
+    """The trainer choices: the course's staff (offered), a learner and an outsider (never offered),
+    a number that is nobody, and the override."""
+    people = [scene.editor, scene.trainer, scene.learner, scene.outsider]
+    fields = {f"trainer_{person.pk}": ROLES for person in people}
+    fields["trainer_999999"] = ROLES
+    fields["allow_trainer_conflicts"] = hostile_bool_text
+    return fields
+
+
+@st.composite
+def trainers_form(draw, scene, *, ids: list[int]) -> dict:
+    """Well-formed rows, the first sometimes at the time of a session Tom runs in another course,
+    with the staff given roles; then the trainer choices broken (or not)."""
+    rows = draw(session_rows(scene, ids=ids))
+    if draw(st.booleans()):
+        overlap = scene.other_session.start + timedelta(minutes=draw(st.sampled_from([-60, -30, 0, 30, 60])))
+        rows[0].update(start=_local(overlap), finish=_local(overlap + timedelta(hours=1)), time_zone="UTC", room="")
+    data = editor_data(rows, initial=len(ids))
+    for person in (scene.editor, scene.trainer):
+        data[f"trainer_{person.pk}"] = draw(st.sampled_from(["", "trainer", "facilitator"]))
+    if draw(st.booleans()):
+        return data
+    return draw(mutated(data, trainer_fields(scene)))
+
+
+@fuzzes("seminars:event_edit", "seminars:event_add")
+@fuzz_settings(40)
+@given(data=st.data())
+def test_event_trainers(scene, data):
+    from seminars.models import EventTrainer
+
+    # Tom runs the other course's event: a row at its time makes him double-booked.
+    EventTrainer.objects.get_or_create(event=scene.other_event, user=scene.trainer)
+    editing = data.draw(st.booleans())
+    ids = list(scene.event.sessions.order_by("start").values_list("pk", flat=True)) if editing else []
+    url = (
+        reverse("seminars:event_edit", args=[scene.event.pk])
+        if editing
+        else reverse("seminars:event_add", args=[scene.seminar.pk])
+    )
+    post_form(scene.editor, url, data.draw(trainers_form(scene, ids=ids)), untouchable=scene.other_course_rows())
+
+
 SITE_ROOM = {
     "name": "Hall B",
     "capacity": "40",
