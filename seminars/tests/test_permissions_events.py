@@ -8,7 +8,7 @@ site admins only (403 for everyone else). Anonymous users go to the login page.
 import pytest
 from django.urls import reverse
 
-from seminars.models import Booking, Course, Enrolment, Room, SeminarEvent
+from seminars.models import Booking, Course, Enrolment, EventTrainer, Room, SeminarEvent
 from seminars.tests.conftest import enrol, event_post_data, make_user
 
 ROLES = ["anonymous", "outsider", "learner", "trainer", "editing_trainer", "site_admin"]
@@ -170,3 +170,51 @@ def test_the_editor_links_to_cancel_and_delete(as_role, event):
     html = as_role("editing_trainer").get(reverse("seminars:event_edit", args=[event.pk])).content.decode()
     assert reverse("seminars:event_cancel", args=[event.pk]) in html
     assert reverse("seminars:event_delete", args=[event.pk]) in html
+
+
+# ---- Trainers of an event ----------------------------------------------------------------------
+
+ASSIGN_TRAINERS = {
+    "anonymous": 302,
+    "outsider": 404,
+    "learner": 403,
+    "trainer": 403,
+    "editing_trainer": 302,
+    "site_admin": 302,
+}
+SEES_EVENT_TRAINERS = {
+    "anonymous": False,
+    "outsider": False,
+    "learner": True,
+    "trainer": True,
+    "editing_trainer": True,
+    "site_admin": True,
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_who_may_assign_the_events_trainers(as_role, event, trainer, role):
+    session = event.sessions.get()
+    data = event_post_data(
+        sessions=[{"id": session.pk, "start": "2030-06-10T09:00", "finish": "2030-06-10T10:00"}],
+        initial_forms=1,
+        **{f"trainer_{trainer.pk}": "facilitator"},
+    )
+    response = as_role(role).post(reverse("seminars:event_edit", args=[event.pk]), data)
+    assert response.status_code == ASSIGN_TRAINERS[role], role
+    assigned = list(EventTrainer.objects.filter(event=event).values_list("user", "role"))
+    assert assigned == ([(trainer.pk, "facilitator")] if ASSIGN_TRAINERS[role] == 302 and role != "anonymous" else [])
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_who_sees_the_events_trainers(as_role, event, trainer, role):
+    EventTrainer.objects.create(event=event, user=trainer, role=EventTrainer.Role.FACILITATOR)
+    response = as_role(role).get(reverse("seminars:event", args=[event.pk]))
+    assert ("Tom (Facilitator)" in response.content.decode()) is SEES_EVENT_TRAINERS[role], role
+
+
+def test_being_assigned_gives_no_right_beyond_the_course_role(client, event, trainer):
+    EventTrainer.objects.create(event=event, user=trainer, role=EventTrainer.Role.TRAINER)
+    client.force_login(trainer)
+    assert client.get(reverse("seminars:event_edit", args=[event.pk])).status_code == 403
+    assert client.get(reverse("seminars:event_cancel", args=[event.pk])).status_code == 403
