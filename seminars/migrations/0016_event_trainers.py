@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('seminars', '0012_minimum_bookings'),
+        ('seminars', '0015_email_templates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
