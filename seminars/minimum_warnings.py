@@ -4,11 +4,11 @@ A periodic task (seminars.tasks.minimum_warnings) calls `minimum_warnings_record
 that is not cancelled, has a `minimum_bookings`, starts within SEMINARS_MINIMUM_WARNING_HOURS
 and has fewer seats taken is claimed with a conditional UPDATE of its `minimum_warning_sent_at`
 (so repeated and concurrent runs warn once per event, trainers without an email address too),
-then each of the event's trainers (seminars.selectors.trainers) gets a Notification and its email, recorded in the outbox under the key
-`minimum_warning:<event>:<trainer>:<first start>` (sent once, with retries). An event that
-reaches its minimum before the warning time is never warned about. When an event's first start
-moves, its warning is re-armed (`minimum_warning_rearm`): the trainers are warned again, the
-warning time before the new start, if it is still short then.
+then each of the event's trainers (seminars.selectors.trainers) gets a Notification and its email,
+recorded in the outbox under the key `minimum_warning:<event>:<trainer>:<first start>` (sent once,
+with retries). An event that reaches its minimum before the warning time is never warned about.
+When an event's first start moves, its warning is re-armed (`minimum_warning_rearm`): the trainers
+are warned again, the warning time before the new start, if it is still short then.
 """
 
 from datetime import timedelta

@@ -1,4 +1,9 @@
-"""Who may do what. Every view checks these on the server; templates only hide links."""
+"""Who may do what. Every view checks these on the server; templates only hide links.
+
+Rights follow the course role only. Being chosen as one of an event's trainers (EventTrainer) adds
+none: only course staff can be chosen, and they already see links, attendees and sheets as course
+trainers; someone who leaves the staff loses both (seminars.selectors.trainers).
+"""
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
