@@ -4,6 +4,9 @@ It lives at the project level because both `seminars` and `virtualmeeting` need 
 and `virtualmeeting` must not import `seminars`.
 """
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
 # The permission is named by string: the apps that check it need not import the app that defines it.
 SITE_ADMIN_PERMISSION = "seminars.manage_site"
 
@@ -17,3 +20,14 @@ def is_site_admin(user) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False
     return user.is_superuser or (user.is_staff and user.has_perm(SITE_ADMIN_PERMISSION))
+
+
+def site_admins():
+    """The active site admins (is_site_admin as a query), for telling them something; by id."""
+    app_label, codename = SITE_ADMIN_PERMISSION.split(".")
+    holds = Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label) | Q(
+        groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label
+    )
+    User = get_user_model()
+    ids = User.objects.filter(Q(is_superuser=True) | (Q(is_staff=True) & holds), is_active=True).values("pk")
+    return User.objects.filter(pk__in=ids).order_by("pk")

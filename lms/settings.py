@@ -258,6 +258,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "seminars.tasks.reminders_queue",
         "schedule": float(os.environ.get("SEMINARS_REMINDERS_SECONDS", "60")),
     },
+    # Requests for a place still pending when their event starts expire (seminars.services.approvals).
+    "seminars-approval-requests-expire": {
+        "task": "seminars.approval_tasks.requests_expire",
+        "schedule": float(os.environ.get("SEMINARS_APPROVAL_EXPIRE_SECONDS", "60")),
+    },
 }
 
 # --- Virtual meetings --------------------------------------------------------

@@ -71,8 +71,8 @@ class SeminarEventInline(admin.TabularInline):
 
 @admin.register(Seminar)
 class SeminarAdmin(admin.ModelAdmin):
-    list_display = ["name", "course", "created_at"]
-    list_filter = ["course"]
+    list_display = ["name", "course", "approval_type", "created_at"]
+    list_filter = ["course", "approval_type"]
     search_fields = ["name", "description", "course__name"]
     list_select_related = ["course"]
     autocomplete_fields = ["course"]
@@ -158,7 +158,7 @@ class BookingAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "event__name", "event__seminar__name"]
     list_select_related = ["user", "event"]
     autocomplete_fields = ["user", "event"]
-    readonly_fields = ["updated_at"]
+    readonly_fields = ["updated_at", "manager_approved_by", "manager_approved_at"]
     inlines = [BookingStateChangeInline]
 
 
@@ -213,11 +213,13 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "time_zone"]
+    """Where site admins set a user's manager (who approves their requests where a seminar asks for it)."""
+
+    list_display = ["user", "manager", "time_zone"]
     list_filter = ["time_zone"]
-    search_fields = ["user__username", "user__email", "time_zone"]
-    list_select_related = ["user"]
-    autocomplete_fields = ["user"]
+    search_fields = ["user__username", "user__email", "time_zone", "manager__username", "manager__email"]
+    list_select_related = ["user", "manager"]
+    autocomplete_fields = ["user", "manager"]
 
 
 @admin.register(OutboundEmail)

@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from seminars.permissions import is_site_admin
+from seminars.selectors.approvals import decidable_request_count
 from seminars.selectors.notifications import notification_list, notification_unread_count
 
 logger = logging.getLogger(__name__)
@@ -16,6 +17,7 @@ logger = logging.getLogger(__name__)
 _SECTIONS = {
     "sessions": {"dashboard"},
     "rooms": {"site_rooms", "site_room_add", "site_room_edit", "room"},
+    "approvals": {"approvals"},
 }
 
 
@@ -58,6 +60,17 @@ class NotificationSummary:
         return notification_list(user=self.user, limit=6)
 
 
+class ApprovalSummary:
+    """The "Approvals" link: the requests the user may decide, counted once when a template reads it."""
+
+    def __init__(self, user):
+        self.user = user
+
+    @cached_property
+    def count(self):
+        return decidable_request_count(user=self.user)
+
+
 def _active_section(request):
     match = getattr(request, "resolver_match", None)
     if match is None or match.namespace != "seminars":
@@ -77,6 +90,7 @@ def navigation(request):
             "admin_menu": [],
             "user_is_site_admin": False,
             "notifications": None,
+            "approvals": None,
             "nav_active": "",
             # The log in page names the demo accounts on development sites only.
             "show_demo_hint": getattr(settings, "SEMINARS_DEMO_HINT", settings.DEBUG),
@@ -86,5 +100,6 @@ def navigation(request):
         "user_is_site_admin": is_site_admin(user),
         "rooms_url": reverse("seminars:site_rooms"),
         "notifications": NotificationSummary(user),
+        "approvals": ApprovalSummary(user),
         "nav_active": _active_section(request),
     }

@@ -105,6 +105,7 @@ def preview_values(*, kind: EmailType, event, recipient, actor) -> dict:
     values["actor_name"] = display_name(actor)
     values["minimum"] = str(event.minimum_bookings or values["minimum"])
     values["dashboard_url"] = absolute_url(reverse("seminars:dashboard"))
+    values["approvals_url"] = absolute_url(reverse("seminars:approvals"))
     values["room_url"] = values["event_url"]
     if sessions:
         values["session"] = session_description(sessions[0])

@@ -62,6 +62,7 @@ _PLACEHOLDERS = [
     Placeholder("provider", _("The meeting provider (e.g. zoom)."), "zoom"),
     Placeholder("account", _("The name and email of the meeting account."), "Sam Staff sam@example.com"),
     Placeholder("dashboard_url", _("The address of the recipient's dashboard."), ""),
+    Placeholder("approvals_url", _("The address of the list of requests awaiting the recipient's approval."), ""),
 ]
 PLACEHOLDERS = {p.name: p for p in _PLACEHOLDERS}
 
@@ -191,6 +192,46 @@ _TYPES = [
         _BOOKING,
         optional=False,
         join_links=True,
+    ),
+    EmailType(
+        "approval_requested",
+        _("Approval requested (to the approvers)"),
+        _("Approval requested: {seminar_name}, {event_name}"),
+        _Body(
+            _GREETING,
+            _("{learner_name} asks for a place on this event, which needs your approval."),
+            _EVENT_BLOCK,
+            _("The request lapses if nobody decides it before the event starts."),
+            _("Approve or decline it: {approvals_url}"),
+        ),
+        (*_BOOKING, "approvals_url"),
+        optional=False,
+    ),
+    EmailType(
+        "declined",
+        _("Request declined"),
+        _("Request declined: {seminar_name}, {event_name}"),
+        _Body(
+            _GREETING,
+            _("Your request for a place on this event has been declined.\n{reason_line}"),
+            _EVENT_BLOCK,
+            _EVENT_LINK,
+        ),
+        (*_BOOKING, "reason", "reason_line"),
+        optional=False,
+    ),
+    EmailType(
+        "request_expired",
+        _("Request expired"),
+        _("Request expired: {seminar_name}, {event_name}"),
+        _Body(
+            _GREETING,
+            _("Your request for a place on this event expired: nobody decided it before the event started."),
+            _EVENT_BLOCK,
+            _EVENT_LINK,
+        ),
+        _BOOKING,
+        optional=False,
     ),
     EmailType(
         "reminder",

@@ -12,11 +12,13 @@ from datetime import datetime
 from email.mime.text import MIMEText
 from types import SimpleNamespace
 
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Prefetch
+from django.urls import reverse
 
 from seminars import ical
-from seminars.email_messages import email_message, event_values, reason_values
+from seminars.email_messages import display_name, email_message, event_values, reason_values
 from seminars.email_types import email_type
 from seminars.models import Booking, Session
 from seminars.outbox import absolute_url
@@ -30,11 +32,17 @@ CALENDAR_METHODS = {
     "cancelled": ical.CANCEL,
     "event_cancelled": ical.CANCEL,
     "waitlisted": None,
+    "approval_requested": None,
+    "declined": None,
+    "request_expired": None,
 }
+# Emails to someone other than the learner: the approvers of a request (`recipient`). They read
+# the approvals page, not the event page (a learner's manager may not see the course).
+TO_APPROVER_KINDS = {"approval_requested"}
 
 
 def booking_email_queue(
-    *, booking, kind, version: datetime, with_calendar=True, removed_sessions=(), reason=""
+    *, booking, kind, version: datetime, with_calendar=True, removed_sessions=(), reason="", recipient=None
 ) -> None:
     """Record the email about `booking` of `kind` (one of CALENDAR_METHODS); it is sent once the transaction commits.
 
@@ -43,16 +51,21 @@ def booking_email_queue(
     change never emails twice. Booked learners (booked, promoted, times changed)
     get a METHOD:REQUEST calendar; a cancellation of a booked seat gets
     METHOD:CANCEL. `removed_sessions` (pk, start, finish, room) are withdrawn from
-    the learner's calendar. `reason` is the cancellation's reason, quoted in the email.
+    the learner's calendar. `reason` is the cancellation's (or the decline's) reason, quoted in the
+    email. `recipient` (TO_APPROVER_KINDS only) is the approver written to instead of the learner.
     """
     if kind not in CALENDAR_METHODS:
         raise ValueError(f"Unknown booking email {kind!r}")
+    if (recipient is not None) != (kind in TO_APPROVER_KINDS):
+        raise ValueError(f"Booking email {kind!r} goes to {'an approver' if recipient is None else 'the learner'}")
+    key = f"booking:{booking.pk}:{kind}:{version.isoformat()}"
     email_queue(
-        key=f"booking:{booking.pk}:{kind}:{version.isoformat()}",
+        key=f"{key}:{recipient.pk}" if recipient is not None else key,
         kind="booking",
-        to=booking.user.email,
+        to=recipient.email if recipient is not None else booking.user.email,
         params={
             "booking_id": booking.pk,
+            "recipient_id": recipient.pk if recipient is not None else None,
             "kind": kind,
             "with_calendar": with_calendar,
             "reason": reason,
@@ -77,7 +90,14 @@ def booking_email_render(params: dict) -> EmailMultiAlternatives | None:
         .filter(pk=params["booking_id"])
         .first()
     )
-    if booking is None or not booking.user.email:
+    if booking is None:
+        return None
+    recipient = booking.user
+    if params["kind"] in TO_APPROVER_KINDS:
+        if booking.state != Booking.State.REQUESTED:
+            return None  # decided (or withdrawn) before the email went out
+        recipient = get_user_model().objects.filter(pk=params.get("recipient_id"), is_active=True).first()
+    if recipient is None or not recipient.email:
         return None
     removed = [
         SimpleNamespace(
@@ -94,19 +114,26 @@ def booking_email_render(params: dict) -> EmailMultiAlternatives | None:
         with_calendar=params["with_calendar"],
         removed_sessions=removed,
         reason=params.get("reason", ""),
+        recipient=recipient,
     )
 
 
 def build_booking_email(
-    *, booking, kind, with_calendar=True, removed_sessions=(), reason=""
+    *, booking, kind, with_calendar=True, removed_sessions=(), reason="", recipient=None
 ) -> EmailMultiAlternatives | None:
-    """The email of `kind` from its template in effect (None: the seminar switched it off), with its calendar."""
+    """The email of `kind` from its template in effect (None: the seminar switched it off), with its calendar.
+    `recipient`: an approver (TO_APPROVER_KINDS), else the learner."""
     event, learner = booking.event, booking.user
+    recipient = recipient or learner
     sessions = list(event.sessions.all())
     url = absolute_url(event.get_absolute_url())
-    values = event_values(event=event, recipient=learner, sessions=sessions, join_links=email_type(kind).join_links)
-    values.update(learner_name=values["recipient_name"], **reason_values(reason))
-    message = email_message(kind=kind, seminar_id=event.seminar_id, values=values, to=[learner.email])
+    values = event_values(event=event, recipient=recipient, sessions=sessions, join_links=email_type(kind).join_links)
+    values.update(
+        learner_name=display_name(learner),
+        approvals_url=absolute_url(reverse("seminars:approvals")),
+        **reason_values(reason),
+    )
+    message = email_message(kind=kind, seminar_id=event.seminar_id, values=values, to=[recipient.email])
     if message is None:
         return None
     method = CALENDAR_METHODS[kind]

@@ -77,6 +77,15 @@ class Enrolment(models.Model):
 class Seminar(models.Model):
     """A seminar activity in a course."""
 
+    class ApprovalType(models.TextChoices):
+        """Who approves a learner's request for a place (seminars.permissions.request_awaits)."""
+
+        NONE = "none", _("No approval: learners book directly")
+        TRAINER = "trainer", _("A trainer of the course")
+        ADMIN = "admin", _("A site admin")
+        MANAGER = "manager", _("The learner's manager")
+        MANAGER_THEN_ADMIN = "manager_admin", _("The learner's manager, then a site admin")
+
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="seminars")
     name = models.CharField(max_length=255, validators=[validate_single_line])
     description = models.TextField(blank=True, validators=[validate_multi_line])
@@ -89,6 +98,9 @@ class Seminar(models.Model):
     # "24, 1"; blank: the site's default (settings.SEMINARS_REMINDER_OFFSETS_HOURS, seminars.reminders).
     reminder_offsets = models.CharField(
         _("reminders (hours before the start)"), max_length=50, blank=True, validators=[validate_reminder_offsets]
+    )
+    approval_type = models.CharField(
+        _("approval"), max_length=20, choices=ApprovalType.choices, default=ApprovalType.NONE
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -107,6 +119,10 @@ class Seminar(models.Model):
 
     def get_absolute_url(self):
         return reverse("seminars:seminar", args=[self.pk])
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.approval_type != self.ApprovalType.NONE
 
 
 class SeminarEvent(models.Model):
@@ -300,9 +316,16 @@ class Booking(models.Model):
         NO_SHOW = "no_show", _("No show")
         PARTIALLY_ATTENDED = "partially_attended", _("Partially attended")
         FULLY_ATTENDED = "fully_attended", _("Fully attended")
+        # A learner's request for a place on a seminar that needs approval: it holds no seat and is
+        # not on the waitlist until approved (seminars.services.approvals).
+        REQUESTED = "requested", _("Requested")
+        DECLINED = "declined", _("Declined")
+        REQUEST_EXPIRED = "request_expired", _("Request expired")
 
     # States that hold a seat.
     SEAT_STATES = (State.BOOKED, State.NO_SHOW, State.PARTIALLY_ATTENDED, State.FULLY_ATTENDED)
+    # A request's endings: neither holds a seat.
+    REQUEST_ENDED_STATES = (State.DECLINED, State.REQUEST_EXPIRED)
     ATTENDANCE_STATES = (State.NO_SHOW, State.PARTIALLY_ATTENDED, State.FULLY_ATTENDED)
 
     event = models.ForeignKey(SeminarEvent, on_delete=models.CASCADE, related_name="bookings")
@@ -310,10 +333,22 @@ class Booking(models.Model):
     state = models.CharField(max_length=30, choices=State.choices, default=State.BOOKED)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # "Manager, then a site admin": the manager's approval, the first of the two steps. A request
+    # with it set awaits a site admin (seminars.permissions.request_awaits).
+    manager_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by the manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    manager_approved_at = models.DateTimeField(_("manager approved at"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
         constraints = [models.UniqueConstraint(fields=["event", "user"], name="seminars_booking_unique")]
+        indexes = [models.Index(fields=["state", "event"], name="seminars_booking_state_event")]
 
     def __str__(self):
         return f"{self.user} on {self.event}: {self.get_state_display()}"
@@ -490,13 +525,35 @@ class Notification(models.Model):
 
 
 class Profile(models.Model):
-    """Per-user preferences: the time zone times are shown in beside the session's own zone."""
+    """Per-user preferences (the time zone times are shown in beside the session's own zone) and the
+    user's manager, set by site admins, who approves their requests on seminars that ask for it."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seminar_profile")
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_profiles",
+        help_text=_("Approves this user's requests for a place where a seminar asks for the manager's approval."),
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(manager__isnull=True) | ~Q(manager=F("user")), name="seminars_profile_not_own_manager"
+            )
+        ]
 
     def __str__(self):
         return f"{self.user}: {self.time_zone}"
+
+    def clean(self):
+        super().clean()
+        if self.manager_id is not None and self.manager_id == self.user_id:
+            raise ValidationError({"manager": _("A user cannot be their own manager.")})
 
 
 class OutboundEmail(models.Model):

@@ -6,11 +6,12 @@ trainers; someone who leaves the staff loses both (seminars.selectors.trainers).
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from lms.permissions import is_site_admin
-from seminars.models import Booking, Course, Enrolment
+from seminars.models import Booking, Course, Enrolment, Seminar
 
 EDITING_ROLES = {Enrolment.Role.EDITING_TRAINER}
 TRAINER_ROLES = {Enrolment.Role.TRAINER, Enrolment.Role.EDITING_TRAINER}
@@ -88,3 +89,75 @@ def require_event_editor(user) -> None:
 def require_site_admin(user) -> None:
     if not is_site_admin(user):
         raise PermissionDenied(_("Only site admins may do this."))
+
+
+# --- Approval of requests for a place --------------------------------------------------------
+
+
+class Awaits:
+    """Whose decision a pending request waits for."""
+
+    MANAGER = "manager"
+    TRAINER = "trainer"
+    ADMIN = "admin"
+
+
+def request_awaits(*, approval_type: str, manager_id: int | None, manager_approved: bool) -> str:
+    """Whose decision a request (state "requested") waits for, by its seminar's approval type.
+
+    A learner without a manager, where the type asks for one, waits for a site admin; so does a
+    request the manager approved under "manager, then a site admin", and one on a seminar whose
+    approval was switched off while it was pending.
+    """
+    Type = Seminar.ApprovalType
+    if approval_type == Type.TRAINER:
+        return Awaits.TRAINER
+    if approval_type in (Type.MANAGER, Type.MANAGER_THEN_ADMIN) and manager_id is not None and not manager_approved:
+        return Awaits.MANAGER
+    return Awaits.ADMIN
+
+
+def booking_request_awaits(booking, *, manager_id: int | None) -> str:
+    """request_awaits for `booking` (its event's seminar loaded); `manager_id` is the learner's manager's."""
+    return request_awaits(
+        approval_type=booking.event.seminar.approval_type,
+        manager_id=manager_id,
+        manager_approved=booking.manager_approved_at is not None,
+    )
+
+
+def may_decide_request(user, *, awaits: str, course: Course, manager_id: int | None) -> bool:
+    """Whether `user` may approve or decline a request waiting for `awaits` (request_awaits) on `course`.
+
+    Site admins always may; the learner's manager when it waits for the manager; the course's
+    trainers and editing trainers when it waits for a trainer.
+    """
+    if is_site_admin(user):
+        return True
+    if not user.is_authenticated:
+        return False
+    if awaits == Awaits.MANAGER:
+        return manager_id is not None and user.pk == manager_id
+    if awaits == Awaits.TRAINER:
+        return course_role(user, course) in TRAINER_ROLES
+    return False
+
+
+def decidable_requests_q(user) -> Q:
+    """The Booking filter of the requests `user` may decide: may_decide_request as a query (for the
+    approvals list and its count), kept beside it and checked against it by the tests."""
+    pending = Q(state=Booking.State.REQUESTED)
+    if is_site_admin(user):
+        return pending
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    Type = Seminar.ApprovalType
+    trained = Enrolment.objects.filter(user=user, role__in=TRAINER_ROLES).values("course_id")
+    return pending & (
+        Q(event__seminar__approval_type=Type.TRAINER, event__seminar__course_id__in=trained)
+        | Q(
+            event__seminar__approval_type__in=[Type.MANAGER, Type.MANAGER_THEN_ADMIN],
+            user__seminar_profile__manager=user,
+            manager_approved_at__isnull=True,
+        )
+    )

@@ -1,6 +1,7 @@
 """All seminar pages. Each views module owns its routes."""
 
 from seminars.views import (
+    approvals,
     attendance,
     attendees,
     bookings,
@@ -20,6 +21,7 @@ urlpatterns = [
     *bookings.urlpatterns,
     *attendance.urlpatterns,
     *attendees.urlpatterns,
+    *approvals.urlpatterns,
     *virtual.urlpatterns,
     *reports.urlpatterns,
     *calendar.urlpatterns,

@@ -53,8 +53,19 @@ class SeminarForm(forms.ModelForm):
 
     class Meta:
         model = Seminar
-        fields = ["name", "description", "attended_percent", "reminder_offsets"]
-        labels = {"name": _("Name"), "description": _("Description"), "reminder_offsets": _("Reminders")}
+        fields = ["name", "description", "attended_percent", "reminder_offsets", "approval_type"]
+        labels = {
+            "name": _("Name"),
+            "description": _("Description"),
+            "reminder_offsets": _("Reminders"),
+            "approval_type": _("Approval of a place"),
+        }
+        help_texts = {
+            "approval_type": _(
+                "Who approves a learner's request for a place. A request takes no seat until approved; "
+                "learners without a manager go to a site admin; requests still pending when the event starts expire."
+            )
+        }
         error_messages = {"name": {"required": _("Enter the seminar's name.")}}
 
     def __init__(self, *args, **kwargs):
@@ -63,10 +74,15 @@ class SeminarForm(forms.ModelForm):
             "The share of a session's scheduled minutes a learner must attend to count as fully attended "
             "(more than 0 minutes is partially attended). Leave empty for the site's default, %(percent)s %%."
         ) % {"percent": site_attended_percent()}
+        self.fields["approval_type"].required = False
         self.fields["reminder_offsets"].help_text = _(
             "Hours before an event's first session when booked learners and trainers get a reminder, "
             "separated by commas. Leave empty for the site's default, %(hours)s."
         ) % {"hours": ", ".join(str(hours) for hours in seminar_reminder_offsets(Seminar()))}
+
+    def clean_approval_type(self):
+        # Not sent (a form from before the setting existed): no approval.
+        return self.cleaned_data.get("approval_type") or Seminar.ApprovalType.NONE
 
     def clean_reminder_offsets(self):
         text = self.cleaned_data.get("reminder_offsets", "").strip()

@@ -24,6 +24,7 @@ from seminars.meetings import event_registrants_sync
 from seminars.models import AttendanceSource, Booking, BookingStateChange, Enrolment, SeminarEvent
 from seminars.notifications import notify
 from seminars.permissions import course_role, is_course_trainer
+from seminars.selectors.approvals import learner_manager_id, request_approvers
 from seminars.selectors.bookings import (
     EventStatus,
     RegistrationWindow,
@@ -145,7 +146,10 @@ def cancellation_cutoff(*, event, first_start):
 def booking_create(*, event, user, actor) -> Booking:
     """Sign `user` up for `event`: booked if a seat is free, else waitlisted, else refused.
 
-    An event without sessions is waitlist-only. Re-booking after a cancellation
+    On a seminar that needs approval a learner signing themselves up makes a request instead
+    (state "requested": no seat, not on the waitlist) that its approvers decide
+    (seminars.services.approvals); staff signing a learner up decide as they do it. An event
+    without sessions is waitlist-only. Re-booking after a cancellation
     reuses the learner's row (its history keeps the earlier states). A learner
     books only for themselves; trainers and site admins may book a learner.
     Raises BookingError with a message for the user.
@@ -163,17 +167,41 @@ def booking_create(*, event, user, actor) -> Booking:
         )
         if refusal:
             raise BookingError(refusal)
-        state = State.BOOKED if status == EventStatus.BOOKABLE else State.WAITLISTED
-
         now = timezone.now()
         if booking is None:
             booking = Booking(event=event, user=user)
-        # The signup time orders the waitlist, so a re-booking queues at the back.
-        booking.created_at = now
-        booking_state_change(booking, state, actor=actor, at=now)
-        kind = "booked" if state == State.BOOKED else "waitlisted"
-        _email_on_commit(booking, kind)
+        if not actor_is_staff and event.seminar.needs_approval:
+            _request(booking, actor=actor, at=now)
+        else:
+            booking_seat_take(booking, status=status, actor=actor, at=now)
         return booking
+
+
+def booking_seat_take(booking, *, status, actor, at) -> None:
+    """Book `booking` if its event (of EventStatus `status`) has a free seat, else waitlist it, and
+    email the learner: the end of every signup (booking_create, an approved request). The caller
+    holds the event lock and has asked booking_create_refusal."""
+    state = State.BOOKED if status == EventStatus.BOOKABLE else State.WAITLISTED
+    # The signup time orders the waitlist, so a re-booking queues at the back.
+    booking.created_at = at
+    booking_state_change(booking, state, actor=actor, at=at)
+    _email_on_commit(booking, "booked" if state == State.BOOKED else "waitlisted")
+
+
+def _request(booking, *, actor, at) -> None:
+    """A learner's request for a place on a seminar that needs approval: no seat, not on the
+    waitlist; its approvers are emailed (seminars.services.approvals decides it)."""
+    booking.created_at = at
+    booking.manager_approved_by = None
+    booking.manager_approved_at = None
+    booking_state_change(booking, State.REQUESTED, actor=actor, at=at)
+    request_approvers_email(booking, version=at)
+
+
+def request_approvers_email(booking, *, version) -> None:
+    """Email everyone who may decide `booking`'s request now (seminars.selectors.approvals)."""
+    for approver in request_approvers(booking=booking, manager_id=learner_manager_id(user=booking.user)):
+        emails.booking_email_queue(booking=booking, kind="approval_requested", version=version, recipient=approver)
 
 
 def booking_cancel(*, booking, actor, reason="") -> Booking:
@@ -208,7 +236,7 @@ def bookings_promote_waitlist(*, event, actor) -> list[Booking]:
 
 
 def bookings_event_cancelled(*, event, actor, reason="") -> list[Booking]:
-    """Move every active booking of a cancelled event to "event cancelled" and tell everyone.
+    """Move every active booking (and pending request) of a cancelled event to "event cancelled" and tell everyone.
 
     `reason` goes into each booking's history and the learners' emails.
     Learners get an email (with a calendar cancellation if they were booked) and
@@ -217,7 +245,9 @@ def bookings_event_cancelled(*, event, actor, reason="") -> list[Booking]:
     """
     with event_changing(event.pk) as event:
         bookings = list(
-            Booking.objects.select_for_update().filter(event=event, state__in=ACTIVE_STATES).select_related("user")
+            Booking.objects.select_for_update()
+            .filter(event=event, state__in=(*ACTIVE_STATES, State.REQUESTED))
+            .select_related("user")
         )
         now = timezone.now()
         for booking in bookings:
@@ -333,6 +363,8 @@ def _free_seats(event) -> int:
 
 def _promote(event, *, actor) -> list[Booking]:
     """Book waitlisted learners while seats are free, until the event starts; the caller holds the event lock.
+
+    Only the waitlisted: a request (state "requested") waits for its approver, never for a seat.
 
     Once the first session has started, a freed seat stays free: a learner waiting for it
     would be booked on something already under way, told by an email they may read too late.

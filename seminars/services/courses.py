@@ -8,7 +8,7 @@ from seminars.meetings import course_meetings_remove, seminar_meetings_remove
 from seminars.models import Course, Enrolment, Seminar
 
 COURSE_FIELDS = ("name", "short_name", "summary", "allow_self_enrolment")
-SEMINAR_FIELDS = ("name", "description", "attended_percent", "reminder_offsets")
+SEMINAR_FIELDS = ("name", "description", "attended_percent", "reminder_offsets", "approval_type")
 
 
 @transaction.atomic
@@ -104,6 +104,7 @@ def seminar_create(
     description: str = "",
     attended_percent: int | None = None,
     reminder_offsets: str = "",
+    approval_type: str = Seminar.ApprovalType.NONE,
 ) -> Seminar:
     """Add a seminar activity to a course."""
     seminar = Seminar(
@@ -112,6 +113,7 @@ def seminar_create(
         description=description,
         attended_percent=attended_percent,
         reminder_offsets=reminder_offsets,
+        approval_type=approval_type,
     )
     seminar.full_clean()
     seminar.save()

@@ -11,9 +11,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from lms.permissions import is_site_admin
+from seminars.forms.approvals import DecideForm
 from seminars.forms.attendees import BulkAddForm, MoveForm, ReasonForm
 from seminars.models import Booking, SeminarEvent
 from seminars.permissions import can_edit_course, require_trainer
+from seminars.selectors.approvals import event_requests
 from seminars.selectors.bookings import booking_for_user, event_for_page
 from seminars.services.attendees import (
     Outcome,
@@ -173,6 +175,8 @@ def _page_context(request, event, form):
         "waitlisted": [b for b in bookings if b.state == Booking.State.WAITLISTED],
         "other_events": list(_other_events(event)),
         "may_overbook": is_site_admin(request.user),
+        "requests": event_requests(event=event, user=request.user),
+        "decide_form": DecideForm(),
     }
 
 

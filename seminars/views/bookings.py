@@ -14,15 +14,17 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from seminars.forms.bookings import AttendanceForm, CancellationReasonForm
-from seminars.models import Booking, Enrolment
+from seminars.models import Booking, Enrolment, Seminar
 from seminars.permissions import (
     can_edit_course,
     course_role,
     is_course_trainer,
     may_watch_recordings,
+    request_awaits,
     require_trainer,
     require_view,
 )
+from seminars.selectors.approvals import booking_state_reason, learner_manager
 from seminars.selectors.bookings import (
     EventStatus,
     booking_for_user,
@@ -91,10 +93,12 @@ def _learner_actions(user, page):
     booking = page.my_booking
     active = booking is not None and booking.state in (Booking.State.BOOKED, Booking.State.WAITLISTED)
     signup_refusal = booking_create_refusal(event=page.event, user=user, status=page.status, booking=booking)
+    needs_approval = page.event.seminar.needs_approval
     actions = {
         "my_booking": booking,
-        "can_book": signup_refusal is None and page.status == EventStatus.BOOKABLE,
-        "can_join_waitlist": signup_refusal is None and page.status != EventStatus.BOOKABLE,
+        "can_book": signup_refusal is None and page.status == EventStatus.BOOKABLE and not needs_approval,
+        "can_join_waitlist": signup_refusal is None and page.status != EventStatus.BOOKABLE and not needs_approval,
+        "can_request": signup_refusal is None and needs_approval,
         "signup_refusal": signup_refusal or "",
         "can_cancel": False,
         "cancel_refusal": "",
@@ -104,7 +108,32 @@ def _learner_actions(user, page):
         refusal = booking_cancel_refusal(booking=booking, event=page.event, actor=user, first_start=page.first_start)
         actions["can_cancel"] = refusal is None
         actions["cancel_refusal"] = refusal or ""
+    actions.update(_request_facts(user, page, booking, show=actions["can_request"]))
     return actions
+
+
+def _request_facts(user, page, booking, *, show):
+    """For a seminar that needs approval: whose decision the viewer's request waits (or would wait) for,
+    and why a request of theirs was declined."""
+    pending = booking is not None and booking.state == Booking.State.REQUESTED
+    facts = {"request_awaits": "", "request_manager": None, "no_manager": False, "decline_reason": ""}
+    if booking is not None and booking.state == Booking.State.DECLINED:
+        facts["decline_reason"] = booking_state_reason(booking=booking)
+    if not (show or pending):
+        return facts
+    manager = learner_manager(user=user)
+    approval_type = page.event.seminar.approval_type
+    facts["request_awaits"] = request_awaits(
+        approval_type=approval_type,
+        manager_id=manager.pk if manager else None,
+        manager_approved=pending and booking.manager_approved_at is not None,
+    )
+    facts["request_manager"] = manager
+    facts["no_manager"] = manager is None and approval_type in (
+        Seminar.ApprovalType.MANAGER,
+        Seminar.ApprovalType.MANAGER_THEN_ADMIN,
+    )
+    return facts
 
 
 @login_required
@@ -119,6 +148,8 @@ def event_book(request, pk):
     else:
         if booking.state == Booking.State.BOOKED:
             messages.success(request, _("You are booked. A confirmation email is on its way."))
+        elif booking.state == Booking.State.REQUESTED:
+            messages.success(request, _("Your request has been sent. You will be emailed when it is decided."))
         else:
             messages.info(request, _("You are on the waitlist. We will email you if a seat frees up."))
     return redirect("seminars:event", pk=event.pk)

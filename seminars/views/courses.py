@@ -18,6 +18,7 @@ from seminars import permissions
 from seminars.forms.courses import CourseForm, EnrolForm, ProfileForm, RoleForm, SeminarForm
 from seminars.models import Booking, Course, Enrolment, Notification, Profile, Seminar
 from seminars.selectors import courses as selectors
+from seminars.selectors.approvals import learner_manager
 from seminars.selectors.attendance import learner_attendance
 from seminars.selectors.notifications import notification_list
 from seminars.services import courses as services
@@ -364,6 +365,8 @@ def profile(request):
         {
             "form": form,
             "zone_names": zone_names(),
+            # Set by site admins (the Django admin); the learner sees who approves their requests.
+            "manager": learner_manager(user=request.user),
             # Other apps add sections (e.g. "Disconnect Zoom") by listing their templates here.
             "profile_sections": getattr(settings, "SEMINARS_PROFILE_SECTIONS", []),
             "vm_connect_texts": connect_texts(),  # the meeting accounts section's Reconnect popup
