@@ -82,6 +82,7 @@ def test_the_form_endpoints_have_their_own_field_by_field_fuzz_test():
         "seminars:email_template_edit",
         "seminars:seminar_email_edit",
         "seminars:seminar_email_switch",
+        "seminars:approvals_decide",
         "virtualmeeting:settings",
         "virtualmeeting:auth_callback",
         "virtualmeeting:auth_callback_legacy",
