@@ -157,12 +157,13 @@ def event_page(*, event, user, with_attendees) -> EventPage:
 
 
 def event_attendees(*, event) -> dict:
-    """The event's signups grouped as booked (incl. attendance states), waitlisted and cancelled.
+    """The event's signups grouped as booked (incl. attendance states), waitlisted, requested (awaiting
+    approval) and cancelled (with declined and expired requests).
 
     Each carries `state_reason`: the reason given when it entered its current state (for
     cancellations; blank when none was given), from its history.
     """
-    groups = {"booked": [], "waitlisted": [], "cancelled": []}
+    groups = {"booked": [], "waitlisted": [], "requested": [], "cancelled": []}
     bookings = (
         Booking.objects.filter(event=event)
         .select_related("user")
@@ -174,6 +175,8 @@ def event_attendees(*, event) -> dict:
             groups["booked"].append(booking)
         elif booking.state == Booking.State.WAITLISTED:
             groups["waitlisted"].append(booking)
+        elif booking.state == Booking.State.REQUESTED:
+            groups["requested"].append(booking)
         else:
             groups["cancelled"].append(booking)
     return groups

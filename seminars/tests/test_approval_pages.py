@@ -302,3 +302,20 @@ def test_the_attendees_page_runs_a_constant_number_of_queries_with_requests(clie
     add(8, "b")
     large = _queries(client, url)
     assert small == large
+
+
+def test_the_event_page_tells_trainers_of_pending_requests_and_never_lists_them_as_cancelled(
+    client, as_user, requested, event
+):
+    as_user("trainer")
+    html = client.get(event.get_absolute_url()).content.decode()
+    assert "1 request awaits approval: see “Approval required” on the" in html
+    assert "Cancelled (0)" in html
+    assert "Booked (0)" in html
+
+
+def test_the_seminar_page_offers_learners_to_request_a_place(client, as_user, requested, seminar, learner2):
+    as_user("learner2")
+    html = client.get(seminar.get_absolute_url()).content.decode()
+    assert "Request a place" in html
+    assert ">Sign up<" not in html
