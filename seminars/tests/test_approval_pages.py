@@ -319,3 +319,24 @@ def test_the_seminar_page_offers_learners_to_request_a_place(client, as_user, re
     html = client.get(seminar.get_absolute_url()).content.decode()
     assert "Request a place" in html
     assert ">Sign up<" not in html
+
+
+# --- The manager, set by site admins in the Django admin ------------------------------------
+
+
+def test_a_site_admin_sets_a_learners_manager_in_the_django_admin(client, learner, trainer):
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    profile = Profile.objects.create(user=learner)
+    url = reverse("admin:seminars_profile_change", args=[profile.pk])
+    assert 'name="manager"' in client.get(url).content.decode()
+
+    refused = client.post(url, {"user": learner.pk, "time_zone": "UTC", "manager": learner.pk})
+    assert refused.status_code == 200
+    assert "A user cannot be their own manager." in refused.content.decode()
+    profile.refresh_from_db()
+    assert profile.manager is None
+
+    saved = client.post(url, {"user": learner.pk, "time_zone": "UTC", "manager": trainer.pk})
+    assert saved.status_code == 302
+    profile.refresh_from_db()
+    assert profile.manager == trainer
