@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("seminars", "0015_email_templates"),
+        ("seminars", "0016_event_trainers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
