@@ -10,12 +10,12 @@ from django.db.models import F, OuterRef, Subquery
 from lms.permissions import site_admins
 from seminars.models import Booking, BookingStateChange, Profile, Session
 from seminars.permissions import (
-    TRAINER_ROLES,
     Awaits,
     booking_request_awaits,
     decidable_requests_q,
     may_decide_request,
 )
+from seminars.selectors.trainers import event_trainers
 
 
 def learner_manager_id(*, user) -> int | None:
@@ -24,20 +24,14 @@ def learner_manager_id(*, user) -> int | None:
 
 
 def request_approvers(*, booking, manager_id) -> list:
-    """The active users who may decide `booking`'s request now (its event's seminar loaded): the
-    learner's manager, the course's trainers or the site admins, by request_awaits."""
+    """Whom to ask to decide `booking`'s request now (its event's seminar loaded), by request_awaits:
+    the learner's manager; the event's trainers (who get its notices; any trainer of the course may
+    decide, seminars.permissions); or the site admins. Active users only."""
     awaits = booking_request_awaits(booking, manager_id=manager_id)
-    User = get_user_model()
     if awaits == Awaits.MANAGER:
-        return list(User.objects.filter(pk=manager_id, is_active=True))
+        return list(get_user_model().objects.filter(pk=manager_id, is_active=True))
     if awaits == Awaits.TRAINER:
-        return list(
-            User.objects.filter(
-                enrolments__course_id=booking.event.seminar.course_id,
-                enrolments__role__in=TRAINER_ROLES,
-                is_active=True,
-            ).order_by("pk")
-        )
+        return event_trainers(booking.event)
     return list(site_admins())
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.db.models import Q
 
-from seminars.models import Booking, BookingStateChange, Enrolment, Profile, Seminar, SeminarEvent
+from seminars.models import Booking, BookingStateChange, Enrolment, EventTrainer, Profile, Seminar, SeminarEvent
 from seminars.permissions import (
     Awaits,
     booking_request_awaits,
@@ -90,6 +90,18 @@ def test_a_learner_on_a_seminar_with_approval_requests_and_takes_no_seat(
     assert "Lena asks for a place on this event" in asked[0].body
     assert "http://testserver/approvals/" in asked[0].body
     assert not sent("Booking confirmed")
+
+
+def test_an_event_with_its_own_trainers_asks_them_and_any_course_trainer_may_decide(
+    event, seminar, learner, trainer, editing_trainer, outbox, django_capture_on_commit_callbacks
+):
+    set_approval(seminar, Type.TRAINER)
+    EventTrainer.objects.create(event=event, user=trainer, role=EventTrainer.Role.FACILITATOR)
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = booking_create(event=event, user=learner, actor=learner)
+
+    assert [m.to for m in sent("Approval requested")] == [["tom@example.com"]]
+    assert booking_request_approve(booking=booking, actor=editing_trainer) == Outcome.BOOKED
 
 
 def test_staff_adding_a_learner_book_directly(event, seminar, learner, trainer):
