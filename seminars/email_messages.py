@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
@@ -24,6 +25,7 @@ from seminars.email_sessions import session_rows, sessions_text
 from seminars.email_types import PLACEHOLDERS, EmailType, email_type, template_render
 from seminars.models import SeminarEvent, Session
 from seminars.outbox import absolute_url, header_text
+from seminars.selectors.approvals import learner_manager_id
 from seminars.selectors.email_templates import TemplateText, email_switched_off, email_template_in_effect
 from seminars.timezones import time_span, to_zone, viewer_zone
 
@@ -39,6 +41,12 @@ def session_description(session) -> str:
     """`Fire wardens: Spring intake, Tue 3 Mar 2026 09:00 (Europe/London)`: a session in its own zone."""
     local = to_zone(session.start, session.time_zone)
     return f"{session.event.seminar.name}: {session.event.title}, {date_format(local, 'D j M Y H:i')} ({session.time_zone})"
+
+
+def manager_name(learner) -> str:
+    """{manager_name}: the learner's manager (seminars profile), or nothing."""
+    manager = get_user_model().objects.filter(pk=learner_manager_id(user=learner)).first()
+    return display_name(manager) if manager else ""
 
 
 def event_values(*, event, recipient, sessions, join_links: bool) -> dict:
@@ -73,8 +81,7 @@ def body_html(body: str) -> str:
     """The HTML of a plain-text body: escaped, one <p> per paragraph, line breaks kept, addresses as links."""
     paragraphs = [p.strip() for p in _PARAGRAPHS.split(body) if p.strip()]
     html = "".join(
-        "<p>" + "<br>".join(urlize(line, autoescape=True) for line in p.split("\n")) + "</p>\n"
-        for p in paragraphs
+        "<p>" + "<br>".join(urlize(line, autoescape=True) for line in p.split("\n")) + "</p>\n" for p in paragraphs
     )
     return mark_safe(html)  # noqa: S308 - urlize(autoescape=True) escapes every line and adds only its links
 
@@ -107,6 +114,8 @@ def preview_values(*, kind: EmailType, event, recipient, actor) -> dict:
     values["dashboard_url"] = absolute_url(reverse("seminars:dashboard"))
     values["approvals_url"] = absolute_url(reverse("seminars:approvals"))
     values["room_url"] = values["event_url"]
+    if "manager_name" in kind.placeholders:
+        values["manager_name"] = manager_name(recipient) or values["manager_name"]
     if sessions:
         values["session"] = session_description(sessions[0])
         if sessions[0].room is not None:

@@ -62,6 +62,7 @@ _PLACEHOLDERS = [
     Placeholder("provider", _("The meeting provider (e.g. zoom)."), "zoom"),
     Placeholder("account", _("The name and email of the meeting account."), "Sam Staff sam@example.com"),
     Placeholder("dashboard_url", _("The address of the recipient's dashboard."), ""),
+    Placeholder("manager_name", _("The learner's manager (empty when none is set)."), "Morgan Manager"),
     Placeholder("approvals_url", _("The address of the list of requests awaiting the recipient's approval."), ""),
 ]
 PLACEHOLDERS = {p.name: p for p in _PLACEHOLDERS}
@@ -105,11 +106,12 @@ class _Body:
 _EVENT_BLOCK = _("{seminar_name}: {event_name}\nCourse: {course_name}\n\n{sessions}")
 _EVENT_LINK = _("Event page: {event_url}")
 
-# Types a seminar may not switch off, and why: each tells a person of a change someone else made to
-# their seat or their meetings (a seat lost, given, moved or re-timed; a meeting that failed), and for
-# learners it carries the calendar update. Without it the learner turns up at the wrong time or not at
-# all, and staff never hear that a meeting is broken. Confirmations of what a learner did themselves,
-# reminders and the minimum-bookings warning are courtesies a seminar may do without.
+# Types a seminar may not switch off (optional=False), and why: each tells a person of a change someone
+# else made to their seat or their meetings (a seat lost, given, moved or re-timed; a request declined or
+# lapsed; a meeting that failed), and for learners it carries the calendar update; or it asks an approver
+# to decide a request, which otherwise lapses unseen at the start. Without it the learner turns up at the
+# wrong time or not at all, and staff never hear that a meeting is broken. Confirmations of what a learner
+# did themselves, reminders and the minimum-bookings warning are courtesies a seminar may do without.
 _TYPES = [
     EmailType(
         "booked",
@@ -204,7 +206,7 @@ _TYPES = [
             _("The request lapses if nobody decides it before the event starts."),
             _("Approve or decline it: {approvals_url}"),
         ),
-        (*_BOOKING, "approvals_url"),
+        (*_BOOKING, "approvals_url", "manager_name"),
         optional=False,
     ),
     EmailType(
@@ -217,7 +219,7 @@ _TYPES = [
             _EVENT_BLOCK,
             _EVENT_LINK,
         ),
-        (*_BOOKING, "reason", "reason_line"),
+        (*_BOOKING, "reason", "reason_line", "manager_name"),
         optional=False,
     ),
     EmailType(
@@ -230,7 +232,7 @@ _TYPES = [
             _EVENT_BLOCK,
             _EVENT_LINK,
         ),
-        _BOOKING,
+        (*_BOOKING, "manager_name"),
         optional=False,
     ),
     EmailType(

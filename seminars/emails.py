@@ -18,7 +18,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 
 from seminars import ical
-from seminars.email_messages import display_name, email_message, event_values, reason_values
+from seminars.email_messages import display_name, email_message, event_values, manager_name, reason_values
 from seminars.email_types import email_type
 from seminars.models import Booking, Session
 from seminars.outbox import absolute_url
@@ -127,12 +127,15 @@ def build_booking_email(
     recipient = recipient or learner
     sessions = list(event.sessions.all())
     url = absolute_url(event.get_absolute_url())
-    values = event_values(event=event, recipient=recipient, sessions=sessions, join_links=email_type(kind).join_links)
+    email_kind = email_type(kind)
+    values = event_values(event=event, recipient=recipient, sessions=sessions, join_links=email_kind.join_links)
     values.update(
         learner_name=display_name(learner),
         approvals_url=absolute_url(reverse("seminars:approvals")),
         **reason_values(reason),
     )
+    if "manager_name" in email_kind.placeholders:
+        values["manager_name"] = manager_name(learner)
     message = email_message(kind=kind, seminar_id=event.seminar_id, values=values, to=[recipient.email])
     if message is None:
         return None

@@ -270,3 +270,46 @@ def test_event_values_show_the_sessions_in_the_recipients_zone(event, learner):
     assert "(Europe/London)" in values["sessions"] and "Your time: " in values["sessions"]
     assert "(Asia/Tokyo)" in values["first_start"]
     assert "Join online" not in values["sessions"]  # no virtual room
+
+
+# --- Approval emails ---------------------------------------------------------------------------------
+
+
+def test_the_approval_emails_come_from_their_templates_with_the_managers_name(event, learner, site_admin, outbox):
+    from seminars.models import Profile, Seminar
+    from seminars.services.approvals import booking_request_decline
+    from seminars.tests.conftest import make_user
+
+    manager = make_user("mary")
+    Profile.objects.create(user=learner, manager=manager)
+    event.seminar.approval_type = Seminar.ApprovalType.MANAGER
+    event.seminar.save()
+    email_template_save(
+        kind=email_type("approval_requested"),
+        subject="{learner_name} asks {recipient_name}",
+        body="Manager: {manager_name}. Decide at {approvals_url}",
+        actor=site_admin,
+    )
+    email_template_save(
+        kind=email_type("declined"),
+        seminar=event.seminar,
+        subject="No: {event_name}",
+        body="{manager_name} said no. {reason_line}",
+        actor=site_admin,
+    )
+
+    booking = booking_create(event=event, user=learner, actor=learner)
+    [asked] = outbox
+    assert (asked.to, asked.subject) == ([manager.email], "Lena asks Mary")
+    assert asked.body == "Manager: Mary. Decide at http://testserver/approvals/\n"
+
+    booking_request_decline(booking=booking, actor=manager, reason="Busy quarter")
+    declined = outbox[-1]
+    assert (declined.to, declined.subject) == ([learner.email], "No: Spring intake")
+    assert declined.body == "Mary said no. Reason: Busy quarter\n"
+
+
+def test_a_learner_without_a_manager_leaves_the_placeholder_empty(event, learner):
+    from seminars.email_messages import manager_name
+
+    assert manager_name(learner) == ""
