@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import UTC, datetime
 
 from zoomsim import oauth, participants, recordings, registrants
 from zoomsim.meetings import TIMEZONES, apply_changes, iso, validate
-from zoomsim.seed import seed
+from zoomsim.seed import PASSWORD, seed
 from zoomsim.web import Request, Response, json_response
 from zoomsim.webhooks import event_object
 
@@ -103,6 +104,8 @@ def reset(sim, req):
 
 
 def users(sim, req):
+    if req.method == "POST":
+        return {"users": add_users(sim, _body(req))}
     rows = sim.store.all(
         "SELECT users.*, accounts.plan FROM users JOIN accounts ON accounts.id = users.account_id ORDER BY email"
     )
@@ -365,6 +368,75 @@ def quota(sim, req, email):
     return {"email": user["email"], "used": sim.limits.daily_used(user["id"]), "limit": sim.limits.daily_limit}
 
 
+NEW_USER_FIELDS = {"email", "first_name", "last_name", "type", "timezone", "status", "can_host"}
+
+
+def add_users(sim, body: dict) -> list[dict]:
+    """Seed an account with users: `users` [{email, first_name, last_name, type, timezone, status}], or `count`
+    made-up licensed users (`type`, `status` and `email_prefix` apply to them), for the account `account_id`."""
+    account_id = body.get("account_id") or "acctA-zoomsim00000001"
+    if not sim.store.one("SELECT 1 FROM accounts WHERE id = ?", (account_id,)):
+        raise AdminError(f"no account {account_id}", 404)
+    given = body.get("users")
+    if given is None:
+        count = int(body.get("count", 0))
+        if not 1 <= count <= 5000:
+            raise AdminError("send users: [...] or count: 1 to 5000")
+        prefix = str(body.get("email_prefix") or "host")
+        start = sim.store.one("SELECT COUNT(*) AS n FROM users")["n"]
+        given = [
+            {
+                "email": f"{prefix}{start + number:04d}@zoomsim.test",
+                "first_name": prefix.capitalize(),
+                "last_name": f"{start + number:04d}",
+                "type": body.get("type", 2),
+                "status": body.get("status", "active"),
+            }
+            for number in range(1, count + 1)
+        ]
+    if not isinstance(given, list) or not all(isinstance(user, dict) for user in given):
+        raise AdminError("users must be a list of objects")
+    created = []
+    with sim.store.lock:
+        for user in given:
+            unknown = set(user) - NEW_USER_FIELDS
+            if unknown:
+                raise AdminError(f"unknown fields: {', '.join(sorted(unknown))}")
+            email = str(user.get("email", "")).strip()
+            if "@" not in email:
+                raise AdminError(f"not an email: {email!r}")
+            if sim.store.one("SELECT 1 FROM users WHERE lower(email) = lower(?)", (email,)):
+                raise AdminError(f"user {email} exists", 409)
+            timezone = user.get("timezone", "UTC")
+            if timezone not in TIMEZONES:
+                raise AdminError(f"unknown timezone {timezone}")
+            if user.get("status", "active") not in ("active", "inactive", "pending"):
+                raise AdminError("status must be active, inactive or pending")
+            if int(user.get("type", 2)) not in (1, 2, 3, 99):
+                raise AdminError("type must be 1 (Basic), 2 (Licensed), 3 (On-prem) or 99 (None)")
+            user_id = "zs" + secrets.token_hex(10)
+            sim.store.run(
+                "INSERT INTO users (id, account_id, email, password, first_name, last_name, type, timezone, pmi,"
+                " status, created_at, can_host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    user_id,
+                    account_id,
+                    email,
+                    PASSWORD,
+                    str(user.get("first_name", "")),
+                    str(user.get("last_name", "")),
+                    int(user.get("type", 2)),
+                    timezone,
+                    8_200_000_000 + secrets.randbelow(99_999_999),
+                    user.get("status", "active"),
+                    iso(sim.clock.now()),
+                    int(bool(user.get("can_host", True))),
+                ),
+            )
+            created.append({key: value for key, value in _user(sim, email).items() if key != "password"})
+    return created
+
+
 USER_FIELDS = {"can_host": bool, "type": int, "timezone": str, "first_name": str, "last_name": str, "status": str}
 
 
@@ -512,7 +584,7 @@ ROUTES = [
     (("GET", "POST"), r"/_sim/clock", clock),
     ("POST", r"/_sim/reset", reset),
     ("POST", r"/_sim/seed", reseed),
-    ("GET", r"/_sim/users", users),
+    (("GET", "POST"), r"/_sim/users", users),
     ("PATCH", r"/_sim/users/(?P<email>[^/]+)", user_edit),
     (("GET", "POST"), r"/_sim/users/(?P<email>[^/]+)/quota", quota),
     ("POST", r"/_sim/users/(?P<email>[^/]+)/revoke_tokens", revoke_tokens),

@@ -21,6 +21,10 @@ seeded apps (account A):
   zoomsim-limited-client-id / zoomsim-limited-client-secret       too few scopes (read only)
   zoomsim-published-client-id / zoomsim-published-client-secret   granular scopes, published
   zoomsim-meetings-only-client-id / ...-secret                    granular, no attendance/recording scopes
+seeded Server-to-Server OAuth apps (account A, Account ID acctA-zoomsim00000001):
+  zoomsim-s2s-client-id / zoomsim-s2s-client-secret               granular admin scopes
+  zoomsim-s2s-classic-client-id / zoomsim-s2s-classic-client-secret   classic admin scopes
+  zoomsim-s2s-limited-client-id / ...-secret                      too few scopes (no user:read)
   webhook secret tokens: zoomsim-webhook-secret, zoomsim-classic-webhook-secret, ...
 
 drive it: python -m zoomsim ctl --url http://127.0.0.1:9100 --help
@@ -99,6 +103,12 @@ def _ctl_parser() -> argparse.ArgumentParser:
     sub.add_parser("state", help="clock, limits and faults")
     sub.add_parser("reset", help="back to the seeded state (no meetings or tokens; clock, limits, faults reset)")
     sub.add_parser("users", help="list users")
+    add_users = sub.add_parser("add-users", help="seed an account with users (for the Server-to-Server app's hosts)")
+    add_users.add_argument("--account", default="acctA-zoomsim00000001", help="the account (default: account A)")
+    add_users.add_argument("--email", action="append", default=[], help="a user to add (repeat); else --count")
+    add_users.add_argument("--count", type=int, help="this many made-up users, host0004@zoomsim.test and on")
+    add_users.add_argument("--type", type=int, choices=[1, 2, 3, 99], default=2, help="licence: 1 Basic, 2 Licensed")
+    add_users.add_argument("--status", choices=["active", "inactive", "pending"], default="active")
     sub.add_parser("apps", help="list apps")
     meetings = sub.add_parser("meetings", help="list all meetings (deleted ones flagged)")
     meetings.add_argument("--host", help="only this host's (email)")
@@ -241,6 +251,11 @@ def _ctl_run(client: AdminClient, args) -> dict | list:
     }
     if command in simple:
         return simple[command]()
+    if command == "add-users":
+        if args.email:
+            people = [{"email": email, "type": args.type, "status": args.status} for email in args.email]
+            return client.add_users(args.account, users=people)
+        return client.add_users(args.account, count=args.count or 1, type=args.type, status=args.status)
     if command == "meetings":
         return client.meetings(args.host)
     if command == "quota":

@@ -58,6 +58,12 @@ class AdminClient:
     def users(self) -> list[dict]:
         return self.call("GET", "users")["users"]
 
+    def add_users(self, account_id: str = "acctA-zoomsim00000001", *, users: list[dict] | None = None, **made_up):
+        """Seed the account with `users` ([{email, first_name, last_name, type, timezone, status}]), or with
+        `count=N` made-up licensed users (`type`, `status`, `email_prefix`)."""
+        body = {"account_id": account_id, **({"users": users} if users is not None else made_up)}
+        return self.call("POST", "users", body)["users"]
+
     def edit_user(self, email: str, **fields) -> dict:
         return self.call("PATCH", f"users/{quote(email)}", fields)
 

@@ -9,6 +9,7 @@ ROUTES = (
     "oauth.token",
     "oauth.revoke",
     "users.me",
+    "users.list",
     "meetings.create",
     "meetings.list",
     "meetings.get",

@@ -23,6 +23,7 @@ TIMEZONES = frozenset(available_timezones())
 # (granular scope, classic scopes) each route needs; an ":admin" variant satisfies it too.
 SCOPES = {
     "users.me": (["user:read:user"], ["user:read", "user_info:read"]),
+    "users.list": (["user:read:list_users:admin"], ["user:read:admin"]),
     "meetings.create": (["meeting:write:meeting"], ["meeting:write"]),
     "meetings.get": (["meeting:read:meeting"], ["meeting:read"]),
     "meetings.list": (["meeting:read:list_meetings"], ["meeting:read"]),
@@ -35,9 +36,12 @@ SCOPES = {
     "past_participants.list": (["meeting:read:list_past_participants"], ["meeting:read"]),
     "recordings.get": (["cloud_recording:read:list_recording_files"], ["recording:read"]),
 }
+# Routes about the account's users: only an admin scope opens them.
+ADMIN_ONLY = ("users.list",)
 # The rate-limit label of each route, from the OpenAPI spec (registrants: Light, Heavy, Medium, Medium).
 CATEGORY = {
     "users.me": "Light",
+    "users.list": "Medium",
     "meetings.create": "Medium",
     "meetings.get": "Light",
     "meetings.list": "Medium",
@@ -163,7 +167,10 @@ def iso(unix_seconds: float) -> str:
 
 
 def authenticate(sim, req: Request):
-    """The (token row, user, app) behind the bearer token, or an error response."""
+    """The (token row, user, app) behind the bearer token, or an error response.
+
+    `user` is None for a Server-to-Server app's token, which acts for its whole account.
+    """
     header = req.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         return error(401, 124, "Invalid access token.")
@@ -172,18 +179,74 @@ def authenticate(sim, req: Request):
         return error(401, 124, "Invalid access token.")
     if row["expires_at"] <= sim.clock.now():
         return error(401, 124, "Access token is expired.")
-    user = sim.store.one("SELECT * FROM users WHERE id = ?", (row["user_id"],))
     app = sim.store.one("SELECT * FROM apps WHERE client_id = ?", (row["client_id"],))
-    if not user or not app:
+    if not app:
+        return error(401, 124, "Invalid access token.")
+    if row["account_id"] and not row["user_id"]:
+        return row, None, app
+    user = sim.store.one("SELECT * FROM users WHERE id = ?", (row["user_id"],))
+    if not user:
         return error(401, 124, "Invalid access token.")
     return row, user, app
 
 
-def missing_scopes(app: dict, granted: str, route: str) -> list[str]:
-    """The scopes to name in a 4711 error, or [] when the token may call the route."""
+def account_user(sim, account_id: str, ref: str) -> dict | None:
+    """A user of the account named by id or email (as `/users/{userId}` takes either), or None."""
+    return sim.store.one(
+        "SELECT * FROM users WHERE account_id = ? AND (id = ? OR lower(email) = lower(?))", (account_id, ref, ref)
+    )
+
+
+def _meeting_host(sim, kwargs: dict) -> dict | None:
+    """The host of the meeting a meeting route names (an id, or an occurrence's uuid), if it exists."""
+    from zoomsim.participants import decode_meeting_ref
+
+    ref = kwargs.get("meeting_id") or decode_meeting_ref(kwargs.get("meeting_ref") or "") or ""
+    meeting = None
+    if ref.isdigit() and len(ref) <= 18:
+        meeting = sim.store.one("SELECT host_id FROM meetings WHERE id = ?", (int(ref),))
+    elif ref:
+        meeting = sim.store.one(
+            "SELECT meetings.host_id FROM occurrences JOIN meetings ON meetings.id = occurrences.meeting_id"
+            " WHERE occurrences.uuid = ?",
+            (ref,),
+        )
+    return sim.store.one("SELECT * FROM users WHERE id = ?", (meeting["host_id"],)) if meeting else None
+
+
+def acting_user(sim, req: Request, app: dict, account_id: str, kwargs: dict):
+    """Whom an account token acts as on this route: the user the path names, else the meeting's host, else
+    the app's creator (a route about the account as a whole). An error response for a user outside the account."""
+    ref = kwargs.get("user_ref")
+    if ref is not None:
+        user = account_user(sim, account_id, app["creator_id"] if ref == "me" else ref)
+        if user:
+            return user
+        if req.route == "users.me":
+            return error(404, 1001, f"User does not exist: {ref}.")
+        return error(404, 1001, f"User {ref} not exist or not belong to this account.")
+    host = _meeting_host(sim, kwargs)
+    if host and host["account_id"] == account_id:
+        return host
+    return sim.store.one("SELECT * FROM users WHERE id = ?", (app["creator_id"],)) or error(
+        401, 124, "Invalid access token."
+    )
+
+
+def missing_scopes(app: dict, granted: str, route: str, *, admin: bool = False) -> list[str]:
+    """The scopes to name in a 4711 error, or [] when the token may call the route.
+
+    A user's token may use the user-level scope or its ":admin" variant; an account token (admin=True)
+    needs the ":admin" one, as may a route about other users (ADMIN_ONLY).
+    """
     granular, classic = SCOPES[route]
     needed = granular if app["scope_model"] == "granular" else classic
     have = set(granted.split())
+    if admin or route in ADMIN_ONLY:
+        needed = [scope if scope.endswith(":admin") else f"{scope}:admin" for scope in needed]
+        if any(scope in have for scope in needed):
+            return []
+        return needed[:1]
     if any(scope in have or f"{scope}:admin" in have for scope in needed):
         return []
     return [name for scope in needed[:1] for name in (scope, f"{scope}:admin")]
@@ -207,17 +270,40 @@ def handle(sim, req: Request, handler, **kwargs) -> Response:
         limit = sim.limits.qps_limit("pro", category)
         return rate_headers(auth, category, limit, limit)
     token, user, app = auth
-    account = sim.store.one("SELECT * FROM accounts WHERE id = ?", (user["account_id"],))
+    account_id = user["account_id"] if user else token["account_id"]
+    account = sim.store.one("SELECT * FROM accounts WHERE id = ?", (account_id,))
     plan = account["plan"] if account else "pro"
-    req.user_email = user["email"]
-    allowed, limit, remaining, reset = sim.limits.take_second(user["account_id"], plan, category)
+    allowed, limit, remaining, reset = sim.limits.take_second(account_id, plan, category)
     if not allowed:
         return rate_headers(sim.limits.qps_exceeded(limit, reset), category, limit, 0)
-    response = _checked(sim, req, handler, token, user, app, kwargs)
+    if user is None:
+        response = _checked_account(sim, req, handler, token, app, account_id, kwargs)
+    else:
+        req.user_email = user["email"]
+        response = _checked(sim, req, handler, token, user, app, kwargs)
     return rate_headers(response, category, limit, remaining)
 
 
+def _checked_account(sim, req, handler, token, app, account_id, kwargs) -> Response:
+    """An account token (Server-to-Server app): any user of its account, with its admin scopes."""
+    missing = missing_scopes(app, token["scopes"], req.route, admin=True)
+    if missing:
+        return error(400, 4711, f"Invalid access token, does not contain scopes:[{', '.join(missing)}].")
+    if req.route == "users.list":
+        return handler(sim, req, account_id=account_id, app=app)
+    user = acting_user(sim, req, app, account_id, kwargs)
+    if isinstance(user, Response):
+        return user
+    req.user_email = user["email"]
+    if req.route == "users.list":
+        return handler(sim, req, account_id=user["account_id"], app=app)
+    if req.route != "users.me" and not user["can_host"]:
+        return error(400, 3161, "Meeting hosting and scheduling capabilities are not allowed for your user account.")
+    return handler(sim, req, user=user, app=app, **{k: v for k, v in kwargs.items() if k != "user_ref"})
+
+
 def _checked(sim, req, handler, token, user, app, kwargs) -> Response:
+    """A user's token (General App): that user alone; `user_ref` other than them is refused as Zoom does."""
     if not app["published"] and user["account_id"] != app["account_id"]:
         # A private app used by another account's user (e.g. the app was unpublished after consent).
         if req.route in ("users.me", "meetings.create", "meetings.list"):
@@ -228,6 +314,8 @@ def _checked(sim, req, handler, token, user, app, kwargs) -> Response:
         return error(400, 4711, f"Invalid access token, does not contain scopes:[{', '.join(missing)}].")
     if "user_ref" in kwargs and kwargs["user_ref"] not in ("me", user["id"], user["email"]):
         return error(404, 1001, f"User {kwargs['user_ref']} not exist or not belong to this account.")
+    if req.route == "users.list":
+        return handler(sim, req, account_id=user["account_id"], app=app)
     if req.route != "users.me" and not user["can_host"]:
         return error(400, 3161, "Meeting hosting and scheduling capabilities are not allowed for your user account.")
     return handler(sim, req, user=user, app=app, **{k: v for k, v in kwargs.items() if k != "user_ref"})
@@ -236,35 +324,92 @@ def _checked(sim, req, handler, token, user, app, kwargs) -> Response:
 # --- handlers -------------------------------------------------------------------
 
 
+def user_object(sim, user: dict) -> dict:
+    """A user as `GET /users/{userId}` answers (the OpenAPI spec's fields)."""
+    return {
+        "id": user["id"],
+        "first_name": user["first_name"],
+        "last_name": user["last_name"],
+        "display_name": f"{user['first_name']} {user['last_name']}",
+        "email": user["email"],
+        "type": user["type"],
+        "role_name": "Owner" if user["type"] == 2 else "Member",
+        "pmi": user["pmi"],
+        "use_pmi": False,
+        "personal_meeting_url": f"{sim.public_url}/j/{user['pmi']}",
+        "timezone": user["timezone"],
+        "verified": 1,
+        "dept": "",
+        "created_at": user["created_at"],
+        "last_login_time": iso(sim.clock.now()),
+        "pic_url": "",
+        "language": "en-US",
+        "phone_number": "",
+        "status": user["status"],
+        "role_id": "0",
+        "account_id": user["account_id"],
+        "account_number": int(sum(map(ord, user["account_id"]))),
+        "cluster": "us06",
+        "user_created_at": user["created_at"],
+        "login_types": [100],
+    }
+
+
 def users_me(sim, req: Request, *, user: dict, app: dict) -> Response:
+    return json_response(200, user_object(sim, user))
+
+
+# The fields of each user in `GET /users` (OpenAPI: "List users").
+LISTED_USER_FIELDS = (
+    "id",
+    "first_name",
+    "last_name",
+    "display_name",
+    "email",
+    "type",
+    "pmi",
+    "timezone",
+    "verified",
+    "dept",
+    "created_at",
+    "last_login_time",
+    "language",
+    "phone_number",
+    "status",
+    "role_id",
+    "user_created_at",
+)
+USER_STATUSES = ("active", "inactive", "pending")
+
+
+def list_users(sim, req: Request, *, account_id: str, app: dict) -> Response:
+    """GET /users?status=active&page_size=..: the account's users (paged with next_page_token)."""
+    status = req.query.get("status", "active")
+    if status not in USER_STATUSES:
+        return validation_failed([{"field": "status", "message": f"Invalid field: {status}."}])
+    paged = paging(sim, req)
+    if isinstance(paged, Response):
+        return paged
+    page_size, offset = paged
+    rows = sim.store.all(
+        "SELECT * FROM users WHERE account_id = ? AND status = ? ORDER BY created_at, email", (account_id, status)
+    )
+    page, next_token = page_of(sim, rows, page_size=page_size, offset=offset)
+    users = []
+    for row in page:
+        listed = {key: value for key, value in user_object(sim, row).items() if key in LISTED_USER_FIELDS}
+        if status == "pending":
+            listed.pop("id")  # the spec: no id for a pending user
+        users.append(listed)
     return json_response(
         200,
         {
-            "id": user["id"],
-            "first_name": user["first_name"],
-            "last_name": user["last_name"],
-            "display_name": f"{user['first_name']} {user['last_name']}",
-            "email": user["email"],
-            "type": user["type"],
-            "role_name": "Owner" if user["type"] == 2 else "Member",
-            "pmi": user["pmi"],
-            "use_pmi": False,
-            "personal_meeting_url": f"{sim.public_url}/j/{user['pmi']}",
-            "timezone": user["timezone"],
-            "verified": 1,
-            "dept": "",
-            "created_at": user["created_at"],
-            "last_login_time": iso(sim.clock.now()),
-            "pic_url": "",
-            "language": "en-US",
-            "phone_number": "",
-            "status": user["status"],
-            "role_id": "0",
-            "account_id": user["account_id"],
-            "account_number": int(sum(map(ord, user["account_id"]))),
-            "cluster": "us06",
-            "user_created_at": user["created_at"],
-            "login_types": [100],
+            "page_count": max(1, -(-len(rows) // page_size)),
+            "page_number": offset // page_size + 1,
+            "page_size": page_size,
+            "total_records": len(rows),
+            "next_page_token": next_token,
+            "users": users,
         },
     )
 

@@ -18,6 +18,10 @@ SIGNIN_COOKIE = "zsim_signin"
 
 INVALID_CLIENT = {"reason": "Invalid client_id or client_secret", "error": "invalid_client"}
 INVALID_TOKEN = {"reason": "Invalid Token!", "error": "invalid_grant"}
+UNSUPPORTED_GRANT = {"reason": "Unsupported grant type", "error": "unsupported_grant_type"}
+# zoom-api.md gives no body for an account_id the app does not belong to: Zoom's token endpoint
+# answers an invalid request in its own shape, naming the parameter.
+INVALID_ACCOUNT = {"reason": "Invalid account_id", "error": "invalid_request"}
 
 
 def _error_page(message: str, *, status: int = 400, sim=None, user=None, back: str = "") -> Response:
@@ -232,18 +236,47 @@ def _pkce_ok(challenge: str, verifier: str) -> bool:
 
 
 def token(sim, req: Request) -> Response:
-    """POST /oauth/token: authorization_code and refresh_token grants, in the token endpoint's error shapes."""
-    app = _client(sim, req)
-    if not app:
-        return json_response(401, INVALID_CLIENT)
+    """POST /oauth/token: the authorization_code and refresh_token grants of a General App, the
+    account_credentials grant of a Server-to-Server app, in the token endpoint's error shapes."""
     params = _params(req)
     grant = params.get("grant_type", "")
+    app = _client(sim, req)
+    if not app:
+        # zoom-api.md: 400 or 401. Reports of Server-to-Server apps show 400; the General App keeps 401.
+        return json_response(400 if grant == "account_credentials" else 401, INVALID_CLIENT)
+    if (grant == "account_credentials") != (app["kind"] == "s2s"):
+        return json_response(400, UNSUPPORTED_GRANT)
     with sim.store.lock:
         if grant == "authorization_code":
             return _exchange_code(sim, app, params)
         if grant == "refresh_token":
             return _refresh(sim, app, params)
-    return json_response(400, {"reason": "Unsupported grant type", "error": "unsupported_grant_type"})
+        if grant == "account_credentials":
+            return _account_token(sim, app, params)
+    return json_response(400, UNSUPPORTED_GRANT)
+
+
+def _account_token(sim, app: dict, params: dict) -> Response:
+    """A Server-to-Server app's token: acts for the whole account, one hour, no refresh token."""
+    if params.get("account_id", "") != app["account_id"]:
+        return json_response(400, INVALID_ACCOUNT)
+    now = sim.clock.now()
+    access = secrets.token_urlsafe(48)
+    sim.store.run(
+        "INSERT INTO tokens (token, kind, client_id, user_id, account_id, scopes, expires_at, created_at)"
+        " VALUES (?, 'access', ?, '', ?, ?, ?, ?)",
+        (access, app["client_id"], app["account_id"], app["scopes"], now + ACCESS_LIFETIME, now),
+    )
+    return json_response(
+        200,
+        {
+            "access_token": access,
+            "token_type": "bearer",
+            "expires_in": ACCESS_EXPIRES_IN,
+            "scope": app["scopes"],
+            "api_url": sim.public_url,
+        },
+    )
 
 
 def _exchange_code(sim, app: dict, params: dict) -> Response:

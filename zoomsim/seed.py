@@ -1,4 +1,4 @@
-"""The seeded Zoom world: two accounts, three users, four apps."""
+"""The seeded Zoom world: two accounts, three users, five General Apps and three Server-to-Server apps."""
 
 from __future__ import annotations
 
@@ -113,6 +113,38 @@ APPS = [
 ]
 
 
+# Server-to-Server OAuth apps of account A: admin scopes, no redirect URL, made by its Pro user.
+ACCOUNT_MEETING_SCOPES = (
+    "meeting:write:meeting:admin meeting:read:meeting:admin meeting:read:list_meetings:admin "
+    "meeting:update:meeting:admin meeting:delete:meeting:admin user:read:user:admin user:read:list_users:admin"
+)
+ACCOUNT_ATTENDANCE_SCOPES = " ".join(f"{scope}:admin" for scope in ATTENDANCE_SCOPES.split())
+S2S_APPS = [
+    # client_id, secret, name, scope model, scopes
+    (
+        "zoomsim-s2s-client-id",
+        "zoomsim-s2s-client-secret",
+        "LMS virtual meetings (Server-to-Server, granular)",
+        "granular",
+        f"{ACCOUNT_MEETING_SCOPES} {ACCOUNT_ATTENDANCE_SCOPES}",
+    ),
+    (
+        "zoomsim-s2s-classic-client-id",
+        "zoomsim-s2s-classic-client-secret",
+        "LMS virtual meetings (Server-to-Server, classic scopes)",
+        "classic",
+        "meeting:read:admin meeting:write:admin user:read:admin recording:read:admin",
+    ),
+    (
+        "zoomsim-s2s-limited-client-id",
+        "zoomsim-s2s-limited-client-secret",
+        "LMS virtual meetings (Server-to-Server, no user or update scopes)",
+        "granular",
+        "meeting:read:meeting:admin meeting:write:meeting:admin",
+    ),
+]
+
+
 def seed(store: Store, *, redirect_uri: str = DEFAULT_REDIRECT_URI, webhook_url: str = DEFAULT_WEBHOOK_URL) -> None:
     """Insert the seeded accounts, users and apps; re-seeding keeps other rows and updates the apps' URLs."""
     created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -143,5 +175,12 @@ def seed(store: Store, *, redirect_uri: str = DEFAULT_REDIRECT_URI, webhook_url:
                     webhook_url,
                     webhook_secret,
                 ),
+            )
+        for client_id, secret, name, model, scopes in S2S_APPS:
+            store.run(
+                "INSERT INTO apps (client_id, client_secret, name, account_id, redirect_uri, scope_model, scopes,"
+                " published, kind, creator_id) VALUES (?, ?, ?, ?, '', ?, ?, 0, 's2s', ?)"
+                " ON CONFLICT(client_id) DO UPDATE SET scopes = excluded.scopes",
+                (client_id, secret, name, ACCOUNTS[0][0], model, scopes, USERS[0][0]),
             )
         store.set_setting("seed", {"redirect_uri": redirect_uri, "webhook_url": webhook_url})

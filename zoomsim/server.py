@@ -37,6 +37,7 @@ ROUTES = [
     ("GET", r"/logout", "oauth.logout", oauth.logout),
     ("POST", r"/oauth/token", "oauth.token", oauth.token),
     ("POST", r"/oauth/revoke", "oauth.revoke", oauth.revoke),
+    ("GET", r"/v2/users", "users.list", _rest(meetings.list_users)),
     ("GET", r"/v2/users/(?P<user_ref>[^/]+)", "users.me", _rest(meetings.users_me)),
     ("POST", r"/v2/users/(?P<user_ref>[^/]+)/meetings", "meetings.create", _rest(meetings.create)),
     ("GET", r"/v2/users/(?P<user_ref>[^/]+)/meetings", "meetings.list", _rest(meetings.list_meetings)),

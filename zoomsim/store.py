@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS users (
 CREATE TABLE IF NOT EXISTS apps (
     client_id TEXT PRIMARY KEY, client_secret TEXT NOT NULL, name TEXT NOT NULL, account_id TEXT NOT NULL,
     redirect_uri TEXT NOT NULL, scope_model TEXT NOT NULL, scopes TEXT NOT NULL, published INTEGER NOT NULL,
-    webhook_url TEXT NOT NULL DEFAULT '', webhook_secret TEXT NOT NULL DEFAULT ''
+    webhook_url TEXT NOT NULL DEFAULT '', webhook_secret TEXT NOT NULL DEFAULT '',
+    kind TEXT NOT NULL DEFAULT 'general', creator_id TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS signins (sid TEXT PRIMARY KEY, user_id TEXT NOT NULL, created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS consents (
@@ -37,7 +38,8 @@ CREATE TABLE IF NOT EXISTS codes (
 );
 CREATE TABLE IF NOT EXISTS tokens (
     token TEXT PRIMARY KEY, kind TEXT NOT NULL, client_id TEXT NOT NULL, user_id TEXT NOT NULL,
-    scopes TEXT NOT NULL, expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL
+    scopes TEXT NOT NULL, expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL,
+    account_id TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS tokens_grant ON tokens (client_id, user_id);
 CREATE TABLE IF NOT EXISTS meetings (
@@ -112,9 +114,15 @@ class Store:
 
     def _add_missing_columns(self) -> None:
         # A state file from an older simulator keeps working.
-        columns = {row["name"] for row in self.conn.execute("PRAGMA table_info(users)")}
-        if "can_host" not in columns:
-            self.conn.execute("ALTER TABLE users ADD COLUMN can_host INTEGER NOT NULL DEFAULT 1")
+        for table, column, definition in (
+            ("users", "can_host", "INTEGER NOT NULL DEFAULT 1"),
+            ("apps", "kind", "TEXT NOT NULL DEFAULT 'general'"),
+            ("apps", "creator_id", "TEXT NOT NULL DEFAULT ''"),
+            ("tokens", "account_id", "TEXT NOT NULL DEFAULT ''"),
+        ):
+            columns = {row["name"] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+            if column not in columns:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     def close(self) -> None:
         with self.lock:
