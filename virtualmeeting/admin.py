@@ -14,9 +14,9 @@ from virtualmeeting.models import (
 
 @admin.register(ProviderConfig)
 class ProviderConfigAdmin(admin.ModelAdmin):
-    list_display = ("provider", "enabled", "client_id", "updated_at")
+    list_display = ("provider", "enabled", "hosting", "client_id", "account_id", "account_client_id", "updated_at")
     # Secrets are set on the provider's settings page, where they are write-only.
-    exclude = ("client_secret", "webhook_secret")
+    exclude = ("client_secret", "webhook_secret", "account_client_secret")
 
 
 @admin.register(ProviderConnection)

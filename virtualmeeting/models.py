@@ -17,12 +17,27 @@ from virtualmeeting.fields import EncryptedTextField
 
 
 class ProviderConfig(models.Model):
-    """Site-level configuration of one provider, edited on its settings page."""
+    """Site-level configuration of one provider, edited on its settings page.
+
+    A provider may offer two ways to host meetings: each user connects their own account (an OAuth
+    app: client_id, client_secret, ProviderConnection rows), or one account of the organisation hosts
+    them all (an app-only grant: account_id, account_client_id, account_client_secret). `hosting` is
+    the way new rooms use; both may be configured at once.
+    """
+
+    class Hosting(models.TextChoices):
+        USER = "user", _("Each user connects their own account")
+        ACCOUNT = "account", _("One account for the whole site")
 
     provider = models.CharField(max_length=50, unique=True)
     enabled = models.BooleanField(default=False)
     client_id = models.CharField(max_length=255, blank=True)
     client_secret = EncryptedTextField(blank=True)
+    hosting = models.CharField(max_length=20, choices=Hosting.choices, default=Hosting.USER)
+    # The organisation's account and its app-only credentials (Zoom: a Server-to-Server OAuth app).
+    account_id = models.CharField(max_length=255, blank=True)
+    account_client_id = models.CharField(max_length=255, blank=True)
+    account_client_secret = EncryptedTextField(blank=True)
     # Secret token Zoom signs webhooks with (or another provider's equivalent).
     webhook_secret = EncryptedTextField(blank=True)
     # Non-secret provider options (meeting defaults, limits), validated by the provider's settings form.

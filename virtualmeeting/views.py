@@ -61,7 +61,7 @@ def settings_index(request):
     return render(request, "virtualmeeting/settings_index.html", {"rows": rows})
 
 
-@sensitive_post_parameters("client_secret", "webhook_secret")
+@sensitive_post_parameters("client_secret", "webhook_secret", "account_client_secret")
 @login_required
 def provider_settings(request, provider_id: str):
     _require_site_admin(request.user)
@@ -77,14 +77,34 @@ def provider_settings(request, provider_id: str):
                 return redirect("virtualmeeting:settings", provider_id=provider.id)
         else:
             form = form_class(config=provider.config)
+    # The result of "Test connection" is shown once, on the page it redirected to.
+    account_check = request.session.pop(_check_key(provider.id), None) if request.method == "GET" else None
     context = {
         "provider": provider,
         "config": provider.config,
         "form": form,
         "warnings": provider.health_warnings(),
+        "account_check": account_check,
         **provider.settings_context(request),
     }
     return render(request, [f"{provider.id}/settings.html", "virtualmeeting/settings.html"], context)
+
+
+def _check_key(provider_id: str) -> str:
+    return f"virtualmeeting:account_check:{provider_id}"
+
+
+@login_required
+@require_POST
+def provider_settings_check(request, provider_id: str):
+    """ "Test connection": check the saved site account at the provider, then show the settings page with the result."""
+    _require_site_admin(request.user)
+    provider = _provider_or_404(provider_id)
+    if not provider.supports_account:
+        raise Http404("This provider has no site account.")
+    check = provider.check_account()
+    request.session[_check_key(provider.id)] = {"ok": check.ok, "message": check.message, "field": check.field}
+    return redirect("virtualmeeting:settings", provider_id=provider.id)
 
 
 # --- connect flow ------------------------------------------------------------------------------------

@@ -153,7 +153,11 @@ def _refresh_error(exc: oauth.TokenError) -> ProviderError:
 
 
 class ZoomClient:
-    """REST calls on behalf of one connected Zoom user."""
+    """REST calls on behalf of one connected Zoom user.
+
+    The tokens are the connection's (a General App's user tokens); AccountClient (account.py) keeps
+    everything else and takes the site account's shared token instead.
+    """
 
     def __init__(self, *, config, connection: ProviderConnection):
         self.config = config
@@ -163,6 +167,30 @@ class ZoomClient:
     @property
     def account_id(self) -> str:
         return str((self.connection.extra or {}).get("account_id") or self.connection.remote_account_id)
+
+    @property
+    def quota_user(self) -> str:
+        """The Zoom user whose daily create/update budget a call spends (the meeting's host)."""
+        return self.connection.remote_account_id
+
+    # --- the token: what AccountClient does differently ---------------------------
+    def _access_token(self) -> str:
+        return self.connection.access_token
+
+    def _ready(self) -> None:
+        """Before the first send: a usable connection with a token that is not about to expire."""
+        if self.connection.status != ProviderConnection.Status.CONNECTED:
+            raise AuthRevoked(self.connection.status_message or RECONNECT_MESSAGE)
+        if needs_refresh(self.connection):
+            connection_tokens_refresh(config=self.config, connection=self.connection)
+
+    def _renew(self) -> None:
+        """Zoom answered 401 (124): a new token, once."""
+        connection_tokens_refresh(config=self.config, connection=self.connection, force=True)
+
+    def _rejected(self) -> ProviderError:
+        """Zoom answered 401 again with the renewed token."""
+        return AuthRevoked(RECONNECT_MESSAGE)
 
     def _rate(self, category: str) -> float:
         return float(self.options[RATE_OPTIONS[category]])
@@ -174,7 +202,7 @@ class ZoomClient:
                 f"{api_base_url()}{path}",
                 params=params,
                 json=json,
-                headers={"Authorization": f"Bearer {self.connection.access_token}"},
+                headers={"Authorization": f"Bearer {self._access_token()}"},
                 timeout=TIMEOUT,
             )
         except requests.ConnectTimeout as exc:
@@ -203,27 +231,24 @@ class ZoomClient:
         per registrant and day), so the host's 100 meeting creates/updates stay open. `refusal(body)`
         names a refusal particular to the call (an error, or None for the general mapping of error_for).
         """
-        if self.connection.status != ProviderConnection.Status.CONNECTED:
-            raise AuthRevoked(self.connection.status_message or RECONNECT_MESSAGE)
-        if needs_refresh(self.connection):
-            connection_tokens_refresh(config=self.config, connection=self.connection)
+        self._ready()
         refreshed = False
         while True:
             limits.rate_acquire(account_id=self.account_id, category=category, rate=self._rate(category))
             if counted and not refreshed:
                 # After the per-second wait, so a call given back for that wait does not use a daily unit.
-                limits.daily_quota_reserve(self.connection.remote_account_id)
+                limits.daily_quota_reserve(self.quota_user)
             response = self._send(method, path, params=params, json=json, ambiguous=ambiguous)
             if response.status_code != 401 or zoom_error_body(response).get("code") == 4711:
                 break
             if refreshed:
-                raise AuthRevoked(RECONNECT_MESSAGE)
-            connection_tokens_refresh(config=self.config, connection=self.connection, force=True)
+                raise self._rejected()
+            self._renew()
             refreshed = True
         if response.status_code >= 400:
             error = self.error_for(response, ambiguous=ambiguous, meeting_budget=meeting_budget, refusal=refusal)
             if counted and response.status_code == 429 and isinstance(error, RateLimited) and not error.daily:
-                limits.daily_quota_release(self.connection.remote_account_id)
+                limits.daily_quota_release(self.quota_user)
             raise error
         if counted:
             self._observe_daily_quota(response)
@@ -235,7 +260,7 @@ class ZoomClient:
             return
         remaining = response.headers.get("X-RateLimit-Remaining", "").strip()
         if remaining.isdigit():
-            limits.daily_quota_observe(self.connection.remote_account_id, int(remaining))
+            limits.daily_quota_observe(self.quota_user, int(remaining))
 
     def error_for(
         self, response, *, ambiguous: bool = False, meeting_budget: bool = True, refusal=None
@@ -250,7 +275,7 @@ class ZoomClient:
             if error.daily and meeting_budget:
                 # Zoom's own time, not error.retry_at: a midnight we guessed must not look like Zoom's answer.
                 resumes_at = limits.zoom_retry_at(response.headers, timezone.now())
-                limits.daily_quota_exhaust(self.connection.remote_account_id, resumes_at=resumes_at)
+                limits.daily_quota_exhaust(self.quota_user, resumes_at=resumes_at)
             return error
         if status >= 500:
             message = gettext("Zoom had a server error (HTTP %(status)s); will retry.") % {"status": status}

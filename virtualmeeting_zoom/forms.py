@@ -6,6 +6,8 @@ from django.db import transaction
 from django.utils.translation import gettext, gettext_lazy
 
 from virtualmeeting.forms import SecretField
+from virtualmeeting.models import ProviderConfig
+from virtualmeeting_zoom.account import account_token_forget
 from virtualmeeting_zoom.options import (
     AUTO_RECORDING_CHOICES,
     PLAN_CHOICES,
@@ -18,11 +20,23 @@ from virtualmeeting_zoom.options import (
 
 
 def zoom_config_update(
-    *, config, client_id=None, client_secret=None, webhook_secret=None, enabled=None, options=None
+    *,
+    config,
+    client_id=None,
+    client_secret=None,
+    webhook_secret=None,
+    enabled=None,
+    options=None,
+    hosting=None,
+    account_id=None,
+    account_client_id=None,
+    account_client_secret=None,
 ) -> None:
     """Write Zoom settings into a ProviderConfig; None leaves a value as it is (secrets are write-only).
 
     A new Client ID ends the simulator's configuration (`make run` then leaves the simulator off).
+    The Server-to-Server app: clearing both its Account ID and Client ID removes it, secret included;
+    any change of its credentials drops the shared account token once the change is committed.
     """
     if client_id is not None and client_id.strip() != config.client_id:
         config.client_id = client_id.strip()
@@ -36,26 +50,80 @@ def zoom_config_update(
         config.enabled = enabled
     if options is not None:
         config.options = {**(config.options or {}), **options}
+    if hosting is not None:
+        config.hosting = hosting
+    _account_update(config, account_id, account_client_id, account_client_secret)
     config.save()
 
 
+def _account_update(config, account_id, client_id, client_secret) -> None:
+    before = ProviderConfig(account_id=config.account_id, account_client_id=config.account_client_id)
+    secret_before = config.account_client_secret
+    if account_id is not None:
+        config.account_id = account_id.strip()
+    if client_id is not None:
+        config.account_client_id = client_id.strip()
+    if client_secret:
+        config.account_client_secret = client_secret.strip()
+    if not (config.account_id or config.account_client_id):
+        config.account_client_secret = ""
+    changed = (before.account_id, before.account_client_id, secret_before) != (
+        config.account_id,
+        config.account_client_id,
+        config.account_client_secret,
+    )
+    if changed:
+        after = ProviderConfig(account_id=config.account_id, account_client_id=config.account_client_id)
+        transaction.on_commit(lambda: [account_token_forget(each) for each in (before, after)])
+
+
+def _credential_validator(message):
+    return RegexValidator(r"\A[A-Za-z0-9_.-]*\Z", message, code="client_id")
+
+
+CLIENT_ID_FORMAT = gettext_lazy(
+    "Paste the Client ID exactly as the app's App Credentials page shows it: letters, digits, "
+    "dots, dashes and underscores, with no spaces or line breaks."
+)
+ACCOUNT_ID_FORMAT = gettext_lazy(
+    "Paste the Account ID exactly as the app's App Credentials page shows it: letters, digits, "
+    "dots, dashes and underscores, with no spaces or line breaks."
+)
+
+
+HOSTING_CHOICES = [
+    (ProviderConfig.Hosting.USER, gettext_lazy("Each trainer connects their own Zoom account")),
+    (ProviderConfig.Hosting.ACCOUNT, gettext_lazy("One Zoom account for the whole site")),
+]
+
+
 class ZoomSettingsForm(forms.Form):
+    hosting = forms.ChoiceField(
+        label=gettext_lazy("New rooms use"),
+        choices=HOSTING_CHOICES,
+        required=False,  # a post without it keeps the stored choice
+        widget=forms.RadioSelect,
+    )
     client_id = forms.CharField(
         label=gettext_lazy("Client ID"),
         max_length=255,
         required=False,
-        validators=[
-            RegexValidator(
-                r"\A[A-Za-z0-9_.-]*\Z",
-                gettext_lazy(
-                    "Paste the Client ID exactly as the app's App Credentials page shows it: letters, digits, "
-                    "dots, dashes and underscores, with no spaces or line breaks."
-                ),
-                code="client_id",
-            )
-        ],
+        validators=[_credential_validator(CLIENT_ID_FORMAT)],
     )
     client_secret = SecretField(label=gettext_lazy("Client secret"))
+    account_id = forms.CharField(
+        label=gettext_lazy("Account ID"),
+        max_length=255,
+        required=False,
+        validators=[_credential_validator(ACCOUNT_ID_FORMAT)],
+    )
+    account_client_id = forms.CharField(
+        label=gettext_lazy("Client ID"),
+        max_length=255,
+        required=False,
+        validators=[_credential_validator(CLIENT_ID_FORMAT)],
+    )
+    account_client_secret = SecretField(label=gettext_lazy("Client secret"))
     enabled = forms.BooleanField(label=gettext_lazy("Enabled"), required=False)
     redirect_url = forms.ChoiceField(
         label=gettext_lazy("Redirect URL the Zoom app has registered"),
@@ -126,7 +194,10 @@ class ZoomSettingsForm(forms.Form):
         stored = config.options if isinstance(config.options, dict) else {}
         effective = zoom_options(config)
         initial = {
+            "hosting": config.hosting,
             "client_id": config.client_id,
+            "account_id": config.account_id,
+            "account_client_id": config.account_client_id,
             "enabled": config.enabled,
             **{name: effective[name] for name in self.OPTION_FIELDS},
         }
@@ -147,8 +218,10 @@ class ZoomSettingsForm(forms.Form):
             self.fields[name].widget.attrs["placeholder"] = str(plan_numbers[name])
         self.fields["client_secret"].secret_set = bool(config.client_secret)
         self.fields["webhook_secret"].secret_set = bool(config.webhook_secret)
+        self.fields["account_client_secret"].secret_set = bool(config.account_client_secret)
         keep = gettext("Set. Leave blank to keep it, or enter a new value to replace it.")
         self.fields["client_secret"].help_text = keep if config.client_secret else gettext("Not set.")
+        self.fields["account_client_secret"].help_text = keep if config.account_client_secret else gettext("Not set.")
         self.fields["webhook_secret"].help_text = (
             keep
             if config.webhook_secret
@@ -162,12 +235,41 @@ class ZoomSettingsForm(forms.Form):
                 self.add_error("client_id", gettext("Enter the Client ID before enabling Zoom Meeting."))
             if not (cleaned.get("client_secret") or self.config.client_secret):
                 self.add_error("client_secret", gettext("Enter the Client secret before enabling Zoom Meeting."))
+        if not cleaned.get("hosting") and "hosting" not in self.errors:
+            cleaned["hosting"] = self.config.hosting
+        self._clean_account(cleaned)
         if cleaned.get("waiting_room") and cleaned.get("join_before_host"):
             self.add_error(
                 "join_before_host",
                 gettext("Zoom ignores join before host while the waiting room is on: turn one of them off."),
             )
         return cleaned
+
+    def _clean_account(self, cleaned) -> None:
+        """The Server-to-Server app: all three credentials or none (clearing both ids removes it), and all three
+        when new rooms use it."""
+        account = (cleaned.get("account_id"), cleaned.get("account_client_id"), cleaned.get("account_client_secret"))
+        wanted = cleaned.get("hosting") == ProviderConfig.Hosting.ACCOUNT
+        if not (wanted or any(account)):
+            return
+        if wanted:
+            because = gettext("New rooms use the site's Zoom account: enter its %(what)s.")
+        else:
+            because = gettext("Enter the %(what)s too, or clear the Server-to-Server app's Account ID and Client ID.")
+        if not cleaned.get("account_id") and "account_id" not in self.errors:
+            self.add_error("account_id", because % {"what": gettext("Account ID")})
+        if not cleaned.get("account_client_id") and "account_client_id" not in self.errors:
+            self.add_error("account_client_id", because % {"what": gettext("Client ID")})
+        if not (cleaned.get("account_client_secret") or self.config.account_client_secret):
+            self.add_error("account_client_secret", because % {"what": gettext("Client secret")})
+        if cleaned.get("account_client_id") and cleaned.get("account_client_id") == cleaned.get("client_id"):
+            self.add_error(
+                "account_client_id",
+                gettext(
+                    "This is the General App's Client ID: the Server-to-Server app has a Client ID of its own "
+                    "(its App Credentials page in the Zoom Marketplace)."
+                ),
+            )
 
     def save(self):
         options = {name: self.cleaned_data.get(name) for name in self.OPTION_FIELDS}
@@ -181,5 +283,9 @@ class ZoomSettingsForm(forms.Form):
                 webhook_secret=self.cleaned_data.get("webhook_secret") or None,
                 enabled=self.cleaned_data["enabled"],
                 options=options,
+                hosting=self.cleaned_data.get("hosting") or None,
+                account_id=self.cleaned_data["account_id"],
+                account_client_id=self.cleaned_data["account_client_id"],
+                account_client_secret=self.cleaned_data.get("account_client_secret") or None,
             )
         return self.config

@@ -171,3 +171,18 @@ def revoke(*, client_id: str, client_secret: str, access_token: str) -> bool:
         logger.warning("Zoom token revoke answered HTTP %s", response.status_code)
         return False
     return True
+
+
+def account_token(*, account_id: str, client_id: str, client_secret: str) -> dict:
+    """A Server-to-Server app's token for its account (the account_credentials grant): acts for every user of
+    the account for about an hour, with no refresh token. Raises TokenError in the token endpoint's terms.
+
+    zoom-api.md gives the grant in the query string; the parameters go in the form body, which Zoom's token
+    endpoint reads as well (and which Zoom's own guides now ask for).
+    """
+    url = f"{oauth_base_url()}/oauth/token"
+    data = {"grant_type": "account_credentials", "account_id": account_id}
+    # As UTF-8 bytes: requests would encode text as latin-1 and fail on any other character a secret may hold.
+    auth = (client_id.encode(), client_secret.encode())
+    response = _token_call(lambda: requests.post(url, data=data, auth=auth, timeout=TIMEOUT))
+    return _raise_for_token_error(response).json()

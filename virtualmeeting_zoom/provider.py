@@ -11,9 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from virtualmeeting.errors import ConnectError, MeetingNotFound, NotReadyYet, ProviderError, RegistrationOff
-from virtualmeeting.models import ProviderConnection, VirtualMeeting
+from virtualmeeting.models import ProviderConfig, ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import (
     CAPABILITY_REGISTRANTS,
+    AccountCheck,
     ConnectedAccount,
     MeetingSpec,
     ParticipantRecord,
@@ -24,6 +25,7 @@ from virtualmeeting.providers.base import (
     RemoteRegistrant,
 )
 from virtualmeeting_zoom import oauth
+from virtualmeeting_zoom.account import account_check
 from virtualmeeting_zoom.client import (
     CREATE,
     HEAVY,
@@ -60,7 +62,7 @@ from virtualmeeting_zoom.payloads import (
     update_body,
     zoom_agenda,
 )
-from virtualmeeting_zoom.scopes import missing_capability, missing_scopes, scopes_to_list
+from virtualmeeting_zoom.scopes import account_scopes_to_list, missing_capability, missing_scopes, scopes_to_list
 
 LIST_PAGE_SIZE = 300
 LIST_MAX_PAGES = 20
@@ -102,6 +104,7 @@ class ZoomProvider(Provider):
     settings_form_class = ZoomSettingsForm
     supports_participants = True
     supports_recordings = True
+    supports_account = True
 
     # --- site configuration -------------------------------------------------
     def is_configured(self) -> bool:
@@ -123,7 +126,18 @@ class ZoomProvider(Provider):
                 )
             )
         warnings.extend(self._scope_warnings())
+        if self.config.hosting == ProviderConfig.Hosting.ACCOUNT:
+            warnings.append(
+                gettext(
+                    "Rooms cannot be hosted in the site's Zoom account yet: new rooms still use each trainer's own "
+                    "Zoom account, so keep the General App set up."
+                )
+            )
         return warnings
+
+    def check_account(self) -> AccountCheck:
+        """Test connection of the Server-to-Server app: a token, its scopes, the account's active users."""
+        return account_check(self.config)
 
     def _credentials_warning(self) -> str:
         if not (self.config.client_id or self.config.client_secret):
@@ -173,7 +187,11 @@ class ZoomProvider(Provider):
     def settings_context(self, request) -> dict:
         """What the settings page shows besides the form and the warnings: the URLs to register, the scopes."""
         granular_scopes, classic_scopes = scopes_to_list()
+        account_granular_scopes, account_classic_scopes = account_scopes_to_list()
         return {
+            "account_granular_scopes": account_granular_scopes,
+            "account_classic_scopes": account_classic_scopes,
+            "account_client_secret_set": bool(self.config.account_client_secret),
             "redirect_url": self.redirect_uri(request),
             "webhook_url": settings.SITE_URL.rstrip("/") + reverse("virtualmeeting_zoom:webhook"),
             "granular_scopes": granular_scopes,

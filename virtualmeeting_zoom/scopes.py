@@ -42,6 +42,26 @@ CLASSIC_SCOPES = [
     (("meeting:read",), gettext_lazy("View your meetings (and their registrants, for personal join links)")),
 ]
 
+# What a Server-to-Server app (one Zoom account for the whole site) needs: every host's meetings, and the
+# account's users to choose hosts from. Admin scopes only: a user-level scope does not reach other users.
+ACCOUNT_GRANULAR_SCOPES = [
+    ("user:read:list_users:admin", gettext_lazy("List the account's users: the hosts to choose from")),
+    ("user:read:user:admin", gettext_lazy("View a user: the host's licence")),
+    ("meeting:write:meeting:admin", gettext_lazy("Create a meeting for a host")),
+    ("meeting:read:meeting:admin", gettext_lazy("View a meeting: fresh host link, repairs")),
+    (
+        "meeting:read:list_meetings:admin",
+        gettext_lazy("View a host's meetings: find a meeting whose creation answer was lost"),
+    ),
+    ("meeting:update:meeting:admin", gettext_lazy("Update a meeting")),
+    ("meeting:delete:meeting:admin", gettext_lazy("Delete a meeting")),
+]
+ACCOUNT_CLASSIC_SCOPES = [
+    (("user:read:admin",), gettext_lazy("View all users' information")),
+    (("meeting:write:admin",), gettext_lazy("View and manage all users' meetings")),
+    (("meeting:read:admin",), gettext_lazy("View all users' meetings")),
+]
+
 
 # Capability -> the scopes it needs, granular and classic (a classic requirement met by any alternative).
 CAPABILITY_GRANULAR_SCOPES = {
@@ -99,41 +119,46 @@ def _has(granted: set[str], scope: str) -> bool:
     return scope in granted or f"{scope}:admin" in granted
 
 
-def missing_granular(granted: set[str]) -> list[str]:
-    return [scope for scope, _ in GRANULAR_SCOPES if not _has(granted, scope)]
+def missing_granular(granted: set[str], required=GRANULAR_SCOPES) -> list[str]:
+    return [scope for scope, _ in required if not _has(granted, scope)]
 
 
-def missing_classic(granted: set[str]) -> list[str]:
+def missing_classic(granted: set[str], required=CLASSIC_SCOPES) -> list[str]:
     missing = []
-    for alternatives, _ in CLASSIC_SCOPES:
+    for alternatives, _ in required:
         if not any(_has(granted, scope) for scope in alternatives):
             missing.append(any_of(alternatives))
     return missing
 
 
-def missing_scopes(granted: str) -> list[str]:
+def missing_scopes(granted: str, *, account: bool = False) -> list[str]:
     """The scopes to add so the grant is enough, named in the grant's own model; [] when it is enough.
 
     A grant that holds granular scopes is judged as granular, a classic one as
     classic; an empty or unrecognisable grant gets the granular list (what a
-    new Marketplace app uses).
+    new Marketplace app uses). `account`: a Server-to-Server app's grant, judged
+    against the admin scopes (ACCOUNT_GRANULAR_SCOPES, ACCOUNT_CLASSIC_SCOPES).
     """
+    required = (ACCOUNT_GRANULAR_SCOPES, ACCOUNT_CLASSIC_SCOPES) if account else (GRANULAR_SCOPES, CLASSIC_SCOPES)
     scopes = parse_scopes(granted)
-    granular = missing_granular(scopes)
-    classic = missing_classic(scopes)
+    granular = missing_granular(scopes, required[0])
+    classic = missing_classic(scopes, required[1])
     if not granular or not classic:
         return []
-    return classic if _judged_classic(scopes) else granular
+    return classic if _judged_classic(scopes, required) else granular
 
 
-def _judged_classic(scopes: set[str]) -> bool:
+def _judged_classic(scopes: set[str], required=(GRANULAR_SCOPES, CLASSIC_SCOPES)) -> bool:
     """Is the grant in the classic model (else granular, what a new Marketplace app uses)?"""
-    if not missing_granular(scopes):
+    if not missing_granular(scopes, required[0]):
         return False
-    if not missing_classic(scopes):
+    if not missing_classic(scopes, required[1]):
         return True
-    looks_granular = any(scope.count(":") >= 2 for scope in scopes)
-    looks_classic = any(scope.count(":") == 1 for scope in scopes)
+    # Granular names have one more part than classic ones: "meeting:write:meeting" / "meeting:write", and
+    # with ":admin" (a Server-to-Server app's) "meeting:write:meeting:admin" / "meeting:write:admin".
+    parts = min(scope.count(":") for scope, _ in required[0])
+    looks_granular = any(scope.count(":") >= parts for scope in scopes)
+    looks_classic = any(scope.count(":") == parts - 1 for scope in scopes)
     return looks_classic and not looks_granular
 
 
@@ -157,6 +182,13 @@ def missing_capability(granted: str) -> dict[str, list[str]]:
         if lacking:
             missing[capability] = lacking
     return missing
+
+
+def account_scopes_to_list() -> tuple[list, list]:
+    """What the settings page lists for the Server-to-Server app, granular and classic."""
+    return list(ACCOUNT_GRANULAR_SCOPES), [
+        (any_of(alternatives), purpose) for alternatives, purpose in ACCOUNT_CLASSIC_SCOPES
+    ]
 
 
 def scopes_to_list() -> tuple[list, list]:

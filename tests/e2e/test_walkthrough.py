@@ -44,8 +44,10 @@ def test_the_guides_walk_through(browse, screenshot, live_server, zoom, worker, 
     [app] = [a for a in zoom.apps() if a["client_id"] == "zoomsim-client-id"]
     assert app["redirect_uri"] == redirect_url
 
-    admin.get_by_label("Client ID").fill("zoomsim-client-id")
-    admin.get_by_label("Client secret").fill("zoomsim-client-secret")
+    # The General App: each trainer connects their own Zoom account (the page offers the site's account beside it).
+    general_app = admin.get_by_role("group", name="Each trainer connects their own Zoom account")
+    general_app.get_by_label("Client ID").fill("zoomsim-client-id")
+    general_app.get_by_label("Client secret").fill("zoomsim-client-secret")
     admin.get_by_label("Enabled").check()
     admin.get_by_role("button", name="Save changes").click()
     expect(admin.get_by_text("Zoom Meeting settings saved.")).to_be_visible()

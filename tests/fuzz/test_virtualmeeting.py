@@ -24,10 +24,11 @@ from tests.fuzz.strategies import (
     json_value,
     mutated,
 )
-from virtualmeeting.models import OAuthState
+from virtualmeeting.models import OAuthState, ProviderConfig
 from virtualmeeting_zoom.tasks import HANDLED_EVENTS, PARTICIPATION_EVENTS, RECORDING_EVENTS
 
 ZOOM_SETTINGS = {
+    "hosting": "user",
     "client_id": "posted-id",
     "client_secret": "a-new-secret",
     "enabled": "on",
@@ -41,8 +42,15 @@ ZOOM_SETTINGS = {
     "light_per_second": "",
     "capacity_basic": "100",
     "capacity_licensed": "500",
+    "account_id": "Q4NYNnaSQAuNPy3wi4p3Mw",
+    "account_client_id": "s2sClientId456",
+    "account_client_secret": "s2s-secret",
 }
 ZOOM_SETTINGS_FIELDS = {
+    "hosting": st.one_of(st.sampled_from(["user", "account", "ACCOUNT", ""]), hostile_text),
+    "account_id": hostile_text,
+    "account_client_id": st.one_of(st.just("posted-id"), hostile_text),
+    "account_client_secret": hostile_text,
     "client_id": hostile_text,
     "client_secret": hostile_text,
     "enabled": hostile_bool_text,
@@ -73,6 +81,39 @@ def test_provider_settings(scene, provider, data):
 def test_the_zoom_settings_baseline_is_accepted(scene):
     response = send(client_for(scene.admin), "POST", reverse("virtualmeeting:settings", args=["zoom"]), ZOOM_SETTINGS)
     assert response.status_code == 302
+
+
+@fuzzes("virtualmeeting:settings_check")
+@fuzz_settings(20)
+@given(
+    who=st.sampled_from(["anonymous", "outsider", "learner", "trainer", "editor", "admin"]),
+    provider=st.sampled_from(["zoom", "zoom", "nope", "ZOOM"]),
+    account=st.fixed_dictionaries(
+        {},
+        optional=dict.fromkeys(
+            ("account_id", "account_client_id", "account_client_secret"),
+            # Whatever a column can hold (the form and the command let less in).
+            st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=255),
+        ),
+    ),
+    data=st.dictionaries(hostile_text, hostile_text, max_size=3),
+)
+def test_provider_settings_check(scene, who, provider, account, data):
+    """ "Test connection" with whatever the saved site account holds (Zoom is down here): it writes nothing."""
+    with rolled_back():
+        ProviderConfig.objects.filter(provider="zoom").update(**{k: v for k, v in account.items() if "secret" not in k})
+        if "account_client_secret" in account:
+            config = ProviderConfig.objects.get(provider="zoom")
+            config.account_client_secret = account["account_client_secret"]
+            config.save()
+        client = client_for(scene.users()[who])
+        url = reverse("virtualmeeting:settings_check", args=[provider])
+        response = check(lambda: send(client, "POST", url, data), may_write=lambda response: False)
+        assert response.status_code in (302, 403, 404), response.status_code
+        if who == "admin" and provider == "zoom":
+            assert response.status_code == 302
+            page = send(client, "GET", response["Location"])
+            assert page.status_code == 200
 
 
 CALLBACK_FIELDS = {

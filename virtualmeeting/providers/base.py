@@ -115,6 +115,16 @@ CAPABILITY_RECORDINGS = "recordings"
 CAPABILITY_REGISTRANTS = "registrants"
 
 
+@dataclass(frozen=True)
+class AccountCheck:
+    """What "Test connection" found about the site's account: words for the site admin, and the settings
+    field they concern ("": the account as a whole), so the page shows them next to it."""
+
+    ok: bool
+    message: str
+    field: str = ""
+
+
 @dataclass
 class ConnectedAccount:
     """The result of a finished connect flow: who connected and the tokens."""
@@ -155,6 +165,14 @@ class Provider(ABC):
     def settings_context(self, request) -> dict[str, Any]:
         """Extra template context for this provider's settings page (e.g. webhook URLs to copy)."""
         return {}
+
+    # --- one account for the whole site (ProviderConfig.hosting "account") -------------
+    supports_account: bool = False  # offers "Test connection" of the site's account on the settings page
+
+    def check_account(self) -> AccountCheck:
+        """Ask the provider, with the saved site account's credentials, for a token and the account's users,
+        and say in plain words what is wrong (the "Test connection" button). Never raises for a refusal."""
+        return AccountCheck(False, gettext("%(name)s has no site account to test.") % {"name": self.name})
 
     @property
     def service(self) -> str:

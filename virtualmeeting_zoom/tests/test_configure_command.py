@@ -26,7 +26,14 @@ def secret_file(tmp_path):
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for name in ("ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET", "ZOOM_WEBHOOK_SECRET"):
+    for name in (
+        "ZOOM_CLIENT_ID",
+        "ZOOM_CLIENT_SECRET",
+        "ZOOM_WEBHOOK_SECRET",
+        "ZOOM_ACCOUNT_ID",
+        "ZOOM_ACCOUNT_CLIENT_ID",
+        "ZOOM_ACCOUNT_CLIENT_SECRET",
+    ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -118,6 +125,14 @@ def test_simulator_configures_the_seeded_app(db, clean_env):
     assert config.enabled
     assert config.options["simulator"] == "http://127.0.0.1:9100"
     assert "zoomsim-client-secret" not in output
+    # The simulator's Server-to-Server app too; new rooms keep using the General App.
+    assert (config.account_id, config.account_client_id, config.account_client_secret, config.hosting) == (
+        "acctA-zoomsim00000001",
+        "zoomsim-s2s-client-id",
+        "zoomsim-s2s-client-secret",
+        "user",
+    )
+    assert "zoomsim-s2s-client-secret" not in output
 
 
 def test_a_real_app_replaces_the_simulator(db, clean_env, secret_file):
@@ -166,3 +181,86 @@ def test_redirect_url_flag(db, clean_env, secret_file, settings):
     assert ProviderConfig.objects.get(provider="zoom").options["redirect_url"] == "modern"
     with pytest.raises(CommandError):
         run("--redirect-url", "https://elsewhere.example/cb")
+
+
+# --- the Server-to-Server app (one Zoom account for the whole site) ------------------------------------
+
+S2S_SECRET = "s2s-secret-value"
+
+
+@pytest.fixture
+def s2s_secret_file(tmp_path):
+    path = tmp_path / "s2s_secret"
+    path.write_text(S2S_SECRET + "\n")
+    return path
+
+
+def test_the_account_mode_from_flags(db, clean_env, secret_file, s2s_secret_file):
+    output = run(
+        "--client-id", "abcID", "--client-secret-file", str(secret_file),
+        "--account-id", "Q4NYNnaSQAuNPy3wi4p3Mw", "--account-client-id", "s2sID",
+        "--account-client-secret-file", str(s2s_secret_file), "--hosting", "account",
+    )  # fmt: skip
+    config = ProviderConfig.objects.get(provider="zoom")
+    assert (config.hosting, config.account_id, config.account_client_id, config.account_client_secret) == (
+        "account",
+        "Q4NYNnaSQAuNPy3wi4p3Mw",
+        "s2sID",
+        S2S_SECRET,
+    )
+    assert (config.client_id, config.client_secret) == ("abcID", SECRET)  # the General App stays configured
+    assert S2S_SECRET not in output and SECRET not in output
+    assert (
+        "Server-to-Server app: Account ID Q4NYNnaSQAuNPy3wi4p3Mw; Client ID s2sID; Client secret set (updated)"
+        in output
+    )
+    assert "New rooms use: one Zoom account for the whole site" in output
+
+
+def test_the_account_mode_from_the_environment(db, clean_env):
+    clean_env.setenv("ZOOM_ACCOUNT_ID", "envAccount")
+    clean_env.setenv("ZOOM_ACCOUNT_CLIENT_ID", "envS2S")
+    clean_env.setenv("ZOOM_ACCOUNT_CLIENT_SECRET", S2S_SECRET)
+    output = run("--hosting", "account")
+    config = ProviderConfig.objects.get(provider="zoom")
+    assert (config.hosting, config.account_id, config.account_client_id, config.account_client_secret) == (
+        "account",
+        "envAccount",
+        "envS2S",
+        S2S_SECRET,
+    )
+    assert S2S_SECRET not in output
+
+
+def test_back_to_each_trainers_own_account_keeps_the_app(db, clean_env, s2s_secret_file):
+    run("--account-id", "acc", "--account-client-id", "s2sID", "--account-client-secret-file", str(s2s_secret_file),
+        "--hosting", "account")  # fmt: skip
+    output = run("--hosting", "user")
+    config = ProviderConfig.objects.get(provider="zoom")
+    assert (config.hosting, config.account_client_id, config.account_client_secret) == ("user", "s2sID", S2S_SECRET)
+    assert "New rooms use: each trainer's own Zoom account (the General App)." in output
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--hosting", "account"], "missing --account-id, --account-client-id, --account-client-secret-file"),
+        (["--account-id", "acc"], "missing --account-client-id, --account-client-secret-file"),
+        (["--account-id", "has space", "--account-client-id", "x"], "letters, digits"),
+        (["--hosting", "everything"], "invalid choice"),
+    ],
+)
+def test_half_an_app_is_refused_and_nothing_saved(db, clean_env, args, words):
+    with pytest.raises(CommandError, match=words):
+        run(*args)
+    assert not ProviderConfig.objects.filter(provider="zoom").exclude(account_id="").exists()
+    assert not ProviderConfig.objects.filter(provider="zoom", hosting="account").exists()
+
+
+def test_the_general_apps_client_id_is_refused_for_the_account_app(db, clean_env, secret_file, s2s_secret_file):
+    run("--client-id", "sameID", "--client-secret-file", str(secret_file))
+    with pytest.raises(CommandError, match="is the General App's"):
+        run(
+            "--account-id", "acc", "--account-client-id", "sameID", "--account-client-secret-file", str(s2s_secret_file)
+        )
+    assert ProviderConfig.objects.get(provider="zoom").account_id == ""
