@@ -324,8 +324,6 @@ class Booking(models.Model):
 
     # States that hold a seat.
     SEAT_STATES = (State.BOOKED, State.NO_SHOW, State.PARTIALLY_ATTENDED, State.FULLY_ATTENDED)
-    # A request's endings: neither holds a seat.
-    REQUEST_ENDED_STATES = (State.DECLINED, State.REQUEST_EXPIRED)
     ATTENDANCE_STATES = (State.NO_SHOW, State.PARTIALLY_ATTENDED, State.FULLY_ATTENDED)
 
     event = models.ForeignKey(SeminarEvent, on_delete=models.CASCADE, related_name="bookings")
