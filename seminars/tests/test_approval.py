@@ -528,3 +528,17 @@ def test_requester_enrolled_elsewhere_still_needs_the_course_role(event, seminar
     enrol(outsider, seminar.course)
     enrolled = type(outsider).objects.get(pk=outsider.pk)  # roles are cached per user object
     assert booking_create(event=event, user=enrolled, actor=enrolled).state == State.REQUESTED
+
+
+def test_an_approval_request_decided_before_its_email_goes_out_sends_nothing(event, seminar, learner, trainer):
+    from seminars.emails import booking_email_render
+    from seminars.models import OutboundEmail
+
+    set_approval(seminar, Type.TRAINER)
+    booking = booking_create(event=event, user=learner, actor=learner)
+    params = OutboundEmail.objects.get(to="tom@example.com").params
+    assert booking_email_render(params).subject == "Approval requested: Fire wardens, Spring intake"
+
+    booking_request_approve(booking=booking, actor=trainer)
+
+    assert booking_email_render(params) is None
