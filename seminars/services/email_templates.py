@@ -5,7 +5,6 @@ not render is refused (seminars.email_types.template_errors), with a message per
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,14 +20,9 @@ def email_template_save(*, kind: EmailType, seminar=None, subject: str, body: st
     if errors:
         raise ValidationError(errors)
     values = {"subject": subject, "body": body, "updated_by": actor, "updated_at": timezone.now()}
-    try:
-        with transaction.atomic():
-            row, _created = EmailTemplate.objects.update_or_create(
-                email_type=kind.key, seminar=seminar, defaults=values
-            )
-    except IntegrityError:
-        # Two admins saving the first copy at once: the other insert won; this save updates it.
-        row, _created = EmailTemplate.objects.update_or_create(email_type=kind.key, seminar=seminar, defaults=values)
+    # Two first saves at once: update_or_create's insert of the second fails on the unique
+    # constraint, and it then updates the row the first made (test_email_templates_race).
+    row, _created = EmailTemplate.objects.update_or_create(email_type=kind.key, seminar=seminar, defaults=values)
     return row
 
 
