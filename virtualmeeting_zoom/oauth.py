@@ -127,6 +127,11 @@ def authorization_url(*, client_id: str, redirect_uri: str, state: str, code_cha
     return uri
 
 
+def _basic_auth(client_id: str, client_secret: str) -> requests.auth.HTTPBasicAuth:
+    # As UTF-8 bytes: requests encodes text as latin-1 and would fail on any other character a secret may hold.
+    return requests.auth.HTTPBasicAuth(client_id.encode(), client_secret.encode())
+
+
 def exchange_code(*, client_id: str, client_secret: str, code: str, redirect_uri: str, code_verifier: str) -> dict:
     """Authorization code -> token dict (Basic auth, form body, PKCE verifier). Raises TokenError."""
     url = f"{oauth_base_url()}/oauth/token"
@@ -137,7 +142,7 @@ def exchange_code(*, client_id: str, client_secret: str, code: str, redirect_uri
             url,
             code=code,
             code_verifier=code_verifier,
-            auth=requests.auth.HTTPBasicAuth(client_id, client_secret),
+            auth=_basic_auth(client_id, client_secret),
             include_client_id=False,
             timeout=TIMEOUT,
         )
@@ -153,7 +158,7 @@ def refresh(*, client_id: str, client_secret: str, refresh_token: str) -> dict:
         lambda: session.refresh_token(
             url,
             refresh_token=refresh_token,
-            auth=requests.auth.HTTPBasicAuth(client_id, client_secret),
+            auth=_basic_auth(client_id, client_secret),
             timeout=TIMEOUT,
         )
     )
@@ -163,7 +168,9 @@ def revoke(*, client_id: str, client_secret: str, access_token: str) -> bool:
     """Revoke at Zoom, best effort: True when Zoom confirmed, False on any failure (logged without the token)."""
     url = f"{oauth_base_url()}/oauth/revoke"
     try:
-        response = requests.post(url, data={"token": access_token}, auth=(client_id, client_secret), timeout=TIMEOUT)
+        response = requests.post(
+            url, data={"token": access_token}, auth=_basic_auth(client_id, client_secret), timeout=TIMEOUT
+        )
     except requests.RequestException as exc:
         logger.warning("Zoom token revoke failed: %s", type(exc).__name__)
         return False
@@ -182,7 +189,6 @@ def account_token(*, account_id: str, client_id: str, client_secret: str) -> dic
     """
     url = f"{oauth_base_url()}/oauth/token"
     data = {"grant_type": "account_credentials", "account_id": account_id}
-    # As UTF-8 bytes: requests would encode text as latin-1 and fail on any other character a secret may hold.
-    auth = (client_id.encode(), client_secret.encode())
+    auth = _basic_auth(client_id, client_secret)
     response = _token_call(lambda: requests.post(url, data=data, auth=auth, timeout=TIMEOUT))
     return _raise_for_token_error(response).json()
