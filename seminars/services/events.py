@@ -151,9 +151,13 @@ def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: di
         ]
         Session.objects.filter(event=event).exclude(pk__in=kept_ids).delete()
         event.adhoc_rooms.filter(sessions__isnull=True).delete()
+        allow_conflicts = bool(data.get("allow_trainer_conflicts"))
+        if not allow_conflicts:
+            _lock_trainers(trainers if trainers is not None else event.trainers.values_list("user_id", flat=True))
         if trainers is not None:
             _write_trainers(event, trainers)
-        _check_trainer_conflicts(event, accepted, allow=bool(data.get("allow_trainer_conflicts")), actor=actor)
+        if not allow_conflicts:
+            _refuse_trainer_conflicts(event, accepted, actor=actor)
 
         new_times = {(r["start"], r["finish"], r["time_zone"]) for r in rows}
         minimum_warning_rearm(
@@ -465,11 +469,8 @@ def _trainer_conflict_keys(conflicts) -> set[tuple[int, int]]:
     return {(user.pk, other.pk) for user, _mine, other in conflicts}
 
 
-def _check_trainer_conflicts(event: SeminarEvent, accepted: set, *, allow: bool, actor) -> None:
-    """Refuse (rolling the save back) a trainer newly double-booked, unless the editor allowed it."""
-    if allow:
-        return
-    _lock_trainers(event)
+def _refuse_trainer_conflicts(event: SeminarEvent, accepted: set, *, actor) -> None:
+    """Refuse (rolling the save back) a trainer newly double-booked; call it with the trainers locked."""
     conflicts = [c for c in trainer_conflicts(event=event) if (c[0].pk, c[2].pk) not in accepted]
     if not conflicts:
         return
@@ -496,10 +497,10 @@ def _span_in(session: Session, zone: str) -> str:
     return span if span.endswith(f" {zone}") else f"{span} ({zone})"  # "UTC", not "UTC (UTC)"
 
 
-def _lock_trainers(event: SeminarEvent) -> None:
-    """Lock the assigned trainers' user rows (in id order): two events saved at once cannot both
-    give one trainer the same hour unseen."""
-    ids = sorted(event.trainers.values_list("user_id", flat=True))
+def _lock_trainers(user_ids) -> None:
+    """Lock the trainers' user rows (in id order) before their assignments are written and checked:
+    two events saved at once cannot both give one trainer the same hour unseen."""
+    ids = sorted(user_ids)
     if ids:
         list(
             get_user_model().objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
