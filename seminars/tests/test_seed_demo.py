@@ -84,6 +84,11 @@ def test_events_rooms_and_bookings():
     assert full[0].bookings.filter(state=Booking.State.WAITLISTED).exists()
     for booking in Booking.objects.all():
         assert list(booking.history.values_list("state", flat=True)) == [booking.state]
+    london = seminar.events.get(name="London spring intake")
+    assert dict(london.trainers.values_list("user__username", "role")) == {
+        "trainer1": "trainer",
+        "trainer2": "facilitator",
+    }
 
 
 @pytest.mark.django_db

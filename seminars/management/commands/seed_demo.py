@@ -19,6 +19,7 @@ from seminars.models import (
     Booking,
     Course,
     Enrolment,
+    EventTrainer,
     Notification,
     Profile,
     Room,
@@ -59,6 +60,7 @@ EVENTS = [
         "room": "Training Room A",
         "sessions": [(7, 9, 180), (8, 9, 180)],
         "signups": ["learner1", "learner2"],
+        "trainers": {"trainer1": EventTrainer.Role.TRAINER, "trainer2": EventTrainer.Role.FACILITATOR},
     },
     {
         "name": "New York evening course",
@@ -178,6 +180,8 @@ class Command(BaseCommand):
                 Session.objects.create(
                     event=event, start=start, finish=start + timedelta(minutes=minutes), time_zone=zone, room=room
                 )
+        for username, role in spec.get("trainers", {}).items():
+            EventTrainer.objects.get_or_create(event=event, user=users[username], defaults={"role": role})
         for username in spec["signups"]:
             self._signup(event, users[username])
 
