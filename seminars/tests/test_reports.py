@@ -134,6 +134,10 @@ def test_every_booking_state_is_offered_as_a_filter(rs, viewer):
 def test_filter_by_event_on_the_course_report_offers_only_the_courses_events(rs, viewer):
     response = viewer.get(url("course_report", rs.course, event=rs.summer.pk))
     assert usernames(response) == ["lena"]
+    html = response.content.decode()
+    assert f'<option value="{rs.summer.pk}" selected>First aid – Summer course</option>' in html
+    assert f'<option value="{rs.spring.pk}">Fire wardens – Spring intake</option>' in html
+    assert re.search(r'<select [^>]*id="id_event"', html)
     choices = [value for value, _label in response.context["form"].fields["event"].choices]
     assert choices == ["", str(rs.spring.pk), str(rs.late.pk), str(rs.summer.pk)] or set(choices) == {
         "",
@@ -438,7 +442,7 @@ def test_the_csv_reads_in_chunks_of_a_fixed_number_of_queries(client, course, tr
         three_chunks = queries_of(client, url("course_report_csv", course))
     finally:
         reports.CSV_CHUNK = original
-    assert three_chunks == one_chunk + 2 * 4  # four queries per further chunk of rows
+    assert three_chunks == one_chunk + 2 * 6  # six queries per further chunk of rows
 
 
 def test_report_page_reads_one_page_of_rows(rs):

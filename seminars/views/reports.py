@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from seminars.csv_export import csv_filename, csv_response
 from seminars.forms.reports import ReportFilterForm
 from seminars.permissions import require_trainer
-from seminars.reports_csv import report_csv_header, report_csv_row
+from seminars.reports_csv import report_csv_header, report_csv_rows
 from seminars.selectors.reports import (
     Scope,
     report_all_rows,
@@ -77,7 +77,7 @@ def _report_csv(request, kind, pk):
     return csv_response(
         filename=csv_filename("report", scope.name, today),
         header=report_csv_header(zone),
-        rows=(report_csv_row(row, zone) for row in report_all_rows(bookings)),
+        rows=report_csv_rows(report_all_rows(bookings), zone),
     )
 
 
