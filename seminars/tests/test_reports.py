@@ -451,3 +451,29 @@ def test_report_page_reads_one_page_of_rows(rs):
     assert len(report.rows) == 2
     assert report.summary.total == 5
     assert report.page.paginator.num_pages == 3
+
+
+def test_approval_requests_and_declines_are_reported_with_the_reason(rs, viewer, course):
+    """The states the approval work added appear by themselves (the filter and summary iterate
+    Booking.State), and a decline's reason shows like a cancellation's."""
+    from seminars.models import Seminar
+    from seminars.services.approvals import booking_request_decline
+    from seminars.services.bookings import booking_create
+
+    Seminar.objects.filter(pk=rs.other_seminar.pk).update(approval_type=Seminar.ApprovalType.TRAINER)
+    nina, omar = (enrol(make_user(name), course).user for name in ("nina", "omar"))
+    declined = booking_create(event=rs.summer, user=nina, actor=nina)
+    booking_create(event=rs.summer, user=omar, actor=omar)
+    booking_request_decline(booking=declined, actor=rs.trainer, reason="The course is for wardens only")
+
+    response = viewer.get(url("course_report", rs.course, state=["declined", "requested"], sort="username"))
+    assert usernames(response) == ["nina", "omar"]
+    rows = response.context["report"].rows
+    assert rows[0].reason == "The course is for wardens only"
+    assert rows[0].last_change.changed_by == rs.trainer
+    summary = response.context["report"].summary
+    assert (summary.count(Booking.State.DECLINED), summary.count(Booking.State.REQUESTED)) == (1, 1)
+    csv_rows = download(viewer.get(url("course_report_csv", rs.course, state="declined")))
+    assert [(row[1], row[6], row[10]) for row in csv_rows[1:]] == [
+        ("nina", "Declined", "The course is for wardens only")
+    ]
