@@ -477,3 +477,17 @@ def test_approval_requests_and_declines_are_reported_with_the_reason(rs, viewer,
     assert [(row[1], row[6], row[10]) for row in csv_rows[1:]] == [
         ("nina", "Declined", "The course is for wardens only")
     ]
+
+
+@pytest.mark.parametrize(
+    ("moment", "day"),
+    [
+        # New York is UTC-4 in June: its 1 June begins at 04:00 UTC.
+        (datetime(2030, 6, 1, 3, 59, 59, tzinfo=UTC), "2030-05-31"),
+        (datetime(2030, 6, 1, 4, 0, tzinfo=UTC), "2030-06-01"),
+    ],
+)
+def test_the_csv_is_named_with_the_day_in_the_viewers_zone(rs, viewer, time_machine, moment, day):
+    time_machine.move_to(moment, tick=False)
+    response = viewer.get(url("seminar_report_csv", rs.seminar))
+    assert response["Content-Disposition"] == f'attachment; filename="report-fire-wardens-{day}.csv"'
