@@ -74,25 +74,6 @@ _MEETING = ("recipient_name", "course_name", "seminar_name", "event_name", "sess
 _GREETING = _("Hello {recipient_name},")
 
 
-@dataclass(frozen=True)
-class EmailType:
-    key: str
-    name: str
-    subject: str
-    body: str
-    placeholders: tuple[str, ...]
-    # Whether a seminar may switch this type off (see MANDATORY below for those that may not).
-    optional: bool = True
-    # Whether {sessions} lists our join links and the 15-minute rule (emails of a held seat).
-    join_links: bool = False
-    # Whether the email concerns a seminar (which may then keep its own copy); else site-wide only.
-    per_seminar: bool = True
-
-
-def _body(*paragraphs) -> str:
-    return "\n\n".join(str(p) for p in paragraphs)
-
-
 class _Body:
     """A default body, translated when read (the registry is built at import, before any language is active)."""
 
@@ -100,7 +81,22 @@ class _Body:
         self.paragraphs = paragraphs
 
     def __str__(self):
-        return _body(*self.paragraphs)
+        return "\n\n".join(str(p) for p in self.paragraphs)
+
+
+@dataclass(frozen=True)
+class EmailType:
+    key: str
+    name: str
+    subject: str  # lazily translated, like the name
+    body: _Body  # read with default_body()
+    placeholders: tuple[str, ...]
+    # Whether a seminar may switch this type off (see the comment above _TYPES for those that may not).
+    optional: bool = True
+    # Whether {sessions} lists our join links and the 15-minute rule (emails of a held seat).
+    join_links: bool = False
+    # Whether the email concerns a seminar (which may then keep its own copy); else site-wide only.
+    per_seminar: bool = True
 
 
 _EVENT_BLOCK = _("{seminar_name}: {event_name}\nCourse: {course_name}\n\n{sessions}")
