@@ -6,7 +6,7 @@ bookings the event has.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -64,6 +64,19 @@ def event_status(*, event, first_start, last_finish, seats_taken, now=None) -> s
     if seats_taken >= event.capacity:
         return EventStatus.WAITLIST if event.waitlist_enabled else EventStatus.FULL
     return EventStatus.BOOKABLE
+
+
+def event_first_start(event):
+    """When the event's first session starts (None without sessions). One query."""
+    return event.sessions.aggregate(first=Min("start"))["first"]
+
+
+def event_status_now(event) -> str:
+    """The event's EventStatus now, from its sessions and seats taken. Two queries; call it under
+    the event lock when acting on the answer."""
+    bounds = event.sessions.aggregate(first=Min("start"), last=Max("finish"))
+    seats_taken = Booking.objects.filter(event=event, state__in=Booking.SEAT_STATES).count()
+    return event_status(event=event, first_start=bounds["first"], last_finish=bounds["last"], seats_taken=seats_taken)
 
 
 class RegistrationWindow:

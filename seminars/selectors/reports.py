@@ -85,7 +85,7 @@ def report_sessions(scope: ReportScope) -> list[Session]:
 # --- Filters and sorting ---------------------------------------------------------------------------
 
 
-def _first_start():
+def event_first_start():
     return Session.objects.filter(event=OuterRef("event_id")).order_by("start", "pk").values("start")[:1]
 
 
@@ -134,7 +134,7 @@ def day_start(day: date, zone: str) -> datetime:
 def report_bookings(scope: ReportScope, filters: ReportFilters, *, zone: str) -> QuerySet:
     """The scope's bookings, filtered and ordered; dates are whole days in `zone` (the viewer's)."""
     bookings = scope.bookings().annotate(
-        first_start=Subquery(_first_start()),
+        first_start=Subquery(event_first_start()),
         last_changed_at=Subquery(_last_change("changed_at")),
         state_order=_state_order(),
     )
@@ -259,7 +259,7 @@ def report_rows(booking_ids: list[int]) -> list[ReportRow]:
         .select_related("user")
         .only(*_BOOKING_COLUMNS, *(f"user__{column}" for column in _USER_COLUMNS))
         .annotate(
-            first_start=Subquery(_first_start()),
+            first_start=Subquery(event_first_start()),
             last_change_id=Subquery(_last_change("pk")),
             state_reason=Subquery(current_state_reason()),
         )

@@ -30,13 +30,11 @@ from seminars.models import Booking, SeminarEvent
 from seminars.notifications import notify
 from seminars.permissions import Awaits, booking_request_awaits, may_decide_request
 from seminars.selectors.approvals import learner_manager_id
-from seminars.selectors.bookings import EventStatus
+from seminars.selectors.bookings import EventStatus, event_first_start, event_status_now
 from seminars.services.bookings import (
     BookingError,
-    _email_on_commit,
-    _event_status,
-    _first_start,
     booking_create_refusal,
+    booking_email_record,
     booking_seat_take,
     booking_state_change,
     event_changing,
@@ -74,7 +72,7 @@ def booking_request_approve(*, booking, actor) -> str:
     with event_changing(booking.event_id) as event:
         booking, awaits = _locked_request(booking, event=event, actor=actor)
         now = timezone.now()
-        status = _event_status(event)
+        status = event_status_now(event)
         if status in (EventStatus.IN_PROGRESS, EventStatus.PAST):
             raise BookingError(_("This event has already started: the request can no longer be approved."))
         if awaits == Awaits.MANAGER and _second_step_follows(booking, actor):
@@ -99,7 +97,7 @@ def booking_request_decline(*, booking, actor, reason="") -> str:
     with event_changing(booking.event_id) as event:
         booking, _awaits = _locked_request(booking, event=event, actor=actor)
         booking_state_change(booking, State.DECLINED, actor=actor, at=timezone.now(), reason=reason)
-        _email_on_commit(booking, "declined", with_calendar=False, reason=reason)
+        booking_email_record(booking=booking, kind="declined", with_calendar=False, reason=reason)
         body = _("Your request for a place was declined.")
         if reason:
             body = _("Your request for a place was declined. Reason: %(reason)s") % {"reason": reason}
@@ -168,7 +166,7 @@ def booking_requests_expire(*, now=None) -> int:
     expired = 0
     for event_id in event_ids:
         with event_changing(event_id) as event:
-            first_start = _first_start(event)
+            first_start = event_first_start(event)
             if first_start is None or first_start > now:
                 continue  # moved later meanwhile
             bookings = list(
@@ -176,7 +174,7 @@ def booking_requests_expire(*, now=None) -> int:
             )
             for booking in bookings:
                 booking_state_change(booking, State.REQUEST_EXPIRED, actor=None, at=now)
-                _email_on_commit(booking, "request_expired", with_calendar=False)
+                booking_email_record(booking=booking, kind="request_expired", with_calendar=False)
             if bookings:
                 notify(
                     users=[b.user for b in bookings],

@@ -37,11 +37,11 @@ from seminars.selectors.bookings import EventStatus, event_status, seat_conflict
 from seminars.services.bookings import (
     ACTIVE_STATES,
     BookingError,
-    _email_on_commit,
-    _promote,
+    booking_email_record,
     booking_event_refusal,
     booking_state_change,
     event_changing,
+    waitlist_promote_locked,
 )
 from seminars.validators import REASON_MAX_LENGTH, validate_multi_line
 
@@ -164,7 +164,7 @@ def attendees_add(*, event, users, actor, expected=None, enrol=False, over_capac
             booking.created_at = now
             state = State.BOOKED if line.outcome == Outcome.BOOK else State.WAITLISTED
             booking_state_change(booking, state, actor=actor, at=now)
-            _email_on_commit(booking, "booked" if state == State.BOOKED else "waitlisted")
+            booking_email_record(booking=booking, kind="booked" if state == State.BOOKED else "waitlisted")
         _tell_added(event, preview.lines, actor)
         return preview
 
@@ -180,7 +180,7 @@ def attendee_remove(*, booking, actor, reason) -> Booking:
             raise BookingError(_("This booking is not active."))
         held_seat = booking.state in Booking.SEAT_STATES
         booking_state_change(booking, State.USER_CANCELLED, actor=actor, at=timezone.now(), reason=reason)
-        _email_on_commit(booking, "cancelled", with_calendar=held_seat, reason=reason)
+        booking_email_record(booking=booking, kind="cancelled", with_calendar=held_seat, reason=reason)
         notify(
             users=[booking.user],
             subject=_("Removed from %(title)s") % {"title": _event_title(event)},
@@ -192,7 +192,7 @@ def attendee_remove(*, booking, actor, reason) -> Booking:
             ),
         )
         if held_seat:
-            _promote(event, actor=actor)
+            waitlist_promote_locked(event=event, actor=actor)
         return booking
 
 
@@ -225,13 +225,13 @@ def attendee_move(*, booking, to_event, actor, reason, over_capacity=False) -> B
         now = timezone.now()
         held_seat = booking.state in Booking.SEAT_STATES
         booking_state_change(booking, State.USER_CANCELLED, actor=actor, at=now, reason=reason)
-        _email_on_commit(booking, "cancelled", with_calendar=held_seat, reason=reason)
+        booking_email_record(booking=booking, kind="cancelled", with_calendar=held_seat, reason=reason)
         moved = Booking.objects.select_for_update().filter(event=target, user=booking.user).first()
         moved = moved or Booking(event=target, user=booking.user)
         moved.created_at = now
         state = State.BOOKED if line.outcome == Outcome.BOOK else State.WAITLISTED
         booking_state_change(moved, state, actor=actor, at=now, reason=reason)
-        _email_on_commit(moved, "booked" if state == State.BOOKED else "waitlisted")
+        booking_email_record(booking=moved, kind="booked" if state == State.BOOKED else "waitlisted")
         notify(
             users=[booking.user],
             subject=_("Moved to %(title)s") % {"title": _event_title(target)},
@@ -250,7 +250,7 @@ def attendee_move(*, booking, to_event, actor, reason, over_capacity=False) -> B
             ),
         )
         if held_seat:
-            _promote(source, actor=actor)
+            waitlist_promote_locked(event=source, actor=actor)
         return moved
 
 

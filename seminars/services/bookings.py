@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -28,7 +27,8 @@ from seminars.selectors.approvals import learner_manager_id, request_approvers
 from seminars.selectors.bookings import (
     EventStatus,
     RegistrationWindow,
-    event_status,
+    event_first_start,
+    event_status_now,
     registration_window,
     seat_conflicts,
 )
@@ -159,7 +159,7 @@ def booking_create(*, event, user, actor) -> Booking:
         if actor.pk != user.pk and not is_course_trainer(actor, course):
             raise BookingError(_("You may only book for yourself."))
         booking = Booking.objects.select_for_update().filter(event=event, user=user).first()
-        status = _event_status(event)
+        status = event_status_now(event)
         # Trainers signing a learner up are not bound by the registration window.
         actor_is_staff = actor.pk != user.pk
         refusal = booking_create_refusal(
@@ -185,7 +185,7 @@ def booking_seat_take(booking, *, status, actor, at) -> None:
     # The signup time orders the waitlist, so a re-booking queues at the back.
     booking.created_at = at
     booking_state_change(booking, state, actor=actor, at=at)
-    _email_on_commit(booking, "booked" if state == State.BOOKED else "waitlisted")
+    booking_email_record(booking=booking, kind="booked" if state == State.BOOKED else "waitlisted")
 
 
 def _request(booking, *, actor, at) -> None:
@@ -213,15 +213,17 @@ def booking_cancel(*, booking, actor, reason="") -> Booking:
     """
     with event_changing(booking.event_id) as event:
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
-        refusal = booking_cancel_refusal(booking=booking, event=event, actor=actor, first_start=_first_start(event))
+        refusal = booking_cancel_refusal(
+            booking=booking, event=event, actor=actor, first_start=event_first_start(event)
+        )
         if refusal:
             raise BookingError(refusal)
         held_seat = booking.state in Booking.SEAT_STATES
         was_booked = booking.state == State.BOOKED
         booking_state_change(booking, State.USER_CANCELLED, actor=actor, at=timezone.now(), reason=reason)
-        _email_on_commit(booking, "cancelled", with_calendar=was_booked, reason=reason)
+        booking_email_record(booking=booking, kind="cancelled", with_calendar=was_booked, reason=reason)
         if held_seat:
-            _promote(event, actor=actor)
+            waitlist_promote_locked(event=event, actor=actor)
         return booking
 
 
@@ -232,7 +234,7 @@ def bookings_promote_waitlist(*, event, actor) -> list[Booking]:
     Returns the promoted bookings; each learner gets an email with the calendar.
     """
     with event_changing(event.pk) as event:
-        return _promote(event, actor=actor)
+        return waitlist_promote_locked(event=event, actor=actor)
 
 
 def bookings_event_cancelled(*, event, actor, reason="") -> list[Booking]:
@@ -253,7 +255,7 @@ def bookings_event_cancelled(*, event, actor, reason="") -> list[Booking]:
         for booking in bookings:
             was_booked = booking.state == State.BOOKED
             booking_state_change(booking, State.EVENT_CANCELLED, actor=actor, at=now, reason=reason)
-            _email_on_commit(booking, "event_cancelled", with_calendar=was_booked, reason=reason)
+            booking_email_record(booking=booking, kind="event_cancelled", with_calendar=was_booked, reason=reason)
 
         subject = _("Event cancelled: %(title)s") % {"title": f"{event.seminar.name}, {event.title}"}
         url = event.get_absolute_url()
@@ -303,7 +305,7 @@ def booking_set_attendance(*, booking, state, actor) -> Booking:
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         if booking.state not in Booking.SEAT_STATES:
             raise BookingError(_("Attendance can only be taken for booked learners."))
-        first_start = _first_start(event)
+        first_start = event_first_start(event)
         if first_start is None or first_start > timezone.now():
             raise BookingError(_("Attendance can be taken once the event has started."))
         if booking.state != state:
@@ -343,25 +345,7 @@ def booking_state_change(booking, state, *, actor, at, source="", session=None, 
     )
 
 
-# --- Internals ---------------------------------------------------------------------------
-
-
-def _first_start(event):
-    return event.sessions.aggregate(first=Min("start"))["first"]
-
-
-def _event_status(event) -> str:
-    bounds = event.sessions.aggregate(first=Min("start"), last=Max("finish"))
-    seats_taken = Booking.objects.filter(event=event, state__in=Booking.SEAT_STATES).count()
-    return event_status(event=event, first_start=bounds["first"], last_finish=bounds["last"], seats_taken=seats_taken)
-
-
-def _free_seats(event) -> int:
-    taken = Booking.objects.filter(event=event, state__in=Booking.SEAT_STATES).count()
-    return event.capacity - taken
-
-
-def _promote(event, *, actor) -> list[Booking]:
+def waitlist_promote_locked(*, event, actor) -> list[Booking]:
     """Book waitlisted learners while seats are free, until the event starts; the caller holds the event lock.
 
     Only the waitlisted: a request (state "requested") waits for its approver, never for a seat.
@@ -369,7 +353,7 @@ def _promote(event, *, actor) -> list[Booking]:
     Once the first session has started, a freed seat stays free: a learner waiting for it
     would be booked on something already under way, told by an email they may read too late.
     """
-    first_start = _first_start(event)
+    first_start = event_first_start(event)
     if event.cancelled or first_start is None or first_start <= timezone.now():
         return []
     free = _free_seats(event)
@@ -383,12 +367,21 @@ def _promote(event, *, actor) -> list[Booking]:
     now = timezone.now()
     for booking in waiting:
         booking_state_change(booking, State.BOOKED, actor=actor, at=now)
-        _email_on_commit(booking, "promoted")
+        booking_email_record(booking=booking, kind="promoted")
     return waiting
 
 
-def _email_on_commit(booking, kind, *, with_calendar=True, reason=""):
-    # Recorded with the change (this transaction), sent by a task with retries once it commits.
+def booking_email_record(*, booking, kind, with_calendar=True, reason=""):
+    """Record the email telling `booking`'s learner of its change of `kind` (seminars.emails.SUBJECTS),
+    in the caller's transaction; a task sends it, with retries, once that commits."""
     emails.booking_email_queue(
         booking=booking, kind=kind, version=booking.updated_at, with_calendar=with_calendar, reason=reason
     )
+
+
+# --- Internals ---------------------------------------------------------------------------
+
+
+def _free_seats(event) -> int:
+    taken = Booking.objects.filter(event=event, state__in=Booking.SEAT_STATES).count()
+    return event.capacity - taken

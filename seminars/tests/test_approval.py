@@ -216,7 +216,7 @@ def test_an_approval_once_the_event_has_started_is_refused(event, seminar, learn
 
 
 def test_a_request_is_never_promoted_from_the_waitlist(event, seminar, learner, learner2, learner3, trainer):
-    """_promote books the waitlisted only: a request waits for its approver, not for a seat."""
+    """waitlist_promote_locked books the waitlisted only: a request waits for its approver, not for a seat."""
     event.capacity = 1
     event.waitlist_enabled = True
     event.save()
