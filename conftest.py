@@ -105,3 +105,24 @@ def _test_settings(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+SCREENSHOTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "docs", "screenshots")
+
+
+@pytest.fixture(scope="session")
+def screenshot(tmp_path_factory):
+    """screenshot(page, name): a PNG 1280 wide (a dialog: the viewport, as the user sees it over the page).
+
+    With LMS_UPDATE_SCREENSHOTS=1 it goes to docs/screenshots/<name>.png (shown in the README);
+    otherwise to a temporary folder, so that a test run leaves the working tree as it was.
+    """
+    folder = SCREENSHOTS if os.environ.get("LMS_UPDATE_SCREENSHOTS") == "1" else str(tmp_path_factory.mktemp("shots"))
+    os.makedirs(folder, exist_ok=True)
+
+    def take(page, name: str, *, full_page: bool = True) -> str:
+        path = os.path.join(folder, f"{name}.png")
+        page.screenshot(path=path, full_page=full_page)
+        return path
+
+    return take

@@ -14,7 +14,6 @@ from seminars.tests.test_event_form_browser import log_in
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SCREENSHOT = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots", "approvals.png")
 
 
 def as_person(browser, live_server, user):
@@ -23,7 +22,7 @@ def as_person(browser, live_server, user):
     return page
 
 
-def test_approval_by_a_trainer(browser, live_server, seminar, event, learner, learner2, learner3, trainer):
+def test_approval_by_a_trainer(browser, live_server, seminar, event, learner, learner2, learner3, trainer, screenshot):
     seminar.approval_type = Seminar.ApprovalType.TRAINER
     seminar.save()
     event.capacity = 5
@@ -45,8 +44,7 @@ def test_approval_by_a_trainer(browser, live_server, seminar, event, learner, le
     tom = as_person(browser, live_server, trainer)
     tom.get_by_role("link", name="Approvals 3").click()
     expect(tom.get_by_role("heading", name="Requests awaiting your approval")).to_be_visible()
-    if os.environ.get("LMS_UPDATE_SCREENSHOTS") == "1":
-        tom.screenshot(path=SCREENSHOT, full_page=True)
+    screenshot(tom, "approvals")
     tom.get_by_label("Select the request of Lena").check()
     tom.get_by_label("Select the request of Leo").check()
     tom.get_by_label("Decision").select_option(label="Approve")

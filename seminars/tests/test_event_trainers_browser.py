@@ -14,11 +14,10 @@ from seminars.tests.test_event_form_browser import log_in
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SCREENSHOT = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots", "event-trainers-conflict.png")
 
 
 def test_assign_a_trainer_and_a_facilitator_with_a_conflict_allowed(
-    page, browser, live_server, site_admin, trainer, event, seminar
+    page, browser, live_server, site_admin, trainer, event, seminar, screenshot
 ):
     fay = make_user("fay")
     enrol(fay, seminar.course, Enrolment.Role.TRAINER)
@@ -37,7 +36,7 @@ def test_assign_a_trainer_and_a_facilitator_with_a_conflict_allowed(
 
     expect(page.get_by_role("alert")).to_contain_text("Nothing was saved")
     expect(trainers.get_by_text("Tom already runs Fire wardens, Night shift at an overlapping time")).to_be_visible()
-    page.screenshot(path=SCREENSHOT, full_page=True)
+    screenshot(page, "event-trainers-conflict")
     assert not EventTrainer.objects.filter(event=event).exists()
 
     trainers.get_by_label("Allow trainer conflicts").check()

@@ -16,15 +16,9 @@ from seminars.tests.test_event_form_browser import log_in
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-DOCS_SCREENSHOT = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots", "report.png")
 
 
-def screenshot_path(tmp_path) -> str:
-    """docs/screenshots/report.png with LMS_UPDATE_SCREENSHOTS=1 (as tests/e2e does), else a temporary file."""
-    return DOCS_SCREENSHOT if os.environ.get("LMS_UPDATE_SCREENSHOTS") == "1" else str(tmp_path / "report.png")
-
-
-def test_trainer_filters_the_event_report_and_exports_the_csv(page, live_server, trainer, course, seminar, tmp_path):
+def test_trainer_filters_the_event_report_and_exports_the_csv(page, live_server, trainer, course, seminar, screenshot):
     # The scene's sessions are in June 2030, ahead of the real clock: the booking services accept them.
     rs = build_report_scene(course=course, seminar=seminar, trainer=trainer)
     log_in(page, live_server, trainer)
@@ -43,7 +37,7 @@ def test_trainer_filters_the_event_report_and_exports_the_csv(page, live_server,
     expect(table.get_by_role("cell", name="Zoé Ærø")).to_be_visible()
     expect(table.get_by_role("cell", name=f"{FORMULA_NAME} Smith")).to_be_visible()
     expect(table.get_by_role("cell", name="Leo Brandt")).to_have_count(0)
-    page.screenshot(path=screenshot_path(tmp_path), full_page=True)
+    screenshot(page, "report")
 
     with page.expect_download() as info:
         page.get_by_role("link", name="Export CSV").click()

@@ -43,7 +43,6 @@ ZOOM_PRO = "pro@zoomsim.test"
 ZOOM_OTHER_ACCOUNT = "other@otheraccount.test"
 CALLBACK_PATH = "/integrations/virtualmeeting/auth_callback/zoom"
 WAIT_MS = 30_000  # the longest a page waits for the worker and the simulator
-SCREENSHOTS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots"))
 
 
 def _redis_url(env_name: str, default: str) -> str:
@@ -271,24 +270,6 @@ def browse(browser, live_server, e2e_settings):
     for context in contexts:
         context.close()
     expect.set_options(timeout=5_000)
-
-
-@pytest.fixture(scope="session")
-def screenshot(tmp_path_factory):
-    """screenshot(page, name): a PNG 1280 wide (a dialog: the viewport, as the user sees it over the page).
-
-    With LMS_UPDATE_SCREENSHOTS=1 it goes to docs/screenshots/<name>.png (shown in the README);
-    otherwise to a temporary folder, so that a test run leaves the working tree as it was.
-    """
-    folder = SCREENSHOTS if os.environ.get("LMS_UPDATE_SCREENSHOTS") == "1" else str(tmp_path_factory.mktemp("shots"))
-    os.makedirs(folder, exist_ok=True)
-
-    def take(page, name: str, *, full_page: bool = True) -> str:
-        path = os.path.join(folder, f"{name}.png")
-        page.screenshot(path=path, full_page=full_page)
-        return path
-
-    return take
 
 
 # --- journeys' steps -----------------------------------------------------------------------------
