@@ -1,16 +1,15 @@
 """Two approvers decide at the same moment on PostgreSQL, with real threads and separate connections:
 the last seat goes once, and one request is decided once."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from seminars.models import Booking, BookingStateChange, Seminar, SeminarEvent
 from seminars.services.approvals import Decision, Outcome, booking_requests_decide
 from seminars.services.bookings import booking_create
 from seminars.tests.conftest import make_session
+from seminars.tests.race import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 State = Booking.State
@@ -19,24 +18,18 @@ State = Booking.State
 def race(decisions):
     """Run booking_requests_decide for each (actor, booking ids, decision) at the same moment, one thread
     (and connection) each; return each actor's outcomes, by username."""
-    barrier = threading.Barrier(len(decisions))
-    results = {}
-
-    def attempt(actor, ids, decision):
-        try:
-            barrier.wait(timeout=10)
-            outcomes = booking_requests_decide(booking_ids=ids, actor=actor, decision=decision)
-            results[actor.username] = [(r.outcome, r.message) for r in outcomes]
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt, args=args) for args in decisions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
+    results = at_once(
+        *(
+            lambda actor=actor, ids=ids, decision=decision: booking_requests_decide(
+                booking_ids=ids, actor=actor, decision=decision
+            )
+            for actor, ids, decision in decisions
+        )
+    )
+    return {
+        actor.username: [(r.outcome, r.message) for r in outcomes]
+        for (actor, _ids, _decision), outcomes in zip(decisions, results, strict=True)
+    }
 
 
 @pytest.fixture

@@ -1,38 +1,24 @@
 """Two learners race for the last seat on PostgreSQL, with real threads and separate connections."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from seminars.models import Booking, BookingStateChange
 from seminars.services.bookings import BookingError, booking_create
+from seminars.tests.race import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def race(event, users):
-    """Call booking_create for every user at the same moment, one thread (and connection) each."""
-    barrier = threading.Barrier(len(users))
-    results = {}
-
-    def attempt(user):
-        try:
-            barrier.wait(timeout=10)
-            booking = booking_create(event=event, user=user, actor=user)
-            results[user.username] = booking.state
-        except BookingError as error:
-            results[user.username] = f"refused: {error}"
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt, args=(user,)) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
+    """Call booking_create for every user at the same moment; each user's state, or "refused: <why>"."""
+    results = at_once(
+        *(lambda user=user: booking_create(event=event, user=user, actor=user) for user in users),
+        expected=(BookingError,),
+    )
+    return {
+        user.username: f"refused: {result}" if isinstance(result, BookingError) else result.state
+        for user, result in zip(users, results, strict=True)
+    }
 
 
 @pytest.mark.parametrize("attempt", range(3))

@@ -1,41 +1,18 @@
 """Two events saved at the same moment, each giving Tom the same hour, on PostgreSQL: the lock on the
 trainer decides, so one save wins and the other is refused naming him (never both unseen)."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from seminars.models import EventTrainer, SeminarEvent
 from seminars.services.events import event_save
 from seminars.tests.conftest import make_session
+from seminars.tests.race import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 START = datetime(2030, 3, 2, 10, 0, tzinfo=UTC)
-
-
-def at_once(*calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except ValidationError as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def assign_tom(event, seminar, editor, tom):
@@ -51,7 +28,10 @@ def test_two_saves_cannot_both_give_a_trainer_the_same_hour(seminar, editing_tra
     for event in (first, second):
         make_session(event, START)
 
-    results = at_once(*(assign_tom(event, seminar, editing_trainer, trainer) for event in (first, second)))
+    results = at_once(
+        *(assign_tom(event, seminar, editing_trainer, trainer) for event in (first, second)),
+        expected=(ValidationError,),
+    )
 
     refused = [result for result in results if isinstance(result, ValidationError)]
     assert len(refused) == 1, results
