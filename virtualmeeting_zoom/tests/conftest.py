@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 import responses
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.utils import timezone
 
 from virtualmeeting.models import ProviderConfig, ProviderConnection
@@ -107,6 +107,20 @@ def zoom_config(db):
 @pytest.fixture
 def provider(zoom_config):
     return ZoomProvider(zoom_config)
+
+
+@pytest.fixture
+def site_admin(db):
+    """A site admin (staff with seminars.manage_site), fetched again so its permission cache is fresh."""
+    user = User.objects.create(username="admin", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="manage_site"))
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def admin_client(client, site_admin):
+    client.force_login(site_admin)
+    return client
 
 
 @pytest.fixture

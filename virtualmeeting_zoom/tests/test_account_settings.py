@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 import responses
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection as db_connection
 from django.urls import reverse
@@ -33,19 +33,6 @@ def own_cache(settings):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
     }
-
-
-@pytest.fixture
-def site_admin(db):
-    user = User.objects.create(username="admin", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="manage_site"))
-    return User.objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def admin_client(client, site_admin):
-    client.force_login(site_admin)
-    return client
 
 
 @pytest.fixture

@@ -3,26 +3,12 @@
 import json
 import re
 
-import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 
 from virtualmeeting.models import ProviderConfig
 from virtualmeeting_zoom.tests.conftest import CLIENT_SECRET, WEBHOOK_SECRET
 
 URL = "/integrations/virtualmeeting/settings/zoom/"
-
-
-@pytest.fixture
-def site_admin(db):
-    user = User.objects.create(username="admin", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="manage_site"))
-    return User.objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def admin_client(client, site_admin):
-    client.force_login(site_admin)
-    return client
 
 
 def valid_post(**overrides):
