@@ -122,10 +122,20 @@ class VirtualMeeting(models.Model):
         # The provider is disabled on the site: the work waits until it is enabled again.
         HELD = "held", _("Held (provider disabled)")
 
+    Hosting = ProviderConfig.Hosting
+
     reference = models.CharField(max_length=200, unique=True, help_text=_("The owning app's key for this meeting."))
     provider = models.CharField(max_length=50)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_meetings"
+    )
+    # Where the meeting is made: the owner's own connection ("user"), or the site's account for `host`
+    # ("account": the provider's id of a user of the organisation's account, who hosts it).
+    hosting = models.CharField(
+        max_length=20, choices=ProviderConfig.Hosting.choices, default=ProviderConfig.Hosting.USER
+    )
+    host = models.CharField(
+        max_length=255, blank=True, help_text=_("Site account: the host user's id at the provider.")
     )
 
     # Desired state.
@@ -153,6 +163,8 @@ class VirtualMeeting(models.Model):
     remote_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The site account's host the remote meeting was made for ("": it lives in remote_owner's own connection).
+    remote_host = models.CharField(max_length=255, blank=True)
     # Put into every meeting made for this row, so a meeting whose create answer was lost can be found.
     marker = models.CharField(max_length=64, unique=True, default=new_marker, editable=False)
     # A create was sent but its answer was lost: look for the meeting before creating again.

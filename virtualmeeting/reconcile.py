@@ -37,11 +37,11 @@ from virtualmeeting.participation import (
     provider_polls,
     recordings_store,
 )
-from virtualmeeting.providers.base import CAPABILITY_ATTENDANCE, CAPABILITY_RECORDINGS, Provider
+from virtualmeeting.providers.base import CAPABILITY_ATTENDANCE, CAPABILITY_RECORDINGS, AccountHost, Provider
 from virtualmeeting.registry import get_provider, provider_ids
 from virtualmeeting.selectors import capability_reconnect_text, occurrences_poll_due
 from virtualmeeting.services import connection_revoke
-from virtualmeeting.sync import ClaimHeartbeat, claim_where, release
+from virtualmeeting.sync import ClaimHeartbeat, _NoConnection, acting_remote, claim_where, release
 
 log = logging.getLogger(__name__)
 
@@ -164,16 +164,16 @@ def _reconcile(meeting_id: int) -> list[str]:
     return steps
 
 
-def _connection(provider: Provider, meeting: VirtualMeeting) -> tuple[ProviderConnection | None, str]:
-    """The connection the meeting lives in (its remote owner's, else its owner's), or why there is none."""
-    if not provider.needs_connection:
-        return None, ""
-    owner_id = meeting.remote_owner_id or meeting.owner_id
-    connection = ProviderConnection.objects.filter(user_id=owner_id, provider=meeting.provider).first()
-    if connection is None or not connection.is_usable:
+def _connection(provider: Provider, meeting: VirtualMeeting) -> tuple[ProviderConnection | AccountHost | None, str]:
+    """What the meeting lives in (the site account's host, else its remote owner's or owner's connection), or why
+    there is nothing to read it with."""
+    try:
+        return acting_remote(provider, meeting), ""
+    except _NoConnection:
         message = gettext("The meeting owner's %(service)s connection no longer works: they must connect again.")
         return None, message % {"service": provider.service}
-    return connection, ""
+    except ProviderError as exc:  # a site-account meeting with no host to act for
+        return None, exc.message
 
 
 def _lacking(provider: Provider, capability: str, scopes: list[str]) -> _Answer:
@@ -231,7 +231,7 @@ def _ask(call: Callable[[], list], *, provider: Provider, connection) -> _Answer
     except RateLimited as exc:
         return _Answer(message=exc.message, retry_at=exc.retry_at)
     except AuthRevoked as exc:
-        if connection is not None:
+        if isinstance(connection, ProviderConnection):
             connection_revoke(connection=connection, message=exc.message)
         return _Answer(message=exc.message)
     except ProviderError as exc:

@@ -57,7 +57,7 @@ from virtualmeeting.services import (
     registrant_put,
     registrants_schedule,
 )
-from virtualmeeting.sync import ClaimHeartbeat, _connection, _NoConnection, backoff_delay, registration_wanted
+from virtualmeeting.sync import ClaimHeartbeat, _NoConnection, acting_remote, backoff_delay, registration_wanted
 
 log = logging.getLogger(__name__)
 Status = MeetingRegistrant.Status
@@ -187,10 +187,12 @@ def _steps(run: _Run) -> None:
     if not meeting.present:
         raise _Stopped("waiting (meeting removed)")  # its registrants go with it, no call made
     try:
-        run.connection = _connection(provider, meeting.remote_owner_id or meeting.owner_id, meeting.provider)
+        run.connection = acting_remote(provider, meeting)
     except _NoConnection:
         message = reconnect_message(connection=None, owner=meeting.owner, provider=meeting.provider)
         raise _Stopped(*_backoff(run, [], ProviderError(message), "connect")) from None
+    except ProviderError as exc:  # a site-account meeting with no host to act for
+        raise _Stopped(*_backoff(run, [], exc, "connect")) from None
     if meeting.remote_id:
         doubtful = list(run.rows(maybe_sent=True).values_list("pk", flat=True))
         if doubtful:
@@ -222,7 +224,7 @@ def _guarded(run: _Run, ids: list[int], operation: str, call) -> None:
     except RateLimited as exc:
         raise _Stopped("waiting", _wait(run, ids, exc, operation)) from None
     except AuthRevoked as exc:
-        if run.connection is not None:
+        if isinstance(run.connection, ProviderConnection):
             connection_revoke(connection=run.connection, message=exc.message)
         message = reconnect_message(connection=run.connection, owner=run.meeting.owner, provider=run.meeting.provider)
         raise _Stopped(*_backoff(run, ids, ProviderError(message), operation)) from None
@@ -527,10 +529,12 @@ def _register_one(run: _Run) -> float | None:
     """The claimed row's calls: adopt a registration whose answer may be lost, else register. A countdown to retry."""
     meeting, provider = run.meeting, run.provider
     try:
-        run.connection = _connection(provider, meeting.remote_owner_id or meeting.owner_id, meeting.provider)
+        run.connection = acting_remote(provider, meeting)
     except _NoConnection:
         message = reconnect_message(connection=None, owner=meeting.owner, provider=meeting.provider)
         return _backoff(run, [], ProviderError(message), "connect")[1]
+    except ProviderError as exc:  # a site-account meeting with no host to act for
+        return _backoff(run, [], exc, "connect")[1]
     if not registration_wanted(meeting, provider, run.connection):
         _unsupported(run, provider.registrants_unavailable(run.connection))
         return None

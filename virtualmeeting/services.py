@@ -31,7 +31,7 @@ from virtualmeeting.models import (
     ProviderConnection,
     VirtualMeeting,
 )
-from virtualmeeting.providers.base import ConnectedAccount
+from virtualmeeting.providers.base import AccountHost, ConnectedAccount
 from virtualmeeting.registry import get_provider, provider_ids
 from virtualmeeting.selectors import connection_for, service_name
 
@@ -178,6 +178,8 @@ def meeting_put(
     time_zone: str,
     agenda="",
     personal_links=False,
+    hosting: str = VirtualMeeting.Hosting.USER,
+    host: str = "",
 ) -> VirtualMeeting:
     """Say that the meeting `reference` should exist with this state (create or update it).
 
@@ -187,7 +189,14 @@ def meeting_put(
     queued after commit, and several puts before the worker runs make one call.
     `personal_links`: the meeting requires registration, when the provider and
     the owner's account allow it, so each registrant gets their own join link.
+    `hosting` "account": the meeting is made in the site's account for `host` (the provider's id of a user
+    of that account) rather than in the owner's own connection; a meeting whose host changes is made again
+    under the new one and deleted where it was.
     """
+    if hosting not in VirtualMeeting.Hosting.values:
+        raise ValueError(f"Unknown hosting {hosting!r}.")
+    if hosting == VirtualMeeting.Hosting.ACCOUNT and not host:
+        raise ValueError("A meeting of the site's account needs a host.")
     _validate(provider=provider, start=start, finish=finish, time_zone=time_zone)
     topic = _fit(topic, VirtualMeeting._meta.get_field("topic").max_length)
     desired = {
@@ -197,6 +206,8 @@ def meeting_put(
         "time_zone": time_zone,
         "agenda": agenda,
         "personal_links": personal_links,
+        "hosting": hosting,
+        "host": host if hosting == VirtualMeeting.Hosting.ACCOUNT else "",
     }
     with transaction.atomic():
         meeting = VirtualMeeting.objects.select_for_update().filter(reference=reference).first()
@@ -391,18 +402,24 @@ def meeting_mark_remote_changed(*, provider: str, remote_id: str) -> int:
 def meeting_host_url(*, meeting: VirtualMeeting, user) -> str:
     """A fresh URL that starts the meeting as host, fetched from the provider at click time.
 
-    Only the owner may host. Raises PermissionDenied for anyone else and
-    MeetingUnavailable (with a message for the person) when the meeting cannot
-    be hosted now; a meeting the provider no longer has is queued for re-creation.
+    A meeting in its owner's connection: only the owner may host (PermissionDenied for anyone else). A meeting
+    of the site's account is started for its host with the account's credentials: who may is the owning app's
+    rule (seminars: the room's owner, the host's own user, site admins). Raises MeetingUnavailable (with a
+    message for the person) when the meeting cannot be hosted now; a meeting the provider no longer has is
+    queued for re-creation.
     """
-    if user is None or meeting.owner_id != user.pk:
+    in_account = bool(meeting.remote_host)
+    if user is None or (not in_account and meeting.owner_id != user.pk):
         raise PermissionDenied(gettext("Only the meeting's owner can host it."))
     service = service_name(meeting.provider)
     if not meeting.present or not meeting.remote_id:
         raise MeetingUnavailable(gettext("The virtual room is not ready yet. Please try again in a minute."))
     provider = get_provider(meeting.provider)
-    connection = connection_for(user=user, provider=meeting.provider) if provider.needs_connection else None
-    if provider.needs_connection and (connection is None or not connection.is_usable):
+    if in_account:
+        connection = AccountHost(meeting.remote_host)
+    else:
+        connection = connection_for(user=user, provider=meeting.provider) if provider.needs_connection else None
+    if not in_account and provider.needs_connection and (connection is None or not connection.is_usable):
         raise MeetingUnavailable(
             gettext("Connect your %(service)s account again to host this meeting.") % {"service": service}
         )
@@ -418,7 +435,8 @@ def meeting_host_url(*, meeting: VirtualMeeting, user) -> str:
             % {"service": service}
         ) from None
     except AuthRevoked as exc:
-        connection_revoke(connection=connection, message=exc.message)
+        if isinstance(connection, ProviderConnection):
+            connection_revoke(connection=connection, message=exc.message)
         raise MeetingUnavailable(
             gettext("Your %(service)s connection no longer works. Connect your account again.") % {"service": service}
         ) from None

@@ -28,7 +28,7 @@ from virtualmeeting import signals
 from virtualmeeting.conf import vm_setting
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
 from virtualmeeting.models import CHECK_STATUSES, WORK_STATUSES, OAuthState, ProviderConnection, VirtualMeeting
-from virtualmeeting.providers.base import MeetingSpec, Provider, RemoteMeeting
+from virtualmeeting.providers.base import AccountHost, MeetingSpec, Provider, RemoteMeeting
 from virtualmeeting.registry import get_provider, provider_ids
 from virtualmeeting.selectors import meetings_check_due, meetings_due, registrants_due, waiting_text
 from virtualmeeting.services import (
@@ -264,12 +264,12 @@ def _step(meeting_id: int, token: str):
         if not meeting.present:
             operation = "delete"
             return _delete(meeting, provider, token)
-        connection = _connection(provider, meeting.owner_id, meeting.provider)
+        connection = acting_for(provider, meeting)
         spec = spec_of(meeting, registration=registration_wanted(meeting, provider, connection))
         if not meeting.remote_id and meeting.maybe_created:
             operation = "find"
             return _recover(meeting, provider, connection)
-        if meeting.remote_id and meeting.remote_owner_id and meeting.remote_owner_id != meeting.owner_id:
+        if meeting.remote_id and _lives_elsewhere(meeting):
             operation = "delete"
             return _move_owner(meeting, provider)
         if not meeting.remote_id:
@@ -316,6 +316,41 @@ def _connection(provider: Provider, user_id: int | None, provider_id: str) -> Pr
     if connection is None or not connection.is_usable:
         raise _NoConnection
     return connection
+
+
+def _account_host(provider: Provider, host: str) -> AccountHost:
+    if not provider.supports_account:
+        message = gettext("%(service)s offers no site account to host meetings in.")
+        raise ProviderError(message % {"service": provider.service}, permanent=True, code="unsupported")
+    if not host:
+        message = gettext("No host in the site's %(service)s account is chosen for this meeting.")
+        raise ProviderError(message % {"service": provider.service}, permanent=True, code="no_host")
+    return AccountHost(host)
+
+
+def acting_for(provider: Provider, meeting: VirtualMeeting) -> ProviderConnection | AccountHost | None:
+    """What the provider's hooks act with for the meeting as it should be: the site account for its host, else
+    its owner's connection (None for a provider without connections). Raises _NoConnection or ProviderError."""
+    if meeting.hosting == VirtualMeeting.Hosting.ACCOUNT:
+        return _account_host(provider, meeting.host)
+    return _connection(provider, meeting.owner_id, meeting.provider)
+
+
+def acting_remote(provider: Provider, meeting: VirtualMeeting) -> ProviderConnection | AccountHost | None:
+    """What the provider's hooks act with for the remote meeting where it lives now: the site account for the
+    host it was made for, else the connection of the owner it was made by (its owner's before it exists)."""
+    if not meeting.remote_id:
+        return acting_for(provider, meeting)
+    if meeting.remote_host:
+        return _account_host(provider, meeting.remote_host)
+    return _connection(provider, meeting.remote_owner_id or meeting.owner_id, meeting.provider)
+
+
+def _lives_elsewhere(meeting: VirtualMeeting) -> bool:
+    """The remote meeting is not where the row wants it (another owner's account, or another host)."""
+    if meeting.hosting == VirtualMeeting.Hosting.ACCOUNT:
+        return meeting.remote_host != meeting.host
+    return bool(meeting.remote_host) or bool(meeting.remote_owner_id and meeting.remote_owner_id != meeting.owner_id)
 
 
 def _locked(meeting_id: int) -> VirtualMeeting:
@@ -380,6 +415,7 @@ def _record_remote(meeting_id, provider, connection, remote: RemoteMeeting, vers
         else:
             row.remote_id = remote.remote_id
             row.remote_owner_id = owner_id
+            row.remote_host = connection.host if isinstance(connection, AccountHost) else ""
             _copy_remote(row, remote)
             row.maybe_created = False
             row.inflight_version, row.inflight_spec = 0, {}
@@ -484,11 +520,10 @@ def _gone(meeting: VirtualMeeting):
 
 def _delete(meeting: VirtualMeeting, provider: Provider, token: str):
     version = meeting.desired_version
-    owner_id = meeting.remote_owner_id or meeting.owner_id
     if not meeting.remote_id and not meeting.maybe_created:
         _record_in_sync(meeting.pk, version)
         return _Stop("in sync")
-    connection = _connection(provider, owner_id, meeting.provider)
+    connection = acting_remote(provider, meeting)
     if not meeting.remote_id:
         return _recover(meeting, provider, connection)
     if not _mark_calling(meeting.pk, token, version, status=Status.DELETING):
@@ -504,7 +539,7 @@ def _record_deleted(meeting: VirtualMeeting) -> None:
         if row.remote_id != meeting.remote_id:
             return
         row.remote_id = row.join_url = row.password = row.host_email = ""
-        row.remote_owner_id = None
+        row.remote_owner_id, row.remote_host = None, ""
         row.synced_spec, row.check_remote, row.registration = {}, False, False
         registrants_forget(row)
         row.checked_before = row.next_check_at = None
@@ -517,8 +552,8 @@ def _record_deleted(meeting: VirtualMeeting) -> None:
 
 
 def _move_owner(meeting: VirtualMeeting, provider: Provider):
-    """The meeting was handed to another owner: delete it from the old owner's account; the next step creates it."""
-    connection = _connection(provider, meeting.remote_owner_id, meeting.provider)
+    """The meeting was handed to another owner or host: delete it where it lives; the next step creates it."""
+    connection = acting_remote(provider, meeting)
     provider.delete_meeting(connection=connection, remote_id=meeting.remote_id)
     _record_deleted(meeting)
     return "delete (owner changed)"
@@ -568,7 +603,7 @@ def _check_before_start(meeting_id: int, token: str) -> str:
         provider = get_provider(meeting.provider)
         if not provider.config.enabled:
             return "not checked (provider disabled)"  # still due: checked once the provider is enabled again
-        connection = _connection(provider, meeting.remote_owner_id or meeting.owner_id, meeting.provider)
+        connection = acting_remote(provider, meeting)
         remote = provider.get_meeting(connection=connection, remote_id=meeting.remote_id)
     except MeetingNotFound:
         return _gone(meeting)

@@ -208,6 +208,12 @@ class AccountClient(ZoomClient):
             return ProviderError(text, permanent=True, code="4711")
         if code in (1001, 1010):
             # For an account token this is not a private app: the user is not (or no longer) in the account.
+            if self.host:
+                message = gettext(
+                    "The host %(host)s is not an active user of the site's Zoom account (Zoom error %(code)s): "
+                    "choose another host for the room"
+                )
+                return ProviderError(message % {"host": self.host, "code": code}, permanent=True, code=str(code))
             message = gettext("This Zoom user is not an active user of the site's Zoom account (Zoom error %(code)s).")
             return ProviderError(message % {"code": code}, permanent=True, code=str(code))
         return super().error_for(response, **kwargs)

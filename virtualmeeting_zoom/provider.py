@@ -15,6 +15,8 @@ from virtualmeeting.models import ProviderConfig, ProviderConnection, VirtualMee
 from virtualmeeting.providers.base import (
     CAPABILITY_REGISTRANTS,
     AccountCheck,
+    AccountHost,
+    AccountUser,
     ConnectedAccount,
     MeetingSpec,
     ParticipantRecord,
@@ -25,7 +27,7 @@ from virtualmeeting.providers.base import (
     RemoteRegistrant,
 )
 from virtualmeeting_zoom import oauth
-from virtualmeeting_zoom.account import account_check
+from virtualmeeting_zoom.account import AccountClient, account_check
 from virtualmeeting_zoom.client import (
     CREATE,
     HEAVY,
@@ -138,6 +140,31 @@ class ZoomProvider(Provider):
     def check_account(self) -> AccountCheck:
         """Test connection of the Server-to-Server app: a token, its scopes, the account's active users."""
         return account_check(self.config)
+
+    def account_user(self, email: str) -> AccountUser | None:
+        """GET /users/{email} with the site account's token (Light): an active user of the account, else None."""
+        email = (email or "").strip()
+        if not email or "/" in email:
+            return None
+        client = AccountClient(config=self.config)
+        try:
+            response = client.request("GET", f"/users/{quote(email, safe='@')}", category=LIGHT)
+        except MeetingNotFound:
+            return None  # 404 without a code: no such user
+        except ProviderError as exc:
+            if exc.code in ("1001", "1010"):
+                return None
+            raise
+        body = zoom_error_body(response)
+        if not body.get("id"):
+            raise ProviderError(gettext("Zoom's answer could not be read; will retry."))
+        name = " ".join(part for part in (body.get("first_name"), body.get("last_name")) if part).strip()
+        return AccountUser(
+            remote_id=str(body["id"]),
+            email=str(body.get("email") or email),
+            name=name or str(body.get("display_name") or ""),
+            active=body.get("status", "active") == "active",
+        )
 
     def _credentials_warning(self) -> str:
         if not (self.config.client_id or self.config.client_secret):
@@ -331,10 +358,23 @@ class ZoomProvider(Provider):
         )
 
     # --- meetings -----------------------------------------------------------
-    def _client(self, connection: ProviderConnection | None) -> ZoomClient:
+    def _client(self, connection: ProviderConnection | AccountHost | None) -> ZoomClient:
+        if isinstance(connection, AccountHost):
+            return AccountClient(config=self.config, host=connection.host)
         if connection is None:
             raise ProviderError(gettext("Zoom meetings need the owner's connected Zoom account."), permanent=True)
         return ZoomClient(config=self.config, connection=connection)
+
+    @staticmethod
+    def _user_path(connection: ProviderConnection | AccountHost) -> str:
+        """The user a meeting is made for: the connected user ("me"), or the site account's host."""
+        if isinstance(connection, AccountHost):
+            return f"/users/{quote(connection.host, safe='@')}"
+        return "/users/me"
+
+    @staticmethod
+    def _zoom_user(connection: ProviderConnection | AccountHost) -> str:
+        return connection.host if isinstance(connection, AccountHost) else connection.remote_account_id
 
     @staticmethod
     def _meeting_id(remote_id: str) -> str:
@@ -353,7 +393,12 @@ class ZoomProvider(Provider):
         sent = self._remember_create(connection, spec, body)
         try:
             response = client.request(
-                "POST", "/users/me/meetings", category=CREATE, json=body, counted=True, ambiguous=True
+                "POST",
+                f"{self._user_path(connection)}/meetings",
+                category=CREATE,
+                json=body,
+                counted=True,
+                ambiguous=True,
             )
         except ProviderError as exc:
             if not exc.ambiguous:
@@ -424,6 +469,8 @@ class ZoomProvider(Provider):
             return reason
         if connection is None:
             return gettext("Personal join links need the owner's connected Zoom account.")
+        if isinstance(connection, AccountHost):
+            return ""  # the host's licence is not known without a call: Zoom's answer decides
         if (connection.extra or {}).get("type") in UNLICENSED:
             return _unlicensed_reason()
         lacking = missing_capability(connection.scopes).get(CAPABILITY_REGISTRANTS)
@@ -533,17 +580,16 @@ class ZoomProvider(Provider):
         try:
             return client.request(method, path, meeting_budget=False, refusal=_registrant_refusal, **kwargs)
         except ProviderError as exc:
-            if exc.code == UNLICENSED_CODE:
+            if exc.code == UNLICENSED_CODE and client.connection is not None:
                 _record_unlicensed(client.connection)
             raise
 
-    @staticmethod
-    def _remember_create(connection: ProviderConnection, spec: MeetingSpec, body: dict) -> ZoomCreateRequest:
+    def _remember_create(self, connection, spec: MeetingSpec, body: dict) -> ZoomCreateRequest:
         now = timezone.now()
         ZoomCreateRequest.objects.filter(sent_at__lt=now - CREATE_REQUESTS_KEPT).delete()
         return ZoomCreateRequest.objects.create(
             marker=spec.marker,
-            zoom_user_id=connection.remote_account_id,
+            zoom_user_id=self._zoom_user(connection),
             topic=body["topic"],
             start=spec.start.replace(microsecond=0),  # Zoom keeps whole seconds
             duration=duration_minutes(spec),
@@ -567,11 +613,11 @@ class ZoomProvider(Provider):
         if not marker:
             return None
         client = self._client(connection)
-        sent = list(ZoomCreateRequest.objects.filter(marker=marker, zoom_user_id=connection.remote_account_id))
+        sent = list(ZoomCreateRequest.objects.filter(marker=marker, zoom_user_id=self._zoom_user(connection)))
         if not sent:
             return None
         matches = {}
-        for listed in self._upcoming(client):
+        for listed in self._upcoming(client, self._user_path(connection)):
             distance = _sent_distance(listed, sent)
             if distance is not None:
                 matches[str(listed["id"])] = distance
@@ -588,6 +634,8 @@ class ZoomProvider(Provider):
     # --- attendance and recordings ---------------------------------------------------
     def missing_capability_scopes(self, connection: ProviderConnection | None) -> dict[str, list[str]]:
         """The scopes the grant lacks for attendance and recordings, in the grant's own model."""
+        if isinstance(connection, AccountHost):
+            return {}  # the account's token holds what Test connection checked; Zoom's answer decides the rest
         return missing_capability(connection.scopes if connection else "")
 
     def _past_participants_path(self, remote_id: str, occurrence: str) -> str:
@@ -648,10 +696,10 @@ class ZoomProvider(Provider):
             return []
         return recording_records(zoom_error_body(response))
 
-    def _upcoming(self, client: ZoomClient):
+    def _upcoming(self, client: ZoomClient, user_path: str):
         params = {"type": "upcoming", "page_size": LIST_PAGE_SIZE}
         for _ in range(LIST_MAX_PAGES):
-            response = client.request("GET", "/users/me/meetings", category=MEDIUM, params=params)
+            response = client.request("GET", f"{user_path}/meetings", category=MEDIUM, params=params)
             body = zoom_error_body(response)
             for listed in body.get("meetings") or []:
                 if isinstance(listed, dict) and "id" in listed:

@@ -125,6 +125,25 @@ class AccountCheck:
     field: str = ""
 
 
+@dataclass(frozen=True)
+class AccountHost:
+    """A meeting of the site's account (ProviderConfig.hosting "account"), hosted by `host`: the provider's id of
+    a user of the organisation's account. The sync gives it to the meeting hooks in place of a ProviderConnection
+    (the `connection` argument), so every hook acts with the site account's credentials for that host."""
+
+    host: str
+
+
+@dataclass(frozen=True)
+class AccountUser:
+    """A user of the site's account, as `account_user` found them."""
+
+    remote_id: str  # what AccountHost.host takes
+    email: str
+    name: str = ""
+    active: bool = True
+
+
 @dataclass
 class ConnectedAccount:
     """The result of a finished connect flow: who connected and the tokens."""
@@ -173,6 +192,15 @@ class Provider(ABC):
         """Ask the provider, with the saved site account's credentials, for a token and the account's users,
         and say in plain words what is wrong (the "Test connection" button). Never raises for a refusal."""
         return AccountCheck(False, gettext("%(name)s has no site account to test.") % {"name": self.name})
+
+    def account_user(self, email: str) -> AccountUser | None:
+        """The user of the site's account with this email (one call), or None when the account has no such user.
+
+        Raises ProviderError when the provider cannot be asked now (its message says why, for staff).
+        """
+        raise ProviderError(
+            gettext("%(name)s has no site account.") % {"name": self.name}, permanent=True, code="unsupported"
+        )
 
     @property
     def service(self) -> str:

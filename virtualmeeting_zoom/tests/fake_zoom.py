@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from virtualmeeting_zoom.tests.conftest import API, TOKEN_URL
 
 MEETING_RE = re.compile(rf"^{re.escape(API)}/meetings/(\d+)(\?.*)?$")
-USER_MEETINGS_RE = re.compile(rf"^{re.escape(API)}/users/me/meetings(\?.*)?$")
+# "me" (a user's token) or a host of the site account (an account token): /users/{userId or email}/meetings.
+USER_MEETINGS_RE = re.compile(rf"^{re.escape(API)}/users/([^/?]+)/meetings(\?.*)?$")
 PAST_PARTICIPANTS_RE = re.compile(rf"^{re.escape(API)}/past_meetings/([^/?]+)/participants(\?.*)?$")
 RECORDINGS_RE = re.compile(rf"^{re.escape(API)}/meetings/(\d+)/recordings(\?.*)?$")
 REGISTRANTS_RE = re.compile(
@@ -55,6 +56,8 @@ class FakeZoom:
         self.meeting_gets = 0
         self.failures: dict[str, str] = {}
         self.revoked = False
+        self.hosts: dict[str, str] = {}  # meeting id -> the user it was made for ("me", or the account's host)
+        self.account_tokens = 0  # account_credentials grants asked for
         mocked.add_callback("POST", USER_MEETINGS_RE, callback=self._create)
         mocked.add_callback("GET", USER_MEETINGS_RE, callback=self._list)
         mocked.add_callback("GET", MEETING_RE, callback=self._get)
@@ -133,6 +136,13 @@ class FakeZoom:
 
     # --- endpoints ---------------------------------------------------------------------
     def _token(self, request):
+        if "account_credentials" in (request.body or ""):
+            self.account_tokens += 1
+            if self.revoked:
+                return _json(400, {"reason": "Invalid client_id or client_secret", "error": "invalid_client"})
+            scope = "meeting:write:meeting:admin meeting:read:meeting:admin user:read:list_users:admin"
+            return _json(200, {"access_token": f"account-{self.account_tokens}", "token_type": "bearer",
+                               "expires_in": 3599, "scope": scope})  # fmt: skip
         if self.revoked:
             return _json(400, {"reason": "Invalid Token!", "error": "invalid_grant"})
         return _json(
@@ -174,11 +184,15 @@ class FakeZoom:
         body = json.loads(request.body)
         meeting_id = str(next(self.ids))
         self.meetings[meeting_id] = {**body, "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        self.hosts[meeting_id] = unquote(USER_MEETINGS_RE.match(request.url).group(1))
         return _json(201, self._meeting_object(meeting_id))
 
     def _list(self, request):
         meetings = []
+        user = unquote(USER_MEETINGS_RE.match(request.url).group(1))
         for meeting_id in self.meetings:
+            if self.hosts.get(meeting_id, "me") != user:
+                continue  # another user's meetings
             item = self._meeting_object(meeting_id)
             item["agenda"] = item["agenda"][:250]
             meetings.append(
