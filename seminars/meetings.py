@@ -17,10 +17,13 @@ registered on demand at their first click (key `user:<id>`, seminars.views.virtu
 those registrations are kept until the meeting goes.
 """
 
+import hashlib
 import logging
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -30,6 +33,8 @@ from seminars.models import Booking, Room, Seminar, SeminarEvent, Session
 REFERENCE_PREFIX = "seminars.event:"
 BOOKING_KEY = "booking:"
 STAFF_KEY = "user:"
+# How long the site account's answer about a person's own user is kept (the room dialog asks, then the save).
+ACCOUNT_HOST_CACHE_SECONDS = 60
 # Events given personal links by one reconcile run (meetings_reconcile): each is one event save's work.
 PERSONAL_LINKS_BACKFILL_LIMIT = 50
 _REFERENCE_RE = re.compile(r"^seminars\.event:(\d+):session:(\d+):room:(\d+)$")
@@ -50,8 +55,69 @@ def virtual_link_options():
         {"value": Room.CUSTOM_LINK, "label": _("Custom link"), "needs_connection": False},
     ]
     for provider in enabled_providers():
-        options.append({"value": provider.id, "label": provider.name, "needs_connection": provider.needs_connection})
+        # A room in the site's account needs no connection of the person who makes it.
+        needs_connection = provider.needs_connection and hosting_of(provider) == Room.HOSTING_USER
+        options.append({"value": provider.id, "label": provider.name, "needs_connection": needs_connection})
     return options
+
+
+def hosting_of(provider) -> str:
+    """How a room made now with this provider hosts its meetings: the provider's setting, when it offers a site
+    account; else each owner's own connection."""
+    if provider.supports_account and provider.config.hosting == Room.HOSTING_ACCOUNT:
+        return Room.HOSTING_ACCOUNT
+    return Room.HOSTING_USER
+
+
+def provider_hosting(provider_id: str) -> str:
+    from virtualmeeting.registry import get_provider
+
+    try:
+        return hosting_of(get_provider(provider_id))
+    except LookupError:
+        return Room.HOSTING_USER
+
+
+@dataclass(frozen=True)
+class HostLookup:
+    """The default host of a room made in the site's account: `host` (an AccountUser) or None, and `error`, in
+    words, when the provider could not be asked."""
+
+    host: object = None
+    error: str = ""
+
+
+def account_host_for(*, provider_id: str, user) -> HostLookup:
+    """The person's own user of the site's account, when their LMS email matches an active one (one call to the
+    provider, kept ACCOUNT_HOST_CACHE_SECONDS; a failure is not kept). Call it outside any transaction."""
+    from virtualmeeting.errors import ProviderError
+    from virtualmeeting.registry import get_provider
+
+    email = (getattr(user, "email", "") or "").strip()
+    if not email:
+        return HostLookup()
+    digest = hashlib.sha256(email.lower().encode()).hexdigest()[:32]
+    key = f"seminars:account_host:{provider_id}:{digest}"
+    cached = cache.get(key)
+    if isinstance(cached, HostLookup):
+        return cached
+    try:
+        found = get_provider(provider_id).account_user(email)
+    except (ProviderError, LookupError) as exc:
+        return HostLookup(error=getattr(exc, "message", "") or str(exc))
+    lookup = HostLookup(host=found if found is not None and found.active else None)
+    cache.set(key, lookup, ACCOUNT_HOST_CACHE_SECONDS)
+    return lookup
+
+
+def rooms_account_hosts(*, kinds, user) -> dict[str, HostLookup]:
+    """The default host of each provider in `kinds` whose new rooms go to the site's account, asked before the
+    saving transaction (a call to the provider holds no lock)."""
+    return {
+        kind: account_host_for(provider_id=kind, user=user)
+        for kind in sorted(set(kinds))
+        if kind not in ("", Room.CUSTOM_LINK) and provider_hosting(kind) == Room.HOSTING_ACCOUNT
+    }
 
 
 def meeting_reference(session: Session, room: Room) -> str:
@@ -111,6 +177,8 @@ def _desired_meetings(event: SeminarEvent) -> dict[str, dict]:
         desired[meeting_reference(session, room)] = {
             "provider": room.virtual_kind,
             "owner": room.created_by,
+            "hosting": Room.HOSTING_ACCOUNT if room.in_site_account else Room.HOSTING_USER,
+            "host": room.virtual_host if room.in_site_account else "",
             "topic": meeting_topic(session, position, len(sessions)),
             "start": session.start,
             "finish": session.finish,

@@ -237,6 +237,8 @@ class Room(models.Model):
     """
 
     CUSTOM_LINK = "custom"
+    HOSTING_USER = "user"
+    HOSTING_ACCOUNT = "account"
 
     name = models.CharField(max_length=255, validators=[validate_single_line])
     capacity = models.PositiveIntegerField(validators=[validate_room_capacity])
@@ -252,6 +254,16 @@ class Room(models.Model):
     allow_conflicts = models.BooleanField(default=False, help_text=_("Site rooms: allow overlapping bookings."))
     virtual_kind = models.CharField(max_length=50, blank=True)
     virtual_url = models.URLField(max_length=1000, blank=True, validators=[validate_single_line])
+    # A provider-backed room's meetings are made in `created_by`'s own connection ("user"), or in the site's
+    # account for a host ("account": the provider's id and email of a user of that account). Set when the room
+    # is made (or switched to a provider) from the provider's setting then; an existing room keeps its own.
+    virtual_hosting = models.CharField(
+        max_length=20,
+        choices=[(HOSTING_USER, _("Owner's own account")), (HOSTING_ACCOUNT, _("Site account"))],
+        default=HOSTING_USER,
+    )
+    virtual_host = models.CharField(max_length=255, blank=True)
+    virtual_host_email = models.CharField(max_length=254, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -283,6 +295,11 @@ class Room(models.Model):
     @property
     def is_provider_backed(self):
         return self.virtual_kind not in ("", self.CUSTOM_LINK)
+
+    @property
+    def in_site_account(self):
+        """Its meetings are made in the site's account for `virtual_host`, not in the owner's connection."""
+        return self.is_provider_backed and self.virtual_hosting == self.HOSTING_ACCOUNT
 
 
 class Session(models.Model):

@@ -1,6 +1,8 @@
 """Who sees which virtual room link, and when (domain.md, "Who sees what").
 
 - The meeting owner (creator of a provider-backed room): "Host meeting" and "Join as attendee".
+  A room in the site's account (`Room.in_site_account`) is hosted by a user of that account: "Host meeting"
+  is also offered to the LMS user whose email is the host's, and to site admins (`may_host`).
 - Site admins and the event's trainers (incl. editing trainers, who manage
   ad-hoc rooms): "Go to room" at any time.
 - Booked learners: "Join now" from 15 minutes before the session starts until
@@ -203,7 +205,8 @@ def session_access(
     host_url = reverse("seminars:virtual_host", args=[session.pk])
 
     is_owner = provider_backed and user.is_authenticated and room.created_by_id == user.pk
-    if is_owner or is_site_admin(user) or is_course_trainer(user, course):
+    hosts = provider_backed and may_host(user, room)
+    if hosts or is_site_admin(user) or is_course_trainer(user, course):
         role = "owner" if is_owner else "staff"
         access = Access(role=role, pending=pending, problem=_meeting_problem(meeting) if provider_backed else "")
         if event.cancelled:
@@ -219,7 +222,7 @@ def session_access(
                 access.message = UNAVAILABLE
             return access
         access.can_join = True
-        if is_owner:
+        if hosts:
             access.can_host = True
             access.buttons = [(HOST_MEETING, host_url), (JOIN_AS_ATTENDEE, join_url)]
         else:
@@ -235,6 +238,19 @@ def session_access(
     if not ready:
         return Access(role="learner", message=UPDATING, pending=pending)
     return Access(role="learner", can_join=True, buttons=[(JOIN_NOW, join_url)])
+
+
+def may_host(user, room) -> bool:
+    """ "Host meeting" (a fresh start URL at click): the room's owner; for a room in the site's account, also the
+    LMS user whose email is the host's and site admins."""
+    if not user.is_authenticated or not room.is_provider_backed:
+        return False
+    if room.created_by_id == user.pk:
+        return True
+    if not room.in_site_account:
+        return False
+    host_email = (room.virtual_host_email or "").strip().lower()
+    return is_site_admin(user) or bool(host_email and (user.email or "").strip().lower() == host_email)
 
 
 def current_session(sessions, now: datetime | None = None):

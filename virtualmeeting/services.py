@@ -191,12 +191,10 @@ def meeting_put(
     the owner's account allow it, so each registrant gets their own join link.
     `hosting` "account": the meeting is made in the site's account for `host` (the provider's id of a user
     of that account) rather than in the owner's own connection; a meeting whose host changes is made again
-    under the new one and deleted where it was.
+    under the new one and deleted where it was (with no host, the sync fails it, saying so).
     """
     if hosting not in VirtualMeeting.Hosting.values:
         raise ValueError(f"Unknown hosting {hosting!r}.")
-    if hosting == VirtualMeeting.Hosting.ACCOUNT and not host:
-        raise ValueError("A meeting of the site's account needs a host.")
     _validate(provider=provider, start=start, finish=finish, time_zone=time_zone)
     topic = _fit(topic, VirtualMeeting._meta.get_field("topic").max_length)
     desired = {

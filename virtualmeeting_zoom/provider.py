@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from virtualmeeting.errors import ConnectError, MeetingNotFound, NotReadyYet, ProviderError, RegistrationOff
-from virtualmeeting.models import ProviderConfig, ProviderConnection, VirtualMeeting
+from virtualmeeting.models import ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import (
     CAPABILITY_REGISTRANTS,
     AccountCheck,
@@ -128,13 +128,6 @@ class ZoomProvider(Provider):
                 )
             )
         warnings.extend(self._scope_warnings())
-        if self.config.hosting == ProviderConfig.Hosting.ACCOUNT:
-            warnings.append(
-                gettext(
-                    "Rooms cannot be hosted in the site's Zoom account yet: new rooms still use each trainer's own "
-                    "Zoom account, so keep the General App set up."
-                )
-            )
         return warnings
 
     def check_account(self) -> AccountCheck:

@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 from seminars.minimum_warnings import minimum_warning_rearm
 from seminars.models import Booking, EventTrainer, Room, Seminar, SeminarEvent, Session
 from seminars.selectors.trainers import course_staff
-from seminars.services.rooms import room_conflicts, room_errors
+from seminars.services.rooms import room_conflicts, room_errors, room_hosting_set
 from seminars.timezones import UNKNOWN_ZONE_MESSAGE, is_valid_zone, time_span, viewer_zone
 from seminars.validators import (
     MINIMUM_ABOVE_CAPACITY_MESSAGE,
@@ -121,6 +121,10 @@ def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: di
     errors = _Errors()
     _check_rows(rows, errors)
     errors.raise_if_any()
+    # Rooms made in the site's account need a host: asked of the provider now, not under the locks below.
+    from seminars.meetings import rooms_account_hosts
+
+    account_hosts = rooms_account_hosts(kinds=_kinds_of_new_provider_rooms(rows, event_or_none), user=actor)
 
     with transaction.atomic():
         event = _locked_event(event_or_none, seminar)
@@ -134,7 +138,7 @@ def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: di
 
         _check_event_fields(data, booked, errors)
         _check_session_ids(rows, old_sessions, errors)
-        _check_rooms(rows, event, actor, errors)
+        _check_rooms(rows, event, actor, errors, account_hosts)
         trainers = _check_trainers(data.get("trainers"), seminar, errors)
         errors.raise_if_any()
 
@@ -361,7 +365,23 @@ def _check_session_ids(rows: list[dict], old_sessions: dict, errors: _Errors) ->
             errors.add(session_error_key(row["row"]), _("This session is not part of this event any more."))
 
 
-def _check_rooms(rows: list[dict], event: SeminarEvent, actor, errors: _Errors) -> None:
+def _kinds_of_new_provider_rooms(rows: list[dict], event: SeminarEvent | None) -> list[str]:
+    """The link kinds of the rows' rooms made now or switched to another kind (a room keeping its kind keeps its
+    hosting): those may need a host."""
+    choices = [row["room"] for row in rows if row["room"] and row["room"].get("mode") in ("adhoc", "new")]
+    ids = [
+        choice.get("id") for choice in choices if choice.get("mode") == "adhoc" and isinstance(choice.get("id"), int)
+    ]
+    stored = dict(Room.objects.filter(pk__in=ids, event=event).values_list("pk", "virtual_kind")) if event else {}
+    kinds = []
+    for choice in choices:
+        kind = choice.get("virtual_kind")
+        if isinstance(kind, str) and (choice.get("mode") == "new" or stored.get(choice.get("id")) != kind):
+            kinds.append(kind)
+    return kinds
+
+
+def _check_rooms(rows: list[dict], event: SeminarEvent, actor, errors: _Errors, account_hosts: dict) -> None:
     """The room choice of each row, except conflicts (checked while writing, under locks)."""
     adhoc = {r.pk: r for r in event.adhoc_rooms.all()} if event.pk else {}
     site_ids = [r["room"]["id"] for r in rows if r["room"] and r["room"].get("mode") == "site"]
@@ -385,11 +405,15 @@ def _check_rooms(rows: list[dict], event: SeminarEvent, actor, errors: _Errors) 
                     errors.add(key, _("This room does not belong to this event. Choose another room."))
                     continue
             fields = {name: choice.get(name, getattr(previous, name, "")) for name in ROOM_FIELDS}
-            for messages in room_errors(fields=fields, site_room=False, actor=actor, previous=previous).values():
+            problems = room_errors(
+                fields=fields, site_room=False, actor=actor, previous=previous, account_hosts=account_hosts
+            )
+            for messages in problems.values():
                 for message in messages:
                     errors.add(key, message)
             row["_room"] = previous
             row["_room_fields"] = fields
+            row["_account_hosts"] = account_hosts
         else:
             errors.add(key, _("The room choice is not valid. Select the room again."))
 
@@ -539,7 +563,10 @@ def _room_for_row(row: dict, event: SeminarEvent, actor) -> Room | None:
         return row["_room"]
     room = row["_room"] or Room(event=event, created_by=actor)
     fields = row["_room_fields"]
-    if room.pk and fields["virtual_kind"] != room.virtual_kind and fields["virtual_kind"] not in ("", Room.CUSTOM_LINK):
+    to_provider = fields["virtual_kind"] not in ("", Room.CUSTOM_LINK) and (
+        not room.pk or fields["virtual_kind"] != room.virtual_kind
+    )
+    if room.pk and to_provider:
         # A room switched to a provider: its meetings belong to whoever connected it.
         room.created_by = actor
     room.name = fields["name"].strip()
@@ -547,6 +574,9 @@ def _room_for_row(row: dict, event: SeminarEvent, actor) -> Room | None:
     room.description = fields["description"] or ""
     room.virtual_kind = fields["virtual_kind"] or ""
     room.virtual_url = (fields["virtual_url"] or "").strip() if room.virtual_kind == Room.CUSTOM_LINK else ""
+    if to_provider:
+        # Made now: the provider's hosting now (an existing room keeps its own until it is moved).
+        room_hosting_set(room=room, account_hosts=row.get("_account_hosts"))
     room.save()
     return room
 

@@ -22,14 +22,23 @@ PROVIDER_ON_SITE_ROOM = gettext_lazy("Meeting providers can only be used on ad-h
 BAD_URL = gettext_lazy("Enter a valid web address starting with https:// or http://.")
 CONNECT_FIRST = gettext_lazy("Connect your account before saving this room.")
 UNKNOWN_LINK = gettext_lazy("This virtual room link is not available. Choose another option.")
+NO_HOST = gettext_lazy(
+    "Choose a host for this room: its meetings are made in the site's %(service)s account, which has no active "
+    "user with your email address (%(email)s)."
+)
+HOST_UNKNOWN = gettext_lazy("%(service)s could not be asked for this room's host: %(reason)s Try again in a moment.")
 
 
-def room_errors(*, fields: dict, site_room: bool, actor=None, previous: Room | None = None) -> dict[str, list[str]]:
+def room_errors(
+    *, fields: dict, site_room: bool, actor=None, previous: Room | None = None, account_hosts: dict | None = None
+) -> dict[str, list[str]]:
     """Problems with a room's fields, by field name (empty when the room is fine).
 
     `fields` holds name, capacity, description, virtual_kind and virtual_url.
     `previous` is the room being edited, if any: keeping its provider needs no
-    new connection, since the meeting stays with the room's creator.
+    new connection, since the meeting stays with the room's creator (or its host).
+    `account_hosts`: seminars.meetings.rooms_account_hosts, asked before the transaction; a room made
+    in the site's account needs a host.
     """
     errors: dict[str, list[str]] = {}
     name = fields.get("name") if isinstance(fields.get("name"), str) else ""
@@ -52,7 +61,11 @@ def room_errors(*, fields: dict, site_room: bool, actor=None, previous: Room | N
         elif problems(url, validate_single_line) or not _is_web_url(url):
             errors["virtual_url"] = [BAD_URL]
     elif kind:
-        errors.update(_provider_errors(kind=kind, site_room=site_room, actor=actor, previous=previous))
+        errors.update(
+            _provider_errors(
+                kind=kind, site_room=site_room, actor=actor, previous=previous, account_hosts=account_hosts
+            )
+        )
     return errors
 
 
@@ -71,19 +84,47 @@ def _is_web_url(url: str) -> bool:
     return True
 
 
-def _provider_errors(*, kind, site_room, actor, previous) -> dict[str, list[str]]:
+def _provider_errors(*, kind, site_room, actor, previous, account_hosts=None) -> dict[str, list[str]]:
     if site_room:
         return {"virtual_kind": [PROVIDER_ON_SITE_ROOM]}
     if previous is not None and previous.virtual_kind == kind:
         return {}
-    from seminars.meetings import virtual_link_options
+    from seminars.meetings import account_host_for, provider_hosting, virtual_link_options
 
     option = next((o for o in virtual_link_options() if o["value"] == kind), None)
     if option is None:
         return {"virtual_kind": [UNKNOWN_LINK]}
+    if provider_hosting(kind) == Room.HOSTING_ACCOUNT:
+        from virtualmeeting.selectors import service_name
+
+        lookup = (account_hosts or {}).get(kind) or account_host_for(provider_id=kind, user=actor)
+        service = service_name(kind)
+        if lookup.error:
+            return {"virtual_kind": [HOST_UNKNOWN % {"service": service, "reason": _sentence(lookup.error)}]}
+        if lookup.host is None:
+            email = getattr(actor, "email", "") or _("none")
+            return {"virtual_kind": [NO_HOST % {"service": service, "email": email}]}
+        return {}
     if option["needs_connection"] and not _is_connected(actor, kind):
         return {"virtual_kind": [CONNECT_FIRST]}
     return {}
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text.endswith((".", "!", "?")) else f"{text}."
+
+
+def room_hosting_set(*, room: Room, account_hosts: dict | None) -> None:
+    """A room made with a provider, or switched to one, takes the provider's hosting now; in the site's account,
+    the host found for the person making it (room_errors refused the room when there is none)."""
+    from seminars.meetings import provider_hosting
+
+    room.virtual_host = room.virtual_host_email = ""
+    room.virtual_hosting = provider_hosting(room.virtual_kind)
+    if room.virtual_hosting == Room.HOSTING_ACCOUNT:
+        host = (account_hosts or {})[room.virtual_kind].host
+        room.virtual_host, room.virtual_host_email = host.remote_id, host.email
 
 
 def _is_connected(actor, provider_id: str) -> bool:

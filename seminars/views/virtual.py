@@ -120,6 +120,8 @@ def virtual_host(request, pk):
     session = _session(pk)
     access, meeting = _access(request, session)
     if not access.can_host or meeting is None:
+        if session.room is not None and session.room.in_site_account:
+            raise PermissionDenied(_("Only the room's owner, its host or a site admin can host this meeting."))
         raise PermissionDenied(_("Only the meeting's owner can host it."))
     try:
         url = meeting_host_url(meeting=meeting, user=request.user)
