@@ -119,7 +119,7 @@ class EventTrainerAdmin(admin.ModelAdmin):
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
     list_display = ["name", "capacity", "site_room", "virtual_kind", "allow_conflicts", "event"]
-    list_filter = [("event", admin.EmptyFieldListFilter), "virtual_kind", "allow_conflicts"]
+    list_filter = [("event", admin.EmptyFieldListFilter), "virtual_kind", "virtual_hosting", "allow_conflicts"]
     search_fields = ["name", "description"]
     list_select_related = ["event"]
     autocomplete_fields = ["event", "created_by"]

@@ -67,6 +67,8 @@ class Access:
     problem: str = ""  # failure or wait, shown to the owner, staff and admins
     # The learners' personal join links, for the owner, staff and admins (`personal_links_notes`).
     links: list["LinksNote"] = field(default_factory=list)
+    # A room in the site's account: who hosts it and who may start it, for the owner, staff and admins.
+    host_note: str = ""
 
 
 @dataclass
@@ -214,6 +216,7 @@ def session_access(
             return access
         if provider_backed:
             access.links = personal_links_notes(meeting, registrants or {})
+            access.host_note = host_note(room)
         if not ready:
             # A failure or wait is shown once, as the card's problem (with "Retry now" where allowed).
             if pending or meeting is None:
@@ -238,6 +241,18 @@ def session_access(
     if not ready:
         return Access(role="learner", message=UPDATING, pending=pending)
     return Access(role="learner", can_join=True, buttons=[(JOIN_NOW, join_url)])
+
+
+def host_note(room) -> str:
+    """Said on the card of a room in the site's account: its host, and who may start its meetings."""
+    from virtualmeeting.selectors import service_name
+
+    if not room.in_site_account:
+        return ""
+    return gettext(
+        "Hosted by %(host)s in the site's %(service)s account. Host meeting is offered to the room's owner, the "
+        "person whose email this is, and site admins."
+    ) % {"host": room.virtual_host_email or room.virtual_host, "service": service_name(room.virtual_kind)}
 
 
 def may_host(user, room) -> bool:

@@ -43,8 +43,8 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 @admin.register(VirtualMeeting)
 class VirtualMeetingAdmin(admin.ModelAdmin):
     list_display = ("reference", "provider", "owner", "status", "start", "remote_id", "next_attempt_at")
-    list_filter = ("provider", "status", "present")
-    search_fields = ("reference", "remote_id", "topic")
+    list_filter = ("provider", "status", "present", "hosting")
+    search_fields = ("reference", "remote_id", "topic", "host")
     exclude = ("password",)
 
     def has_change_permission(self, request, obj=None):

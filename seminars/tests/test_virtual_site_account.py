@@ -244,4 +244,5 @@ def test_the_room_card_offers_host_meeting_to_the_host_and_admins(client, accoun
     for user, hosts in ((hana, True), (site_admin, True), (trainer, False)):
         client.force_login(user)
         html = client.get(reverse("seminars:room", args=[room.pk])).content.decode()
-        assert ("Host meeting" in html) is hosts, user
+        assert (reverse("seminars:virtual_host", args=[session.pk]) in html) is hosts, user
+        assert "Hosted by Hana@Example.com in the site&#x27;s Zoom account. Host meeting is offered to" in html

@@ -235,8 +235,8 @@ def _owner_reconnect_texts(user, room: Room) -> list[str]:
     """For the room's owner: what reconnecting their meeting account would enable (attendance, recordings)."""
     from virtualmeeting.selectors import connection_for, reconnect_texts
 
-    if not room.is_provider_backed or room.created_by_id != user.pk:
-        return []
+    if not room.is_provider_backed or room.created_by_id != user.pk or room.in_site_account:
+        return []  # a room in the site's account uses no connection of its owner
     return reconnect_texts(connection_for(user=user, provider=room.virtual_kind))
 
 
