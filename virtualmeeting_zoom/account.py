@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from virtualmeeting.errors import ProviderError, RateLimited
@@ -88,6 +89,11 @@ def _cached(key: str) -> AccountToken | None:
     try:
         return AccountToken(decrypt(stored["token"]), float(stored["expires_at"]), str(stored.get("scope", "")))
     except (KeyError, TypeError, ValueError):
+        return None
+    except ImproperlyConfigured:
+        # Encrypted with a key since removed from FIELD_ENCRYPTION_KEYS: the cache only holds a copy,
+        # so ask Zoom for a new token rather than fail every call until this one expires.
+        logger.warning("The cached Zoom account token cannot be decrypted with the current keys; asking again.")
         return None
 
 

@@ -170,7 +170,9 @@ def test_a_site_admin_moves_over_capacity_only_when_ticked_and_a_trainer_never(
     move = {"reason": "Shift", "to_event": other_event.pk}
 
     as_user("trainer")
-    assert 'name="over_capacity"' not in client.get(reverse("seminars:event_attendees", args=[event.pk])).content.decode()
+    assert (
+        'name="over_capacity"' not in client.get(reverse("seminars:event_attendees", args=[event.pk])).content.decode()
+    )
     client.post(reverse("seminars:attendee_move", args=[mine.pk]), {**move, "over_capacity": "on"})
     assert not Booking.objects.filter(event=other_event, user=learner).exists()
 

@@ -30,7 +30,9 @@ def _row(html, event):
     [(timedelta(seconds=-1), "Bookable", True), (timedelta(0), "In progress", False)],
     ids=["a second before the start", "at the start"],
 )
-def test_a_started_event_has_one_status_everywhere_and_booking_says_why(client, event, learner, offset, label, bookable):
+def test_a_started_event_has_one_status_everywhere_and_booking_says_why(
+    client, event, learner, offset, label, bookable
+):
     start = event.sessions.get().start
     client.force_login(learner)
     with time_machine.travel(start + offset, tick=False):

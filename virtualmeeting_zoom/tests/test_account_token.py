@@ -284,3 +284,20 @@ def test_a_secret_beyond_latin_1_is_sent_as_utf_8(account_config, strict):
     account_token(account_config)
     sent = strict.calls[0].request.headers["Authorization"]
     assert sent == "Basic " + base64.b64encode(f"{S2S_ID}:geheim-\u00fc\u20ac-\u79d8\u5bc6".encode()).decode()
+
+
+def test_a_cached_token_encrypted_with_a_removed_key_is_asked_for_again(account_config, strict, settings):
+    from cryptography.fernet import Fernet
+
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [old_key]
+    strict.post(TOKEN_URL, json=grant(access="account-1"))
+    renewal = strict.post(TOKEN_URL, json=grant(access="account-2"))
+    account_token(account_config)
+
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]  # the old key rotated out while the token sat in the cache
+    config = ProviderConfig(
+        provider="zoom", account_id=ACCOUNT_ID, account_client_id=S2S_ID, account_client_secret=S2S_SECRET
+    )
+    assert account_token(config).access_token == "account-2"
+    assert renewal.call_count == 1
