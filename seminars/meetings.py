@@ -35,6 +35,9 @@ BOOKING_KEY = "booking:"
 STAFF_KEY = "user:"
 # How long the site account's answer about a person's own user is kept (the room dialog asks, then the save).
 ACCOUNT_HOST_CACHE_SECONDS = 60
+# The site account's active users, for the room dialog's host search: kept a minute, at most this many shown.
+ACCOUNT_USERS_CACHE_SECONDS = 60
+ACCOUNT_USERS_SHOWN = 50
 # Events given personal links by one reconcile run (meetings_reconcile): each is one event save's work.
 PERSONAL_LINKS_BACKFILL_LIMIT = 50
 _REFERENCE_RE = re.compile(r"^seminars\.event:(\d+):session:(\d+):room:(\d+)$")
@@ -57,7 +60,14 @@ def virtual_link_options():
     for provider in enabled_providers():
         # A room in the site's account needs no connection of the person who makes it.
         needs_connection = provider.needs_connection and hosting_of(provider) == Room.HOSTING_USER
-        options.append({"value": provider.id, "label": provider.name, "needs_connection": needs_connection})
+        options.append(
+            {
+                "value": provider.id,
+                "label": provider.name,
+                "needs_connection": needs_connection,
+                "hosting": hosting_of(provider),
+            }
+        )
     return options
 
 
@@ -110,14 +120,55 @@ def account_host_for(*, provider_id: str, user) -> HostLookup:
     return lookup
 
 
-def rooms_account_hosts(*, kinds, user) -> dict[str, HostLookup]:
-    """The default host of each provider in `kinds` whose new rooms go to the site's account, asked before the
-    saving transaction (a call to the provider holds no lock)."""
-    return {
-        kind: account_host_for(provider_id=kind, user=user)
-        for kind in sorted(set(kinds))
-        if kind not in ("", Room.CUSTOM_LINK) and provider_hosting(kind) == Room.HOSTING_ACCOUNT
-    }
+def account_host_chosen(*, provider_id: str, host_id: str) -> HostLookup:
+    """A host chosen in the room dialog: an active user of the site's account (one call to the provider, not kept:
+    a host removed a moment ago is refused). Call it outside any transaction."""
+    from virtualmeeting.errors import ProviderError
+    from virtualmeeting.registry import get_provider
+
+    host_id = (host_id or "").strip()
+    if not host_id or len(host_id) > Room._meta.get_field("virtual_host").max_length:
+        return HostLookup()
+    try:
+        found = get_provider(provider_id).account_user(host_id)
+    except (ProviderError, LookupError) as exc:
+        return HostLookup(error=getattr(exc, "message", "") or str(exc))
+    return HostLookup(host=found if found is not None and found.active else None)
+
+
+def account_users_search(*, provider_id: str, query: str, limit: int = ACCOUNT_USERS_SHOWN) -> list:
+    """The active users of the site's account whose name or email holds `query` (case-insensitive), at most
+    `limit`, by name. The whole list is asked of the provider (paged) and kept ACCOUNT_USERS_CACHE_SECONDS under
+    the provider and its account (no secret in the key). Raises ProviderError when the provider cannot be asked."""
+    from virtualmeeting.registry import get_provider
+
+    provider = get_provider(provider_id)
+    account = getattr(provider.config, "account_id", "") or ""
+    digest = hashlib.sha256(account.encode()).hexdigest()[:32]
+    key = f"seminars:account_users:{provider_id}:{digest}"
+    users = cache.get(key)
+    if not isinstance(users, list):
+        users = [user for user in provider.account_users() if user.active]
+        cache.set(key, users, ACCOUNT_USERS_CACHE_SECONDS)
+    needle = (query or "").strip().casefold()
+    found = [user for user in users if needle in user.name.casefold() or needle in user.email.casefold()]
+    found.sort(key=lambda user: (user.name.casefold() or user.email.casefold(), user.email.casefold()))
+    return found[:limit]
+
+
+def rooms_account_hosts(*, choices, user) -> dict:
+    """For the (kind, chosen host or "") of new rooms, those whose provider puts new rooms in the site's account:
+    by kind, the person's own user (when a room chose no host); by (kind, host), the chosen host checked. Asked
+    before the saving transaction (a call to the provider holds no lock)."""
+    hosts: dict = {}
+    for kind, chosen in sorted(set(choices)):
+        if kind in ("", Room.CUSTOM_LINK) or provider_hosting(kind) != Room.HOSTING_ACCOUNT:
+            continue
+        if chosen:
+            hosts[(kind, chosen)] = account_host_chosen(provider_id=kind, host_id=chosen)
+        elif kind not in hosts:
+            hosts[kind] = account_host_for(provider_id=kind, user=user)
+    return hosts
 
 
 def meeting_reference(session: Session, room: Room) -> str:

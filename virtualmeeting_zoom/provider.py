@@ -81,6 +81,10 @@ REGISTRANT_BATCH_MAX = 30
 UNLICENSED = (LICENCE_BASIC, 99)
 
 
+# Pages of GET /users read for the host search (300 users each).
+ACCOUNT_USERS_PAGES = 20
+
+
 def site_url_warning(site_url: str, debug: bool) -> str:
     parts = urlsplit(site_url)
     if parts.scheme == "https":
@@ -135,7 +139,7 @@ class ZoomProvider(Provider):
         return account_check(self.config)
 
     def account_user(self, email: str) -> AccountUser | None:
-        """GET /users/{email} with the site account's token (Light): an active user of the account, else None."""
+        """GET /users/{email or id} with the site account's token (Light): the account's user, else None."""
         email = (email or "").strip()
         if not email or "/" in email:
             return None
@@ -151,12 +155,41 @@ class ZoomProvider(Provider):
         body = zoom_error_body(response)
         if not body.get("id"):
             raise ProviderError(gettext("Zoom's answer could not be read; will retry."))
-        name = " ".join(part for part in (body.get("first_name"), body.get("last_name")) if part).strip()
+        return self._account_user_of(body, email=str(body.get("email") or email))
+
+    def account_users(self) -> list[AccountUser]:
+        """GET /users?status=active&page_size=300 (Medium), every page (next_page_token), at most
+        ACCOUNT_USERS_PAGES pages."""
+        client = AccountClient(config=self.config)
+        users, token = [], ""
+        for _page in range(ACCOUNT_USERS_PAGES):
+            params = {"status": "active", "page_size": 300}
+            if token:
+                params["next_page_token"] = token
+            body = zoom_error_body(client.request("GET", "/users", category=MEDIUM, params=params))
+            listed = body.get("users")
+            if not isinstance(listed, list):
+                raise ProviderError(gettext("Zoom's answer could not be read; will retry."))
+            users.extend(
+                self._account_user_of(row, email=str(row.get("email") or ""))
+                for row in listed
+                if isinstance(row, dict) and row.get("id")
+            )
+            token = body.get("next_page_token") or ""
+            if not isinstance(token, str) or not token:
+                break
+        return users
+
+    def _account_user_of(self, body: dict, *, email: str) -> AccountUser:
+        name = " ".join(str(part) for part in (body.get("first_name"), body.get("last_name")) if part).strip()
+        licence = body.get("type")
         return AccountUser(
             remote_id=str(body["id"]),
-            email=str(body.get("email") or email),
+            email=email,
             name=name or str(body.get("display_name") or ""),
             active=body.get("status", "active") == "active",
+            licence=_licence_words(licence),
+            capacity=self._capacity_of(licence),
         )
 
     def _credentials_warning(self) -> str:
@@ -327,7 +360,9 @@ class ZoomProvider(Provider):
 
     def meeting_capacity(self, connection: ProviderConnection) -> int | None:
         """Participants a meeting of this host holds: Basic and Pro 100, Business 300 (configurable)."""
-        licence = (connection.extra or {}).get("type")
+        return self._capacity_of((connection.extra or {}).get("type"))
+
+    def _capacity_of(self, licence) -> int | None:
         options = zoom_options(self.config)
         if licence == LICENCE_BASIC:
             return int(options["capacity_basic"])
@@ -722,6 +757,12 @@ def _sent_distance(listed: dict, sent: list[ZoomCreateRequest]) -> timedelta | N
 
 REGISTRANT_UNKNOWN = "registrant_not_found"
 UNLICENSED_CODE = "unlicensed"
+
+
+def _licence_words(licence) -> str:
+    """Zoom's user `type` in words (zoom-api.md: 1 Basic, 2 Licensed, 3 On-prem)."""
+    words = {LICENCE_BASIC: gettext("Basic"), 2: gettext("Licensed"), 3: gettext("On-prem"), 99: gettext("None")}
+    return words.get(licence, "") if isinstance(licence, int) and not isinstance(licence, bool) else ""
 
 
 def _unlicensed_reason() -> str:

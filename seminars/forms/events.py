@@ -294,6 +294,11 @@ def parse_room_choice(raw: str) -> dict:
             raise invalid  # a lone surrogate (JSON "\ud800"): no page or database could hold it
     if value["mode"] != "site":
         choice["capacity"] = _whole_number(value.get("capacity"))
+        if "virtual_host" in value:
+            # The host chosen in the site's account (the provider's user id); checked with the provider on save.
+            choice["virtual_host"] = str(value.get("virtual_host") or "")
+            if not _is_unicode_text(choice["virtual_host"]):
+                raise invalid
     return choice
 
 

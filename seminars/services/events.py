@@ -51,7 +51,7 @@ EVENT_FIELDS = (
     "registration_opens_at",
     "registration_closes_at",
 )
-ROOM_FIELDS = ("name", "capacity", "description", "virtual_kind", "virtual_url")
+ROOM_FIELDS = ("name", "capacity", "description", "virtual_kind", "virtual_url", "virtual_host")
 NAME_MAX_LENGTH = SeminarEvent._meta.get_field("name").max_length
 TEXT_FIELD_VALIDATORS = {
     "name": (validate_single_line, MaxLengthValidator(NAME_MAX_LENGTH)),
@@ -124,7 +124,7 @@ def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: di
     # Rooms made in the site's account need a host: asked of the provider now, not under the locks below.
     from seminars.meetings import rooms_account_hosts
 
-    account_hosts = rooms_account_hosts(kinds=_kinds_of_new_provider_rooms(rows, event_or_none), user=actor)
+    account_hosts = rooms_account_hosts(choices=_new_provider_rooms(rows, event_or_none), user=actor)
 
     with transaction.atomic():
         event = _locked_event(event_or_none, seminar)
@@ -365,9 +365,9 @@ def _check_session_ids(rows: list[dict], old_sessions: dict, errors: _Errors) ->
             errors.add(session_error_key(row["row"]), _("This session is not part of this event any more."))
 
 
-def _kinds_of_new_provider_rooms(rows: list[dict], event: SeminarEvent | None) -> list[str]:
-    """The link kinds of the rows' rooms made now or switched to another kind (a room keeping its kind keeps its
-    hosting): those may need a host."""
+def _new_provider_rooms(rows: list[dict], event: SeminarEvent | None) -> list[tuple[str, str]]:
+    """(link kind, chosen host or "") of the rows' rooms made now or switched to another kind (a room keeping its
+    kind keeps its hosting): those may need a host."""
     choices = [row["room"] for row in rows if row["room"] and row["room"].get("mode") in ("adhoc", "new")]
     ids = [
         choice.get("id") for choice in choices if choice.get("mode") == "adhoc" and isinstance(choice.get("id"), int)
@@ -377,7 +377,8 @@ def _kinds_of_new_provider_rooms(rows: list[dict], event: SeminarEvent | None) -
     for choice in choices:
         kind = choice.get("virtual_kind")
         if isinstance(kind, str) and (choice.get("mode") == "new" or stored.get(choice.get("id")) != kind):
-            kinds.append(kind)
+            host = choice.get("virtual_host")
+            kinds.append((kind, host if isinstance(host, str) else ""))
     return kinds
 
 
@@ -576,7 +577,7 @@ def _room_for_row(row: dict, event: SeminarEvent, actor) -> Room | None:
     room.virtual_url = (fields["virtual_url"] or "").strip() if room.virtual_kind == Room.CUSTOM_LINK else ""
     if to_provider:
         # Made now: the provider's hosting now (an existing room keeps its own until it is moved).
-        room_hosting_set(room=room, account_hosts=row.get("_account_hosts"))
+        room_hosting_set(room=room, account_hosts=row.get("_account_hosts"), chosen=fields.get("virtual_host") or "")
     room.save()
     return room
 

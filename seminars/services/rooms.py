@@ -26,6 +26,9 @@ NO_HOST = gettext_lazy(
     "Choose a host for this room: its meetings are made in the site's %(service)s account, which has no active "
     "user with your email address (%(email)s)."
 )
+HOST_NOT_IN_ACCOUNT = gettext_lazy(
+    "The chosen host is not an active user of the site's %(service)s account (any more): choose another host."
+)
 HOST_UNKNOWN = gettext_lazy("%(service)s could not be asked for this room's host: %(reason)s Try again in a moment.")
 
 
@@ -34,7 +37,8 @@ def room_errors(
 ) -> dict[str, list[str]]:
     """Problems with a room's fields, by field name (empty when the room is fine).
 
-    `fields` holds name, capacity, description, virtual_kind and virtual_url.
+    `fields` holds name, capacity, description, virtual_kind and virtual_url, and may hold virtual_host (the
+    host chosen in the site's account: it must be an active user of the account, else it is refused).
     `previous` is the room being edited, if any: keeping its provider needs no
     new connection, since the meeting stays with the room's creator (or its host).
     `account_hosts`: seminars.meetings.rooms_account_hosts, asked before the transaction; a room made
@@ -63,7 +67,12 @@ def room_errors(
     elif kind:
         errors.update(
             _provider_errors(
-                kind=kind, site_room=site_room, actor=actor, previous=previous, account_hosts=account_hosts
+                kind=kind,
+                site_room=site_room,
+                actor=actor,
+                previous=previous,
+                account_hosts=account_hosts,
+                chosen=fields.get("virtual_host") if isinstance(fields.get("virtual_host"), str) else "",
             )
         )
     return errors
@@ -84,12 +93,12 @@ def _is_web_url(url: str) -> bool:
     return True
 
 
-def _provider_errors(*, kind, site_room, actor, previous, account_hosts=None) -> dict[str, list[str]]:
+def _provider_errors(*, kind, site_room, actor, previous, account_hosts=None, chosen="") -> dict[str, list[str]]:
     if site_room:
         return {"virtual_kind": [PROVIDER_ON_SITE_ROOM]}
     if previous is not None and previous.virtual_kind == kind:
         return {}
-    from seminars.meetings import account_host_for, provider_hosting, virtual_link_options
+    from seminars.meetings import account_host_chosen, account_host_for, provider_hosting, virtual_link_options
 
     option = next((o for o in virtual_link_options() if o["value"] == kind), None)
     if option is None:
@@ -97,10 +106,16 @@ def _provider_errors(*, kind, site_room, actor, previous, account_hosts=None) ->
     if provider_hosting(kind) == Room.HOSTING_ACCOUNT:
         from virtualmeeting.selectors import service_name
 
-        lookup = (account_hosts or {}).get(kind) or account_host_for(provider_id=kind, user=actor)
         service = service_name(kind)
+        if chosen:
+            lookup = (account_hosts or {}).get((kind, chosen)) or account_host_chosen(provider_id=kind, host_id=chosen)
+        else:
+            lookup = (account_hosts or {}).get(kind) or account_host_for(provider_id=kind, user=actor)
         if lookup.error:
-            return {"virtual_kind": [HOST_UNKNOWN % {"service": service, "reason": _sentence(lookup.error)}]}
+            message = HOST_UNKNOWN % {"service": service, "reason": _sentence(lookup.error)}
+            return {"virtual_host" if chosen else "virtual_kind": [message]}
+        if lookup.host is None and chosen:
+            return {"virtual_host": [HOST_NOT_IN_ACCOUNT % {"service": service}]}
         if lookup.host is None:
             email = getattr(actor, "email", "") or _("none")
             return {"virtual_kind": [NO_HOST % {"service": service, "email": email}]}
@@ -115,15 +130,16 @@ def _sentence(text: str) -> str:
     return text if not text or text.endswith((".", "!", "?")) else f"{text}."
 
 
-def room_hosting_set(*, room: Room, account_hosts: dict | None) -> None:
+def room_hosting_set(*, room: Room, account_hosts: dict | None, chosen: str = "") -> None:
     """A room made with a provider, or switched to one, takes the provider's hosting now; in the site's account,
-    the host found for the person making it (room_errors refused the room when there is none)."""
+    the `chosen` host, else the host found for the person making it (room_errors refused the room when there is
+    none, or when the chosen one is not an active user of the account)."""
     from seminars.meetings import provider_hosting
 
     room.virtual_host = room.virtual_host_email = ""
     room.virtual_hosting = provider_hosting(room.virtual_kind)
     if room.virtual_hosting == Room.HOSTING_ACCOUNT:
-        host = (account_hosts or {})[room.virtual_kind].host
+        host = (account_hosts or {})[(room.virtual_kind, chosen) if chosen else room.virtual_kind].host
         room.virtual_host, room.virtual_host_email = host.remote_id, host.email
 
 

@@ -5,11 +5,18 @@ enrolled user without the editing role gets 403. Site-room management is for
 site admins only (403 for everyone else). Anonymous users go to the login page.
 """
 
+import re
+import uuid
+
 import pytest
+import responses
 from django.urls import reverse
 
 from seminars.models import Booking, Course, Enrolment, EventTrainer, Room, SeminarEvent
 from seminars.tests.conftest import enrol, event_post_data, make_user
+from virtualmeeting.models import ProviderConfig
+from virtualmeeting_zoom.tests.conftest import API, OAUTH
+from virtualmeeting_zoom.tests.fake_zoom import FakeZoom
 
 ROLES = ["anonymous", "outsider", "learner", "trainer", "editing_trainer", "site_admin"]
 
@@ -67,7 +74,35 @@ def as_role(client, request):
 
 
 @pytest.fixture
-def pages(seminar, event, site_room):
+def zoom_account(settings):
+    """The site's Zoom account, stubbed: one active user (Alice); nobody else has a user there."""
+    settings.ZOOM_OAUTH_BASE_URL = OAUTH
+    settings.ZOOM_API_BASE_URL = API
+    settings.VIRTUALMEETING = {"PROVIDERS": ["virtualmeeting_zoom.provider.ZoomProvider"]}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
+    }
+    ProviderConfig.objects.update_or_create(
+        provider="zoom",
+        defaults={
+            "enabled": True,
+            "hosting": "account",
+            "account_id": "AcCoUnT-1",
+            "account_client_id": "s2sClientId",
+            "account_client_secret": "s2s-secret",
+            "options": {"create_per_second": 1000, "light_per_second": 1000},
+        },
+    )
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
+        FakeZoom(mocked)
+        alice = {"id": "aLiCe-1", "email": "alice@example.com", "first_name": "Alice", "type": 1, "status": "active"}
+        mocked.get(f"{API}/users", json={"next_page_token": "", "users": [alice]})
+        mocked.get(re.compile(rf"{re.escape(API)}/users/[^/]+$"), status=404, json={"code": 1001, "message": "No."})
+        yield mocked
+
+
+@pytest.fixture
+def pages(seminar, event, site_room, zoom_account):
     adhoc = Room.objects.create(name="Pop-up", capacity=4, event=event)
     available = reverse("seminars:rooms_available") + "?start=2030-06-10T09:00&finish=2030-06-10T10:00&zone=UTC"
     return {
@@ -77,6 +112,7 @@ def pages(seminar, event, site_room):
         "event_delete": (reverse("seminars:event_delete", args=[event.pk]), COURSE_EDIT),
         "rooms_available_for_event": (f"{available}&event={event.pk}", COURSE_EDIT),
         "rooms_available": (available, EVENT_EDITORS),
+        "account_users": (reverse("seminars:account_users") + "?provider=zoom&q=ali", EVENT_EDITORS),
         "adhoc_room": (reverse("seminars:room", args=[adhoc.pk]), ADHOC_ROOM_VIEW),
         "site_room": (reverse("seminars:room", args=[site_room.pk]), SITE_ROOM_VIEW),
         "site_rooms": (reverse("seminars:site_rooms"), SITE_ADMIN_ONLY),
@@ -93,6 +129,7 @@ PAGES = [
     "event_delete",
     "rooms_available_for_event",
     "rooms_available",
+    "account_users",
     "adhoc_room",
     "site_room",
     "site_rooms",
@@ -108,6 +145,8 @@ def test_page_access(as_role, pages, page, role):
     url, expected = pages[page]
     response = as_role(role).get(url)
     assert response.status_code == expected[role], f"{role} on {page}"
+    if page == "account_users" and response.status_code == 200:
+        assert [user["email"] for user in response.json()["users"]] == ["alice@example.com"]
     if expected[role] == 302:
         assert response["Location"].startswith(reverse("login"))
 

@@ -21,7 +21,7 @@ from seminars.forms.events import (
     SiteRoomForm,
     session_initial,
 )
-from seminars.models import Seminar
+from seminars.models import Room, Seminar
 from seminars.permissions import (
     can_edit_course,
     is_site_admin,
@@ -143,6 +143,15 @@ def _event_editor(request, *, seminar, event):
                     "Room capacity %(wanted)s is more than the connected account's meeting limit (%(limit)s). "
                     "Lower the capacity or use an account with a larger meeting licence."
                 ),
+                "hostCapacity": _(
+                    "Room capacity %(wanted)s is more than this host's meeting limit (%(limit)s). "
+                    "Lower the capacity or choose a host with a larger meeting licence."
+                ),
+                "hostLoading": _("Looking for users…"),
+                "hostNone": _("No active user of the site's account matches."),
+                "hostYou": _("(you)"),
+                "hostChoose": _("Choose a host for this room."),
+                "hostLine": _("%(name)s (%(email)s) · %(licence)s"),
             },
         },
     )
@@ -330,6 +339,42 @@ def rooms_available(request):
     return JsonResponse({"rooms": rooms, "adhoc": adhoc})
 
 
+# --- "Create" > a room in the site's account: its host --------------------------------------------------------
+
+
+@login_required
+@require_GET
+def account_users(request):
+    """The active users of the site's account of `provider` whose name or email holds `q`, as JSON, with the
+    viewer's own user of the account (the default host) when there is one; `error` when the provider cannot be
+    asked now. For those who make rooms only."""
+    from seminars.meetings import account_host_for, account_users_search, provider_hosting
+    from virtualmeeting.errors import ProviderError
+
+    require_event_editor(request.user)
+    provider_id = request.GET.get("provider") or ""
+    if not provider_id or provider_hosting(provider_id) != Room.HOSTING_ACCOUNT:
+        raise Http404("No site account for this provider.")
+    query = (request.GET.get("q") or "")[:100]
+    try:
+        users = account_users_search(provider_id=provider_id, query=query)
+    except ProviderError as exc:
+        # Said in the dialog, where the search is; the page itself works (so no 5xx).
+        return JsonResponse({"error": exc.message or str(exc), "users": [], "default": None})
+    own = account_host_for(provider_id=provider_id, user=request.user).host
+    return JsonResponse({"users": [_account_user_json(u) for u in users], "default": own and _account_user_json(own)})
+
+
+def _account_user_json(user) -> dict:
+    return {
+        "id": user.remote_id,
+        "name": user.name,
+        "email": user.email,
+        "licence": user.licence,
+        "capacity": user.capacity,
+    }
+
+
 def _period_from_query(query):
     zone = (query.get("zone") or "").strip()
     if not is_valid_zone(zone):
@@ -460,6 +505,7 @@ urlpatterns = [
     path("rooms/", site_rooms, name="site_rooms"),
     path("rooms/add/", site_room_add, name="site_room_add"),
     path("rooms/available/", rooms_available, name="rooms_available"),
+    path("rooms/account-users/", account_users, name="account_users"),
     path("rooms/<int:pk>/", room_detail, name="room"),
     path("rooms/<int:pk>/edit/", site_room_edit, name="site_room_edit"),
     path("rooms/<int:pk>/delete/", site_room_delete_view, name="site_room_delete"),

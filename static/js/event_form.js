@@ -166,6 +166,10 @@
     modal.querySelectorAll(".virtual-connect").forEach(function (box) {
       box.hidden = box.dataset.provider !== kind;
     });
+    // A saved room keeping its provider keeps its host (moving it is a handover): no picker then.
+    var current = currentRow ? readChoice(currentRow) : null;
+    var keepsKind = current && current.mode === "adhoc" && current.virtual_kind === kind;
+    if (window.seminarsHostPicker) window.seminarsHostPicker.show(keepsKind ? "" : kind);
   }
 
   function fillCreate(choice) {
@@ -325,9 +329,14 @@
       var box = connectBox(kind);
       if (!box || box.dataset.connected !== "1") errors.push(text("connectFirst"));
     }
-    if (errors.length) return { errors: errors };
     var current = readChoice(currentRow);
     var editing = current && current.mode !== "site";
+    // A room keeping its provider keeps its host; one made now or switched to the site's account needs one.
+    var picker = window.seminarsHostPicker;
+    var keepsKind = editing && current.mode === "adhoc" && current.virtual_kind === kind;
+    var host = picker && !keepsKind ? picker.chosen(kind) : null;
+    if (picker && !keepsKind && picker.needed(kind) && !host) errors.push(picker.text("hostChoose"));
+    if (errors.length) return { errors: errors };
     var choice = {
       mode: editing ? current.mode : "new",
       name: name,
@@ -337,6 +346,7 @@
       virtual_url: kind === "custom" ? url : "",
     };
     if (editing && current.mode === "adhoc") choice.id = current.id;
+    if (host) choice.virtual_host = host.id;
     return { choice: choice };
   }
 

@@ -51,7 +51,7 @@ EVENT_FIELDS = {
     "sessions-MIN_NUM_FORMS": hostile_int_text,
     "sessions-MAX_NUM_FORMS": hostile_int_text,
 }
-ROOM_KEYS = ["mode", "id", "name", "capacity", "description", "virtual_kind", "virtual_url"]
+ROOM_KEYS = ["mode", "id", "name", "capacity", "description", "virtual_kind", "virtual_url", "virtual_host"]
 
 
 def _local(moment: datetime) -> str:

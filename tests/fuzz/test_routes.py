@@ -72,6 +72,7 @@ def test_the_form_endpoints_have_their_own_field_by_field_fuzz_test():
         "seminars:site_room_add",
         "seminars:site_room_edit",
         "seminars:rooms_available",
+        "seminars:account_users",
         "seminars:attendance",
         "seminars:booking_cancel",
         "seminars:event_cancel",

@@ -116,6 +116,35 @@ def test_provider_settings_check(scene, who, provider, account, data):
             assert page.status_code == 200
 
 
+@fuzzes("seminars:account_users")
+@fuzz_settings(25)
+@given(
+    who=st.sampled_from(["anonymous", "outsider", "learner", "trainer", "editor", "admin", "admin"]),
+    hosting=st.sampled_from(["account", "account", "user"]),
+    query=st.fixed_dictionaries(
+        {},
+        optional={
+            "provider": st.one_of(st.sampled_from(["zoom", "zoom", "zoom", "nope", "ZOOM", "custom"]), hostile_text),
+            "q": hostile_text,
+        },
+    ),
+    extra=st.dictionaries(hostile_text, hostile_text, max_size=2),
+)
+def test_account_users(scene, who, hosting, query, extra):
+    """The room dialog's host search with whatever is asked, Zoom down: it writes nothing and says so in JSON."""
+    with rolled_back():
+        config = ProviderConfig.objects.get(provider="zoom")
+        config.hosting = hosting
+        config.account_id, config.account_client_id, config.account_client_secret = "acct-1", "s2s-id", "s2s-secret"
+        config.save()
+        client = client_for(scene.users()[who])
+        url = reverse("seminars:account_users")
+        response = check(lambda: send(client, "GET", url, {**extra, **query}), may_write=lambda response: False)
+        assert response.status_code in (200, 302, 400, 403, 404), response.status_code
+        if response.status_code == 200:  # Zoom is down: said in words, nothing listed
+            assert response.json()["error"] and response.json()["users"] == []
+
+
 CALLBACK_FIELDS = {
     "state": st.one_of(st.just("fuzz-state"), hostile_text),
     "code": hostile_text,

@@ -142,6 +142,8 @@ class AccountUser:
     email: str
     name: str = ""
     active: bool = True
+    licence: str = ""  # the user's licence in words ("Basic", "Licensed"), for staff choosing a host
+    capacity: int | None = None  # participants a meeting of this host holds, when known
 
 
 @dataclass
@@ -195,6 +197,15 @@ class Provider(ABC):
 
     def account_user(self, email: str) -> AccountUser | None:
         """The user of the site's account with this email (one call), or None when the account has no such user.
+
+        Raises ProviderError when the provider cannot be asked now (its message says why, for staff).
+        """
+        raise ProviderError(
+            gettext("%(name)s has no site account.") % {"name": self.name}, permanent=True, code="unsupported"
+        )
+
+    def account_users(self) -> list[AccountUser]:
+        """The active users of the site's account (paged by the provider; every page).
 
         Raises ProviderError when the provider cannot be asked now (its message says why, for staff).
         """
