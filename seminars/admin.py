@@ -16,11 +16,13 @@ from seminars.models import (
     EmailTemplate,
     Enrolment,
     EventTrainer,
+    HandoverRoom,
     Notification,
     OutboundEmail,
     ParticipantMatch,
     Profile,
     Room,
+    RoomHandover,
     Seminar,
     SeminarEmailOff,
     SeminarEvent,
@@ -244,6 +246,47 @@ class OutboundEmailAdmin(admin.ModelAdmin):
             ngettext("%(count)d email queued to be sent again.", "%(count)d emails queued to be sent again.", count)
             % {"count": count},
         )
+
+
+class HandoverRoomInline(admin.TabularInline):
+    model = HandoverRoom
+    fields = ["room", "room_name", "from_owner", "from_hosting", "from_host", "from_host_email"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RoomHandover)
+class RoomHandoverAdmin(admin.ModelAdmin):
+    """The record of room handovers (made on the product's "Room handovers" pages): read only."""
+
+    list_display = ["created_at", "created_by", "from_owner", "to_hosting", "to_owner", "to_host_email", "provider"]
+    list_filter = ["provider", "to_hosting"]
+    list_select_related = ["created_by", "from_owner", "to_owner"]
+    search_fields = ["from_owner__username", "to_owner__username", "to_host_email", "rooms__room_name"]
+    inlines = [HandoverRoomInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in RoomHandover._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(HandoverRoom)
+class HandoverRoomAdmin(admin.ModelAdmin):
+    list_display = ["room_name", "handover", "from_owner", "from_hosting", "from_host_email"]
+    list_select_related = ["handover", "from_owner"]
+    search_fields = ["room_name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in HandoverRoom._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(CalendarFeed)

@@ -33,6 +33,7 @@ def admin_menu(user):
     entries = [
         (_("Add a new course"), reverse("seminars:course_add")),
         (_("Rooms"), reverse("seminars:site_rooms")),
+        (_("Room handovers"), reverse("seminars:handovers")),
         (_("Email templates"), reverse("seminars:email_templates")),
     ]
     if user.is_staff:

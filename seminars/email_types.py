@@ -63,6 +63,17 @@ _PLACEHOLDERS = [
     Placeholder("account", _("The name and email of the meeting account."), "Sam Staff sam@example.com"),
     Placeholder("dashboard_url", _("The address of the recipient's dashboard."), ""),
     Placeholder("manager_name", _("The learner's manager (empty when none is set)."), "Morgan Manager"),
+    Placeholder("rooms", _("The names of the rooms handed over."), _("Online room")),
+    Placeholder("new_host", _("Who the rooms were handed to."), "Sam Staff (sam@example.com)"),
+    Placeholder("handover_url", _("The address of the page that shows the handover or the rooms to hand over."), ""),
+    Placeholder("owner_name", _("The trainer whose rooms are affected."), "Taylor Trainer"),
+    Placeholder("why", _("Why the rooms need a new owner."), _("deactivated in the LMS")),
+    Placeholder("session_count", _("How many sessions still to start are affected."), "4"),
+    Placeholder(
+        "session_list",
+        _("The affected sessions (at most ten), each with its room, in the recipient's time zone."),
+        _("Mon 7 Dec 2026, 09:00-10:00 (UTC): Online room"),
+    ),
     Placeholder("approvals_url", _("The address of the list of requests awaiting the recipient's approval."), ""),
 ]
 PLACEHOLDERS = {p.name: p for p in _PLACEHOLDERS}
@@ -358,6 +369,42 @@ _TYPES = [
             "{dashboard_url}",
         ),
         ("recipient_name", "provider", "account", "reason", "dashboard_url"),
+        optional=False,
+        per_seminar=False,
+    ),
+]
+_TYPES += [
+    EmailType(
+        "rooms_handed_over",
+        _("Rooms handed over"),
+        _("Rooms handed over to you"),
+        _Body(
+            _GREETING,
+            _(
+                "{actor_name} handed these rooms to you: {rooms} (hosted by {new_host}). Their meetings are being "
+                "moved; you will hear about them from now on."
+            ),
+            "{reason_line}",
+            "{handover_url}",
+        ),
+        ("recipient_name", "actor_name", "rooms", "new_host", "reason", "reason_line", "handover_url"),
+        optional=False,
+        per_seminar=False,
+    ),
+    EmailType(
+        "owner_rooms_affected",
+        _("Rooms need a new owner"),
+        _("Rooms of {owner_name} need a new owner"),
+        _Body(
+            _GREETING,
+            _(
+                "The virtual rooms of {owner_name} can no longer be kept up to date ({why}). {session_count} "
+                "sessions still to start are affected:"
+            ),
+            "{session_list}",
+            _("Hand the rooms to another host or owner: {handover_url}"),
+        ),
+        ("recipient_name", "owner_name", "why", "session_count", "session_list", "handover_url"),
         optional=False,
         per_seminar=False,
     ),

@@ -219,17 +219,24 @@ def _desired_meetings(event: SeminarEvent) -> dict[str, dict]:
     """The meetings the event should have now: reference -> desired state."""
     if event.cancelled:
         return {}
-    sessions = list(event.sessions.select_related("room").order_by("start", "pk"))
+    sessions = list(event.sessions.select_related("room__created_by").order_by("start", "pk"))
+    started = _started_meetings_placement(event, sessions)
     desired = {}
     for position, session in enumerate(sessions, start=1):
         room = session.room
         if room is None or not room.is_provider_backed:
             continue
-        desired[meeting_reference(session, room)] = {
+        reference = meeting_reference(session, room)
+        owner, hosting, host = started.get((reference, room.virtual_kind)) or (
+            room.created_by,
+            Room.HOSTING_ACCOUNT if room.in_site_account else Room.HOSTING_USER,
+            room.virtual_host if room.in_site_account else "",
+        )
+        desired[reference] = {
             "provider": room.virtual_kind,
-            "owner": room.created_by,
-            "hosting": Room.HOSTING_ACCOUNT if room.in_site_account else Room.HOSTING_USER,
-            "host": room.virtual_host if room.in_site_account else "",
+            "owner": owner,
+            "hosting": hosting,
+            "host": host,
             "topic": meeting_topic(session, position, len(sessions)),
             "start": session.start,
             "finish": session.finish,
@@ -237,6 +244,23 @@ def _desired_meetings(event: SeminarEvent) -> dict[str, dict]:
             "agenda": event.details,
         }
     return desired
+
+
+def _started_meetings_placement(event: SeminarEvent, sessions) -> dict:
+    """Where the meetings of the event's started sessions live: (reference, provider) -> (owner, hosting, host).
+
+    A session that has started keeps its meeting where it was made, whoever owns or hosts the room now (a
+    handover): moving it would end a meeting people are in, and an ended one holds its participants and
+    recordings. One query, none when no session has started.
+    """
+    from virtualmeeting.models import VirtualMeeting
+
+    now = timezone.now()
+    references = [meeting_reference(s, s.room) for s in sessions if s.room is not None and s.start <= now]
+    if not references:
+        return {}
+    rows = VirtualMeeting.objects.filter(reference__in=references, present=True).select_related("owner")
+    return {(row.reference, row.provider): (row.owner, row.hosting, row.host) for row in rows if row.owner_id}
 
 
 def event_meetings_sync(*, event: SeminarEvent) -> None:

@@ -302,6 +302,59 @@ class Room(models.Model):
         return self.is_provider_backed and self.virtual_hosting == self.HOSTING_ACCOUNT
 
 
+class RoomHandover(models.Model):
+    """A site admin handing provider-backed rooms to another owner (their own connection) or another host (a user
+    of the site's account): who, when, to whom, why. The rooms and where each was before are its `rooms`
+    (HandoverRoom); the meetings move in the background (seminars.selectors.handovers.handover_progress)."""
+
+    created_at = models.DateTimeField(_("handed over at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    provider = models.CharField(_("provider"), max_length=50)
+    # "Every room of a trainer": that trainer; one room: the room's owner then.
+    from_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("from"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_hosting = models.CharField(_("to"), max_length=20, choices=Room._meta.get_field("virtual_hosting").choices)
+    to_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("new owner"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_host = models.CharField(_("new host"), max_length=255, blank=True)
+    to_host_email = models.CharField(_("new host's email"), max_length=254, blank=True)
+    to_host_name = models.CharField(_("new host's name"), max_length=255, blank=True)
+    reason = models.TextField(_("reason"), max_length=REASON_MAX_LENGTH, blank=True, validators=[validate_multi_line])
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("room handover")
+
+    def __str__(self):
+        return f"Handover {self.pk} at {self.created_at:%Y-%m-%d %H:%M} UTC"
+
+    def get_absolute_url(self):
+        return reverse("seminars:handover", args=[self.pk])
+
+
+class HandoverRoom(models.Model):
+    """A room of a handover, and where its meetings were made before it."""
+
+    handover = models.ForeignKey(RoomHandover, on_delete=models.CASCADE, related_name="rooms")
+    room = models.ForeignKey(Room, null=True, on_delete=models.SET_NULL, related_name="handovers")
+    room_name = models.CharField(max_length=255)
+    from_owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    from_hosting = models.CharField(max_length=20, choices=Room._meta.get_field("virtual_hosting").choices)
+    from_host = models.CharField(max_length=255, blank=True)
+    from_host_email = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        ordering = ["room_name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["handover", "room"], name="seminars_handoverroom_once")]
+
+    def __str__(self):
+        return self.room_name
+
+
 class Session(models.Model):
     """A session date of an event: start and finish in UTC, held in `time_zone`."""
 

@@ -9,6 +9,7 @@ from seminars.views import (
     courses,
     email_templates,
     events,
+    handovers,
     reports,
     virtual,
 )
@@ -23,6 +24,7 @@ urlpatterns = [
     *attendees.urlpatterns,
     *approvals.urlpatterns,
     *virtual.urlpatterns,
+    *handovers.urlpatterns,
     *reports.urlpatterns,
     *calendar.urlpatterns,
     *email_templates.urlpatterns,

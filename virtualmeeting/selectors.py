@@ -376,6 +376,16 @@ def held_text(provider_id: str) -> str:
     ) % {"service": service_name(provider_id)}
 
 
+def meeting_in_place(meeting: VirtualMeeting) -> bool:
+    """The remote meeting exists, up to date, where the row wants it: in the site's account for its host, or in
+    its owner's own connection (a handed-over meeting is in place once made there and gone from before)."""
+    if meeting.status != VirtualMeeting.Status.AVAILABLE or not meeting.remote_id:
+        return False
+    if meeting.hosting == VirtualMeeting.Hosting.ACCOUNT:
+        return meeting.remote_host == meeting.host
+    return not meeting.remote_host and meeting.remote_owner_id in (None, meeting.owner_id)
+
+
 def meeting_status_text(meeting: VirtualMeeting, *, now: datetime | None = None) -> str:
     """The meeting's status in plain words, for the room card and the event page."""
     Status = VirtualMeeting.Status

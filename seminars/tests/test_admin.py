@@ -11,11 +11,13 @@ from seminars.models import (
     CalendarFeed,
     EmailTemplate,
     EventTrainer,
+    HandoverRoom,
     Notification,
     OutboundEmail,
     ParticipantMatch,
     Profile,
     Room,
+    RoomHandover,
     SeminarEmailOff,
     SessionAttendance,
 )
@@ -45,6 +47,8 @@ def scenery(event, learner, site_admin):
     EmailTemplate.objects.create(email_type="booked", subject="Booked: {event_name}", body="Hello {learner_name}")
     SeminarEmailOff.objects.create(seminar=event.seminar, email_type="reminder")
     EventTrainer.objects.create(event=event, user=event.created_by, role=EventTrainer.Role.FACILITATOR)
+    handover = RoomHandover.objects.create(created_by=site_admin, provider="zoom", to_hosting="account", to_host="h")
+    HandoverRoom.objects.create(handover=handover, room_name="Room", from_hosting="user")
     return booking
 
 

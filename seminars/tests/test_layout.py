@@ -87,6 +87,7 @@ def test_header_for_a_site_admin_has_the_admin_menu(client, site_admin):
     assert labels == [
         "Add a new course",
         "Rooms",
+        "Room handovers",
         "Email templates",
         "Django admin",
         "Plugins > Virtual meetings",

@@ -420,6 +420,7 @@ def room_detail(request, pk):
             "sessions": sessions,
             "viewer_zone": viewer_zone(request.user),
             "can_edit": can_edit,
+            "can_hand_over": room.is_provider_backed and is_site_admin(request.user),
             **room_card_context(request, room),
         },
     )

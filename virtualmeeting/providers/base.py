@@ -190,6 +190,14 @@ class Provider(ABC):
     # --- one account for the whole site (ProviderConfig.hosting "account") -------------
     supports_account: bool = False  # offers "Test connection" of the site's account on the settings page
 
+    def account_is_configured(self) -> bool:
+        """The site's account can be used: the provider offers one and its credentials are saved (whichever
+        hosting new rooms get)."""
+        config = self.config
+        return self.supports_account and bool(
+            config.account_id and config.account_client_id and config.account_client_secret
+        )
+
     def check_account(self) -> AccountCheck:
         """Ask the provider, with the saved site account's credentials, for a token and the account's users,
         and say in plain words what is wrong (the "Test connection" button). Never raises for a refusal."""
