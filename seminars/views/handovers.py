@@ -166,8 +166,7 @@ def _handover_page(request, *, rooms, provider_id, title, from_owner=None, room=
         "hosts_count": len(hosts or []),
         "viewer_zone": viewer_zone(request.user),
     }
-    status = 400 if request.method == "POST" else 200
-    return render(request, "seminars/handovers/form.html", context, status=status)
+    return render(request, "seminars/handovers/form.html", context)
 
 
 def _hosts(provider, query: str):

@@ -11,7 +11,18 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from seminars.meetings import meeting_reference
-from seminars.models import Booking, Course, Enrolment, Notification, Room, Seminar, SeminarEvent, Session
+from seminars.models import (
+    Booking,
+    Course,
+    Enrolment,
+    HandoverRoom,
+    Notification,
+    Room,
+    RoomHandover,
+    Seminar,
+    SeminarEvent,
+    Session,
+)
 from seminars.tests.conftest import enrol, make_site_admin, make_user
 from virtualmeeting.models import (
     MeetingOccurrence,
@@ -215,8 +226,16 @@ def scene(db) -> Scene:
         notification=notification,
         meeting=meeting,
     )
+    handover = RoomHandover.objects.create(
+        created_by=admin, provider="zoom", from_owner=trainer, to_hosting=Room.HOSTING_USER, to_owner=editor
+    )
+    HandoverRoom.objects.create(
+        handover=handover, room=zoom_room, room_name=zoom_room.name, from_owner=trainer, from_hosting="user"
+    )
     # Ids of each kind a path may name: the scene's rows, of which some the viewer may not see.
     built.ids = {
+        "handover": [handover.pk],
+        "user": [admin.pk, editor.pk, trainer.pk, learner.pk, outsider.pk],
         "course": [course.pk, other_course.pk],
         "seminar": [seminar.pk, other_seminar.pk],
         "event": [event.pk, started_event.pk, cancelled_event.pk, other_event.pk],
