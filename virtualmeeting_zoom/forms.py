@@ -230,13 +230,14 @@ class ZoomSettingsForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("enabled"):
+        if not cleaned.get("hosting") and "hosting" not in self.errors:
+            cleaned["hosting"] = self.config.hosting
+        # New rooms in the site's account need no General App (_clean_account asks for the account's app).
+        if cleaned.get("enabled") and cleaned.get("hosting") != ProviderConfig.Hosting.ACCOUNT:
             if not cleaned.get("client_id"):
                 self.add_error("client_id", gettext("Enter the Client ID before enabling Zoom Meeting."))
             if not (cleaned.get("client_secret") or self.config.client_secret):
                 self.add_error("client_secret", gettext("Enter the Client secret before enabling Zoom Meeting."))
-        if not cleaned.get("hosting") and "hosting" not in self.errors:
-            cleaned["hosting"] = self.config.hosting
         self._clean_account(cleaned)
         if cleaned.get("waiting_room") and cleaned.get("join_before_host"):
             self.add_error(

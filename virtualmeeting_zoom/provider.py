@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from virtualmeeting.errors import ConnectError, MeetingNotFound, NotReadyYet, ProviderError, RegistrationOff
-from virtualmeeting.models import ProviderConnection, VirtualMeeting
+from virtualmeeting.models import ProviderConfig, ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import (
     CAPABILITY_REGISTRANTS,
     AccountCheck,
@@ -114,6 +114,13 @@ class ZoomProvider(Provider):
 
     # --- site configuration -------------------------------------------------
     def is_configured(self) -> bool:
+        """Rooms can use Zoom: the General App is set (trainers connect their own accounts), or new rooms use the
+        site's account and its Server-to-Server app is set (an organisation may register no General App)."""
+        in_site_account = self.config.hosting == ProviderConfig.Hosting.ACCOUNT and self.account_is_configured()
+        return self._app_is_configured() or in_site_account
+
+    def _app_is_configured(self) -> bool:
+        """The General App's credentials are set: people can connect their own Zoom accounts."""
         return bool(self.config.client_id and self.config.client_secret)
 
     def health_warnings(self) -> list[str]:
@@ -194,6 +201,8 @@ class ZoomProvider(Provider):
 
     def _credentials_warning(self) -> str:
         if not (self.config.client_id or self.config.client_secret):
+            if self.config.hosting == ProviderConfig.Hosting.ACCOUNT and self.account_is_configured():
+                return ""  # no General App is wanted: rooms are made in the site's account
             return gettext(
                 "Client ID and Client secret not set: copy them from the app's App Credentials in the Zoom "
                 "Marketplace. Trainers cannot connect to Zoom until then."
@@ -260,7 +269,7 @@ class ZoomProvider(Provider):
     # The framework sends self.redirect_uri() (the URL the app has registered; both route to the framework's
     # callback) and keeps it with the state, so the token request repeats exactly what the authorize sent.
     def authorization_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
-        if not self.is_configured():
+        if not self._app_is_configured():
             raise _not_set_up()
         return oauth.authorization_url(
             client_id=self.config.client_id,
@@ -270,7 +279,7 @@ class ZoomProvider(Provider):
         )
 
     def complete_connection(self, *, code: str, redirect_uri: str, code_verifier: str) -> ConnectedAccount:
-        if not self.is_configured():
+        if not self._app_is_configured():
             raise _not_set_up()
         try:
             token = oauth.exchange_code(
@@ -355,7 +364,7 @@ class ZoomProvider(Provider):
 
     def disconnect(self, connection: ProviderConnection) -> None:
         """Revoke the access token at Zoom (best effort: the framework deletes our copy either way)."""
-        if self.is_configured():
+        if self._app_is_configured():
             self._revoke(connection.access_token)
 
     def meeting_capacity(self, connection: ProviderConnection) -> int | None:

@@ -378,3 +378,56 @@ def test_the_django_admin_shows_the_site_account_but_never_its_secret(client, ac
     assert 'name="account_id"' in pages[1].content.decode()
     assert all(S2S_SECRET not in page.content.decode() for page in pages)
     assert 'name="account_client_secret"' not in pages[1].content.decode()
+
+
+# --- a site with the Server-to-Server app only ---------------------------------------------------
+
+
+def test_a_site_with_only_the_site_account_enables_zoom_and_offers_it_for_rooms(admin_client, db):
+    """An organisation running Zoom centrally registers no General App: Zoom is enabled with the site's account
+    alone, offered in the room dialog with no connection to make, and trainers are not sent to connect."""
+    from seminars.meetings import virtual_link_options
+    from virtualmeeting.registry import enabled_providers
+    from virtualmeeting_zoom.provider import ZoomProvider
+
+    data = post(
+        hosting="account",
+        client_id="",
+        account_id=ACCOUNT_ID,
+        account_client_id=S2S_ID,
+        account_client_secret=S2S_SECRET,
+    )
+    assert admin_client.post(URL, data).status_code == 302
+    config = ProviderConfig.objects.get(provider="zoom")
+    assert (config.enabled, config.hosting, config.client_id, config.client_secret) == (True, "account", "", "")
+    assert [provider.id for provider in enabled_providers()] == ["zoom"]
+    [zoom] = [option for option in virtual_link_options() if option["value"] == "zoom"]
+    assert (zoom["hosting"], zoom["needs_connection"]) == ("account", False)
+    provider = ZoomProvider(config)
+    with pytest.raises(Exception, match="not set up"):  # nobody can connect their own account: no General App
+        provider.authorization_url(redirect_uri="https://lms.example.com/cb", state="s", code_challenge="c")
+
+
+def test_without_the_general_app_new_rooms_cannot_use_trainers_own_accounts(admin_client, db):
+    data = post(client_id="", account_id=ACCOUNT_ID, account_client_id=S2S_ID, account_client_secret=S2S_SECRET)
+    response = admin_client.post(URL, data)
+    assert response.status_code == 200
+    assert field_errors(response.content.decode(), "client_id") == ["Enter the Client ID before enabling Zoom Meeting."]
+    assert not ProviderConfig.objects.filter(provider="zoom", enabled=True).exists()
+
+
+def test_the_site_account_alone_offers_zoom_only_while_new_rooms_use_it(db):
+    from virtualmeeting.registry import enabled_providers
+
+    config = ProviderConfig.objects.create(
+        provider="zoom",
+        enabled=True,
+        hosting="user",
+        account_id=ACCOUNT_ID,
+        account_client_id=S2S_ID,
+        account_client_secret=S2S_SECRET,
+    )
+    assert enabled_providers() == []
+    config.hosting = "account"
+    config.save()
+    assert [provider.id for provider in enabled_providers()] == ["zoom"]

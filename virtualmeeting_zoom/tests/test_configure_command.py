@@ -264,3 +264,17 @@ def test_the_general_apps_client_id_is_refused_for_the_account_app(db, clean_env
             "--account-id", "acc", "--account-client-id", "sameID", "--account-client-secret-file", str(s2s_secret_file)
         )
     assert ProviderConfig.objects.get(provider="zoom").account_id == ""
+
+
+def test_the_site_account_alone_can_be_enabled(db, clean_env, s2s_secret_file):
+    run("--account-id", "acc", "--account-client-id", "s2sID", "--account-client-secret-file", str(s2s_secret_file),
+        "--hosting", "account", "--enable")  # fmt: skip
+    config = ProviderConfig.objects.get(provider="zoom")
+    assert (config.enabled, config.hosting, config.client_id) == (True, "account", "")
+
+
+def test_enabling_for_trainers_own_accounts_still_needs_the_general_app(db, clean_env, s2s_secret_file):
+    with pytest.raises(CommandError, match="without a Client ID and a Client secret"):
+        run("--account-id", "acc", "--account-client-id", "s2sID",
+            "--account-client-secret-file", str(s2s_secret_file), "--enable")  # fmt: skip
+    assert not ProviderConfig.objects.filter(provider="zoom", enabled=True).exists()

@@ -68,6 +68,21 @@ def test_site_url_must_be_https(provider, settings, site_url, debug, warned):
     assert bool(warnings) is warned
 
 
+def test_a_site_account_alone_needs_no_general_app(db, settings):
+    settings.SITE_URL = "https://lms.example.com"
+    config = ProviderConfig.objects.create(
+        provider="zoom",
+        webhook_secret="x",
+        hosting="account",
+        account_id="acct",
+        account_client_id="s2s",
+        account_client_secret="s2s-secret",
+    )
+    assert ZoomProvider(config).health_warnings() == []
+    config.hosting = "user"  # trainers' own accounts need the General App again
+    assert ZoomProvider(config).health_warnings()[0].startswith("Client ID and Client secret not set")
+
+
 def test_missing_credentials_are_named(db, settings):
     settings.SITE_URL = "https://lms.example.com"
     config = ProviderConfig.objects.create(provider="zoom", webhook_secret="x")

@@ -110,7 +110,10 @@ class Command(BaseCommand):
 
         with transaction.atomic():
             config, _ = ProviderConfig.objects.select_for_update().get_or_create(provider="zoom")
-            if enabled and not ((client_id or config.client_id) and (client_secret or config.client_secret)):
+            # New rooms in the site's account need no General App (_check_account asks for the account's app).
+            in_site_account = (options["hosting"] or config.hosting) == ProviderConfig.Hosting.ACCOUNT
+            general_app = (client_id or config.client_id) and (client_secret or config.client_secret)
+            if enabled and not (general_app or in_site_account):
                 raise CommandError("Cannot enable Zoom Meeting without a Client ID and a Client secret.")
             self._check_account(config, account, client_id or config.client_id, options["hosting"])
             zoom_config_update(
