@@ -19,6 +19,18 @@ _SECTIONS = {
     "rooms": {"site_rooms", "site_room_add", "site_room_edit", "room"},
     "approvals": {"approvals"},
 }
+# Pages of the user menu and of Site administration: no header section is theirs.
+_NO_SECTION = {
+    "profile",
+    "notifications",
+    "email_templates",
+    "email_template_edit",
+    "email_template_reset",
+    "handovers",
+    "handover",
+    "owner_handover",
+    "room_handover",
+}
 
 
 def admin_menu(user):
@@ -79,7 +91,7 @@ def _active_section(request):
     for section, names in _SECTIONS.items():
         if match.url_name in names:
             return section
-    if match.url_name in {"profile", "notifications", "email_templates", "email_template_edit", "email_template_reset"}:
+    if match.url_name in _NO_SECTION:
         return ""
     return "courses"
 

@@ -97,6 +97,24 @@ def test_header_for_a_site_admin_has_the_admin_menu(client, site_admin):
     assert f'href="{reverse("admin:index")}"' in html
 
 
+@pytest.mark.parametrize(
+    ("url", "active"),
+    [
+        (reverse("seminars:courses"), "courses"),
+        (reverse("seminars:site_rooms"), "rooms"),
+        (reverse("seminars:handovers"), ""),  # Site administration's: was shown as Courses
+        (reverse("seminars:email_templates"), ""),
+    ],
+)
+def test_the_header_marks_the_section_a_page_belongs_to(client, site_admin, url, active):
+    client.force_login(site_admin)
+
+    response = client.get(url)
+
+    assert response.context["nav_active"] == active
+    assert ('aria-current="page"' in response.content.decode()) is bool(active)
+
+
 def test_admin_menu_takes_extra_entries_from_settings(client, site_admin, settings):
     settings.SEMINARS_ADMIN_MENU = [
         ("Plugins > Virtual meetings > Zoom Meeting", "seminars:profile"),
