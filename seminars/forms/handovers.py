@@ -44,6 +44,7 @@ class HandoverForm(forms.Form):
         label=gettext_lazy("New owner"),
         queryset=get_user_model().objects.none(),
         required=False,
+        empty_label=gettext_lazy("Choose a person"),
         error_messages={"invalid_choice": gettext_lazy("Choose one of the people listed.")},
     )
     reason = forms.CharField(

@@ -165,6 +165,26 @@ def test_when_zoom_cannot_list_its_users_the_host_is_typed(client, event, editin
     assert 'type="email" name="to_host"' in html
 
 
+def test_searching_the_accounts_users_keeps_a_host_chosen_and_the_search_beside_it(
+    client, event, editing_trainer, site_admin, zoom
+):
+    room = account_room(event, editing_trainer)
+    list_users(zoom.mocked, [[B_USER]])
+    client.force_login(site_admin)
+    url = reverse("seminars:room_handover", args=[room.pk])
+
+    first = client.get(url)
+    assert first.context["form"]["target"].value() is None  # nothing chosen before a search
+    searched = client.get(url, {"host_q": "beth"})
+
+    assert searched.context["form"]["target"].value() == "host"
+    html = searched.content.decode()
+    assert 'form="host-search"' in html and '<form method="get" id="host-search">' in html
+    # The search sits with the host's field, after the choice of target, inside the handover form.
+    assert html.index('name="target"') < html.index('id="host-q"') < html.index('name="to_host"')
+    assert "Beth Host (b@zoom.example.com): Licensed" in html
+
+
 def test_only_people_with_a_connection_are_offered_as_owners(client, event, editing_trainer, site_admin, zoom):
     room = own_room(event, editing_trainer)
     carl, dora = make_user("carl"), make_user("dora")

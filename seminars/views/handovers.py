@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from seminars.forms.handovers import HandoverForm
+from seminars.forms.handovers import HOST, HandoverForm
 from seminars.meetings import account_users_search
 from seminars.models import RoomHandover
 from seminars.permissions import require_site_admin
@@ -118,6 +118,8 @@ def _handover_page(request, *, rooms, provider_id, title, from_owner=None, room=
         hosts, hosts_error = _hosts(provider, host_query)
         form = HandoverForm(
             request.POST if request.method == "POST" else None,
+            # Whoever searched the account's users is choosing a host.
+            initial={"target": HOST} if host_query and hosts is not None else None,
             provider_id=provider_id,
             service=provider.service,
             hosts=hosts,

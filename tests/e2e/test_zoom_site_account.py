@@ -168,8 +168,19 @@ def test_the_sites_zoom_account_from_set_up_to_a_handover_the_learner_does_not_n
     expect(admin.get_by_role("heading", name="Hand over the rooms of Edna Editor")).to_be_visible()
     expect(admin.get_by_role("row").filter(has_text="Drill room")).to_contain_text(f"{trainer_email} (site account)")
     expect(admin.get_by_role("row").filter(has_text="Alice's room")).to_have_count(0)
+    # Only the chosen target's fields show: a person's own account hides the host and its search.
+    admin.get_by_label("A person's own Zoom account").check()
+    expect(admin.get_by_label("New owner", exact=True)).to_be_visible()
+    expect(admin.get_by_label("New host", exact=True)).to_be_hidden()
     admin.get_by_label("A host in the site's Zoom account").check()
-    admin.get_by_label("New host").select_option(label=f"Hal Hughes ({HAL}): Licensed")
+    expect(admin.get_by_label("New owner", exact=True)).to_be_hidden()
+    admin.get_by_role("searchbox", name="Search the site's Zoom account").fill("hal")
+    admin.get_by_role("button", name="Search").click()
+    expect(admin.get_by_label("A host in the site's Zoom account")).to_be_checked()  # still choosing a host
+    expect(admin.get_by_label("New host", exact=True).get_by_role("option")).to_have_text(
+        ["Choose a host", f"Hal Hughes ({HAL}): Licensed"]
+    )
+    admin.get_by_label("New host", exact=True).select_option(label=f"Hal Hughes ({HAL}): Licensed")
     screenshot(admin, "journey-5-hand-over")
     admin.get_by_role("button", name="Hand over").click()
 
