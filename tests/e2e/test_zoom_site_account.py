@@ -4,7 +4,8 @@ The admin sets up the site's Server-to-Server app (a wrong secret first is named
 whose email is a licensed user of the account makes a room (no Zoom connection of their own), the admin makes
 a room for another host, a learner books the trainer's event; the trainer is deactivated in the Django admin,
 the admin is told, hands the trainer's rooms to another host of the account and watches the meeting move; in
-the simulator it lives under the new host only, and the learner's "Join now" lands on the new meeting.
+the simulator it lives under the new host only, nobody's rooms need a new owner any more, the admin starts the
+new meeting as its host, and the learner's "Join now" lands on the new meeting with their registration.
 
 Whether the engine makes the new meeting before deleting the old one or after, the test waits on outcomes.
 """
@@ -195,6 +196,26 @@ def test_the_sites_zoom_account_from_set_up_to_a_handover_the_learner_does_not_n
     wait_for(lambda: not live_meetings(zoom, host=trainer_email), what="the old meeting deleted")
     assert new_meeting["id"] != old_meeting["id"]
     assert live_meetings(zoom, host=ALICE) == [alice_meeting]
+
+    # Nobody's rooms need a new owner any more; the handover is in the record; the room names its new host.
+    admin.get_by_role("link", name="Room handovers").click()
+    expect(admin.get_by_role("region", name="Rooms that need a new owner")).to_contain_text(
+        "Every room with sessions still to start has an active owner with a working connection."
+    )
+    expect(
+        admin.get_by_role("region", name="Handovers").get_by_role("row").filter(has_text="Drill room")
+    ).to_contain_text(f"Hal Hughes ({HAL})")
+    admin.goto(f"{live_server.url}{reverse('seminars:room', args=[drill.pk])}")
+    expect(admin.get_by_text(f"Hosted by {HAL} in the site's Zoom account.")).to_be_visible()
+    screenshot(admin, "journey-6-room-after-handover")
+    # A site admin starts the moved meeting as its new host (a fresh start link, with the site account's token).
+    with admin.expect_popup() as hosting_info:
+        admin.locator("[data-virtual-card]").get_by_role("link", name="Host meeting").click()
+    hosting = hosting_info.value
+    expect(hosting.get_by_role("heading", name="You started the meeting as the host")).to_be_visible()
+    expect(hosting.get_by_text(f"Host · Hal Hughes ({HAL})")).to_be_visible()
+    assert hosting.url.startswith(f"{zoom.url}/s/{new_meeting['id']}"), hosting.url
+    hosting.close()
 
     with time_machine.travel(start - timedelta(minutes=14), tick=True):
         learner.goto(event_url)
