@@ -1,7 +1,11 @@
 """Show session times in the session's zone and in the viewer's zone, DST-correct."""
 
+from datetime import timedelta
+
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from seminars.timezones import time_span, to_zone
@@ -29,3 +33,14 @@ def session_when(session, viewer_zone="UTC"):
 @register.filter
 def in_zone(moment, zone):
     return to_zone(moment, zone) if moment else moment
+
+
+@register.filter
+def ago(moment):
+    """How long ago `moment` was, in words: "3 minutes ago", or "just now" in its first minute (where Django's
+    timesince alone says "0 minutes")."""
+    if moment is None:
+        return ""
+    if timezone.now() - moment < timedelta(minutes=1):
+        return _("just now")
+    return _("%(since)s ago") % {"since": timesince(moment)}

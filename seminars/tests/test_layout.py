@@ -1,6 +1,7 @@
 """The layout: log in/out, the header menus, the notifications bell and page, the profile."""
 
 import os
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -139,6 +140,20 @@ def test_bell_shows_the_unread_count_and_recent_notifications(client, learner):
 
     assert '<span class="count">1</span>' in html
     assert "Event cancelled: Spring intake" in html and "Old news" in html
+
+
+def test_a_notification_says_how_long_ago_it_came_and_just_now_in_its_first_minute(client, learner):
+    now = timezone.now()
+    fresh = Notification.objects.create(user=learner, subject="Fresh")
+    older = Notification.objects.create(user=learner, subject="Older")
+    Notification.objects.filter(pk=older.pk).update(created_at=now - timedelta(minutes=3, seconds=5))
+    Notification.objects.filter(pk=fresh.pk).update(created_at=now - timedelta(seconds=20))
+    client.force_login(learner)
+
+    for url in (reverse("seminars:dashboard"), reverse("seminars:notifications")):
+        html = client.get(url).content.decode()
+        assert "just now" in html and "3 minutes ago" in html, url
+        assert "0 minutes" not in html
 
 
 def test_bell_shows_only_my_notifications(client, learner, learner2):
