@@ -62,6 +62,12 @@ _PLACEHOLDERS = [
     Placeholder("provider", _("The meeting provider (e.g. zoom)."), "zoom"),
     Placeholder("account", _("The name and email of the meeting account."), "Sam Staff sam@example.com"),
     Placeholder("dashboard_url", _("The address of the recipient's dashboard."), ""),
+    Placeholder("meeting_id", _("The provider's id of the meeting (Zoom: the meeting ID)."), "85746065432"),
+    Placeholder(
+        "meeting_account",
+        _("Where the meeting is: a person's own meeting account, or a host of the site's account."),
+        _("the Zoom account of Sam Staff (sam@example.com)"),
+    ),
     Placeholder("manager_name", _("The learner's manager (empty when none is set)."), "Morgan Manager"),
     Placeholder("rooms", _("The names of the rooms handed over."), _("Online room")),
     Placeholder("new_host", _("Who the rooms were handed to."), "Sam Staff (sam@example.com)"),
@@ -356,6 +362,24 @@ _TYPES = [
         ),
         (*_MEETING, "meeting_status"),
         optional=False,
+    ),
+    EmailType(
+        "meeting_left_behind",
+        _("Virtual meeting left behind"),
+        _("Delete a virtual meeting by hand: {provider} meeting {meeting_id}"),
+        _Body(
+            _GREETING,
+            _(
+                "A session's meeting was handed to another owner or host and made again there. The old meeting could "
+                "not be deleted automatically: please delete the {provider} meeting {meeting_id} in {meeting_account}. "
+                "Learners already use the new meeting."
+            ),
+            _("Session: {session}\nRoom: {room_name}"),
+            "{room_url}",
+        ),
+        (*_MEETING, "provider", "meeting_id", "meeting_account"),
+        optional=False,
+        per_seminar=False,
     ),
     EmailType(
         "connection_revoked",

@@ -104,6 +104,59 @@ def notify_meeting_recreated(sender, meeting, **kwargs):
     )
 
 
+def _meeting_account(meeting, *, owner, host: str) -> str:
+    """Where a left-behind meeting is, in words for a site admin: a host of the site's account, or a person's own."""
+    from virtualmeeting.models import ProviderConnection
+    from virtualmeeting.selectors import service_name
+
+    service = service_name(meeting.provider)
+    if host:
+        return _("the site's %(service)s account, host %(host)s") % {"service": service, "host": host}
+    if owner is None:
+        return _("the %(service)s account of the meeting's previous owner") % {"service": service}
+    connection = ProviderConnection.objects.filter(user=owner, provider=meeting.provider).first()
+    named = " ".join(part for part in (connection.name, connection.email) if part) if connection else ""
+    account = f" ({named})" if named else ""
+    values = {"service": service, "who": owner.get_full_name() or owner.get_username(), "account": account}
+    return _("the %(service)s account of %(who)s%(account)s") % values
+
+
+@receiver(signals.meeting_left_behind)
+def notify_meeting_left_behind(sender, meeting, remote_id, owner=None, host="", **kwargs):
+    """A handed-over meeting's old remote meeting could not be deleted: the site admins delete it by hand."""
+    from lms.permissions import site_admins
+    from seminars.notifications import notify
+    from virtualmeeting.selectors import service_name
+
+    session = _session_for(meeting)
+    service = service_name(meeting.provider)
+    where = _meeting_account(meeting, owner=owner, host=host)
+    values = {"provider": service, "meeting_id": remote_id, "meeting_account": where}
+    lead = (
+        _(
+            "A session's meeting was handed to another owner or host and made again there. The old meeting could "
+            "not be deleted automatically: please delete the %(provider)s meeting %(meeting_id)s in "
+            "%(meeting_account)s. Learners already use the new meeting."
+        )
+        % values
+    )
+    if session is None:
+        notify(users=site_admins(), subject=_("Delete a virtual meeting by hand"), body=lead)
+        return
+    room_url = reverse("seminars:room", args=[session.room_id]) if session.room_id else session.event.get_absolute_url()
+    room_name = session.room.name if session.room else "-"
+    session_line = _("Session: %(session)s") % {"session": session_description(session)}
+    room_line = _("Room: %(room)s") % {"room": room_name}
+    values.update(session=session_description(session), room_name=room_name, room_url=absolute_url(room_url))
+    notify(
+        users=site_admins(),
+        subject=_("Delete a virtual meeting by hand: %(provider)s meeting %(meeting_id)s") % values,
+        body=f"{lead}\n\n{session_line}\n{room_line}",
+        url=room_url,
+        email=NoticeEmail("meeting_left_behind", values, event_id=session.event_id),
+    )
+
+
 @receiver(signals.connection_revoked)
 def notify_connection_revoked(sender, connection, **kwargs):
     from seminars.notifications import notify

@@ -165,6 +165,15 @@ class VirtualMeeting(models.Model):
     )
     # The site account's host the remote meeting was made for ("": it lives in remote_owner's own connection).
     remote_host = models.CharField(max_length=255, blank=True)
+    # A meeting handed to another owner or host is made there first and only then deleted where it was:
+    # meanwhile the old remote meeting is kept here (its id, where it lives, its join URL), so people join it
+    # until the new one is recorded, and it is deleted right after (sync.py, "Moving a meeting").
+    old_remote_id = models.CharField(max_length=255, blank=True)
+    old_remote_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    old_remote_host = models.CharField(max_length=255, blank=True)
+    old_join_url = models.TextField(blank=True)
     # Put into every meeting made for this row, so a meeting whose create answer was lost can be found.
     marker = models.CharField(max_length=64, unique=True, default=new_marker, editable=False)
     # A create was sent but its answer was lost: look for the meeting before creating again.
@@ -172,6 +181,12 @@ class VirtualMeeting(models.Model):
     # What the create in flight sends: adopted as the synced state when the meeting is found later.
     inflight_version = models.PositiveIntegerField(default=0)
     inflight_spec = models.JSONField(default=dict, blank=True)
+    # Where the create in flight was sent (the owner it was made by, or the site account's host), so a lost
+    # answer is looked for there even when the meeting was handed to someone else meanwhile.
+    inflight_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    inflight_host = models.CharField(max_length=255, blank=True)
     remote_gone_at = models.DateTimeField(null=True, blank=True, help_text=_("Found deleted at the provider."))
     # Edited at the provider behind our back: read it and restore the desired state if it differs.
     check_remote = models.BooleanField(default=False)
@@ -222,16 +237,25 @@ class VirtualMeeting(models.Model):
         return "update" if self.remote_id else "create"
 
     @property
+    def joinable_url(self) -> str:
+        """The shared link people join by now: the meeting's, or, while it moves to another owner or host, the
+        old meeting's until the new one is recorded ("" when there is none)."""
+        if self.remote_id:
+            return self.join_url
+        return self.old_join_url if self.old_remote_id else ""
+
+    @property
     def has_remote(self) -> bool:
-        """A meeting exists at the provider and can be joined, whatever the status says.
+        """A meeting exists at the provider and can be joined (by `joinable_url`), whatever the status says.
 
         True while an update waits for a limit, has failed, or is held: the
-        provider still has the meeting (with the details last synced). False
-        while it is being created or re-created (no remote id or join URL yet).
-        A meeting being removed (`present` False) may still have a remote one:
-        callers deciding who may join check `present` too.
+        provider still has the meeting (with the details last synced); and while
+        the meeting moves to another owner or host: the old one is joined until
+        the new one is recorded. False while it is being created or re-created
+        (no remote id or join URL yet). A meeting being removed (`present` False)
+        may still have a remote one: callers deciding who may join check `present` too.
         """
-        return bool(self.remote_id and self.join_url)
+        return bool(self.joinable_url)
 
     @property
     def takes_registrants(self) -> bool:

@@ -190,8 +190,10 @@ def meeting_put(
     `personal_links`: the meeting requires registration, when the provider and
     the owner's account allow it, so each registrant gets their own join link.
     `hosting` "account": the meeting is made in the site's account for `host` (the provider's id of a user
-    of that account) rather than in the owner's own connection; a meeting whose host changes is made again
-    under the new one and deleted where it was (with no host, the sync fails it, saying so).
+    of that account) rather than in the owner's own connection (with no host, the sync fails it, saying so).
+    A meeting handed to another owner or host is made again there first and then deleted where it was; its
+    link keeps leading to the old meeting until then (`VirtualMeeting.joinable_url`). A limit wait of the
+    previous owner or host does not hold the handed-over meeting.
     """
     if hosting not in VirtualMeeting.Hosting.values:
         raise ValueError(f"Unknown hosting {hosting!r}.")
@@ -213,7 +215,7 @@ def meeting_put(
             meeting = VirtualMeeting.objects.create(reference=reference, provider=provider, owner=owner, **desired)
             meeting_schedule(meeting.pk)
             return meeting
-        if meeting.provider != provider and (meeting.remote_id or meeting.maybe_created):
+        if meeting.provider != provider and (meeting.remote_id or meeting.maybe_created or meeting.old_remote_id):
             raise ValueError("This meeting exists at another provider: remove it before choosing a new provider.")
         changed = (
             not meeting.present
@@ -221,6 +223,11 @@ def meeting_put(
             or meeting.owner_id != owner.pk
             or any(getattr(meeting, name) != value for name, value in desired.items())
         )
+        # Handed to another owner or host: a limit that holds the meeting was the previous one's.
+        if hosting == VirtualMeeting.Hosting.ACCOUNT:
+            handed_over = meeting.hosting != hosting or meeting.host != desired["host"]
+        else:
+            handed_over = meeting.hosting != hosting or meeting.owner_id != owner.pk
         if changed:
             moved = meeting.start != start or not meeting.present
             for name, value in desired.items():
@@ -232,7 +239,7 @@ def meeting_put(
                 plan_checks(meeting)
         elif meeting.status != Status.FAILED:
             return meeting
-        _reset_for_work(meeting, keep_limit_wait=True)
+        _reset_for_work(meeting, keep_limit_wait=not handed_over)
         meeting.save()
         if meeting.next_attempt_at <= timezone.now():
             meeting_schedule(meeting.pk)  # a meeting waiting for a limit is queued by the sweep when it resumes
@@ -252,7 +259,7 @@ def meeting_remove(*, reference: str) -> VirtualMeeting | None:
         meeting.present = False
         meeting.desired_version += 1
         plan_checks(meeting)
-        if not meeting.remote_id and not meeting.maybe_created:
+        if not meeting.remote_id and not meeting.maybe_created and not meeting.old_remote_id:
             meeting.status = Status.DELETED
             meeting.synced_version = meeting.desired_version
             meeting.attempts, meeting.last_error = 0, ""
@@ -355,10 +362,15 @@ def _mark_gone(meeting: VirtualMeeting) -> None:
     meeting.checked_before = meeting.next_check_at = None  # planned again once it is re-created
     meeting.registration = False
     registrants_forget(meeting)
-    if not meeting.present:
+    if not meeting.present and not meeting.old_remote_id:
         meeting.status = Status.DELETED
         meeting.synced_version = meeting.desired_version
         meeting.save()
+        return
+    if not meeting.present:  # removed during a move: the old meeting is still to delete
+        _reset_for_work(meeting, keep_limit_wait=False)
+        meeting.save()
+        meeting_schedule(meeting.pk)
         return
     meeting.remote_gone_at = timezone.now()
     # Re-creating spends the daily quota too: a daily-limit wait still in force is kept.
@@ -402,19 +414,24 @@ def meeting_host_url(*, meeting: VirtualMeeting, user) -> str:
 
     A meeting in its owner's connection: only the owner may host (PermissionDenied for anyone else). A meeting
     of the site's account is started for its host with the account's credentials: who may is the owning app's
-    rule (seminars: the room's owner, the host's own user, site admins). Raises MeetingUnavailable (with a
+    rule (seminars: the room's owner, the host's own user, site admins). While a meeting moves away from a host of
+    the site's account, the old meeting is started until the new one is made. Raises MeetingUnavailable (with a
     message for the person) when the meeting cannot be hosted now; a meeting the provider no longer has is
     queued for re-creation.
     """
-    in_account = bool(meeting.remote_host)
+    remote_id, remote_host = meeting.remote_id, meeting.remote_host
+    if not remote_id and meeting.old_remote_host:
+        # Moving from a host of the site's account, the new meeting not made yet: the old one is in use until then.
+        remote_id, remote_host = meeting.old_remote_id, meeting.old_remote_host
+    in_account = bool(remote_host)
     if user is None or (not in_account and meeting.owner_id != user.pk):
         raise PermissionDenied(gettext("Only the meeting's owner can host it."))
     service = service_name(meeting.provider)
-    if not meeting.present or not meeting.remote_id:
+    if not meeting.present or not remote_id:
         raise MeetingUnavailable(gettext("The virtual room is not ready yet. Please try again in a minute."))
     provider = get_provider(meeting.provider)
     if in_account:
-        connection = AccountHost(meeting.remote_host)
+        connection = AccountHost(remote_host)
     else:
         connection = connection_for(user=user, provider=meeting.provider) if provider.needs_connection else None
     if not in_account and provider.needs_connection and (connection is None or not connection.is_usable):
@@ -422,11 +439,11 @@ def meeting_host_url(*, meeting: VirtualMeeting, user) -> str:
             gettext("Connect your %(service)s account again to host this meeting.") % {"service": service}
         )
     try:
-        return provider.host_url(connection=connection, remote_id=meeting.remote_id)
+        return provider.host_url(connection=connection, remote_id=remote_id)
     except MeetingNotFound:
         with transaction.atomic():
             fresh = VirtualMeeting.objects.select_for_update().get(pk=meeting.pk)
-            if fresh.remote_id == meeting.remote_id:
+            if fresh.remote_id and fresh.remote_id == remote_id:
                 _mark_gone(fresh)
         raise MeetingUnavailable(
             gettext("This meeting was deleted in %(service)s. It is being created again; try again in a minute.")

@@ -5,7 +5,9 @@ workers act on one meeting), then repeats: read the row, decide the one call
 needed (create, update, delete, or nothing), make it with no transaction or
 lock held, record the result in a short transaction. Idempotent: a duplicate
 task finds nothing to do; a create whose answer was lost is found by its
-marker (`maybe_created`) instead of being sent twice.
+marker (`maybe_created`) instead of being sent twice. A meeting handed to
+another owner or host is made there first and deleted where it was only
+afterwards ("moving a meeting" below), so people always have one to join.
 """
 
 from __future__ import annotations
@@ -27,7 +29,14 @@ from django.utils.translation import gettext
 from virtualmeeting import signals
 from virtualmeeting.conf import vm_setting
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
-from virtualmeeting.models import CHECK_STATUSES, WORK_STATUSES, OAuthState, ProviderConnection, VirtualMeeting
+from virtualmeeting.models import (
+    CHECK_STATUSES,
+    WORK_STATUSES,
+    OAuthState,
+    ProviderConnection,
+    VirtualMeeting,
+    new_marker,
+)
 from virtualmeeting.providers.base import AccountHost, MeetingSpec, Provider, RemoteMeeting
 from virtualmeeting.registry import get_provider, provider_ids
 from virtualmeeting.selectors import meetings_check_due, meetings_due, registrants_due, waiting_text
@@ -48,7 +57,7 @@ from virtualmeeting.services import (
 log = logging.getLogger(__name__)
 Status = VirtualMeeting.Status
 
-MAX_STEPS = 4  # calls per claim: e.g. find + update, or delete (gone) + create
+MAX_STEPS = 4  # calls per claim: e.g. find + update, or find + delete (old) + create + delete (old) in a move
 
 
 # --- the spec, as stored in synced_spec --------------------------------------------
@@ -265,13 +274,19 @@ def _step(meeting_id: int, token: str):
             operation = "delete"
             return _delete(meeting, provider, token)
         connection = acting_for(provider, meeting)
-        spec = spec_of(meeting, registration=registration_wanted(meeting, provider, connection))
         if not meeting.remote_id and meeting.maybe_created:
             operation = "find"
-            return _recover(meeting, provider, connection)
-        if meeting.remote_id and _lives_elsewhere(meeting):
+            return _recover(meeting, provider, acting_inflight(provider, meeting))
+        if meeting.remote_id and meeting.old_remote_id:
             operation = "delete"
-            return _move_owner(meeting, provider)
+            return _delete_old(meeting, provider)
+        if meeting.remote_id and _lives_elsewhere(meeting):
+            meeting = _set_aside(meeting, token)  # no call: the successor is created below, the old one kept
+        elif not meeting.remote_id and _old_is_wanted(meeting):
+            meeting = _take_back(meeting, token)  # handed back before the successor was made: no call
+        if meeting is None:
+            return "replan"
+        spec = spec_of(meeting, registration=registration_wanted(meeting, provider, connection))
         if not meeting.remote_id:
             operation = "create"
             return _create(meeting, provider, connection, token, spec)
@@ -346,11 +361,42 @@ def acting_remote(provider: Provider, meeting: VirtualMeeting) -> ProviderConnec
     return _connection(provider, meeting.remote_owner_id or meeting.owner_id, meeting.provider)
 
 
+def acting_inflight(provider: Provider, meeting: VirtualMeeting) -> ProviderConnection | AccountHost | None:
+    """What a create in flight was sent with (where its meeting may now be): the row records the owner or host
+    it was made for, which may no longer be the desired one (handed to someone else meanwhile). Rows whose
+    create went out before that was recorded use the desired owner or host."""
+    if meeting.inflight_host:
+        return _account_host(provider, meeting.inflight_host)
+    if meeting.inflight_owner_id:
+        return _connection(provider, meeting.inflight_owner_id, meeting.provider)
+    return acting_for(provider, meeting)
+
+
+def _acting_old(provider: Provider, meeting: VirtualMeeting) -> ProviderConnection | AccountHost | None:
+    """What the provider's hooks act with for the old meeting of a move, where it lives."""
+    if meeting.old_remote_host:
+        return _account_host(provider, meeting.old_remote_host)
+    return _connection(provider, meeting.old_remote_owner_id, meeting.provider)
+
+
+def _wanted_at(meeting: VirtualMeeting, owner_id: int | None, host: str) -> bool:
+    """A remote meeting made by `owner_id`'s connection (host "") or for the site account's `host` is where the
+    row wants it."""
+    if meeting.hosting == VirtualMeeting.Hosting.ACCOUNT:
+        return host == meeting.host
+    return not host and (owner_id is None or owner_id == meeting.owner_id)
+
+
+def _old_is_wanted(meeting: VirtualMeeting) -> bool:
+    """The old meeting of a move lives where the row wants the meeting now (handed back before the move ended)."""
+    if not meeting.old_remote_id or (meeting.old_remote_owner_id is None and not meeting.old_remote_host):
+        return False
+    return _wanted_at(meeting, meeting.old_remote_owner_id, meeting.old_remote_host)
+
+
 def _lives_elsewhere(meeting: VirtualMeeting) -> bool:
     """The remote meeting is not where the row wants it (another owner's account, or another host)."""
-    if meeting.hosting == VirtualMeeting.Hosting.ACCOUNT:
-        return meeting.remote_host != meeting.host
-    return bool(meeting.remote_host) or bool(meeting.remote_owner_id and meeting.remote_owner_id != meeting.owner_id)
+    return not _wanted_at(meeting, meeting.remote_owner_id, meeting.remote_host)
 
 
 def _locked(meeting_id: int) -> VirtualMeeting:
@@ -382,6 +428,8 @@ def _create(meeting: VirtualMeeting, provider: Provider, connection, token: str,
         maybe_created=True,
         inflight_version=version,
         inflight_spec=spec_json,
+        inflight_owner_id=meeting.owner_id,
+        inflight_host=connection.host if isinstance(connection, AccountHost) else "",
         status=Status.CREATING,
     ):
         return "replan"
@@ -391,11 +439,20 @@ def _create(meeting: VirtualMeeting, provider: Provider, connection, token: str,
 
 
 def _recover(meeting: VirtualMeeting, provider: Provider, connection):
-    """A create may have happened: adopt the meeting carrying our marker, or clear the doubt."""
+    """A create may have happened: adopt the meeting carrying our marker, or clear the doubt.
+
+    `connection` is what the create was sent with (`acting_inflight`). The marker is new for every meeting
+    made after a move began (`_set_aside`), so the old meeting of a move is never taken for the new one.
+    """
     found = provider.find_meeting(connection=connection, marker=meeting.marker)
+    if found is not None and found.remote_id == meeting.old_remote_id:
+        # The provider should never offer it (its marker is the previous one): never adopt it as the new meeting.
+        log.warning("Meeting %s: the provider offered the old meeting of a move as the lost create.", meeting.pk)
+        found = None
     if found is not None:
+        owner_id = meeting.inflight_owner_id or meeting.owner_id
         _record_remote(
-            meeting.pk, provider, connection, found, meeting.inflight_version, meeting.inflight_spec, meeting.owner_id
+            meeting.pk, provider, connection, found, meeting.inflight_version, meeting.inflight_spec, owner_id
         )
         return "find (adopted)"
     with transaction.atomic():
@@ -416,9 +473,15 @@ def _record_remote(meeting_id, provider, connection, remote: RemoteMeeting, vers
             row.remote_id = remote.remote_id
             row.remote_owner_id = owner_id
             row.remote_host = connection.host if isinstance(connection, AccountHost) else ""
+            if row.old_remote_id:
+                # The successor of a moved meeting: people join it from now on (the old one is deleted next),
+                # and those still wanted are registered in it.
+                row.join_url = row.password = row.host_email = ""
+                registrants_forget(row)
             _copy_remote(row, remote)
             row.maybe_created = False
             row.inflight_version, row.inflight_spec = 0, {}
+            row.inflight_owner_id, row.inflight_host = None, ""
             row.synced_version, row.synced_spec = version, spec_json
             row.registration = bool(spec_json.get("registration"))
             if row.remote_gone_at is not None:
@@ -426,6 +489,9 @@ def _record_remote(meeting_id, provider, connection, remote: RemoteMeeting, vers
                 row.recreated_at = timezone.now()
                 signals.send_meeting_signal_on_commit(signals.meeting_recreated, row)
             _settle(row, version)
+            if row.old_remote_id:
+                row.status = _work_status_of(row)  # not done yet: the old meeting is deleted next
+                row.next_attempt_at = timezone.now()
             row.save()
     if duplicate:
         # Another run recorded a different meeting meanwhile: ours is surplus.
@@ -520,12 +586,14 @@ def _gone(meeting: VirtualMeeting):
 
 def _delete(meeting: VirtualMeeting, provider: Provider, token: str):
     version = meeting.desired_version
+    if meeting.old_remote_id:
+        return _delete_old(meeting, provider)  # removed during a move: both meetings go, the old one first
     if not meeting.remote_id and not meeting.maybe_created:
         _record_in_sync(meeting.pk, version)
         return _Stop("in sync")
-    connection = acting_remote(provider, meeting)
     if not meeting.remote_id:
-        return _recover(meeting, provider, connection)
+        return _recover(meeting, provider, acting_inflight(provider, meeting))
+    connection = acting_remote(provider, meeting)
     if not _mark_calling(meeting.pk, token, version, status=Status.DELETING):
         return "replan"
     provider.delete_meeting(connection=connection, remote_id=meeting.remote_id)
@@ -551,12 +619,161 @@ def _record_deleted(meeting: VirtualMeeting) -> None:
         row.save()
 
 
-def _move_owner(meeting: VirtualMeeting, provider: Provider):
-    """The meeting was handed to another owner or host: delete it where it lives; the next step creates it."""
-    connection = acting_remote(provider, meeting)
-    provider.delete_meeting(connection=connection, remote_id=meeting.remote_id)
-    _record_deleted(meeting)
-    return "delete (owner changed)"
+# --- moving a meeting to another owner or host -----------------------------------------------------
+# A provider cannot move a meeting between users, so a meeting handed to another owner or host is made again
+# there. The new one is made FIRST and the old one deleted only once the new one is recorded, so people always
+# have a meeting to join: `_set_aside` keeps the old meeting's identity in old_* (the join redirect uses
+# `old_join_url` meanwhile), the create then runs as for any meeting (a wait for the new host's limit leaves the
+# old meeting in use), `_record_remote` records the successor (its registrants registered again there), and
+# `_delete_old` deletes the old meeting where it lives. A second handover before that waits for the old meeting
+# to go first (one old meeting at a time); a handover back to where the old meeting lives before its successor
+# exists takes the old meeting back (`_take_back`); a row removed meanwhile deletes both.
+def _set_aside(meeting: VirtualMeeting, token: str) -> VirtualMeeting | None:
+    """Keep the meeting that lives elsewhere as the old one of a move; the successor is created next.
+
+    No call is made. A new marker for the row: the lost answer of the successor's create is then never
+    confused with the old meeting (made for the previous marker), even in the same provider account.
+    Returns the row as it now is, or None when our claim or the row moved meanwhile.
+    """
+    with transaction.atomic():
+        row = _locked(meeting.pk)
+        if row.claim_token != token or row.remote_id != meeting.remote_id or row.old_remote_id:
+            return None
+        if not _lives_elsewhere(row):
+            return None
+        row.old_remote_id, row.old_join_url = row.remote_id, row.join_url
+        row.old_remote_owner_id = row.remote_owner_id
+        row.old_remote_host = row.remote_host
+        row.remote_id = row.join_url = ""
+        row.remote_owner_id, row.remote_host = None, ""
+        # synced_spec, registration, password and host_email still describe the old meeting, should it be taken
+        # back; the registrants keep their links to it until the successor is recorded.
+        row.marker = new_marker()
+        row.status = Status.PENDING
+        row.save()
+    log.info(
+        "Meeting %s: moving; the new meeting is made before the old one (%s) is deleted.", row.pk, row.old_remote_id
+    )
+    return VirtualMeeting.objects.select_related("owner").get(pk=row.pk)
+
+
+def _take_back(meeting: VirtualMeeting, token: str) -> VirtualMeeting | None:
+    """The old meeting of a move lives where the row wants the meeting again: it is the meeting once more (no
+    call). Its registrants kept their links to it. Returns the row as it now is, or None if it moved meanwhile."""
+    with transaction.atomic():
+        row = _locked(meeting.pk)
+        if row.claim_token != token or row.remote_id or row.maybe_created or not _old_is_wanted(row):
+            return None
+        row.remote_id, row.join_url = row.old_remote_id, row.old_join_url
+        row.remote_owner_id, row.remote_host = row.old_remote_owner_id, row.old_remote_host
+        _forget_old(row)
+        row.status = _work_status_of(row)
+        row.save()
+    return VirtualMeeting.objects.select_related("owner").get(pk=row.pk)
+
+
+def _forget_old(row: VirtualMeeting) -> None:
+    row.old_remote_id = row.old_join_url = row.old_remote_host = ""
+    row.old_remote_owner_id = None
+
+
+def _delete_old(meeting: VirtualMeeting, provider: Provider):
+    """Delete the old meeting of a move where it lives (a delete spends no daily create/update budget).
+
+    When the connection it was made with is no longer usable (revoked, removed: a trainer who left), the site's
+    account deletes it if the provider has one set up (it reaches every meeting of the account); otherwise, or
+    when the provider refuses for good, it is left behind: the move is not failed, and `meeting_left_behind`
+    names it for a person to delete by hand. A transient error or a rate limit retries as for any call.
+    """
+    remote_id = meeting.old_remote_id
+    try:
+        provider.delete_meeting(connection=_acting_old(provider, meeting), remote_id=remote_id)
+        outcome = "delete (owner changed)"
+    except MeetingNotFound:
+        outcome = "delete (owner changed)"  # gone already
+    except (_NoConnection, AuthRevoked) as exc:
+        if isinstance(exc, AuthRevoked):
+            _revoke_old_connection(meeting, exc)
+        outcome = _delete_old_with_account(meeting, provider)
+    except RateLimited:
+        raise
+    except ProviderError as exc:
+        if not exc.permanent:
+            raise
+        log.warning(
+            "Meeting %s: %s refused to delete the old meeting %s: %s", meeting.pk, provider.service, remote_id, exc
+        )
+        outcome = "left behind"
+    _record_old_gone(meeting, left_behind=outcome == "left behind")
+    return outcome if outcome != "left behind" else "delete (old meeting left behind)"
+
+
+def _revoke_old_connection(meeting: VirtualMeeting, exc: AuthRevoked) -> None:
+    if meeting.old_remote_host or meeting.old_remote_owner_id is None:
+        return
+    connection = ProviderConnection.objects.filter(
+        user_id=meeting.old_remote_owner_id, provider=meeting.provider
+    ).first()
+    if connection is not None:
+        connection_revoke(connection=connection, message=exc.message)
+
+
+def _delete_old_with_account(meeting: VirtualMeeting, provider: Provider) -> str:
+    """The old meeting's own connection cannot act: delete it with the site's account, if there is one."""
+    if not (provider.supports_account and provider.account_ready()):
+        log.warning(
+            "Meeting %s: the connection the old meeting %s lives in is not usable and %s has no site account set "
+            "up: it is left behind.",
+            meeting.pk,
+            meeting.old_remote_id,
+            provider.service,
+        )
+        return "left behind"
+    connection = None
+    if not meeting.old_remote_host and meeting.old_remote_owner_id is not None:
+        connection = ProviderConnection.objects.filter(
+            user_id=meeting.old_remote_owner_id, provider=meeting.provider
+        ).first()
+    try:
+        provider.delete_meeting_as_account(remote_id=meeting.old_remote_id, connection=connection)
+    except MeetingNotFound:
+        pass  # gone already
+    except RateLimited:
+        raise
+    except ProviderError as exc:
+        if not exc.permanent:
+            raise
+        log.warning(
+            "Meeting %s: the site account could not delete the old meeting %s: %s",
+            meeting.pk,
+            meeting.old_remote_id,
+            exc,
+        )
+        return "left behind"
+    return "delete (with the site account)"
+
+
+def _record_old_gone(meeting: VirtualMeeting, *, left_behind: bool) -> None:
+    """The old meeting of a move is deleted (or left behind, announced once): only the new one remains."""
+    with transaction.atomic():
+        row = _locked(meeting.pk)
+        if row.old_remote_id != meeting.old_remote_id:
+            return
+        if left_behind:
+            signals.send_meeting_left_behind_on_commit(
+                row,
+                remote_id=row.old_remote_id,
+                owner=row.old_remote_owner,
+                host=row.old_remote_host,
+            )
+        _forget_old(row)
+        done = row.present and row.remote_id and row.synced_version == row.desired_version and not row.check_remote
+        if done and row.status in WORK_STATUSES:
+            # The move was all that was left to do (the successor is in sync): available, as _settle would leave it.
+            row.status = Status.AVAILABLE
+            row.attempts, row.last_error = 0, ""
+            row.waiting_daily_limit = row.wait_announced = False
+        row.save()
 
 
 # --- pre-start checks --------------------------------------------------------------------------

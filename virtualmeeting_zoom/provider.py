@@ -27,7 +27,7 @@ from virtualmeeting.providers.base import (
     RemoteRegistrant,
 )
 from virtualmeeting_zoom import oauth
-from virtualmeeting_zoom.account import AccountClient, account_check
+from virtualmeeting_zoom.account import AccountClient, account_check, is_set_up
 from virtualmeeting_zoom.client import (
     CREATE,
     HEAVY,
@@ -461,7 +461,24 @@ class ZoomProvider(Provider):
         return None
 
     def delete_meeting(self, *, connection: ProviderConnection | None, remote_id: str) -> None:
-        client = self._client(connection)
+        self._delete(self._client(connection), remote_id)
+
+    def account_ready(self) -> bool:
+        return is_set_up(self.config)
+
+    def delete_meeting_as_account(self, *, remote_id: str, connection: ProviderConnection | None = None) -> None:
+        """DELETE /meetings/{id} with the account token: it reaches every meeting of the site's account, whoever
+        made it. A meeting of a personal connection in another Zoom account is out of its reach: refused here."""
+        theirs = (connection.extra or {}).get("account_id", "") if connection is not None else ""
+        if theirs and theirs != self.config.account_id:
+            raise ProviderError(
+                gettext("The meeting belongs to another Zoom account than the site's."),
+                permanent=True,
+                code="other_account",
+            )
+        self._delete(AccountClient(config=self.config), remote_id)
+
+    def _delete(self, client: ZoomClient, remote_id: str) -> None:
         try:
             client.request(
                 "DELETE", self._meeting_path(remote_id), category=LIGHT, params={"schedule_for_reminder": "false"}
@@ -660,6 +677,10 @@ class ZoomProvider(Provider):
                 matches[str(listed["id"])] = distance
         held = VirtualMeeting.objects.filter(provider=self.id, remote_id__in=list(matches)).exclude(marker=marker)
         for remote_id in held.values_list("remote_id", flat=True):
+            matches.pop(remote_id, None)
+        # The old meeting of a move (this row's too: same topic and start, maybe the same Zoom user) is never it.
+        moving = VirtualMeeting.objects.filter(provider=self.id, old_remote_id__in=list(matches))
+        for remote_id in moving.values_list("old_remote_id", flat=True):
             matches.pop(remote_id, None)
         for remote_id in sorted(matches, key=matches.get):
             try:

@@ -76,6 +76,8 @@ def _join_url(request, session, access, meeting) -> str:
     link yet (staff, or a learner who booked a moment ago or whose registration failed) is
     registered now, at the click: the shared link would show them the provider's registration form.
     When that fails, the shared link with a message. The owner's "Join as attendee" is the shared link.
+    The shared link is `joinable_url`: while a meeting moves to another owner or host, the old meeting's
+    until the new one is made (personal links to the old meeting keep working until then too).
     """
     from virtualmeeting.selectors import registrant_join_url
 
@@ -86,11 +88,11 @@ def _join_url(request, session, access, meeting) -> str:
     elif access.role == "staff":
         key = staff_key(request.user.pk)
     else:
-        return meeting.join_url
+        return meeting.joinable_url
     personal = registrant_join_url(reference=reference, key=key)
     if personal or not meeting.takes_registrants:
-        return personal or meeting.join_url
-    return _registered_now(request, reference, key) or meeting.join_url
+        return personal or meeting.joinable_url
+    return _registered_now(request, reference, key) or meeting.joinable_url
 
 
 def _registered_now(request, reference, key) -> str:

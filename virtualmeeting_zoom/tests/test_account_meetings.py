@@ -14,11 +14,11 @@ import time_machine
 from django.utils import timezone
 
 from virtualmeeting.models import ProviderConnection, VirtualMeeting
-from virtualmeeting.services import meeting_put
+from virtualmeeting.services import connection_revoke, meeting_host_url, meeting_put
 from virtualmeeting.sync import meeting_sync
 from virtualmeeting_zoom import limits
 from virtualmeeting_zoom.models import ZoomDailyUsage
-from virtualmeeting_zoom.tests.conftest import API, TOKEN_URL, ZOOM_USER_ID, meeting_json
+from virtualmeeting_zoom.tests.conftest import API, TOKEN_URL, ZOOM_USER_ID, make_connection, meeting_json
 
 HOST = "hOsT-uSeR-1"
 OTHER_HOST = "oThEr-HoSt-2"
@@ -237,20 +237,104 @@ def test_a_lost_create_is_found_among_the_hosts_meetings(account, trainer, stric
     assert len([c for c in strict.calls if c.request.method == "POST" and "/meetings" in c.request.url]) == 1
 
 
-def test_a_new_host_gets_the_meeting_made_again_and_the_old_one_deleted(account, trainer, strict):
+def test_a_new_host_gets_the_meeting_made_first_and_the_old_one_deleted_after(account, trainer, strict):
     strict.post(TOKEN_URL, json=grant())
     strict.post(HOST_MEETINGS, status=201, json=meeting_json())
     meeting = put(trainer)
     meeting_sync(meeting.pk)
-    deleted = strict.delete(MEETING_URL, status=204)
     created = strict.post(OTHER_MEETINGS, status=201, json=meeting_json(meeting_id=85746065499))
+    deleted = strict.delete(MEETING_URL, status=204)
 
     put(trainer, host=OTHER_HOST)
-    assert meeting_sync(meeting.pk) == ["delete (owner changed)", "create"]
+    # Made for the new host before the old one goes: learners always have a meeting to join.
+    assert meeting_sync(meeting.pk) == ["create", "delete (owner changed)"]
 
     assert deleted.call_count == created.call_count == 1
+    moves = [(c.request.method, c.request.url.split("?")[0]) for c in strict.calls if "/oauth/" not in c.request.url]
+    assert moves[-2:] == [("POST", OTHER_MEETINGS), ("DELETE", MEETING_URL)]
+    assert deleted.calls[0].request.headers["Authorization"] == "Bearer account-1"
     row = fresh(meeting)
-    assert (row.status, row.remote_id, row.remote_host) == ("available", "85746065499", OTHER_HOST)
+    assert (row.status, row.remote_id, row.remote_host, row.old_remote_id) == (
+        "available",
+        "85746065499",
+        OTHER_HOST,
+        "",
+    )
+    # The delete spends nothing of either host's daily budget; the create is the new host's.
+    assert (limits.daily_quota_used(HOST), limits.daily_quota_used(OTHER_HOST)) == (1, 1)
+
+
+def test_a_new_host_whose_budget_is_spent_leaves_the_old_meeting_in_use(account, trainer, strict):
+    strict.post(TOKEN_URL, json=grant())
+    strict.post(HOST_MEETINGS, status=201, json=meeting_json())
+    meeting = put(trainer)
+    meeting_sync(meeting.pk)
+    limits.daily_quota_exhaust(OTHER_HOST)
+
+    put(trainer, host=OTHER_HOST)
+    assert meeting_sync(meeting.pk) == ["waiting"]  # no call: the old meeting is not deleted
+
+    row = fresh(meeting)
+    assert (row.status, row.old_remote_id, row.joinable_url) == ("waiting", "85746065432", meeting_json()["join_url"])
+    # "Host meeting" meanwhile starts the old meeting, for its host, with the account token.
+    read = strict.get(MEETING_URL, json=meeting_json())
+    assert meeting_host_url(meeting=row, user=trainer) == meeting_json()["start_url"]
+    assert read.calls[0].request.headers["Authorization"] == "Bearer account-1"
+
+
+def test_a_meeting_of_a_revoked_connection_is_deleted_with_the_account_token(account, trainer, strict):
+    connection = make_connection(trainer, extra={"type": 2, "account_id": "AcCoUnT-1"})
+    strict.post(f"{API}/users/me/meetings", status=201, json=meeting_json())
+    meeting = put(trainer, hosting="user", host="")
+    meeting_sync(meeting.pk)
+    connection_revoke(connection=connection, message="The app was removed.")
+    strict.post(TOKEN_URL, json=grant())
+    created = strict.post(OTHER_MEETINGS, status=201, json=meeting_json(meeting_id=85746065499))
+    deleted = strict.delete(MEETING_URL, status=204)
+
+    put(trainer, host=OTHER_HOST)
+    assert meeting_sync(meeting.pk) == ["create", "delete (with the site account)"]
+
+    assert created.call_count == 1
+    assert deleted.calls[0].request.headers["Authorization"] == "Bearer account-1"
+    assert deleted.calls[0].request.params == {"schedule_for_reminder": "false"}
+    row = fresh(meeting)
+    assert (row.status, row.remote_id, row.remote_host, row.old_remote_id) == (
+        "available",
+        "85746065499",
+        OTHER_HOST,
+        "",
+    )
+
+
+def test_the_account_token_finding_the_old_meeting_gone_counts_it_deleted(account, trainer, strict):
+    connection = make_connection(trainer, extra={"type": 2, "account_id": "AcCoUnT-1"})
+    strict.post(f"{API}/users/me/meetings", status=201, json=meeting_json())
+    meeting = put(trainer, hosting="user", host="")
+    meeting_sync(meeting.pk)
+    connection_revoke(connection=connection, message="The app was removed.")
+    strict.post(TOKEN_URL, json=grant())
+    strict.post(OTHER_MEETINGS, status=201, json=meeting_json(meeting_id=85746065499))
+    strict.delete(MEETING_URL, status=404, json={"code": 3001, "message": "Meeting does not exist: 85746065432."})
+
+    put(trainer, host=OTHER_HOST)
+    assert meeting_sync(meeting.pk) == ["create", "delete (with the site account)"]
+    assert fresh(meeting).status == "available"
+
+
+def test_a_revoked_connection_in_another_zoom_account_leaves_its_meeting_behind(account, trainer, strict):
+    connection = make_connection(trainer)  # the trainer's own Zoom account, not the site's
+    strict.post(f"{API}/users/me/meetings", status=201, json=meeting_json())
+    meeting = put(trainer, hosting="user", host="")
+    meeting_sync(meeting.pk)
+    connection_revoke(connection=connection, message="The app was removed.")
+    strict.post(TOKEN_URL, json=grant())
+    strict.post(OTHER_MEETINGS, status=201, json=meeting_json(meeting_id=85746065499))
+
+    put(trainer, host=OTHER_HOST)
+    assert meeting_sync(meeting.pk) == ["create", "delete (old meeting left behind)"]  # no DELETE sent
+
+    assert fresh(meeting).status == "available"
 
 
 def test_a_personal_meeting_beside_it_keeps_the_owners_connection(account, connection, strict):
