@@ -379,7 +379,7 @@ def held_text(provider_id: str) -> str:
 def meeting_in_place(meeting: VirtualMeeting) -> bool:
     """The remote meeting exists, up to date, where the row wants it: in the site's account for its host, or in
     its owner's own connection (a handed-over meeting is in place once made there and gone from before)."""
-    if meeting.status != VirtualMeeting.Status.AVAILABLE or not meeting.remote_id:
+    if meeting.status != VirtualMeeting.Status.AVAILABLE or not meeting.remote_id or meeting.old_remote_id:
         return False
     if meeting.hosting == VirtualMeeting.Hosting.ACCOUNT:
         return meeting.remote_host == meeting.host

@@ -522,7 +522,7 @@ def connection_tokens_update(
 
 
 def connection_revoke(*, connection: ProviderConnection, message: str) -> ProviderConnection:
-    """The connection stopped working: forget its tokens, tell the owner, stop their meetings."""
+    """The connection stopped working: forget its tokens, tell the owner, stop their meetings made with it."""
     text = reconnect_message(connection=connection, owner=connection.user, provider=connection.provider, reason=message)
     with transaction.atomic():
         locked = ProviderConnection.objects.select_for_update().get(pk=connection.pk)
@@ -532,8 +532,13 @@ def connection_revoke(*, connection: ProviderConnection, message: str) -> Provid
         locked.expires_at = None
         locked.save()
         signals.send_connection_revoked_on_commit(locked)
+        # Meetings made in the site's account need no connection of their owner (one moving there from this
+        # connection has its old meeting deleted with the account, or left behind, by the sync).
         meetings = VirtualMeeting.objects.select_for_update().filter(
-            owner_id=connection.user_id, provider=connection.provider, status__in=WORK_STATUSES
+            owner_id=connection.user_id,
+            provider=connection.provider,
+            status__in=WORK_STATUSES,
+            hosting=VirtualMeeting.Hosting.USER,
         )
         for meeting in meetings:
             meeting_fail(meeting=meeting, message=text)

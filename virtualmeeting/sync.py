@@ -720,7 +720,7 @@ def _revoke_old_connection(meeting: VirtualMeeting, exc: AuthRevoked) -> None:
 
 def _delete_old_with_account(meeting: VirtualMeeting, provider: Provider) -> str:
     """The old meeting's own connection cannot act: delete it with the site's account, if there is one."""
-    if not (provider.supports_account and provider.account_ready()):
+    if not provider.account_is_configured():
         log.warning(
             "Meeting %s: the connection the old meeting %s lives in is not usable and %s has no site account set "
             "up: it is left behind.",

@@ -27,7 +27,7 @@ from virtualmeeting.providers.base import (
     RemoteRegistrant,
 )
 from virtualmeeting_zoom import oauth
-from virtualmeeting_zoom.account import AccountClient, account_check, is_set_up
+from virtualmeeting_zoom.account import AccountClient, account_check
 from virtualmeeting_zoom.client import (
     CREATE,
     HEAVY,
@@ -462,9 +462,6 @@ class ZoomProvider(Provider):
 
     def delete_meeting(self, *, connection: ProviderConnection | None, remote_id: str) -> None:
         self._delete(self._client(connection), remote_id)
-
-    def account_ready(self) -> bool:
-        return is_set_up(self.config)
 
     def delete_meeting_as_account(self, *, remote_id: str, connection: ProviderConnection | None = None) -> None:
         """DELETE /meetings/{id} with the account token: it reaches every meeting of the site's account, whoever

@@ -221,10 +221,6 @@ class Provider(ABC):
             gettext("%(name)s has no site account.") % {"name": self.name}, permanent=True, code="unsupported"
         )
 
-    def account_ready(self) -> bool:
-        """The site account's credentials are saved, so `delete_meeting_as_account` can be tried (no call made)."""
-        return False
-
     def delete_meeting_as_account(self, *, remote_id: str, connection: ProviderConnection | None = None) -> None:
         """Delete a meeting of the site's account with the account's own credentials, whoever it was made by or
         for (the sync's way to delete the old meeting of a move when the connection it lives in is gone).

@@ -22,7 +22,7 @@ rate_limited (per-second, `seconds` until retry), rate_limited_daily (until
 `retry_at` if given, as a provider's Retry-After says, else 00:00 UTC), auth_revoked, permanent, not_found; for "connect": connect_error;
 for "authorize": denied (the consent screen's "Decline"). Registrant calls are "register",
 "list_registrants" and "cancel_registrants" (three people a call, so batches are exercised); "account_delete" is
-a delete made with the site account (offered once the config has an Account ID and client secret); a
+a delete made with the site account (offered once the config has the account's credentials); a
 connection whose `extra` says {"licence": "basic"} gives no personal links, like Zoom's Basic hosts;
 "register" fails with "unlicensed" by refusing for good and writing that on the connection (a host
 found Basic), and with RegistrationOff while the meeting does not require registration.
@@ -358,9 +358,6 @@ class TestProvider(Provider):
     def supports_account(self) -> bool:
         """Offered once an Account ID is saved on the test provider's config (tests set it)."""
         return bool(self.config.account_id)
-
-    def account_ready(self) -> bool:
-        return bool(self.config.account_id and self.config.account_client_secret)
 
     def delete_meeting_as_account(self, *, remote_id: str, connection=None) -> None:
         """Delete any meeting of the "remote" with the site account ("account_delete" calls, failures on demand)."""

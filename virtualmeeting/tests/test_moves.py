@@ -272,7 +272,9 @@ def test_a_row_removed_half_way_through_a_move_deletes_both_meetings(owner, ann,
 def test_an_old_meeting_whose_connection_is_revoked_is_deleted_with_the_site_account(
     owner, ann, left_behind, django_capture_on_commit_callbacks
 ):
-    ProviderConfig.objects.filter(provider="test").update(account_id="acct-site", account_client_secret="s2s")
+    ProviderConfig.objects.filter(provider="test").update(
+        account_id="acct-site", account_client_id="s2s-id", account_client_secret="s2s"
+    )
     meeting = made(owner)
     connection_revoke(connection=ProviderConnection.objects.get(user=owner), message="The app was removed.")
 
@@ -287,7 +289,9 @@ def test_an_old_meeting_whose_connection_is_revoked_is_deleted_with_the_site_acc
 
 
 def test_a_connection_found_revoked_at_the_delete_is_revoked_and_the_site_account_deletes(owner, ann):
-    ProviderConfig.objects.filter(provider="test").update(account_id="acct-site", account_client_secret="s2s")
+    ProviderConfig.objects.filter(provider="test").update(
+        account_id="acct-site", account_client_id="s2s-id", account_client_secret="s2s"
+    )
     meeting = made(owner)
     TestProvider.fail_next("delete", "auth_revoked")
 
@@ -328,7 +332,9 @@ def test_with_no_site_account_the_old_meeting_is_left_behind_and_announced_once(
 def test_an_old_meeting_the_site_account_cannot_delete_is_left_behind(
     owner, ann, left_behind, django_capture_on_commit_callbacks
 ):
-    ProviderConfig.objects.filter(provider="test").update(account_id="acct-site", account_client_secret="s2s")
+    ProviderConfig.objects.filter(provider="test").update(
+        account_id="acct-site", account_client_id="s2s-id", account_client_secret="s2s"
+    )
     meeting = made(owner)
     connection_revoke(connection=ProviderConnection.objects.get(user=owner), message="Revoked.")
     TestProvider.fail_next("account_delete", "permanent")

@@ -111,3 +111,31 @@ def test_a_host_not_in_the_account_fails_the_meeting_in_words(zoom_sim, provider
         "The host gone@zoomsim.test is not an active user of the site's Zoom account (Zoom error 1001): "
         "choose another host for the room. "
     )
+
+
+def test_a_trainers_meeting_handed_to_a_host_after_their_connection_was_revoked(zoom_sim, provider):
+    """The trainer's own meeting (General App) is made again for a host of the site's account, then deleted with
+    the account token: the trainer's tokens were revoked in Zoom, and their user is in the site's account."""
+    zoom_sim.add_users(users=[{"email": "host@zoomsim.test", "first_name": "Hana", "last_name": "Host"}])
+    host = provider.account_user("host@zoomsim.test")
+    trainer = User.objects.create(username="tom", email="tom@example.com")
+    connect_trainer(trainer, zoom_email="pro@zoomsim.test", sim_url=zoom_sim.url)
+    meeting = put("session", trainer, start_at(3))
+    assert meeting_sync(meeting.pk) == ["create"]
+    old_id = VirtualMeeting.objects.get(pk=meeting.pk).remote_id
+    zoom_sim.revoke_tokens("pro@zoomsim.test")
+
+    put("session", trainer, start_at(3), hosting="account", host=host.remote_id)
+    # The trainer's connection is found revoked at the delete (Zoom refuses its token): the account deletes.
+    assert meeting_sync(meeting.pk) == ["create", "delete (with the site account)"]
+
+    row = VirtualMeeting.objects.get(pk=meeting.pk)
+    [made] = [m for m in zoom_sim.meetings(host="host@zoomsim.test") if not m["deleted"]]
+    assert (row.status, row.remote_id, row.remote_host, row.old_remote_id) == (
+        "available",
+        str(made["id"]),
+        host.remote_id,
+        "",
+    )
+    assert [(str(m["id"]), m["deleted"]) for m in zoom_sim.meetings(host="pro@zoomsim.test")] == [(old_id, True)]
+    assert ProviderConnection.objects.get(user=trainer).status == "revoked"
