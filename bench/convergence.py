@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/convergence.py                       # 200 sessions, 5 trainers (issue 5)
     .venv/bin/python bench/convergence.py --sessions 1000 --trainers 10 --workers 4
+    .venv/bin/python bench/convergence.py --handover 50             # and a handover in the site's account (issue 11)
     .venv/bin/python bench/convergence.py --help
 
 One run, all on 127.0.0.1 and bounded by --settle-timeout:
@@ -24,12 +25,27 @@ One run, all on 127.0.0.1 and bounded by --settle-timeout:
    message is lost);
 6. the faults stop; `meeting_sweep` runs every 2 s (as Celery beat would) until no
    meeting is pending or --settle-timeout passes;
-7. the simulator's admin API lists every meeting of the trainers' Zoom users and the
-   script checks: each session that should have a meeting has exactly one, with the
-   right start_time, duration, zone and topic; no other meeting exists (duplicates
-   have the topic and start of a session that should have a meeting, orphans are meetings of
-   removed or cancelled sessions);
+7. the simulator's admin API lists every meeting of the trainers' Zoom users (and of the
+   site account's hosts) and the script checks: each session that should have a meeting
+   has exactly one, with the right start_time, duration, zone, topic and host; no other
+   meeting exists (duplicates have the topic and start of a session that should have a
+   meeting, orphans are meetings of removed or cancelled sessions);
    no session or booking was lost.
+
+With `--handover N` (issue 11) the site's Zoom account takes part too: the simulator's
+Server-to-Server app (seeded; `virtualmeeting_zoom_configure --simulator` stores its
+credentials) with two active licensed users of account A, host A and host B. After the
+trainers' events, the site switches new rooms to the site account (`--hosting account`)
+and host A's LMS user makes N sessions, each in its own ad-hoc room, hosted by host A.
+Before the first wave of changes, once a third of the meetings to hand exist
+(`--handover-after`) and while the rest are still being made (some not started, some with
+a create in flight or its answer lost), a site admin hands all of host A's rooms to host B
+with `rooms_hand_over`, and a few rooms of the first trainer (made in their own connection)
+to host A; the waves of changes, the worker kill, the Redis restart and the faults then
+follow as above while the meetings move. Step 7 then also checks each handed session:
+exactly one meeting, under its new host, the one its row records; none left in its old
+host's account (host A, or the trainer's own Zoom user); nothing failed or pending; and
+the handover's progress (handover_progress) says moved.
 
 Prints the counts, writes them as JSON (--json), exits 0 when converged, 1 when not.
 """
@@ -37,7 +53,9 @@ Prints the counts, writes them as JSON (--json), exits 0 when converged, 1 when 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import math
 import random
 import sys
 import threading
@@ -73,6 +91,13 @@ FAULTS = {"error_500": 0.10, "error_502": 0.10, "drop": 0.10, "timeout": 0.01, "
 FAULT_TIMEOUT_SECONDS = 16
 LEARNERS = 10
 MAX_SESSIONS_PER_TRAINER = 40
+# The site account's hosts (issue 11): users of the simulator's account A, added through its admin API.
+HOST_A = "host-a@zoomsim.test"
+HOST_B = "host-b@zoomsim.test"
+# Each handed meeting is made again under its new host (one create each, more under faults): one host's 100 a day.
+MAX_HANDOVER = 60
+# Rooms of the first trainer, made in their own connection, handed to host A at the same time.
+PERSONAL_HANDED = 5
 
 
 def parse_args(argv=None):
@@ -97,14 +122,43 @@ def parse_args(argv=None):
         help="seconds of faults after the last change (before the faults stop)",
     )
     parser.add_argument("--seed", type=int, default=5, help="seed of the changes and of the simulator's faults")
+    parser.add_argument(
+        "--handover",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N sessions in rooms of the site's Zoom account hosted by host A, handed to host B mid-run (0: none)",
+    )
+    parser.add_argument(
+        "--handover-after",
+        type=float,
+        default=1 / 3,
+        metavar="SHARE",
+        help="hand over once this share of the meetings to hand exist (1: all of them, none in flight)",
+    )
     parser.add_argument("--json", type=Path, help="write the result here")
     parser.add_argument("--workdir", type=Path, help="logs and the simulator's file (default var/bench/convergence-*)")
     args = parser.parse_args(argv)
     if args.sessions > MAX_SESSIONS_PER_TRAINER * args.trainers:
-        parser.error(f"at most {MAX_SESSIONS_PER_TRAINER} sessions per trainer: with the changes and the calls that "
-                     "fail, more would meet Zoom's 100 creates and updates per user and day, and the rest would "
-                     "rightly wait for midnight")
+        parser.error(
+            f"at most {MAX_SESSIONS_PER_TRAINER} sessions per trainer: with the changes and the calls that "
+            "fail, more would meet Zoom's 100 creates and updates per user and day, and the rest would "
+            "rightly wait for midnight"
+        )
+    if not 0 <= args.handover <= MAX_HANDOVER:
+        parser.error(
+            f"--handover takes 0 to {MAX_HANDOVER}: every handed meeting is made again under host B, "
+            "within its 100 creates and updates a day"
+        )
     return args
+
+
+STARTED = time.monotonic()
+
+
+def say(message: str) -> None:
+    """A step of the run, with the seconds since the script started (to see where a run spends its time)."""
+    print(f"[{time.monotonic() - STARTED:5.0f} s] {message}", flush=True)
 
 
 # --- the seminar side ------------------------------------------------------------------------------------------
@@ -136,12 +190,26 @@ def plan_events(sessions: int, trainers: int) -> list[list[int]]:
     return plan
 
 
-def create_events(seminar, trainers, plan, base: datetime, rng: random.Random) -> list:
-    """Every trainer's events, each session in its own ad-hoc Zoom room, two days apart."""
+def event_save_accepted(*, attempts: int = 10, **kwargs):
+    """event_save, saved again (as the editor would) while it is refused because Zoom could not be asked about a
+    room's host in the site account (a fault on GET /users/{email}); any other refusal is raised at once."""
+    from django.core.exceptions import ValidationError
+
     from seminars.services.events import event_save
 
+    for attempt in range(1, attempts + 1):
+        try:
+            return event_save(**kwargs)
+        except ValidationError as exc:
+            if attempt == attempts or "could not be asked" not in " ".join(exc.messages):
+                raise
+            time.sleep(0.5)
+
+
+def create_events(seminar, trainers, plan, base: datetime, rng: random.Random, *, first_slot: int = 0) -> list:
+    """Every trainer's events, each session in its own ad-hoc Zoom room, two days apart (from `first_slot`)."""
     events = []
-    slot = 0
+    slot = first_slot
     for trainer, sizes in zip(trainers, plan, strict=True):
         for number, size in enumerate(sizes, start=1):
             rows = []
@@ -158,7 +226,7 @@ def create_events(seminar, trainers, plan, base: datetime, rng: random.Random) -
                     }
                 )
             events.append(
-                event_save(
+                event_save_accepted(
                     event_or_none=None,
                     seminar=seminar,
                     actor=trainer,
@@ -270,6 +338,117 @@ def apply_changes(changes, rng: random.Random) -> dict:
     return done
 
 
+# --- the site's Zoom account and the handover (issue 11) ----------------------------------------------------------
+def account_hosts_add(admin) -> None:
+    """Host A and host B: active licensed users of the simulator's account A, whose Server-to-Server app
+    (`zoomsim-s2s-client-id`) `virtualmeeting_zoom_configure --simulator` has stored."""
+    admin.add_users(
+        users=[
+            {"email": HOST_A, "first_name": "Hana", "last_name": "Host A", "type": 2, "timezone": "Europe/London"},
+            {"email": HOST_B, "first_name": "Hugo", "last_name": "Host B", "type": 2, "timezone": "Europe/London"},
+        ]
+    )
+
+
+def account_people(seminar) -> tuple:
+    """The LMS users whose emails are host A's and host B's, editing trainers of the course: host A's makes the
+    account rooms (the room dialog's default host is the maker's own user of the account); host B's becomes the
+    rooms' owner in the LMS when they are handed to host B (and is told)."""
+    from django.contrib.auth import get_user_model
+
+    from seminars.models import Enrolment
+    from seminars.services.courses import enrolment_create
+
+    User = get_user_model()
+    admin = User.objects.get(username="bench-admin")
+    people = []
+    for username, email, last in (("host-a", HOST_A, "Host A"), ("host-b", HOST_B, "Host B")):
+        user = User.objects.create_user(username, email, "bench-password-1", first_name="Zoom", last_name=last)
+        enrolment_create(course=seminar.course, user=user, role=Enrolment.Role.EDITING_TRAINER, actor=admin)
+        people.append(user)
+    return tuple(people)
+
+
+def site_account_for_new_rooms() -> None:
+    """New rooms are made in the site's account from now on (rooms made before keep their owner's connection)."""
+    from django.core.management import call_command
+
+    call_command("virtualmeeting_zoom_configure", hosting="account", stdout=io.StringIO())
+
+
+def hand_over(*, rooms, to_host: str, reason: str, from_owner=None, attempts: int = 10):
+    """`rooms_hand_over` by the site admin, clicked again while Zoom could not be asked about the new host (a
+    fault on GET /users/{id}); returns (the RoomHandover, the attempts it took)."""
+    from django.contrib.auth import get_user_model
+
+    from seminars.services.handovers import HandoverError, rooms_hand_over
+
+    admin = get_user_model().objects.get(username="bench-admin")
+    for attempt in range(1, attempts + 1):
+        try:
+            handover = rooms_hand_over(by=admin, rooms=rooms, to_host=to_host, reason=reason, from_owner=from_owner)
+        except HandoverError as exc:
+            if attempt == attempts or "could not be asked" not in str(exc):
+                raise
+            time.sleep(0.5)
+        else:
+            return handover, attempt
+    raise AssertionError("unreachable")
+
+
+def personal_rooms_to_hand(events, trainer, changes, count: int) -> list:
+    """`count` rooms of `trainer`'s events that no change touches (made in the trainer's own connection)."""
+    from seminars.models import Room
+
+    touched = {event_id for _, event_id, _ in changes}
+    mine = [event.pk for event in events if event.created_by_id == trainer.pk and event.pk not in touched]
+    return list(Room.objects.filter(event_id__in=mine).order_by("pk")[:count])
+
+
+def hand_over_mid_run(args, account_events, events, trainer, changes) -> list[dict]:
+    """Once `args.handover_after` of the meetings to hand exist (the rest still being made: some not started, some
+    with a create in flight or its answer lost), hand all of host A's rooms to host B, and a few of `trainer`'s
+    rooms (made in their own connection) to host A. Returns what was handed, for the JSON."""
+    from django.db.models import Count
+
+    from seminars.meetings import meeting_reference
+    from seminars.models import Room, Session
+    from virtualmeeting.models import VirtualMeeting
+
+    rooms = list(Room.objects.filter(event__in=account_events).order_by("pk"))
+    personal = personal_rooms_to_hand(events, trainer, changes, PERSONAL_HANDED)
+    sessions = Session.objects.filter(room__in=rooms + personal).select_related("room")
+    meetings = VirtualMeeting.objects.filter(reference__in=[meeting_reference(s, s.room) for s in sessions])
+    wanted = math.ceil(args.handover_after * meetings.count())
+    try:
+        wait_until(
+            lambda: meetings.filter(status="available").count() >= wanted,
+            timeout=90,
+            what="the meetings to hand over",
+            interval=0.2,
+        )
+    except TimeoutError:
+        pass  # hand them over anyway: fewer of them exist yet
+    # Where they are as they are handed over: made, being made, a create's answer in doubt, waiting...
+    states = dict(meetings.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n"))
+    states["create in doubt"] = meetings.filter(maybe_created=True).count()
+    to_b, attempts = hand_over(rooms=rooms, to_host=HOST_B, reason="Host A leaves the organisation.")
+    handed = [{"id": to_b.pk, "from": HOST_A, "to": HOST_B, "rooms": to_b.rooms.count(), "attempts": attempts}]
+    if personal:
+        to_a, attempts = hand_over(
+            rooms=personal, to_host=HOST_A, reason="Into the site's account.", from_owner=trainer
+        )
+        handed.append(
+            {"id": to_a.pk, "from": trainer.username, "to": HOST_A, "rooms": to_a.rooms.count(), "attempts": attempts}
+        )
+    handed[0]["states_at_handover"] = states
+    say(
+        f"Handed {handed[0]['rooms']} rooms of host A to host B and {len(personal)} of {trainer.username}'s (own "
+        f"connection) to host A; their meetings then: {states}."
+    )
+    return handed
+
+
 # --- the sweep, as beat would run it ----------------------------------------------------------------------------
 class Sweeper:
     def __init__(self, every: float = 2.0):
@@ -307,8 +486,13 @@ def zoom_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def verify(admin, emails: dict[int, str], expected_counts: dict) -> dict:
-    """Compare the seminar data with what the simulator holds (`admin`: its zoomsim.client.AdminClient)."""
+def verify(admin, emails: dict[int, str], expected_counts: dict, *, hosts: tuple[str, ...] = ()) -> dict:
+    """Compare the seminar data with what the simulator holds (`admin`: its zoomsim.client.AdminClient).
+
+    `emails`: the Zoom user of each trainer's own connection; `hosts`: the site account's hosts (their meetings
+    are listed too). The meetings of a room in the site account belong to its host, the others' to the room
+    owner's own Zoom user.
+    """
     from seminars.meetings import meeting_reference
     from seminars.models import Booking, Session
     from virtualmeeting.models import WORK_STATUSES, VirtualMeeting
@@ -316,7 +500,8 @@ def verify(admin, emails: dict[int, str], expected_counts: dict) -> dict:
     rows = {m.reference: m for m in VirtualMeeting.objects.all()}
     # Nothing of ours is in a Zoom meeting (attendees read it all): a meeting is traced to a row by what was sent.
     by_fingerprint = {(m.topic[:200], zoom_time(m.start)): m.reference for m in rows.values()}
-    remote = [m for email in sorted(set(emails.values())) for m in admin.meetings(host=email) if not m["deleted"]]
+    listed = sorted(set(emails.values()) | set(hosts))
+    remote = [m for email in listed for m in admin.meetings(host=email) if not m["deleted"]]
     by_id = {str(m["id"]): m for m in remote}
     sessions = list(Session.objects.select_related("event", "room"))
     expected, missing, wrong_time, wrong_zone, wrong_topic, wrong_host, not_available = [], [], [], [], [], [], []
@@ -339,7 +524,8 @@ def verify(admin, emails: dict[int, str], expected_counts: dict) -> dict:
             wrong_zone.append((reference, meeting["timezone"], session.time_zone))
         if meeting["topic"] != row.topic[:200]:
             wrong_topic.append(reference)
-        if meeting["host"] != emails[session.room.created_by_id]:
+        room = session.room
+        if meeting["host"] != (room.virtual_host_email if room.in_site_account else emails.get(room.created_by_id)):
             wrong_host.append(reference)
     wanted_ids = {rows[ref].remote_id for ref in expected if ref in rows and rows[ref].remote_id}
     duplicates, orphans = [], []
@@ -372,7 +558,87 @@ def verify(admin, emails: dict[int, str], expected_counts: dict) -> dict:
     }
 
 
+def verify_handovers(admin, emails: dict[int, str], handover_ids: list[int]) -> dict:
+    """Where each meeting of the handed rooms is, by the simulator and by the handover's progress.
+
+    For each session the handover moved: its meeting exists exactly once among the new host's (or new owner's)
+    live meetings, by the topic and start it was sent with, and it is the one its row records; none is left
+    among the old host's (or old owner's own Zoom user's). "moved" counts the sessions for which all of that
+    holds and the progress says moved.
+    """
+    from seminars.meetings import meeting_reference
+    from seminars.models import Room, RoomHandover
+    from seminars.selectors.handovers import Placement, handover_progress
+
+    alive: dict[str, list[dict]] = {}
+
+    def live(email: str) -> list[dict]:
+        if email not in alive:
+            alive[email] = [m for m in admin.meetings(host=email) if not m["deleted"]]
+        return alive[email]
+
+    def where(hosting: str, host_email: str, owner_id) -> str:
+        return host_email if hosting == Room.HOSTING_ACCOUNT else emails.get(owner_id, f"(user {owner_id})")
+
+    handed, moved = 0, 0
+    progress: dict[str, int] = {}
+    missing, duplicates, orphans, not_recorded = [], [], [], []
+    for handover in RoomHandover.objects.filter(pk__in=handover_ids).prefetch_related("rooms").order_by("pk"):
+        new_email = where(handover.to_hosting, handover.to_host_email, handover.to_owner_id)
+        old_email = {
+            row.room_id: where(row.from_hosting, row.from_host_email, row.from_owner_id) for row in handover.rooms.all()
+        }
+        state = handover_progress(handover=handover)
+        for placement, count in state.counts.items():
+            progress[placement] = progress.get(placement, 0) + count
+        for session, meeting, placement in state.rows:
+            handed += 1
+            reference = meeting_reference(session, session.room)
+            if meeting is None:
+                missing.append({"reference": reference, "new_host": new_email, "why": "no meeting row"})
+                continue
+            sent = (meeting.topic[:200], zoom_time(session.start))
+            there = [m for m in live(new_email) if (m["topic"], m["start_time"]) == sent]
+            left = [m for m in live(old_email[session.room_id]) if (m["topic"], m["start_time"]) == sent]
+            for m in left:
+                orphans.append({"id": m["id"], "reference": reference, "host": m["host"], "topic": m["topic"]})
+            if not there:
+                missing.append({"reference": reference, "new_host": new_email, "row_remote_id": meeting.remote_id})
+                continue
+            for m in there[1:]:
+                duplicates.append({"id": m["id"], "reference": reference, "host": m["host"]})
+            if len(there) == 1 and str(there[0]["id"]) != meeting.remote_id:
+                not_recorded.append({"id": there[0]["id"], "reference": reference, "row_remote_id": meeting.remote_id})
+            elif len(there) == 1 and not left and placement == Placement.MOVED:
+                moved += 1
+    return {
+        "handovers": len(handover_ids),
+        "handed_over": handed,
+        "moved": moved,
+        "progress": progress,
+        "missing_in_new_host": missing,
+        "duplicates_in_new_host": duplicates,
+        "orphans_in_old_host": orphans,
+        "not_recorded": not_recorded,
+        "host_meetings_alive": {email: len(live(email)) for email in (HOST_A, HOST_B)},
+    }
+
+
+HANDOVER_PROBLEMS = ("missing_in_new_host", "duplicates_in_new_host", "orphans_in_old_host", "not_recorded")
+
+
+def handover_converged(handover: dict) -> bool:
+    return (
+        handover["handed_over"] > 0
+        and handover["moved"] == handover["handed_over"]
+        and handover["progress"] == {"moved": handover["handed_over"]}
+        and not any(handover[key] for key in HANDOVER_PROBLEMS)
+    )
+
+
 def converged(result: dict) -> bool:
+    if "handover" in result and not handover_converged(result["handover"]):
+        return False
     return (
         result["sessions_found"] == result["sessions_expected"]
         and result["bookings_found"] == result["bookings_expected"]
@@ -431,22 +697,37 @@ def run(args) -> dict:
         for index, trainer in enumerate(trainers, start=1):
             connect_trainer(trainer, zoom_email=sim_user_email(index), sim_url=sim.url)
             emails[trainer.pk] = sim_user_email(index)
-        print(f"Connected {len(trainers)} trainers to Zoom (simulator {sim.url}) through the OAuth flow.", flush=True)
+        say(f"Connected {len(trainers)} trainers to Zoom (simulator {sim.url}) through the OAuth flow.")
+        hosts = ()
+        if args.handover:
+            account_hosts_add(sim.admin)
+            hosts = (HOST_A, HOST_B)
+            host_a_person, _ = account_people(seminar)
+            say(f"Site account: host A {HOST_A} and host B {HOST_B}, active users of account A.")
 
         workers = Workers(workdir, env)
         workers.start(args.workers)
         sim.admin.set_faults(route="*", seed=args.seed, timeout_seconds=FAULT_TIMEOUT_SECONDS, **FAULTS)
-        print(f"Faults on: {FAULTS} ({args.workers} workers, Redis on port {args.redis_port}).", flush=True)
+        say(f"Faults on: {FAULTS} ({args.workers} workers, Redis on port {args.redis_port}).")
 
         began = time.monotonic()
         base = (datetime.now(UTC) + timedelta(days=2)).replace(hour=6, minute=0, second=0, microsecond=0)
         plan = plan_events(args.sessions, args.trainers)
         events = create_events(seminar, trainers, plan, base, rng)
-        print(
-            f"Created {Session.objects.count()} sessions in {len(events)} events ({time.monotonic() - began:.1f} s).",
-            flush=True,
+        account_events = []
+        if args.handover:
+            # The site switches new rooms to its Zoom account; host A's person makes rooms hosted by host A.
+            site_account_for_new_rooms()
+            account_plan = plan_events(args.handover, 1)
+            account_events = create_events(
+                seminar, [host_a_person], account_plan, base, random.Random(args.seed + 1), first_slot=args.sessions
+            )
+        say(
+            f"Created {Session.objects.count()} sessions in {len(events) + len(account_events)} events"
+            + (f" ({args.handover} in rooms of the site account hosted by host A)" if args.handover else "")
+            + f" ({time.monotonic() - began:.1f} s)."
         )
-        booked = book_learners(seminar, events, LEARNERS)
+        booked = book_learners(seminar, events + account_events, LEARNERS)
         sweeper = Sweeper().start()
 
         from virtualmeeting.models import VirtualMeeting
@@ -456,13 +737,16 @@ def run(args) -> dict:
 
         wait_until(lambda: available() >= len(events) * 2, timeout=120, what="some meetings to be created")
         changes, sessions_changed = plan_changes(events, rng)
+        handovers = []
+        if args.handover:
+            handovers = hand_over_mid_run(args, account_events, events, trainers[0], changes)
         half = len(changes) // 2
         first = apply_changes(changes[:half], rng)
-        print(f"Wave 1 of changes: {first} (available so far: {available()}).", flush=True)
+        say(f"Wave 1 of changes: {first} (available so far: {available()}).")
 
         victim = wait_until(workers.busy, timeout=10, what="a worker in the middle of a task", interval=0.05)
         workers.kill(victim)
-        print(f"Killed worker pid {victim.pid} with SIGKILL; starting another.", flush=True)
+        say(f"Killed worker pid {victim.pid} with SIGKILL; starting another.")
         workers.start(1)
 
         second = apply_changes(changes[half:], rng)
@@ -470,17 +754,14 @@ def run(args) -> dict:
         again = [("move again", event_id, session_id) for kind, event_id, session_id in changes if kind == "move"]
         again = again[::3]
         third = apply_changes(again, rng)
-        print(f"Wave 2 of changes: {second}; moved again: {third['move']}.", flush=True)
+        say(f"Wave 2 of changes: {second}; moved again: {third['move']}.")
 
         redis_server.restart()
-        print("Restarted Redis (every queued message lost).", flush=True)
+        say("Restarted Redis (every queued message lost).")
         time.sleep(args.fault_seconds)
         sim.admin.clear_faults()
         faults_off = time.monotonic()
-        print(
-            f"Faults off after {faults_off - began:.0f} s; waiting for quiet (at most {args.settle_timeout:g} s).",
-            flush=True,
-        )
+        say(f"Faults off after {faults_off - began:.0f} s; waiting for quiet (at most {args.settle_timeout:g} s).")
 
         from virtualmeeting.models import WORK_STATUSES
 
@@ -499,7 +780,13 @@ def run(args) -> dict:
 
         # What the services were told: every session made, less those removed; every booking kept.
         removed = first["remove"] + second["remove"]
-        result = verify(sim.admin, emails, {"sessions": args.sessions - removed, "bookings": booked})
+        expected = {"sessions": args.sessions + args.handover - removed, "bookings": booked}
+        result = verify(sim.admin, emails, expected, hosts=hosts)
+        if handovers:
+            result["handover"] = {
+                **verify_handovers(sim.admin, emails, [h["id"] for h in handovers]),
+                "made": handovers,
+            }
         log = sim.requests_log()
         counts = outcome_counts(log)
         result.update(
@@ -520,9 +807,11 @@ def run(args) -> dict:
                 ),
                 "task_outcomes": dict(workers.task_outcomes()),
                 "worker_rss_mb": {p.pid: rss_mb(p.pid) for p in workers.running()},
-                "zoom_quota_used": {email: sim.admin.quota(email)["used"] for email in sorted(set(emails.values()))},
-            # The product's own count (it counts every attempt, failed ones too): the margin to its 100 a day.
-            "product_quota_used": product_quota_used(),
+                "zoom_quota_used": {
+                    email: sim.admin.quota(email)["used"] for email in sorted(set(emails.values()) | set(hosts))
+                },
+                # The product's own count (it counts every attempt, failed ones too): the margin to its 100 a day.
+                "product_quota_used": product_quota_used(),
             }
         )
         result["converged"] = converged(result)
@@ -570,6 +859,15 @@ def report(result: dict) -> None:
     ):
         print(f"  {key}: {len(result[key])}" + (f"  {result[key][:5]}" if result[key] else ""))
     print(f"  still pending: {result['still_pending']}")
+    handover = result.get("handover")
+    if handover:
+        print(
+            f"Handovers: {handover['handovers']} ({handover['made']}); meetings handed over: "
+            f"{handover['handed_over']}, moved: {handover['moved']}; progress: {handover['progress']}; "
+            f"live meetings per host: {handover['host_meetings_alive']}"
+        )
+        for key in HANDOVER_PROBLEMS:
+            print(f"  {key}: {len(handover[key])}" + (f"  {handover[key][:5]}" if handover[key] else ""))
     print(
         f"Faults injected by the simulator: {result['faults_injected']}; workers killed: "
         f"{result['workers_killed']}; Redis restarts: {result['redis_restarts']}"
@@ -580,8 +878,10 @@ def report(result: dict) -> None:
         f"{outcomes.get('waiting', 0)}, lost answers recovered: {outcomes.get('find (adopted)', 0)})"
     )
     print(f"Zoom calls: {result['zoom_calls']}")
-    print(f"Zoom quota used per user: {result['zoom_quota_used']} (the simulator's count); "
-          f"{result['product_quota_used']} (the product's count, by Zoom user id)")
+    print(
+        f"Zoom quota used per user: {result['zoom_quota_used']} (the simulator's count); "
+        f"{result['product_quota_used']} (the product's count, by Zoom user id)"
+    )
     print(f"Worker resident memory (MB): {result['worker_rss_mb']}")
 
 
