@@ -137,6 +137,9 @@ class VirtualMeeting(models.Model):
     host = models.CharField(
         max_length=255, blank=True, help_text=_("Site account: the host user's id at the provider.")
     )
+    # Site account: the emails of the account's users who may also start the meeting (the provider's
+    # "alternative hosts"); a provider without them ignores this.
+    alternative_hosts = models.JSONField(default=list, blank=True)
 
     # Desired state.
     present = models.BooleanField(default=True)

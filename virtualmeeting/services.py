@@ -180,6 +180,7 @@ def meeting_put(
     personal_links=False,
     hosting: str = VirtualMeeting.Hosting.USER,
     host: str = "",
+    alternative_hosts=(),
 ) -> VirtualMeeting:
     """Say that the meeting `reference` should exist with this state (create or update it).
 
@@ -194,6 +195,8 @@ def meeting_put(
     A meeting handed to another owner or host is made again there first and then deleted where it was; its
     link keeps leading to the old meeting until then (`VirtualMeeting.joinable_url`). A limit wait of the
     previous owner or host does not hold the handed-over meeting.
+    `alternative_hosts`: in the site's account, the emails of its users who may also start the meeting (a change
+    is an update of the meeting, not a new one); ignored for a meeting in the owner's connection.
     """
     if hosting not in VirtualMeeting.Hosting.values:
         raise ValueError(f"Unknown hosting {hosting!r}.")
@@ -208,6 +211,7 @@ def meeting_put(
         "personal_links": personal_links,
         "hosting": hosting,
         "host": host if hosting == VirtualMeeting.Hosting.ACCOUNT else "",
+        "alternative_hosts": list(alternative_hosts) if hosting == VirtualMeeting.Hosting.ACCOUNT else [],
     }
     with transaction.atomic():
         meeting = VirtualMeeting.objects.select_for_update().filter(reference=reference).first()

@@ -77,6 +77,7 @@ def spec_of(meeting: VirtualMeeting, *, registration: bool = False) -> MeetingSp
         timezone=meeting.time_zone,
         agenda=meeting.agenda,
         registration=registration,
+        alternative_hosts=tuple(meeting.alternative_hosts or ()),
         marker=meeting.marker,
     )
 
@@ -89,6 +90,7 @@ def spec_to_json(spec: MeetingSpec) -> dict:
         "timezone": spec.timezone,
         "agenda": spec.agenda,
         "registration": spec.registration,
+        "alternative_hosts": list(spec.alternative_hosts),
     }
 
 
@@ -102,6 +104,7 @@ def spec_from_json(data: dict, *, marker: str) -> MeetingSpec | None:
         timezone=data["timezone"],
         agenda=data["agenda"],
         registration=data.get("registration", False),  # specs stored before registrants had none
+        alternative_hosts=tuple(data.get("alternative_hosts", ())),
         marker=marker,
     )
 
@@ -116,6 +119,7 @@ def _same_spec(a: dict, b: dict) -> bool:
         all(a[k] == b[k] for k in keys)
         and all(datetime.fromisoformat(a[k]) == datetime.fromisoformat(b[k]) for k in times)
         and a.get("registration", False) == b.get("registration", False)
+        and a.get("alternative_hosts", []) == b.get("alternative_hosts", [])
     )
 
 

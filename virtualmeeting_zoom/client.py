@@ -293,6 +293,13 @@ class ZoomClient:
             return ProviderError(oauth.PRIVATE_APP_MESSAGE, permanent=True, code=str(code))
         if code == 3161:
             return ProviderError(HOST_NOT_ALLOWED_MESSAGE, permanent=True, code="3161")
+        if code in (1114, 1115):
+            # An alternative host who cannot be one (not an active user of the account, or not licensed).
+            message = gettext(
+                "Zoom refused an alternative host of this meeting (%(detail)s): choose the room's alternative hosts "
+                "again."
+            ) % {"detail": text or gettext("Zoom error %(code)s") % {"code": code}}
+            return ProviderError(message, permanent=True, code=str(code))
         if code == 3001 or (status == 404 and code is None):
             return MeetingNotFound(gettext("The meeting no longer exists in Zoom."))
         if code == 3002:

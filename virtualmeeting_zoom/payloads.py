@@ -88,6 +88,12 @@ def registration_settings(spec: MeetingSpec) -> dict:
     }
 
 
+def alternative_host_settings(spec: MeetingSpec) -> dict:
+    """settings.alternative_hosts: the emails, semicolon-separated ("" names none). Zoom would otherwise mail
+    every alternative host on each create and update (alternative_hosts_email_notification defaults to true)."""
+    return {"alternative_hosts": ";".join(spec.alternative_hosts), "alternative_hosts_email_notification": False}
+
+
 def spec_fields(spec: MeetingSpec) -> dict:
     """The fields of a meeting that follow the spec (what an update may change)."""
     return {
@@ -99,25 +105,37 @@ def spec_fields(spec: MeetingSpec) -> dict:
 
 
 def create_body(spec: MeetingSpec, options: dict) -> dict:
-    return {"type": 2, **spec_fields(spec), "settings": {**meeting_settings(options), **registration_settings(spec)}}
+    settings = {**meeting_settings(options), **registration_settings(spec)}
+    if spec.alternative_hosts:
+        settings.update(alternative_host_settings(spec))
+    return {"type": 2, **spec_fields(spec), "settings": settings}
 
 
 def update_body(spec: MeetingSpec, previous: MeetingSpec | None) -> dict:
     """Only the fields that differ from `previous` ({} when nothing changed); all of them without one.
 
     start_time and timezone travel together: Zoom reads one with the other. The registration settings
-    go only when registration changes (Zoom keeps the other settings of a PATCH as they are).
+    go only when registration changes, the alternative hosts only when they change (Zoom keeps the other
+    settings of a PATCH as they are).
     """
     current = spec_fields(spec)
     if previous is None:
-        return {**current, "settings": registration_settings(spec)}
+        settings = registration_settings(spec)
+        if spec.alternative_hosts:
+            settings.update(alternative_host_settings(spec))
+        return {**current, "settings": settings}
     before = spec_fields(previous)
     changes = {key: value for key, value in current.items() if before.get(key) != value}
     if "start_time" in changes or "timezone" in changes:
         changes["start_time"] = current["start_time"]
         changes["timezone"] = current["timezone"]
+    settings = {}
     if spec.registration != previous.registration:
-        changes["settings"] = registration_settings(spec)
+        settings.update(registration_settings(spec))
+    if spec.alternative_hosts != previous.alternative_hosts:
+        settings.update(alternative_host_settings(spec))
+    if settings:
+        changes["settings"] = settings
     return changes
 
 
@@ -151,6 +169,8 @@ def registration_matches(given: dict, spec: MeetingSpec) -> bool:
 def remote_meeting(data: dict) -> RemoteMeeting:
     """Zoom's meeting object as a RemoteMeeting. The start_url (it carries the host's token) is left out."""
     registration, registration_given = remote_registration(data)
+    settings = data.get("settings") if isinstance(data.get("settings"), dict) else {}
+    alternative_hosts = settings.get("alternative_hosts")
     return RemoteMeeting(
         remote_id=str(data["id"]),
         join_url=data.get("join_url", ""),
@@ -165,6 +185,7 @@ def remote_meeting(data: dict) -> RemoteMeeting:
         extra={
             **{key: data[key] for key in ("uuid", "host_id", "status") if key in data},
             **({"registration_settings": registration_given} if registration_given else {}),
+            **({"alternative_hosts": alternative_hosts} if isinstance(alternative_hosts, str) else {}),
         },
     )
 

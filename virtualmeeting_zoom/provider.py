@@ -197,6 +197,7 @@ class ZoomProvider(Provider):
             active=body.get("status", "active") == "active",
             licence=_licence_words(licence),
             capacity=self._capacity_of(licence),
+            licensed={LICENCE_BASIC: False, 2: True, 3: True, 99: False}.get(licence) if _is_type(licence) else None,
         )
 
     def _credentials_warning(self) -> str:
@@ -786,10 +787,14 @@ REGISTRANT_UNKNOWN = "registrant_not_found"
 UNLICENSED_CODE = "unlicensed"
 
 
+def _is_type(licence) -> bool:
+    return isinstance(licence, int) and not isinstance(licence, bool)
+
+
 def _licence_words(licence) -> str:
     """Zoom's user `type` in words (zoom-api.md: 1 Basic, 2 Licensed, 3 On-prem)."""
     words = {LICENCE_BASIC: gettext("Basic"), 2: gettext("Licensed"), 3: gettext("On-prem"), 99: gettext("None")}
-    return words.get(licence, "") if isinstance(licence, int) and not isinstance(licence, bool) else ""
+    return words.get(licence, "") if _is_type(licence) else ""
 
 
 def _unlicensed_reason() -> str:

@@ -504,15 +504,52 @@ def _validate_settings(value, current: dict | None) -> tuple[str, list[dict]]:
     for key in BOOLEAN_SETTINGS:
         if key in value and not isinstance(value[key], bool):
             errors.append({"field": f"settings.{key}", "message": "Invalid field: must be true or false."})
-    if isinstance(value.get("alternative_hosts"), str) and value["alternative_hosts"]:
-        for email in value["alternative_hosts"].split(";"):
-            if not re.match(r"^[^@\s;]+@[^@\s;]+\.[^@\s;]+$", email.strip()):
-                errors.append({"field": "settings.alternative_hosts", "message": f"Invalid email: {email}."})
+    if "alternative_hosts" in value and not isinstance(value["alternative_hosts"], str):
+        errors.append({"field": "settings.alternative_hosts", "message": "Invalid field: must be a string."})
+    for ref in alternative_host_refs(value):
+        # Emails or user ids (the spec); whether each may be one is asked of the account (alternative_hosts_refusal).
+        if "@" in ref and not re.match(r"^[^@\s;]+@[^@\s;]+\.[^@\s;]+$", ref):
+            errors.append({"field": "settings.alternative_hosts", "message": f"Invalid email: {ref}."})
     settings.update(value)
     if settings.get("waiting_room"):
         # Zoom: the waiting room turns join-before-host off.
         settings["join_before_host"] = False
     return json.dumps(settings), errors
+
+
+def alternative_host_refs(settings) -> list[str]:
+    """The emails or ids a settings object names as alternative hosts (semicolon-separated; blanks skipped)."""
+    value = settings.get("alternative_hosts") if isinstance(settings, dict) else None
+    return [part.strip() for part in value.split(";") if part.strip()] if isinstance(value, str) else []
+
+
+# Zoom's OpenAPI spec describes settings.alternative_hosts but lists no error for it; these are the codes Zoom
+# answers (and integrations handle): 1114 for someone who cannot be one, 1115 for a user without a licence.
+ALTERNATIVE_HOST_INVALID = 1114
+ALTERNATIVE_HOST_UNLICENSED = 1115
+
+
+def alternative_hosts_refusal(sim, body: dict, host: dict) -> Response | None:
+    """Zoom's refusal of a create or PATCH naming an alternative host who is not an active user of the host's
+    account (400/1114) or is not licensed (Basic: 400/1115; Licensed and On-prem users may be one); None when
+    every one may be. Nothing of the request is applied then."""
+    for ref in alternative_host_refs(body.get("settings")):
+        user = account_user(sim, host["account_id"], ref)
+        if not user or user["status"] != "active":
+            return error(
+                400,
+                ALTERNATIVE_HOST_INVALID,
+                f"Unable to assign '{ref}' as an alternative host: the user does not exist or does not belong to "
+                "this account.",
+            )
+        if user["type"] not in (2, 3):
+            return error(
+                400,
+                ALTERNATIVE_HOST_UNLICENSED,
+                f"Unable to assign '{ref}' as an alternative host: alternative hosts must be Licensed or On-prem "
+                "users of the same account.",
+            )
+    return None
 
 
 def _new_meeting_id(sim) -> int:
@@ -583,6 +620,9 @@ def create(sim, req: Request, *, user: dict, app: dict) -> Response:
     changes, errors = validate(body, current=None, user=user)
     if errors:
         return validation_failed(errors)
+    refusal = alternative_hosts_refusal(sim, body, user)
+    if refusal is not None:
+        return refusal
     now = sim.clock.now()
     meeting = {
         "id": _new_meeting_id(sim),
@@ -653,6 +693,9 @@ def update(sim, req: Request, *, user: dict, app: dict, meeting_id: str) -> Resp
         changes, errors = validate(body, current=meeting, user=user)
         if errors:
             return validation_failed(errors)
+        refusal = alternative_hosts_refusal(sim, body, user)
+        if refusal is not None:
+            return refusal
         apply_changes(sim, meeting["id"], changes)
         updated = sim.store.one("SELECT * FROM meetings WHERE id = ?", (meeting["id"],))
     sim.webhooks.meeting_event_later(updated, user, "meeting.updated", {"old_object": event_object(meeting)})

@@ -36,6 +36,9 @@ class MeetingSpec:
     # The meeting requires registration, so each registrant gets a personal join link
     # (Zoom: approve automatically, the provider's own registration emails off).
     registration: bool = False
+    # Site account: emails of the account's users who may also start the meeting (Zoom's alternative hosts).
+    # A provider without them ignores this.
+    alternative_hosts: tuple[str, ...] = ()
     # The product's own reference for this meeting (internal: never shown to attendees). A provider
     # keeps whatever it needs, on our side, to recognise the meeting a create made when the answer
     # was lost (Zoom: what was sent and when), so `find_meeting` can adopt it.
@@ -144,6 +147,7 @@ class AccountUser:
     active: bool = True
     licence: str = ""  # the user's licence in words ("Basic", "Licensed"), for staff choosing a host
     capacity: int | None = None  # participants a meeting of this host holds, when known
+    licensed: bool | None = None  # a paid licence (Zoom: Licensed or On-prem, what alternative hosts need); None: unknown
 
 
 @dataclass

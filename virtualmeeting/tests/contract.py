@@ -131,6 +131,19 @@ class ProviderContract:
         assert remote.topic == "Renamed: Session 1"
         assert remote.start == spec.start
 
+    def test_alternative_hosts_are_sent_or_ignored_never_an_error(self, provider, connection):
+        """A provider that has alternative hosts sends them; one that has not ignores them. A change of them alone
+        is an update of the same meeting, touching nothing else."""
+        spec, created = self._create(provider, connection, alternative_hosts=("alt.host@example.com",))
+        assert self.remote_exists(created.remote_id)
+        changed = MeetingSpec(**{**spec.__dict__, "alternative_hosts": ("other.host@example.com",)})
+
+        provider.update_meeting(connection=connection, remote_id=created.remote_id, spec=changed, previous=spec)
+
+        assert self.sent_update_fields() <= {"settings"}
+        remote = provider.get_meeting(connection=connection, remote_id=created.remote_id)
+        assert (remote.remote_id, remote.topic, remote.start) == (created.remote_id, spec.topic, spec.start)
+
     def test_update_without_previous_sends_everything(self, provider, connection):
         spec, created = self._create(provider, connection)
         later = MeetingSpec(
