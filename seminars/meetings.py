@@ -171,6 +171,17 @@ def rooms_account_hosts(*, choices, user) -> dict:
     return hosts
 
 
+def rooms_alternative_hosts(*, choices, known: dict | None = None) -> dict:
+    """By (kind, email or id), the alternative hosts named for rooms in the site's account, each checked with the
+    provider once (as a chosen host is: an active user; the licence comes with it), except those already in
+    `known` (the same person chosen as a host is asked once). Asked before the saving transaction."""
+    return {
+        (kind, ref): account_host_chosen(provider_id=kind, host_id=ref)
+        for kind, ref in sorted(set(choices))
+        if (kind, ref) not in (known or {})
+    }
+
+
 def meeting_reference(session: Session, room: Room) -> str:
     return f"{REFERENCE_PREFIX}{session.event_id}:session:{session.pk}:room:{room.pk}"
 
@@ -237,6 +248,7 @@ def _desired_meetings(event: SeminarEvent) -> dict[str, dict]:
             "owner": owner,
             "hosting": hosting,
             "host": host,
+            "alternative_hosts": list(room.virtual_alternative_hosts) if room.in_site_account else [],
             "topic": meeting_topic(session, position, len(sessions)),
             "start": session.start,
             "finish": session.finish,

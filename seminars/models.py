@@ -264,6 +264,9 @@ class Room(models.Model):
     )
     virtual_host = models.CharField(max_length=255, blank=True)
     virtual_host_email = models.CharField(max_length=254, blank=True)
+    # In the site's account: the emails of users of that account who may start its meetings besides the host
+    # (the provider's "alternative hosts"); checked with the provider when they are named.
+    virtual_alternative_hosts = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

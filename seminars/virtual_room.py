@@ -249,23 +249,37 @@ def host_note(room) -> str:
 
     if not room.in_site_account:
         return ""
-    return gettext(
-        "Hosted by %(host)s in the site's %(service)s account. Host meeting is offered to the room's owner, the "
-        "person whose email this is, and site admins."
-    ) % {"host": room.virtual_host_email or room.virtual_host, "service": service_name(room.virtual_kind)}
+    values = {"host": room.virtual_host_email or room.virtual_host, "service": service_name(room.virtual_kind)}
+    alternatives = list(room.virtual_alternative_hosts or [])
+    if not alternatives:
+        return (
+            gettext(
+                "Hosted by %(host)s in the site's %(service)s account. Host meeting is offered to the room's owner, "
+                "the person whose email this is, and site admins."
+            )
+            % values
+        )
+    return ngettext(
+        "Hosted by %(host)s in the site's %(service)s account, with %(alternatives)s as alternative host. Host "
+        "meeting is offered to the room's owner, the people whose emails these are, and site admins.",
+        "Hosted by %(host)s in the site's %(service)s account, with %(alternatives)s as alternative hosts. Host "
+        "meeting is offered to the room's owner, the people whose emails these are, and site admins.",
+        len(alternatives),
+    ) % {**values, "alternatives": ", ".join(alternatives)}
 
 
 def may_host(user, room) -> bool:
     """ "Host meeting" (a fresh start URL at click): the room's owner; for a room in the site's account, also the
-    LMS user whose email is the host's and site admins."""
+    LMS user whose email is the host's or one of its alternative hosts', and site admins."""
     if not user.is_authenticated or not room.is_provider_backed:
         return False
     if room.created_by_id == user.pk:
         return True
     if not room.in_site_account:
         return False
-    host_email = (room.virtual_host_email or "").strip().lower()
-    return is_site_admin(user) or bool(host_email and (user.email or "").strip().lower() == host_email)
+    hosts = {(email or "").strip().lower() for email in [room.virtual_host_email, *room.virtual_alternative_hosts]}
+    hosts.discard("")
+    return is_site_admin(user) or (user.email or "").strip().lower() in hosts
 
 
 def current_session(sessions, now: datetime | None = None):

@@ -272,6 +272,10 @@ class SessionForm(forms.Form):
         }
 
 
+# The most alternative hosts a room choice may list at all (more than the rooms' own limit, said beside the room).
+ALTERNATIVE_HOSTS_LISTED = 50
+
+
 def parse_room_choice(raw: str) -> dict:
     """The hidden room input of a session row: JSON naming a site room, an ad-hoc room or a new one."""
     invalid = ValidationError(_("The room choice is not valid. Select the room again."))
@@ -299,6 +303,15 @@ def parse_room_choice(raw: str) -> dict:
             choice["virtual_host"] = str(value.get("virtual_host") or "")
             if not _is_unicode_text(choice["virtual_host"]):
                 raise invalid
+        if "virtual_alternative_hosts" in value:
+            # Emails (or ids) of users of the site's account; checked with the provider on save (at most
+            # ALTERNATIVE_HOSTS_MAX, said beside the room: a longer list is no list a dialog makes).
+            named = value.get("virtual_alternative_hosts")
+            if not isinstance(named, list) or len(named) > ALTERNATIVE_HOSTS_LISTED:
+                raise invalid
+            if not all(isinstance(item, str) and len(item) <= 254 and _is_unicode_text(item) for item in named):
+                raise invalid
+            choice["virtual_alternative_hosts"] = list(named)
     return choice
 
 
@@ -332,6 +345,8 @@ def room_choice_for(room: Room | None) -> str:
             "description": room.description,
             "virtual_kind": room.virtual_kind,
             "virtual_url": room.virtual_url,
+            "in_site_account": room.in_site_account,
+            "virtual_alternative_hosts": list(room.virtual_alternative_hosts),
         }
     )
 

@@ -25,7 +25,13 @@ from django.utils.translation import ngettext
 from seminars.minimum_warnings import minimum_warning_rearm
 from seminars.models import Booking, EventTrainer, Room, Seminar, SeminarEvent, Session
 from seminars.selectors.trainers import course_staff
-from seminars.services.rooms import room_conflicts, room_errors, room_hosting_set
+from seminars.services.rooms import (
+    room_alternative_hosts,
+    room_alternative_hosts_to_check,
+    room_conflicts,
+    room_errors,
+    room_hosting_set,
+)
 from seminars.timezones import UNKNOWN_ZONE_MESSAGE, is_valid_zone, time_span, viewer_zone
 from seminars.validators import (
     MINIMUM_ABOVE_CAPACITY_MESSAGE,
@@ -51,7 +57,15 @@ EVENT_FIELDS = (
     "registration_opens_at",
     "registration_closes_at",
 )
-ROOM_FIELDS = ("name", "capacity", "description", "virtual_kind", "virtual_url", "virtual_host")
+ROOM_FIELDS = (
+    "name",
+    "capacity",
+    "description",
+    "virtual_kind",
+    "virtual_url",
+    "virtual_host",
+    "virtual_alternative_hosts",
+)
 NAME_MAX_LENGTH = SeminarEvent._meta.get_field("name").max_length
 TEXT_FIELD_VALIDATORS = {
     "name": (validate_single_line, MaxLengthValidator(NAME_MAX_LENGTH)),
@@ -122,9 +136,12 @@ def event_save(*, event_or_none: SeminarEvent | None, seminar: Seminar, data: di
     _check_rows(rows, errors)
     errors.raise_if_any()
     # Rooms made in the site's account need a host: asked of the provider now, not under the locks below.
-    from seminars.meetings import rooms_account_hosts
+    from seminars.meetings import rooms_account_hosts, rooms_alternative_hosts
 
     account_hosts = rooms_account_hosts(choices=_new_provider_rooms(rows, event_or_none), user=actor)
+    account_hosts.update(
+        rooms_alternative_hosts(choices=_alternative_hosts_to_check(rows, event_or_none), known=account_hosts)
+    )
 
     with transaction.atomic():
         event = _locked_event(event_or_none, seminar)
@@ -382,6 +399,21 @@ def _new_provider_rooms(rows: list[dict], event: SeminarEvent | None) -> list[tu
     return kinds
 
 
+def _alternative_hosts_to_check(rows: list[dict], event: SeminarEvent | None) -> list[tuple[str, str]]:
+    """(link kind, email or id) of the alternative hosts the rows' rooms newly name in the site's account."""
+    choices = [row["room"] for row in rows if row["room"] and row["room"].get("mode") in ("adhoc", "new")]
+    ids = [
+        choice.get("id") for choice in choices if choice.get("mode") == "adhoc" and isinstance(choice.get("id"), int)
+    ]
+    rooms = {room.pk: room for room in event.adhoc_rooms.filter(pk__in=ids)} if event and event.pk else {}
+    found = []
+    for choice in choices:
+        previous = rooms.get(choice.get("id")) if choice.get("mode") == "adhoc" else None
+        fields = {name: choice.get(name, getattr(previous, name, "")) for name in ROOM_FIELDS}
+        found.extend(room_alternative_hosts_to_check(fields=fields, previous=previous))
+    return found
+
+
 def _check_rooms(rows: list[dict], event: SeminarEvent, actor, errors: _Errors, account_hosts: dict) -> None:
     """The room choice of each row, except conflicts (checked while writing, under locks)."""
     adhoc = {r.pk: r for r in event.adhoc_rooms.all()} if event.pk else {}
@@ -564,6 +596,10 @@ def _room_for_row(row: dict, event: SeminarEvent, actor) -> Room | None:
         return row["_room"]
     room = row["_room"] or Room(event=event, created_by=actor)
     fields = row["_room_fields"]
+    # Taken before the room changes: those it keeps are read from it as it was.
+    alternative_hosts = room_alternative_hosts(
+        fields=fields, previous=row["_room"], account_hosts=row.get("_account_hosts")
+    )
     to_provider = fields["virtual_kind"] not in ("", Room.CUSTOM_LINK) and (
         not room.pk or fields["virtual_kind"] != room.virtual_kind
     )
@@ -578,6 +614,7 @@ def _room_for_row(row: dict, event: SeminarEvent, actor) -> Room | None:
     if to_provider:
         # Made now: the provider's hosting now (an existing room keeps its own until it is moved).
         room_hosting_set(room=room, account_hosts=row.get("_account_hosts"), chosen=fields.get("virtual_host") or "")
+    room.virtual_alternative_hosts = alternative_hosts if room.in_site_account else []
     room.save()
     return room
 

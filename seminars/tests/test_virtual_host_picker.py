@@ -70,6 +70,7 @@ def test_the_search_lists_every_page_filtered_with_licences_and_is_kept_a_minute
                     "email": "alice@example.com",
                     "licence": "Basic",
                     "capacity": 100,
+                    "licensed": False,
                 },
                 {
                     "id": "mAlIk-3",
@@ -77,6 +78,7 @@ def test_the_search_lists_every_page_filtered_with_licences_and_is_kept_a_minute
                     "email": "m.k@example.com",
                     "licence": "On-prem",
                     "capacity": 100,
+                    "licensed": True,
                 },
             ],
             "default": None,

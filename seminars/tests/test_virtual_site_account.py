@@ -1,7 +1,8 @@
 """Rooms in the site's Zoom account (ProviderConfig.hosting "account"): a room made now records the hosting and
 its host (the maker's own user of the account, found by their email); its meetings are made for that host with
 the account's token; no host means the room dialog says so and nothing is saved; an existing room keeps its way;
-"Host meeting" is offered to the room's owner, the host's own LMS user and site admins (permission matrix).
+"Host meeting" is offered to the room's owner, the host's own LMS user, the LMS users of its alternative hosts and
+site admins (permission matrix).
 Zoom is stubbed with `responses` (virtualmeeting_zoom's FakeZoom plus the user look-ups)."""
 
 import uuid
@@ -162,12 +163,13 @@ def test_an_existing_room_keeps_its_way_when_the_site_switches(
     assert [call.request.url for call in zoom.mocked.calls if "/users/" in call.request.url] == []
 
 
-# --- "Host meeting": the room's owner, the host's own LMS user, site admins ------------------------------
+# --- "Host meeting": the room's owner, the host's own LMS user, its alternative hosts', site admins ----------
 
 
 @pytest.fixture
 def account_room(event, editing_trainer, zoom):
-    """A room in the site account hosted by Hana (the Zoom user hana@example.com), made by Edna, with its meeting."""
+    """A room in the site account hosted by Hana (the Zoom user hana@example.com), with Alva (alva@example.com)
+    as alternative host, made by Edna, with its meeting."""
     room = Room.objects.create(
         name="Online",
         capacity=20,
@@ -177,6 +179,7 @@ def account_room(event, editing_trainer, zoom):
         virtual_hosting="account",
         virtual_host=HOST_ID,
         virtual_host_email="Hana@Example.com",
+        virtual_alternative_hosts=["Alva@Example.com"],
     )
     session = event.sessions.get()
     session.room = room
@@ -214,16 +217,31 @@ def hana(event):
     return user
 
 
+@pytest.fixture
+def alva(event):
+    user = make_user("alva")  # alva@example.com
+    enrol(user, event.seminar.course)  # a learner of the course, named an alternative host of the room in Zoom
+    return user
+
+
 # Who gets "Host meeting": the start URL (302 to Zoom), else refused (403), or the session is not theirs to see (404).
-HOSTS = {"editing_trainer": 302, "hana": 302, "site_admin": 302, "trainer": 403, "learner": 403, "outsider": 404}
+HOSTS = {
+    "editing_trainer": 302,
+    "hana": 302,
+    "alva": 302,
+    "site_admin": 302,
+    "trainer": 403,
+    "learner": 403,
+    "outsider": 404,
+}
 
 
 @pytest.mark.parametrize("who", [*HOSTS, "anonymous"])
-def test_host_meeting_matrix(client, account_room, who, request, hana):
+def test_host_meeting_matrix(client, account_room, who, request, hana, alva):
     room, session = account_room
     url = reverse("seminars:virtual_host", args=[session.pk])
     if who != "anonymous":
-        client.force_login(hana if who == "hana" else request.getfixturevalue(who))
+        client.force_login({"hana": hana, "alva": alva}.get(who) or request.getfixturevalue(who))
     response = client.get(url)
     if who == "anonymous":
         assert response.status_code == 302 and "login" in response["Location"]
@@ -239,10 +257,15 @@ def test_host_meeting_matrix(client, account_room, who, request, hana):
         assert get.headers["Authorization"].startswith("Bearer account-")
 
 
-def test_the_room_card_offers_host_meeting_to_the_host_and_admins(client, account_room, site_admin, hana, trainer):
+def test_the_room_card_offers_host_meeting_to_the_host_and_admins(
+    client, account_room, site_admin, hana, alva, trainer
+):
     room, session = account_room
-    for user, hosts in ((hana, True), (site_admin, True), (trainer, False)):
+    for user, hosts in ((hana, True), (alva, True), (site_admin, True), (trainer, False)):
         client.force_login(user)
         html = client.get(reverse("seminars:room", args=[room.pk])).content.decode()
         assert (reverse("seminars:virtual_host", args=[session.pk]) in html) is hosts, user
-        assert "Hosted by Hana@Example.com in the site&#x27;s Zoom account. Host meeting is offered to" in html
+        assert (
+            "Hosted by Hana@Example.com in the site&#x27;s Zoom account, with Alva@Example.com as alternative host. "
+            "Host meeting is offered to the room&#x27;s owner, the people whose emails these are, and site admins."
+        ) in html

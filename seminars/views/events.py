@@ -50,6 +50,7 @@ from seminars.services.events import (
     local_to_utc,
 )
 from seminars.services.rooms import (
+    ALTERNATIVE_HOSTS_MAX,
     BAD_URL,
     CONNECT_FIRST,
     site_room_delete,
@@ -152,7 +153,15 @@ def _event_editor(request, *, seminar, event):
                 "hostYou": _("(you)"),
                 "hostChoose": _("Choose a host for this room."),
                 "hostLine": _("%(name)s (%(email)s) · %(licence)s"),
+                "alternativeAdd": _("Add %(name)s as an alternative host"),
+                "alternativeRemove": _("Remove %(name)s from the alternative hosts"),
+                "alternativeAddButton": _("Add"),
+                "alternativeRemoveButton": _("Remove"),
+                "alternativeFull": _("At most %(limit)s alternative hosts: remove one to add another."),
+                "alternativeNone": _("No alternative hosts."),
+                "alternativeMax": ALTERNATIVE_HOSTS_MAX,
             },
+            "alternative_hosts_max": ALTERNATIVE_HOSTS_MAX,
         },
     )
 
@@ -372,6 +381,7 @@ def _account_user_json(user) -> dict:
         "email": user.email,
         "licence": user.licence,
         "capacity": user.capacity,
+        "licensed": user.licensed,
     }
 
 
@@ -396,7 +406,12 @@ def _room_json(room, *, full=False) -> dict:
         "url": reverse("seminars:room", args=[room.pk]),
     }
     if full:
-        data.update(virtual_kind=room.virtual_kind, virtual_url=room.virtual_url)
+        data.update(
+            virtual_kind=room.virtual_kind,
+            virtual_url=room.virtual_url,
+            in_site_account=room.in_site_account,
+            virtual_alternative_hosts=list(room.virtual_alternative_hosts),
+        )
     return data
 
 

@@ -169,7 +169,14 @@
     // A saved room keeping its provider keeps its host (moving it is a handover): no picker then.
     var current = currentRow ? readChoice(currentRow) : null;
     var keepsKind = current && current.mode === "adhoc" && current.virtual_kind === kind;
-    if (window.seminarsHostPicker) window.seminarsHostPicker.show(keepsKind ? "" : kind);
+    var picker = window.seminarsHostPicker;
+    if (picker) picker.show(keepsKind ? "" : kind);
+    // Alternative hosts: for a room in the site's account, kept or made now (they may change at any time).
+    var alternatives = window.seminarsAlternativeHosts;
+    if (alternatives) {
+      var inAccount = keepsKind ? !!current.in_site_account : !!picker && picker.needed(kind);
+      alternatives.show(inAccount ? kind : "", keepsKind ? current.virtual_alternative_hosts || [] : []);
+    }
   }
 
   function fillCreate(choice) {
@@ -300,6 +307,8 @@
         description: room.description,
         virtual_kind: room.virtual_kind,
         virtual_url: room.virtual_url,
+        in_site_account: !!room.in_site_account,
+        virtual_alternative_hosts: room.virtual_alternative_hosts || [],
       },
     };
   }
@@ -347,6 +356,9 @@
     };
     if (editing && current.mode === "adhoc") choice.id = current.id;
     if (host) choice.virtual_host = host.id;
+    if (keepsKind) choice.in_site_account = !!current.in_site_account;
+    var alternatives = window.seminarsAlternativeHosts ? window.seminarsAlternativeHosts.chosen(kind) : null;
+    if (alternatives) choice.virtual_alternative_hosts = alternatives;
     return { choice: choice };
   }
 

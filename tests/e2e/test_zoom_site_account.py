@@ -47,7 +47,7 @@ def _make_room(page, live_server, seminar, *, event: str, room: str, start, host
     dialog.get_by_label("Add virtual room link").select_option(label="Zoom Meeting")
     hosts = dialog.get_by_role("radiogroup", name="Host")
     if host_search:
-        dialog.get_by_role("searchbox", name="Host").fill(host_search)
+        dialog.get_by_role("searchbox", name="Host", exact=True).fill(host_search)
         expect(hosts.get_by_role("radio")).to_have_count(1)
         hosts.get_by_role("radio").check()
     expect(hosts.get_by_role("radio", checked=True)).to_have_count(1)
