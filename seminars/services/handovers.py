@@ -214,7 +214,21 @@ def _hand_over_locked(*, by, room_ids, provider_id, target: _Target, reason, fro
         room.virtual_hosting = target.hosting
         room.virtual_host = target.host
         room.virtual_host_email = target.host_email
-        room.save(update_fields=["created_by", "virtual_hosting", "virtual_host", "virtual_host_email"])
+        # Alternative hosts are the site account's: none in a person's own account, and never the host itself.
+        room.virtual_alternative_hosts = (
+            [email for email in room.virtual_alternative_hosts if email.lower() != target.host_email.lower()]
+            if target.hosting == Room.HOSTING_ACCOUNT
+            else []
+        )
+        room.save(
+            update_fields=[
+                "created_by",
+                "virtual_hosting",
+                "virtual_host",
+                "virtual_host_email",
+                "virtual_alternative_hosts",
+            ]
+        )
     for event_id in sorted({room.event_id for room in rooms}):
         event_meetings_sync(event=events[event_id])
     return handover

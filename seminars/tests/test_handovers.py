@@ -319,3 +319,21 @@ def test_owners_at_risk_are_the_deactivated_and_the_disconnected_with_sessions_t
     # Sessions that have started are nobody's worry any more.
     with time_machine.travel(timezone.now() + timedelta(days=30)):
         assert owners_at_risk() == []
+
+
+def test_the_new_host_leaves_the_alternative_hosts_and_a_personal_account_has_none(
+    event, editing_trainer, site_admin, zoom, host_b, django_capture_on_commit_callbacks
+):
+    room = account_room(event, editing_trainer)
+    room.virtual_alternative_hosts = [HOST_B, "alt@example.com"]  # host B's email is HOST_B in this stub
+    room.save()
+
+    hand_over(django_capture_on_commit_callbacks, by=site_admin, rooms=[room], to_host=HOST_B)
+    room.refresh_from_db()
+    assert room.virtual_alternative_hosts == ["alt@example.com"]
+
+    carl = make_user("carl")
+    make_connection(carl, remote_account_id="carl-zoom")
+    hand_over(django_capture_on_commit_callbacks, by=site_admin, rooms=[room], to_owner=carl)
+    room.refresh_from_db()
+    assert room.virtual_alternative_hosts == []
