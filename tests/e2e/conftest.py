@@ -314,16 +314,31 @@ def fill_session(page, number: int, start: datetime, minutes: int, zone: str):
     return session
 
 
-def add_zoom_room(page, session, *, name: str, capacity: int, connect: bool = True):
-    """ "Select room" > "Create" > Name, Capacity > "Add virtual room link": "Zoom Meeting" (> "Connect") > "OK"."""
-    from playwright.sync_api import expect
+def zoom_site_account(zoom, users):
+    """Zoom enabled with the simulator's seeded apps, new rooms in the site's account, and `users` added to it."""
+    from virtualmeeting.models import ProviderConfig
 
+    call_command("virtualmeeting_zoom_configure", simulator=zoom.url, stdout=io.StringIO())  # both apps
+    ProviderConfig.objects.filter(provider="zoom").update(hosting="account")
+    zoom.add_users(users=users)
+
+
+def open_zoom_room(page, session, *, name: str, capacity: int):
+    """ "Select room" > "Create" > Name, Capacity > "Add virtual room link": "Zoom Meeting"; the open dialog."""
     session.get_by_role("button", name="Select room").click()
     dialog = page.get_by_role("dialog", name="Select room")
     dialog.get_by_role("tab", name="Create").click()
     dialog.get_by_label("Name", exact=True).fill(name)
     dialog.get_by_label("Capacity", exact=True).fill(str(capacity))
     dialog.get_by_label("Add virtual room link").select_option(label="Zoom Meeting")
+    return dialog
+
+
+def add_zoom_room(page, session, *, name: str, capacity: int, connect: bool = True):
+    """open_zoom_room (> "Connect") > "OK"."""
+    from playwright.sync_api import expect
+
+    dialog = open_zoom_room(page, session, name=name, capacity=capacity)
     if connect:
         connect_zoom(page, dialog)
         expect(dialog.get_by_text(f"Pat Pro ({ZOOM_PRO})")).to_be_visible()

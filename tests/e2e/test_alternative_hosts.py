@@ -3,14 +3,11 @@ an alternative host (Lena, found by searching "len" and added with the keyboard-
 with "Remove" shows her), save; the room's card names both, and the worker makes the meeting for Alfred with
 Lena as its alternative host in the simulator."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import fill_session, tomorrow_at, wait_for
+from tests.e2e.conftest import fill_session, open_zoom_room, tomorrow_at, wait_for, zoom_site_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,16 +17,15 @@ LENA = "lena@zoomsim.test"
 
 def test_an_admin_names_an_alternative_host_in_the_room_dialog(browse, screenshot, live_server, zoom, cast, worker):
     from seminars.models import Room
-    from virtualmeeting.models import ProviderConfig, VirtualMeeting
+    from virtualmeeting.models import VirtualMeeting
 
-    call_command("virtualmeeting_zoom_configure", simulator=zoom.url, stdout=io.StringIO())  # both apps
-    ProviderConfig.objects.filter(provider="zoom").update(hosting="account")  # new rooms go to the site account
-    zoom.add_users(
-        users=[
+    zoom_site_account(
+        zoom,
+        [
             {"email": ALFRED, "first_name": "Alfred", "last_name": "Ames", "type": 2},
             {"email": LENA, "first_name": "Lena", "last_name": "Lund", "type": 2},
             {"email": "lenny@zoomsim.test", "first_name": "Lenny", "last_name": "Low", "type": 1},
-        ]
+        ],
     )
 
     admin = browse(cast.admin)
@@ -38,12 +34,7 @@ def test_an_admin_names_an_alternative_host_in_the_room_dialog(browse, screensho
     admin.get_by_label("Event name").fill("Online wardens")
     admin.get_by_role("button", name="Add session").click()
     session = fill_session(admin, 1, tomorrow_at(10), 60, "UTC")
-    session.get_by_role("button", name="Select room").click()
-    dialog = admin.get_by_role("dialog", name="Select room")
-    dialog.get_by_role("tab", name="Create").click()
-    dialog.get_by_label("Name", exact=True).fill("Online")
-    dialog.get_by_label("Capacity", exact=True).fill("20")
-    dialog.get_by_label("Add virtual room link").select_option(label="Zoom Meeting")
+    dialog = open_zoom_room(admin, session, name="Online", capacity=20)
 
     dialog.get_by_role("searchbox", name="Host", exact=True).fill("alf")
     dialog.get_by_role("radiogroup", name="Host").get_by_role(

@@ -2,14 +2,11 @@
 the account's users for "ali", pick Alice (a Basic user: the capacity warning says her meetings hold 100), save;
 the room's card says Alice hosts it, and the worker makes the meeting for Alice in the simulator."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import fill_session, live_meetings, tomorrow_at, wait_for
+from tests.e2e.conftest import fill_session, live_meetings, open_zoom_room, tomorrow_at, wait_for, zoom_site_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,15 +16,13 @@ ALICE = "alice@zoomsim.test"
 
 def test_an_admin_picks_the_host_of_a_room_in_the_sites_account(browse, screenshot, live_server, zoom, cast, worker):
     from seminars.models import Room
-    from virtualmeeting.models import ProviderConfig
 
-    call_command("virtualmeeting_zoom_configure", simulator=zoom.url, stdout=io.StringIO())  # both apps
-    ProviderConfig.objects.filter(provider="zoom").update(hosting="account")  # new rooms go to the site account
-    zoom.add_users(
-        users=[
+    zoom_site_account(
+        zoom,
+        [
             {"email": ALICE, "first_name": "Alice", "last_name": "Archer", "type": 1},
             {"email": "alfred@zoomsim.test", "first_name": "Alfred", "last_name": "Ames", "type": 2},
-        ]
+        ],
     )
 
     admin = browse(cast.admin)
@@ -37,12 +32,7 @@ def test_an_admin_picks_the_host_of_a_room_in_the_sites_account(browse, screensh
     admin.locator("input[name=capacity]").fill("150")
     admin.get_by_role("button", name="Add session").click()
     session = fill_session(admin, 1, tomorrow_at(10), 60, "UTC")
-    session.get_by_role("button", name="Select room").click()
-    dialog = admin.get_by_role("dialog", name="Select room")
-    dialog.get_by_role("tab", name="Create").click()
-    dialog.get_by_label("Name", exact=True).fill("Online")
-    dialog.get_by_label("Capacity", exact=True).fill("150")
-    dialog.get_by_label("Add virtual room link").select_option(label="Zoom Meeting")
+    dialog = open_zoom_room(admin, session, name="Online", capacity=150)
 
     # No user of the account has the admin's email: nothing is chosen, and OK says a host is needed.
     hosts = dialog.get_by_role("radiogroup", name="Host")
