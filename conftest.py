@@ -97,6 +97,14 @@ def _eager_celery():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_user_facts():
+    """No test reads another's cached user facts (lms.userfacts): user ids repeat between tests and runs."""
+    from lms import userfacts
+
+    userfacts.reset()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "http://testserver"

@@ -6,4 +6,4 @@ class LmsConfig(AppConfig):
     verbose_name = "LMS site"
 
     def ready(self):
-        from lms import checks  # noqa: F401  (registers the system checks)
+        from lms import checks, receivers  # noqa: F401  (registers the system checks; lms.userfacts' receivers)

@@ -7,6 +7,8 @@ and `virtualmeeting` must not import `seminars`.
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from lms.userfacts import fact
+
 # The permission is named by string: the apps that check it need not import the app that defines it.
 SITE_ADMIN_PERMISSION = "seminars.manage_site"
 
@@ -19,7 +21,14 @@ def is_site_admin(user) -> bool:
     """
     if not (user.is_authenticated and user.is_active):
         return False
-    return user.is_superuser or (user.is_staff and user.has_perm(SITE_ADMIN_PERMISSION))
+    if user.is_superuser or not user.is_staff:
+        return user.is_superuser
+    # Staff: Django's permission check costs two queries; the answer is cached per user (lms.userfacts).
+    return fact(user, "site_admin")
+
+
+def holds_site_admin_permission(user) -> bool:
+    return user.is_staff and user.has_perm(SITE_ADMIN_PERMISSION)
 
 
 def site_admins():

@@ -7,9 +7,9 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from lms.userfacts import fact
 from seminars.permissions import is_site_admin
 from seminars.selectors.approvals import decidable_request_count
-from seminars.selectors.notifications import notification_list, notification_unread_count
 
 logger = logging.getLogger(__name__)
 
@@ -59,18 +59,18 @@ def admin_menu(user):
 
 
 class NotificationSummary:
-    """The bell: evaluated only when a template reads it, one query each."""
+    """The bell: read when a template reads it, from the user's cached facts (lms.userfacts)."""
 
     def __init__(self, user):
         self.user = user
 
-    @cached_property
+    @property
     def unread_count(self):
-        return notification_unread_count(user=self.user)
+        return fact(self.user, "unread")
 
-    @cached_property
+    @property
     def recent(self):
-        return notification_list(user=self.user, limit=6)
+        return fact(self.user, "recent")
 
 
 class ApprovalSummary:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from seminars import emails
 from seminars.email_messages import NoticeEmail, notice_email_message
 from seminars.models import Booking, Notification, SeminarEvent
+from seminars.viewer_facts import notifications_changed
 from seminars.outbox import absolute_url
 from seminars.tasks import email_queue
 
@@ -34,6 +35,7 @@ def notify(*, users, subject, body, url="", email: NoticeEmail | None = None) ->
     rows = Notification.objects.bulk_create(
         [Notification(user=user, subject=subject[:255], body=body, url=url[:500], created_at=now) for user in users]
     )
+    notifications_changed(user.pk for user in users)
     if email is not None:
         params = email.params()
         for row in rows:

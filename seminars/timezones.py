@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from lms.userfacts import fact
+
 # The IANA areas of real places. Names outside them are the system's own ("localtime",
 # "Factory", "posixrules", "posix/...", "right/...") or legacy aliases ("EST5EDT", "Etc/GMT+5",
 # "US/Eastern", "Japan") that Zoom and calendar programs do not all accept.
@@ -51,8 +53,13 @@ def validate_time_zone(value) -> None:
 
 def viewer_zone(user) -> str:
     """The zone a user reads times in (their profile's, else UTC)."""
-    profile = getattr(user, "seminar_profile", None) if getattr(user, "is_authenticated", False) else None
-    return profile.time_zone if profile is not None else "UTC"
+    if not getattr(user, "is_authenticated", False):
+        return "UTC"
+    loaded = user._state.fields_cache
+    if "seminar_profile" in loaded:  # already read with the user (select_related): None when there is none
+        profile = loaded["seminar_profile"]
+        return profile.time_zone if profile is not None else "UTC"
+    return fact(user, "zone")
 
 
 def to_zone(moment: datetime, zone: str) -> datetime:

@@ -1,0 +1,123 @@
+"""Per-user facts every page needs (the site-admin flag, the bell, the viewer's time zone), cached.
+
+Every page used to pay a query or two for each of them. Here they are computed together, kept in the
+cache under the user's id, and read back in one cache round trip (`get_many` of the facts and the two
+generation tokens they were computed under).
+
+Invalidation is by generation, so a reader can never store a stale value for later readers:
+- `user_changed(user_id)` gives the user a new generation token (a notification arrived or was read,
+  the profile's time zone changed, the user's flags, groups or permissions changed);
+- `everyone_changed()` gives every user a new one (a group's permissions changed).
+A reader tags what it computed with the tokens it read *before* computing; a change in between gives
+new tokens, so the value it stores is never read. Both give a new token at once and again after the
+surrounding transaction commits: a reader that read the old rows before the commit tagged them with the
+first new token.
+
+Facts are registered by the apps that own them (`register`), so this module imports no app: `lms`
+registers the site-admin flag, `seminars` the bell and the zone. A request computes them at most once
+(memoised on the user object).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+_FACTS: dict[str, Callable[[Any], Any]] = {}
+_MEMO = "_lms_userfacts"
+EVERYONE = "userfacts:gen:all"
+TIMEOUT = 24 * 3600  # facts a user has not needed for a day are computed again
+
+
+def register(name: str, compute: Callable[[Any], Any]) -> None:
+    """`compute(user)` gives the fact `name` for a user (an active, authenticated one)."""
+    _FACTS[name] = compute
+
+
+def _user_gen_key(user_id) -> str:
+    return f"userfacts:gen:{user_id}"
+
+
+def _facts_key(user_id) -> str:
+    return f"userfacts:{user_id}"
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def _tokens(user_id, found: dict) -> tuple[str, str]:
+    """The generation tokens, made when missing (evicted, or never set). `add` keeps a token another
+    process made meanwhile, so both read the same one."""
+    tokens = []
+    for key in (_user_gen_key(user_id), EVERYONE):
+        token = found.get(key)
+        if token is None:
+            cache.add(key, _new_token(), timeout=None)
+            token = cache.get(key)
+        tokens.append(token)
+    return tokens[0], tokens[1]
+
+
+def facts(user) -> dict[str, Any]:
+    """All registered facts of `user`, from the cache when they are current."""
+    memo = getattr(user, _MEMO, None)
+    if memo is not None:
+        return memo
+    keys = [_facts_key(user.pk), _user_gen_key(user.pk), EVERYONE]
+    found = cache.get_many(keys)
+    tokens = _tokens(user.pk, found)
+    entry = found.get(keys[0])
+    if isinstance(entry, dict) and entry.get("tokens") == tokens and set(entry.get("facts", ())) == set(_FACTS):
+        values = entry["facts"]
+    else:
+        values = {name: compute(user) for name, compute in _FACTS.items()}
+        cache.set(keys[0], {"tokens": tokens, "facts": values}, timeout=TIMEOUT)
+    setattr(user, _MEMO, values)
+    return values
+
+
+def fact(user, name: str):
+    return facts(user)[name]
+
+
+def forget_memo(user) -> None:
+    """Drop what this request already read for `user` (after the request itself changed it)."""
+    if hasattr(user, _MEMO):
+        delattr(user, _MEMO)
+
+
+def _bump(key: str) -> None:
+    try:
+        cache.set(key, _new_token(), timeout=None)
+    except Exception:  # the cache is down: readers cannot read stale facts from it either
+        logger.warning("Could not mark cached user facts out of date (%s)", key, exc_info=True)
+
+
+def _changed(key: str) -> None:
+    # Now (this transaction's own later reads, e.g. the rest of the request, see the change) and again once
+    # the transaction commits (a reader that read the old rows in between tagged them with the first token).
+    _bump(key)
+    transaction.on_commit(lambda: _bump(key), robust=True)
+
+
+def user_changed(user_id) -> None:
+    """The facts of this user changed: readers compute them again."""
+    _changed(_user_gen_key(user_id))
+
+
+def everyone_changed() -> None:
+    """Facts of any user may have changed (a group's permissions): all are computed again."""
+    _changed(EVERYONE)
+
+
+def reset() -> None:
+    """Every user's cached facts out of date at once, outside any transaction (test isolation, a cache restore)."""
+    _bump(EVERYONE)
