@@ -277,6 +277,33 @@ def test_join_now_leads_a_learner_to_their_own_link_and_the_same_one_from_a_seco
     assert len(registered_there) == 1  # one registrant for the learner, whatever the devices
 
 
+def test_the_join_click_asks_three_queries_the_user_the_session_and_the_meeting_with_the_link(
+    client, virtual_event, learner, booked, time_machine
+):
+    """The hot path at a session's start: the user, the session with the learner's role and booking, and the
+    meeting with their own link; nothing else (the session itself comes from the cache on a Redis site)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    session, meeting = first_meeting(virtual_event)
+    personal = MeetingRegistrant.objects.get(meeting=meeting, key=booking_key(booked.pk)).join_url
+    time_machine.move_to(session.start - timedelta(minutes=5))
+    client.force_login(learner)
+    url = reverse("seminars:virtual_join", args=[session.pk])
+    client.get(url)  # the steady state: the viewer's facts cached
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+
+    assert response.status_code == 302 and response["Location"] == personal
+    asked = [q["sql"] for q in queries.captured_queries if "django_session" not in q["sql"]]
+    assert len(asked) == 3, asked
+    user, session_row, meeting_row = asked
+    assert '"auth_user"' in user
+    assert '"seminars_session"' in session_row and '"seminars_booking"' in session_row
+    assert '"virtualmeeting_virtualmeeting"' in meeting_row and '"virtualmeeting_meetingregistrant"' in meeting_row
+
+
 def client_class_login(user):
     from django.test import Client
 

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -15,7 +16,7 @@ from seminars.models import Booking, Enrolment, Room, Session
 from seminars.permissions import TRAINER_ROLES, can_view_course, is_course_trainer, is_site_admin
 from seminars.selectors.events import room_sessions_for_viewer
 from seminars.timezones import viewer_zone
-from seminars.virtual_room import GO_TO_ROOM, UNAVAILABLE, Access, current_session, session_access
+from seminars.virtual_room import GO_TO_ROOM, UNAVAILABLE, Access, current_session, may_host, session_access
 
 # A meeting in one of these states can be sent again at once ("Retry now").
 RETRYABLE = ("failed", "waiting")
@@ -56,19 +57,63 @@ def _access(request, session):
     return access, meeting
 
 
+def _viewer_session(user, pk):
+    """The session with the viewer's enrolment role and booking on it, in one query (the join click's hot path).
+
+    The role goes where `course_role` looks first, so the permission checks ask nothing more.
+    """
+    sessions = Session.objects.select_related("room", "event__seminar__course")
+    if user.is_authenticated:
+        booking = Booking.objects.filter(event=OuterRef("event"), user=user)
+        sessions = sessions.annotate(
+            viewer_role=Subquery(
+                Enrolment.objects.filter(course=OuterRef("event__seminar__course"), user=user).values("role")[:1]
+            ),
+            viewer_booking_id=Subquery(booking.values("pk")[:1]),
+            viewer_booking_state=Subquery(booking.values("state")[:1]),
+        )
+    session = get_object_or_404(sessions, pk=pk)
+    if user.is_authenticated:
+        user.__dict__.setdefault("_seminar_roles", {})[session.event.seminar.course_id] = session.viewer_role
+    return session
+
+
 @login_required
 def virtual_join(request, pk):
-    session = _session(pk)
-    access, meeting = _access(request, session)
+    """ "Join now": who may join, and when, decided at the click; then a redirect. Three queries for a learner
+    (the user, the session with their role and booking, the meeting with their own link) and no template."""
+    from virtualmeeting.selectors import meeting_with_personal_url
+
+    user = request.user
+    session = _viewer_session(user, pk)
+    if not can_view_course(user, session.event.seminar.course):
+        raise Http404("No such session.")
+    room = session.room
+    key = _personal_key(user, session)
+    meeting, personal = None, ""
+    if room is not None and room.is_provider_backed:
+        meeting, personal = meeting_with_personal_url(reference=meeting_reference(session, room), key=key)
+    access = session_access(user=user, session=session, booking_state=session.viewer_booking_state, meeting=meeting)
     if not access.can_join:
         messages.warning(request, access.message or UNAVAILABLE)
         return redirect("seminars:event", session.event_id)
     if meeting is None:
-        return HttpResponseRedirect(session.room.virtual_url)
-    return HttpResponseRedirect(_join_url(request, session, access, meeting))
+        return HttpResponseRedirect(room.virtual_url)
+    return HttpResponseRedirect(_join_url(request, session, access, meeting, key=key, personal=personal))
 
 
-def _join_url(request, session, access, meeting) -> str:
+def _personal_key(user, session) -> str:
+    """The registrant key of this person's own link to the session's meeting: staff's (the owner's is never
+    used), else their booking's, else ""; the same rule as session_access's roles."""
+    room, course = session.room, session.event.seminar.course
+    if room is None or not room.is_provider_backed:
+        return ""
+    if may_host(user, room) or is_site_admin(user) or is_course_trainer(user, course):
+        return staff_key(user.pk)
+    return booking_key(session.viewer_booking_id) if session.viewer_booking_id else ""
+
+
+def _join_url(request, session, access, meeting, *, key: str, personal: str) -> str:
     """Where this person joins the provider's meeting: their own registrant link when they have one.
 
     A learner's is made in the background from their booking; a trainer or admin who is not the
@@ -79,20 +124,11 @@ def _join_url(request, session, access, meeting) -> str:
     The shared link is `joinable_url`: while a meeting moves to another owner or host, the old meeting's
     until the new one is made (personal links to the old meeting keep working until then too).
     """
-    from virtualmeeting.selectors import registrant_join_url
-
-    reference = meeting_reference(session, session.room)
-    if access.role == "learner":
-        booking_id = Booking.objects.filter(event=session.event, user=request.user).values_list("pk", flat=True).first()
-        key = booking_key(booking_id)
-    elif access.role == "staff":
-        key = staff_key(request.user.pk)
-    else:
+    if access.role not in ("learner", "staff") or not key:
         return meeting.joinable_url
-    personal = registrant_join_url(reference=reference, key=key)
     if personal or not meeting.takes_registrants:
         return personal or meeting.joinable_url
-    return _registered_now(request, reference, key) or meeting.joinable_url
+    return _registered_now(request, meeting_reference(session, session.room), key) or meeting.joinable_url
 
 
 def _registered_now(request, reference, key) -> str:
