@@ -248,3 +248,100 @@ def _extras(learner, trainer, course):
             for n in range(10)
         ]
     )
+
+
+@dataclass
+class LiveEvent:
+    """An event whose one session starts in a few minutes (the join window is open), in a Zoom room whose
+    meeting requires registration, with `learners` booked learners, each registered (a personal join link)."""
+
+    event_id: int
+    session_id: int
+    learners: list[str]  # usernames, bench-learner first
+    join_prefix: str  # every join link (shared and personal) starts with it
+
+
+LIVE_JOIN_PREFIX = "https://zoom.example.com/w/"
+
+
+def live_event_load(*, learners: int) -> LiveEvent:
+    """Add the live event to a loaded dataset (one transaction): bench-learner and `learners - 1` others
+    (existing benchmark learners first, new ones after), each booked and registered for its meeting."""
+    with transaction.atomic():
+        return _live(learners)
+
+
+def _live(count: int) -> LiveEvent:
+    from virtualmeeting.models import MeetingRegistrant
+
+    User = get_user_model()
+    course = Course.objects.get(short_name="BENCH")
+    editor = User.objects.get(username="bench-editor")
+    people = list(User.objects.filter(username__startswith=LEARNER).order_by("pk")[:count])
+    missing = count - len(people)
+    if missing > 0:
+        password = make_password(PASSWORD)
+        extra = User.objects.bulk_create(
+            [
+                User(
+                    username=f"bench-live-{i}",
+                    first_name="Live",
+                    last_name=str(i),
+                    email=f"bench-live-{i}@example.com",
+                    password=password,
+                )
+                for i in range(1, missing + 1)
+            ]
+        )
+        Enrolment.objects.bulk_create([Enrolment(course=course, user=u, role=Enrolment.Role.LEARNER) for u in extra])
+        people += extra
+    seminar = Seminar.objects.create(course=course, name="Live seminar", description="Starts in a few minutes.")
+    event = SeminarEvent.objects.create(seminar=seminar, name="Live event", capacity=count, created_by=editor)
+    room = Room.objects.create(
+        name="Zoom room of Live event", capacity=count, event=event, virtual_kind="zoom", created_by=editor
+    )
+    start = timezone.now() + timedelta(minutes=5)
+    session = Session.objects.create(
+        event=event, start=start, finish=start + timedelta(hours=1), time_zone="Europe/London", room=room
+    )
+    meeting = VirtualMeeting.objects.create(
+        reference=f"seminars.event:{event.pk}:session:{session.pk}:room:{room.pk}",
+        provider="zoom",
+        owner=editor,
+        remote_owner=editor,
+        topic="Live seminar: Live event",
+        start=session.start,
+        finish=session.finish,
+        time_zone=session.time_zone,
+        remote_id="89999999999",
+        join_url=f"{LIVE_JOIN_PREFIX}89999999999",
+        host_email="bench-editor@example.com",
+        registration=True,
+        personal_links=True,
+        status=VirtualMeeting.Status.AVAILABLE,
+        synced_version=1,
+    )
+    bookings = Booking.objects.bulk_create([Booking(event=event, user=u, state=Booking.State.BOOKED) for u in people])
+    BookingStateChange.objects.bulk_create(
+        [BookingStateChange(booking=b, state=b.state, changed_by=b.user, changed_at=start) for b in bookings]
+    )
+    MeetingRegistrant.objects.bulk_create(
+        [
+            MeetingRegistrant(
+                meeting=meeting,
+                key=f"booking:{b.pk}",
+                user=b.user,
+                first_name=b.user.first_name,
+                last_name=b.user.last_name,
+                email=f"r{b.pk}@registrants.invalid",
+                remote_id=f"reg{b.pk}",
+                join_url=f"{LIVE_JOIN_PREFIX}89999999999?tk=personal-{b.pk}",
+                registered_at=start,
+                status=MeetingRegistrant.Status.REGISTERED,
+            )
+            for b in bookings
+        ]
+    )
+    return LiveEvent(
+        event_id=event.pk, session_id=session.pk, learners=[u.username for u in people], join_prefix=LIVE_JOIN_PREFIX
+    )

@@ -36,8 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.benchmarks_doc import section_write  # noqa: E402
-from bench.harness import run_keys, server_params  # noqa: E402
-from bench.httpload import LoadResult, run_load  # noqa: E402
+from bench.harness import RedisServer, free_port, run_keys, server_params  # noqa: E402
 from bench.machine import child_pids, machine_info, rss_mb  # noqa: E402
 from bench.pages_inprocess import (  # noqa: E402
     SMALL_DATASET,
@@ -49,6 +48,7 @@ from bench.pages_inprocess import (  # noqa: E402
 )
 from bench.pages_report import docs_memory_section, docs_pages_section, print_table, summarise  # noqa: E402
 from bench.pages_server import gunicorn_stop, gunicorn_up, login_cookie  # noqa: E402
+from bench.wrkload import WrkResult, run_wrk  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/lms_bench"
 RESULTS = ROOT / "bench" / "results"
@@ -70,11 +70,10 @@ def parse_args(argv=None):
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes")
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"], help="gunicorn worker class")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread only)")
-    parser.add_argument("--concurrency", type=int, default=4, help="client threads")
+    parser.add_argument("--concurrency", type=int, default=8, help="open connections of wrk")
+    parser.add_argument("--client-threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--seconds", type=float, default=20.0, help="load time per page (split over the rounds)")
-    parser.add_argument("--max-requests", type=int, default=5000, help="at most this many requests per page")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds over all pages")
-    parser.add_argument("--warmup", type=int, default=10, help="unmeasured requests per page first")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     return parser.parse_args(argv)
 
@@ -82,8 +81,9 @@ def parse_args(argv=None):
 # ---- Environment and database ----------------------------------------------------------------
 
 
-def configure_environment(database_url: str) -> dict:
-    """The environment of this process and of gunicorn: production-like settings, loopback only."""
+def configure_environment(database_url: str, redis_url: str) -> dict:
+    """The environment of this process and of gunicorn: production-like settings, loopback only; the cache and the
+    sessions in a private Redis, as in production."""
     env = {
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DATABASE_URL": database_url,
@@ -94,8 +94,8 @@ def configure_environment(database_url: str) -> dict:
         "SECURE_COOKIES": "0",
         "LMS_VAR_DIR": str(ROOT / "var" / "bench"),
         "LOG_LEVEL": "WARNING",
-        # No Redis: nothing on these pages uses the cache, and the benchmark must not touch others' Redis dbs.
-        "REDIS_URL": "",
+        # A private redis-server of this run: the cache (per-user facts) and the sessions, as in production.
+        "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": "filesystem://",
     }
     os.environ.update(env)
@@ -160,31 +160,26 @@ def postgres_version() -> str:
 
 def measure(args, pages: list[dict], port: int, cookies: dict) -> dict:
     """Warm up, then interleaved rounds: every page gets seconds/rounds per round, under the same conditions."""
-    per_round = args.seconds / args.rounds
-    results = {page["key"]: LoadResult() for page in pages}
-    for page in pages:
-        run_load(
+    per_round = max(1.0, args.seconds / args.rounds)
+    results = {page["key"]: WrkResult() for page in pages}
+
+    def load(page, seconds):
+        return run_wrk(
             host="127.0.0.1",
             port=port,
-            path=page["path"],
-            cookie=cookies[page["user"]],
-            expect=page["expect"].encode(),
-            concurrency=min(args.concurrency, args.warmup or 1),
-            max_requests=args.warmup,
-            seconds=30,
+            plan=[(page["path"], cookies[page["user"]])],
+            expect_text=page.get("expect", ""),
+            expect_location=page.get("expect_location", ""),
+            connections=args.concurrency,
+            threads=args.client_threads,
+            seconds=seconds,
         )
+
+    for page in pages:
+        load(page, 1)  # warm-up: imports, caches, connections
     for round_number in range(args.rounds):
         for page in pages:
-            result = run_load(
-                host="127.0.0.1",
-                port=port,
-                path=page["path"],
-                cookie=cookies[page["user"]],
-                expect=page["expect"].encode(),
-                concurrency=args.concurrency,
-                max_requests=max(1, args.max_requests // args.rounds),
-                seconds=per_round,
-            )
+            result = load(page, per_round)
             results[page["key"]].add(result)
             print(
                 f"  round {round_number + 1}/{args.rounds} {page['label']:<26} {result.rps:8.1f} req/s "
@@ -192,6 +187,14 @@ def measure(args, pages: list[dict], port: int, cookies: dict) -> dict:
                 flush=True,
             )
     return results
+
+
+def wrk_version() -> str:
+    import subprocess
+
+    answer = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    words = (answer.stdout or answer.stderr).split()
+    return words[1] if len(words) > 1 else "?"
 
 
 # ---- Main ------------------------------------------------------------------------------------
@@ -202,19 +205,28 @@ def main(argv=None) -> int:
     began = time.monotonic()
     RESULTS.mkdir(parents=True, exist_ok=True)
     machine = machine_info()
-    env = configure_environment(args.database_url)
+    redis = RedisServer(RESULTS, free_port()).start()
+    try:
+        return _run(args, began, machine, redis, argv)
+    finally:
+        redis.stop()
+
+
+def _run(args, began, machine, redis, argv) -> int:
+    env = configure_environment(args.database_url, redis.url(0))
     database_ensure(args.database_url)
     print("Migrating, emptying the benchmark database ...", flush=True)
     django_prepare()
 
     from django.db import connections
 
-    from bench.dataset import PASSWORD, dataset_load
+    from bench.dataset import PASSWORD, dataset_load, live_event_load
 
     print(f"Counting queries on a small dataset (rolled back): {SMALL_DATASET} ...", flush=True)
     small = small_size_counts()
     print(f"Loading {args.events * 2} sessions, {args.events * 10} bookings ...", flush=True)
     dataset = dataset_load(events=args.events)
+    live_event_load(learners=1)  # bench-learner's session starting in five minutes: the "Join now" redirect
     database_analyze()
     counts_big = count_queries(dataset)
     timings = time_in_process(dataset)
@@ -228,7 +240,7 @@ def main(argv=None) -> int:
     try:
         cookies = {user: login_cookie(port, user, PASSWORD) for user in (dataset.learner, dataset.trainer)}
         print(
-            f"Load: {args.concurrency} client threads, {args.rounds} rounds, {args.seconds:.0f} s per page ...",
+            f"Load: wrk, {args.concurrency} connections, {args.rounds} rounds, {args.seconds:.0f} s per page ...",
             flush=True,
         )
         load = measure(args, pages, port, cookies)
@@ -249,10 +261,10 @@ def main(argv=None) -> int:
             "worker_class": args.worker_class,
             "threads": args.threads,
             "concurrency": args.concurrency,
+            "client_threads": args.client_threads,
             "seconds": args.seconds,
             "rounds": args.rounds,
-            "max_requests": args.max_requests,
-            "warmup": args.warmup,
+            "wrk": wrk_version(),
             "gunicorn": version("gunicorn"),
         },
         "dataset": vars(dataset),

@@ -22,6 +22,10 @@ def pages_for(dataset) -> list[dict]:
     """The measured pages: key, label, who is logged in, path, and text the right answer contains."""
     from django.urls import reverse
 
+    from bench.dataset import LIVE_JOIN_PREFIX
+    from seminars.models import Session
+
+    live_session = Session.objects.filter(event__name="Live event").values_list("pk", flat=True).get()
     return [
         {
             "key": "minimal",
@@ -29,6 +33,14 @@ def pages_for(dataset) -> list[dict]:
             "user": dataset.learner,
             "path": reverse("bench_minimal"),
             "expect": "ok",
+        },
+        {
+            "key": "join",
+            "label": '"Join now" redirect (learner)',
+            "user": dataset.learner,
+            "path": reverse("seminars:virtual_join", args=[live_session]),
+            # The learner's own registrant link, never the login page or the event page with a message.
+            "expect_location": LIVE_JOIN_PREFIX + "89999999999?tk=personal-",
         },
         {
             "key": "seminar",
@@ -221,6 +233,14 @@ def _get(client, path):
 
 
 def _check(page, response, body):
+    if "expect_location" in page:
+        location = response.get("Location", "")
+        if response.status_code == 302 and location.startswith(page["expect_location"]):
+            return
+        raise SystemExit(
+            f"{page['label']} ({page['path']}) answered {response.status_code} to {location!r}, not to "
+            f"{page['expect_location']!r}: the benchmark would measure the wrong answer."
+        )
     if response.status_code != 200 or page["expect"].encode() not in body:
         raise SystemExit(
             f"{page['label']} ({page['path']}) answered {response.status_code} without "
@@ -232,10 +252,11 @@ def small_size_counts() -> dict:
     """Query counts on a 100-session dataset, in a transaction that is rolled back."""
     from django.db import transaction
 
-    from bench.dataset import dataset_load
+    from bench.dataset import dataset_load, live_event_load
 
     with transaction.atomic():
         small = dataset_load(**SMALL_DATASET)
+        live_event_load(learners=1)
         counts = count_queries(small)
         transaction.set_rollback(True)
     return {"dataset": vars(small), "counts": counts}

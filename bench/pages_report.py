@@ -3,7 +3,13 @@
 from bench.machine import describe
 from bench.pages_inprocess import PROFILE_PARTS
 
-THROUGHPUT_TARGET = 0.30  # of the minimal view's requests per second
+# Of the minimal view's requests per second (issue 13): the "Join now" redirect 30%, every page 10%.
+THROUGHPUT_TARGETS = {"join": 0.30}
+PAGE_TARGET = 0.10
+
+
+def target_of(key: str) -> float:
+    return THROUGHPUT_TARGETS.get(key, PAGE_TARGET)
 WEB_RSS_TARGET_MB = 120
 
 
@@ -29,7 +35,8 @@ def summarise(pages, load, counts_small, counts_big, timings) -> list[dict]:
                 "queries_big": counts_big[page["key"]]["queries"],
                 "html_kb": counts_big[page["key"]]["html_kb"],
                 "in_process": timings[page["key"]],
-                "meets_target": page["key"] == "minimal" or share >= THROUGHPUT_TARGET,
+                "target": target_of(page["key"]),
+                "meets_target": page["key"] == "minimal" or share >= target_of(page["key"]),
             }
         )
     return rows
@@ -66,11 +73,13 @@ def docs_pages_section(result: dict) -> str:
         f"{s['workers']} `{s['worker_class']}` workers (gunicorn's default class; one per CPU unless `--workers`)"
         + (f" of {s['threads']} threads" if s["worker_class"] == "gthread" else "")
         + f", DEBUG off, `bench.settings` (the LMS's settings plus `/bench/minimal/`, a view returning "
-        '`HttpResponse(b"ok")` behind the same middleware). The client is `bench/httpload.py` on the same '
-        f"machine (so it competes for the same CPUs): {s['concurrency']} threads, each sending its next request "
-        f"when the last is answered, {s['rounds']} interleaved round(s) over all pages, {s['seconds']:.0f} s and at "
-        f"most {s['max_requests']} requests per page after {s['warmup']} warm-up requests. Logged in through the "
-        "login form. Latency is measured at the client, so it includes queueing for a free worker.",
+        '`HttpResponse(b"ok")` behind the same middleware); the cache and the sessions in a private redis-server. '
+        f"The client is wrk {s.get('wrk', '')} (C, Debian's package; `bench/wrkload.py`) on the same machine: "
+        f"{s['concurrency']} connections on {s.get('client_threads', 1)} thread(s), each sending its next request "
+        f"when the last is answered, {s['rounds']} interleaved round(s) over all pages, {s['seconds']:.0f} s per "
+        "page after a one-second warm-up. Every answer is checked (a page's 200 must contain its own text; the "
+        "join redirect must lead to the learner's own link). Logged in through the login form. Latency is "
+        "measured at the client, so it includes queueing for a free worker.",
         "",
         f"Data (`bench/dataset.py`): one course, one seminar of {d['events']} events x {d['sessions_per_event']} "
         f"sessions = {d['sessions']} sessions, {d['bookings']} bookings ({d['events']} learners, 5 trainers); "
@@ -81,8 +90,11 @@ def docs_pages_section(result: dict) -> str:
         f"session, {small['signups_per_event']} signups each: {small['sessions']} sessions, {small['bookings']} "
         "bookings), rolled back before the full load.",
         "",
-        f"Target: each page at least {THROUGHPUT_TARGET:.0%} of the minimal view's throughput "
-        f"({minimal['rps'] * THROUGHPUT_TARGET:.0f} req/s here), and a constant number of SQL queries per page.",
+        f"Target: the \"Join now\" redirect at least {THROUGHPUT_TARGETS['join']:.0%} of the minimal view's "
+        f"throughput ({minimal['rps'] * THROUGHPUT_TARGETS['join']:.0f} req/s here), every page at least "
+        f"{PAGE_TARGET:.0%} ({minimal['rps'] * PAGE_TARGET:.0f} req/s), and a constant number of SQL queries per "
+        "page. The event page's learner is booked on the live event's session, which starts five minutes after "
+        "the data is loaded (its join window is open).",
         "",
         f"| page | req/s | % of minimal | median | p95 | SQL queries ({small['sessions']} / {d['sessions']} sessions) "
         "| HTML | "
@@ -105,7 +117,7 @@ def docs_pages_section(result: dict) -> str:
             f"{ip['total_ms']:.0f} / {ip['sql_ms']:.0f} ms | {verdict} |"
         )
     errors = sum(r["errors"] for r in rows)
-    lines += ["", f"Errors (non-200 or wrong page) during the load: {errors}."]
+    lines += ["", f"Errors (a wrong answer, a socket error or a timeout) during the load: {errors}."]
     profiles = result.get("profiles") or {}
     if profiles:
         lines += [
@@ -135,7 +147,7 @@ def _duration(seconds: float) -> str:
 
 
 def _verdict_missed(row, minimal, constant) -> str:
-    needed = minimal["rps"] * THROUGHPUT_TARGET
+    needed = minimal["rps"] * row["target"]
     parts = []
     if not row["meets_target"]:
         parts.append(

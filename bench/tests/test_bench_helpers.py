@@ -1,4 +1,4 @@
-"""The benchmark's own helpers: the docs section writer, the bounded load generator, /proc readings."""
+"""The benchmark's own helpers: the docs section writer, the wrk load runner, /proc readings."""
 
 import os
 import threading
@@ -7,8 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from bench.benchmarks_doc import section_write
-from bench.httpload import LoadResult, run_load
 from bench.machine import rss_mb
+from bench.wrkload import run_wrk
 
 
 def test_section_write_creates_the_file_with_its_header(tmp_path):
@@ -41,21 +41,25 @@ def test_section_write_replaces_only_its_block_and_keeps_other_sections_and_note
     assert text.count("## Pages") == 1
 
 
-def test_percentiles_are_nearest_rank():
-    result = LoadResult(latencies=[i / 1000 for i in range(1, 101)])  # 1 ms .. 100 ms
-    assert result.percentile_ms(95) == pytest.approx(95)
-    assert result.percentile_ms(50) == pytest.approx(50)
-    assert result.median_ms == pytest.approx(50.5)
-
-
 def test_load_generator_refuses_anything_but_loopback():
     with pytest.raises(ValueError, match="loopback"):
-        run_load(host="example.com", port=80, path="/", cookie="", expect=b"", concurrency=1, max_requests=1, seconds=1)
+        run_wrk(host="example.com", port=80, plan=[("/", "")], expect_text="x", connections=1, seconds=1)
 
 
 class _Answers(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as gunicorn behind wrk
+    seen: list = []
+
     def do_GET(self):
-        body = b"right page" if self.path == "/good" else b"login form"
+        _Answers.seen.append((self.path, self.headers.get("Cookie", "")))
+        if self.path.startswith("/join"):
+            target = "https://zoom.example.com/j/1" if self.headers.get("Cookie") else "/accounts/login/?next=/join"
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = b"right page" if self.path.startswith("/good") else b"login form"
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -67,6 +71,7 @@ class _Answers(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
+    _Answers.seen = []
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -75,37 +80,55 @@ def server():
     httpd.server_close()
 
 
-def test_load_generator_stops_at_its_request_budget(server):
-    result = run_load(
-        host="127.0.0.1",
-        port=server,
-        path="/good",
-        cookie="a=b",
-        expect=b"right page",
-        concurrency=3,
-        max_requests=25,
-        seconds=30,
+def test_wrk_loads_a_page_with_its_cookie_for_the_time_given(server):
+    result = run_wrk(
+        host="127.0.0.1", port=server, plan=[("/good", "a=b")], expect_text="right page", connections=2, seconds=1
     )
-    assert result.requests == 25
+    assert result.requests > 10
     assert result.errors == 0
-    assert len(result.latencies) == 25
+    assert 0 < result.percentile_ms(50) <= result.percentile_ms(99) <= result.percentile_ms("max")
     assert result.rps > 0
+    assert {cookie for _path, cookie in _Answers.seen} == {"a=b"}
 
 
-def test_load_generator_counts_a_wrong_page_as_an_error(server):
-    result = run_load(
+def test_wrk_counts_a_wrong_page_and_a_login_redirect_as_errors(server):
+    wrong = run_wrk(
+        host="127.0.0.1", port=server, plan=[("/other", "")], expect_text="right page", connections=1, seconds=1
+    )
+    assert wrong.requests > 0 and wrong.errors == wrong.answered
+    assert "login form" in wrong.error_samples[0]
+
+    login = run_wrk(
         host="127.0.0.1",
         port=server,
-        path="/other",
-        cookie="",
-        expect=b"right page",
-        concurrency=2,
-        max_requests=4,
-        seconds=30,
+        plan=[("/join", "")],
+        expect_location="https://zoom.example.com/",
+        connections=1,
+        seconds=1,
     )
-    assert result.requests == 4
-    assert result.errors == 4
-    assert "login form" in result.error_samples[0]
+    assert login.errors == login.answered > 0
+    assert "/accounts/login/" in login.error_samples[0]
+
+
+def test_wrk_sends_a_plan_once_each_request_with_its_own_cookie(server):
+    plan = [(f"/join/{i}", f"sessionid=s{i}") for i in range(40)]
+    result = run_wrk(
+        host="127.0.0.1",
+        port=server,
+        plan=plan,
+        expect_location="https://zoom.example.com/",
+        connections=4,
+        seconds=2,
+        once=True,
+    )
+    assert result.errors == 0
+    assert result.answered == 40 and result.repeats == 0
+    assert result.finished_at is not None
+    sent = {}
+    for path, cookie in _Answers.seen:
+        sent.setdefault(path, set()).add(cookie)
+    assert set(sent) == {path for path, _cookie in plan}
+    assert all(sent[path] == {cookie} for path, cookie in plan)
 
 
 def test_rss_of_this_process_is_read_from_proc():
