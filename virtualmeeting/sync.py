@@ -60,66 +60,11 @@ Status = VirtualMeeting.Status
 MAX_STEPS = 4  # calls per claim: e.g. find + update, or find + delete (old) + create + delete (old) in a move
 
 
-# --- the spec, as stored in synced_spec --------------------------------------------
+# --- the spec (MeetingSpec declares how it is built, stored and compared) -------------------
 def registration_wanted(meeting: VirtualMeeting, provider: Provider, connection) -> bool:
     """The meeting should require registration: personal links are asked for and this host can give them."""
     return bool(
         meeting.personal_links and provider.supports_registrants and not provider.registrants_unavailable(connection)
-    )
-
-
-def spec_of(meeting: VirtualMeeting, *, registration: bool = False) -> MeetingSpec:
-    """The desired spec; `registration` as `registration_wanted` decides (it needs the provider and connection)."""
-    return MeetingSpec(
-        topic=meeting.topic,
-        start=meeting.start,
-        finish=meeting.finish,
-        timezone=meeting.time_zone,
-        agenda=meeting.agenda,
-        registration=registration,
-        alternative_hosts=tuple(meeting.alternative_hosts or ()),
-        marker=meeting.marker,
-    )
-
-
-def spec_to_json(spec: MeetingSpec) -> dict:
-    return {
-        "topic": spec.topic,
-        "start": spec.start.isoformat(),
-        "finish": spec.finish.isoformat(),
-        "timezone": spec.timezone,
-        "agenda": spec.agenda,
-        "registration": spec.registration,
-        "alternative_hosts": list(spec.alternative_hosts),
-    }
-
-
-def spec_from_json(data: dict, *, marker: str) -> MeetingSpec | None:
-    if not data:
-        return None
-    return MeetingSpec(
-        topic=data["topic"],
-        start=datetime.fromisoformat(data["start"]),
-        finish=datetime.fromisoformat(data["finish"]),
-        timezone=data["timezone"],
-        agenda=data["agenda"],
-        registration=data.get("registration", False),  # specs stored before registrants had none
-        alternative_hosts=tuple(data.get("alternative_hosts", ())),
-        marker=marker,
-    )
-
-
-def _same_spec(a: dict, b: dict) -> bool:
-    """Equal specs; times compared as instants (an offset written differently is the same time)."""
-    if not a or not b:
-        return False
-    keys = ("topic", "timezone", "agenda")
-    times = ("start", "finish")
-    return (
-        all(a[k] == b[k] for k in keys)
-        and all(datetime.fromisoformat(a[k]) == datetime.fromisoformat(b[k]) for k in times)
-        and a.get("registration", False) == b.get("registration", False)
-        and a.get("alternative_hosts", []) == b.get("alternative_hosts", [])
     )
 
 
@@ -290,14 +235,14 @@ def _step(meeting_id: int, token: str):
             meeting = _take_back(meeting, token)  # handed back before the successor was made: no call
         if meeting is None:
             return "replan"
-        spec = spec_of(meeting, registration=registration_wanted(meeting, provider, connection))
+        spec = MeetingSpec.of(meeting, registration=registration_wanted(meeting, provider, connection))
         if not meeting.remote_id:
             operation = "create"
             return _create(meeting, provider, connection, token, spec)
         if meeting.check_remote:
             operation = "get"
             return _check(meeting, provider, connection, spec)
-        if not _same_spec(meeting.synced_spec, spec_to_json(spec)):
+        if spec.changed_fields(MeetingSpec.from_json(meeting.synced_spec, marker=meeting.marker)):
             operation = "update"
             return _update(meeting, provider, connection, token, spec)
         _record_in_sync(meeting.pk, meeting.desired_version)
@@ -422,7 +367,7 @@ def _mark_calling(meeting_id: int, token: str, version: int, **changes) -> bool:
 # --- the calls ---------------------------------------------------------------------------------
 def _create(meeting: VirtualMeeting, provider: Provider, connection, token: str, spec: MeetingSpec):
     version = meeting.desired_version
-    spec_json = spec_to_json(spec)
+    spec_json = spec.to_json()
     # maybe_created is stored before the request: if the answer is lost (or this
     # worker dies), the next attempt looks for the meeting instead of making another.
     if not _mark_calling(
@@ -543,7 +488,7 @@ def _record_in_sync(meeting_id: int, version: int) -> None:
 
 def _update(meeting: VirtualMeeting, provider: Provider, connection, token: str, spec: MeetingSpec):
     version = meeting.desired_version
-    previous = spec_from_json(meeting.synced_spec, marker=meeting.marker)
+    previous = MeetingSpec.from_json(meeting.synced_spec, marker=meeting.marker)
     if not _mark_calling(meeting.pk, token, version, status=Status.UPDATING):
         return "replan"
     try:
@@ -556,7 +501,7 @@ def _update(meeting: VirtualMeeting, provider: Provider, connection, token: str,
         row = _locked(meeting.pk)
         if row.remote_id == meeting.remote_id:
             _copy_remote(row, remote)
-            row.synced_version, row.synced_spec = version, spec_to_json(spec)
+            row.synced_version, row.synced_spec = version, spec.to_json()
             row.registration = spec.registration
             _settle(row, version)
             row.save()
@@ -844,7 +789,7 @@ def _check_before_start(meeting_id: int, token: str) -> str:
         _check_again(meeting, at=timezone.now() + timedelta(seconds=vm_setting("PRESTART_CHECK_RETRY_SECONDS")))
         return "check retry"
     matches = provider.remote_matches(
-        remote, spec_of(meeting, registration=registration_wanted(meeting, provider, connection))
+        remote, MeetingSpec.of(meeting, registration=registration_wanted(meeting, provider, connection))
     )
     return "found" if _record_checked(meeting, matches=matches) else "changed"
 

@@ -104,36 +104,55 @@ def spec_fields(spec: MeetingSpec) -> dict:
     }
 
 
-def create_body(spec: MeetingSpec, options: dict) -> dict:
-    settings = {**meeting_settings(options), **registration_settings(spec)}
-    if spec.alternative_hosts:
+# The keys of spec_fields each MeetingSpec field goes into. start_time and timezone travel together (Zoom reads
+# one with the other); the duration follows from start and finish.
+BODY_KEYS = {
+    "topic": ("topic",),
+    "start": ("start_time", "timezone", "duration"),
+    "finish": ("duration",),
+    "timezone": ("start_time", "timezone"),
+    "agenda": ("agenda",),
+}
+
+
+def setting_fields(spec: MeetingSpec, changed) -> dict:
+    """The meeting settings for the spec fields in `changed` (Zoom keeps the other settings of a PATCH as they are)."""
+    settings = {}
+    if "registration" in changed:
+        settings.update(registration_settings(spec))
+    if "alternative_hosts" in changed:
         settings.update(alternative_host_settings(spec))
-    return {"type": 2, **spec_fields(spec), "settings": settings}
+    return settings
+
+
+def spec_settings(spec: MeetingSpec) -> dict:
+    """Every meeting setting the spec decides (the alternative hosts when it names some)."""
+    hosts = ("alternative_hosts",) if spec.alternative_hosts else ()
+    return setting_fields(spec, ("registration", *hosts))
+
+
+def create_body(spec: MeetingSpec, options: dict) -> dict:
+    return {"type": 2, **spec_fields(spec), "settings": {**meeting_settings(options), **spec_settings(spec)}}
 
 
 def update_body(spec: MeetingSpec, previous: MeetingSpec | None) -> dict:
-    """Only the fields that differ from `previous` ({} when nothing changed); all of them without one.
+    """Only what differs from `previous` (MeetingSpec.changed_fields; {} when nothing changed); all of it without one.
 
-    start_time and timezone travel together: Zoom reads one with the other. The registration settings
-    go only when registration changes, the alternative hosts only when they change (Zoom keeps the other
-    settings of a PATCH as they are).
+    A changed field sends the keys it goes into whose value Zoom would see differently (a topic changed past
+    Zoom's 200 characters, or a start and finish moved together with the duration unchanged, send less);
+    start_time and timezone go together.
     """
     current = spec_fields(spec)
     if previous is None:
-        settings = registration_settings(spec)
-        if spec.alternative_hosts:
-            settings.update(alternative_host_settings(spec))
-        return {**current, "settings": settings}
+        return {**current, "settings": spec_settings(spec)}
+    changed = spec.changed_fields(previous)
     before = spec_fields(previous)
-    changes = {key: value for key, value in current.items() if before.get(key) != value}
+    keys = {key for name in changed for key in BODY_KEYS.get(name, ())}
+    changes = {key: value for key, value in current.items() if key in keys and before[key] != value}
     if "start_time" in changes or "timezone" in changes:
         changes["start_time"] = current["start_time"]
         changes["timezone"] = current["timezone"]
-    settings = {}
-    if spec.registration != previous.registration:
-        settings.update(registration_settings(spec))
-    if spec.alternative_hosts != previous.alternative_hosts:
-        settings.update(alternative_host_settings(spec))
+    settings = setting_fields(spec, changed)
     if settings:
         changes["settings"] = settings
     return changes

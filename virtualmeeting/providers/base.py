@@ -8,7 +8,8 @@ never imports `seminars`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,27 +23,6 @@ if TYPE_CHECKING:
     from django import forms
 
     from virtualmeeting.models import ProviderConfig, ProviderConnection
-
-
-@dataclass(frozen=True)
-class MeetingSpec:
-    """The desired state of one meeting, as the product wants it to be."""
-
-    topic: str
-    start: datetime  # aware, UTC
-    finish: datetime  # aware, UTC
-    timezone: str  # IANA name, e.g. "Europe/London"
-    agenda: str = ""
-    # The meeting requires registration, so each registrant gets a personal join link
-    # (Zoom: approve automatically, the provider's own registration emails off).
-    registration: bool = False
-    # Site account: emails of the account's users who may also start the meeting (Zoom's alternative hosts).
-    # A provider without them ignores this.
-    alternative_hosts: tuple[str, ...] = ()
-    # The product's own reference for this meeting (internal: never shown to attendees). A provider
-    # keeps whatever it needs, on our side, to recognise the meeting a create made when the answer
-    # was lost (Zoom: what was sent and when), so `find_meeting` can adopt it.
-    marker: str = ""
 
 
 @dataclass
@@ -60,6 +40,154 @@ class RemoteMeeting:
     host_email: str = ""
     registration: bool | None = None  # requires registration; None when the provider does not say
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --- the meeting spec -----------------------------------------------------------------
+# Each field of MeetingSpec is declared once, with what the framework does with it (SpecField): the
+# VirtualMeeting attribute it is read from (MeetingSpec.of), how it is stored in synced_spec and
+# inflight_spec (to_json, from_json), whether a difference is an update (changed_fields), and how it
+# is checked against what the provider holds (matches). Serialisation, comparison and spec_of derive
+# from these declarations; a provider maps the fields it uses to its own request body.
+
+
+@dataclass(frozen=True)
+class Codec:
+    """How a field's value is written in the stored JSON, and read back."""
+
+    dump: Callable[[Any], Any]
+    load: Callable[[Any], Any]
+
+
+TEXT = Codec(dump=str, load=str)
+INSTANT = Codec(dump=datetime.isoformat, load=datetime.fromisoformat)  # aware; read back as the same instant
+FLAG = Codec(dump=bool, load=bool)
+TEXTS = Codec(dump=list, load=tuple)
+
+
+@dataclass(frozen=True)
+class SpecField:
+    """What the framework does with one field of MeetingSpec (the field's metadata["spec"])."""
+
+    column: str | None  # the VirtualMeeting attribute MeetingSpec.of reads; None: given to `of` by the caller
+    codec: Codec | None  # how synced_spec/inflight_spec store it; None: not stored
+    compared: bool  # a difference from the last synced spec is an update
+    # Does the meeting the provider holds have this field as the spec wants it? None: not read back.
+    read_back: Callable[[RemoteMeeting, MeetingSpec], bool] | None
+
+
+def spec_field(
+    default: Any = MISSING,
+    *,
+    column: str | None = None,
+    codec: Codec | None = None,
+    compared: bool = True,
+    read_back: Callable[[RemoteMeeting, MeetingSpec], bool] | None = None,
+):
+    """Declare a MeetingSpec field. A stored field with a default loads rows stored before it existed."""
+    declaration = SpecField(column=column, codec=codec, compared=compared, read_back=read_back)
+    return field(default=default, metadata={"spec": declaration})
+
+
+def whole_minutes(spec: MeetingSpec) -> int:
+    """The spec's duration in whole minutes, rounded up."""
+    return -(-int((spec.finish - spec.start).total_seconds()) // 60)
+
+
+# The read-back checks: a provider that does not say (None, or "" for a zone) is taken to match.
+def _same_topic(remote: RemoteMeeting, spec: MeetingSpec) -> bool:
+    return remote.topic == spec.topic
+
+
+def _same_start(remote: RemoteMeeting, spec: MeetingSpec) -> bool:
+    return remote.start is None or remote.start == spec.start
+
+
+def _same_duration(remote: RemoteMeeting, spec: MeetingSpec) -> bool:
+    return remote.duration_minutes is None or remote.duration_minutes == whole_minutes(spec)
+
+
+def _same_zone(remote: RemoteMeeting, spec: MeetingSpec) -> bool:
+    return not remote.timezone or remote.timezone == spec.timezone
+
+
+def _same_registration(remote: RemoteMeeting, spec: MeetingSpec) -> bool:
+    return remote.registration is None or remote.registration == spec.registration
+
+
+@dataclass(frozen=True)
+class MeetingSpec:
+    """The desired state of one meeting, as the product wants it to be.
+
+    Adding a field: declare it here with `spec_field` (see virtualmeeting/README.md, "Adding a field to the
+    meeting spec"), then map it in the providers that send it.
+    """
+
+    topic: str = spec_field(column="topic", codec=TEXT, read_back=_same_topic)
+    start: datetime = spec_field(column="start", codec=INSTANT, read_back=_same_start)  # aware, UTC
+    finish: datetime = spec_field(column="finish", codec=INSTANT, read_back=_same_duration)  # aware, UTC
+    timezone: str = spec_field(column="time_zone", codec=TEXT, read_back=_same_zone)  # IANA, e.g. "Europe/London"
+    agenda: str = spec_field("", column="agenda", codec=TEXT)
+    # The meeting requires registration, so each registrant gets a personal join link
+    # (Zoom: approve automatically, the provider's own registration emails off). Given to `of`: whether
+    # the host can take registrants is the provider's to say (sync.registration_wanted).
+    registration: bool = spec_field(False, codec=FLAG, read_back=_same_registration)
+    # Site account: emails of the account's users who may also start the meeting (Zoom's alternative hosts).
+    # A provider without them ignores this.
+    alternative_hosts: tuple[str, ...] = spec_field((), column="alternative_hosts", codec=TEXTS)
+    # The product's own reference for this meeting (internal: never shown to attendees). A provider
+    # keeps whatever it needs, on our side, to recognise the meeting a create made when the answer
+    # was lost (Zoom: what was sent and when), so `find_meeting` can adopt it. Kept on the row, not in
+    # the stored spec, and never an update.
+    marker: str = spec_field("", column="marker", compared=False)
+
+    @classmethod
+    def declarations(cls) -> list[tuple[str, SpecField]]:
+        """Each field's name and declaration, in order."""
+        return [(f.name, f.metadata["spec"]) for f in fields(cls)]
+
+    @classmethod
+    def of(cls, meeting, *, registration: bool = False) -> MeetingSpec:
+        """The desired spec of a VirtualMeeting; `registration` as `sync.registration_wanted` decides."""
+        values = {}
+        for f in fields(cls):
+            column = f.metadata["spec"].column
+            if column:
+                value = getattr(meeting, column)
+                values[f.name] = tuple(value or ()) if isinstance(f.default, tuple) else value
+        return cls(**values, registration=registration)
+
+    def to_json(self) -> dict:
+        """The spec as VirtualMeeting.synced_spec and inflight_spec store it (the marker is the row's own)."""
+        return {
+            name: declared.codec.dump(getattr(self, name)) for name, declared in self.declarations() if declared.codec
+        }
+
+    @classmethod
+    def from_json(cls, data: dict, *, marker: str) -> MeetingSpec | None:
+        """A stored spec, or None when none is stored. A field missing from an older row takes its default."""
+        if not data:
+            return None
+        values = {
+            name: declared.codec.load(data[name])
+            for name, declared in cls.declarations()
+            if declared.codec and name in data
+        }
+        return cls(**values, marker=marker)
+
+    def changed_fields(self, previous: MeetingSpec | None) -> frozenset[str]:
+        """The compared fields that differ from `previous` (every one of them without a previous spec).
+
+        Times compare as instants (an offset written differently is the same time).
+        """
+        return frozenset(
+            name
+            for name, declared in self.declarations()
+            if declared.compared and (previous is None or getattr(self, name) != getattr(previous, name))
+        )
+
+    def matches(self, remote: RemoteMeeting) -> bool:
+        """Does the meeting the provider holds have every field that is read back as this spec wants it?"""
+        return all(declared.read_back(remote, self) for _, declared in self.declarations() if declared.read_back)
 
 
 @dataclass(frozen=True)
@@ -147,7 +275,9 @@ class AccountUser:
     active: bool = True
     licence: str = ""  # the user's licence in words ("Basic", "Licensed"), for staff choosing a host
     capacity: int | None = None  # participants a meeting of this host holds, when known
-    licensed: bool | None = None  # a paid licence (Zoom: Licensed or On-prem, what alternative hosts need); None: unknown
+    licensed: bool | None = (
+        None  # a paid licence (Zoom: Licensed or On-prem, what alternative hosts need); None: unknown
+    )
 
 
 @dataclass
@@ -281,20 +411,13 @@ class Provider(ABC):
         return None
 
     def remote_matches(self, remote: RemoteMeeting, spec: MeetingSpec) -> bool:
-        """Does what the provider holds match the spec (topic, start, duration, zone, registration)?
+        """Does what the provider holds match the spec (each field MeetingSpec reads back)?
 
         Used after a hand edit at the provider to decide whether to restore our
         state. Durations are whole minutes rounded up; a provider that shortens
         topics overrides this to compare what it would have sent.
         """
-        duration = -(-int((spec.finish - spec.start).total_seconds()) // 60)
-        return (
-            remote.topic == spec.topic
-            and (remote.start is None or remote.start == spec.start)
-            and (remote.duration_minutes is None or remote.duration_minutes == duration)
-            and (not remote.timezone or remote.timezone == spec.timezone)
-            and (remote.registration is None or remote.registration == spec.registration)
-        )
+        return spec.matches(remote)
 
     # --- meetings -----------------------------------------------------------
     @abstractmethod

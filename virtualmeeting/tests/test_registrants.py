@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from virtualmeeting.conf import registrant_email_domain
 from virtualmeeting.models import MeetingRegistrant, ProviderConfig, ProviderConnection, VirtualMeeting
-from virtualmeeting.providers.base import RegistrantSpec, RemoteRegistrant
+from virtualmeeting.providers.base import MeetingSpec, RegistrantSpec, RemoteRegistrant
 from virtualmeeting.providers.testing import TestProvider
 from virtualmeeting.registrants import claim, registrants_sync
 from virtualmeeting.registry import get_provider
@@ -26,7 +26,7 @@ from virtualmeeting.services import (
     registrant_remove,
     registrants_set,
 )
-from virtualmeeting.sync import _same_spec, meeting_sweep, spec_from_json, spec_of, spec_to_json
+from virtualmeeting.sync import meeting_sweep
 from virtualmeeting.tests.conftest import connect, make_user
 from virtualmeeting.tests.helpers import fresh, put, run
 
@@ -175,15 +175,17 @@ def test_asking_for_personal_links_is_a_change_of_the_meeting(owner):
 
 def test_registration_goes_through_the_stored_spec(owner):
     meeting = put(owner)
-    spec = spec_of(meeting, registration=True)
-    stored = spec_to_json(spec)
+    spec = MeetingSpec.of(meeting, registration=True)
+    stored = spec.to_json()
 
-    assert spec_from_json(stored, marker=meeting.marker) == spec
-    assert not _same_spec(stored, spec_to_json(spec_of(meeting)))
+    assert MeetingSpec.from_json(stored, marker=meeting.marker) == spec
+    assert MeetingSpec.of(meeting).changed_fields(MeetingSpec.from_json(stored, marker=meeting.marker)) == {
+        "registration"
+    }
     # A spec stored before registrants existed has no registration: read as False.
-    old = {key: value for key, value in spec_to_json(spec_of(meeting)).items() if key != "registration"}
-    assert spec_from_json(old, marker=meeting.marker).registration is False
-    assert _same_spec(old, spec_to_json(spec_of(meeting)))
+    old = {key: value for key, value in MeetingSpec.of(meeting).to_json().items() if key != "registration"}
+    assert MeetingSpec.from_json(old, marker=meeting.marker).registration is False
+    assert not MeetingSpec.of(meeting).changed_fields(MeetingSpec.from_json(old, marker=meeting.marker))
     assert VirtualMeeting.objects.get(pk=meeting.pk).registration is False
 
 

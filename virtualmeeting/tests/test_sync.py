@@ -11,6 +11,7 @@ from django.utils import timezone
 from virtualmeeting import signals
 from virtualmeeting.errors import MeetingUnavailable
 from virtualmeeting.models import ProviderConnection, VirtualMeeting
+from virtualmeeting.providers.base import MeetingSpec
 from virtualmeeting.providers.testing import TestProvider
 from virtualmeeting.selectors import meeting_status_text, meetings_by_reference
 from virtualmeeting.services import (
@@ -240,9 +241,8 @@ def test_killed_worker_meeting_is_adopted_by_the_next_run(owner, django_capture_
         status=Status.CREATING,
     )
     from virtualmeeting.registry import get_provider
-    from virtualmeeting.sync import spec_of
 
-    get_provider("test").create_meeting(connection=owner.meeting_connections.get(), spec=spec_of(fresh(meeting)))
+    get_provider("test").create_meeting(connection=owner.meeting_connections.get(), spec=MeetingSpec.of(fresh(meeting)))
     assert token
     # Meanwhile the trainer renamed the session.
     put(owner, topic="After the crash")

@@ -21,7 +21,7 @@ from virtualmeeting.providers.base import MeetingSpec, RegistrantSpec
 from virtualmeeting.registrants import registrants_sync
 from virtualmeeting.registry import get_provider
 from virtualmeeting.services import RegistrantPerson, meeting_put, registrants_set
-from virtualmeeting.sync import meeting_sync, spec_of
+from virtualmeeting.sync import meeting_sync
 from zoomsim.server import start_server
 
 
@@ -167,8 +167,8 @@ def test_registration_switched_off_in_zoom_is_put_back_before_the_learners_are_r
     provider.update_meeting(
         connection=connection,
         remote_id=meeting.remote_id,
-        spec=spec_of(meeting, registration=False),
-        previous=spec_of(meeting, registration=True),
+        spec=MeetingSpec.of(meeting, registration=False),
+        previous=MeetingSpec.of(meeting, registration=True),
     )
     registrants_set(reference="ref:sim", people=learners(1, 2))
 
