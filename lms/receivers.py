@@ -1,5 +1,5 @@
-"""What changes a user's site-admin flag (lms.userfacts caches it): the user's own flags, groups and
-permissions, and any group's permissions."""
+"""What changes a user's cached row and site-admin flag (lms.userfacts): any save or delete of the user, their
+groups and permissions, and any group's permissions."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -18,6 +18,11 @@ User = get_user_model()
 def _user_saved(sender, instance, created, **kwargs):
     if not created:
         userfacts.user_changed(instance.pk)
+
+
+@receiver(post_delete, sender=User, dispatch_uid="lms.userfacts.user_deleted")
+def _user_deleted(sender, instance, **kwargs):
+    userfacts.user_changed(instance.pk)
 
 
 def _members_changed(sender, instance, action, reverse, pk_set, **kwargs):

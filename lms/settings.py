@@ -118,7 +118,14 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Login lockout (django-axes) -------------------------------------------------
 # Axes first: it refuses a locked-out (username, address) pair before any password is checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# lms.auth.CachedModelBackend signs people in and reads each request's user from the cache. ModelBackend stays
+# listed so that sessions started before it keep working (both share the user's permission caches: no extra
+# queries).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "lms.auth.CachedModelBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 # Failures live in the database, shared by every web process (and visible in the admin).
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 # Per username AND address: an attacker cannot lock a user out from elsewhere (lms/login_lockout.py).

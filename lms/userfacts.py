@@ -13,6 +13,9 @@ new tokens, so the value it stores is never read. Both give a new token at once 
 surrounding transaction commits: a reader that read the old rows before the commit tagged them with the
 first new token.
 
+The user row is cached the same way (`cached_user`, for lms.auth.CachedModelBackend), read in the same round
+trip as the facts.
+
 Facts are registered by the apps that own them (`register`), so this module imports no app: `lms`
 registers the site-admin flag, `seminars` the bell and the zone. A request computes them at most once
 (memoised on the user object).
@@ -49,6 +52,15 @@ def _facts_key(user_id) -> str:
     return f"userfacts:{user_id}"
 
 
+def _user_key(user_id) -> str:
+    return f"userfacts:user:{user_id}"
+
+
+# The user row itself (lms.auth.CachedModelBackend) is kept a shorter time: a change that bypasses the model's
+# save() and delete() (a bulk update in a shell) is seen within this many seconds at the latest.
+USER_TIMEOUT = 300
+
+
 def _new_token() -> str:
     return uuid.uuid4().hex
 
@@ -82,6 +94,30 @@ def facts(user) -> dict[str, Any]:
         cache.set(keys[0], {"tokens": tokens, "facts": values}, timeout=TIMEOUT)
     setattr(user, _MEMO, values)
     return values
+
+
+def cached_user(user_id, load: Callable[[Any], Any]):
+    """The user `user_id` from the cache when current, else `load(user_id)` (stored for the next request); None when
+    `load` finds none. Read in the same round trip as the user's facts, which are then ready for the request."""
+    keys = [_user_key(user_id), _facts_key(user_id), _user_gen_key(user_id), EVERYONE]
+    found = cache.get_many(keys)
+    tokens = _tokens(user_id, found)
+    entry = found.get(keys[0])
+    if isinstance(entry, dict) and entry.get("tokens") == tokens:
+        user = entry["user"]
+    else:
+        user = load(user_id)
+        if user is None:
+            return None
+        cache.set(keys[0], {"tokens": tokens, "user": user}, timeout=USER_TIMEOUT)
+    facts_entry = found.get(keys[1])
+    if (
+        isinstance(facts_entry, dict)
+        and facts_entry.get("tokens") == tokens
+        and set(facts_entry.get("facts", ())) == set(_FACTS)
+    ):
+        setattr(user, _MEMO, facts_entry["facts"])
+    return user
 
 
 def fact(user, name: str):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db import connection as db_connection
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from lms.rows import Columns
 from virtualmeeting.models import (
     CHECK_STATUSES,
     REGISTRANT_WORK_STATUSES,
@@ -238,16 +241,31 @@ def registrant_join_url(*, reference: str, key: str) -> str:
 
 def meeting_with_personal_url(*, reference: str, key: str) -> tuple[VirtualMeeting | None, str]:
     """The meeting `reference` and, when `key` names a person registered for it, their own join link: one query
-    (the "Join now" click). The link follows registrant_join_url's rule and is as secret."""
-    if not key:
-        return meetings_by_reference([reference]).get(reference), ""
-    personal = MeetingRegistrant.objects.filter(
-        meeting=OuterRef("pk"), key=key, present=True, status=MeetingRegistrant.Status.REGISTERED
-    ).values("join_url")[:1]
-    meeting = VirtualMeeting.objects.filter(reference=reference).annotate(personal_url=Subquery(personal)).first()
-    if meeting is None:
+    (the "Join now" click, hand-written: lms.rows). The link is "" unless the person is registered and still
+    wanted on a wanted meeting; it is a secret like the link itself."""
+    sql, meeting_columns, link_column = _meeting_with_link_plan()
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, [key, MeetingRegistrant.Status.REGISTERED, reference])
+        row = cursor.fetchone()
+    if row is None:
         return None, ""
-    return meeting, (meeting.personal_url or "") if meeting.present else ""
+    meeting = meeting_columns.read(row)
+    [personal] = link_column.values(row, len(meeting_columns))
+    return meeting, (personal or "") if meeting.present and key else ""
+
+
+@lru_cache(maxsize=1)
+def _meeting_with_link_plan():
+    meeting = Columns(VirtualMeeting, "m")
+    link = Columns(MeetingRegistrant, "mr", only=["join_url"])
+    q = db_connection.ops.quote_name
+    sql = (
+        f"SELECT {meeting.sql}, (SELECT {link.sql} FROM {q(MeetingRegistrant._meta.db_table)} mr "
+        f"WHERE mr.{q('meeting_id')} = m.{q('id')} AND mr.{q('key')} = %s AND mr.{q('present')} "
+        f"AND mr.{q('status')} = %s LIMIT 1) "
+        f"FROM {q(VirtualMeeting._meta.db_table)} m WHERE m.{q('reference')} = %s"
+    )
+    return sql, meeting, link
 
 
 def registrants_status(references: Iterable[str]) -> dict[str, dict[str, tuple[str, str]]]:

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -15,6 +14,7 @@ from seminars.meetings import booking_key, meeting_reference, registrant_names, 
 from seminars.models import Booking, Enrolment, Room, Session
 from seminars.permissions import TRAINER_ROLES, can_view_course, is_course_trainer, is_site_admin
 from seminars.selectors.events import room_sessions_for_viewer
+from seminars.selectors.joining import viewer_session
 from seminars.timezones import viewer_zone
 from seminars.virtual_room import GO_TO_ROOM, UNAVAILABLE, Access, current_session, may_host, session_access
 
@@ -62,19 +62,12 @@ def _viewer_session(user, pk):
 
     The role goes where `course_role` looks first, so the permission checks ask nothing more.
     """
-    sessions = Session.objects.select_related("room", "event__seminar__course")
-    if user.is_authenticated:
-        booking = Booking.objects.filter(event=OuterRef("event"), user=user)
-        sessions = sessions.annotate(
-            viewer_role=Subquery(
-                Enrolment.objects.filter(course=OuterRef("event__seminar__course"), user=user).values("role")[:1]
-            ),
-            viewer_booking_id=Subquery(booking.values("pk")[:1]),
-            viewer_booking_state=Subquery(booking.values("state")[:1]),
-        )
-    session = get_object_or_404(sessions, pk=pk)
-    if user.is_authenticated:
-        user.__dict__.setdefault("_seminar_roles", {})[session.event.seminar.course_id] = session.viewer_role
+    found = viewer_session(user_id=user.pk, session_id=pk)
+    if found is None:
+        raise Http404("No such session.")
+    session = found.session
+    session.viewer_booking_id, session.viewer_booking_state = found.booking_id, found.booking_state
+    user.__dict__.setdefault("_seminar_roles", {})[session.event.seminar.course_id] = found.role
     return session
 
 
