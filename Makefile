@@ -29,9 +29,10 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings lms.settings_test
 	$(BIN)/python -m pytest
 
-## make bench: the benchmarks of docs/benchmarks.md (PostgreSQL, redis-server and gunicorn on this machine).
+## make bench: the benchmarks of docs/benchmarks.md (PostgreSQL, redis-server, wrk and gunicorn on this machine).
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/burst.py
 	$(BIN)/python bench/sync_latency.py
 	$(BIN)/python bench/sync_throughput.py
 	$(BIN)/python bench/registrants.py

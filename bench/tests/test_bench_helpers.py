@@ -134,3 +134,18 @@ def test_wrk_sends_a_plan_once_each_request_with_its_own_cookie(server):
 def test_rss_of_this_process_is_read_from_proc():
     memory = rss_mb(os.getpid())
     assert 1 < memory["rss_mb"] <= memory["peak_rss_mb"]
+
+
+def test_the_burst_plan_gives_each_connection_one_learners_page_then_their_click():
+    from bench.burst import burst_plan
+
+    people = [f"l{i}" for i in range(6)]
+    cookies = {name: f"sessionid={name}" for name in people}
+    plan = burst_plan(people, cookies, event_path="/event", join_path="/join", connections=3)
+
+    # wrk's connection k (1-based) takes the plan's items k, k + 3, k + 6, ...
+    for k in range(1, 4):
+        taken = plan[k - 1 :: 3]
+        assert [path for path, _ in taken] == ["/event", "/join", "/event", "/join"]
+        assert taken[0][1] == taken[1][1] and taken[2][1] == taken[3][1] != taken[0][1]
+    assert sorted({cookie for _, cookie in plan}) == sorted(cookies.values())
