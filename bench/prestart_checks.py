@@ -4,7 +4,7 @@
     .venv/bin/python bench/prestart_checks.py --sessions 20000
 
 A simulation of the sweep's scheduling, with the product's own settings and plan
-(`virtualmeeting.services.checks_plan`, PRESTART_CHECKS_MINUTES, PRESTART_CHECK_SPREAD, PRESTART_CHECK_BATCH,
+(`virtualmeeting.state.checks_plan`, PRESTART_CHECKS_MINUTES, PRESTART_CHECK_SPREAD, PRESTART_CHECK_BATCH,
 PRESTART_CHECKS_PER_SECOND): three days of sessions, meetings made days ahead; the
 sweep runs every 30 s (as Celery beat does), takes the checks due, oldest first, at
 most one batch, and queues them one every 1/rate seconds; each check then plans the
@@ -32,7 +32,7 @@ import django  # noqa: E402
 django.setup()
 
 from virtualmeeting.conf import vm_setting  # noqa: E402
-from virtualmeeting.services import checks_plan  # noqa: E402
+from virtualmeeting.state import checks_plan  # noqa: E402
 
 DAY0 = datetime(2030, 1, 1, tzinfo=UTC)
 SWEEP = timedelta(seconds=30)

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from virtualmeeting import queue, signals
+from virtualmeeting import queue, signals, state
 from virtualmeeting.conf import registrant_email_domain, vm_setting
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, MeetingUnavailable, ProviderError
 from virtualmeeting.models import (
@@ -88,63 +88,6 @@ def meeting_checks_schedule(*, ids: list[int]) -> None:
             log.warning("Could not queue pre-start checks; a later sweep will queue them.", exc_info=True)
 
     transaction.on_commit(send, robust=True)
-
-
-def checkpoint_time(*, start: datetime, minutes: int, key: int) -> datetime:
-    """When the check `minutes` before `start` is due for the meeting `key` (its id).
-
-    Spread over the PRESTART_CHECK_SPREAD share of the checkpoint before it (20 min: between 30 and
-    20 min before the start), the same for a meeting every time, so that many sessions starting at
-    once are not all checked in the same second.
-    """
-    window = minutes * 60 * vm_setting("PRESTART_CHECK_SPREAD")
-    share = (key * 2654435761 % 2**32) / 2**32  # Knuth's multiplicative hash: consecutive ids far apart
-    return start - timedelta(minutes=minutes, seconds=int(window * share))
-
-
-def checks_plan(*, start: datetime, now: datetime, key: int = 0) -> tuple[int | None, datetime | None]:
-    """For the meeting `key` starting at `start`: the last checkpoint already passed (minutes before), and when the next is due."""
-    due = [
-        (m, checkpoint_time(start=start, minutes=m, key=key))
-        for m in sorted(vm_setting("PRESTART_CHECKS_MINUTES"), reverse=True)
-    ]
-    passed = [m for m, at in due if at <= now]
-    upcoming = [at for _, at in due if at > now]
-    return (passed[-1] if passed else None, upcoming[0] if upcoming else None)
-
-
-def plan_checks(meeting: VirtualMeeting, *, now: datetime | None = None) -> None:
-    """The meeting was just made, moved or read at the provider: checkpoints already passed count as done.
-
-    Sets (does not save) `checked_before` and `next_check_at`; a meeting that should not exist has no checks.
-    """
-    if not meeting.present or meeting.start is None:
-        meeting.checked_before = meeting.next_check_at = None
-        return
-    meeting.checked_before, meeting.next_check_at = checks_plan(
-        start=meeting.start, now=now or timezone.now(), key=meeting.pk or 0
-    )
-
-
-def _work_status(meeting: VirtualMeeting) -> str:
-    if not meeting.present:
-        return Status.DELETING
-    return Status.UPDATING if meeting.remote_id else Status.PENDING
-
-
-def _reset_for_work(meeting: VirtualMeeting, *, keep_limit_wait: bool) -> None:
-    """Make the row due now, forgetting past failures (but not a limit that is still in force)."""
-    now = timezone.now()
-    meeting.attempts = 0
-    if keep_limit_wait and meeting.status == Status.WAITING and meeting.next_attempt_at > now:
-        return
-    in_daily_wait = meeting.status == Status.WAITING and meeting.waiting_daily_limit and meeting.next_attempt_at > now
-    meeting.last_error = ""
-    # "Retry now" during a daily-limit wait: if the provider refuses again it is the same wait, already announced.
-    meeting.wait_announced = meeting.wait_announced and in_daily_wait
-    meeting.waiting_daily_limit = False
-    meeting.next_attempt_at = now
-    meeting.status = _work_status(meeting)
 
 
 # --- desired state ---------------------------------------------------------------------
@@ -240,10 +183,10 @@ def meeting_put(
             meeting.desired_version += 1
             if moved:
                 # A moved meeting is checked again before its new start (the sync plans again once it is updated).
-                plan_checks(meeting)
+                state.plan_checks(meeting)
         elif meeting.status != Status.FAILED:
             return meeting
-        _reset_for_work(meeting, keep_limit_wait=not handed_over)
+        state.mark_due(meeting, keep_limit_wait=not handed_over)
         meeting.save()
         if meeting.next_attempt_at <= timezone.now():
             meeting_schedule(meeting.pk)  # a meeting waiting for a limit is queued by the sweep when it resumes
@@ -262,16 +205,14 @@ def meeting_remove(*, reference: str) -> VirtualMeeting | None:
             return meeting
         meeting.present = False
         meeting.desired_version += 1
-        plan_checks(meeting)
+        state.plan_checks(meeting)
         if not meeting.remote_id and not meeting.maybe_created and not meeting.old_remote_id:
-            meeting.status = Status.DELETED
             meeting.synced_version = meeting.desired_version
-            meeting.attempts, meeting.last_error = 0, ""
-            meeting.waiting_daily_limit = meeting.wait_announced = False
+            state.mark_done(meeting)
             meeting.save()
             return meeting
         # Deleting does not spend a daily create/update quota: try now.
-        _reset_for_work(meeting, keep_limit_wait=False)
+        state.mark_due(meeting, keep_limit_wait=False)
         meeting.save()
         meeting_schedule(meeting.pk)
         return meeting
@@ -294,7 +235,7 @@ def meetings_requeue(*, references) -> int:
                 pass
             else:
                 continue
-            _reset_for_work(meeting, keep_limit_wait=False)
+            state.mark_due(meeting, keep_limit_wait=False)
             meeting.save()
             meeting_schedule(meeting.pk)
             count += 1
@@ -307,7 +248,7 @@ def meeting_retry_now(*, meeting: VirtualMeeting) -> VirtualMeeting:
         meeting = VirtualMeeting.objects.select_for_update().get(pk=meeting.pk)
         if meeting.status in (Status.AVAILABLE, Status.DELETED):
             return meeting
-        _reset_for_work(meeting, keep_limit_wait=False)
+        state.mark_due(meeting, keep_limit_wait=False)
         meeting.save()
         meeting_schedule(meeting.pk)
         return meeting
@@ -323,7 +264,7 @@ def meetings_hold(*, provider: str, ids=None) -> int:
     meetings = VirtualMeeting.objects.filter(provider=provider, status__in=WORK_STATUSES)
     if ids is not None:
         meetings = meetings.filter(pk__in=list(ids))
-    return meetings.update(status=Status.HELD)
+    return state.hold(meetings)
 
 
 def meetings_resume(*, provider: str) -> int:
@@ -335,8 +276,7 @@ def meetings_resume(*, provider: str) -> int:
     count = 0
     with transaction.atomic():
         for meeting in VirtualMeeting.objects.select_for_update().filter(provider=provider, status=Status.HELD):
-            waiting = meeting.waiting_daily_limit and meeting.next_attempt_at > now
-            meeting.status = Status.WAITING if waiting else _work_status(meeting)
+            state.resume(meeting, now=now)
             meeting.save()
             if meeting.next_attempt_at <= now:
                 meeting_schedule(meeting.pk)
@@ -357,30 +297,14 @@ def provider_enabled_changed(*, provider: str) -> int:
 
 
 # --- remote events (webhooks, clicks) ------------------------------------------------------
-def _mark_gone(meeting: VirtualMeeting) -> None:
-    """The remote meeting was deleted behind our back: re-create it (or finish a pending delete)."""
-    meeting.remote_id = meeting.join_url = meeting.password = meeting.host_email = ""
-    meeting.maybe_created = False
-    meeting.synced_spec = {}
-    meeting.check_remote = False
-    meeting.checked_before = meeting.next_check_at = None  # planned again once it is re-created
-    meeting.registration = False
+def meeting_gone(*, meeting: VirtualMeeting) -> None:
+    """The remote meeting was deleted behind our back (`meeting` locked by the caller): re-create it, or finish
+    a pending delete. Its registrants went with it."""
     registrants_forget(meeting)
-    if not meeting.present and not meeting.old_remote_id:
-        meeting.status = Status.DELETED
-        meeting.synced_version = meeting.desired_version
-        meeting.save()
-        return
-    if not meeting.present:  # removed during a move: the old meeting is still to delete
-        _reset_for_work(meeting, keep_limit_wait=False)
-        meeting.save()
-        meeting_schedule(meeting.pk)
-        return
-    meeting.remote_gone_at = timezone.now()
-    # Re-creating spends the daily quota too: a daily-limit wait still in force is kept.
-    _reset_for_work(meeting, keep_limit_wait=True)
+    work = state.mark_remote_gone(meeting)
     meeting.save()
-    meeting_schedule(meeting.pk)
+    if work:
+        meeting_schedule(meeting.pk)
 
 
 def meeting_mark_remote_gone(*, provider: str, remote_id: str) -> int:
@@ -390,7 +314,7 @@ def meeting_mark_remote_gone(*, provider: str, remote_id: str) -> int:
     with transaction.atomic():
         meetings = list(VirtualMeeting.objects.select_for_update().filter(provider=provider, remote_id=remote_id))
         for meeting in meetings:
-            _mark_gone(meeting)
+            meeting_gone(meeting=meeting)
     return len(meetings)
 
 
@@ -407,7 +331,7 @@ def meeting_mark_remote_changed(*, provider: str, remote_id: str) -> int:
         )
         for meeting in meetings:
             meeting.check_remote = True
-            _reset_for_work(meeting, keep_limit_wait=True)
+            state.mark_due(meeting, keep_limit_wait=True)
             meeting.save()
             meeting_schedule(meeting.pk)
     return len(meetings)
@@ -448,7 +372,7 @@ def meeting_host_url(*, meeting: VirtualMeeting, user) -> str:
         with transaction.atomic():
             fresh = VirtualMeeting.objects.select_for_update().get(pk=meeting.pk)
             if fresh.remote_id and fresh.remote_id == remote_id:
-                _mark_gone(fresh)
+                meeting_gone(meeting=fresh)
         raise MeetingUnavailable(
             gettext("This meeting was deleted in %(service)s. It is being created again; try again in a minute.")
             % {"service": service}
@@ -502,7 +426,7 @@ def connection_save(*, user, provider: str, account: ConnectedAccount) -> Provid
         connection, _ = ProviderConnection.objects.update_or_create(user=user, provider=provider, defaults=values)
         failed = VirtualMeeting.objects.select_for_update().filter(owner=user, provider=provider, status=Status.FAILED)
         for meeting in failed:
-            _reset_for_work(meeting, keep_limit_wait=False)
+            state.mark_due(meeting, keep_limit_wait=False)
             meeting.save()
             meeting_schedule(meeting.pk)
         owned = VirtualMeeting.objects.filter(owner=user, provider=provider, present=True)
@@ -545,23 +469,8 @@ def connection_revoke(*, connection: ProviderConnection, message: str) -> Provid
             hosting=VirtualMeeting.Hosting.USER,
         )
         for meeting in meetings:
-            meeting_fail(meeting=meeting, message=text)
+            state.meeting_fail(meeting=meeting, message=text)
     return locked
-
-
-def meeting_fail(*, meeting: VirtualMeeting, message: str) -> None:
-    """Mark the meeting failed with a message for people; sends meeting_failed after commit."""
-    VirtualMeeting.objects.filter(pk=meeting.pk).update(
-        status=Status.FAILED,
-        last_error=message,
-        waiting_daily_limit=False,
-        wait_announced=False,
-        next_attempt_at=timezone.now(),
-    )
-    meeting.status, meeting.last_error = Status.FAILED, message
-    meeting.waiting_daily_limit = meeting.wait_announced = False
-    stored = VirtualMeeting.objects.get(pk=meeting.pk)
-    signals.send_meeting_signal_on_commit(signals.meeting_failed, stored, operation=stored.operation)
 
 
 def connection_disconnect(*, connection: ProviderConnection) -> None:

@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from virtualmeeting import signals
+from virtualmeeting import signals, state
 from virtualmeeting.conf import vm_setting
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
 from virtualmeeting.models import (
@@ -43,10 +43,9 @@ from virtualmeeting.selectors import meetings_check_due, meetings_due, registran
 from virtualmeeting.services import (
     connection_revoke,
     meeting_checks_schedule,
-    meeting_fail,
+    meeting_gone,
     meeting_schedule,
     meetings_hold,
-    plan_checks,
     provider_enabled_changed,
     reconnect_message,
     registrants_forget,
@@ -437,10 +436,9 @@ def _record_remote(meeting_id, provider, connection, remote: RemoteMeeting, vers
                 row.remote_gone_at = None
                 row.recreated_at = timezone.now()
                 signals.send_meeting_signal_on_commit(signals.meeting_recreated, row)
-            _settle(row, version)
+            state.settle(row, version)
             if row.old_remote_id:
-                row.status = _work_status_of(row)  # not done yet: the old meeting is deleted next
-                row.next_attempt_at = timezone.now()
+                state.mark_working(row, due=True)  # not done yet: the old meeting is deleted next
             row.save()
     if duplicate:
         # Another run recorded a different meeting meanwhile: ours is surplus.
@@ -459,30 +457,14 @@ def _copy_remote(row: VirtualMeeting, remote: RemoteMeeting | None) -> None:
     row.host_email = remote.host_email or row.host_email
 
 
-def _settle(row: VirtualMeeting, version: int) -> None:
-    """After a call for `version`: done if nothing moved meanwhile, else leave it due for the next step."""
-    if row.desired_version == version:
-        row.status = Status.AVAILABLE if row.present else Status.DELETED
-        row.attempts, row.last_error = 0, ""
-        row.waiting_daily_limit = row.wait_announced = False
-        plan_checks(row)  # it was just made or changed at the provider: checked until the next checkpoint
-        if row.present:
-            signals.send_meeting_signal_on_commit(signals.meeting_available, row)
-        return
-    row.status = (Status.UPDATING if row.remote_id else Status.PENDING) if row.present else Status.DELETING
-    row.next_attempt_at = timezone.now()
-
-
 def _record_in_sync(meeting_id: int, version: int) -> None:
     with transaction.atomic():
         row = _locked(meeting_id)
         if row.desired_version == version and row.status != Status.AVAILABLE:
-            row.status = Status.AVAILABLE if row.present else Status.DELETED
+            state.mark_done(row)
             row.synced_version = version
-            row.attempts, row.last_error = 0, ""
-            row.waiting_daily_limit = row.wait_announced = False
             if row.next_check_at is None:
-                plan_checks(row)
+                state.plan_checks(row)
             row.save()
 
 
@@ -503,7 +485,7 @@ def _update(meeting: VirtualMeeting, provider: Provider, connection, token: str,
             _copy_remote(row, remote)
             row.synced_version, row.synced_spec = version, spec.to_json()
             row.registration = spec.registration
-            _settle(row, version)
+            state.settle(row, version)
             row.save()
     return "update"
 
@@ -524,12 +506,10 @@ def _check(meeting: VirtualMeeting, provider: Provider, connection, spec: Meetin
 
 
 def _gone(meeting: VirtualMeeting):
-    from virtualmeeting.services import _mark_gone
-
     with transaction.atomic():
         row = _locked(meeting.pk)
         if row.remote_id == meeting.remote_id:
-            _mark_gone(row)
+            meeting_gone(meeting=row)
     return "gone"
 
 
@@ -561,10 +541,10 @@ def _record_deleted(meeting: VirtualMeeting) -> None:
         registrants_forget(row)
         row.checked_before = row.next_check_at = None
         if row.present:
-            row.status, row.next_attempt_at = Status.PENDING, timezone.now()
+            state.mark_working(row, due=True)  # pending: made again
         else:
             row.synced_version = row.desired_version
-            _settle(row, row.desired_version)
+            state.settle(row, row.desired_version)
         row.save()
 
 
@@ -598,7 +578,7 @@ def _set_aside(meeting: VirtualMeeting, token: str) -> VirtualMeeting | None:
         # synced_spec, registration, password and host_email still describe the old meeting, should it be taken
         # back; the registrants keep their links to it until the successor is recorded.
         row.marker = new_marker()
-        row.status = Status.PENDING
+        state.mark_pending(row)  # the successor is created next
         row.save()
     log.info(
         "Meeting %s: moving; the new meeting is made before the old one (%s) is deleted.", row.pk, row.old_remote_id
@@ -616,7 +596,7 @@ def _take_back(meeting: VirtualMeeting, token: str) -> VirtualMeeting | None:
         row.remote_id, row.join_url = row.old_remote_id, row.old_join_url
         row.remote_owner_id, row.remote_host = row.old_remote_owner_id, row.old_remote_host
         _forget_old(row)
-        row.status = _work_status_of(row)
+        state.mark_working(row)
         row.save()
     return VirtualMeeting.objects.select_related("owner").get(pk=row.pk)
 
@@ -718,10 +698,8 @@ def _record_old_gone(meeting: VirtualMeeting, *, left_behind: bool) -> None:
         _forget_old(row)
         done = row.present and row.remote_id and row.synced_version == row.desired_version and not row.check_remote
         if done and row.status in WORK_STATUSES:
-            # The move was all that was left to do (the successor is in sync): available, as _settle would leave it.
-            row.status = Status.AVAILABLE
-            row.attempts, row.last_error = 0, ""
-            row.waiting_daily_limit = row.wait_announced = False
+            # The move was all that was left to do (the successor is in sync): available, as settle would leave it.
+            state.mark_done(row)
         row.save()
 
 
@@ -800,12 +778,11 @@ def _record_checked(meeting: VirtualMeeting, *, matches: bool) -> bool:
         row = _locked(meeting.pk)
         if row.remote_id != meeting.remote_id:
             return True
-        plan_checks(row)
+        state.plan_checks(row)
         row.queued_for = None
         restore = not matches and row.status == Status.AVAILABLE
         if restore:
-            row.synced_spec = {}  # unknown remote state: the update sends everything
-            row.status, row.next_attempt_at = Status.UPDATING, timezone.now()
+            state.mark_restore(row)
         row.save()
     return not restore
 
@@ -817,31 +794,23 @@ def _check_again(meeting: VirtualMeeting, *, at: datetime) -> None:
 # --- failures -----------------------------------------------------------------------------
 def meeting_fail_now(meeting: VirtualMeeting, message: str) -> None:
     with transaction.atomic():
-        meeting_fail(meeting=meeting, message=message)
+        state.meeting_fail(meeting=meeting, message=message)
 
 
 def _wait(meeting: VirtualMeeting, provider: Provider, exc: RateLimited, operation: str) -> _Stop:
-    """Wait until exactly the time the provider gave (the framework never replaces it with a guess).
-
-    The owner is told once per daily-limit wait: a retry refused again stays in
-    the same wait, already announced. `wait_announced` is cleared when the
-    meeting leaves the wait (done, failed, backing off, or reset by a person).
-    """
+    """Wait until exactly the time the provider gave (the framework never replaces it with a guess)."""
     now = timezone.now()
     retry_at = max(exc.retry_at, now)
     with transaction.atomic():
         row = _locked(meeting.pk)
-        row.status = Status.WAITING
-        row.waiting_daily_limit = exc.daily
-        row.next_attempt_at = retry_at
-        row.last_error = waiting_text(service=provider.service, daily=exc.daily, until=retry_at, now=now)
-        if operation == "create" and not exc.ambiguous:
-            row.maybe_created = False
-        announce = exc.daily and not row.wait_announced
-        row.wait_announced = row.wait_announced or announce
+        state.wait_for_limit(
+            row,
+            until=retry_at,
+            daily=exc.daily,
+            message=waiting_text(service=provider.service, daily=exc.daily, until=retry_at, now=now),
+            nothing_made=operation == "create" and not exc.ambiguous,
+        )
         row.save()
-        if announce:
-            signals.send_meeting_signal_on_commit(signals.meeting_waiting, row)
     return _Stop("waiting", countdown=(retry_at - now).total_seconds())
 
 
@@ -864,24 +833,15 @@ def _backoff(meeting: VirtualMeeting, provider: Provider, exc: ProviderError, op
     delay = backoff_delay(attempts)
     with transaction.atomic():
         row = _locked(meeting.pk)
-        row.attempts = attempts
-        row.last_error = exc.message
-        row.next_attempt_at = timezone.now() + timedelta(seconds=delay)
-        if row.status == Status.CREATING:
-            row.status = Status.PENDING
-        if row.status == Status.WAITING:
-            row.status = _work_status_of(row)
-        row.waiting_daily_limit = row.wait_announced = False
-        if operation == "create" and not exc.ambiguous:
-            row.maybe_created = False  # the provider refused cleanly: nothing was made
+        state.back_off(
+            row,
+            attempts=attempts,
+            message=exc.message,
+            delay=delay,
+            nothing_made=operation == "create" and not exc.ambiguous,
+        )
         row.save()
     return _Stop("retry", countdown=delay)
-
-
-def _work_status_of(row: VirtualMeeting) -> str:
-    if not row.present:
-        return Status.DELETING
-    return Status.UPDATING if row.remote_id else Status.PENDING
 
 
 # --- the sweep ------------------------------------------------------------------------------

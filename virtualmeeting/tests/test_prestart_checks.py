@@ -9,7 +9,7 @@ from virtualmeeting import tasks
 from virtualmeeting.models import ProviderConfig, VirtualMeeting
 from virtualmeeting.providers.testing import TestProvider
 from virtualmeeting.selectors import meetings_check_due
-from virtualmeeting.services import checks_plan
+from virtualmeeting.state import checks_plan
 from virtualmeeting.sync import meeting_sweep
 from virtualmeeting.tests.conftest import START
 from virtualmeeting.tests.helpers import fresh, put, run
