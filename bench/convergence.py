@@ -487,7 +487,7 @@ def zoom_time(moment: datetime) -> str:
 
 
 def verify(admin, emails: dict[int, str], expected_counts: dict, *, hosts: tuple[str, ...] = ()) -> dict:
-    """Compare the seminar data with what the simulator holds (`admin`: its zoomsim.client.AdminClient).
+    """Compare the seminar data with what the simulator holds (`admin`: its simulators.zoom.client.AdminClient).
 
     `emails`: the Zoom user of each trainer's own connection; `hosts`: the site account's hosts (their meetings
     are listed too). The meetings of a room in the site account belong to its host, the others' to the room

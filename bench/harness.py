@@ -1,6 +1,6 @@
 """What the meeting-sync benchmarks and the convergence run share: the processes and the setup.
 
-- `Simulator`: the Zoom simulator (`python -m zoomsim`) as a process on a free
+- `Simulator`: the Zoom simulator (`python -m simulators.zoom`) as a process on a free
   loopback port, with its own SQLite file and extra Pro users in account A;
 - `RedisServer`: a private `redis-server` (no persistence), so a run can restart
   it without touching anyone else's Redis;
@@ -77,7 +77,7 @@ def sim_user_email(index: int) -> str:
 
 
 class Simulator:
-    """`python -m zoomsim` on a free port, with `users` extra Pro users in the seeded account A.
+    """`python -m simulators.zoom` on a free port, with `users` extra Pro users in the seeded account A.
 
     The simulator's admin API cannot add users, so they are written into its SQLite
     file (its own schema, the way its seeding writes the seeded users) before it starts.
@@ -94,9 +94,9 @@ class Simulator:
         self.log_path = workdir / "zoomsim.log"
 
     def start(self) -> Simulator:
-        from zoomsim.client import AdminClient
-        from zoomsim.seed import seed
-        from zoomsim.store import Store
+        from simulators.zoom.client import AdminClient
+        from simulators.zoom.seed import seed
+        from simulators.zoom.store import Store
 
         if self.db_path.exists():
             self.db_path.unlink()
@@ -125,7 +125,7 @@ class Simulator:
             [
                 PYTHON,
                 "-m",
-                "zoomsim",
+                "simulators.zoom",
                 "--port",
                 str(self.port),
                 "--db",

@@ -79,7 +79,7 @@ def parse_args(argv=None):
 
 def labels_of_routes() -> dict[str, str]:
     """The simulator's rate-limit label of each route (the OpenAPI spec's), to group its request log by."""
-    from zoomsim.meetings import CATEGORY
+    from simulators.zoom.meetings import CATEGORY
 
     return dict(CATEGORY)
 

@@ -110,7 +110,7 @@ def _run(env, processes, *, site_url, web_port, var_dir, simulated_zoom, sim_por
         env["ZOOM_API_BASE_URL"] = f"{sim_url}/v2"
         start(
             [
-                PYTHON, "-m", "zoomsim",
+                PYTHON, "-m", "simulators.zoom",
                 "--port", str(sim_port),
                 "--db", str(var_dir / "zoomsim.sqlite3"),
                 "--redirect-uri", f"{site_url}/integrations/virtualmeeting/auth_callback/zoom",

@@ -16,12 +16,12 @@ from django.urls import reverse
 from seminars.meetings import booking_key, event_meetings_sync, meeting_reference
 from seminars.models import Room
 from seminars.services.bookings import booking_create
+from simulators.zoom.server import start_server
 from virtualmeeting.models import MeetingRegistrant, ProviderConfig, VirtualMeeting
 from virtualmeeting.registry import get_provider
 from virtualmeeting.sync import meeting_sync
 from virtualmeeting_zoom import limits
 from virtualmeeting_zoom.models import ZoomDailyUsage
-from zoomsim.server import start_server
 
 
 @pytest.fixture

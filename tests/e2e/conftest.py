@@ -4,7 +4,7 @@ The pieces, all in this process so that one `time_machine.travel` moves every cl
 (the live server's threads, the worker's thread and the simulator's clock, which is real time
 plus its own offset):
 
-- `zoom`: the simulator (zoomsim) on a free port with a throw-away SQLite file, its seeded apps
+- `zoom`: the simulator (simulators.zoom) on a free port with a throw-away SQLite file, its seeded apps
   registered with this live server's Redirect URL; the product reaches it through
   ZOOM_OAUTH_BASE_URL / ZOOM_API_BASE_URL only, and SITE_URL is the live server's URL.
 - `zoom_configured`: Zoom Meeting set up for the simulator's app, as `make run` does.
@@ -103,7 +103,7 @@ def e2e_settings(settings, live_server, redis_available):
 # --- the Zoom simulator ------------------------------------------------------------------------------
 @pytest.fixture
 def zoom(e2e_settings, live_server, tmp_path):
-    from zoomsim.server import start_server
+    from simulators.zoom.server import start_server
 
     sim = start_server(
         port=0,

@@ -47,9 +47,9 @@ from bench.convergence import (
 from bench.harness import ROOT, connect_trainer, course_with_trainers, free_port
 from seminars.meetings import parse_reference
 from seminars.models import Room, Session
+from simulators.zoom.server import start_server
 from virtualmeeting.models import VirtualMeeting
 from virtualmeeting.sync import meeting_sync
-from zoomsim.server import start_server
 
 
 def run_database_url() -> str:

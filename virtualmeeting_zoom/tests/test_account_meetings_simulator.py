@@ -12,12 +12,12 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from bench.harness import connect_trainer
+from simulators.zoom.server import start_server
 from virtualmeeting.models import ProviderConnection, VirtualMeeting
 from virtualmeeting.registry import get_provider
 from virtualmeeting.services import meeting_host_url, meeting_put, meeting_remove
 from virtualmeeting.sync import meeting_sync
 from virtualmeeting_zoom.models import ZoomDailyUsage
-from zoomsim.server import start_server
 
 
 @pytest.fixture

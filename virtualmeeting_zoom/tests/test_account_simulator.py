@@ -7,10 +7,10 @@ import uuid
 import pytest
 from django.core.management import call_command
 
+from simulators.zoom.server import start_server
 from virtualmeeting.models import ProviderConfig
 from virtualmeeting_zoom.account import AccountClient, account_check, account_token
 from virtualmeeting_zoom.client import MEDIUM
-from zoomsim.server import start_server
 
 ACCOUNT_A = "acctA-zoomsim00000001"
 

@@ -1,4 +1,4 @@
-"""The Zoom provider's registrant calls against the Zoom simulator (zoomsim), which follows zoom-api.md.
+"""The Zoom provider's registrant calls against the Zoom simulator (simulators.zoom), which follows zoom-api.md.
 
 The `responses` tests (test_registrants.py) pin the requests; these check that the simulator, built
 from the same sheet by another hand, agrees: the meeting's registration settings, the add and batch
@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from bench.harness import connect_trainer
+from simulators.zoom.server import start_server
 from virtualmeeting.errors import ProviderError
 from virtualmeeting.models import MeetingRegistrant, ProviderConnection, VirtualMeeting
 from virtualmeeting.providers.base import MeetingSpec, RegistrantSpec
@@ -22,7 +23,6 @@ from virtualmeeting.registrants import registrants_sync
 from virtualmeeting.registry import get_provider
 from virtualmeeting.services import RegistrantPerson, meeting_put, registrants_set
 from virtualmeeting.sync import meeting_sync
-from zoomsim.server import start_server
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _run(*args, timeout=30):
     return subprocess.run(
-        [sys.executable, "-m", "zoomsim", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "simulators.zoom", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
     )
 
 
@@ -43,7 +43,7 @@ def served(tmp_path):
         [
             sys.executable,
             "-m",
-            "zoomsim",
+            "simulators.zoom",
             "--port",
             str(port),
             "--db",

@@ -10,8 +10,8 @@ import secrets
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, available_timezones
 
-from zoomsim.web import Request, Response, empty_response, json_response, with_query
-from zoomsim.webhooks import event_object
+from simulators.zoom.web import Request, Response, empty_response, json_response, with_query
+from simulators.zoom.webhooks import event_object
 
 START_URL_LIFETIME = 2 * 3600
 LIST_TOKEN_LIFETIME = 15 * 60
@@ -199,7 +199,7 @@ def account_user(sim, account_id: str, ref: str) -> dict | None:
 
 def _meeting_host(sim, kwargs: dict) -> dict | None:
     """The host of the meeting a meeting route names (an id, or an occurrence's uuid), if it exists."""
-    from zoomsim.participants import decode_meeting_ref
+    from simulators.zoom.participants import decode_meeting_ref
 
     ref = kwargs.get("meeting_id") or decode_meeting_ref(kwargs.get("meeting_ref") or "") or ""
     meeting = None

@@ -9,13 +9,13 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from zoomsim import admin, meetings, oauth, participants, recordings, registrants, rooms
-from zoomsim.client import AdminClient
-from zoomsim.faults import Faults
-from zoomsim.limits import Limits
-from zoomsim.seed import DEFAULT_REDIRECT_URI, DEFAULT_WEBHOOK_URL, seed
-from zoomsim.store import Clock, Store
-from zoomsim.web import Request, Response, json_response, page
+from simulators.zoom import admin, meetings, oauth, participants, recordings, registrants, rooms
+from simulators.zoom.client import AdminClient
+from simulators.zoom.faults import Faults
+from simulators.zoom.limits import Limits
+from simulators.zoom.seed import DEFAULT_REDIRECT_URI, DEFAULT_WEBHOOK_URL, seed
+from simulators.zoom.store import Clock, Store
+from simulators.zoom.web import Request, Response, json_response, page
 
 MAX_BODY = 1024 * 1024
 
@@ -112,7 +112,7 @@ class Sim:
         webhook_url: str = DEFAULT_WEBHOOK_URL,
         do_seed: bool = False,
     ):
-        from zoomsim.webhooks import Webhooks
+        from simulators.zoom.webhooks import Webhooks
 
         self.store = Store(db_path)
         self.clock = Clock(self.store)

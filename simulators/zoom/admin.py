@@ -6,11 +6,11 @@ import json
 import secrets
 from datetime import UTC, datetime
 
-from zoomsim import oauth, participants, recordings, registrants
-from zoomsim.meetings import TIMEZONES, apply_changes, iso, validate
-from zoomsim.seed import PASSWORD, seed
-from zoomsim.web import Request, Response, json_response
-from zoomsim.webhooks import event_object
+from simulators.zoom import oauth, participants, recordings, registrants
+from simulators.zoom.meetings import TIMEZONES, apply_changes, iso, validate
+from simulators.zoom.seed import PASSWORD, seed
+from simulators.zoom.web import Request, Response, json_response
+from simulators.zoom.webhooks import event_object
 
 
 class AdminError(Exception):

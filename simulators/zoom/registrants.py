@@ -13,8 +13,8 @@ import json
 import re
 import secrets
 
-from zoomsim.meetings import error, find_meeting, iso, page_of, paging, validation_failed
-from zoomsim.web import Request, Response, empty_response, json_response, with_query
+from simulators.zoom.meetings import error, find_meeting, iso, page_of, paging, validation_failed
+from simulators.zoom.web import Request, Response, empty_response, json_response, with_query
 
 LICENSED_TYPES = (2, 3)  # Licensed, On-prem; Basic (1) and None (99) may not take registrants
 BATCH_MAX = 30

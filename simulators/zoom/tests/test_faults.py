@@ -3,7 +3,7 @@ import time
 import pytest
 import requests
 
-from zoomsim.tests.conftest import Api, connect, token_request
+from simulators.zoom.tests.conftest import Api, connect, token_request
 
 
 def test_forced_500_and_502(sim, pro):

@@ -1,6 +1,6 @@
 import requests
 
-from zoomsim.tests.conftest import TIMEOUT
+from simulators.zoom.tests.conftest import TIMEOUT
 
 
 def test_join_url_says_which_meeting_as_attendee(pro):

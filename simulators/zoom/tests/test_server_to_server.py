@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from zoomsim.tests.conftest import TIMEOUT, Api, basic, connect
+from simulators.zoom.tests.conftest import TIMEOUT, Api, basic, connect
 
 ACCOUNT_A = "acctA-zoomsim00000001"
 ACCOUNT_B = "acctB-otheraccount0001"
@@ -241,12 +241,12 @@ def test_seeding_users_through_the_admin_api(sim):
 
 
 def test_seeding_users_from_the_command_line(sim):
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     result = subprocess.run(
         [
             sys.executable,
             "-m",
-            "zoomsim",
+            "simulators.zoom",
             "ctl",
             "--url",
             sim.url,

@@ -2,8 +2,8 @@ import re
 
 import pytest
 
-from zoomsim.seed import DEFAULT_REDIRECT_URI
-from zoomsim.tests.conftest import Api, connect
+from simulators.zoom.seed import DEFAULT_REDIRECT_URI
+from simulators.zoom.tests.conftest import Api, connect
 
 MEETING_FIELDS = {
     "id",

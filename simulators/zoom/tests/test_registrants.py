@@ -3,7 +3,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from zoomsim.tests.conftest import TIMEOUT, Api, connect
+from simulators.zoom.tests.conftest import TIMEOUT, Api, connect
 
 QUIET = {"approval_type": 0, "registrants_confirmation_email": False, "registrants_email_notification": False}
 

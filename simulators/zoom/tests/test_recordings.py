@@ -6,8 +6,8 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from zoomsim.client import AdminAPIError
-from zoomsim.tests.conftest import TIMEOUT, Api, connect
+from simulators.zoom.client import AdminAPIError
+from simulators.zoom.tests.conftest import TIMEOUT, Api, connect
 
 START = "2030-01-15T10:00:00Z"
 CLOUD = {"auto_recording": "cloud"}
@@ -210,7 +210,7 @@ def test_recording_webhooks_follow_the_switch(sim, pro, receiver):
 
 
 def test_ctl_scripts_recordings(sim, pro, capsys):
-    from zoomsim.cli import ctl
+    from simulators.zoom.cli import ctl
 
     def run(*args):
         assert ctl(["--url", sim.url, *args]) == 0

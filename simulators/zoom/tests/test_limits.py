@@ -1,5 +1,5 @@
-from zoomsim.limits import DAILY_MESSAGE, QPS_MESSAGE
-from zoomsim.tests.conftest import Api, connect
+from simulators.zoom.limits import DAILY_MESSAGE, QPS_MESSAGE
+from simulators.zoom.tests.conftest import Api, connect
 
 DAILY = DAILY_MESSAGE.format(limit=100)
 

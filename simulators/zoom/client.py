@@ -1,4 +1,4 @@
-"""A client for the admin API under /_sim/, used by tests (through SimServer) and by `python -m zoomsim ctl`."""
+"""A client for the admin API under /_sim/, used by tests (through SimServer) and by `python -m simulators.zoom ctl`."""
 
 from __future__ import annotations
 

@@ -5,9 +5,9 @@ from urllib.parse import quote
 
 import pytest
 
-from zoomsim.client import AdminAPIError
-from zoomsim.participants import HOST_ENDED, LEFT, OTHER_DEVICE
-from zoomsim.tests.conftest import Api, connect
+from simulators.zoom.client import AdminAPIError
+from simulators.zoom.participants import HOST_ENDED, LEFT, OTHER_DEVICE
+from simulators.zoom.tests.conftest import Api, connect
 
 QUIET = {"approval_type": 0, "registrants_confirmation_email": False, "registrants_email_notification": False}
 START = "2030-01-15T10:00:00Z"
@@ -442,7 +442,7 @@ def test_past_participants_scopes_and_bucket(sim, pro, meeting):
 
 
 def test_ctl_plays_a_session(sim, pro, meeting, capsys):
-    from zoomsim.cli import ctl
+    from simulators.zoom.cli import ctl
 
     def run(*args):
         assert ctl(["--url", sim.url, *args]) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from zoomsim.store import Store
+from simulators.zoom.store import Store
 
 PASSWORD = "zoom-password"
 DEFAULT_REDIRECT_URI = "http://localhost:8000/integrations/virtualmeeting/auth_callback/zoom"

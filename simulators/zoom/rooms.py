@@ -7,9 +7,9 @@ import hmac
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from zoomsim import registrants
-from zoomsim.meetings import UTC_FORMAT, registration_token
-from zoomsim.web import Request, Response, esc, page, redirect
+from simulators.zoom import registrants
+from simulators.zoom.meetings import UTC_FORMAT, registration_token
+from simulators.zoom.web import Request, Response, esc, page, redirect
 
 
 def _when(meeting: dict) -> str:

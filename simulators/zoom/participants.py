@@ -17,9 +17,9 @@ import uuid as uuid_module
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
-from zoomsim import registrants
-from zoomsim.meetings import UTC_FORMAT, error, iso, page_of, paging
-from zoomsim.web import Request, Response, json_response
+from simulators.zoom import registrants
+from simulators.zoom.meetings import UTC_FORMAT, error, iso, page_of, paging
+from simulators.zoom.web import Request, Response, json_response
 
 FIRST_USER_ID = 16778240  # Zoom's per-session participant ids look like 16778240, 16779264, ...
 LEFT = "left the meeting. Reason : left the meeting"

@@ -1,4 +1,4 @@
-"""`python -m zoomsim` (serve) and `python -m zoomsim ctl ...` (drive a running simulator)."""
+"""`python -m simulators.zoom` (serve) and `python -m simulators.zoom ctl ...` (drive a running simulator)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 
-from zoomsim.client import AdminAPIError, AdminClient
-from zoomsim.seed import DEFAULT_REDIRECT_URI, DEFAULT_WEBHOOK_URL
+from simulators.zoom.client import AdminAPIError, AdminClient
+from simulators.zoom.seed import DEFAULT_REDIRECT_URI, DEFAULT_WEBHOOK_URL
 
 SERVE_EPILOG = """\
 seeded Zoom users (password zoom-password):
@@ -27,13 +27,13 @@ seeded Server-to-Server OAuth apps (account A, Account ID acctA-zoomsim00000001)
   zoomsim-s2s-limited-client-id / ...-secret                      too few scopes (no user:read)
   webhook secret tokens: zoomsim-webhook-secret, zoomsim-classic-webhook-secret, ...
 
-drive it: python -m zoomsim ctl --url http://127.0.0.1:9100 --help
+drive it: python -m simulators.zoom ctl --url http://127.0.0.1:9100 --help
 """
 
 
 def serve(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m zoomsim",
+        prog="python -m simulators.zoom",
         description="A local Zoom simulator (OAuth host and REST API /v2).",
         epilog=SERVE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -57,7 +57,7 @@ def serve(argv: list[str]) -> int:
 
     import os
 
-    from zoomsim.server import make_server
+    from simulators.zoom.server import make_server
 
     if os.path.dirname(args.db):
         os.makedirs(os.path.dirname(args.db), exist_ok=True)
@@ -89,7 +89,9 @@ def serve(argv: list[str]) -> int:
 
 
 def _ctl_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m zoomsim ctl", description="Drive a running Zoom simulator.")
+    parser = argparse.ArgumentParser(
+        prog="python -m simulators.zoom ctl", description="Drive a running Zoom simulator."
+    )
     parser.add_argument("--url", default="http://127.0.0.1:9100")
     sub = parser.add_subparsers(dest="command", required=True)
 

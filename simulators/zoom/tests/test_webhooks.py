@@ -1,6 +1,6 @@
 import time
 
-from zoomsim.tests.conftest import Api, connect
+from simulators.zoom.tests.conftest import Api, connect
 
 
 def test_manual_delete_sends_signed_meeting_deleted(sim, pro, receiver):

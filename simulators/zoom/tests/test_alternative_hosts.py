@@ -4,8 +4,8 @@ or PATCH (400/1114 not a user of the account, 400/1115 a Basic user) and nothing
 
 import pytest
 
-from zoomsim.tests import test_server_to_server as server_to_server
-from zoomsim.tests.test_server_to_server import ACCOUNT_B, meeting_body
+from simulators.zoom.tests import test_server_to_server as server_to_server
+from simulators.zoom.tests.test_server_to_server import ACCOUNT_B, meeting_body
 
 admin_api = server_to_server.admin_api  # an account token of the seeded account (a fixture)
 

@@ -8,7 +8,7 @@ import hmac
 import secrets
 from urllib.parse import urlencode
 
-from zoomsim.web import Request, Response, esc, json_response, page, redirect, with_query
+from simulators.zoom.web import Request, Response, esc, json_response, page, redirect, with_query
 
 CODE_LIFETIME = 5 * 60
 ACCESS_LIFETIME = 3600

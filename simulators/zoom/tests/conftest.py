@@ -18,8 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from zoomsim.seed import DEFAULT_REDIRECT_URI, PASSWORD
-from zoomsim.server import start_server
+from simulators.zoom.seed import DEFAULT_REDIRECT_URI, PASSWORD
+from simulators.zoom.server import start_server
 
 CLIENT_ID = "zoomsim-client-id"
 CLIENT_SECRET = "zoomsim-client-secret"

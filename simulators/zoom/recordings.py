@@ -13,10 +13,10 @@ import json
 import secrets
 import uuid as uuid_module
 
-from zoomsim import participants
-from zoomsim.meetings import authenticate, error, iso
-from zoomsim.registrants import LICENSED_TYPES, settings_of
-from zoomsim.web import Request, Response, esc, json_response, page
+from simulators.zoom import participants
+from simulators.zoom.meetings import authenticate, error, iso
+from simulators.zoom.registrants import LICENSED_TYPES, settings_of
+from simulators.zoom.web import Request, Response, esc, json_response, page
 
 DOWNLOAD_TOKEN_LIFETIME = 24 * 3600  # the webhook's download_token
 NO_RECORDING = "There is no recording for this meeting."

@@ -3,8 +3,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from zoomsim.seed import DEFAULT_REDIRECT_URI
-from zoomsim.tests.conftest import (
+from simulators.zoom.seed import DEFAULT_REDIRECT_URI
+from simulators.zoom.tests.conftest import (
     CLIENT_ID,
     TIMEOUT,
     Api,

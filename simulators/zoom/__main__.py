@@ -1,0 +1,3 @@
+from simulators.zoom.cli import main
+
+raise SystemExit(main())

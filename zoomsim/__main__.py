@@ -1,3 +1,0 @@
-from zoomsim.cli import main
-
-raise SystemExit(main())
