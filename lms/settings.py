@@ -241,9 +241,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "virtualmeeting.tasks.meeting_sweep",
         "schedule": float(os.environ.get("VIRTUALMEETING_SWEEP_SECONDS", "30")),
     },
+    # The meetings not yet finished, often; every meeting (the history too) once a day.
     "seminars-meetings-reconcile": {
         "task": "seminars.tasks.meetings_reconcile",
         "schedule": float(os.environ.get("SEMINARS_RECONCILE_SECONDS", "300")),
+    },
+    "seminars-meetings-reconcile-finished": {
+        "task": "seminars.tasks.meetings_reconcile",
+        "schedule": float(os.environ.get("SEMINARS_RECONCILE_FINISHED_SECONDS", str(24 * 3600))),
+        "kwargs": {"finished_too": True},
     },
     # Emails whose retry was lost (broker down, worker killed): see seminars.outbox.
     "seminars-emails-requeue": {

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import BigIntegerField, Case, CharField, Exists, F, Func, OuterRef, Q, Value, When
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -372,40 +374,64 @@ def course_meetings_remove(*, course) -> None:
     )
 
 
-def meetings_reconcile() -> int:
+def meetings_reconcile(*, finished_too: bool = False) -> int:
     """Remove meetings whose session, room or event no longer wants them, then give personal links to
     the upcoming meetings made before they existed (meetings_personal_links_backfill).
 
     Catches what bypasses the services (e.g. deletions in the Django admin):
-    the periodic reconciler, so no meeting is left orphaned. Returns how many
-    meetings were marked for deletion.
+    the periodic reconciler, so no meeting is left orphaned. The frequent run
+    looks at the meetings not yet finished (people may still join them), so it
+    costs what is upcoming, not the history; `finished_too` (a daily run) looks
+    at every meeting. Returns how many meetings were marked for deletion.
     """
-    from virtualmeeting.models import VirtualMeeting
-
-    rows = list(
-        VirtualMeeting.objects.filter(reference__startswith=REFERENCE_PREFIX, present=True).values_list(
-            "reference", flat=True
-        )
-    )
-    parsed = {ref: parse_reference(ref) for ref in rows}
-    session_ids = {p[1] for p in parsed.values() if p}
-    sessions = {s.pk: s for s in Session.objects.filter(pk__in=session_ids).select_related("room", "event")}
     removed = 0
-    for reference, parts in parsed.items():
-        session = sessions.get(parts[1]) if parts else None
-        still_wanted = (
-            session is not None
-            and session.event_id == parts[0]
-            and session.room_id == parts[2]
-            and session.room is not None
-            and session.room.is_provider_backed
-            and not session.event.cancelled
-        )
-        if not still_wanted:
-            _meeting_remove(reference)
-            removed += 1
+    for reference in meetings_unwanted(finished_too=finished_too):
+        _meeting_remove(reference)
+        removed += 1
     meetings_personal_links_backfill()
     return removed
+
+
+def meetings_unwanted(*, finished_too: bool = False, now=None) -> list[str]:
+    """References of present seminars meetings that no session wants any more: the session is gone, moved to
+    another event or room, its room no longer provider-backed, or its event cancelled (a reference that is not
+    one of ours is wanted by none). One query, an anti-join in SQL; without `finished_too`, only the meetings
+    not yet finished (the index on their finish), so the history is not read."""
+    from virtualmeeting.models import VirtualMeeting
+
+    # A session wants the meeting whose reference is the one it makes (meeting_reference): same event and room.
+    own_reference = Concat(
+        Value(REFERENCE_PREFIX),
+        "event_id",
+        Value(":session:"),
+        "pk",
+        Value(":room:"),
+        "room_id",
+        output_field=CharField(),
+    )
+    wanting = (
+        Session.objects.filter(pk=OuterRef("session_id"), room__isnull=False, event__cancelled=False)
+        .exclude(room__virtual_kind__in=["", Room.CUSTOM_LINK])
+        .annotate(own_reference=own_reference)
+        .filter(own_reference=OuterRef("reference"))
+    )
+    # The session's id read from the reference (its 4th part), for the index; none when it is not a number.
+    session_part = Func(F("reference"), Value(":"), Value(4), function="split_part", output_field=CharField())
+    meetings = VirtualMeeting.objects.filter(reference__startswith=REFERENCE_PREFIX, present=True)
+    if not finished_too:
+        meetings = meetings.filter(Q(finish__gt=now or timezone.now()) | Q(finish__isnull=True))
+    return list(
+        meetings.annotate(session_part=session_part)
+        .annotate(
+            session_id=Case(
+                When(session_part__regex=r"^[0-9]{1,18}$", then=Cast("session_part", BigIntegerField())),
+                default=None,
+            )
+        )
+        .filter(~Exists(wanting))
+        .order_by("pk")
+        .values_list("reference", flat=True)
+    )
 
 
 def events_without_personal_links(*, limit: int = PERSONAL_LINKS_BACKFILL_LIMIT, now=None) -> list[int]:

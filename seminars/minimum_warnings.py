@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from seminars.email_messages import NoticeEmail
-from seminars.models import Booking, Notification, SeminarEvent
+from seminars.models import Booking, Notification, SeminarEvent, Session
 from seminars.outbox import email_record
 from seminars.selectors.trainers import event_trainers
 
@@ -39,8 +39,12 @@ def minimum_warnings_record(*, now=None) -> list[int]:
         .annotate(count=Count("pk"))
         .values("count")
     )
+    # Events that reached their minimum are never warned: of those, read only the ones starting soon.
+    starting = Session.objects.filter(start__gt=now, start__lte=horizon).values("event_id")
     short = (
-        SeminarEvent.objects.filter(cancelled=False, minimum_bookings__isnull=False, minimum_warning_sent_at=None)
+        SeminarEvent.objects.filter(
+            cancelled=False, minimum_bookings__isnull=False, minimum_warning_sent_at=None, pk__in=starting
+        )
         .annotate(first_start=Min("sessions__start"), seats_taken=Coalesce(Subquery(seats), 0))
         .filter(first_start__gt=now, first_start__lte=horizon, seats_taken__lt=F("minimum_bookings"))
         .select_related("seminar")

@@ -372,7 +372,11 @@ class Session(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(finish__gt=F("start")), name="seminars_session_finish_after_start")
         ]
-        indexes = [models.Index(fields=["room", "start", "finish"], name="seminars_session_room_time")]
+        indexes = [
+            models.Index(fields=["room", "start", "finish"], name="seminars_session_room_time"),
+            # The sessions starting soon (reminders, minimum warnings), without reading the history.
+            models.Index(fields=["start", "event"], name="seminars_session_start"),
+        ]
 
     def __str__(self):
         return f"{self.event} {self.start:%Y-%m-%d %H:%M} UTC"

@@ -73,8 +73,11 @@ def reminders_record(*, now=None, batch: int = BATCH) -> list[int]:
     reach = timedelta(hours=_largest_offset())
     if not reach:
         return []
+    # An event whose first session starts within reach has a session there: asking the index on the sessions'
+    # start for those events first reads the coming sessions, not the history.
+    starting = Session.objects.filter(start__gt=now, start__lte=now + reach).values("event_id")
     events = list(
-        SeminarEvent.objects.filter(cancelled=False)
+        SeminarEvent.objects.filter(cancelled=False, pk__in=starting)
         .annotate(first_start=Min("sessions__start"))
         .filter(first_start__gt=now, first_start__lte=now + reach)
         .select_related("seminar")

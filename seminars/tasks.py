@@ -13,11 +13,12 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(name="seminars.tasks.meetings_reconcile")
-def meetings_reconcile_task() -> int:
+def meetings_reconcile_task(finished_too: bool = False) -> int:
     """Delete meetings whose session, room or event went away outside the services (e.g. the Django admin),
-    and give personal links to upcoming meetings made before they existed."""
+    and give personal links to upcoming meetings made before they existed. Beat runs it often for the
+    meetings not yet finished, and daily with `finished_too` for every meeting."""
     with transaction.atomic():
-        return meetings_reconcile()
+        return meetings_reconcile(finished_too=finished_too)
 
 
 @shared_task(name="seminars.tasks.email_send", bind=True, acks_late=True, max_retries=None)

@@ -227,6 +227,14 @@ class VirtualMeeting(models.Model):
             ),
             # The meetings that finished a while ago, for the participants poll of a site without webhooks.
             models.Index(fields=["provider", "finish"], name="vm_meeting_finished"),
+            # The meetings not over yet, without reading the finished ones (an owning app's reconciler).
+            models.Index(fields=["finish"], name="vm_meeting_present_finish", condition=models.Q(present=True)),
+            # The few meetings that ask for no personal links (made before they existed), by start.
+            models.Index(
+                fields=["start"],
+                name="vm_meeting_no_personal_links",
+                condition=models.Q(present=True, personal_links=False),
+            ),
         ]
 
     def __str__(self):

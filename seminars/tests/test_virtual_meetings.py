@@ -225,6 +225,64 @@ def test_a_session_deleted_behind_the_services_back_is_reconciled(
         assert meetings_reconcile() == 0
 
 
+@pytest.mark.parametrize("change", ["session deleted", "room unlinked", "room custom link", "event cancelled"])
+def test_each_change_behind_the_services_back_is_reconciled_and_the_other_meeting_kept(
+    virtual_event, test_provider, django_capture_on_commit_callbacks, change
+):
+    first, last = virtual_event.sessions.order_by("start")
+    kept = meeting_reference(first, first.room)
+    if change == "session deleted":
+        Session.objects.filter(pk=last.pk).delete()
+    elif change == "room unlinked":
+        Session.objects.filter(pk=last.pk).update(room=None)
+    elif change == "room custom link":
+        Room.objects.filter(pk=last.room_id).update(virtual_kind=Room.CUSTOM_LINK)
+    else:
+        type(virtual_event).objects.filter(pk=virtual_event.pk).update(cancelled=True)
+    shared_room = first.room_id == last.room_id
+    gone = 2 if change == "event cancelled" or (change == "room custom link" and shared_room) else 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert meetings_reconcile() == gone
+    assert test_provider.calls("delete") == gone
+    present = set(VirtualMeeting.objects.filter(present=True).values_list("reference", flat=True))
+    assert present == (set() if gone == 2 else {kept})
+
+
+def test_a_meeting_whose_reference_is_not_a_sessions_is_removed(virtual_event, django_capture_on_commit_callbacks):
+    VirtualMeeting.objects.create(reference="seminars.event:1:session:x:room:1", provider="test")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert meetings_reconcile() == 1
+    assert not VirtualMeeting.objects.get(reference="seminars.event:1:session:x:room:1").present
+
+
+def test_the_frequent_run_leaves_finished_meetings_to_the_daily_run(
+    virtual_event, test_provider, django_capture_on_commit_callbacks, time_machine
+):
+    first, last = virtual_event.sessions.order_by("start")
+    Session.objects.filter(pk=first.pk).delete()  # e.g. in the Django admin, after it took place
+    time_machine.move_to(first.finish + timedelta(minutes=1))  # the first is over, the second to come
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert meetings_reconcile() == 0  # only what is not over yet: the second, still wanted
+    assert VirtualMeeting.objects.filter(present=True).count() == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert meetings_reconcile(finished_too=True) == 1
+    assert test_provider.calls("delete") == 1
+    assert set(VirtualMeeting.objects.filter(present=True).values_list("reference", flat=True)) == {
+        meeting_reference(last, last.room)
+    }
+
+
+def test_the_reconciler_asks_one_query_however_many_meetings(
+    virtual_event, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    with django_assert_num_queries(2):  # the unwanted meetings (an anti-join), the personal links backfill
+        assert meetings_reconcile() == 0
+    with django_assert_num_queries(2):
+        assert meetings_reconcile(finished_too=True) == 0
+
+
 def test_a_provider_room_cannot_be_saved_without_a_connection(client, event, trainer, editing_trainer):
     client.force_login(editing_trainer)
     first = event.sessions.get()
