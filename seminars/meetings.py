@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import BigIntegerField, Case, CharField, Exists, F, Func, OuterRef, Q, Value, When
+from django.db.models import BigIntegerField, Case, CharField, F, Func, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -395,8 +395,11 @@ def meetings_reconcile(*, finished_too: bool = False) -> int:
 def meetings_unwanted(*, finished_too: bool = False, now=None) -> list[str]:
     """References of present seminars meetings that no session wants any more: the session is gone, moved to
     another event or room, its room no longer provider-backed, or its event cancelled (a reference that is not
-    one of ours is wanted by none). One query, an anti-join in SQL; without `finished_too`, only the meetings
-    not yet finished (the index on their finish), so the history is not read."""
+    one of ours is wanted by none). One query; without `finished_too`, only the meetings not yet finished (the
+    index on their finish), so the history is not read.
+
+    Each meeting looks its session up by primary key (a subquery per meeting, where NOT EXISTS lets
+    PostgreSQL hash every session, event and room instead): the cost follows the meetings read."""
     from virtualmeeting.models import VirtualMeeting
 
     # A session wants the meeting whose reference is the one it makes (meeting_reference): same event and room.
@@ -428,7 +431,8 @@ def meetings_unwanted(*, finished_too: bool = False, now=None) -> list[str]:
                 default=None,
             )
         )
-        .filter(~Exists(wanting))
+        .annotate(wanted_by=Subquery(wanting.values("pk")[:1]))
+        .filter(wanted_by__isnull=True)
         .order_by("pk")
         .values_list("reference", flat=True)
     )
