@@ -36,6 +36,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/sync_latency.py
 	$(BIN)/python bench/sync_throughput.py
 	$(BIN)/python bench/registrants.py
+	$(BIN)/python bench/sweeps.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
