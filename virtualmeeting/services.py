@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from virtualmeeting import queue, signals, state
+from virtualmeeting import queue, signals, state, tokens
 from virtualmeeting.conf import registrant_email_domain, vm_setting
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, MeetingUnavailable, ProviderError
 from virtualmeeting.models import (
@@ -409,21 +409,25 @@ def reconnect_message(*, connection: ProviderConnection | None, owner, provider:
 
 def connection_save(*, user, provider: str, account: ConnectedAccount) -> ProviderConnection:
     """Store the account a user just connected, replacing any earlier one, and resume their failed meetings."""
-    values = {
-        "remote_account_id": account.remote_account_id,
-        "name": account.name,
-        "email": account.email,
-        "access_token": account.access_token,
-        "refresh_token": account.refresh_token,
-        "expires_at": account.expires_at,
-        "scopes": account.scopes,
-        "extra": account.extra,
-        "status": ProviderConnection.Status.CONNECTED,
-        "status_message": "",
-        "connected_at": timezone.now(),
-    }
     with transaction.atomic():
-        connection, _ = ProviderConnection.objects.update_or_create(user=user, provider=provider, defaults=values)
+        connection = ProviderConnection.objects.select_for_update().filter(user=user, provider=provider).first()
+        connection = connection or ProviderConnection(user=user, provider=provider)
+        connection.remote_account_id, connection.name, connection.email = (
+            account.remote_account_id,
+            account.name,
+            account.email,
+        )
+        tokens.tokens_set(
+            connection,
+            access_token=account.access_token,
+            refresh_token=account.refresh_token,
+            expires_at=account.expires_at,
+            scopes=account.scopes,
+        )
+        connection.extra = account.extra
+        connection.status, connection.status_message = ProviderConnection.Status.CONNECTED, ""
+        connection.connected_at = timezone.now()
+        connection.save()
         failed = VirtualMeeting.objects.select_for_update().filter(owner=user, provider=provider, status=Status.FAILED)
         for meeting in failed:
             state.mark_due(meeting, keep_limit_wait=False)
@@ -434,21 +438,6 @@ def connection_save(*, user, provider: str, account: ConnectedAccount) -> Provid
     return connection
 
 
-def connection_tokens_update(
-    *, connection: ProviderConnection, access_token: str, refresh_token: str, expires_at, scopes: str | None = None
-) -> ProviderConnection:
-    """Store refreshed tokens (atomically: a refresh token is often single-use)."""
-    with transaction.atomic():
-        locked = ProviderConnection.objects.select_for_update().get(pk=connection.pk)
-        locked.access_token, locked.refresh_token, locked.expires_at = access_token, refresh_token, expires_at
-        if scopes is not None:
-            locked.scopes = scopes
-        locked.save()
-    connection.access_token, connection.refresh_token, connection.expires_at = access_token, refresh_token, expires_at
-    connection.scopes = locked.scopes
-    return connection
-
-
 def connection_revoke(*, connection: ProviderConnection, message: str) -> ProviderConnection:
     """The connection stopped working: forget its tokens, tell the owner, stop their meetings made with it."""
     text = reconnect_message(connection=connection, owner=connection.user, provider=connection.provider, reason=message)
@@ -456,8 +445,7 @@ def connection_revoke(*, connection: ProviderConnection, message: str) -> Provid
         locked = ProviderConnection.objects.select_for_update().get(pk=connection.pk)
         locked.status = ProviderConnection.Status.REVOKED
         locked.status_message = message
-        locked.access_token = locked.refresh_token = ""
-        locked.expires_at = None
+        tokens.tokens_forget(locked)
         locked.save()
         signals.send_connection_revoked_on_commit(locked)
         # Meetings made in the site's account need no connection of their owner (one moving there from this

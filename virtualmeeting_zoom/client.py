@@ -2,7 +2,8 @@
 
 Every call goes through `ZoomClient.request`, which
 - refreshes the access token when it has less than 5 minutes left, and once
-  more on a 401 (Zoom code 124) before retrying the call once;
+  more on a 401 (Zoom code 124) before retrying the call once (the framework's
+  virtualmeeting.tokens, with ZoomProvider's app and words);
 - takes a unit of the user's daily create/update quota for create and update
   calls, before sending (a call known to fail is never sent);
 - takes a token from the account's shared per-second bucket;
@@ -11,14 +12,14 @@ Every call goes through `ZoomClient.request`, which
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 
 import requests
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from virtualmeeting import tokens
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
 from virtualmeeting.models import ProviderConnection
 from virtualmeeting_zoom import limits, oauth
@@ -27,7 +28,6 @@ from virtualmeeting_zoom.options import api_base_url, zoom_options
 logger = logging.getLogger(__name__)
 
 TIMEOUT = (5, 15)  # connect, read (seconds)
-REFRESH_MARGIN = timedelta(minutes=5)
 
 # Rate-limit categories: Zoom's labels, each one per-second bucket of the account (`_rate` gives its limit).
 CREATE = "create"  # Zoom's "Medium": create, list meetings, list registrants, registrant status
@@ -94,52 +94,8 @@ def rate_limited_error(response) -> RateLimited:
     return RateLimited(gettext("Zoom's per-second limit was reached; retrying shortly."), retry_at=retry_at)
 
 
-def _copy_tokens(source: ProviderConnection, target: ProviderConnection) -> None:
-    for name in ("access_token", "refresh_token", "expires_at", "scopes", "status", "status_message"):
-        setattr(target, name, getattr(source, name))
-
-
-def needs_refresh(connection: ProviderConnection, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return not connection.access_token or connection.expires_at is None or connection.expires_at - now < REFRESH_MARGIN
-
-
-def connection_tokens_refresh(*, config, connection: ProviderConnection, force: bool = False) -> None:
-    """Refresh the connection's tokens, one worker at a time.
-
-    Zoom rotates refresh tokens: the old one dies when a new pair is issued,
-    so two workers refreshing at once would revoke each other. The row lock
-    serialises them; whoever gets the lock second re-reads the row and, if the
-    access token changed meanwhile, uses the new one instead of refreshing.
-    The new pair is saved in the same transaction. `force` refreshes even a
-    token that has not reached its expiry (Zoom answered 401).
-    """
-    stale = connection.access_token
-    with transaction.atomic():
-        row = ProviderConnection.objects.select_for_update().get(pk=connection.pk)
-        if row.status != ProviderConnection.Status.CONNECTED:
-            raise AuthRevoked(row.status_message or RECONNECT_MESSAGE)
-        if row.access_token != stale or (not force and not needs_refresh(row)):
-            _copy_tokens(row, connection)
-            return
-        if not row.refresh_token:
-            raise AuthRevoked(RECONNECT_MESSAGE)
-        try:
-            token = oauth.refresh(
-                client_id=config.client_id, client_secret=config.client_secret, refresh_token=row.refresh_token
-            )
-        except oauth.TokenError as exc:
-            raise _refresh_error(exc) from None
-        row.access_token = token["access_token"]
-        row.refresh_token = token.get("refresh_token") or row.refresh_token
-        row.expires_at = oauth.token_expiry(token)
-        if oauth.granted_scopes(token):
-            row.scopes = oauth.granted_scopes(token)
-        row.save(update_fields=["access_token", "refresh_token", "expires_at", "scopes", "updated_at"])
-    _copy_tokens(row, connection)
-
-
-def _refresh_error(exc: oauth.TokenError) -> ProviderError:
+def refresh_error(exc: oauth.TokenError) -> ProviderError:
+    """A refused or failed refresh at Zoom's token endpoint (ZoomProvider.refresh_error)."""
     if exc.retry_at is not None:
         # Zoom's token endpoint asked for a wait (429): keep it; the grant itself is fine.
         return RateLimited(gettext("Zoom asked to wait before refreshing the access token."), retry_at=exc.retry_at)
@@ -159,9 +115,10 @@ class ZoomClient:
     everything else and takes the site account's shared token instead.
     """
 
-    def __init__(self, *, config, connection: ProviderConnection):
+    def __init__(self, *, config, connection: ProviderConnection, provider=None):
         self.config = config
         self.connection = connection
+        self.provider = provider  # the ZoomProvider: its OAuth app and words for the framework's token refresh
         self.options = zoom_options(config)
 
     @property
@@ -181,12 +138,12 @@ class ZoomClient:
         """Before the first send: a usable connection with a token that is not about to expire."""
         if self.connection.status != ProviderConnection.Status.CONNECTED:
             raise AuthRevoked(self.connection.status_message or RECONNECT_MESSAGE)
-        if needs_refresh(self.connection):
-            connection_tokens_refresh(config=self.config, connection=self.connection)
+        if tokens.needs_refresh(self.connection):
+            tokens.connection_tokens_refresh(provider=self.provider, connection=self.connection)
 
     def _renew(self) -> None:
         """Zoom answered 401 (124): a new token, once."""
-        connection_tokens_refresh(config=self.config, connection=self.connection, force=True)
+        tokens.connection_tokens_refresh(provider=self.provider, connection=self.connection, force=True)
 
     def _rejected(self) -> ProviderError:
         """Zoom answered 401 again with the renewed token."""

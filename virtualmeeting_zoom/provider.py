@@ -12,6 +12,7 @@ from django.utils.translation import gettext, ngettext
 
 from virtualmeeting.errors import ConnectError, MeetingNotFound, NotReadyYet, ProviderError, RegistrationOff
 from virtualmeeting.models import ProviderConfig, ProviderConnection, VirtualMeeting
+from virtualmeeting.oauth import OAuthApp, TokenError, TokenSet
 from virtualmeeting.providers.base import (
     CAPABILITY_REGISTRANTS,
     AccountCheck,
@@ -33,9 +34,11 @@ from virtualmeeting_zoom.client import (
     HEAVY,
     LIGHT,
     MEDIUM,
+    RECONNECT_MESSAGE,
     TIMEOUT,
     ZoomClient,
     http_session,
+    refresh_error,
     zoom_error_body,
     zoom_error_text,
 )
@@ -266,60 +269,63 @@ class ZoomProvider(Provider):
             "copy_texts": {"copied": gettext("Copied"), "copy_by_hand": gettext("Select the URL and copy it by hand")},
         }
 
-    # --- per-user connection ------------------------------------------------
+    # --- per-user connection: the framework's OAuth (virtualmeeting.oauth) with Zoom's app and words ----------
     # The framework sends self.redirect_uri() (the URL the app has registered; both route to the framework's
     # callback) and keeps it with the state, so the token request repeats exactly what the authorize sent.
+    def oauth_app(self) -> OAuthApp:
+        return oauth.zoom_app()
+
     def authorization_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
         if not self._app_is_configured():
             raise _not_set_up()
-        return oauth.authorization_url(
-            client_id=self.config.client_id,
-            redirect_uri=redirect_uri,
-            state=state,
-            code_challenge=code_challenge,
-        )
+        return super().authorization_url(redirect_uri=redirect_uri, state=state, code_challenge=code_challenge)
 
     def complete_connection(self, *, code: str, redirect_uri: str, code_verifier: str) -> ConnectedAccount:
         if not self._app_is_configured():
             raise _not_set_up()
-        try:
-            token = oauth.exchange_code(
-                client_id=self.config.client_id,
-                client_secret=self.config.client_secret,
-                code=code,
-                redirect_uri=redirect_uri,
-                code_verifier=code_verifier,
+        return super().complete_connection(code=code, redirect_uri=redirect_uri, code_verifier=code_verifier)
+
+    def missing_scopes(self, granted: str) -> list[str]:
+        """Zoom grants granular scopes or (older apps) classic ones: scopes.missing_scopes knows both."""
+        return missing_scopes(granted)
+
+    def missing_scopes_error(self, missing: list[str]) -> ConnectError:
+        values = {"missing": ", ".join(missing)}
+        return ConnectError(
+            gettext(
+                "The Zoom app does not grant the scopes this site needs. Missing: %(missing)s. "
+                "Ask a site admin to add them to the app in the Zoom Marketplace, then connect again."
             )
-        except oauth.TokenError as exc:
-            raise _token_error(exc) from None
-        granted = oauth.granted_scopes(token)
-        missing = missing_scopes(granted)
-        if missing:
-            self._revoke(token.get("access_token", ""))
-            values = {"missing": ", ".join(missing)}
-            raise ConnectError(
-                gettext(
-                    "The Zoom app does not grant the scopes this site needs. Missing: %(missing)s. "
-                    "Ask a site admin to add them to the app in the Zoom Marketplace, then connect again."
-                )
-                % values,
-                admin_message=gettext(
-                    "The Zoom app does not grant the scopes this site needs. Missing: %(missing)s. "
-                    "Add them to the app in the Zoom Marketplace (the Zoom Meeting settings page lists them), "
-                    "then connect again."
-                )
-                % values,
+            % values,
+            admin_message=gettext(
+                "The Zoom app does not grant the scopes this site needs. Missing: %(missing)s. "
+                "Add them to the app in the Zoom Marketplace (the Zoom Meeting settings page lists them), "
+                "then connect again."
             )
-        me = self._read_me(token["access_token"])
+            % values,
+        )
+
+    def connect_error(self, exc: TokenError) -> ConnectError:
+        return _token_error(exc)
+
+    def refresh_error(self, exc: TokenError) -> ProviderError:
+        return refresh_error(exc)
+
+    def reconnect_message(self) -> str:
+        return str(RECONNECT_MESSAGE)
+
+    def read_account(self, token: TokenSet) -> ConnectedAccount:
+        """GET /users/me: who connected, shown as "First Last (email)"."""
+        me = self._read_me(token.access_token)
         name = " ".join(part for part in (me.get("first_name"), me.get("last_name")) if part).strip()
         return ConnectedAccount(
             remote_account_id=str(me["id"]),
             name=name or me.get("display_name") or me.get("email", ""),
             email=me.get("email", ""),
-            access_token=token["access_token"],
-            refresh_token=token.get("refresh_token", ""),
-            expires_at=oauth.token_expiry(token),
-            scopes=granted,
+            access_token=token.access_token,
+            refresh_token=token.refresh_token,
+            expires_at=token.expires_at,
+            scopes=token.scopes,
             extra={"type": me.get("type"), "account_id": me.get("account_id", "")},
         )
 
@@ -357,16 +363,10 @@ class ZoomProvider(Provider):
             % {"reason": zoom_error_text(body) or response.status_code}
         )
 
-    def _revoke(self, access_token: str) -> None:
-        if access_token:
-            oauth.revoke(
-                client_id=self.config.client_id, client_secret=self.config.client_secret, access_token=access_token
-            )
-
     def disconnect(self, connection: ProviderConnection) -> None:
         """Revoke the access token at Zoom (best effort: the framework deletes our copy either way)."""
         if self._app_is_configured():
-            self._revoke(connection.access_token)
+            super().disconnect(connection)
 
     def meeting_capacity(self, connection: ProviderConnection) -> int | None:
         """Participants a meeting of this host holds: Basic and Pro 100, Business 300 (configurable)."""
@@ -401,7 +401,7 @@ class ZoomProvider(Provider):
             return AccountClient(config=self.config, host=connection.host)
         if connection is None:
             raise ProviderError(gettext("Zoom meetings need the owner's connected Zoom account."), permanent=True)
-        return ZoomClient(config=self.config, connection=connection)
+        return ZoomClient(config=self.config, connection=connection, provider=self)
 
     @staticmethod
     def _user_path(connection: ProviderConnection | AccountHost) -> str:

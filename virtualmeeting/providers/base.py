@@ -17,7 +17,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from virtualmeeting.errors import ConnectError, ProviderError
+from virtualmeeting import oauth
+from virtualmeeting.errors import AuthRevoked, ConnectError, ProviderError, RateLimited
 
 if TYPE_CHECKING:
     from django import forms
@@ -381,12 +382,119 @@ class Provider(ABC):
         """
         return settings.SITE_URL.rstrip("/") + reverse("virtualmeeting:auth_callback", args=[self.id])
 
-    def authorization_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
+    # A provider with per-user connections declares its OAuth app (virtualmeeting.oauth) and how to read the
+    # connected account; the framework then runs the flow: authorize URL, code exchange, scope check, refresh
+    # (virtualmeeting.tokens), revoke. A provider overrides the hooks below only for what is particular to it.
+    required_scopes: tuple[str, ...] = ()  # a grant lacking any of them is refused at connect (missing_scopes)
+
+    def oauth_app(self) -> oauth.OAuthApp | None:
+        """The provider's OAuth app (endpoints, scopes, client authentication); None: no per-user connections."""
+        return None
+
+    def oauth_client(self) -> tuple[str, str]:
+        """(client id, client secret) of the site's app."""
+        return self.config.client_id, self.config.client_secret
+
+    def missing_scopes(self, granted: str) -> list[str]:
+        """The scopes this site needs that a grant lacks ([] when none)."""
+        return oauth.missing_scopes(granted, self.required_scopes)
+
+    def read_account(self, token: oauth.TokenSet) -> ConnectedAccount:
+        """Who connected (one call to the provider with the new access token), with the tokens.
+
+        Raises ConnectError with a message for the person."""
         raise ConnectError(gettext("%(name)s does not use per-user connections.") % {"name": self.name})
 
+    def reconnect_message(self) -> str:
+        """What the owner of a connection the provider no longer accepts is told."""
+        return gettext("%(service)s no longer accepts this connection: reconnect your %(service)s account.") % {
+            "service": self.service
+        }
+
+    def connect_error(self, exc: oauth.TokenError) -> ConnectError:
+        """A refused or failed code exchange, in words for the person connecting."""
+        values = {"service": self.service}
+        if exc.transient:
+            return ConnectError(gettext("%(service)s could not be reached. Please try again in a moment.") % values)
+        if exc.error == "invalid_client":
+            return ConnectError(
+                gettext("%(service)s rejected this site's app settings. Ask a site admin to check them.") % values
+            )
+        if exc.error in ("invalid_grant", "invalid_request"):
+            return ConnectError(
+                gettext(
+                    "%(service)s did not accept the sign-in (it may have expired or been used already). "
+                    "Please connect again."
+                )
+                % values
+            )
+        return ConnectError(gettext("%(service)s refused the connection (%(error)s).") % {**values, "error": exc.error})
+
+    def missing_scopes_error(self, missing: list[str]) -> ConnectError:
+        """A grant that lacks scopes this site needs, in words for the person (and the site admin)."""
+        values = {"service": self.service, "missing": ", ".join(missing)}
+        return ConnectError(
+            gettext(
+                "The %(service)s app does not grant the permissions this site needs. Missing: %(missing)s. Ask a "
+                "site admin to add them to the app, then connect again."
+            )
+            % values
+        )
+
+    def refresh_error(self, exc: oauth.TokenError) -> ProviderError:
+        """A refused or failed refresh: wait when the endpoint asked to, retry a transient failure, and otherwise
+        only a new connect helps."""
+        if exc.retry_at is not None:
+            return RateLimited(
+                gettext("%(service)s asked to wait before renewing the access token.") % {"service": self.service},
+                retry_at=exc.retry_at,
+            )
+        if exc.transient:
+            return ProviderError(
+                gettext("%(service)s could not renew the access token just now; will retry.")
+                % {"service": self.service}
+            )
+        return AuthRevoked(self.reconnect_message())
+
+    def authorization_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
+        app = self.oauth_app()
+        if app is None:
+            raise ConnectError(gettext("%(name)s does not use per-user connections.") % {"name": self.name})
+        client_id, _secret = self.oauth_client()
+        return oauth.authorization_url(
+            app, client_id=client_id, redirect_uri=redirect_uri, state=state, code_challenge=code_challenge
+        )
+
     def complete_connection(self, *, code: str, redirect_uri: str, code_verifier: str) -> ConnectedAccount:
-        """Exchange the code and read the account. Raises ConnectError with a message for the person."""
-        raise ConnectError(gettext("%(name)s does not use per-user connections.") % {"name": self.name})
+        """Exchange the code, check the granted scopes (a grant lacking some is revoked and refused), and read the
+        account. Raises ConnectError with a message for the person."""
+        app = self.oauth_app()
+        if app is None:
+            raise ConnectError(gettext("%(name)s does not use per-user connections.") % {"name": self.name})
+        client_id, client_secret = self.oauth_client()
+        try:
+            token = oauth.exchange_code(
+                app,
+                client_id=client_id,
+                client_secret=client_secret,
+                code=code,
+                redirect_uri=redirect_uri,
+                code_verifier=code_verifier,
+            )
+        except oauth.TokenError as exc:
+            raise self.connect_error(exc) from None
+        missing = self.missing_scopes(token.scopes)
+        if missing:
+            oauth.revoke(app, client_id=client_id, client_secret=client_secret, token=token.access_token)
+            raise self.missing_scopes_error(missing)
+        return self.read_account(token)
+
+    def disconnect(self, connection: ProviderConnection) -> None:
+        """Revoke the connection's access token at the provider (best effort: the framework forgets it either way)."""
+        app = self.oauth_app()
+        if app is not None and app.revoke_url:
+            client_id, client_secret = self.oauth_client()
+            oauth.revoke(app, client_id=client_id, client_secret=client_secret, token=connection.access_token)
 
     def closed_window_hint(self) -> str:
         """What can stop a sign-in on the provider's own pages, which then never send the person back.
@@ -395,10 +503,6 @@ class Provider(ABC):
         provider's page); "" when there is nothing to add to "the window was closed".
         """
         return ""
-
-    def disconnect(self, connection: ProviderConnection) -> None:
-        """Revoke the connection's tokens at the provider (best effort). Nothing to do by default."""
-        return None
 
     def describe_account(self, connection: ProviderConnection) -> str:
         """How the connected account is shown next to the Connect button: "Name (email)"."""

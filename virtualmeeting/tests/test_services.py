@@ -10,34 +10,10 @@ from django.utils import timezone
 from virtualmeeting import signals
 from virtualmeeting.conf import vm_setting
 from virtualmeeting.models import OAuthState, ProviderConnection, VirtualMeeting
-from virtualmeeting.services import connection_tokens_update, connections_revoke_remote
+from virtualmeeting.services import connections_revoke_remote
 from virtualmeeting.sync import meeting_sweep
 from virtualmeeting.tests.conftest import connect, make_user
 from virtualmeeting.tests.helpers import fresh, put, run
-
-
-def test_tokens_update(owner):
-    connection = ProviderConnection.objects.get(user=owner)
-    expires = timezone.now() + timedelta(hours=1)
-
-    returned = connection_tokens_update(
-        connection=connection,
-        access_token="new-access",
-        refresh_token="new-refresh",
-        expires_at=expires,
-        scopes="meeting:write",
-    )
-
-    stored = ProviderConnection.objects.get(pk=connection.pk)
-    assert (stored.access_token, stored.refresh_token, stored.expires_at, stored.scopes) == (
-        "new-access",
-        "new-refresh",
-        expires,
-        "meeting:write",
-    )
-    assert returned.access_token == "new-access"
-    connection_tokens_update(connection=connection, access_token="a2", refresh_token="r2", expires_at=expires)
-    assert ProviderConnection.objects.get(pk=connection.pk).scopes == "meeting:write"  # unchanged when not given
 
 
 def test_revoke_remote_account(owner, django_capture_on_commit_callbacks):

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from virtualmeeting.errors import AuthRevoked, ProviderError
 from virtualmeeting.models import ProviderConnection
-from virtualmeeting_zoom.client import connection_tokens_refresh
+from virtualmeeting.tokens import connection_tokens_refresh
+from virtualmeeting_zoom.provider import ZoomProvider
 from virtualmeeting_zoom.tests.conftest import API, TOKEN_URL, make_connection, meeting_json, token_json
 
 MEETING_URL = f"{API}/meetings/85746065432"
@@ -106,7 +107,7 @@ def test_refresh_uses_a_token_another_worker_already_refreshed(provider, trainer
     row.save()
     refresh = mocked.post(TOKEN_URL, json=token_json(access="never", refresh="never"))
 
-    connection_tokens_refresh(config=provider.config, connection=stale)
+    connection_tokens_refresh(provider=provider, connection=stale)
 
     assert refresh.call_count == 0
     assert (stale.access_token, stale.refresh_token) == ("access-9", "refresh-9")
@@ -150,7 +151,7 @@ def test_two_concurrent_refreshes_make_one_call_and_both_get_the_new_pair(zoom_c
         try:
             connection = ProviderConnection.objects.get(user=trainer, provider="zoom")
             barrier.wait(timeout=5)
-            connection_tokens_refresh(config=zoom_config, connection=connection)
+            connection_tokens_refresh(provider=ZoomProvider(zoom_config), connection=connection)
             results.append((connection.access_token, connection.refresh_token))
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
