@@ -1,10 +1,11 @@
-"""`make run`: the web server, a Celery worker with beat, and (without a Zoom app) the Zoom simulator.
+"""`make run`: the web server, a Celery worker with beat, and the simulators of the services with no real app
+configured: Zoom (simulators.zoom) and Microsoft (simulators.microsoft, for Teams).
 
 Everything runs on the embedded defaults (SQLite, kombu's filesystem
 transport). Ctrl-C, SIGTERM or SIGHUP stops every process this started.
 
 Two copies run side by side when each has its own ports and files: the web
-port comes from SITE_URL, the simulator's from ZOOMSIM_PORT, the database,
+port comes from SITE_URL, the simulators' from ZOOMSIM_PORT and MSSIM_PORT, the database,
 broker and simulator files from LMS_VAR_DIR (var/ of the checkout by default).
 """
 
@@ -20,18 +21,29 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 
-def _zoom_configured() -> bool:
-    """True when a real Zoom app is configured (environment or the settings page)."""
-    if os.environ.get("ZOOM_CLIENT_ID"):
-        return True
+def _django():
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
     django.setup()
+
+
+def _real_app_configured(provider: str, client_id_variable: str) -> bool:
+    """True when a real app of the provider is configured (environment or the settings page)."""
+    if os.environ.get(client_id_variable):
+        return True
+    _django()
     from virtualmeeting.models import ProviderConfig
 
-    config = ProviderConfig.objects.filter(provider="zoom").first()
+    config = ProviderConfig.objects.filter(provider=provider).first()
     return bool(config and config.client_id and not config.options.get("simulator"))
+
+
+def _has_command(name: str) -> bool:
+    _django()
+    from django.core.management import get_commands
+
+    return name in get_commands()
 
 
 def _wait_for_port(host: str, port: int, seconds: float = 20) -> bool:
@@ -73,13 +85,17 @@ def main() -> int:
     site_url = env.setdefault("SITE_URL", "http://localhost:8000")
     web_port = urlsplit(site_url).port or 8000
     var_dir = Path(env.get("LMS_VAR_DIR", BASE_DIR / "var"))
-    simulated_zoom = not _zoom_configured()
+    simulated_zoom = not _real_app_configured("zoom", "ZOOM_CLIENT_ID")
     sim_port = int(env.get("ZOOMSIM_PORT", "9100"))
+    simulated_microsoft = not _real_app_configured("teams", "TEAMS_CLIENT_ID")
+    mssim_port = int(env.get("MSSIM_PORT", "9200"))
 
     # Another copy (or anything else) on our ports: say which variable moves us, start nothing.
     busy = [(web_port, "SITE_URL (e.g. http://localhost:8001)")]
     if simulated_zoom:
         busy.append((sim_port, "ZOOMSIM_PORT (e.g. 9101)"))
+    if simulated_microsoft:
+        busy.append((mssim_port, "MSSIM_PORT (e.g. 9201)"))
     for port, variable in busy:
         if not _port_free(port):
             print(f"Port {port} is in use (another copy?). Set {variable} to run beside it.", file=sys.stderr)
@@ -89,15 +105,23 @@ def main() -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop_on_signal)
     try:
-        return _run(env, processes, site_url=site_url, web_port=web_port, var_dir=var_dir,
-                    simulated_zoom=simulated_zoom, sim_port=sim_port)
+        return _run(
+            env,
+            processes,
+            site_url=site_url,
+            web_port=web_port,
+            var_dir=var_dir,
+            simulated_zoom=simulated_zoom,
+            sim_port=sim_port,
+            mssim_port=mssim_port if simulated_microsoft else None,
+        )
     except (KeyboardInterrupt, _Stop):
         return 0
     finally:
         _stop(processes)
 
 
-def _run(env, processes, *, site_url, web_port, var_dir, simulated_zoom, sim_port) -> int:
+def _run(env, processes, *, site_url, web_port, var_dir, simulated_zoom, sim_port, mssim_port) -> int:
     def start(args, **kwargs):
         # Each in its own session, so a Ctrl-C reaches us first and we stop them in order.
         proc = subprocess.Popen(args, cwd=BASE_DIR, env=env, start_new_session=True, **kwargs)
@@ -110,11 +134,17 @@ def _run(env, processes, *, site_url, web_port, var_dir, simulated_zoom, sim_por
         env["ZOOM_API_BASE_URL"] = f"{sim_url}/v2"
         start(
             [
-                PYTHON, "-m", "simulators.zoom",
-                "--port", str(sim_port),
-                "--db", str(var_dir / "zoomsim.sqlite3"),
-                "--redirect-uri", f"{site_url}/integrations/virtualmeeting/auth_callback/zoom",
-                "--webhook-url", f"{site_url}/integrations/virtualmeeting/zoom/webhook",
+                PYTHON,
+                "-m",
+                "simulators.zoom",
+                "--port",
+                str(sim_port),
+                "--db",
+                str(var_dir / "zoomsim.sqlite3"),
+                "--redirect-uri",
+                f"{site_url}/integrations/virtualmeeting/auth_callback/zoom",
+                "--webhook-url",
+                f"{site_url}/integrations/virtualmeeting/zoom/webhook",
             ]
         )
         if not _wait_for_port("127.0.0.1", sim_port):
@@ -122,22 +152,67 @@ def _run(env, processes, *, site_url, web_port, var_dir, simulated_zoom, sim_por
             return 1
         subprocess.run(
             [PYTHON, "manage.py", "virtualmeeting_zoom_configure", "--simulator", sim_url],
-            cwd=BASE_DIR, env=env, check=True,
+            cwd=BASE_DIR,
+            env=env,
+            check=True,
         )
 
+    if mssim_port is not None:
+        mssim_url = f"http://127.0.0.1:{mssim_port}"
+        env["TEAMS_AUTH_BASE_URL"] = mssim_url
+        env["GRAPH_API_BASE_URL"] = f"{mssim_url}/v1.0"
+        start(
+            [
+                PYTHON,
+                "-m",
+                "simulators.microsoft",
+                "--port",
+                str(mssim_port),
+                "--db",
+                str(var_dir / "mssim.sqlite3"),
+                "--redirect-uri",
+                f"{site_url}/integrations/virtualmeeting/auth_callback/teams",
+            ]
+        )
+        if not _wait_for_port("127.0.0.1", mssim_port):
+            print("The Microsoft simulator did not start.", file=sys.stderr)
+            return 1
+        if _has_command("virtualmeeting_teams_configure"):
+            subprocess.run(
+                [PYTHON, "manage.py", "virtualmeeting_teams_configure", "--simulator", mssim_url],
+                cwd=BASE_DIR,
+                env=env,
+                check=True,
+            )
+
     start([PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{web_port}"])
-    start([PYTHON, "-m", "celery", "-A", "lms", "worker", "--beat", "--loglevel", "INFO", "--concurrency", "2",
-           "--schedule", str(var_dir / "celerybeat-schedule")])
+    start(
+        [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "lms",
+            "worker",
+            "--beat",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+            "--schedule",
+            str(var_dir / "celerybeat-schedule"),
+        ]
+    )
     _wait_for_port("127.0.0.1", web_port)
 
-    print(_banner(site_url, simulated_zoom), flush=True)
+    print(_banner(site_url, simulated_zoom, simulated_microsoft=mssim_port is not None), flush=True)
     while all(proc.poll() is None for proc in processes):
         time.sleep(0.5)
     print("A process stopped; stopping the others.", file=sys.stderr)
     return 1
 
 
-def _banner(site_url: str, simulated_zoom: bool) -> str:
+def _banner(site_url: str, simulated_zoom: bool, *, simulated_microsoft: bool = False) -> str:
     lines = [
         "",
         f"  LMS is running at {site_url}/",
@@ -156,6 +231,11 @@ def _banner(site_url: str, simulated_zoom: bool) -> str:
             "    basic@zoomsim.test        Basic user, same account",
             "    other@otheraccount.test   user of another Zoom account (a private app refuses it)",
         ]
+    if simulated_microsoft:
+        from simulators.microsoft.seed import PASSWORD, SIGN_IN_ACCOUNTS
+
+        lines += ["", f"  Microsoft (Teams) is simulated. Simulated Microsoft logins (password {PASSWORD}):"]
+        lines += [f"    {email:25} {what}" for email, what in SIGN_IN_ACCOUNTS]
     lines += ["", "  Ctrl-C (or SIGTERM) stops everything.", ""]
     return "\n".join(lines)
 

@@ -1,5 +1,5 @@
 """`make run`'s supervisor (lms.devserver): SIGTERM stops everything it started, as Ctrl-C does,
-and a second copy runs beside the first on the ports SITE_URL and ZOOMSIM_PORT give it.
+and a second copy runs beside the first on the ports SITE_URL, ZOOMSIM_PORT and MSSIM_PORT give it.
 
 A real devserver starts in a subprocess on free ports with its own LMS_VAR_DIR
 (SQLite, filesystem broker, the simulator's database), so it touches nothing of
@@ -21,6 +21,7 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 NOT_INHERITED = {
     "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "ZOOM_CLIENT_ID",
     "ZOOM_OAUTH_BASE_URL", "ZOOM_API_BASE_URL", "SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "LMS_REQUIRE_SERVICES",
+    "TEAMS_CLIENT_ID", "TEAMS_AUTH_BASE_URL", "GRAPH_API_BASE_URL",
 }
 
 
@@ -78,15 +79,16 @@ def var_dir(tmp_path_factory):
 @pytest.fixture
 def devserver_env(var_dir):
     env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
-    web_port, sim_port = _free_port(), _free_port()
+    web_port, sim_port, mssim_port = _free_port(), _free_port(), _free_port()
     env.update(
         DEBUG="1",
         SITE_URL=f"http://localhost:{web_port}",
         ZOOMSIM_PORT=str(sim_port),
+        MSSIM_PORT=str(mssim_port),
         LMS_VAR_DIR=str(var_dir),
         PYTHONUNBUFFERED="1",
     )
-    return env, web_port, sim_port
+    return env, web_port, sim_port, mssim_port
 
 
 def _start(env, log):
@@ -105,8 +107,8 @@ def _wait_for_banner(proc, log_path, seconds=120):
     raise AssertionError("the devserver did not start:\n" + log_path.read_text())
 
 
-def test_sigterm_stops_the_web_server_the_worker_and_the_simulator(devserver_env, tmp_path):
-    env, web_port, sim_port = devserver_env
+def test_sigterm_stops_the_web_server_the_worker_and_the_simulators(devserver_env, tmp_path):
+    env, web_port, sim_port, mssim_port = devserver_env
     log_path = tmp_path / "devserver.log"
     with log_path.open("w") as log:
         proc = _start(env, log)
@@ -114,8 +116,9 @@ def test_sigterm_stops_the_web_server_the_worker_and_the_simulator(devserver_env
     try:
         _wait_for_banner(proc, log_path)
         children = _descendants(proc.pid)
-        assert _listening(web_port) and _listening(sim_port)
-        assert len(children) >= 3  # runserver, the Celery worker (and its pool), the simulator
+        assert _listening(web_port) and _listening(sim_port) and _listening(mssim_port)
+        assert len(children) >= 4  # runserver, the Celery worker (and its pool), the two simulators
+        assert "trainer@contoso.test" in log_path.read_text()  # the Microsoft sign-in accounts in the banner
 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
@@ -123,7 +126,7 @@ def test_sigterm_stops_the_web_server_the_worker_and_the_simulator(devserver_env
         while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert [pid for pid in children if _alive(pid)] == [], log_path.read_text()
-        assert not _listening(web_port) and not _listening(sim_port)
+        assert not _listening(web_port) and not _listening(sim_port) and not _listening(mssim_port)
     finally:
         # Whatever a failing run left behind, by id: the devserver and the process groups it made.
         for pid in {proc.pid} | children:
@@ -135,8 +138,10 @@ def test_sigterm_stops_the_web_server_the_worker_and_the_simulator(devserver_env
         proc.wait(timeout=10)
 
 
-def test_a_second_copy_on_a_taken_port_says_which_variable_to_set_and_starts_nothing(devserver_env, tmp_path):
-    env, web_port, sim_port = devserver_env
+@pytest.mark.parametrize("which, variable", [(2, "ZOOMSIM_PORT"), (3, "MSSIM_PORT")])
+def test_a_second_copy_on_a_taken_port_says_which_variable_to_set_and_starts_nothing(devserver_env, which, variable):
+    env, web_port = devserver_env[0], devserver_env[1]
+    sim_port = devserver_env[which]
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", sim_port))
         taken.listen()
@@ -145,5 +150,5 @@ def test_a_second_copy_on_a_taken_port_says_which_variable_to_set_and_starts_not
             timeout=60,
         )
     assert result.returncode == 1
-    assert f"Port {sim_port} is in use" in result.stderr and "ZOOMSIM_PORT" in result.stderr
+    assert f"Port {sim_port} is in use" in result.stderr and variable in result.stderr
     assert not _listening(web_port)

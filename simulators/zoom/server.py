@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import re
-import socket
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote, urlsplit
 
+from simulators.common import Clock, RequestLog, SimHTTPServer, serve_in_thread
 from simulators.zoom import admin, meetings, oauth, participants, recordings, registrants, rooms
 from simulators.zoom.client import AdminClient
 from simulators.zoom.faults import Faults
 from simulators.zoom.limits import Limits
 from simulators.zoom.seed import DEFAULT_REDIRECT_URI, DEFAULT_WEBHOOK_URL, seed
-from simulators.zoom.store import Clock, Store
+from simulators.zoom.store import Store
 from simulators.zoom.web import Request, Response, json_response, page
-
-MAX_BODY = 1024 * 1024
 
 
 def _rest(handler, **fixed):
@@ -78,31 +73,10 @@ ADMIN = [
 ]
 
 
-class RequestLog:
-    """What the simulator answered (admin calls excluded), for tests that count calls."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._entries: list[dict] = []
-        self._seq = 0
-
-    def add(self, entry: dict) -> None:
-        with self._lock:
-            self._seq += 1
-            self._entries.append({"seq": self._seq, **entry})
-            del self._entries[:-20000]
-
-    def since(self, seq: int) -> list[dict]:
-        with self._lock:
-            return [entry for entry in self._entries if entry["seq"] > seq]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
 class Sim:
     """Everything a handler needs: the store, the clock, limits, faults, webhooks and logs."""
+
+    server_version = "zoomsim/1.0"
 
     def __init__(
         self,
@@ -149,6 +123,9 @@ class Sim:
         self.request_log.clear()
         self.page_tokens = meetings.PageTokens()
 
+    def internal_error(self) -> Response:
+        return json_response(500, {"code": 500, "message": "zoomsim internal error (see its log)"})
+
     def dispatch(self, req: Request) -> Response:
         if req.path.startswith("/_sim"):
             return self._admin(req)
@@ -190,86 +167,6 @@ class Sim:
                 )
             return Response(action="close")
         return response
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "zoomsim/1.0"
-    sys_version = ""
-
-    def setup(self):
-        super().setup()
-        # Headers and body go out in two writes: without this, Nagle plus delayed ACK add ~40 ms a request.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
-        if self.server.verbose:
-            super().log_message(format, *args)
-
-    def _serve(self):
-        sim: Sim = self.server.sim
-        started = time.monotonic()
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self._send(json_response(413, {"code": 413, "message": "Request body too large."}))
-            return
-        body = self.rfile.read(length) if length else b""
-        query = {key: values[0] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
-        headers = {key.lower(): value for key, value in self.headers.items()}
-        req = Request(self.command, unquote(parts.path), query, headers, body, raw_path=parts.path)
-        try:
-            response = sim.dispatch(req)
-        except Exception:  # a bug in the simulator must not look like a network fault
-            self.server.handle_error(self.request, self.client_address)
-            response = json_response(500, {"code": 500, "message": "zoomsim internal error (see its log)"})
-        if not req.path.startswith("/_sim"):
-            sim.request_log.add(
-                {
-                    "method": req.method,
-                    "path": req.path,
-                    "route": req.route or "unknown",
-                    "status": response.status if not response.action else response.action,
-                    "time": sim.clock.now(),
-                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
-                    "user": getattr(req, "user_email", ""),
-                }
-            )
-        if response.action == "hang":
-            sim.stopping.wait(response.hang_seconds)
-            self._drop()
-        elif response.action == "close":
-            self._drop()
-        else:
-            self._send(response)
-
-    def _drop(self):
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def _send(self, response: Response):
-        self.send_response(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
-
-    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _serve
-
-
-class SimHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address, sim: Sim, verbose: bool = False):
-        self.sim = sim
-        self.verbose = verbose
-        super().__init__(address, Handler)
 
 
 class SimServer(AdminClient):
@@ -337,6 +234,4 @@ def start_server(
         webhook_url=webhook_url,
         public_url=public_url,
     )
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="zoomsim", daemon=True)
-    thread.start()
-    return SimServer(httpd, thread)
+    return SimServer(httpd, serve_in_thread(httpd, "zoomsim"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -156,51 +155,3 @@ class Store:
             "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, json.dumps(value)),
         )
-
-
-class Clock:
-    """Real time plus an offset that tests move through the admin API; kept in the store.
-
-    A frozen clock stands still (per-second windows become deterministic) until it is moved or unfrozen.
-    """
-
-    def __init__(self, store: Store):
-        self.store = store
-        self.offset = float(store.get_setting("clock_offset", 0.0))
-        self.frozen_at = store.get_setting("clock_frozen_at", None)
-
-    def now(self) -> float:
-        if self.frozen_at is not None:
-            return self.frozen_at
-        return time.time() + self.offset
-
-    def _save(self) -> None:
-        self.store.set_setting("clock_offset", self.offset)
-        self.store.set_setting("clock_frozen_at", self.frozen_at)
-
-    def set_offset(self, seconds: float) -> None:
-        self.offset = float(seconds)
-        if self.frozen_at is not None:
-            self.frozen_at = time.time() + self.offset
-        self._save()
-
-    def set_now(self, unix_seconds: float) -> None:
-        self.set_offset(unix_seconds - time.time())
-        if self.frozen_at is not None:
-            self.frozen_at = float(unix_seconds)
-            self._save()
-
-    def advance(self, seconds: float) -> None:
-        if self.frozen_at is not None:
-            self.frozen_at += float(seconds)
-        self.offset += float(seconds)
-        self._save()
-
-    def freeze(self, frozen: bool) -> None:
-        if frozen and self.frozen_at is None:
-            self.frozen_at = self.now()
-        elif not frozen and self.frozen_at is not None:
-            # Resume from where the frozen clock stood.
-            self.offset = self.frozen_at - time.time()
-            self.frozen_at = None
-        self._save()

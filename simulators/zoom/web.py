@@ -1,82 +1,13 @@
-"""A tiny request/response pair over http.server, and the HTML page frame."""
+"""The Zoom simulator's HTML page frame, beside the shared request/response pair (simulators.common)."""
 
 from __future__ import annotations
 
 import html
-import json
-from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
-from urllib.parse import parse_qs, urlencode
 
+from simulators.common import Request, Response, empty_response, esc, json_response, redirect, with_query
 
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]  # lower-cased names
-    body: bytes = b""
-    route: str = ""  # set by the router: "meetings.create", "oauth.token", ...
-    raw_path: str = ""  # the path as sent, still percent-encoded (`path` is decoded once)
-
-    @property
-    def cookies(self) -> dict[str, str]:
-        jar = SimpleCookie()
-        try:
-            jar.load(self.headers.get("cookie", ""))
-        except Exception:
-            return {}
-        return {key: morsel.value for key, morsel in jar.items()}
-
-    def form(self) -> dict[str, str]:
-        if "application/x-www-form-urlencoded" not in self.headers.get("content-type", "") and self.method != "POST":
-            return {}
-        try:
-            text = self.body.decode()
-        except UnicodeDecodeError:
-            return {}
-        return {key: values[0] for key, values in parse_qs(text, keep_blank_values=True).items()}
-
-    def json(self):
-        """The JSON body; raises ValueError when it is not JSON."""
-        return json.loads(self.body.decode() or "null")
-
-
-@dataclass
-class Response:
-    status: int = 200
-    body: bytes = b""
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    # "close": drop the connection without an answer; "hang": wait `hang_seconds`, then drop it.
-    action: str = ""
-    hang_seconds: float = 0.0
-
-    def header(self, name: str, value) -> Response:
-        self.headers.append((name, str(value)))
-        return self
-
-    def get_header(self, name: str) -> str | None:
-        for key, value in self.headers:
-            if key.lower() == name.lower():
-                return value
-        return None
-
-
-def json_response(status: int, payload) -> Response:
-    return Response(status, json.dumps(payload).encode(), [("Content-Type", "application/json;charset=UTF-8")])
-
-
-def empty_response(status: int = 204) -> Response:
-    return Response(status, b"")
-
-
-def redirect(location: str, status: int = 302) -> Response:
-    return Response(status, b"", [("Location", location)])
-
-
-def with_query(url: str, params: dict[str, str]) -> str:
-    params = {key: value for key, value in params.items() if value is not None}
-    return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+# The shared plumbing, imported from here by the Zoom simulator's modules.
+__all__ = ["Request", "Response", "empty_response", "esc", "json_response", "page", "redirect", "with_query"]
 
 
 STYLE = """
@@ -115,6 +46,3 @@ def page(title: str, body_html: str, *, status: int = 200, signed_in_as: str = "
         f"<main>{body_html}</main></body></html>"
     )
     return Response(status, document.encode(), [("Content-Type", "text/html; charset=utf-8")])
-
-
-esc = html.escape
