@@ -31,7 +31,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from virtualmeeting.conf import vm_setting  # noqa: E402
+from virtualmeeting.conf import vm_settings  # noqa: E402
 from virtualmeeting.state import checks_plan  # noqa: E402
 
 DAY0 = datetime(2030, 1, 1, tzinfo=UTC)
@@ -56,7 +56,7 @@ def starts(pattern: str, per_day: int) -> list[datetime]:
 
 
 def simulate(pattern: str, per_day: int) -> dict:
-    batch, rate = vm_setting("PRESTART_CHECK_BATCH"), vm_setting("PRESTART_CHECKS_PER_SECOND")
+    batch, rate = vm_settings.PRESTART_CHECK_BATCH, vm_settings.PRESTART_CHECKS_PER_SECOND
     made = DAY0 - timedelta(days=3)
     due = []  # (next_check_at, meeting index)
     session_starts = starts(pattern, per_day)
@@ -99,8 +99,8 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=5000, help="sessions a day (default 5000)")
     args = parser.parse_args()
     print(
-        f"{args.sessions} sessions a day; checkpoints {vm_setting('PRESTART_CHECKS_MINUTES')} min before the start; "
-        f"batch {vm_setting('PRESTART_CHECK_BATCH')} per 30 s sweep at {vm_setting('PRESTART_CHECKS_PER_SECOND')}/s"
+        f"{args.sessions} sessions a day; checkpoints {vm_settings.PRESTART_CHECKS_MINUTES} min before the start; "
+        f"batch {vm_settings.PRESTART_CHECK_BATCH} per 30 s sweep at {vm_settings.PRESTART_CHECKS_PER_SECOND}/s"
     )
     print(f"{'start times':<12} {'GETs/day':>9} {'mean/min':>9} {'peak/min':>9} {'least margin before window':>27}")
     for pattern in ("spread", "slots", "one"):

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy
 
 from lms.keys import DEVELOPMENT_FIELD_ENCRYPTION_KEY, DEVELOPMENT_SECRET_KEY, production_key_problems
 
@@ -288,10 +287,9 @@ VIRTUALMEETING = {
 }
 
 # The site administration menu and the profile page gain the virtual meeting entries.
-SEMINARS_ADMIN_MENU = [
-    (gettext_lazy("Plugins > Virtual meetings"), "virtualmeeting:settings_index"),
-    (gettext_lazy("Plugins > Virtual meetings > Zoom Meeting"), "virtualmeeting_zoom:settings"),
-]
+# (label, url name) pairs, or the dotted path of a function giving (label, url) pairs: the virtual meeting
+# entries come from the providers listed above.
+SEMINARS_ADMIN_MENU = ["virtualmeeting.conf.admin_menu"]
 SEMINARS_PROFILE_SECTIONS = ["virtualmeeting/profile_connections.html"]
 
 # Attendance from meeting data (seminars.selectors.attendance): the share of a session's scheduled
@@ -309,14 +307,20 @@ SEMINARS_CANCELLATION_REASON_REQUIRED = os.environ.get("SEMINARS_CANCELLATION_RE
 # sets none (e.g. SEMINARS_REMINDER_OFFSETS_HOURS="24,1"; empty: no reminders).
 SEMINARS_REMINDER_OFFSETS_HOURS = [int(hours) for hours in env_list("SEMINARS_REMINDER_OFFSETS_HOURS", "24,1")]
 
-ZOOM_OAUTH_BASE_URL = os.environ.get("ZOOM_OAUTH_BASE_URL", "https://zoom.us").rstrip("/")
-ZOOM_API_BASE_URL = os.environ.get("ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstrip("/")
+# A provider's own settings (read through virtualmeeting.conf.vm_settings; defaults: the provider's
+# settings_defaults) are set here only when the environment gives them, e.g. a simulator's hosts.
+if os.environ.get("ZOOM_OAUTH_BASE_URL"):
+    ZOOM_OAUTH_BASE_URL = os.environ["ZOOM_OAUTH_BASE_URL"].rstrip("/")
+if os.environ.get("ZOOM_API_BASE_URL"):
+    ZOOM_API_BASE_URL = os.environ["ZOOM_API_BASE_URL"].rstrip("/")
 
 # --- Content-Security-Policy (django-csp) -------------------------------------------
 # Scripts and styles come from our static files only: no inline <script>, on*= handler or
 # style= attribute in a page (lms/tests/test_csp.py scans the templates). Server text reaches
 # JS through json_script, which the browser does not execute.
-_ZOOM_OAUTH_ORIGIN = "{0.scheme}://{0.netloc}".format(urlsplit(ZOOM_OAUTH_BASE_URL))
+_ZOOM_OAUTH_ORIGIN = "{0.scheme}://{0.netloc}".format(
+    urlsplit(os.environ.get("ZOOM_OAUTH_BASE_URL") or "https://zoom.us")
+)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

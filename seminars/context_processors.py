@@ -5,6 +5,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from lms.userfacts import fact
@@ -36,8 +37,8 @@ _NO_SECTION = {
 def admin_menu(user):
     """The "Site administration" menu: (label, url) pairs.
 
-    Other apps add entries through settings.SEMINARS_ADMIN_MENU, a list of
-    (label, url name) pairs, e.g. ("Plugins > Virtual meetings > Zoom Meeting", "virtualmeeting_zoom:settings").
+    Other apps add entries through settings.SEMINARS_ADMIN_MENU: (label, url name) pairs, or the dotted path
+    of a function that gives (label, url) pairs (virtualmeeting.conf.admin_menu: one entry per provider).
     An entry whose url name does not resolve is left out (its app is not installed).
     """
     if not is_site_admin(user):
@@ -50,7 +51,11 @@ def admin_menu(user):
     ]
     if user.is_staff:
         entries.append((_("Django admin"), reverse("admin:index")))
-    for label, url_name in getattr(settings, "SEMINARS_ADMIN_MENU", []):
+    for entry in getattr(settings, "SEMINARS_ADMIN_MENU", []):
+        if isinstance(entry, str):
+            entries.extend(import_string(entry)())
+            continue
+        label, url_name = entry
         try:
             entries.append((label, reverse(url_name)))
         except NoReverseMatch:

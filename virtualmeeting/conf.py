@@ -1,14 +1,27 @@
-"""The app's settings: settings.VIRTUALMEETING merged over the defaults below.
+"""The app's settings, read through one object: `vm_settings` (django-oauth-toolkit's `oauth2_settings` style).
 
-Every key has its default here and only here; an unknown key is a
-configuration error (a typo would otherwise be ignored silently).
+`vm_settings.CLAIM_SECONDS`: settings.VIRTUALMEETING over DEFAULTS below (every key has its default here and only
+here). `vm_settings.ZOOM_API_BASE_URL`: a provider's own setting, a Django setting of that name over the default
+the provider class declares (`Provider.settings_defaults`). The values are validated once, on first use: an
+unknown VIRTUALMEETING key (a typo would otherwise be ignored silently), a value of another type than its
+default, or a provider that cannot be imported is ImproperlyConfigured. They are read again when a setting
+changes (setting_changed: tests). The same object lists the providers (`provider_classes`) for the registry and
+builds the site administration menu's entries (`admin_menu`).
 """
 
 import ipaddress
+from numbers import Real
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.urls import reverse
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext
+
+from virtualmeeting.providers.base import Provider
 
 DEFAULTS = {
     # Dotted paths of the provider classes, in the order they are offered.
@@ -59,17 +72,120 @@ DEFAULTS = {
 }
 
 
-def vm_setting(name: str):
-    configured = getattr(settings, "VIRTUALMEETING", {}) or {}
-    unknown = set(configured) - set(DEFAULTS)
-    if unknown:
-        raise ImproperlyConfigured(f"Unknown VIRTUALMEETING setting(s): {', '.join(sorted(unknown))}.")
-    return configured.get(name, DEFAULTS[name])
+def _check_type(name: str, value: Any, default: Any) -> None:
+    """`value` is of the kind its default is: text, a whole or decimal number, a flag, a list (None: anything)."""
+    if default is None:
+        return
+    if isinstance(default, bool):
+        expected, ok = "True or False", isinstance(value, bool)
+    elif isinstance(default, Real):
+        expected, ok = "a number", isinstance(value, Real) and not isinstance(value, bool)
+    elif isinstance(default, list | tuple):
+        expected, ok = "a list", isinstance(value, list | tuple)
+    else:
+        expected, ok = f"a {type(default).__name__}", isinstance(value, type(default))
+    if not ok:
+        raise ImproperlyConfigured(f"The virtual meeting setting {name} must be {expected}, not {value!r}.")
+
+
+def _provider_class(path: str) -> type[Provider]:
+    try:
+        cls = import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(f"VIRTUALMEETING['PROVIDERS'] lists {path!r}, which cannot be imported.") from exc
+    if not (isinstance(cls, type) and issubclass(cls, Provider)) or not cls.id:
+        raise ImproperlyConfigured(f"{path!r} is not a virtual meeting provider class with an id.")
+    return cls
+
+
+class VirtualMeetingSettings:
+    """The framework's settings and the listed providers' own, with attribute access (see the module docstring)."""
+
+    def __init__(self):
+        self._values: dict[str, Any] | None = None
+        self._providers: dict[str, type[Provider]] | None = None
+        self._provider_values: dict[str, Any] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in DEFAULTS:
+            return self._framework()[name]
+        values = self._of_providers()
+        if name not in values:
+            raise AttributeError(f"{name} is neither a VIRTUALMEETING setting nor one a listed provider declares.")
+        return values[name]
+
+    def _framework(self) -> dict[str, Any]:
+        if self._values is None:
+            configured = getattr(settings, "VIRTUALMEETING", {}) or {}
+            unknown = set(configured) - set(DEFAULTS)
+            if unknown:
+                raise ImproperlyConfigured(f"Unknown VIRTUALMEETING setting(s): {', '.join(sorted(unknown))}.")
+            values = {name: configured.get(name, default) for name, default in DEFAULTS.items()}
+            for name, value in values.items():
+                _check_type(name, value, DEFAULTS[name])
+            self._values = values
+        return self._values
+
+    @property
+    def provider_classes(self) -> dict[str, type[Provider]]:
+        """The provider classes PROVIDERS lists, by id, in order (imported on first use)."""
+        if self._providers is None:
+            classes = {}
+            for path in self._framework()["PROVIDERS"]:
+                cls = _provider_class(path)
+                if cls.id in classes:
+                    raise ImproperlyConfigured(f"Two providers share the id {cls.id!r}.")
+                classes[cls.id] = cls
+            self._providers = classes
+        return self._providers
+
+    def _of_providers(self) -> dict[str, Any]:
+        """Each listed provider's own settings: the Django setting of that name, else the provider's default."""
+        if self._provider_values is None:
+            values = {}
+            for cls in self.provider_classes.values():
+                for name, default in cls.settings_defaults.items():
+                    if name in DEFAULTS or name in values:
+                        raise ImproperlyConfigured(f"The provider {cls.id!r} declares {name}, which is already taken.")
+                    value = getattr(settings, name, default)
+                    _check_type(name, value, default)
+                    values[name] = value
+            self._provider_values = values
+        return self._provider_values
+
+    def admin_menu(self) -> list[tuple[str, str]]:
+        """The site administration menu's entries (label, url): the providers page, then each provider's settings."""
+        entries = [(gettext("Plugins > Virtual meetings"), reverse("virtualmeeting:settings_index"))]
+        for provider_id, cls in self.provider_classes.items():
+            label = gettext("Plugins > Virtual meetings > %(name)s") % {"name": cls.name}
+            entries.append((label, reverse("virtualmeeting:settings", args=[provider_id])))
+        return entries
+
+    def reload(self) -> None:
+        self._values = self._providers = self._provider_values = None
+
+
+vm_settings = VirtualMeetingSettings()
+
+
+def _reload(*, setting, **kwargs):
+    # A provider's own settings are top-level names: any change may be one of them (reading again is cheap).
+    vm_settings.reload()
+
+
+setting_changed.connect(_reload)
+
+
+def admin_menu() -> list[tuple[str, str]]:
+    """For settings.SEMINARS_ADMIN_MENU (a dotted path to it): the virtual meeting entries."""
+    return vm_settings.admin_menu()
 
 
 def registrant_email_domain() -> str:
     """REGISTRANT_EMAIL_DOMAIN, or the site's host when it is a dotted domain name, else "registrants.invalid"."""
-    configured = vm_setting("REGISTRANT_EMAIL_DOMAIN")
+    configured = vm_settings.REGISTRANT_EMAIL_DOMAIN
     if configured:
         return configured
     host = urlsplit(settings.SITE_URL).hostname or ""

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from virtualmeeting import signals
-from virtualmeeting.conf import vm_setting
+from virtualmeeting.conf import vm_settings
 from virtualmeeting.models import MeetingOccurrence, MeetingParticipant, MeetingRecording, VirtualMeeting
 from virtualmeeting.providers.base import ParticipantRecord, RecordingRecord
 from virtualmeeting.registry import provider_class
@@ -42,7 +42,7 @@ RECORDING_STATUS_EVENTS = {
 
 # --- the reconcile poll's timing -------------------------------------------------------------
 def poll_delays() -> list[timedelta]:
-    return sorted(timedelta(minutes=minutes) for minutes in vm_setting("PARTICIPANTS_POLL_DELAYS"))
+    return sorted(timedelta(minutes=minutes) for minutes in vm_settings.PARTICIPANTS_POLL_DELAYS)
 
 
 def poll_base(occurrence: MeetingOccurrence, meeting: VirtualMeeting) -> datetime | None:

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from virtualmeeting import queue, signals
-from virtualmeeting.conf import vm_setting
+from virtualmeeting.conf import vm_settings
 from virtualmeeting.errors import AuthRevoked, NotReadyYet, ProviderError, RateLimited
 from virtualmeeting.models import MeetingOccurrence, ProviderConfig, ProviderConnection, VirtualMeeting
 from virtualmeeting.participation import (
@@ -63,10 +63,10 @@ def participants_sweep(*, now: datetime | None = None) -> int:
     polling = [provider for provider in enabled if provider_polls(provider)]
     if not polling:
         return 0
-    batch = vm_setting("SWEEP_BATCH")
+    batch = vm_settings.SWEEP_BATCH
     for meeting in _finished_without_occurrence(polling, now=now)[:batch]:
         occurrence_latest(meeting=meeting)
-    ids = occurrences_poll_due(now=now, limit=batch, requeue_after=vm_setting("REQUEUE_AFTER_SECONDS"))
+    ids = occurrences_poll_due(now=now, limit=batch, requeue_after=vm_settings.REQUEUE_AFTER_SECONDS)
     participants_reconcile_schedule(meeting_ids=ids)
     return len(ids)
 

@@ -35,7 +35,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from virtualmeeting.conf import vm_setting
+from virtualmeeting.conf import vm_settings
 from virtualmeeting.errors import (
     AuthRevoked,
     MeetingNotFound,
@@ -79,7 +79,7 @@ def claim(meeting_id: int) -> str | None:
                 meeting_id=meeting_id, status__in=REGISTRANT_WORK_STATUSES, next_attempt_at__lte=now
             )
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-            .update(claimed_until=now + timedelta(seconds=vm_setting("CLAIM_SECONDS")), claim_token=token)
+            .update(claimed_until=now + timedelta(seconds=vm_settings.CLAIM_SECONDS), claim_token=token)
         )
     return token if taken else None
 
@@ -88,7 +88,7 @@ def renew(meeting_id: int, token: str) -> bool:
     """Extend our claim on the rows by CLAIM_SECONDS from now. False when no row is ours any more."""
     with transaction.atomic():
         _lock_meeting(meeting_id)
-        until = timezone.now() + timedelta(seconds=vm_setting("CLAIM_SECONDS"))
+        until = timezone.now() + timedelta(seconds=vm_settings.CLAIM_SECONDS)
         return (
             MeetingRegistrant.objects.filter(meeting_id=meeting_id, claim_token=token).update(claimed_until=until) > 0
         )
@@ -420,7 +420,7 @@ def _backoff(run: _Run, ids: list[int], exc: ProviderError, operation: str) -> t
             row.attempts += 1
             delay = max(delay, backoff_delay(row.attempts))
         for row in rows:
-            if row in failing and row.attempts >= vm_setting("MAX_ATTEMPTS"):
+            if row in failing and row.attempts >= vm_settings.MAX_ATTEMPTS:
                 message = gettext("%(service)s kept failing (%(reason)s).")
                 row.status = Status.FAILED
                 row.last_error = message % {"service": run.provider.service, "reason": exc.message.rstrip(".")}
@@ -452,7 +452,7 @@ def _requeue_if_needed(meeting_id: int, claimed: list[int], countdown: float | N
     if countdown is None:
         return
     first = work.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
-    if first is not None and (first - now).total_seconds() <= vm_setting("MAX_COUNTDOWN_SECONDS"):
+    if first is not None and (first - now).total_seconds() <= vm_settings.MAX_COUNTDOWN_SECONDS:
         registrants_schedule(meeting_id, countdown=max((first - now).total_seconds(), 0))
     # Longer waits stay in the database; the sweep queues the meeting when they are due.
 
@@ -520,7 +520,7 @@ def _claim_one(*, reference, key, user, first_name, last_name) -> tuple[VirtualM
         now = timezone.now()
         if row.claimed_until and row.claimed_until > now:
             raise MeetingUnavailable(gettext("Your personal link is being made. Please try again in a moment."))
-        row.claim_token, row.claimed_until = token, now + timedelta(seconds=vm_setting("CLAIM_SECONDS"))
+        row.claim_token, row.claimed_until = token, now + timedelta(seconds=vm_settings.CLAIM_SECONDS)
         row.save(update_fields=["claim_token", "claimed_until"])
     return meeting, row, token
 

@@ -1,44 +1,16 @@
 """The provider registry: an explicit list of dotted paths, imported lazily.
 
 settings.VIRTUALMEETING["PROVIDERS"] lists provider classes; nothing is
-discovered by scanning apps. A provider class is imported the first time it is
-asked for.
+discovered by scanning apps. The settings object (conf.vm_settings) imports and
+checks them the first time one is asked for.
 """
 
-from functools import lru_cache
-
-from django.core.exceptions import ImproperlyConfigured
-from django.core.signals import setting_changed
-from django.utils.module_loading import import_string
-
-from virtualmeeting.conf import vm_setting
+from virtualmeeting.conf import vm_settings
 from virtualmeeting.providers.base import Provider
 
 
-@lru_cache(maxsize=1)
 def _provider_classes() -> dict[str, type[Provider]]:
-    classes = {}
-    for path in vm_setting("PROVIDERS"):
-        try:
-            cls = import_string(path)
-        except ImportError as exc:
-            raise ImproperlyConfigured(
-                f"VIRTUALMEETING['PROVIDERS'] lists {path!r}, which cannot be imported."
-            ) from exc
-        if not (isinstance(cls, type) and issubclass(cls, Provider)) or not cls.id:
-            raise ImproperlyConfigured(f"{path!r} is not a virtual meeting provider class with an id.")
-        if cls.id in classes:
-            raise ImproperlyConfigured(f"Two providers share the id {cls.id!r}.")
-        classes[cls.id] = cls
-    return classes
-
-
-def _reset(*, setting, **kwargs):
-    if setting == "VIRTUALMEETING":
-        _provider_classes.cache_clear()
-
-
-setting_changed.connect(_reset)
+    return vm_settings.provider_classes
 
 
 def provider_ids() -> list[str]:

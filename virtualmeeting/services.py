@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from virtualmeeting import queue, signals, state, tokens
-from virtualmeeting.conf import registrant_email_domain, vm_setting
+from virtualmeeting.conf import registrant_email_domain, vm_settings
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, MeetingUnavailable, ProviderError
 from virtualmeeting.models import (
     REGISTRANT_WORK_STATUSES,
@@ -76,7 +76,7 @@ def meeting_checks_schedule(*, ids: list[int]) -> None:
     """
     if not ids:
         return
-    spacing = 1 / vm_setting("PRESTART_CHECKS_PER_SECOND")
+    spacing = 1 / vm_settings.PRESTART_CHECKS_PER_SECOND
     last = timezone.now() + timedelta(seconds=spacing * (len(ids) - 1))
     VirtualMeeting.objects.filter(pk__in=ids).update(queued_for=last)
 

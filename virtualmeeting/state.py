@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from virtualmeeting import signals
-from virtualmeeting.conf import vm_setting
+from virtualmeeting.conf import vm_settings
 from virtualmeeting.models import VirtualMeeting
 
 Status = VirtualMeeting.Status
@@ -28,7 +28,7 @@ def checkpoint_time(*, start: datetime, minutes: int, key: int) -> datetime:
     20 min before the start), the same for a meeting every time, so that many sessions starting at
     once are not all checked in the same second.
     """
-    window = minutes * 60 * vm_setting("PRESTART_CHECK_SPREAD")
+    window = minutes * 60 * vm_settings.PRESTART_CHECK_SPREAD
     share = (key * 2654435761 % 2**32) / 2**32  # Knuth's multiplicative hash: consecutive ids far apart
     return start - timedelta(minutes=minutes, seconds=int(window * share))
 
@@ -37,7 +37,7 @@ def checks_plan(*, start: datetime, now: datetime, key: int = 0) -> tuple[int | 
     """For the meeting `key` starting at `start`: the last checkpoint already passed (minutes before), and when the next is due."""
     due = [
         (m, checkpoint_time(start=start, minutes=m, key=key))
-        for m in sorted(vm_setting("PRESTART_CHECKS_MINUTES"), reverse=True)
+        for m in sorted(vm_settings.PRESTART_CHECKS_MINUTES, reverse=True)
     ]
     passed = [m for m, at in due if at <= now]
     upcoming = [at for _, at in due if at > now]

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from virtualmeeting import signals, state
-from virtualmeeting.conf import vm_setting
+from virtualmeeting.conf import vm_settings
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
 from virtualmeeting.models import (
     CHECK_STATUSES,
@@ -70,8 +70,8 @@ def registration_wanted(meeting: VirtualMeeting, provider: Provider, connection)
 # --- backoff --------------------------------------------------------------------------
 def backoff_delay(attempts: int, *, rng: random.Random | None = None) -> float:
     """Seconds before attempt number `attempts + 1`: exponential, capped, with jitter in [d/2, d]."""
-    base = vm_setting("BACKOFF_BASE_SECONDS")
-    ceiling = vm_setting("BACKOFF_MAX_SECONDS")
+    base = vm_settings.BACKOFF_BASE_SECONDS
+    ceiling = vm_settings.BACKOFF_MAX_SECONDS
     delay = min(base * 2 ** max(attempts - 1, 0), ceiling)
     return (rng or random).uniform(delay / 2, delay)
 
@@ -87,7 +87,7 @@ def claim_where(meeting_id: int, condition: Q) -> str | None:
     taken = (
         VirtualMeeting.objects.filter(condition, pk=meeting_id)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + timedelta(seconds=vm_setting("CLAIM_SECONDS")), claim_token=token)
+        .update(claimed_until=now + timedelta(seconds=vm_settings.CLAIM_SECONDS), claim_token=token)
     )
     return token if taken == 1 else None
 
@@ -103,7 +103,7 @@ def release(meeting_id: int, token: str) -> None:
 
 def renew(meeting_id: int, token: str) -> bool:
     """Extend our claim by CLAIM_SECONDS from now. False when the claim is no longer ours."""
-    until = timezone.now() + timedelta(seconds=vm_setting("CLAIM_SECONDS"))
+    until = timezone.now() + timedelta(seconds=vm_settings.CLAIM_SECONDS)
     return VirtualMeeting.objects.filter(pk=meeting_id, claim_token=token).update(claimed_until=until) == 1
 
 
@@ -133,7 +133,7 @@ class ClaimHeartbeat:
 
     def _run(self) -> None:
         try:
-            while not self._stop.wait(vm_setting("CLAIM_RENEW_SECONDS")):
+            while not self._stop.wait(vm_settings.CLAIM_RENEW_SECONDS):
                 try:
                     if not self._renew(self.meeting_id, self.token):
                         return
@@ -193,7 +193,7 @@ def _requeue_if_needed(meeting_id: int, countdown: float | None) -> None:
     wait = (meeting.next_attempt_at - timezone.now()).total_seconds()
     if wait <= 0:
         meeting_schedule(meeting_id)
-    elif countdown is not None and wait <= vm_setting("MAX_COUNTDOWN_SECONDS"):
+    elif countdown is not None and wait <= vm_settings.MAX_COUNTDOWN_SECONDS:
         meeting_schedule(meeting_id, countdown=wait)
     # Longer waits stay in the database; the sweep queues the meeting when it is due.
 
@@ -764,7 +764,7 @@ def _check_before_start(meeting_id: int, token: str) -> str:
     except Exception as exc:
         if not isinstance(exc, ProviderError):
             log.exception("Meeting %s: unexpected error during the pre-start check.", meeting_id)
-        _check_again(meeting, at=timezone.now() + timedelta(seconds=vm_setting("PRESTART_CHECK_RETRY_SECONDS")))
+        _check_again(meeting, at=timezone.now() + timedelta(seconds=vm_settings.PRESTART_CHECK_RETRY_SECONDS))
         return "check retry"
     matches = provider.remote_matches(
         remote, MeetingSpec.of(meeting, registration=registration_wanted(meeting, provider, connection))
@@ -826,7 +826,7 @@ def _revoked(meeting: VirtualMeeting, provider: Provider, exc: AuthRevoked) -> _
 
 def _backoff(meeting: VirtualMeeting, provider: Provider, exc: ProviderError, operation: str) -> _Stop:
     attempts = meeting.attempts + 1
-    if attempts >= vm_setting("MAX_ATTEMPTS"):
+    if attempts >= vm_settings.MAX_ATTEMPTS:
         message = gettext("%(service)s kept failing (%(reason)s). Use Retry now or save the event again later.")
         meeting_fail_now(meeting, message % {"service": provider.service, "reason": exc.message.rstrip(".")})
         return _Stop("failed")
@@ -854,17 +854,13 @@ def meeting_sweep() -> int:
     """
     for provider_id in provider_ids():
         provider_enabled_changed(provider=provider_id)
-    ids = meetings_due(limit=vm_setting("SWEEP_BATCH"), requeue_after=vm_setting("REQUEUE_AFTER_SECONDS"))
+    ids = meetings_due(limit=vm_settings.SWEEP_BATCH, requeue_after=vm_settings.REQUEUE_AFTER_SECONDS)
     for meeting_id in ids:
         meeting_schedule(meeting_id)
-    checks = meetings_check_due(
-        limit=vm_setting("PRESTART_CHECK_BATCH"), requeue_after=vm_setting("REQUEUE_AFTER_SECONDS")
-    )
+    checks = meetings_check_due(limit=vm_settings.PRESTART_CHECK_BATCH, requeue_after=vm_settings.REQUEUE_AFTER_SECONDS)
     meeting_checks_schedule(ids=checks)
     # Registrant work due or left by a dead worker, of meetings that take registrants now.
-    for meeting_id in registrants_due(
-        limit=vm_setting("SWEEP_BATCH"), requeue_after=vm_setting("REQUEUE_AFTER_SECONDS")
-    ):
+    for meeting_id in registrants_due(limit=vm_settings.SWEEP_BATCH, requeue_after=vm_settings.REQUEUE_AFTER_SECONDS):
         registrants_schedule(meeting_id)
     # Connect flows that were never finished leave their state behind.
     stale = timezone.now() - timedelta(days=1)

@@ -29,7 +29,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from lms.permissions import is_site_admin
-from virtualmeeting.conf import vm_setting
+from virtualmeeting.conf import vm_settings
 from virtualmeeting.errors import ConnectError
 from virtualmeeting.models import OAuthState
 from virtualmeeting.providers.base import Provider
@@ -85,6 +85,9 @@ def provider_settings(request, provider_id: str):
         "form": form,
         "warnings": provider.health_warnings(),
         "account_check": account_check,
+        # The Redirect URL an admin registers with the provider, with a Copy button (virtualmeeting/settings.js).
+        "redirect_url": provider.redirect_uri(request) if provider.needs_connection else "",
+        "copy_texts": {"copied": gettext("Copied"), "copy_by_hand": gettext("Select the URL and copy it by hand")},
         **provider.settings_context(request),
     }
     return render(request, [f"{provider.id}/settings.html", "virtualmeeting/settings.html"], context)
@@ -186,7 +189,7 @@ def _claim_state(request, provider_id: str, value: str) -> tuple[OAuthState | No
         return None, _start_again(problem)
     if row.used_at is not None:
         return None, _start_again(gettext("This sign-in link was already used."))
-    if timezone.now() - row.created_at > timedelta(seconds=vm_setting("OAUTH_STATE_SECONDS")):
+    if timezone.now() - row.created_at > timedelta(seconds=vm_settings.OAUTH_STATE_SECONDS):
         return None, _start_again(gettext("This sign-in took too long and expired."))
     with transaction.atomic():
         taken = OAuthState.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=timezone.now())

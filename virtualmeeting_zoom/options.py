@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from virtualmeeting.conf import vm_settings
+
 AUTO_RECORDING_CHOICES = [
     ("none", pgettext_lazy("automatic recording", "None")),
     ("local", _("Local")),
@@ -72,11 +74,11 @@ def zoom_options(config) -> dict:
 
 
 def oauth_base_url() -> str:
-    return getattr(settings, "ZOOM_OAUTH_BASE_URL", "https://zoom.us").rstrip("/")
+    return vm_settings.ZOOM_OAUTH_BASE_URL.rstrip("/")
 
 
 def api_base_url() -> str:
-    return getattr(settings, "ZOOM_API_BASE_URL", "https://api.zoom.us/v2").rstrip("/")
+    return vm_settings.ZOOM_API_BASE_URL.rstrip("/")
 
 
 def redirect_url(*, legacy: bool = False) -> str:

@@ -111,6 +111,8 @@ class ZoomProvider(Provider):
     service_name = "Zoom"
     needs_connection = True
     settings_form_class = ZoomSettingsForm
+    # Zoom's hosts (a simulator's in development and tests), read as vm_settings.ZOOM_OAUTH_BASE_URL and so on.
+    settings_defaults = {"ZOOM_OAUTH_BASE_URL": "https://zoom.us", "ZOOM_API_BASE_URL": "https://api.zoom.us/v2"}
     supports_participants = True
     supports_recordings = True
     supports_account = True
@@ -251,22 +253,20 @@ class ZoomProvider(Provider):
         return redirect_url(legacy=zoom_options(self.config)["redirect_url"] == REDIRECT_LEGACY)
 
     def settings_context(self, request) -> dict:
-        """What the settings page shows besides the form and the warnings: the URLs to register, the scopes."""
+        """What Zoom's settings page shows besides the framework's (form, warnings, Redirect URL): the webhook URL,
+        the scopes."""
         granular_scopes, classic_scopes = scopes_to_list()
         account_granular_scopes, account_classic_scopes = account_scopes_to_list()
         return {
             "account_granular_scopes": account_granular_scopes,
             "account_classic_scopes": account_classic_scopes,
             "account_client_secret_set": bool(self.config.account_client_secret),
-            "redirect_url": self.redirect_uri(request),
             "webhook_url": settings.SITE_URL.rstrip("/") + reverse("virtualmeeting_zoom:webhook"),
             "granular_scopes": granular_scopes,
             "classic_scopes": classic_scopes,
             "meeting_defaults": zoom_options(self.config),
             "client_secret_set": bool(self.config.client_secret),
             "webhook_secret_set": bool(self.config.webhook_secret),
-            # Words for the page's script (settings.js), which reads them through json_script.
-            "copy_texts": {"copied": gettext("Copied"), "copy_by_hand": gettext("Select the URL and copy it by hand")},
         }
 
     # --- per-user connection: the framework's OAuth (virtualmeeting.oauth) with Zoom's app and words ----------

@@ -95,6 +95,9 @@ def test_header_for_a_site_admin_has_the_admin_menu(client, site_admin):
         "Plugins > Virtual meetings > Zoom Meeting",
     ]
     assert dict(response.context["admin_menu"])["Django admin"] == reverse("admin:index")
+    # The providers' entries come from the registered providers: the framework's settings page for each.
+    zoom_page = reverse("virtualmeeting:settings", args=["zoom"])
+    assert dict(response.context["admin_menu"])["Plugins > Virtual meetings > Zoom Meeting"] == zoom_page
     assert f'href="{reverse("admin:index")}"' in html
 
 

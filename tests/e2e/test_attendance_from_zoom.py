@@ -164,7 +164,7 @@ def test_attendance_and_recordings_from_zoom_follow_each_learners_booking(
 
     # The admin records meetings to the cloud, so there will be recordings.
     admin = browse(cast.admin)
-    admin.goto(live_server.url + reverse("virtualmeeting_zoom:settings"))
+    admin.goto(live_server.url + reverse("virtualmeeting:settings", args=["zoom"]))
     admin.get_by_label("Automatic recording").select_option(label="Cloud")
     admin.get_by_role("button", name="Save changes").click()
     expect(admin.get_by_text("Zoom Meeting settings saved.")).to_be_visible()

@@ -91,7 +91,6 @@ ROUTES = {
     "virtualmeeting:connection_status": ({"provider_id": "provider"}, ()),
     "virtualmeeting:disconnect": ({"provider_id": "provider"}, ("next",)),
     "virtualmeeting_zoom:webhook": ({}, ()),
-    "virtualmeeting_zoom:settings": ({}, ()),
     "login": ({}, ("next",)),
     "logout": ({}, ("next",)),
 }

@@ -305,6 +305,9 @@ class Provider(ABC):
     # Called as settings_form_class(data=None, *, config); its save() writes into the ProviderConfig.
     # virtualmeeting.forms.ProviderSettingsForm is a base that handles write-only secrets.
     settings_form_class: type[forms.Form] | None = None
+    # The provider's own Django settings (e.g. the hosts it calls) and their defaults, read through
+    # virtualmeeting.conf.vm_settings (vm_settings.ZOOM_API_BASE_URL): the site sets the name to override.
+    settings_defaults: dict[str, Any] = {}
 
     def __init__(self, config: ProviderConfig):
         self.config = config

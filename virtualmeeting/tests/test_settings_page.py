@@ -43,7 +43,7 @@ def test_page_shows_form_warnings_and_provider_context(client, site_admin):
     assert "Meetings of this provider exist only in this site&#x27;s cache." in html  # settings_context()
     assert "Test Meeting settings" in html
     assert "No client secret is set" in html  # health_warnings()
-    assert 'badge badge-warn">not set' in html
+    assert 'badge badge-warning">not set' in html
     assert "Save changes" in html
 
 
@@ -60,7 +60,7 @@ def test_save_settings_with_a_write_only_secret(client, site_admin):
 
     html = client.get(URL).content.decode()
     assert "s3cret-value" not in html
-    assert '<span class="badge">set</span>' in html
+    assert '<span class="badge badge-ok">set</span>' in html
     assert 'value="client-1"' in html
     assert "No client secret is set" not in html
 

@@ -21,7 +21,7 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from lms.celery import app
-from virtualmeeting.conf import vm_setting
+from virtualmeeting.conf import vm_settings
 from virtualmeeting.models import VirtualMeeting
 from virtualmeeting.providers.testing import NAMESPACE_ENV, TestProvider
 from virtualmeeting.services import meeting_remove
@@ -175,7 +175,7 @@ def test_worker_killed_mid_create_recovers_within_a_minute_without_a_duplicate(s
     meeting = put(owner, topic="Survives a crash")
     wait_for(lambda: len(TestProvider.meetings()) == 1, what="the create to reach the provider")
     # The live worker keeps its claim through a call longer than the lease, by renewing it.
-    time.sleep(vm_setting("CLAIM_SECONDS") + vm_setting("CLAIM_RENEW_SECONDS"))
+    time.sleep(vm_settings.CLAIM_SECONDS + vm_settings.CLAIM_RENEW_SECONDS)
     row = fresh(meeting)
     assert row.status == Status.CREATING
     assert row.claimed_until > timezone.now()
@@ -187,7 +187,7 @@ def test_worker_killed_mid_create_recovers_within_a_minute_without_a_duplicate(s
     row = fresh(meeting)
     assert row.maybe_created is True
     assert row.remote_id == ""
-    assert row.claimed_until <= timezone.now() + timedelta(seconds=vm_setting("CLAIM_SECONDS"))
+    assert row.claimed_until <= timezone.now() + timedelta(seconds=vm_settings.CLAIM_SECONDS)
 
     start_worker()  # another worker of the pool; the dead one's task is not redelivered for an hour
     wait_for(lambda: fresh(meeting).status == Status.AVAILABLE, timeout=90, what="the recovery")

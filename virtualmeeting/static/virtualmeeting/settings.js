@@ -1,12 +1,12 @@
-/* The Zoom Meeting settings page: "Copy" buttons for the URLs an admin registers in the Zoom Marketplace.
+/* A provider settings page: "Copy" buttons for the URLs an admin registers with the provider (Redirect URL, ...).
  *
  * A button names its text by id: <button data-copy-target="ID">, status in [data-copy-status="ID"].
- * Its words come from the page (json_script "zoom-copy-texts": {copied, copy_by_hand}), translated there.
+ * Its words come from the page (json_script "virtualmeeting-copy-texts": {copied, copy_by_hand}), translated there.
  */
 (function () {
   "use strict";
 
-  var source = document.getElementById("zoom-copy-texts");
+  var source = document.getElementById("virtualmeeting-copy-texts");
   var texts = source ? JSON.parse(source.textContent) : {};
 
   function fallbackCopy(text) {
