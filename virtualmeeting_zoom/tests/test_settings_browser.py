@@ -5,6 +5,7 @@ import os
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from virtualmeeting.models import ProviderConfig
@@ -30,7 +31,7 @@ def test_admin_copies_the_redirect_url_and_saves_the_credentials(page, live_serv
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
 
-    page.goto(f"{live_server.url}/integrations/virtualmeeting/zoom/settings")
+    page.goto(live_server.url + reverse("virtualmeeting:settings", args=["zoom"]))
     expect(page.get_by_role("heading", name="Zoom Meeting settings")).to_be_visible()
     redirect_url = f"{live_server.url}/integrations/virtualmeeting/auth_callback/zoom"
     expect(page.get_by_text(redirect_url, exact=True)).to_be_visible()
@@ -67,7 +68,7 @@ def test_admin_with_an_app_registered_for_the_old_lms_picks_its_redirect_url(pag
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
 
-    page.goto(f"{live_server.url}/integrations/virtualmeeting/zoom/settings")
+    page.goto(live_server.url + reverse("virtualmeeting:settings", args=["zoom"]))
     legacy = f"{live_server.url}/integrations/virtualmeeting/auth_callback.php/zoom"
     expect(
         page.get_by_label(f"{live_server.url}/integrations/virtualmeeting/auth_callback/zoom (recommended)")
