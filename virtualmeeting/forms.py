@@ -40,13 +40,18 @@ class ProviderSettingsForm(forms.Form):
             if getattr(field, "is_secret", False):
                 field.secret_set = bool(getattr(config, name))
 
+    def initial_options(self) -> dict:
+        """The values the option fields show: the stored options (a provider may fill in its defaults)."""
+        return self.config.options if isinstance(self.config.options, dict) else {}
+
     def _initial(self) -> dict:
         initial = {}
+        options = self.initial_options()
         for name, field in self.base_fields.items():
             if getattr(field, "is_secret", False):
                 continue
             if name in self.option_fields:
-                initial[name] = self.config.options.get(name)
+                initial[name] = options.get(name)
             else:
                 initial[name] = getattr(self.config, name, None)
         return initial

@@ -5,7 +5,7 @@ from django.core.validators import RegexValidator
 from django.db import transaction
 from django.utils.translation import gettext, gettext_lazy
 
-from virtualmeeting.forms import SecretField
+from virtualmeeting.forms import ProviderSettingsForm, SecretField
 from virtualmeeting.models import ProviderConfig
 from virtualmeeting_zoom.account import account_token_forget
 from virtualmeeting_zoom.options import (
@@ -97,7 +97,7 @@ HOSTING_CHOICES = [
 ]
 
 
-class ZoomSettingsForm(forms.Form):
+class ZoomSettingsForm(ProviderSettingsForm):
     hosting = forms.ChoiceField(
         label=gettext_lazy("New rooms use"),
         choices=HOSTING_CHOICES,
@@ -124,7 +124,6 @@ class ZoomSettingsForm(forms.Form):
         validators=[_credential_validator(CLIENT_ID_FORMAT)],
     )
     account_client_secret = SecretField(label=gettext_lazy("Client secret"))
-    enabled = forms.BooleanField(label=gettext_lazy("Enabled"), required=False)
     redirect_url = forms.ChoiceField(
         label=gettext_lazy("Redirect URL the Zoom app has registered"),
         widget=forms.RadioSelect,
@@ -176,7 +175,7 @@ class ZoomSettingsForm(forms.Form):
         ),
     )
 
-    OPTION_FIELDS = (
+    option_fields = (
         "redirect_url",
         "waiting_room",
         "join_before_host",
@@ -189,23 +188,9 @@ class ZoomSettingsForm(forms.Form):
         "capacity_licensed",
     )
 
-    def __init__(self, data=None, *, config, **kwargs):
-        self.config = config
-        stored = config.options if isinstance(config.options, dict) else {}
+    def __init__(self, data=None, *, config):
+        super().__init__(data, config=config)
         effective = zoom_options(config)
-        initial = {
-            "hosting": config.hosting,
-            "client_id": config.client_id,
-            "account_id": config.account_id,
-            "account_client_id": config.account_client_id,
-            "enabled": config.enabled,
-            **{name: effective[name] for name in self.OPTION_FIELDS},
-        }
-        # Numbers left to the plan stay blank, so a change of plan moves them too.
-        for name in ("create_per_second", "light_per_second", "capacity_licensed"):
-            if not stored.get(name):
-                initial[name] = None
-        super().__init__(data, initial=initial, **kwargs)
         self.fields["redirect_url"].choices = [
             (REDIRECT_MODERN, gettext("%(url)s (recommended)") % {"url": redirect_url()}),
             (
@@ -216,9 +201,6 @@ class ZoomSettingsForm(forms.Form):
         plan_numbers = PLAN_LIMITS[effective["plan"]]
         for name in ("create_per_second", "light_per_second", "capacity_licensed"):
             self.fields[name].widget.attrs["placeholder"] = str(plan_numbers[name])
-        self.fields["client_secret"].secret_set = bool(config.client_secret)
-        self.fields["webhook_secret"].secret_set = bool(config.webhook_secret)
-        self.fields["account_client_secret"].secret_set = bool(config.account_client_secret)
         keep = gettext("Set. Leave blank to keep it, or enter a new value to replace it.")
         self.fields["client_secret"].help_text = keep if config.client_secret else gettext("Not set.")
         self.fields["account_client_secret"].help_text = keep if config.account_client_secret else gettext("Not set.")
@@ -227,6 +209,16 @@ class ZoomSettingsForm(forms.Form):
             if config.webhook_secret
             else gettext("Not set. Copy it from the app's Access page (Event subscriptions) in the Zoom Marketplace.")
         )
+
+    def initial_options(self) -> dict:
+        """The effective options (stored over the defaults); numbers left to the plan stay blank, so a change of
+        plan moves them too."""
+        stored = super().initial_options()
+        effective = {name: zoom_options(self.config)[name] for name in self.option_fields}
+        for name in ("create_per_second", "light_per_second", "capacity_licensed"):
+            if not stored.get(name):
+                effective[name] = None
+        return effective
 
     def clean(self):
         cleaned = super().clean()
@@ -273,7 +265,7 @@ class ZoomSettingsForm(forms.Form):
             )
 
     def save(self):
-        options = {name: self.cleaned_data.get(name) for name in self.OPTION_FIELDS}
+        options = {name: self.cleaned_data.get(name) for name in self.option_fields}
         if options["plan"] not in PLAN_LIMITS:
             options["plan"] = "pro"
         with transaction.atomic():
