@@ -10,6 +10,8 @@ PAGE_TARGET = 0.10
 
 def target_of(key: str) -> float:
     return THROUGHPUT_TARGETS.get(key, PAGE_TARGET)
+
+
 WEB_RSS_TARGET_MB = 120
 
 
@@ -90,7 +92,7 @@ def docs_pages_section(result: dict) -> str:
         f"session, {small['signups_per_event']} signups each: {small['sessions']} sessions, {small['bookings']} "
         "bookings), rolled back before the full load.",
         "",
-        f"Target: the \"Join now\" redirect at least {THROUGHPUT_TARGETS['join']:.0%} of the minimal view's "
+        f'Target: the "Join now" redirect at least {THROUGHPUT_TARGETS["join"]:.0%} of the minimal view\'s '
         f"throughput ({minimal['rps'] * THROUGHPUT_TARGETS['join']:.0f} req/s here), every page at least "
         f"{PAGE_TARGET:.0%} ({minimal['rps'] * PAGE_TARGET:.0f} req/s), and a constant number of SQL queries per "
         "page. The event page's learner is booked on the live event's session, which starts five minutes after "

@@ -14,9 +14,9 @@ from django.utils.translation import gettext
 from seminars import emails
 from seminars.email_messages import NoticeEmail, notice_email_message
 from seminars.models import Booking, Notification, SeminarEvent
-from seminars.viewer_facts import notifications_changed
 from seminars.outbox import absolute_url
 from seminars.tasks import email_queue
+from seminars.viewer_facts import notifications_changed
 
 log = logging.getLogger(__name__)
 
