@@ -8,8 +8,6 @@ the opener window by postMessage (explicit target origin), then closes.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import secrets
 from datetime import timedelta
@@ -29,6 +27,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from lms.permissions import is_site_admin
+from virtualmeeting import oauth
 from virtualmeeting.conf import vm_settings
 from virtualmeeting.errors import ConnectError
 from virtualmeeting.models import OAuthState
@@ -116,12 +115,6 @@ def _site_origin() -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(64)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
-
-
 def _result(request, *, provider_id: str, ok: bool, message: str, label: str = "", origin: str = "", status=200):
     """The popup's last page: tells the opener (if any) and closes, or shows the result."""
     payload = {
@@ -160,7 +153,7 @@ def connect(request, provider_id: str):
             status=404,
             message=gettext("This meeting provider is not available on this site. No account was connected."),
         )
-    verifier, challenge = _pkce_pair()
+    verifier, challenge = oauth.pkce_pair()
     state = OAuthState.objects.create(
         state=secrets.token_urlsafe(32),
         user=request.user,
