@@ -1,7 +1,7 @@
 """Zoom Meeting: the first virtual meeting provider (see zoom-api.md for the protocol it follows).
 
 - provider.py: ZoomProvider, the hooks the framework calls (connect, meetings, settings page).
-- oauth.py: authorize URL, code exchange, refresh and revoke (requests-oauthlib), token error shapes.
+- oauth.py: Zoom's OAuth app for the framework's flow (virtualmeeting.oauth), the account_credentials grant.
 - client.py: the REST client: one session, timeouts, token refresh serialised per connection, error mapping.
 - payloads.py: a MeetingSpec as Zoom request bodies (local start time + IANA zone, whole minutes).
 - limits.py: the per-user daily create/update quota (database) and per-account per-second buckets (Redis).

@@ -24,6 +24,7 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from virtualmeeting.errors import ProviderError, RateLimited
 from virtualmeeting.fields import decrypt, encrypt
+from virtualmeeting.oauth import TokenError, granted_scopes
 from virtualmeeting.providers.base import AccountCheck
 from virtualmeeting_zoom import oauth
 from virtualmeeting_zoom.client import MEDIUM, ZoomClient, zoom_error_body, zoom_error_text
@@ -116,13 +117,13 @@ def _fetch(config) -> AccountToken:
             client_id=config.account_client_id,
             client_secret=config.account_client_secret,
         )
-    except oauth.TokenError as exc:
+    except TokenError as exc:
         raise token_error(exc) from None
     try:
         seconds = int(answer.get("expires_in"))
     except (TypeError, ValueError):
         seconds = 3599
-    return AccountToken(str(answer["access_token"]), time.time() + seconds, oauth.granted_scopes(answer))
+    return AccountToken(str(answer["access_token"]), time.time() + seconds, granted_scopes(answer))
 
 
 def account_token(config, *, stale: str = "") -> AccountToken:
@@ -157,9 +158,9 @@ def account_token(config, *, stale: str = "") -> AccountToken:
             raise ProviderError(gettext("Another worker is getting a Zoom account token; will retry."))
 
 
-def token_error(exc: oauth.TokenError) -> ProviderError:
+def token_error(exc: TokenError) -> ProviderError:
     """A refusal of the account_credentials grant as a framework error, with the admin's fix in words."""
-    if exc.retry_at is not None:
+    if exc.status == 429:
         return RateLimited(gettext("Zoom asked to wait before issuing an account token."), retry_at=exc.retry_at)
     if exc.transient:
         return ProviderError(gettext("Zoom could not be reached for an account token; will retry."))

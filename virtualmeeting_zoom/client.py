@@ -94,20 +94,6 @@ def rate_limited_error(response) -> RateLimited:
     return RateLimited(gettext("Zoom's per-second limit was reached; retrying shortly."), retry_at=retry_at)
 
 
-def refresh_error(exc: oauth.TokenError) -> ProviderError:
-    """A refused or failed refresh at Zoom's token endpoint (ZoomProvider.refresh_error)."""
-    if exc.retry_at is not None:
-        # Zoom's token endpoint asked for a wait (429): keep it; the grant itself is fine.
-        return RateLimited(gettext("Zoom asked to wait before refreshing the access token."), retry_at=exc.retry_at)
-    if exc.transient:
-        return ProviderError(gettext("Zoom could not refresh the access token just now; will retry."))
-    if exc.error == "invalid_client":
-        return ProviderError(BAD_CLIENT_MESSAGE, permanent=True, code="invalid_client")
-    logger.info("Zoom refused a token refresh: %s", exc.error)
-    # invalid_grant (revoked, rotated away, expired) and any other refusal: only a new connect helps.
-    return AuthRevoked(RECONNECT_MESSAGE)
-
-
 class ZoomClient:
     """REST calls on behalf of one connected Zoom user.
 
@@ -115,7 +101,7 @@ class ZoomClient:
     everything else and takes the site account's shared token instead.
     """
 
-    def __init__(self, *, config, connection: ProviderConnection, provider=None):
+    def __init__(self, *, config, connection: ProviderConnection, provider):
         self.config = config
         self.connection = connection
         self.provider = provider  # the ZoomProvider: its OAuth app and words for the framework's token refresh

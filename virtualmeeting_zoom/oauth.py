@@ -10,7 +10,6 @@ Server-to-Server app's account_credentials grant, which has no user and no refre
 from django.utils.translation import gettext_lazy
 
 from virtualmeeting import oauth
-from virtualmeeting.oauth import LOOPBACK_HOSTS, TIMEOUT, TokenError, TokenSet, granted_scopes  # noqa: F401
 from virtualmeeting_zoom import limits
 from virtualmeeting_zoom.options import oauth_base_url
 
@@ -28,6 +27,8 @@ def is_private_app_refusal(text: str) -> bool:
 
 
 def zoom_app() -> oauth.OAuthApp:
+    """Zoom's OAuth app: HTTP Basic client auth, and no scopes asked for (Zoom takes them from the app's
+    Marketplace configuration and has rejected a scope parameter)."""
     base = oauth_base_url()
     return oauth.OAuthApp(
         authorize_url=f"{base}/oauth/authorize",
@@ -37,28 +38,6 @@ def zoom_app() -> oauth.OAuthApp:
         service="Zoom",
         retry_at=limits.zoom_retry_at,
     )
-
-
-def exchange_code(*, client_id: str, client_secret: str, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
-    """Authorization code -> tokens (Basic auth, form body, PKCE verifier). Raises TokenError."""
-    return oauth.exchange_code(
-        zoom_app(),
-        client_id=client_id,
-        client_secret=client_secret,
-        code=code,
-        redirect_uri=redirect_uri,
-        code_verifier=code_verifier,
-    )
-
-
-def refresh(*, client_id: str, client_secret: str, refresh_token: str) -> TokenSet:
-    """A new token pair. Zoom rotates refresh tokens: the one passed in dies. Raises TokenError."""
-    return oauth.refresh(zoom_app(), client_id=client_id, client_secret=client_secret, refresh_token=refresh_token)
-
-
-def revoke(*, client_id: str, client_secret: str, access_token: str) -> bool:
-    """Revoke at Zoom, best effort: True when Zoom confirmed, False on any failure (logged without the token)."""
-    return oauth.revoke(zoom_app(), client_id=client_id, client_secret=client_secret, token=access_token)
 
 
 def account_token(*, account_id: str, client_id: str, client_secret: str) -> dict:

@@ -1,5 +1,6 @@
 """The Zoom Meeting provider: declarations plus the hooks of virtualmeeting.providers.base.Provider."""
 
+import logging
 from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
@@ -10,9 +11,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from virtualmeeting.errors import ConnectError, MeetingNotFound, NotReadyYet, ProviderError, RegistrationOff
+from virtualmeeting.errors import (
+    AuthRevoked,
+    ConnectError,
+    MeetingNotFound,
+    NotReadyYet,
+    ProviderError,
+    RateLimited,
+    RegistrationOff,
+)
 from virtualmeeting.models import ProviderConfig, ProviderConnection, VirtualMeeting
-from virtualmeeting.oauth import OAuthApp, TokenError, TokenSet
+from virtualmeeting.oauth import LOOPBACK_HOSTS, OAuthApp, TokenError, TokenSet
 from virtualmeeting.providers.base import (
     CAPABILITY_REGISTRANTS,
     AccountCheck,
@@ -30,6 +39,7 @@ from virtualmeeting.providers.base import (
 from virtualmeeting_zoom import oauth
 from virtualmeeting_zoom.account import AccountClient, account_check
 from virtualmeeting_zoom.client import (
+    BAD_CLIENT_MESSAGE,
     CREATE,
     HEAVY,
     LIGHT,
@@ -38,7 +48,6 @@ from virtualmeeting_zoom.client import (
     TIMEOUT,
     ZoomClient,
     http_session,
-    refresh_error,
     zoom_error_body,
     zoom_error_text,
 )
@@ -83,6 +92,8 @@ REGISTRANT_BATCH_MAX = 30
 # User types that may not take registrants: Basic, and "None" (no licence at all).
 UNLICENSED = (LICENCE_BASIC, 99)
 
+logger = logging.getLogger(__name__)
+
 
 # Pages of GET /users read for the host search (300 users each).
 ACCOUNT_USERS_PAGES = 20
@@ -92,7 +103,7 @@ def site_url_warning(site_url: str, debug: bool) -> str:
     parts = urlsplit(site_url)
     if parts.scheme == "https":
         return ""
-    if parts.scheme == "http" and debug and parts.hostname in oauth.LOOPBACK_HOSTS:
+    if parts.scheme == "http" and debug and parts.hostname in LOOPBACK_HOSTS:
         return ""
     return gettext(
         "SITE_URL is %(site_url)s: Zoom requires an https:// Redirect URL. Set SITE_URL to the site's https "
@@ -306,10 +317,47 @@ class ZoomProvider(Provider):
         )
 
     def connect_error(self, exc: TokenError) -> ConnectError:
-        return _token_error(exc)
+        """Zoom's refusals of the code exchange in words for the person (and the site admin)."""
+        if exc.status == 429:
+            return ConnectError(
+                gettext("Zoom is answering too many requests just now. Please connect again in a moment.")
+            )
+        if exc.transient:
+            return ConnectError(gettext("Zoom could not be reached. Please try again in a moment."))
+        if oauth.is_private_app_refusal(exc.reason):
+            return ConnectError(oauth.PRIVATE_APP_MESSAGE)
+        if exc.error == "invalid_client":
+            return ConnectError(
+                gettext(
+                    "Zoom rejected this site's Client ID or Client secret. Ask a site admin to check the Zoom Meeting "
+                    "settings."
+                ),
+                admin_message=gettext(
+                    "Zoom rejected this site's Client ID or Client secret. Check them on the Zoom Meeting settings "
+                    "page (Site administration) against the app in the Zoom Marketplace."
+                ),
+            )
+        if exc.error in ("invalid_grant", "invalid_request"):
+            return ConnectError(
+                gettext(
+                    "Zoom did not accept the sign-in (the code may have expired or been used already). "
+                    "Please connect again."
+                )
+            )
+        return ConnectError(gettext("Zoom refused the connection (%(error)s).") % {"error": exc.error})
 
     def refresh_error(self, exc: TokenError) -> ProviderError:
-        return refresh_error(exc)
+        """A refused or failed refresh at Zoom's token endpoint."""
+        if exc.status == 429:
+            # Zoom's token endpoint asked for a wait: keep it; the grant itself is fine.
+            return RateLimited(gettext("Zoom asked to wait before refreshing the access token."), retry_at=exc.retry_at)
+        if exc.transient:
+            return ProviderError(gettext("Zoom could not refresh the access token just now; will retry."))
+        if exc.error == "invalid_client":
+            return ProviderError(BAD_CLIENT_MESSAGE, permanent=True, code="invalid_client")
+        logger.info("Zoom refused a token refresh: %s", exc.error)
+        # invalid_grant (revoked, rotated away, expired) and any other refusal: only a new connect helps.
+        return AuthRevoked(RECONNECT_MESSAGE)
 
     def reconnect_message(self) -> str:
         return str(RECONNECT_MESSAGE)
@@ -858,34 +906,6 @@ def _not_set_up() -> ConnectError:
             "(Site administration)."
         ),
     )
-
-
-def _token_error(exc: oauth.TokenError) -> ConnectError:
-    if exc.status == 429:
-        return ConnectError(gettext("Zoom is answering too many requests just now. Please connect again in a moment."))
-    if exc.transient:
-        return ConnectError(gettext("Zoom could not be reached. Please try again in a moment."))
-    if oauth.is_private_app_refusal(exc.reason):
-        return ConnectError(oauth.PRIVATE_APP_MESSAGE)
-    if exc.error == "invalid_client":
-        return ConnectError(
-            gettext(
-                "Zoom rejected this site's Client ID or Client secret. Ask a site admin to check the Zoom Meeting "
-                "settings."
-            ),
-            admin_message=gettext(
-                "Zoom rejected this site's Client ID or Client secret. Check them on the Zoom Meeting settings "
-                "page (Site administration) against the app in the Zoom Marketplace."
-            ),
-        )
-    if exc.error in ("invalid_grant", "invalid_request"):
-        return ConnectError(
-            gettext(
-                "Zoom did not accept the sign-in (the code may have expired or been used already). "
-                "Please connect again."
-            )
-        )
-    return ConnectError(gettext("Zoom refused the connection (%(error)s).") % {"error": exc.error})
 
 
 def _missing_scopes_warning(missing, people: list[str]) -> str:

@@ -225,7 +225,8 @@ def test_no_secret_or_token_reaches_the_logs_even_at_debug(provider, mocked, cap
 
 @pytest.mark.parametrize("secret", ["s€cret-ü", "ключ-секрет", "秘密"])
 def test_a_secret_beyond_latin_1_goes_as_utf_8_in_every_token_call(mocked, secret):
-    from virtualmeeting_zoom import oauth
+    from virtualmeeting import oauth
+    from virtualmeeting_zoom.oauth import zoom_app
 
     expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{secret}".encode()).decode()
     mocked.post(TOKEN_URL, json=token_json())
@@ -233,9 +234,9 @@ def test_a_secret_beyond_latin_1_goes_as_utf_8_in_every_token_call(mocked, secre
     mocked.post(REVOKE_URL, json={"status": "success"})
 
     oauth.exchange_code(
-        client_id=CLIENT_ID, client_secret=secret, code="c", redirect_uri=REDIRECT, code_verifier="v" * 43
+        zoom_app(), client_id=CLIENT_ID, client_secret=secret, code="c", redirect_uri=REDIRECT, code_verifier="v" * 43
     )
-    oauth.refresh(client_id=CLIENT_ID, client_secret=secret, refresh_token="refresh-1")
-    assert oauth.revoke(client_id=CLIENT_ID, client_secret=secret, access_token="access-1") is True
+    oauth.refresh(zoom_app(), client_id=CLIENT_ID, client_secret=secret, refresh_token="refresh-1")
+    assert oauth.revoke(zoom_app(), client_id=CLIENT_ID, client_secret=secret, token="access-1") is True
 
     assert [call.request.headers["Authorization"] for call in mocked.calls] == [expected] * 3
