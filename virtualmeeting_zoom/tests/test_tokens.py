@@ -192,3 +192,16 @@ def test_a_429_from_the_token_endpoint_keeps_zooms_wait_and_the_grant(provider, 
     assert caught.value.retry_at == retry_at and not caught.value.daily
     row = ProviderConnection.objects.get(pk=connection.pk)
     assert (row.status, row.refresh_token) == (ProviderConnection.Status.CONNECTED, "refresh-1")
+
+
+def test_a_503_with_retry_after_stays_a_transient_error_not_a_wait(provider, trainer):
+    import responses
+
+    from virtualmeeting.errors import RateLimited
+
+    connection = make_connection(trainer, expires_at=timezone.now() - timedelta(minutes=1))
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as zoom:
+        zoom.post(TOKEN_URL, status=503, body="unavailable", headers={"Retry-After": "120"})
+        with pytest.raises(ProviderError) as caught:
+            provider.get_meeting(connection=connection, remote_id="85746065432")
+    assert not isinstance(caught.value, RateLimited | AuthRevoked) and not caught.value.permanent
