@@ -198,7 +198,11 @@ def docs_section(out: dict, met: bool) -> str:
         "| requests | answered | errors | everyone through after | p50 | p90 | p95 | p99 | max |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {out['requests_planned']} | {out['answered']} | {out['errors']} | "
-        f"{out['all_through_after_s'] if out['all_through_after_s'] is not None else 'not within the window'} s | "
+        + (
+            f"{out['all_through_after_s']} s | "
+            if out["all_through_after_s"] is not None
+            else "not within the window | "
+        )
         + " | ".join(f"{latency[key]:.0f} ms" for key in (50, 90, 95, 99, "max"))
         + " |",
         "",

@@ -269,7 +269,8 @@ def _result(data: dict, *, planned: int, once: bool) -> WrkResult:
             99: latency["99"] / 1000,
             "max": latency["max"] / 1000,
         },
-        error_samples=[t["sample"] for t in per_thread if t["sample"]][:3],
+        error_samples=[t["sample"] for t in per_thread if t["sample"]][:3]
+        + [f"socket {kind} errors: {count}" for kind, count in socket.items() if count],
         answered=answered,
         planned=planned,
     )
