@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "seminars",
     "virtualmeeting",
     "virtualmeeting_zoom",
+    "virtualmeeting_teams",
 ]
 
 MIDDLEWARE = [
@@ -282,7 +283,7 @@ VIRTUALMEETING = {
     # Explicit list of provider classes, imported lazily by the registry.
     "PROVIDERS": env_list(
         "VIRTUALMEETING_PROVIDERS",
-        "virtualmeeting_zoom.provider.ZoomProvider",
+        "virtualmeeting_zoom.provider.ZoomProvider,virtualmeeting_teams.provider.TeamsProvider",
     ),
 }
 
@@ -313,6 +314,10 @@ if os.environ.get("ZOOM_OAUTH_BASE_URL"):
     ZOOM_OAUTH_BASE_URL = os.environ["ZOOM_OAUTH_BASE_URL"].rstrip("/")
 if os.environ.get("ZOOM_API_BASE_URL"):
     ZOOM_API_BASE_URL = os.environ["ZOOM_API_BASE_URL"].rstrip("/")
+if os.environ.get("TEAMS_AUTH_BASE_URL"):
+    TEAMS_AUTH_BASE_URL = os.environ["TEAMS_AUTH_BASE_URL"].rstrip("/")
+if os.environ.get("GRAPH_API_BASE_URL"):
+    GRAPH_API_BASE_URL = os.environ["GRAPH_API_BASE_URL"].rstrip("/")
 
 # --- Content-Security-Policy (django-csp) -------------------------------------------
 # Scripts and styles come from our static files only: no inline <script>, on*= handler or
@@ -320,6 +325,9 @@ if os.environ.get("ZOOM_API_BASE_URL"):
 # JS through json_script, which the browser does not execute.
 _ZOOM_OAUTH_ORIGIN = "{0.scheme}://{0.netloc}".format(
     urlsplit(os.environ.get("ZOOM_OAUTH_BASE_URL") or "https://zoom.us")
+)
+_TEAMS_AUTH_ORIGIN = "{0.scheme}://{0.netloc}".format(
+    urlsplit(os.environ.get("TEAMS_AUTH_BASE_URL") or "https://login.microsoftonline.com")
 )
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -330,7 +338,7 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         # The connect popup reaches the provider's sign-in page by redirects from our
         # connect URL; a form that starts it must be allowed to end there.
-        "form-action": [SELF, _ZOOM_OAUTH_ORIGIN],
+        "form-action": [SELF, _ZOOM_OAUTH_ORIGIN, _TEAMS_AUTH_ORIGIN],
         "frame-ancestors": [NONE],
         "base-uri": [NONE],
         "object-src": [NONE],
