@@ -14,6 +14,8 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, unquote
 
+import requests
+
 from virtualmeeting_teams.tests.conftest import GRAPH, TOKEN_URL, USER_ID, me_json
 
 MEETINGS_RE = re.compile(rf"^{re.escape(GRAPH)}/me/onlineMeetings/(?!createOrGet$)([^/?]+)$")
@@ -61,10 +63,15 @@ class FakeGraph:
     def fail_next(self, operation: str, kind: str) -> None:
         self.failures[operation] = kind
 
+    def lose_next_answer(self, operation: str) -> None:
+        """The next `operation` call is applied, but its answer never arrives (a read timeout)."""
+        self.failures[operation] = "lost"
+
     def _failure(self, operation: str):
-        kind = self.failures.pop(operation, None)
-        if kind is None:
+        kind = self.failures.get(operation)
+        if kind is None or kind == "lost":
             return None
+        del self.failures[operation]
         if kind == "transient":
             return (503, {}, "<html>Service Unavailable</html>")  # no Retry-After: back off
         if kind == "rate_limited":
@@ -152,6 +159,8 @@ class FakeGraph:
             "thread": f"T{len(self.meetings):04d}",
         }
         self.by_external[key] = meeting_id
+        if self.failures.pop("create", None) == "lost":
+            raise requests.ReadTimeout("the answer to the create was lost")
         return _json(201, self._object(meeting_id))
 
     def _get(self, request):
