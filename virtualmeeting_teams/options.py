@@ -1,5 +1,7 @@
 """The Teams provider's site options and hosts: defaults in one place (docs/teams-protocol.md, sections 1 and 3)."""
 
+from urllib.parse import unquote
+
 from django.utils.translation import gettext_lazy
 
 from virtualmeeting.conf import vm_settings
@@ -46,11 +48,11 @@ def tenant_of(config) -> str:
 def granted_scopes(scopes: str) -> set[str]:
     """The permissions a grant holds, by their short names in lower case.
 
-    Microsoft's token answer may name Graph permissions in full ("https://graph.microsoft.com/User.Read")
-    or short ("User.Read"); permission names are compared without regard to case.
+    Microsoft's token answer may name Graph permissions in full ("https://graph.microsoft.com/User.Read"),
+    even URL-encoded as in its own example, or short ("User.Read"); names are compared without regard to case.
     """
     names = set()
-    for scope in (scopes or "").split():
+    for scope in unquote(scopes or "").split():
         if scope.lower().startswith(GRAPH_RESOURCE):
             scope = scope[len(GRAPH_RESOURCE) :]
         names.add(scope.lower())
