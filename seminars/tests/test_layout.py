@@ -93,6 +93,7 @@ def test_header_for_a_site_admin_has_the_admin_menu(client, site_admin):
         "Django admin",
         "Plugins > Virtual meetings",
         "Plugins > Virtual meetings > Zoom Meeting",
+        "Plugins > Virtual meetings > Microsoft Teams",
     ]
     assert dict(response.context["admin_menu"])["Django admin"] == reverse("admin:index")
     # The providers' entries come from the registered providers: the framework's settings page for each.
