@@ -55,7 +55,8 @@ def test_every_page_carries_the_policy(client, member, url, logged_in, status):
     assert policy["connect-src"] == ["'self'"]
     assert policy["frame-ancestors"] == ["'none'"]
     assert policy["form-action"][0] == "'self'"
-    assert policy["form-action"][1:] == ["https://zoom.us"]  # where the OAuth sign-in starts
+    # Where the OAuth sign-ins start: Zoom and the Microsoft identity platform.
+    assert policy["form-action"][1:] == ["https://zoom.us", "https://login.microsoftonline.com"]
 
 
 INLINE = {
