@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import requests
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext
 
 from virtualmeeting import tokens
 from virtualmeeting.errors import AuthRevoked, MeetingNotFound, ProviderError, RateLimited
@@ -22,9 +22,6 @@ from virtualmeeting.models import ProviderConnection
 from virtualmeeting_teams.options import graph_base_url, missing_permissions
 
 TIMEOUT = (5, 15)  # connect, read (seconds)
-
-# Lazy: read when raised, in the language of the request or worker.
-RECONNECT_MESSAGE = gettext_lazy("Microsoft no longer accepts this connection: reconnect your Microsoft account.")
 
 
 @lru_cache(maxsize=1)
@@ -80,7 +77,7 @@ class GraphClient:
     def _ready(self) -> None:
         """Before the first send: a usable connection with a token that is not about to expire."""
         if self.connection.status != ProviderConnection.Status.CONNECTED:
-            raise AuthRevoked(self.connection.status_message or RECONNECT_MESSAGE)
+            raise AuthRevoked(self.connection.status_message or self.provider.reconnect_message())
         if tokens.needs_refresh(self.connection):
             tokens.connection_tokens_refresh(provider=self.provider, connection=self.connection)
 
@@ -111,7 +108,7 @@ class GraphClient:
             tokens.connection_tokens_refresh(provider=self.provider, connection=self.connection, force=True)
             response = self._send(method, path, json=json, ambiguous=ambiguous)
             if response.status_code == 401:
-                raise AuthRevoked(RECONNECT_MESSAGE)
+                raise AuthRevoked(self.provider.reconnect_message())
         if response.status_code >= 400:
             raise self.error_for(response, ambiguous=ambiguous)
         return response

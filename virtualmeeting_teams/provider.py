@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from virtualmeeting.errors import AuthRevoked, ConnectError, MeetingNotFound, ProviderError, RateLimited
+from virtualmeeting.errors import ConnectError, MeetingNotFound, ProviderError
 from virtualmeeting.models import ProviderConnection
 from virtualmeeting.oauth import OAuthApp, TokenError, TokenSet
 from virtualmeeting.providers.base import AccountHost, ConnectedAccount, MeetingSpec, Provider, RemoteMeeting
@@ -149,9 +149,6 @@ class TeamsProvider(Provider):
 
     def read_account(self, token: TokenSet) -> ConnectedAccount:
         """GET /me: who connected, shown as "name (email)" (mail, else userPrincipalName)."""
-        missing = missing_permissions(token.scopes) if token.scopes else []
-        if missing:
-            raise _missing_permission_error(missing)
         try:
             response = http_session().get(
                 f"{graph_base_url()}/me",
@@ -177,6 +174,17 @@ class TeamsProvider(Provider):
             scopes=token.scopes or " ".join(SCOPES),  # no scope in the answer: as requested
             extra={"userPrincipalName": me.get("userPrincipalName") or ""},
         )
+
+    def missing_scopes(self, granted: str) -> list[str]:
+        """The required permissions a grant lacks, in any of Microsoft's spellings; an answer naming no scope is
+        for the scopes requested (docs/teams-protocol.md, 1)."""
+        return missing_permissions(granted) if granted.strip() else []
+
+    def missing_scopes_error(self, missing: list[str]) -> ConnectError:
+        return _missing_permission_error(missing)
+
+    def reconnect_message(self) -> str:
+        return str(RECONNECT_MESSAGE)
 
     def connect_error(self, exc: TokenError) -> ConnectError:
         """A refused code exchange in words (docs/teams-protocol.md, "Token endpoint errors")."""
@@ -218,18 +226,13 @@ class TeamsProvider(Provider):
         return ConnectError(gettext("Microsoft refused the connection (%(error)s).") % {"error": exc.error})
 
     def refresh_error(self, exc: TokenError) -> ProviderError:
-        if exc.retry_at is not None:
-            return RateLimited(
-                gettext("Microsoft asked to wait before renewing the access token."), retry_at=exc.retry_at
-            )
-        if exc.transient:
-            return ProviderError(gettext("Microsoft could not renew the access token just now; will retry."))
-        if exc.error == "invalid_client":
+        """A refused client secret is the site admin's to fix (permanent, in words); invalid_grant (consent
+        revoked, refresh token expired or revoked), interaction_required (MFA, Conditional Access) and any other
+        refusal need a new sign-in (the framework's AuthRevoked); a wait or a transient failure as the framework's."""
+        if not exc.transient and exc.retry_at is None and exc.error == "invalid_client":
             message = EXPIRED_SECRET_MESSAGE if "7000222" in _codes(exc) else BAD_SECRET_MESSAGE
             return ProviderError(message, permanent=True, code="invalid_client")
-        # invalid_grant (consent revoked, refresh token expired or revoked), interaction_required (MFA,
-        # Conditional Access) and any other refusal: only a new sign-in helps.
-        return AuthRevoked(RECONNECT_MESSAGE)
+        return super().refresh_error(exc)
 
     # --- meetings -----------------------------------------------------------
     def _client(self, connection) -> GraphClient:

@@ -173,3 +173,16 @@ def test_a_used_or_expired_code_asks_to_connect_again(trainer_client, trainer, s
 
     assert "Microsoft did not accept the sign-in (it may have expired or been used already)" in html
     assert not ProviderConnection.objects.filter(user=trainer).exists()
+
+
+def test_a_grant_named_with_full_graph_uris_connects(trainer_client, trainer, strict):
+    """Microsoft may answer with the permissions' full names, and without offline_access or the OpenID scopes."""
+    query, _ = start(trainer_client)
+    granted = "https://graph.microsoft.com/OnlineMeetings.ReadWrite https://graph.microsoft.com/User.Read"
+    strict.post(TOKEN_URL, json=token_json(scope=granted))
+    strict.get(f"{GRAPH}/me", json=me_json())
+
+    html = finish(trainer_client, query, code="ms-code")
+
+    assert "Connected Microsoft Teams account Tess Trainer (tess@contoso.com)." in html
+    assert ProviderConnection.objects.get(user=trainer).scopes == granted

@@ -250,3 +250,21 @@ def test_no_token_endpoint_call_while_the_access_token_is_fresh(teams_config, co
     assert created.calls[0].request.headers["Authorization"] == "Bearer ms-access-1"
     assert json.loads(created.calls[0].request.body)["externalId"].startswith("vm-teams-test.")
     assert TOKEN_URL not in [call.request.url for call in strict.calls]
+
+
+def test_a_refused_client_secret_at_refresh_is_the_site_admins_to_fix(teams_config, connection, strict):
+    connection.expires_at = timezone.now()  # due for a refresh before the first call
+    connection.save()
+    strict.post(
+        TOKEN_URL,
+        status=401,
+        json={"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.",
+              "error_codes": [7000215]},
+    )  # fmt: skip
+
+    with pytest.raises(ProviderError) as excinfo:
+        get_provider("teams").get_meeting(connection=connection, remote_id="MSo-any")
+
+    assert type(excinfo.value) is ProviderError and excinfo.value.permanent
+    assert "client secret" in excinfo.value.message and teams_config.client_secret not in excinfo.value.message
+    assert ProviderConnection.objects.get(pk=connection.pk).status == ProviderConnection.Status.CONNECTED
