@@ -30,8 +30,12 @@ def test_the_page_shows_the_redirect_url_with_copy_the_permissions_and_the_field
 
     assert response.status_code == 200
     assert response.templates[0].name == "teams/settings.html"
-    assert 'value="https://lms.example.com/integrations/virtualmeeting/auth_callback/teams"' in html
-    assert 'data-copy-from="teams-redirect-url"' in html and "js/copy.js" in html
+    assert (
+        '<code id="teams-redirect-url">https://lms.example.com/integrations/virtualmeeting/auth_callback/teams</code>'
+        in html
+    )
+    assert 'data-copy-target="teams-redirect-url"' in html and "virtualmeeting/settings.js" in html
+    assert "App registrations" in html  # Microsoft's words for where to register it
     for permission in ("OnlineMeetings.ReadWrite", "User.Read", "offline_access", "openid", "profile", "email"):
         assert f"<code>{permission}</code>" in html
     for label in ("Tenant", "Application (client) ID", "Client secret", "Enabled", "Save changes"):
@@ -39,9 +43,9 @@ def test_the_page_shows_the_redirect_url_with_copy_the_permissions_and_the_field
     assert 'value="contoso.onmicrosoft.com"' in html
 
 
-def test_the_menu_names_the_page(admin_client, teams_config):
-    response = admin_client.get("/integrations/virtualmeeting/teams/settings")
-    assert response.status_code == 302 and response["Location"] == URL
+def test_the_site_administration_menu_leads_to_the_page(admin_client, teams_config):
+    menu = dict(admin_client.get("/").context["admin_menu"])
+    assert menu["Plugins > Virtual meetings > Microsoft Teams"] == URL
 
 
 def test_the_secret_is_never_in_the_page(admin_client, teams_config):
