@@ -49,11 +49,14 @@ def create_body(spec: MeetingSpec, *, external_id: str) -> dict:
 
 
 def update_body(spec: MeetingSpec, previous: MeetingSpec | None) -> dict:
-    """Only what changed since `previous` (everything without one). Graph wants both times when either moves."""
+    """Only what changed since `previous` (MeetingSpec.changed_fields; all of it without one) and Graph holds:
+    the subject, and both times when either moves (Graph wants the two together). A change of zone alone, the
+    agenda or alternative hosts sends nothing: an online meeting has none of them."""
+    changed = spec.changed_fields(previous)
     changes = {}
-    if previous is None or subject_of(previous) != subject_of(spec):
+    if "topic" in changed and (previous is None or subject_of(previous) != subject_of(spec)):
         changes["subject"] = subject_of(spec)
-    if previous is None or (previous.start, previous.finish) != (spec.start, spec.finish):
+    if changed & {"start", "finish"}:
         changes.update(times_body(spec))
     return changes
 

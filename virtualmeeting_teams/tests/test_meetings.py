@@ -268,3 +268,14 @@ def test_a_refused_client_secret_at_refresh_is_the_site_admins_to_fix(teams_conf
     assert type(excinfo.value) is ProviderError and excinfo.value.permanent
     assert "client secret" in excinfo.value.message and teams_config.client_secret not in excinfo.value.message
     assert ProviderConnection.objects.get(pk=connection.pk).status == ProviderConnection.Status.CONNECTED
+
+
+def test_a_change_graph_does_not_hold_sends_nothing(teams_config, connection, strict):
+    """The zone alone (the same instants), the agenda: an online meeting has neither, so no call is made."""
+    before = spec(agenda="Bring a hard hat.")
+    after = spec(agenda="Bring boots.", timezone="Europe/Dublin")  # Dublin and London share their offsets
+    assert (
+        get_provider("teams").update_meeting(connection=connection, remote_id="MSo-1", spec=after, previous=before)
+        is None
+    )
+    assert len(strict.calls) == 0
