@@ -118,7 +118,9 @@ def test_sigterm_stops_the_web_server_the_worker_and_the_simulators(devserver_en
         children = _descendants(proc.pid)
         assert _listening(web_port) and _listening(sim_port) and _listening(mssim_port)
         assert len(children) >= 4  # runserver, the Celery worker (and its pool), the two simulators
-        assert "trainer@contoso.test" in log_path.read_text()  # the Microsoft sign-in accounts in the banner
+        log = log_path.read_text()
+        assert "trainer@contoso.test" in log  # the Microsoft sign-in accounts in the banner
+        assert f"Microsoft Teams uses the Microsoft simulator at http://127.0.0.1:{mssim_port}" in log  # configured
 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
