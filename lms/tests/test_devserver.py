@@ -19,9 +19,19 @@ import pytest
 BASE_DIR = Path(__file__).resolve().parents[2]
 # The test run's own variables are not a developer's: make run uses the embedded defaults.
 NOT_INHERITED = {
-    "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "ZOOM_CLIENT_ID",
-    "ZOOM_OAUTH_BASE_URL", "ZOOM_API_BASE_URL", "SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "LMS_REQUIRE_SERVICES",
-    "TEAMS_CLIENT_ID", "TEAMS_AUTH_BASE_URL", "GRAPH_API_BASE_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "REDIS_URL",
+    "ZOOM_CLIENT_ID",
+    "ZOOM_OAUTH_BASE_URL",
+    "ZOOM_API_BASE_URL",
+    "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEYS",
+    "LMS_REQUIRE_SERVICES",
+    "TEAMS_CLIENT_ID",
+    "TEAMS_AUTH_BASE_URL",
+    "GRAPH_API_BASE_URL",
 }
 
 
@@ -71,7 +81,10 @@ def var_dir(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
-        cwd=BASE_DIR, env={**env, "DEBUG": "1", "LMS_VAR_DIR": str(path)}, check=True, timeout=300,
+        cwd=BASE_DIR,
+        env={**env, "DEBUG": "1", "LMS_VAR_DIR": str(path)},
+        check=True,
+        timeout=300,
     )
     return path
 
@@ -148,7 +161,11 @@ def test_a_second_copy_on_a_taken_port_says_which_variable_to_set_and_starts_not
         taken.bind(("127.0.0.1", sim_port))
         taken.listen()
         result = subprocess.run(
-            [sys.executable, "-m", "lms.devserver"], cwd=BASE_DIR, env=env, capture_output=True, text=True,
+            [sys.executable, "-m", "lms.devserver"],
+            cwd=BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
             timeout=60,
         )
     assert result.returncode == 1
