@@ -8,6 +8,7 @@ plus its own offset):
   registered with this live server's Redirect URL; the product reaches it through
   ZOOM_OAUTH_BASE_URL / ZOOM_API_BASE_URL only, and SITE_URL is the live server's URL.
 - `zoom_configured`: Zoom Meeting set up for the simulator's app, as `make run` does.
+- `microsoft`: the Microsoft simulator (simulators.microsoft) for Microsoft Teams, likewise on a free port.
 - `worker`: Celery's in-process worker consuming from the real broker (Redis db 9 unless
   CELERY_BROKER_URL says otherwise); tasks are queued after commit exactly as in production.
 - `cast`: a course with a seminar, a site admin, an editing trainer and two learners.
@@ -42,6 +43,8 @@ ZOOM_PASSWORD = "zoom-password"
 ZOOM_PRO = "pro@zoomsim.test"
 ZOOM_OTHER_ACCOUNT = "other@otheraccount.test"
 CALLBACK_PATH = "/integrations/virtualmeeting/auth_callback/zoom"
+TEAMS_CALLBACK_PATH = "/integrations/virtualmeeting/auth_callback/teams"
+TEAMS_TRAINER = "trainer@contoso.test"
 WAIT_MS = 30_000  # the longest a page waits for the worker and the simulator
 
 
@@ -126,6 +129,44 @@ def zoom_configured(zoom):
 
 def live_meetings(zoom, host=ZOOM_PRO):
     return [m for m in zoom.meetings(host=host) if not m["deleted"]]
+
+
+# --- the Microsoft simulator (Teams) ------------------------------------------------------------------
+@pytest.fixture
+def microsoft(e2e_settings, live_server, tmp_path):
+    """The Microsoft simulator (simulators.microsoft) on a free port, its app registered with this live server's
+    Redirect URL; the product reaches it through TEAMS_AUTH_BASE_URL / GRAPH_API_BASE_URL only."""
+    from simulators.microsoft.server import start_server
+
+    sim = start_server(
+        port=0, db_path=str(tmp_path / "mssim.sqlite3"), redirect_uris=(live_server.url + TEAMS_CALLBACK_PATH,)
+    )
+    e2e_settings.TEAMS_AUTH_BASE_URL = sim.auth_base_url
+    e2e_settings.GRAPH_API_BASE_URL = sim.graph_base_url
+    yield sim
+    sim.stop()
+
+
+def connect_teams(page, dialog):
+    """ "Connect" in the room dialog; in the popup, the simulated Microsoft sign-in, then Accept."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import expect
+
+    from simulators.microsoft.seed import PASSWORD
+
+    with page.expect_popup() as popup_info:
+        dialog.get_by_role("button", name="Connect").click()
+    popup = popup_info.value
+    popup.get_by_label("Email").fill(TEAMS_TRAINER)
+    popup.get_by_label("Password").fill(PASSWORD)
+    popup.get_by_role("button", name="Sign in").click()
+    expect(popup.get_by_role("heading", name="Permissions requested")).to_be_visible()
+    popup.get_by_role("button", name="Accept").click()
+    try:
+        popup.wait_for_event("close", timeout=10_000)
+    except PlaywrightError:
+        if not popup.is_closed():
+            raise AssertionError(f"The popup stayed open at {popup.url}:\n{popup.inner_text('body')}") from None
 
 
 # --- the Celery worker -------------------------------------------------------------------------------

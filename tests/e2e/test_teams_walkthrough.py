@@ -6,51 +6,15 @@ meeting in place (same id and join URL), and a removed session deletes its meeti
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import fill_session, tomorrow_at, wait_for
+from tests.e2e.conftest import TEAMS_CALLBACK_PATH, TEAMS_TRAINER, connect_teams, fill_session, tomorrow_at, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-TEAMS_CALLBACK_PATH = "/integrations/virtualmeeting/auth_callback/teams"
-TEAMS_TRAINER = "trainer@contoso.test"
-
-
-@pytest.fixture
-def microsoft(e2e_settings, live_server, tmp_path):
-    from simulators.microsoft.server import start_server
-
-    sim = start_server(
-        port=0, db_path=str(tmp_path / "mssim.sqlite3"), redirect_uris=(live_server.url + TEAMS_CALLBACK_PATH,)
-    )
-    e2e_settings.TEAMS_AUTH_BASE_URL = sim.auth_base_url
-    e2e_settings.GRAPH_API_BASE_URL = sim.graph_base_url
-    yield sim
-    sim.stop()
 
 
 def parse_graph(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
-
-
-def connect_teams(page, dialog):
-    """ "Connect" in the room dialog; in the popup, the simulated Microsoft sign-in, then Accept."""
-    from simulators.microsoft.seed import PASSWORD
-
-    with page.expect_popup() as popup_info:
-        dialog.get_by_role("button", name="Connect").click()
-    popup = popup_info.value
-    popup.get_by_label("Email").fill(TEAMS_TRAINER)
-    popup.get_by_label("Password").fill(PASSWORD)
-    popup.get_by_role("button", name="Sign in").click()
-    expect(popup.get_by_role("heading", name="Permissions requested")).to_be_visible()
-    popup.get_by_role("button", name="Accept").click()
-    try:
-        popup.wait_for_event("close", timeout=10_000)
-    except PlaywrightError:
-        if not popup.is_closed():
-            raise AssertionError(f"The popup stayed open at {popup.url}:\n{popup.inner_text('body')}") from None
 
 
 def teams_room(page, session, *, name: str, connect: bool):
