@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from simulators.microsoft.seed import PASSWORD
 from simulators.microsoft.server import start_server
@@ -156,3 +157,69 @@ def test_revoked_consent_needs_a_new_connection(ms_sim, provider):
     assert ms_sim.meetings() == []
     refreshes = [entry["status"] for entry in ms_sim.requests() if entry["route"] == "identity.token"]
     assert refreshes[-1] == 400
+
+
+def test_teams_meetings_converge_under_faults(ms_sim, provider):
+    """20 meetings made, 7 moved, 4 removed while Graph fails a third of the meeting calls (500, 503 with
+    Retry-After, 504, 429, and answers lost after the call was applied); the sync is run until nothing is left to
+    do (each round as if the wait had passed). Then Teams holds exactly one meeting per session at its time: a
+    lost create answer adopted through createOrGet, never a second meeting; nothing failed; no meeting left over."""
+    from virtualmeeting.models import WORK_STATUSES
+
+    trainer = User.objects.create(username="tess", email="tess@example.com")
+    connect(trainer, ms_sim)
+    ms_sim.set_faults(route="*", seed=7, error_500=0.08, error_503=0.08, error_504=0.06, rate_429=0.05, drop=0.08)
+    ms_sim.set_faults(route="identity.token", error_500=0, error_503=0, error_504=0, rate_429=0, drop=0)
+    starts = {f"session-{n}": start_at(3 + n) for n in range(20)}
+
+    def settle():
+        for _ in range(60):
+            due = list(VirtualMeeting.objects.filter(status__in=WORK_STATUSES).values_list("pk", flat=True))
+            if not due:
+                return
+            VirtualMeeting.objects.filter(pk__in=due).update(next_attempt_at=timezone.now())
+            for pk in due:
+                meeting_sync(pk)
+        raise AssertionError("the meetings did not settle")
+
+    for reference, start in starts.items():
+        meeting_put(
+            reference=reference,
+            provider="teams",
+            owner=trainer,
+            topic=reference,
+            start=start,
+            finish=start + timedelta(hours=1),
+            time_zone="Asia/Kolkata",
+        )
+    settle()
+    for n in range(0, 14, 2):
+        reference = f"session-{n}"
+        starts[reference] += timedelta(hours=2, minutes=30)
+        meeting_put(
+            reference=reference,
+            provider="teams",
+            owner=trainer,
+            topic=reference,
+            start=starts[reference],
+            finish=starts[reference] + timedelta(hours=1),
+            time_zone="Asia/Kolkata",
+        )
+    for n in (15, 16, 17, 18):
+        meeting_remove(reference=f"session-{n}")
+        del starts[f"session-{n}"]
+    settle()
+
+    log = ms_sim.requests()
+    faults = [e for e in log if e["status"] in (500, 503, 504, 429, "close")]
+    assert len(faults) >= 10  # the faults really happened
+    assert any(e["status"] == "close" and e["route"] == "graph.meetings.createOrGet" for e in log)
+    assert list(VirtualMeeting.objects.filter(status="failed").values_list("reference", "last_error")) == []
+    alive = {m["id"]: m for m in ms_sim.meetings()}
+    rows = {m.reference: m for m in VirtualMeeting.objects.filter(status="available")}
+    assert set(rows) == set(starts)
+    assert len(alive) == len(starts)  # no duplicate, no meeting left over
+    for reference, start in starts.items():
+        meeting = alive[rows[reference].remote_id]
+        assert meeting["start"] == start.strftime("%Y-%m-%dT%H:%M:%S.0000000Z"), reference
+        assert meeting["subject"] == reference
