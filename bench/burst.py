@@ -32,9 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.benchmarks_doc import section_write  # noqa: E402
-from bench.harness import RedisServer, free_port  # noqa: E402
 from bench.machine import describe, machine_info  # noqa: E402
-from bench.pages import configure_environment, database_analyze, database_ensure, django_prepare  # noqa: E402
+from bench.pages import bench_site, database_analyze  # noqa: E402
 from bench.pages_server import gunicorn_stop, gunicorn_up  # noqa: E402
 from bench.wrkload import run_wrk  # noqa: E402
 
@@ -95,21 +94,12 @@ def burst_plan(usernames, cookies, *, event_path: str, join_path: str, connectio
 def main(argv=None) -> int:
     args = parse_args(argv)
     began = time.monotonic()
-    RESULTS.mkdir(parents=True, exist_ok=True)
     machine = machine_info()
-    redis = RedisServer(RESULTS, free_port()).start()
-    try:
-        return _run(args, began, machine, redis, argv)
-    finally:
-        redis.stop()
+    with bench_site(args.database_url) as env:
+        return _run(args, env, began, machine, argv)
 
 
-def _run(args, began, machine, redis, argv) -> int:
-    env = configure_environment(args.database_url, redis.url(0))
-    database_ensure(args.database_url)
-    print("Migrating, emptying the benchmark database ...", flush=True)
-    django_prepare()
-
+def _run(args, env, began, machine, argv) -> int:
     from django.db import connections
     from django.urls import reverse
 

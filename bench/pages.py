@@ -28,6 +28,7 @@ import json
 import os
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -200,24 +201,31 @@ def wrk_version() -> str:
 # ---- Main ------------------------------------------------------------------------------------
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    began = time.monotonic()
+@contextmanager
+def bench_site(database_url: str):
+    """A private redis-server, this process's environment (also gunicorn's: yielded), and the benchmark database
+    created if missing, migrated and emptied. The redis-server stops at the end."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    machine = machine_info()
     redis = RedisServer(RESULTS, free_port()).start()
     try:
-        return _run(args, began, machine, redis, argv)
+        env = configure_environment(database_url, redis.url(0))
+        database_ensure(database_url)
+        print("Migrating, emptying the benchmark database ...", flush=True)
+        django_prepare()
+        yield env
     finally:
         redis.stop()
 
 
-def _run(args, began, machine, redis, argv) -> int:
-    env = configure_environment(args.database_url, redis.url(0))
-    database_ensure(args.database_url)
-    print("Migrating, emptying the benchmark database ...", flush=True)
-    django_prepare()
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    began = time.monotonic()
+    machine = machine_info()
+    with bench_site(args.database_url) as env:
+        return _run(args, env, began, machine, argv)
 
+
+def _run(args, env, began, machine, argv) -> int:
     from django.db import connections
 
     from bench.dataset import PASSWORD, dataset_load, live_event_load
