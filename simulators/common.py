@@ -12,6 +12,8 @@ import json
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -247,3 +249,56 @@ def serve_in_thread(httpd: SimHTTPServer, name: str) -> threading.Thread:
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True)
     thread.start()
     return thread
+
+
+# --- the admin API (/_sim/...), both sides ---------------------------------------------------------------------
+class AdminError(Exception):
+    """An admin API call the simulator refuses: the message and the HTTP status it answers with."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def admin_body(req: Request) -> dict:
+    """An admin call's JSON object body ({} when empty); AdminError for anything else."""
+    if not req.body:
+        return {}
+    try:
+        body = req.json()
+    except ValueError as exc:
+        raise AdminError("the body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise AdminError("the body must be a JSON object")
+    return body
+
+
+class AdminAPIError(Exception):
+    pass
+
+
+class AdminClient:
+    """A test's or a script's client of a simulator's admin API (stdlib only: usable from any process)."""
+
+    def __init__(self, url: str, timeout: float = 30.0):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def call(self, method: str, path: str, body: dict | None = None, query: dict | None = None) -> dict:
+        url = f"{self.url}/_sim/{path.lstrip('/')}"
+        if query:
+            url += "?" + urlencode(query)
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+                return json.loads(answer.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")
+            raise AdminAPIError(f"{method} {path}: HTTP {exc.code}: {detail}") from exc
+
+    def clock(self) -> dict:
+        return self.call("GET", "clock")
+
+    def freeze_clock(self, frozen: bool = True) -> dict:
+        return self.call("POST", "clock", {"freeze": frozen})

@@ -7,26 +7,8 @@ import re
 from datetime import datetime
 from urllib.parse import unquote
 
-from simulators.common import Request, Response, json_response
+from simulators.common import AdminError, Request, Response, admin_body, json_response
 from simulators.microsoft.seed import PASSWORD
-
-
-class AdminError(Exception):
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
-
-
-def _body(req: Request) -> dict:
-    if not req.body:
-        return {}
-    try:
-        body = req.json()
-    except ValueError as exc:
-        raise AdminError("the body is not JSON") from exc
-    if not isinstance(body, dict):
-        raise AdminError("the body must be a JSON object")
-    return body
 
 
 def _user(sim, email: str) -> dict:
@@ -38,7 +20,7 @@ def _user(sim, email: str) -> dict:
 
 def clock(sim, req: Request) -> dict:
     if req.method == "POST":
-        body = _body(req)
+        body = admin_body(req)
         if "freeze" in body:
             sim.clock.freeze(bool(body["freeze"]))
         if "advance_seconds" in body:
@@ -67,7 +49,7 @@ def reset(sim, req: Request) -> dict:
 
 def users(sim, req: Request) -> dict:
     if req.method == "POST":
-        body = _body(req)
+        body = admin_body(req)
         tenant = body.get("tenant_id") or sim.store.one("SELECT id FROM tenants ORDER BY id LIMIT 1")["id"]
         upn = body.get("email") or ""
         if not re.fullmatch(r"[^@\s]+@[^@\s]+", upn):
@@ -85,7 +67,7 @@ def users(sim, req: Request) -> dict:
 def edit_user(sim, req: Request, email: str) -> dict:
     """licensed (bool), withheld_scopes (permissions the person's grant never holds), mail, password."""
     user = _user(sim, email)
-    body = _body(req)
+    body = admin_body(req)
     fields = {"licensed": int, "withheld_scopes": str, "mail": lambda value: value or None, "password": str}
     unknown = body.keys() - fields.keys()
     if unknown:
@@ -105,7 +87,7 @@ def edit_app(sim, req: Request, client_id: str) -> dict:
     app = sim.store.one("SELECT * FROM apps WHERE client_id = ?", (client_id,))
     if not app:
         raise AdminError(f"no app {client_id}", 404)
-    body = _body(req)
+    body = admin_body(req)
     if "redirect_uris" in body:
         sim.store.run(
             "UPDATE apps SET redirect_uris = ? WHERE client_id = ?", (" ".join(body["redirect_uris"]), client_id)
@@ -138,7 +120,7 @@ def revoke_consent(sim, req: Request, email: str) -> dict:
 
 def expire_tokens(sim, req: Request) -> dict:
     """Expire the access tokens of a person ({"email"}), or of everyone."""
-    email = _body(req).get("email")
+    email = admin_body(req).get("email")
     if email:
         count = sim.store.run(
             "UPDATE tokens SET expires_at = ? WHERE kind = 'access' AND user_id = ?",
@@ -166,7 +148,7 @@ def delete_meeting(sim, req: Request, meeting_id: str) -> dict:
 def throttle(sim, req: Request) -> dict:
     if req.method == "POST":
         try:
-            sim.throttle.configure(_body(req))
+            sim.throttle.configure(admin_body(req))
         except (TypeError, ValueError) as exc:
             raise AdminError(str(exc)) from exc
     return sim.throttle.as_dict()
@@ -175,7 +157,7 @@ def throttle(sim, req: Request) -> dict:
 def faults(sim, req: Request) -> dict:
     try:
         if req.method == "POST":
-            sim.faults.configure(_body(req))
+            sim.faults.configure(admin_body(req))
         elif req.method == "DELETE":
             sim.faults.clear()
     except (TypeError, ValueError) as exc:
@@ -184,7 +166,7 @@ def faults(sim, req: Request) -> dict:
 
 
 def queue_fault(sim, req: Request) -> dict:
-    body = _body(req)
+    body = admin_body(req)
     try:
         sim.faults.enqueue(body.get("route", ""), body.get("fault", ""), int(body.get("count", 1)))
     except (TypeError, ValueError) as exc:
@@ -203,7 +185,7 @@ def settings(sim, req: Request) -> dict:
     """revoke_used_refresh_tokens (default false: Microsoft keeps a used refresh token valid),
     access_token_seconds (default 3599)."""
     if req.method == "POST":
-        body = _body(req)
+        body = admin_body(req)
         if "revoke_used_refresh_tokens" in body:
             sim.store.set_setting("revoke_used_refresh_tokens", bool(body["revoke_used_refresh_tokens"]))
         if "access_token_seconds" in body:

@@ -2,42 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
+
+from simulators import common
+from simulators.common import AdminAPIError  # noqa: F401  (raised by every call; importers catch it from here)
 
 
-class AdminAPIError(Exception):
-    pass
-
-
-class AdminClient:
-    def __init__(self, url: str, timeout: float = 30.0):
-        self.url = url.rstrip("/")
-        self.timeout = timeout
-
-    def call(self, method: str, path: str, body: dict | None = None, query: dict | None = None) -> dict:
-        url = f"{self.url}/_sim/{path.lstrip('/')}"
-        if query:
-            url += "?" + urlencode(query)
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
-                return json.loads(answer.read() or b"{}")
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace")
-            raise AdminAPIError(f"{method} {path}: HTTP {exc.code}: {detail}") from exc
-
-    def clock(self) -> dict:
-        return self.call("GET", "clock")
-
+class AdminClient(common.AdminClient):
     def advance_clock(self, seconds: float) -> dict:
         return self.call("POST", "clock", {"advance_seconds": seconds})
-
-    def freeze_clock(self, frozen: bool = True) -> dict:
-        return self.call("POST", "clock", {"freeze": frozen})
 
     def state(self) -> dict:
         return self.call("GET", "state")

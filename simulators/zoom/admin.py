@@ -6,29 +6,12 @@ import json
 import secrets
 from datetime import UTC, datetime
 
+from simulators.common import AdminError, admin_body
 from simulators.zoom import oauth, participants, recordings, registrants
 from simulators.zoom.meetings import TIMEZONES, apply_changes, iso, validate
 from simulators.zoom.seed import PASSWORD, seed
 from simulators.zoom.web import Request, Response, json_response
 from simulators.zoom.webhooks import event_object
-
-
-class AdminError(Exception):
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
-
-
-def _body(req: Request) -> dict:
-    if not req.body:
-        return {}
-    try:
-        body = req.json()
-    except ValueError as exc:
-        raise AdminError("the body is not JSON") from exc
-    if not isinstance(body, dict):
-        raise AdminError("the body must be a JSON object")
-    return body
 
 
 def _user(sim, email: str) -> dict:
@@ -84,7 +67,7 @@ def clock_info(sim) -> dict:
 
 def clock(sim, req):
     if req.method == "POST":
-        body = _body(req)
+        body = admin_body(req)
         if "offset_seconds" in body:
             sim.clock.set_offset(float(body["offset_seconds"]))
         if "now" in body:
@@ -105,7 +88,7 @@ def reset(sim, req):
 
 def users(sim, req):
     if req.method == "POST":
-        return {"users": add_users(sim, _body(req))}
+        return {"users": add_users(sim, admin_body(req))}
     rows = sim.store.all(
         "SELECT users.*, accounts.plan FROM users JOIN accounts ON accounts.id = users.account_id ORDER BY email"
     )
@@ -131,7 +114,7 @@ APP_FIELDS = (
 
 def apps(sim, req):
     if req.method == "POST":
-        body = _body(req)
+        body = admin_body(req)
         missing = [name for name in ("client_id", "client_secret", "redirect_uri", "scopes") if not body.get(name)]
         if missing:
             raise AdminError(f"missing: {', '.join(missing)}")
@@ -167,7 +150,7 @@ def _check_app(values: dict) -> None:
 
 def app_edit(sim, req, client_id):
     app = _app(sim, client_id)
-    body = _body(req)
+    body = admin_body(req)
     unknown = set(body) - set(APP_FIELDS)
     if unknown:
         raise AdminError(f"unknown fields: {', '.join(sorted(unknown))}")
@@ -178,7 +161,7 @@ def app_edit(sim, req, client_id):
 
 
 def account_edit(sim, req, account_id):
-    plan = _body(req).get("plan")
+    plan = admin_body(req).get("plan")
     if plan not in sim.limits.per_second:
         raise AdminError(f"plan must be one of {', '.join(sim.limits.per_second)}")
     if not sim.store.run("UPDATE accounts SET plan = ? WHERE id = ?", (plan, account_id)):
@@ -221,7 +204,7 @@ def meeting_edit(sim, req, meeting_id):
         if req.query.get("notify", "1") != "0":
             deliveries = _notify(sim, meeting, "meeting.deleted", {}, req.query)
         return {"deleted": True, "webhooks": deliveries}
-    body = _body(req)
+    body = admin_body(req)
     notify = body.pop("notify", True)
     target = {"client_id": body.pop("client_id")} if "client_id" in body else {}
     host = sim.store.one("SELECT * FROM users WHERE id = ?", (meeting["host_id"],))
@@ -246,7 +229,7 @@ def _client_id(body: dict, sim) -> str | None:
 def meeting_phase(sim, req, meeting_id, phase):
     """Start a new occurrence of the meeting, or end the one in progress (with their webhooks)."""
     meeting = _meeting(sim, meeting_id)
-    body = _body(req)
+    body = admin_body(req)
     if phase == "start":
         result = participants.start(
             sim,
@@ -276,13 +259,13 @@ def occurrences(sim, req):
 
 
 def occurrence_end(sim, req):
-    body = _body(req)
+    body = admin_body(req)
     row = participants.occurrence(sim, str(body.get("uuid", "")))
     return participants.end(sim, row, at=body.get("at"), client_id=_client_id(body, sim))
 
 
 def participant_join(sim, req):
-    body = _body(req)
+    body = admin_body(req)
     unknown = set(body) - {
         "uuid",
         "registrant_id",
@@ -310,7 +293,7 @@ def participant_join(sim, req):
 
 
 def participant_leave(sim, req):
-    body = _body(req)
+    body = admin_body(req)
     row = participants.occurrence(sim, str(body.get("uuid", "")))
     return participants.leave(
         sim,
@@ -358,7 +341,7 @@ def emails(sim, req):
 def quota(sim, req, email):
     user = _user(sim, email)
     if req.method == "POST":
-        body = _body(req)
+        body = admin_body(req)
         if body.get("exhaust"):
             sim.limits.set_daily_used(user["id"], sim.limits.daily_limit)
         elif "used" in body:
@@ -442,7 +425,7 @@ USER_FIELDS = {"can_host": bool, "type": int, "timezone": str, "first_name": str
 
 def user_edit(sim, req, email):
     user = _user(sim, email)
-    body = _body(req)
+    body = admin_body(req)
     unknown = set(body) - set(USER_FIELDS)
     if unknown:
         raise AdminError(f"unknown fields: {', '.join(sorted(unknown))}")
@@ -455,13 +438,13 @@ def user_edit(sim, req, email):
 
 def revoke_tokens(sim, req, email):
     user = _user(sim, email)
-    return {"revoked": oauth.revoke_grant(sim, _body(req).get("client_id"), user["id"])}
+    return {"revoked": oauth.revoke_grant(sim, admin_body(req).get("client_id"), user["id"])}
 
 
 def faults(sim, req):
     if req.method == "POST":
         try:
-            sim.faults.configure(_body(req))
+            sim.faults.configure(admin_body(req))
         except (ValueError, TypeError) as exc:
             raise AdminError(str(exc)) from exc
     elif req.method == "DELETE":
@@ -470,7 +453,7 @@ def faults(sim, req):
 
 
 def faults_next(sim, req):
-    body = _body(req)
+    body = admin_body(req)
     try:
         sim.faults.enqueue(body.get("route", ""), body.get("fault", ""), int(body.get("count", 1)))
     except (ValueError, TypeError) as exc:
@@ -480,7 +463,7 @@ def faults_next(sim, req):
 
 def limits(sim, req):
     if req.method == "POST":
-        body = _body(req)
+        body = admin_body(req)
         try:
             sim.limits.configure(
                 per_second=body.get("per_second"),
@@ -504,7 +487,7 @@ def validate_webhook(sim, req, client_id):
 def deauthorize(sim, req, client_id):
     """The user removes the app: tokens die; Zoom sends app_deauthorized to published apps only."""
     app = _app(sim, client_id)
-    body = _body(req)
+    body = admin_body(req)
     user = _user(sim, body.get("email", ""))
     oauth.revoke_grant(sim, app["client_id"], user["id"])
     if not app["published"] and not body.get("force"):
@@ -538,7 +521,7 @@ def requests_log(sim, req):
 def recordings_view(sim, req):
     """GET: every recording (`?meeting=id`); POST `{uuid, passcode, files}`: the occurrence's cloud recording is ready."""
     if req.method == "POST":
-        body = _body(req)
+        body = admin_body(req)
         unknown = set(body) - {"uuid", "passcode", "files", "client_id"}
         if unknown:
             raise AdminError(f"unknown fields: {', '.join(sorted(unknown))}")
@@ -553,7 +536,7 @@ def recordings_view(sim, req):
 
 
 def recording_change(sim, req, action):
-    body = _body(req)
+    body = admin_body(req)
     return recordings.change(sim, str(body.get("uuid", "")), action, client_id=_client_id(body, sim))
 
 
@@ -561,7 +544,7 @@ def webhooks_log(sim, req):
     if req.method == "DELETE":
         sim.webhooks.clear()
     if req.method == "POST":
-        body = _body(req)
+        body = admin_body(req)
         if not isinstance(body.get("enabled"), bool):
             raise AdminError('send {"enabled": true|false}')
         sim.webhooks.set_enabled(body["enabled"])
@@ -569,7 +552,7 @@ def webhooks_log(sim, req):
 
 
 def reseed(sim, req):
-    body = _body(req)
+    body = admin_body(req)
     seed(
         sim.store,
         redirect_uri=body.get("redirect_uri", sim.redirect_uri),
