@@ -160,6 +160,9 @@ def scene(db) -> Scene:
         webhook_secret=WEBHOOK_SECRET,
         options={"create_per_second": 1000, "light_per_second": 1000},
     )
+    # Microsoft Teams is listed beside Zoom (lms/settings.py), not set up: its row exists as after a first visit
+    # of the settings pages (the registry makes a provider's row on first use).
+    ProviderConfig.objects.create(provider="teams")
     ProviderConnection.objects.create(
         user=editor,
         provider="zoom",
