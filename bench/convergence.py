@@ -1,4 +1,4 @@
-"""Convergence under faults: do the Zoom meetings end up exactly as the seminar data says?
+"""Convergence under faults: do the Zoom (and Teams) meetings end up exactly as the seminar data says?
 
     .venv/bin/python bench/convergence.py                       # 200 sessions, 5 trainers (issue 5)
     .venv/bin/python bench/convergence.py --sessions 1000 --trainers 10 --workers 4
@@ -47,6 +47,15 @@ exactly one meeting, under its new host, the one its row records; none left in i
 host's account (host A, or the trainer's own Zoom user); nothing failed or pending; and
 the handover's progress (handover_progress) says moved.
 
+With `--teams-sessions N` (issue 12) Microsoft Teams takes part too: the Microsoft simulator
+(identity platform and Graph) as a process, Teams configured for it
+(`virtualmeeting_teams_configure --simulator`), one more trainer connected to it through the
+product's OAuth views, and N sessions of theirs in ad-hoc Teams rooms, created with the others.
+Their sessions take part in the waves of changes, and Graph's meeting calls fail all through the
+faults in Graph's own ways (500, 503 and 429 with Retry-After, 504, answers lost after the call
+was applied). Step 7 then also checks the Teams rooms: each wanted session's meeting exactly
+once in the simulator, at its time; none failed; no other meeting alive.
+
 Prints the counts, writes them as JSON (--json), exits 0 when converged, 1 when not.
 """
 
@@ -60,6 +69,7 @@ import random
 import sys
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -68,10 +78,12 @@ if __package__ in (None, ""):
 
 from bench.harness import (  # noqa: E402
     ROOT,
+    MicrosoftSimulator,
     RedisServer,
     Simulator,
     Workers,
     configure_environment,
+    connect_teams_trainer,
     connect_trainer,
     course_with_trainers,
     database_drop,
@@ -87,6 +99,9 @@ from bench.harness import (  # noqa: E402
 ZONES = ["Europe/London", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "Europe/Berlin", "America/Sao_Paulo"]
 SESSIONS_PER_EVENT = 5
 FAULTS = {"error_500": 0.10, "error_502": 0.10, "drop": 0.10, "timeout": 0.01, "rate_429": 0.04}
+# The Microsoft simulator's faults (Graph's own shapes: 503 and 429 with Retry-After, 504, answers lost).
+TEAMS_FAULTS = {"error_500": 0.08, "error_503": 0.08, "error_504": 0.06, "rate_429": 0.05, "drop": 0.08}
+TEAMS_FAULT_STATUSES = ("500", "503", "504", "429", "drop", "close", "hang")
 # Longer than the product's 15 s read timeout (virtualmeeting_zoom.client.TIMEOUT): a real client-side timeout.
 FAULT_TIMEOUT_SECONDS = 16
 LEARNERS = 10
@@ -106,6 +121,12 @@ def parse_args(argv=None):
     )
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--trainers", type=int, default=5)
+    parser.add_argument(
+        "--teams-sessions",
+        type=int,
+        default=0,
+        help="N more sessions in Microsoft Teams rooms of one more trainer (the Microsoft simulator, under faults too)",
+    )
     parser.add_argument("--workers", type=int, default=3, help="Celery worker processes (solo pool each)")
     parser.add_argument(
         "--database-url",
@@ -162,8 +183,8 @@ def say(message: str) -> None:
 
 
 # --- the seminar side ------------------------------------------------------------------------------------------
-def room_new(name: str) -> dict:
-    return {"mode": "new", "name": name, "capacity": 30, "description": "", "virtual_kind": "zoom", "virtual_url": ""}
+def room_new(name: str, kind: str = "zoom") -> dict:
+    return {"mode": "new", "name": name, "capacity": 30, "description": "", "virtual_kind": kind, "virtual_url": ""}
 
 
 def event_data(*, name: str, details: str, rows: list[dict]) -> dict:
@@ -206,8 +227,11 @@ def event_save_accepted(*, attempts: int = 10, **kwargs):
             time.sleep(0.5)
 
 
-def create_events(seminar, trainers, plan, base: datetime, rng: random.Random, *, first_slot: int = 0) -> list:
-    """Every trainer's events, each session in its own ad-hoc Zoom room, two days apart (from `first_slot`)."""
+def create_events(
+    seminar, trainers, plan, base: datetime, rng: random.Random, *, first_slot: int = 0, kind: str = "zoom"
+) -> list:
+    """Every trainer's events, each session in its own ad-hoc room of the provider `kind` ("zoom", "teams"), two
+    days apart (from `first_slot`)."""
     events = []
     slot = first_slot
     for trainer, sizes in zip(trainers, plan, strict=True):
@@ -222,7 +246,7 @@ def create_events(seminar, trainers, plan, base: datetime, rng: random.Random, *
                         "start": start,
                         "finish": start + timedelta(minutes=60),
                         "time_zone": rng.choice(ZONES),
-                        "room": room_new(f"{trainer.username} room {position}"),
+                        "room": room_new(f"{trainer.username} room {position}", kind),
                     }
                 )
             events.append(
@@ -339,6 +363,22 @@ def apply_changes(changes, rng: random.Random) -> dict:
 
 
 # --- the site's Zoom account and the handover (issue 11) ----------------------------------------------------------
+def teams_trainer_add(seminar):
+    """One more editing trainer of the course, whose rooms are Microsoft Teams rooms."""
+    from django.contrib.auth import get_user_model
+
+    from seminars.models import Enrolment
+    from seminars.services.courses import enrolment_create
+
+    User = get_user_model()
+    admin = User.objects.get(username="bench-admin")
+    trainer = User.objects.create_user(
+        "teams-trainer", "teams-trainer@lms.test", "bench-password-1", first_name="Teams", last_name="Trainer"
+    )
+    enrolment_create(course=seminar.course, user=trainer, role=Enrolment.Role.EDITING_TRAINER, actor=admin)
+    return trainer
+
+
 def account_hosts_add(admin) -> None:
     """Host A and host B: active licensed users of the simulator's account A, whose Server-to-Server app
     (`zoomsim-s2s-client-id`) `virtualmeeting_zoom_configure --simulator` has stored."""
@@ -506,7 +546,7 @@ def verify(admin, emails: dict[int, str], expected_counts: dict, *, hosts: tuple
     sessions = list(Session.objects.select_related("event", "room"))
     expected, missing, wrong_time, wrong_zone, wrong_topic, wrong_host, not_available = [], [], [], [], [], [], []
     for session in sessions:
-        if session.event.cancelled or session.room is None or not session.room.is_provider_backed:
+        if session.event.cancelled or session.room is None or session.room.virtual_kind != "zoom":
             continue
         reference = meeting_reference(session, session.room)
         expected.append(reference)
@@ -636,8 +676,57 @@ def handover_converged(handover: dict) -> bool:
     )
 
 
+def verify_teams(admin) -> dict:
+    """Compare the sessions in Teams rooms with what the Microsoft simulator holds (`admin`: its AdminClient): each
+    wanted session's meeting exactly once, at its time; no other meeting alive."""
+    from seminars.meetings import meeting_reference
+    from seminars.models import Session
+    from simulators.microsoft.graph import parse_time
+    from virtualmeeting.models import VirtualMeeting
+
+    rows = {m.reference: m for m in VirtualMeeting.objects.filter(provider="teams")}
+    alive = admin.meetings()
+    by_id = {m["id"]: m for m in alive}
+    expected, missing, not_available, wrong_time = [], [], [], []
+    for session in Session.objects.select_related("event", "room").filter(room__virtual_kind="teams"):
+        if session.event.cancelled:
+            continue
+        reference = meeting_reference(session, session.room)
+        expected.append(reference)
+        row = rows.get(reference)
+        if row is None or row.status != VirtualMeeting.Status.AVAILABLE or not row.join_url:
+            not_available.append(reference)
+        meeting = by_id.get(row.remote_id) if row and row.remote_id else None
+        if meeting is None:
+            missing.append(reference)
+            continue
+        if parse_time(meeting["start"]) != session.start or parse_time(meeting["end"]) != session.finish:
+            wrong_time.append((reference, meeting["start"], meeting["end"]))
+    wanted = {rows[ref].remote_id for ref in expected if ref in rows and rows[ref].remote_id}
+    return {
+        "meetings_expected": len(expected),
+        "meetings_found": len(expected) - len(missing),
+        "teams_meetings_alive": len(alive),
+        "missing": missing,
+        "not_available": not_available,
+        "wrong_time": wrong_time,
+        "extra": [m["id"] for m in alive if m["id"] not in wanted],
+        "failed": list(
+            VirtualMeeting.objects.filter(provider="teams", status="failed").values_list("reference", "last_error")
+        ),
+    }
+
+
+def teams_converged(teams: dict) -> bool:
+    return teams["meetings_found"] == teams["meetings_expected"] and not any(
+        teams[key] for key in ("missing", "not_available", "wrong_time", "extra", "failed")
+    )
+
+
 def converged(result: dict) -> bool:
     if "handover" in result and not handover_converged(result["handover"]):
+        return False
+    if "teams" in result and not teams_converged(result["teams"]):
         return False
     return (
         result["sessions_found"] == result["sessions_expected"]
@@ -675,6 +764,7 @@ def run(args) -> dict:
     rng = random.Random(args.seed)
     redis_server = RedisServer(workdir, args.redis_port).start()
     sim = Simulator(workdir, redirect_uri=redirect_uri(), users=args.trainers).start()
+    ms = MicrosoftSimulator(workdir).start() if args.teams_sessions else None
     workers = None
     sweeper = None
     try:
@@ -684,9 +774,10 @@ def run(args) -> dict:
             sim_url=sim.url,
             settings_module="bench.sync_settings",
             var_dir=workdir / "var",
+            ms_url=ms.url if ms else "",
         )
         database_recreate(args.database_url)
-        prepare_django(sim.url)
+        prepare_django(sim.url, ms.url if ms else "")
         from lms.celery import app
 
         app.conf.task_always_eager = False
@@ -698,6 +789,11 @@ def run(args) -> dict:
             connect_trainer(trainer, zoom_email=sim_user_email(index), sim_url=sim.url)
             emails[trainer.pk] = sim_user_email(index)
         say(f"Connected {len(trainers)} trainers to Zoom (simulator {sim.url}) through the OAuth flow.")
+        teams_trainer = None
+        if ms:
+            teams_trainer = teams_trainer_add(seminar)
+            connect_teams_trainer(teams_trainer, ms_url=ms.url)
+            say(f"Connected {teams_trainer.username} to Microsoft Teams (simulator {ms.url}) through the OAuth flow.")
         hosts = ()
         if args.handover:
             account_hosts_add(sim.admin)
@@ -708,12 +804,27 @@ def run(args) -> dict:
         workers = Workers(workdir, env)
         workers.start(args.workers)
         sim.admin.set_faults(route="*", seed=args.seed, timeout_seconds=FAULT_TIMEOUT_SECONDS, **FAULTS)
+        if ms:
+            ms.admin.set_faults(route="*", seed=args.seed, **TEAMS_FAULTS)
+            # Graph's calls fail; the sign-in endpoint's refreshes too would only make a connection revoked.
+            ms.admin.set_faults(route="identity.token", **{kind: 0 for kind in TEAMS_FAULTS})
         say(f"Faults on: {FAULTS} ({args.workers} workers, Redis on port {args.redis_port}).")
 
         began = time.monotonic()
         base = (datetime.now(UTC) + timedelta(days=2)).replace(hour=6, minute=0, second=0, microsecond=0)
         plan = plan_events(args.sessions, args.trainers)
         events = create_events(seminar, trainers, plan, base, rng)
+        teams_events = []
+        if teams_trainer is not None:
+            teams_events = create_events(
+                seminar,
+                [teams_trainer],
+                plan_events(args.teams_sessions, 1),
+                base,
+                random.Random(args.seed + 2),
+                first_slot=args.sessions + args.handover,
+                kind="teams",
+            )
         account_events = []
         if args.handover:
             # The site switches new rooms to its Zoom account; host A's person makes rooms hosted by host A.
@@ -727,7 +838,7 @@ def run(args) -> dict:
             + (f" ({args.handover} in rooms of the site account hosted by host A)" if args.handover else "")
             + f" ({time.monotonic() - began:.1f} s)."
         )
-        booked = book_learners(seminar, events + account_events, LEARNERS)
+        booked = book_learners(seminar, events + account_events + teams_events, LEARNERS)
         sweeper = Sweeper().start()
 
         from virtualmeeting.models import VirtualMeeting
@@ -736,7 +847,7 @@ def run(args) -> dict:
             return VirtualMeeting.objects.filter(status="available").count()
 
         wait_until(lambda: available() >= len(events) * 2, timeout=120, what="some meetings to be created")
-        changes, sessions_changed = plan_changes(events, rng)
+        changes, sessions_changed = plan_changes(events + teams_events, rng)
         handovers = []
         if args.handover:
             handovers = hand_over_mid_run(args, account_events, events, trainers[0], changes)
@@ -760,6 +871,8 @@ def run(args) -> dict:
         say("Restarted Redis (every queued message lost).")
         time.sleep(args.fault_seconds)
         sim.admin.clear_faults()
+        if ms:
+            ms.admin.clear_faults()
         faults_off = time.monotonic()
         say(f"Faults off after {faults_off - began:.0f} s; waiting for quiet (at most {args.settle_timeout:g} s).")
 
@@ -780,8 +893,10 @@ def run(args) -> dict:
 
         # What the services were told: every session made, less those removed; every booking kept.
         removed = first["remove"] + second["remove"]
-        expected = {"sessions": args.sessions + args.handover - removed, "bookings": booked}
+        expected = {"sessions": args.sessions + args.handover + args.teams_sessions - removed, "bookings": booked}
         result = verify(sim.admin, emails, expected, hosts=hosts)
+        if ms:
+            result["teams"] = verify_teams(ms.admin)
         if handovers:
             result["handover"] = {
                 **verify_handovers(sim.admin, emails, [h["id"] for h in handovers]),
@@ -789,6 +904,16 @@ def run(args) -> dict:
             }
         log = sim.requests_log()
         counts = outcome_counts(log)
+        if ms:
+            graph = Counter(
+                (entry["route"], str(entry["status"]))
+                for entry in ms.admin.requests()
+                if entry["route"].startswith("graph.meetings.")
+            )
+            result["teams"]["graph_calls"] = {f"{route} {status}": n for (route, status), n in sorted(graph.items())}
+            result["teams"]["faults_injected"] = sum(
+                n for (_route, status), n in graph.items() if status in TEAMS_FAULT_STATUSES
+            )
         result.update(
             {
                 "settled": settled,
@@ -822,6 +947,8 @@ def run(args) -> dict:
         if workers is not None:
             workers.stop_all()
         sim.stop()
+        if ms:
+            ms.stop()
         redis_server.stop()
         from django.db import connections
 
@@ -842,6 +969,14 @@ def report(result: dict) -> None:
         f"{result['changes']})"
     )
     print(f"Bookings: {result['bookings_found']} found / {result['bookings_expected']} expected")
+    if "teams" in result:
+        teams = result["teams"]
+        print(
+            f"Teams meetings: {teams['meetings_found']} found / {teams['meetings_expected']} expected; alive in "
+            f"Teams: {teams['teams_meetings_alive']}; missing {teams['missing']}, not available "
+            f"{teams['not_available']}, wrong time {teams['wrong_time']}, extra {teams['extra']}, failed "
+            f"{teams['failed']}"
+        )
     print(
         f"Meetings: {result['meetings_found']} found / {result['meetings_expected']} expected; "
         f"alive in Zoom: {result['zoom_meetings_alive']}"

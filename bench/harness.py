@@ -165,6 +165,91 @@ class Simulator:
             self._log.close()
 
 
+class MicrosoftSimulator:
+    """`python -m simulators.microsoft` on a free port (the Microsoft identity platform and Graph, for Teams), its
+    app registered with the product's Teams callback. Seeded organiser: trainer@contoso.test."""
+
+    ORGANISER = "trainer@contoso.test"
+
+    def __init__(self, workdir: Path, *, site_url: str = "http://127.0.0.1:8000"):
+        self.workdir = workdir
+        self.db_path = workdir / "mssim.sqlite3"
+        self.redirect_uri = f"{site_url}/integrations/virtualmeeting/auth_callback/teams"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        self.log_path = workdir / "mssim.log"
+
+    def start(self) -> MicrosoftSimulator:
+        from simulators.microsoft.client import AdminClient
+
+        if self.db_path.exists():
+            self.db_path.unlink()
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                PYTHON,
+                "-m",
+                "simulators.microsoft",
+                "--port",
+                str(self.port),
+                "--db",
+                str(self.db_path),
+                "--redirect-uri",
+                self.redirect_uri,
+            ],
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self.admin = AdminClient(self.url, timeout=HTTP_TIMEOUT)
+        wait_until(self._answers, timeout=30, what="the Microsoft simulator to start")
+        return self
+
+    def _answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"The Microsoft simulator exited:\n{self.log_path.read_text()[-2000:]}")
+        try:
+            self.admin.state()
+        except OSError:
+            return False
+        return True
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+            self.process = None
+
+
+def connect_teams_trainer(trainer, *, ms_url: str, email: str = MicrosoftSimulator.ORGANISER) -> None:
+    """The product's connect view, the simulator's sign-in and consent pages, and the callback, as a person does
+    them (the trainer's Teams connection)."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from simulators.microsoft.seed import PASSWORD as MS_PASSWORD
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(trainer)
+    answer = client.get(reverse("virtualmeeting:connect", args=["teams"]))
+    if answer.status_code != 302:
+        raise RuntimeError(f"The Teams connect view answered {answer.status_code}.")
+    browser = requests.Session()
+    page = browser.get(answer["Location"], timeout=HTTP_TIMEOUT)
+
+    def form_post(page, data, **kwargs):
+        action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
+        txn = re.search(r'name="txn" value="([^"]+)"', page.text).group(1)
+        return browser.post(f"{ms_url}{action}", data={"txn": txn, **data}, timeout=HTTP_TIMEOUT, **kwargs)
+
+    consent = form_post(page, {"email": email, "password": MS_PASSWORD})  # the sign-in page, then consent
+    decision = form_post(consent, {"decision": "accept"}, allow_redirects=False)
+    back = urlsplit(urljoin(ms_url, decision.headers["Location"]))
+    done = client.get(f"{back.path}?{back.query}")
+    if done.status_code != 200 or not trainer.meeting_connections.filter(provider="teams").exists():
+        raise RuntimeError(f"Connecting {trainer.username} to Teams failed ({done.status_code}).")
+
+
 def outcome_counts(log: list[dict]) -> Counter:
     """(route, status) -> number of simulator answers; status "close" is a dropped answer, "hang" a timeout."""
     return Counter((entry["route"], str(entry["status"])) for entry in log if entry["route"].startswith("meetings."))
@@ -366,7 +451,7 @@ def run_keys() -> dict:
 
 
 def configure_environment(
-    *, database_url: str, broker_url: str, sim_url: str, settings_module: str, var_dir: Path
+    *, database_url: str, broker_url: str, sim_url: str, settings_module: str, var_dir: Path, ms_url: str = ""
 ) -> dict:
     """The environment of this process and of the workers (set before Django is imported)."""
     env = {
@@ -378,6 +463,7 @@ def configure_environment(
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "ZOOM_OAUTH_BASE_URL": sim_url,
         "ZOOM_API_BASE_URL": f"{sim_url}/v2",
+        **({"TEAMS_AUTH_BASE_URL": ms_url, "GRAPH_API_BASE_URL": f"{ms_url}/v1.0"} if ms_url else {}),
         "SITE_URL": "http://127.0.0.1:8000",
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "DEBUG": "0",
@@ -438,14 +524,16 @@ def database_drop(database_url: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(config["NAME"])))
 
 
-def prepare_django(sim_url: str) -> None:
-    """Migrate the fresh database and configure Zoom for the simulator, as `make run` does."""
+def prepare_django(sim_url: str, ms_url: str = "") -> None:
+    """Migrate the fresh database and configure Zoom (and Teams) for the simulators, as `make run` does."""
     import django
     from django.core.management import call_command
 
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
     call_command("virtualmeeting_zoom_configure", simulator=sim_url, stdout=io.StringIO())
+    if ms_url:
+        call_command("virtualmeeting_teams_configure", simulator=ms_url, stdout=io.StringIO())
 
 
 def course_with_trainers(count: int, *, prefix: str = "trainer"):
@@ -522,8 +610,16 @@ def machine() -> dict:
 class Stack:
     """Redis, the simulator, a fresh database and Django for one run; `with Stack(...) as stack:` stops it all."""
 
-    def __init__(self, *, workdir: Path, database_url: str, redis_port: int, sim_users: int,
-                 settings_module: str = "lms.settings", keep_database: bool = False):
+    def __init__(
+        self,
+        *,
+        workdir: Path,
+        database_url: str,
+        redis_port: int,
+        sim_users: int,
+        settings_module: str = "lms.settings",
+        keep_database: bool = False,
+    ):
         self.workdir = workdir
         self.database_url = database_url
         self.keep_database = keep_database
@@ -537,9 +633,13 @@ class Stack:
         try:
             self.redis.start()
             self.sim.start()
-            env = configure_environment(database_url=self.database_url, broker_url=self.redis.url(0),
-                                        sim_url=self.sim.url, settings_module=self.settings_module,
-                                        var_dir=self.workdir / "var")
+            env = configure_environment(
+                database_url=self.database_url,
+                broker_url=self.redis.url(0),
+                sim_url=self.sim.url,
+                settings_module=self.settings_module,
+                var_dir=self.workdir / "var",
+            )
             database_recreate(self.database_url)
             prepare_django(self.sim.url)
             from lms.celery import app
@@ -582,12 +682,32 @@ def one_session_event(*, seminar, trainer, start, name: str, sessions: int = 1):
 
     from seminars.services.events import event_save
 
-    rows = [{"id": None, "start": start + timedelta(days=day), "finish": start + timedelta(days=day, hours=1),
-             "time_zone": "Europe/London",
-             "room": {"mode": "new", "name": f"{name} room {day + 1}", "capacity": 30, "description": "",
-                      "virtual_kind": "zoom", "virtual_url": ""}} for day in range(sessions)]
-    data = {"name": name, "details": "", "capacity": 30, "waitlist_enabled": False, "cancellation_policy": "cutoff",
-            "cancellation_cutoff_hours": 24, "sessions": rows}
+    rows = [
+        {
+            "id": None,
+            "start": start + timedelta(days=day),
+            "finish": start + timedelta(days=day, hours=1),
+            "time_zone": "Europe/London",
+            "room": {
+                "mode": "new",
+                "name": f"{name} room {day + 1}",
+                "capacity": 30,
+                "description": "",
+                "virtual_kind": "zoom",
+                "virtual_url": "",
+            },
+        }
+        for day in range(sessions)
+    ]
+    data = {
+        "name": name,
+        "details": "",
+        "capacity": 30,
+        "waitlist_enabled": False,
+        "cancellation_policy": "cutoff",
+        "cancellation_cutoff_hours": 24,
+        "sessions": rows,
+    }
     return event_save(event_or_none=None, seminar=seminar, actor=trainer, data=data)
 
 

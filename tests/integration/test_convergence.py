@@ -1,10 +1,11 @@
 """Convergence under faults (issue 5), at the issue's size: 200 sessions across 5 trainers, with a handover of 50
-meetings in the site's Zoom account from host A to host B (issue 11); and its checks.
+meetings in the site's Zoom account from host A to host B (issue 11), and 30 sessions in Microsoft Teams rooms
+of one more trainer (issue 12: a mix of providers in one run); and its checks.
 
 Runs bench/convergence.py as a process against a PostgreSQL database of its own
 (this test database's name + "_convergence", dropped afterwards), a private
-redis-server on a free port (it is restarted mid-run), the Zoom simulator and
-real Celery workers, one of which is SIGKILLed. The script does the checks
+redis-server on a free port (it is restarted mid-run), the Zoom and Microsoft
+simulators and real Celery workers, one of which is SIGKILLed. The script does the checks
 against the simulator's admin API and writes its counts as JSON; this test
 asserts them. Needs `redis-server` on the PATH and PostgreSQL.
 
@@ -69,7 +70,7 @@ def test_meetings_converge_after_faults_a_killed_worker_a_redis_restart_and_a_ha
     # fmt: off
     command = [
         sys.executable, "bench/convergence.py",
-        "--sessions", "200", "--trainers", "5", "--workers", "3", "--handover", "50",
+        "--sessions", "200", "--trainers", "5", "--workers", "3", "--handover", "50", "--teams-sessions", "30",
         "--database-url", run_database_url(),
         "--redis-port", str(free_port()),
         "--settle-timeout", "180",
@@ -92,7 +93,7 @@ def test_meetings_converge_after_faults_a_killed_worker_a_redis_restart_and_a_ha
     assert all(result["changes"][kind] > 0 for kind in ("cancel", "move", "edit", "remove")), result["changes"]
     # And the system still converged.
     assert result["settled"], output[-5000:]
-    assert result["sessions_found"] == result["sessions_expected"] == 200 + 50 - result["changes"]["remove"]
+    assert result["sessions_found"] == result["sessions_expected"] == 200 + 50 + 30 - result["changes"]["remove"]
     assert result["bookings_found"] == result["bookings_expected"] > 0
     assert result["meetings_found"] == result["meetings_expected"] == result["zoom_meetings_alive"] > 0
     for problem in (
@@ -121,6 +122,13 @@ def test_meetings_converge_after_faults_a_killed_worker_a_redis_restart_and_a_ha
         assert handover[problem] == [], f"{problem}: {handover[problem]}\n{output[-3000:]}"
     # No orphans in either host's account: host B holds exactly the 50, host A only the trainer's 5.
     assert handover["host_meetings_alive"] == {HOST_A: 5, HOST_B: 50}
+    # The Teams rooms beside them (one more trainer, 30 sessions, under Graph's own faults): each wanted session's
+    # meeting exactly once in the Microsoft simulator, at its time, none failed, none left over.
+    teams = result["teams"]
+    assert teams["faults_injected"] >= 5, teams["graph_calls"]
+    assert 0 < teams["meetings_found"] == teams["meetings_expected"] == teams["teams_meetings_alive"], teams
+    for problem in ("missing", "not_available", "wrong_time", "extra", "failed"):
+        assert teams[problem] == [], f"Teams {problem}: {teams[problem]}\n{output[-3000:]}"
     assert result["converged"] is True
     assert finished.returncode == 0, output[-5000:]
 
