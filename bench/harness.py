@@ -76,22 +76,73 @@ def sim_user_email(index: int) -> str:
     return f"trainer{index:02d}@zoomsim.test"
 
 
-class Simulator:
+class SimulatorProcess:
+    """A simulator (`python -m simulators.<module>`) as a process on a free port, with its own SQLite file and log,
+    registered with `redirect_uri`; `admin` is its admin API client once started."""
+
+    module = ""
+    title = ""  # in messages: "the Zoom simulator"
+
+    def __init__(self, workdir: Path, *, redirect_uri: str, db_name: str, log_name: str):
+        self.workdir = workdir
+        self.db_path = workdir / db_name
+        self.redirect_uri = redirect_uri
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        self.log_path = workdir / log_name
+
+    def _launch(self, admin_class):
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                PYTHON,
+                "-m",
+                self.module,
+                "--port",
+                str(self.port),
+                "--db",
+                str(self.db_path),
+                "--redirect-uri",
+                self.redirect_uri,
+            ],
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self.admin = admin_class(self.url, timeout=HTTP_TIMEOUT)
+        wait_until(self._answers, timeout=30, what=f"{self.title} to start")
+        return self
+
+    def _answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.title.capitalize()} exited:\n{self.log_path.read_text()[-2000:]}")
+        try:
+            self.admin.state()
+        except OSError:
+            return False
+        return True
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+            self._log.close()
+            self.process = None
+
+
+class Simulator(SimulatorProcess):
     """`python -m simulators.zoom` on a free port, with `users` extra Pro users in the seeded account A.
 
     The simulator's admin API cannot add users, so they are written into its SQLite
     file (its own schema, the way its seeding writes the seeded users) before it starts.
     """
 
+    module = "simulators.zoom"
+    title = "the Zoom simulator"
+
     def __init__(self, workdir: Path, *, redirect_uri: str, users: int):
-        self.workdir = workdir
-        self.db_path = workdir / "zoomsim.sqlite3"
-        self.redirect_uri = redirect_uri
+        super().__init__(workdir, redirect_uri=redirect_uri, db_name="zoomsim.sqlite3", log_name="zoomsim.log")
         self.users = users
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-        self.log_path = workdir / "zoomsim.log"
 
     def start(self) -> Simulator:
         from simulators.zoom.client import AdminClient
@@ -120,35 +171,7 @@ class Simulator:
                     ),
                 )
         store.close()
-        self._log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "simulators.zoom",
-                "--port",
-                str(self.port),
-                "--db",
-                str(self.db_path),
-                "--redirect-uri",
-                self.redirect_uri,
-            ],
-            cwd=ROOT,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        self.admin = AdminClient(self.url, timeout=HTTP_TIMEOUT)
-        wait_until(self._answers, timeout=30, what="the Zoom simulator to start")
-        return self
-
-    def _answers(self) -> bool:
-        if self.process.poll() is not None:
-            raise RuntimeError(f"The Zoom simulator exited:\n{self.log_path.read_text()[-2000:]}")
-        try:
-            self.admin.state()
-        except OSError:
-            return False
-        return True
+        return self._launch(AdminClient)
 
     def meetings(self, emails: list[str]) -> list[dict]:
         found = []
@@ -159,66 +182,29 @@ class Simulator:
     def requests_log(self) -> list[dict]:
         return self.admin.requests()
 
-    def stop(self) -> None:
-        if self.process is not None:
-            _stop(self.process)
-            self._log.close()
 
-
-class MicrosoftSimulator:
+class MicrosoftSimulator(SimulatorProcess):
     """`python -m simulators.microsoft` on a free port (the Microsoft identity platform and Graph, for Teams), its
     app registered with the product's Teams callback. Seeded organiser: trainer@contoso.test."""
 
+    module = "simulators.microsoft"
+    title = "the Microsoft simulator"
     ORGANISER = "trainer@contoso.test"
 
     def __init__(self, workdir: Path, *, site_url: str = "http://127.0.0.1:8000"):
-        self.workdir = workdir
-        self.db_path = workdir / "mssim.sqlite3"
-        self.redirect_uri = f"{site_url}/integrations/virtualmeeting/auth_callback/teams"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-        self.log_path = workdir / "mssim.log"
+        super().__init__(
+            workdir,
+            redirect_uri=f"{site_url}/integrations/virtualmeeting/auth_callback/teams",
+            db_name="mssim.sqlite3",
+            log_name="mssim.log",
+        )
 
     def start(self) -> MicrosoftSimulator:
         from simulators.microsoft.client import AdminClient
 
         if self.db_path.exists():
             self.db_path.unlink()
-        self._log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "simulators.microsoft",
-                "--port",
-                str(self.port),
-                "--db",
-                str(self.db_path),
-                "--redirect-uri",
-                self.redirect_uri,
-            ],
-            cwd=ROOT,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        self.admin = AdminClient(self.url, timeout=HTTP_TIMEOUT)
-        wait_until(self._answers, timeout=30, what="the Microsoft simulator to start")
-        return self
-
-    def _answers(self) -> bool:
-        if self.process.poll() is not None:
-            raise RuntimeError(f"The Microsoft simulator exited:\n{self.log_path.read_text()[-2000:]}")
-        try:
-            self.admin.state()
-        except OSError:
-            return False
-        return True
-
-    def stop(self) -> None:
-        if self.process is not None:
-            _stop(self.process)
-            self.process = None
+        return self._launch(AdminClient)
 
 
 def connect_teams_trainer(trainer, *, ms_url: str, email: str = MicrosoftSimulator.ORGANISER) -> None:
