@@ -100,8 +100,10 @@ def _eager_celery():
 def _fresh_user_facts():
     """No test reads another's cached user facts (lms.userfacts): user ids repeat between tests and runs."""
     from lms import userfacts
+    from seminars import page_cache
 
     userfacts.reset()
+    page_cache.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ Every page used to pay a query or two for each of them. Here they are computed t
 cache under the user's id, and read back in one cache round trip (`get_many` of the facts and the two
 generation tokens they were computed under).
 
-Invalidation is by generation, so a reader can never store a stale value for later readers:
+Invalidation is by generation (lms.generations), so a reader can never store a stale value for later readers:
 - `user_changed(user_id)` gives the user a new generation token (a notification arrived or was read,
   the profile's time zone changed, the user's flags, groups or permissions changed);
 - `everyone_changed()` gives every user a new one (a group's permissions changed).
@@ -23,15 +23,12 @@ registers the site-admin flag, `seminars` the bell and the zone. A request compu
 
 from __future__ import annotations
 
-import logging
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
 
-logger = logging.getLogger(__name__)
+from lms import generations
 
 _FACTS: dict[str, Callable[[Any], Any]] = {}
 _MEMO = "_lms_userfacts"
@@ -61,21 +58,9 @@ def _user_key(user_id) -> str:
 USER_TIMEOUT = 300
 
 
-def _new_token() -> str:
-    return uuid.uuid4().hex
-
-
 def _tokens(user_id, found: dict) -> tuple[str, str]:
-    """The generation tokens, made when missing (evicted, or never set). `add` keeps a token another
-    process made meanwhile, so both read the same one."""
-    tokens = []
-    for key in (_user_gen_key(user_id), EVERYONE):
-        token = found.get(key)
-        if token is None:
-            cache.add(key, _new_token(), timeout=None)
-            token = cache.get(key)
-        tokens.append(token)
-    return tokens[0], tokens[1]
+    """The user's and everyone's generation tokens (made when missing: lms.generations)."""
+    return generations.tokens([_user_gen_key(user_id), EVERYONE], found)
 
 
 def facts(user) -> dict[str, Any]:
@@ -130,30 +115,16 @@ def forget_memo(user) -> None:
         delattr(user, _MEMO)
 
 
-def _bump(key: str) -> None:
-    try:
-        cache.set(key, _new_token(), timeout=None)
-    except Exception:  # the cache is down: readers cannot read stale facts from it either
-        logger.warning("Could not mark cached user facts out of date (%s)", key, exc_info=True)
-
-
-def _changed(key: str) -> None:
-    # Now (this transaction's own later reads, e.g. the rest of the request, see the change) and again once
-    # the transaction commits (a reader that read the old rows in between tagged them with the first token).
-    _bump(key)
-    transaction.on_commit(lambda: _bump(key), robust=True)
-
-
 def user_changed(user_id) -> None:
     """The facts of this user changed: readers compute them again."""
-    _changed(_user_gen_key(user_id))
+    generations.changed(_user_gen_key(user_id))
 
 
 def everyone_changed() -> None:
     """Facts of any user may have changed (a group's permissions): all are computed again."""
-    _changed(EVERYONE)
+    generations.changed(EVERYONE)
 
 
 def reset() -> None:
     """Every user's cached facts out of date at once, outside any transaction (test isolation, a cache restore)."""
-    _bump(EVERYONE)
+    generations.bump(EVERYONE)

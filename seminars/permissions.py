@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from lms.permissions import is_site_admin
+from lms.userfacts import fact
 from seminars.models import Booking, Course, Enrolment, Seminar
 
 EDITING_ROLES = {Enrolment.Role.EDITING_TRAINER}
@@ -18,22 +19,14 @@ TRAINER_ROLES = {Enrolment.Role.TRAINER, Enrolment.Role.EDITING_TRAINER}
 
 
 def course_role(user, course: Course) -> str | None:
-    """The user's enrolment role in the course, or None. Cached per request on the user object."""
+    """The user's enrolment role in the course, or None: from their cached facts (seminars.viewer_facts, read
+    again after any change to their enrolments), or what this request already read with the course."""
     if not user.is_authenticated:
         return None
-    cache = user.__dict__.setdefault("_seminar_roles", {})
-    if course.pk not in cache:
-        cache[course.pk] = Enrolment.objects.filter(course=course, user=user).values_list("role", flat=True).first()
-    return cache[course.pk]
-
-
-def course_roles_prefetch(user) -> None:
-    """Load all the user's enrolment roles at once, so pages listing many courses ask once."""
-    if not user.is_authenticated:
-        return
-    cache = user.__dict__.setdefault("_seminar_roles", {})
-    cache.update(dict(Enrolment.objects.filter(user=user).values_list("course_id", "role")))
-    # Courses the user is not enrolled in stay absent and are looked up (None) on demand.
+    known = user.__dict__.get("_seminar_roles")
+    if known is not None and course.pk in known:
+        return known[course.pk]
+    return fact(user, "roles").get(course.pk)
 
 
 def can_view_course(user, course: Course) -> bool:
@@ -48,7 +41,7 @@ def can_edit_course(user, course: Course) -> bool:
 def edits_some_course(user) -> bool:
     """Site admins and the editing trainers of any course: those who schedule sessions in rooms."""
     return is_site_admin(user) or (
-        user.is_authenticated and Enrolment.objects.filter(user=user, role__in=EDITING_ROLES).exists()
+        user.is_authenticated and any(role in EDITING_ROLES for role in fact(user, "roles").values())
     )
 
 
@@ -141,6 +134,16 @@ def may_decide_request(user, *, awaits: str, course: Course, manager_id: int | N
     if awaits == Awaits.TRAINER:
         return course_role(user, course) in TRAINER_ROLES
     return False
+
+
+def may_decide_some_request(user) -> bool:
+    """Whether `user` could be asked to decide any request: a site admin, a trainer of some course or someone's
+    manager (from their cached facts). Whoever is none of these has nothing to count."""
+    if is_site_admin(user):
+        return True
+    if not user.is_authenticated:
+        return False
+    return fact(user, "manages") or any(role in TRAINER_ROLES for role in fact(user, "roles").values())
 
 
 def decidable_requests_q(user) -> Q:

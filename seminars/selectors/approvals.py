@@ -14,6 +14,7 @@ from seminars.permissions import (
     booking_request_awaits,
     decidable_requests_q,
     may_decide_request,
+    may_decide_some_request,
 )
 from seminars.selectors.trainers import event_trainers
 
@@ -66,7 +67,10 @@ def decidable_requests(*, user):
 
 
 def decidable_request_count(*, user) -> int:
-    """How many pending requests `user` may decide (the navigation's count)."""
+    """How many pending requests `user` may decide (the navigation's count); no query for a learner who is
+    nobody's manager."""
+    if not may_decide_some_request(user):
+        return 0
     return Booking.objects.filter(decidable_requests_q(user)).count()
 
 

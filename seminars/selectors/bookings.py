@@ -220,7 +220,7 @@ def seat_conflicts(*, event, user_ids, ignore_event=None) -> dict[int, str]:
     Sessions that touch (one ends when the other starts) do not overlap. `ignore_event` is left
     out too (a learner being moved from it).
     """
-    sessions = list(event.sessions.values_list("start", "finish"))
+    sessions = [(session.start, session.finish) for session in event.sessions.all()]  # prefetched when loaded
     if not sessions or not user_ids:
         return {}
     overlap = Q()

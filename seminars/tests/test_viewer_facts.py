@@ -191,3 +191,94 @@ def test_a_value_stored_before_the_commit_is_dropped_when_the_change_commits(
 
     after = type(learner).objects.get(pk=learner.pk)
     assert userfacts.facts(after)["unread"] == 1
+
+
+# ---- Enrolment roles and the "Approvals" count ------------------------------------------------------------
+
+
+def _approvals(html: str) -> int:
+    marker = 'Approvals <span class="nav-count">'
+    if marker not in html:
+        return 0
+    return int(html.split(marker, 1)[1].split("<", 1)[0])
+
+
+def test_enrolling_removing_and_changing_a_role_show_at_once(client, course, seminar, editing_trainer):
+    from seminars.models import Enrolment
+    from seminars.services.courses import enrolment_create, enrolment_delete, enrolment_set_role
+
+    person = make_user("newcomer")
+    client.force_login(person)
+    course_url = reverse("seminars:course", args=[course.pk])
+    edit_url = reverse("seminars:seminar_edit", args=[seminar.pk])
+    assert client.get(course_url).status_code == 404  # caches: enrolled nowhere
+
+    enrolment = enrolment_create(course=course, user=person, role=Enrolment.Role.LEARNER, actor=editing_trainer)
+    assert client.get(course_url).status_code == 200
+    assert client.get(edit_url).status_code == 403
+
+    enrolment_set_role(enrolment=enrolment, role=Enrolment.Role.EDITING_TRAINER, actor=editing_trainer)
+    assert client.get(edit_url).status_code == 200
+
+    enrolment.refresh_from_db()
+    enrolment_set_role(enrolment=enrolment, role=Enrolment.Role.LEARNER, actor=editing_trainer)
+    assert client.get(edit_url).status_code == 403
+
+    enrolment.refresh_from_db()
+    enrolment_delete(enrolment=enrolment, actor=editing_trainer)
+    assert client.get(course_url).status_code == 404
+
+
+def test_a_new_manager_sees_their_learners_request_counted_at_once(client, event, seminar, learner):
+    from seminars.models import Profile, Seminar
+    from seminars.services.bookings import booking_create
+
+    seminar.approval_type = Seminar.ApprovalType.MANAGER
+    seminar.save()
+    mary = make_user("mary")
+    client.force_login(mary)
+    assert _approvals(_page(client)) == 0  # caches: manages nobody
+
+    Profile.objects.create(user=learner, manager=mary)
+    booking_create(event=event, user=learner, actor=learner)
+    assert _approvals(_page(client)) == 1
+
+    other = make_user("olga")
+    profile = Profile.objects.get(user=learner)
+    profile.manager = other
+    profile.save()
+    assert _approvals(_page(client)) == 0  # no longer hers to decide
+    client.force_login(other)
+    assert _approvals(_page(client)) == 1
+
+
+def test_a_new_trainer_sees_the_requests_awaiting_them_at_once(
+    client, course, event, seminar, learner, editing_trainer
+):
+    from seminars.models import Enrolment, Seminar
+    from seminars.services.bookings import booking_create
+    from seminars.services.courses import enrolment_create
+
+    seminar.approval_type = Seminar.ApprovalType.TRAINER
+    seminar.save()
+    booking_create(event=event, user=learner, actor=learner)
+    person = make_user("tom")
+    client.force_login(person)
+    assert _approvals(_page(client)) == 0
+
+    enrolment_create(course=course, user=person, role=Enrolment.Role.TRAINER, actor=editing_trainer)
+    assert _approvals(_page(client)) == 1
+
+
+def test_in_the_steady_state_a_learner_page_asks_no_query_for_roles_or_the_approvals_count(client, learner, event):
+    client.force_login(learner)
+    event_url = reverse("seminars:event", args=[event.pk])
+    client.get(event_url)  # caches the facts
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(event_url)
+
+    assert response.status_code == 200
+    sql = [query["sql"] for query in queries.captured_queries]
+    assert not [q for q in sql if "seminars_enrolment" in q and "role" in q and "seminars_eventtrainer" not in q]
+    assert not [q for q in sql if q.startswith("SELECT COUNT(*)") and "seminars_booking" in q]

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from seminars.forms.approvals import DecideForm
 from seminars.models import SeminarEvent
-from seminars.permissions import course_roles_prefetch, is_course_trainer, require_view
+from seminars.permissions import is_course_trainer, require_view
 from seminars.selectors.approvals import decidable_requests, requests_attach_decision
 from seminars.selectors.bookings import booking_for_user
 from seminars.services.approvals import Outcome, booking_request_withdraw, booking_requests_decide
@@ -29,7 +29,6 @@ PER_PAGE = 50
 @require_GET
 def approvals(request):
     page = Paginator(decidable_requests(user=request.user), PER_PAGE).get_page(request.GET.get("page"))
-    course_roles_prefetch(request.user)
     rows = requests_attach_decision(requests=list(page.object_list), user=request.user)
     for booking in rows:
         # A learner's manager may decide without being in the course: no link to a page they cannot open.

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from seminars.forms.bookings import AttendanceForm, CancellationReasonForm
 from seminars.models import Booking, Enrolment, Seminar
+from seminars.page_cache import event_shared
 from seminars.permissions import (
     can_edit_course,
     course_role,
@@ -33,7 +34,6 @@ from seminars.selectors.bookings import (
     event_waitlist_count,
 )
 from seminars.selectors.recordings import event_recordings
-from seminars.selectors.trainers import event_trainers
 from seminars.services.bookings import (
     BookingError,
     booking_cancel,
@@ -49,11 +49,14 @@ from seminars.views.virtual import sessions_attach_virtual_access
 
 @login_required
 def event_detail(request, pk):
-    event = event_for_page(event_id=pk)
+    shared = event_shared(pk)
+    event = shared.event
     course = event.seminar.course
     require_view(request.user, course)
     trainer = is_course_trainer(request.user, course)
-    page = event_page(event=event, user=request.user, with_attendees=trainer)
+    page = event_page(event=event, user=request.user, with_attendees=False)
+    if trainer:
+        page.attendees = shared.attendees()
 
     context = {
         "page": page,
@@ -62,7 +65,7 @@ def event_detail(request, pk):
         "course": course,
         "viewer_zone": viewer_zone(request.user),
         "is_trainer": trainer,
-        "trainers": event_trainers(event),
+        "trainers": shared.trainers,
         "can_edit": can_edit_course(request.user, course),
         "is_learner": course_role(request.user, course) == Enrolment.Role.LEARNER,
         "links": {

@@ -55,7 +55,6 @@ def dashboard(request):
     running = selectors.dashboard_trainer_sessions(user=user, page=request.GET.get("run_page", 1))
     booked.object_list, running.object_list = list(booked.object_list), list(running.object_list)
     # "Join now" / "Go to room" / "Host meeting" where this person may use them right now.
-    permissions.course_roles_prefetch(user)
     sessions_attach_virtual_access(user=user, sessions=booked.object_list, booking_state=Booking.State.BOOKED)
     sessions_attach_virtual_access(user=user, sessions=running.object_list, booking_state=None)
     attended = learner_attendance(user=user, page=request.GET.get("attendance_page", 1))

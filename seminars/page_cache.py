@@ -1,0 +1,169 @@
+"""What every viewer of an event sees the same, cached: the event with its seminar, course, seat count, sessions and
+rooms, its trainers, and (for its trainers) its attendees; and the HTML made from them (`fragment`).
+
+The event page and the lists read these instead of asking the database on every request. Each value is stored
+with the generation tokens it was computed under (lms.generations), so no page ever shows it stale:
+- the event's token moves on any save or delete of the event, its sessions, its bookings and its trainer
+  assignments, and of a room any of its sessions is in;
+- its course's token moves on any change to the course, its seminars and its enrolments (who is on the staff
+  decides who the trainers are);
+- the site's token moves when a person's name, email or status changes (trainers and attendees are listed by
+  name), and by `reset`.
+The receivers at the end of this module move them; `seminars/tests/test_page_cache.py` changes each of these
+things the way the product does and checks the next page shows it.
+
+What depends on the viewer (their booking, what they may do, the virtual room's buttons) or on the clock (the
+event's status, the join window) is never part of a cached value: the views work it out on every request from
+the cached data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save, pre_delete
+from django.dispatch import receiver
+from django.http import Http404
+
+from lms import generations
+from seminars.models import Booking, Course, Enrolment, EventTrainer, Room, Seminar, SeminarEvent, Session
+
+SITE = "pages:gen:site"
+TIMEOUT = 24 * 3600  # what nobody asked for in a day is computed again
+# Which course an event is in never changes: each process remembers it, so one cache round trip reads an event's
+# value and all three of its tokens.
+_course_of: dict[int, int] = {}
+
+
+def _event_gen(event_id) -> str:
+    return f"pages:gen:event:{event_id}"
+
+
+def _course_gen(course_id) -> str:
+    return f"pages:gen:course:{course_id}"
+
+
+def _gen_keys(event_id, course_id) -> list[str]:
+    return [_event_gen(event_id), _course_gen(course_id), SITE]
+
+
+class EventShared:
+    """An event as every viewer sees it, with the tokens it was read under (`version`, for fragment keys)."""
+
+    def __init__(self, *, event, trainers, tokens: tuple[str, ...]):
+        self.event = event  # with seminar, course, seats_taken and sessions (rooms loaded): event_for_page's
+        self.trainers = trainers
+        self.tokens = tokens
+        self.version = hashlib.blake2b("/".join(tokens).encode(), digest_size=8).hexdigest()
+
+    def attendees(self) -> dict:
+        """The event's signups in groups (seminars.selectors.bookings.event_attendees), for its trainers."""
+        from seminars.selectors.bookings import event_attendees
+
+        key = f"pages:event:{self.event.pk}:attendees"
+        stored = cache.get(key)
+        if generations.entry_fresh(stored, self.tokens):
+            return stored["value"]
+        value = event_attendees(event=self.event)
+        cache.set(key, generations.entry(value, self.tokens), timeout=TIMEOUT)
+        return value
+
+
+def event_shared(event_id: int) -> EventShared:
+    """The event `event_id` (404 when there is none) from the cache when current, else from the database."""
+    from seminars.selectors.bookings import event_for_page
+    from seminars.selectors.trainers import event_trainers
+
+    key = f"pages:event:{event_id}"
+    course_id = _course_of.get(event_id)
+    found = cache.get_many([key, *_gen_keys(event_id, course_id)] if course_id else [key])
+    stored = found.get(key)
+    if course_id is None and isinstance(stored, dict):
+        course_id = stored.get("course_id")
+        if course_id is not None:
+            found.update(cache.get_many(_gen_keys(event_id, course_id)))
+    if course_id is not None:
+        tokens = generations.tokens(_gen_keys(event_id, course_id), found)
+        if generations.entry_fresh(stored, tokens) and stored.get("course_id") == course_id:
+            _course_of[event_id] = course_id
+            event, trainers = stored["value"]
+            return EventShared(event=event, trainers=trainers, tokens=tokens)
+    # A miss: which course (ids of deleted rows can come back on SQLite), the tokens, then the rows.
+    course_id = SeminarEvent.objects.filter(pk=event_id).values_list("seminar__course_id", flat=True).first()
+    if course_id is None:
+        raise Http404("No such event.")
+    found = cache.get_many(_gen_keys(event_id, course_id))
+    tokens = generations.tokens(_gen_keys(event_id, course_id), found)  # read before the rows
+    event = event_for_page(event_id=event_id)
+    trainers = event_trainers(event)
+    cache.set(key, {**generations.entry((event, trainers), tokens), "course_id": course_id}, timeout=TIMEOUT)
+    _course_of[event_id] = course_id
+    return EventShared(event=event, trainers=trainers, tokens=tokens)
+
+
+# ---- What moves the tokens ----------------------------------------------------------------------------------
+
+
+def events_changed(event_ids) -> None:
+    generations.changed(*(_event_gen(event_id) for event_id in set(event_ids)))
+
+
+def reset() -> None:
+    """Every cached event out of date at once (test isolation, a cache restore)."""
+    _course_of.clear()
+    generations.bump(SITE)
+
+
+@receiver(post_save, sender=SeminarEvent, dispatch_uid="seminars.page_cache.event_saved")
+@receiver(post_delete, sender=SeminarEvent, dispatch_uid="seminars.page_cache.event_deleted")
+def _event_row_changed(sender, instance, **kwargs):
+    events_changed([instance.pk])
+
+
+@receiver(post_save, sender=Session, dispatch_uid="seminars.page_cache.session_saved")
+@receiver(post_delete, sender=Session, dispatch_uid="seminars.page_cache.session_deleted")
+@receiver(post_save, sender=Booking, dispatch_uid="seminars.page_cache.booking_saved")
+@receiver(post_delete, sender=Booking, dispatch_uid="seminars.page_cache.booking_deleted")
+@receiver(post_save, sender=EventTrainer, dispatch_uid="seminars.page_cache.trainer_saved")
+@receiver(post_delete, sender=EventTrainer, dispatch_uid="seminars.page_cache.trainer_deleted")
+def _event_part_changed(sender, instance, **kwargs):
+    events_changed([instance.event_id])
+
+
+@receiver(post_save, sender=Room, dispatch_uid="seminars.page_cache.room_saved")
+@receiver(pre_delete, sender=Room, dispatch_uid="seminars.page_cache.room_deleted")
+def _room_changed(sender, instance, **kwargs):
+    # Before a delete: its sessions are then moved to "no room" by an UPDATE, which sends no signal.
+    events_changed(Session.objects.filter(room_id=instance.pk).values_list("event_id", flat=True).distinct())
+
+
+@receiver(post_save, sender=Course, dispatch_uid="seminars.page_cache.course_saved")
+@receiver(post_delete, sender=Course, dispatch_uid="seminars.page_cache.course_deleted")
+def _course_changed(sender, instance, **kwargs):
+    generations.changed(_course_gen(instance.pk))
+
+
+@receiver(post_save, sender=Seminar, dispatch_uid="seminars.page_cache.seminar_saved")
+@receiver(post_delete, sender=Seminar, dispatch_uid="seminars.page_cache.seminar_deleted")
+@receiver(post_save, sender=Enrolment, dispatch_uid="seminars.page_cache.enrolment_saved")
+@receiver(post_delete, sender=Enrolment, dispatch_uid="seminars.page_cache.enrolment_deleted")
+def _course_part_changed(sender, instance, **kwargs):
+    generations.changed(_course_gen(instance.course_id))
+
+
+# The fields of a person that events show (trainers and attendees by name and email; inactive trainers are not
+# listed). A login saves only last_login, which shows nowhere.
+_PERSON_FIELDS = {"first_name", "last_name", "username", "email", "is_active"}
+
+
+@receiver(post_save, sender=get_user_model(), dispatch_uid="seminars.page_cache.person_saved")
+def _person_saved(sender, instance, created, update_fields=None, **kwargs):
+    if not created and (update_fields is None or _PERSON_FIELDS & set(update_fields)):
+        generations.changed(SITE)
+
+
+@receiver(post_delete, sender=get_user_model(), dispatch_uid="seminars.page_cache.person_deleted")
+def _person_deleted(sender, instance, **kwargs):
+    generations.changed(SITE)

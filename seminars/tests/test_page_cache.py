@@ -1,0 +1,253 @@
+"""What every viewer of an event sees is cached (seminars.page_cache); no page ever shows it stale after a change.
+
+Each test loads the event page (which caches the event), changes one thing it shows the way the product does
+(the editor, the services, a save), and loads the page again: the change shows at once. Then: the cache is
+really used (a page in the steady state reads no event, session or room row), and a value computed while a
+change happened is never served.
+"""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from seminars import page_cache
+from seminars.models import Enrolment, EventTrainer, Room, SeminarEvent, Session
+from seminars.services.bookings import booking_cancel, booking_create
+from seminars.services.courses import course_update, enrolment_create, enrolment_delete, seminar_update
+from seminars.tests.conftest import enrol, event_post_data, make_user
+from seminars.tests.test_rooms import room_fields
+
+pytestmark = pytest.mark.django_db
+
+
+def _page(client, event) -> str:
+    response = client.get(reverse("seminars:event", args=[event.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _seats_left(html: str) -> str:
+    return html.split("<dt>Seats left</dt><dd>", 1)[1].split("<", 1)[0]
+
+
+def _edit(client, event, **fields):
+    session = event.sessions.get()
+    local = session.start.astimezone(ZoneInfo(session.time_zone))
+    row = {
+        "id": session.pk,
+        "start": fields.pop("start", local.strftime("%Y-%m-%dT%H:%M")),
+        "finish": fields.pop("finish", (local + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")),
+        "zone": session.time_zone,
+        **({"room": fields.pop("room")} if "room" in fields else {}),
+    }
+    response = client.post(
+        reverse("seminars:event_edit", args=[event.pk]),
+        event_post_data(sessions=[row], initial_forms=1, **fields),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def test_editing_the_event_and_its_session_shows_at_once(client, event, editing_trainer, learner):
+    client.force_login(learner)
+    html = _page(client, event)
+    assert "Spring intake" in html and "About the drill" not in html
+
+    client.force_login(editing_trainer)
+    start = event.sessions.get().start.astimezone(ZoneInfo("Europe/London")) + timedelta(days=1)
+    _edit(
+        client,
+        event,
+        name="Summer intake",
+        details="About the drill",
+        capacity="7",
+        start=start.strftime("%Y-%m-%dT%H:%M"),
+        finish=(start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+    )
+    client.force_login(learner)
+    html = _page(client, event)
+    assert "Summer intake" in html and "About the drill" in html
+    assert "<dt>Capacity</dt><dd>7</dd>" in html
+    assert start.strftime("%-d %b %Y") in html
+
+
+def test_a_session_added_and_deleted_shows_at_once(client, event, learner):
+    client.force_login(learner)
+    _page(client, event)
+    later = event.sessions.get().start + timedelta(days=3)
+    added = Session.objects.create(event=event, start=later, finish=later + timedelta(hours=2), time_zone="UTC")
+    assert _page(client, event).count('data-label="When"') == 2
+
+    added.delete()
+    assert _page(client, event).count('data-label="When"') == 1
+
+
+def test_bookings_and_cancellations_move_the_seats_left_at_once(client, event, learner, learner2):
+    client.force_login(learner)
+    assert _seats_left(_page(client, event)) == "2"
+
+    other = booking_create(event=event, user=learner2, actor=learner2)  # by someone else
+    assert _seats_left(_page(client, event)) == "1"
+
+    booking_cancel(booking=other, actor=learner2)
+    assert _seats_left(_page(client, event)) == "2"
+
+
+def test_a_renamed_site_room_and_a_room_deleted_show_at_once(client, admin_client, event, site_room, learner):
+    session = event.sessions.get()
+    session.room = site_room
+    session.save()
+    client.force_login(learner)
+    assert "Training room 1" in _page(client, event)
+
+    response = admin_client.post(reverse("seminars:site_room_edit", args=[site_room.pk]), room_fields())
+    assert response.status_code == 302
+    html = _page(client, event)
+    assert "Board room" in html and "Training room 1" not in html
+
+    Room.objects.filter(pk=site_room.pk).delete()  # its sessions' room is cleared by an UPDATE: no signal
+    html = _page(client, event)
+    assert "Board room" not in html and "No room" in html
+
+
+def test_renaming_the_course_and_the_seminar_shows_at_once(client, event, course, seminar, learner, site_admin):
+    client.force_login(learner)
+    _page(client, event)
+
+    seminar_update(seminar=seminar, actor=site_admin, name="Evacuation leads")
+    assert "Evacuation leads: Spring intake" in _page(client, event)
+
+    course_update(course=course, actor=site_admin, name="Safety at work")
+    assert "Safety at work" in _page(client, event)
+
+
+def test_assigning_a_trainer_and_a_trainer_leaving_the_staff_show_at_once(
+    client, event, course, learner, trainer, editing_trainer, site_admin
+):
+    client.force_login(learner)
+    html = _page(client, event)
+    # Nobody assigned: the course's staff stand in.
+    assert trainer.get_full_name() in html and editing_trainer.get_full_name() in html
+
+    EventTrainer.objects.create(event=event, user=trainer, role=EventTrainer.Role.FACILITATOR)
+    html = _page(client, event)
+    assert f"{trainer.get_full_name()} (Facilitator)" in html and editing_trainer.get_full_name() not in html
+
+    enrolment_delete(enrolment=Enrolment.objects.get(course=course, user=trainer), actor=site_admin)
+    html = _page(client, event)  # the one assigned left the staff: the staff stand in again
+    assert trainer.get_full_name() not in html and editing_trainer.get_full_name() in html
+
+    newcomer = make_user("nina", first_name="Nina", last_name="New")
+    enrolment_create(course=course, user=newcomer, role=Enrolment.Role.TRAINER, actor=site_admin)
+    assert "Nina New" in _page(client, event)
+
+
+def test_a_trainer_renamed_shows_at_once_and_a_login_does_not_empty_the_cache(client, event, learner, trainer):
+    client.force_login(learner)
+    assert trainer.get_full_name() in _page(client, event)
+
+    client.force_login(trainer)  # saves last_login only
+    client.force_login(learner)
+    with CaptureQueriesContext(connection) as queries:
+        _page(client, event)
+    assert not [q for q in queries.captured_queries if 'SELECT "seminars_seminarevent"."id"' in q["sql"]]
+
+    trainer.first_name = "Terence"
+    trainer.save()
+    assert "Terence" in _page(client, event)
+
+
+def test_the_trainers_attendee_list_follows_bookings_and_names(client, event, trainer, learner, learner2):
+    client.force_login(trainer)
+    html = _page(client, event)
+    assert learner.email not in html
+
+    booking = booking_create(event=event, user=learner, actor=learner)
+    html = _page(client, event)
+    assert learner.email in html and "Booked (1)" in html
+
+    learner.email = "lena.new@example.com"
+    learner.save()
+    assert "lena.new@example.com" in _page(client, event)
+
+    booking_cancel(booking=booking, actor=learner, reason="Clashes with an audit")
+    html = _page(client, event)
+    assert "Booked (0)" in html and "Clashes with an audit" in html
+
+
+def test_in_the_steady_state_the_event_page_reads_no_event_session_or_room_row(client, event, site_room, learner):
+    session = event.sessions.get()
+    session.room = site_room
+    session.save()
+    client.force_login(learner)
+    _page(client, event)  # caches
+
+    with CaptureQueriesContext(connection) as queries:
+        html = _page(client, event)
+
+    assert "Training room 1" in html
+    sql = " ".join(query["sql"] for query in queries.captured_queries)
+    # (The viewer's own reads stay: their booking, and whether another seat of theirs clashes with this event.)
+    for table in ("seminars_seminarevent", "seminars_session", "seminars_room", "seminars_course"):
+        assert f'SELECT "{table}"."id"' not in sql, table
+
+
+def test_a_value_computed_while_a_change_happened_is_never_served(monkeypatch, event, learner2):
+    """A reader reads the event while a booking is made: what it stores is tagged with the tokens it read before,
+    so the next reader reads again and sees the booking."""
+    from seminars.selectors import bookings as selectors
+
+    real = selectors.event_for_page
+    made = []
+
+    def booking_made_meanwhile(*, event_id):
+        read = real(event_id=event_id)  # the old seat count
+        if not made:
+            made.append(booking_create(event=SeminarEvent.objects.get(pk=event_id), user=learner2, actor=learner2))
+        return read
+
+    monkeypatch.setattr(selectors, "event_for_page", booking_made_meanwhile)
+    assert page_cache.event_shared(event.pk).event.seats_taken == 0
+    assert page_cache.event_shared(event.pk).event.seats_taken == 1
+
+
+def test_a_value_stored_before_the_commit_is_dropped_when_the_change_commits(
+    django_capture_on_commit_callbacks, event, learner2
+):
+    """Another process may read the old rows after the change's first mark and before its commit; the mark given
+    again at commit makes what it stored useless."""
+    page_cache.event_shared(event.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_create(event=event, user=learner2, actor=learner2)
+        stale = page_cache.event_shared(event.pk)  # what another connection would store now: tokens of now
+        stale.event.seats_taken = 0
+        from django.core.cache import cache
+
+        from lms import generations
+
+        cache.set(
+            f"pages:event:{event.pk}",
+            {**generations.entry((stale.event, stale.trainers), stale.tokens), "course_id": event.seminar.course_id},
+        )
+
+    assert page_cache.event_shared(event.pk).event.seats_taken == 1
+
+
+def test_an_event_deleted_is_not_found_and_its_id_is_not_mixed_up(client, event, seminar, learner):
+    client.force_login(learner)
+    _page(client, event)
+    pk = event.pk
+    SeminarEvent.objects.filter(pk=pk).delete()
+    assert client.get(reverse("seminars:event", args=[pk])).status_code == 404
+
+
+def test_an_outsider_gets_404_from_a_cached_event(client, event, learner, outsider):
+    client.force_login(learner)
+    _page(client, event)
+    client.force_login(outsider)
+    assert client.get(reverse("seminars:event", args=[event.pk])).status_code == 404
+    enrol(outsider, event.seminar.course)
+    assert client.get(reverse("seminars:event", args=[event.pk])).status_code == 200
