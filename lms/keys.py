@@ -14,10 +14,10 @@ DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-pro
 DEVELOPMENT_FIELD_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZC11c2U="
 
 GENERATE_SECRET_KEY = (
-    "python -c \"from django.core.management.utils import get_random_secret_key; print(get_random_secret_key())\""
+    'python -c "from django.core.management.utils import get_random_secret_key; print(get_random_secret_key())"'
 )
 GENERATE_FIELD_ENCRYPTION_KEY = (
-    "python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\""
+    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
 )
 
 
@@ -30,8 +30,7 @@ def secret_key_problem(secret_key: str) -> str:
     else:
         return ""
     return (
-        f"{reason} Set SECRET_KEY to a long random value kept secret, for example the output of: "
-        f"{GENERATE_SECRET_KEY}"
+        f"{reason} Set SECRET_KEY to a long random value kept secret, for example the output of: {GENERATE_SECRET_KEY}"
     )
 
 

@@ -87,6 +87,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "seminars.context_processors.navigation",
             ],
+            # {% url %} with a remembered reverse (lms.urlcache).
+            "builtins": ["lms.templatetags.lms_url"],
         },
     },
 ]

@@ -103,6 +103,39 @@ def event_shared(event_id: int) -> EventShared:
     return EventShared(event=event, trainers=trainers, tokens=tokens)
 
 
+def event_fragments(name: str, items, render_fresh) -> list:
+    """Values made from events' shared data, one per item, from the cache when current.
+
+    `items` are (key, event_id, course_id, obj), `key` naming everything else the value depends on (a session id,
+    the zone, the language). One cache round trip reads the values with their events' tokens. The missing and
+    stale ones are made by `render_fresh(objs)`, which must read those objects' rows again (it runs after the
+    tokens were read, so what it stores is never newer than its tokens say), and stored in one more.
+    """
+    items = list(items)
+    if not items:
+        return []
+    keys = [f"pages:{name}:{key}" for key, _event_id, _course_id, _obj in items]
+    gen_keys = {gen for _key, event_id, course_id, _obj in items for gen in _gen_keys(event_id, course_id)}
+    found = cache.get_many([*keys, *gen_keys])
+    values, missing = [], []
+    for index, (key, (_key, event_id, course_id, obj)) in enumerate(zip(keys, items, strict=True)):
+        tokens = generations.tokens(_gen_keys(event_id, course_id), found)
+        stored = found.get(key)
+        if generations.entry_fresh(stored, tokens):
+            values.append(stored["value"])
+        else:
+            values.append(None)
+            missing.append((index, key, tokens, obj))
+    if missing:
+        made = render_fresh([obj for _index, _key, _tokens, obj in missing])
+        stored = {}
+        for (index, key, tokens, _obj), value in zip(missing, made, strict=True):
+            values[index] = value
+            stored[key] = generations.entry(value, tokens)
+        cache.set_many(stored, timeout=TIMEOUT)
+    return values
+
+
 # ---- What moves the tokens ----------------------------------------------------------------------------------
 
 

@@ -136,6 +136,11 @@ def may_decide_request(user, *, awaits: str, course: Course, manager_id: int | N
     return False
 
 
+def teaches_somewhere(user) -> bool:
+    """Whether `user` is on the staff (trainer or editing trainer) of any course (from their cached facts)."""
+    return user.is_authenticated and any(role in TRAINER_ROLES for role in fact(user, "roles").values())
+
+
 def may_decide_some_request(user) -> bool:
     """Whether `user` could be asked to decide any request: a site admin, a trainer of some course or someone's
     manager (from their cached facts). Whoever is none of these has nothing to count."""
@@ -143,7 +148,7 @@ def may_decide_some_request(user) -> bool:
         return True
     if not user.is_authenticated:
         return False
-    return fact(user, "manages") or any(role in TRAINER_ROLES for role in fact(user, "roles").values())
+    return fact(user, "manages") or teaches_somewhere(user)
 
 
 def decidable_requests_q(user) -> Q:

@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from seminars.models import Booking, Course, Enrolment, EventTrainer, Seminar, SeminarEvent, Session
-from seminars.permissions import is_site_admin
+from seminars.permissions import is_site_admin, teaches_somewhere
 from seminars.selectors.bookings import event_status, event_status_display, registration_window
 from seminars.selectors.trainers import assigned_role_annotation, sessions_taught_filter
 
@@ -175,6 +175,11 @@ def _dashboard_sessions():
     )
 
 
+def dashboard_sessions_fresh(session_ids) -> dict:
+    """{id: session} read again as the dashboard's lists read them (event, seminar, course, room, booked count)."""
+    return {session.pk: session for session in _dashboard_sessions().filter(pk__in=list(session_ids))}
+
+
 def dashboard_booked_sessions(*, user, now: datetime | None = None, page: int | str = 1) -> Page:
     """Upcoming sessions of events the user is booked on (event not cancelled, course still visible), paged."""
     now = now or timezone.now()
@@ -190,6 +195,8 @@ def dashboard_trainer_sessions(*, user, now: datetime | None = None, page: int |
     """Upcoming sessions of the events the user is a trainer of (seminars.selectors.trainers), paged; each
     with `my_role`: the role the user is assigned, or their course role when standing in for an event
     with no trainers of its own."""
+    if not teaches_somewhere(user):  # only course staff teach: nothing to ask the database
+        return Paginator([], SESSIONS_PER_PAGE).get_page(page)
     now = now or timezone.now()
     course_role = Enrolment.objects.filter(course=OuterRef("event__seminar__course"), user=user).values("role")[:1]
     sessions = (

@@ -251,3 +251,60 @@ def test_an_outsider_gets_404_from_a_cached_event(client, event, learner, outsid
     assert client.get(reverse("seminars:event", args=[event.pk])).status_code == 404
     enrol(outsider, event.seminar.course)
     assert client.get(reverse("seminars:event", args=[event.pk])).status_code == 200
+
+
+# ---- The rows of "My sessions" ------------------------------------------------------------------------------
+
+
+def _booked(event, learner):
+    booking_create(event=event, user=learner, actor=learner)
+
+
+def test_my_sessions_rows_follow_a_moved_session_a_renamed_room_and_the_viewers_zone(client, event, site_room, learner):
+    from seminars.services.profiles import profile_update
+
+    session = event.sessions.get()
+    session.room = site_room
+    session.save()
+    _booked(event, learner)
+    client.force_login(learner)
+    dashboard = reverse("seminars:dashboard")
+    html = client.get(dashboard).content.decode()
+    assert "Training room 1" in html and "Spring intake" in html
+
+    later = session.start + timedelta(days=2)
+    session.start, session.finish = later, later + timedelta(hours=1)
+    session.save()
+    html = client.get(dashboard).content.decode()
+    assert later.astimezone(ZoneInfo("Europe/London")).strftime("%-d %b %Y") in html
+
+    site_room.name = "Lecture hall"
+    site_room.save()
+    assert "Lecture hall" in client.get(dashboard).content.decode()
+
+    profile_update(user=learner, time_zone="Asia/Tokyo")
+    html = client.get(dashboard).content.decode()
+    assert "(Asia/Tokyo)" in html and later.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%H:%M") in html
+
+
+def test_my_sessions_booked_count_follows_bookings_at_once(client, event, trainer, learner, learner2):
+    client.force_login(trainer)
+    dashboard = reverse("seminars:dashboard")
+    assert "0 / 2" in client.get(dashboard).content.decode()
+
+    _booked(event, learner)
+    assert "1 / 2" in client.get(dashboard).content.decode()
+
+
+def test_a_row_missing_from_the_cache_is_made_from_its_rows_read_again(event, learner):
+    """The list's rows were read before the row's tokens: a change in between must not be stored as current."""
+    from seminars.templatetags.seminar_rows import session_rows
+
+    stale = Session.objects.select_related("event__seminar__course", "room").get(event=event)
+    event.name = "Renamed meanwhile"
+    event.save()  # after the list's read, before the rows are made
+
+    [(_session, head, _tail)] = session_rows([stale], "UTC")
+    assert "Renamed meanwhile" in head and "Spring intake" not in head
+    [(_session, head, _tail)] = session_rows([stale], "UTC")  # now from the cache
+    assert "Renamed meanwhile" in head

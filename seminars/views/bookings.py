@@ -8,11 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from lms.urlcache import reverse
 from seminars.forms.bookings import AttendanceForm, CancellationReasonForm
 from seminars.models import Booking, Enrolment, Seminar
 from seminars.page_cache import event_shared

@@ -9,11 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lms.urlcache import reverse
 from seminars import permissions
 from seminars.forms.courses import CourseForm, EnrolForm, ProfileForm, RoleForm, SeminarForm
 from seminars.models import Booking, Course, Enrolment, Notification, Profile, Seminar
