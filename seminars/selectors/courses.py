@@ -111,31 +111,22 @@ def event_list_for_seminar(
     past: bool = False,
     page: int | str = 1,
     per_page: int = EVENTS_PER_PAGE,
+    with_sessions: bool = True,
 ) -> Page:
     """One page of the seminar's upcoming (or past) events with their sessions and rooms.
 
     A constant number of queries however many events there are: the count, the
     page of events with their seat counts and the viewer's booking, and their
-    sessions. Upcoming events (and those without dates) come by first session;
+    sessions (unless `with_sessions` is false: the seminar page reads them only for the rows it has not cached,
+    with `events_fresh`). Upcoming events (and those without dates) come by first session;
     past ones latest first. Each event carries: `session_list`, `booked_count`,
     `waitlist_count`, `seats_left`, `my_booking_state` (or None), `status`,
     `status_label`, `status_badge`, `registration` (a RegistrationWindow value).
     """
     now = now or timezone.now()
-    my_state = Booking.objects.filter(event=OuterRef("pk"), user=user).values("state")[:1]
-    events = seminar.events.annotate(
-        first_start=_session_bound("start", first=True),
-        last_finish=_session_bound("finish", first=False),
-        booked_count=_booking_count(Booking.SEAT_STATES),
-        waitlist_count=_booking_count([Booking.State.WAITLISTED]),
-        my_booking_state=Subquery(my_state),
-    ).prefetch_related(
-        Prefetch(
-            "sessions",
-            queryset=Session.objects.select_related("room").order_by("start", "pk"),
-            to_attr="session_list",
-        )
-    )
+    events = _events_listed(seminar.events.all(), user=user)
+    if with_sessions:
+        events = _with_session_list(events)
     if past:
         events = events.filter(last_finish__lte=now).order_by(F("first_start").desc(), "-pk")
     else:
@@ -143,7 +134,40 @@ def event_list_for_seminar(
             F("first_start").asc(nulls_last=True), "pk"
         )
     page_obj = Paginator(events, per_page).get_page(page)
-    for event in page_obj.object_list:
+    _events_decorate(page_obj.object_list, now=now)
+    return page_obj
+
+
+def events_fresh(event_ids, *, user, now: datetime) -> dict:
+    """{id: event} read again as event_list_for_seminar lists them, with their sessions."""
+    events = list(_with_session_list(_events_listed(SeminarEvent.objects.filter(pk__in=list(event_ids)), user=user)))
+    _events_decorate(events, now=now)
+    return {event.pk: event for event in events}
+
+
+def _events_listed(events, *, user):
+    my_state = Booking.objects.filter(event=OuterRef("pk"), user=user).values("state")[:1]
+    return events.annotate(
+        first_start=_session_bound("start", first=True),
+        last_finish=_session_bound("finish", first=False),
+        booked_count=_booking_count(Booking.SEAT_STATES),
+        waitlist_count=_booking_count([Booking.State.WAITLISTED]),
+        my_booking_state=Subquery(my_state),
+    )
+
+
+def _with_session_list(events):
+    return events.prefetch_related(
+        Prefetch(
+            "sessions",
+            queryset=Session.objects.select_related("room").order_by("start", "pk"),
+            to_attr="session_list",
+        )
+    )
+
+
+def _events_decorate(events, *, now) -> None:
+    for event in events:
         event.seats_left = max(event.capacity - event.booked_count, 0)
         event.status = event_status(
             event=event,
@@ -156,7 +180,6 @@ def event_list_for_seminar(
         event.registration = registration_window(event=event, now=now)
         if event.my_booking_state:
             event.my_booking_label = Booking.State(event.my_booking_state).label
-    return page_obj
 
 
 def past_event_count(*, seminar: Seminar, now: datetime | None = None) -> int:

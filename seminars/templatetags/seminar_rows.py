@@ -1,4 +1,5 @@
-"""Rows of the session lists, with the part every viewer sees the same cached (seminars.page_cache).
+"""Rows of the session lists and of the seminar page's events, with what every viewer sees the same cached
+(seminars.page_cache).
 
 `{% session_rows sessions viewer_zone show_booked as rows %}` gives (session, head, tail) for each session: the
 row's cells up to the room's virtual part, and after it, as HTML made once per session, zone and language and kept
@@ -8,11 +9,12 @@ buttons, "My role") is rendered around them on every request.
 
 from django import template
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from seminars import page_cache
-from seminars.selectors.courses import dashboard_sessions_fresh
+from seminars.selectors.courses import dashboard_sessions_fresh, events_fresh
 
 register = template.Library()
 
@@ -46,3 +48,43 @@ def session_rows(sessions, viewer_zone, show_booked=False):
         render_fresh,
     )
     return [(session, mark_safe(head), mark_safe(tail)) for session, (head, tail) in zip(sessions, parts, strict=True)]
+
+
+EVENT_ROW_TEMPLATE = "seminars/courses/_event_row.html"
+
+
+@register.simple_tag(takes_context=True)
+def event_rows(context, events, viewer_zone, seminar, is_learner):
+    """The seminar page's rows, one per event (from event_list_for_seminar, with or without its sessions): each
+    made once per event, zone, language and every per-viewer and per-moment value the row shows (status,
+    registration window, the viewer's booking state, whether they are a learner) and kept until the event, its
+    sessions, rooms, bookings, seminar or course change."""
+    events = list(events)
+    user = context["request"].user
+    now = timezone.now()
+    language = get_language()
+
+    def render_fresh(stale):
+        fresh = events_fresh((event.pk for event in stale), user=user, now=now)
+        return [
+            mark_safe(
+                render_to_string(
+                    EVENT_ROW_TEMPLATE,
+                    {
+                        "event": fresh.get(event.pk, event),
+                        "viewer_zone": viewer_zone,
+                        "seminar": seminar,
+                        "is_learner": is_learner,
+                    },
+                )
+            )
+            for event in stale
+        ]
+
+    def key(event):
+        parts = (event.pk, viewer_zone, language, event.status, event.registration, event.my_booking_state or "")
+        return ":".join(str(part) for part in (*parts, int(bool(is_learner))))
+
+    return page_cache.event_fragments(
+        "event-row", [(key(event), event.pk, seminar.course_id, event) for event in events], render_fresh
+    )

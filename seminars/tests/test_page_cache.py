@@ -308,3 +308,72 @@ def test_a_row_missing_from_the_cache_is_made_from_its_rows_read_again(event, le
     assert "Renamed meanwhile" in head and "Spring intake" not in head
     [(_session, head, _tail)] = session_rows([stale], "UTC")  # now from the cache
     assert "Renamed meanwhile" in head
+
+
+# ---- The rows of the seminar page ---------------------------------------------------------------------------
+
+
+def _seminar_page(client, seminar) -> str:
+    response = client.get(reverse("seminars:seminar", args=[seminar.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _event_row(html: str, title: str) -> str:
+    return html.split(f">{title}</a>", 1)[1].split("</tr>", 1)[0]
+
+
+def test_seminar_page_rows_follow_bookings_sessions_and_rooms_at_once(
+    client, seminar, event, site_room, learner, learner2
+):
+    client.force_login(learner)
+    row = _event_row(_seminar_page(client, seminar), "Spring intake")
+    assert "You:" not in row and ">Sign up<" in row and "2 <span" in row
+
+    booking_create(event=event, user=learner2, actor=learner2)  # someone else: one seat fewer
+    assert "1 <span" in _event_row(_seminar_page(client, seminar), "Spring intake")
+
+    booking_create(event=event, user=learner, actor=learner)  # the viewer: their state in the row
+    row = _event_row(_seminar_page(client, seminar), "Spring intake")
+    assert "You: Booked" in row and ">View event<" in row
+
+    session = event.sessions.get()
+    session.room = site_room
+    session.save()
+    assert "Training room 1" in _event_row(_seminar_page(client, seminar), "Spring intake")
+    site_room.name = "Lecture hall"
+    site_room.save()
+    assert "Lecture hall" in _event_row(_seminar_page(client, seminar), "Spring intake")
+
+
+def test_seminar_page_rows_follow_the_clock(client, seminar, event, learner, time_machine):
+    """The status and the sign-up button depend on the moment: a cached row never outlives them. (The clock moves
+    by minutes, well inside the cache's timeouts.)"""
+    from django.utils import timezone
+
+    time_machine.move_to(timezone.now(), tick=False)
+    session = event.sessions.get()
+    session.start, session.finish = timezone.now() + timedelta(minutes=10), timezone.now() + timedelta(minutes=70)
+    session.save()
+    client.force_login(learner)
+    assert ">Sign up<" in _event_row(_seminar_page(client, seminar), "Spring intake")
+
+    time_machine.shift(timedelta(minutes=15))
+    row = _event_row(_seminar_page(client, seminar), "Spring intake")
+    assert "In progress" in row and ">Sign up<" not in row  # the same viewer and data: only the clock moved
+
+
+def test_seminar_page_rows_differ_by_viewer_where_the_viewer_matters(client, seminar, event, learner, trainer):
+    client.force_login(learner)
+    assert ">Sign up<" in _event_row(_seminar_page(client, seminar), "Spring intake")
+    client.force_login(trainer)  # not a learner: never offered to sign up, whatever a learner's row said
+    assert ">View event<" in _event_row(_seminar_page(client, seminar), "Spring intake")
+
+
+def test_two_learners_see_their_own_booking_in_the_same_row(client, seminar, event, learner, learner2):
+    booking_create(event=event, user=learner, actor=learner)
+    client.force_login(learner)
+    assert "You: Booked" in _event_row(_seminar_page(client, seminar), "Spring intake")
+    client.force_login(learner2)
+    row = _event_row(_seminar_page(client, seminar), "Spring intake")
+    assert "You:" not in row and ">Sign up<" in row

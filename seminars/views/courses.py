@@ -291,7 +291,7 @@ def seminar_detail(request, pk):
             "seminar": seminar,
             "course": seminar.course,
             "events": selectors.event_list_for_seminar(
-                seminar=seminar, user=request.user, past=past, page=request.GET.get("page", 1)
+                seminar=seminar, user=request.user, past=past, page=request.GET.get("page", 1), with_sessions=False
             ),
             "showing_past": past,
             "past_count": None if past else selectors.past_event_count(seminar=seminar),
