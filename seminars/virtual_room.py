@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
+from lms.urlcache import reverse
 from seminars.meetings import BOOKING_KEY
 from seminars.models import Booking, Session
 from seminars.permissions import is_course_trainer, is_site_admin

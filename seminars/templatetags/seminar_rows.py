@@ -7,6 +7,9 @@ until the session, its event, room, seminar or course changes. What depends on t
 buttons, "My role") is rendered around them on every request.
 """
 
+from functools import lru_cache
+from types import SimpleNamespace
+
 from django import template
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -15,6 +18,7 @@ from django.utils.translation import get_language
 
 from seminars import page_cache
 from seminars.selectors.courses import dashboard_sessions_fresh, events_fresh
+from seminars.virtual_room import Access, LinksNote
 
 register = template.Library()
 
@@ -88,3 +92,37 @@ def event_rows(context, events, viewer_zone, seminar, is_learner):
     return page_cache.event_fragments(
         "event-row", [(key(event), event.pk, seminar.course_id, event) for event in events], render_fresh
     )
+
+
+VIRTUAL_TEMPLATE = "seminars/bookings/_session_virtual.html"
+
+
+@register.simple_tag
+def session_virtual(session):
+    """A session's virtual room card (bookings/_session_virtual.html) without "Retry now": the same card for the
+    same session and the same access is the same HTML, so it is made once per process (the card of a session
+    with "Retry now" holds a CSRF token and is included as a template instead)."""
+    access = session.virtual
+    if access is None:
+        return ""
+    if session.virtual_can_retry:
+        raise ValueError("A card with Retry now holds a CSRF token: include the template.")
+    return _virtual_card(
+        session.pk,
+        access.role,
+        bool(access.pending),
+        tuple((str(label), url) for label, url in access.buttons),
+        str(access.message or ""),
+        str(access.problem or ""),
+        tuple((note.kind, str(note.text)) for note in access.links),
+        bool(session.virtual_waiting),
+        get_language(),
+    )
+
+
+@lru_cache(maxsize=8192)
+def _virtual_card(session_pk, role, pending, buttons, message, problem, links, waiting, language) -> str:
+    access = Access(role=role, pending=pending, buttons=list(buttons), message=message, problem=problem)
+    access.links = [LinksNote(kind=kind, text=text) for kind, text in links]
+    card = SimpleNamespace(pk=session_pk, virtual=access, virtual_waiting=waiting, virtual_can_retry=False)
+    return mark_safe(render_to_string(VIRTUAL_TEMPLATE, {"session": card}))
