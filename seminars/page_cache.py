@@ -35,6 +35,8 @@ TIMEOUT = 24 * 3600  # what nobody asked for in a day is computed again
 # Which course an event is in never changes: each process remembers it, so one cache round trip reads an event's
 # value and all three of its tokens.
 _course_of: dict[int, int] = {}
+_seminar_of_event: dict[int, int] = {}
+_course_of_seminar: dict[int, int] = {}
 
 
 def _event_gen(event_id) -> str:
@@ -43,6 +45,10 @@ def _event_gen(event_id) -> str:
 
 def _course_gen(course_id) -> str:
     return f"pages:gen:course:{course_id}"
+
+
+def _seminar_gen(seminar_id) -> str:
+    return f"pages:gen:seminar:{seminar_id}"
 
 
 def _gen_keys(event_id, course_id) -> list[str]:
@@ -107,9 +113,11 @@ def event_fragments(name: str, items, render_fresh) -> list:
     """Values made from events' shared data, one per item, from the cache when current.
 
     `items` are (key, event_id, course_id, obj), `key` naming everything else the value depends on (a session id,
-    the zone, the language). One cache round trip reads the values with their events' tokens. The missing and
-    stale ones are made by `render_fresh(objs)`, which must read those objects' rows again (it runs after the
-    tokens were read, so what it stores is never newer than its tokens say), and stored in one more.
+    the zone, the language, the viewer's booking state). One cache round trip reads the values with their events'
+    tokens. The missing and stale ones are made by `render_fresh(objs)`, which must read those objects' rows again
+    (it runs after the tokens were read, so what it makes is never older than its tokens) and give, for each,
+    (value, key): the key of what it read, under which the value is stored in one more round trip. The value goes
+    into this response either way.
     """
     items = list(items)
     if not items:
@@ -125,15 +133,58 @@ def event_fragments(name: str, items, render_fresh) -> list:
             values.append(stored["value"])
         else:
             values.append(None)
-            missing.append((index, key, tokens, obj))
+            missing.append((index, tokens, obj))
     if missing:
-        made = render_fresh([obj for _index, _key, _tokens, obj in missing])
+        made = render_fresh([obj for _index, _tokens, obj in missing])
         stored = {}
-        for (index, key, tokens, _obj), value in zip(missing, made, strict=True):
+        for (index, tokens, _obj), (value, key) in zip(missing, made, strict=True):
             values[index] = value
-            stored[key] = generations.entry(value, tokens)
+            stored[f"pages:{name}:{key}"] = generations.entry(value, tokens)
         cache.set_many(stored, timeout=TIMEOUT)
     return values
+
+
+class SeminarList:
+    """One page of a seminar's upcoming (or past) events as every viewer sees it (event_list_for_seminar without
+    the viewer's booking states), with the seminar, its course and the number of past events."""
+
+    def __init__(self, *, seminar, events, number: int, count: int, per_page: int, past_count: int):
+        self.seminar = seminar
+        self.events = events
+        self.number = number
+        self.count = count
+        self.per_page = per_page
+        self.past_count = past_count
+
+
+def seminar_list(seminar_id: int, *, past: bool, page) -> SeminarList:
+    """A page of the seminar `seminar_id`'s events (404 when there is no such seminar), from the cache when current:
+    its tokens are the seminar's (any change to its events, their dates and seats), its course's and the site's, and
+    it is kept only until the first of its upcoming events ends (then an event moves from one list to the other)."""
+    from django.utils import timezone
+
+    from seminars.selectors.courses import seminar_events_page
+
+    asked = hashlib.blake2b(str(page).encode(), digest_size=8).hexdigest()
+    key = f"pages:seminar:{seminar_id}:{int(past)}:{asked}"
+    course_id = _course_of_seminar.get(seminar_id)
+    gens = [_seminar_gen(seminar_id), _course_gen(course_id), SITE] if course_id else []
+    found = cache.get_many([key, *gens])
+    stored = found.get(key)
+    now = timezone.now()
+    if course_id and generations.entry_fresh(stored, generations.tokens(gens, found)):
+        value = stored["value"]
+        if value["until"] is None or now < value["until"]:
+            return value["list"]
+    course_id = Seminar.objects.filter(pk=seminar_id).values_list("course_id", flat=True).first()
+    if course_id is None:
+        raise Http404("No such seminar.")
+    _course_of_seminar[seminar_id] = course_id
+    gens = [_seminar_gen(seminar_id), _course_gen(course_id), SITE]
+    tokens = generations.tokens(gens, cache.get_many(gens))  # read before the rows
+    listed, until = seminar_events_page(seminar_id=seminar_id, past=past, page=page, now=now)
+    cache.set(key, generations.entry({"list": listed, "until": until}, tokens), timeout=TIMEOUT)
+    return listed
 
 
 # ---- What moves the tokens ----------------------------------------------------------------------------------
@@ -146,23 +197,42 @@ def events_changed(event_ids) -> None:
 def reset() -> None:
     """Every cached event out of date at once (test isolation, a cache restore)."""
     _course_of.clear()
+    _seminar_of_event.clear()
+    _course_of_seminar.clear()
     generations.bump(SITE)
 
 
 @receiver(post_save, sender=SeminarEvent, dispatch_uid="seminars.page_cache.event_saved")
 @receiver(post_delete, sender=SeminarEvent, dispatch_uid="seminars.page_cache.event_deleted")
 def _event_row_changed(sender, instance, **kwargs):
-    events_changed([instance.pk])
+    generations.changed(_event_gen(instance.pk), _seminar_gen(instance.seminar_id))
+
+
+@receiver(post_save, sender=EventTrainer, dispatch_uid="seminars.page_cache.trainer_saved")
+@receiver(post_delete, sender=EventTrainer, dispatch_uid="seminars.page_cache.trainer_deleted")
+def _event_part_changed(sender, instance, **kwargs):
+    events_changed([instance.event_id])
 
 
 @receiver(post_save, sender=Session, dispatch_uid="seminars.page_cache.session_saved")
 @receiver(post_delete, sender=Session, dispatch_uid="seminars.page_cache.session_deleted")
 @receiver(post_save, sender=Booking, dispatch_uid="seminars.page_cache.booking_saved")
 @receiver(post_delete, sender=Booking, dispatch_uid="seminars.page_cache.booking_deleted")
-@receiver(post_save, sender=EventTrainer, dispatch_uid="seminars.page_cache.trainer_saved")
-@receiver(post_delete, sender=EventTrainer, dispatch_uid="seminars.page_cache.trainer_deleted")
-def _event_part_changed(sender, instance, **kwargs):
-    events_changed([instance.event_id])
+def _event_list_part_changed(sender, instance, **kwargs):
+    """Sessions (an event's dates) and bookings (its seats) also change its seminar's list of events."""
+    seminar_id = _seminar_of(instance.event_id)
+    generations.changed(_event_gen(instance.event_id), *([_seminar_gen(seminar_id)] if seminar_id else []))
+
+
+def _seminar_of(event_id) -> int | None:
+    """The seminar of an event (it never changes; remembered by the process). None when the event is gone: its
+    own delete moves its seminar's token."""
+    if event_id not in _seminar_of_event:
+        seminar_id = SeminarEvent.objects.filter(pk=event_id).values_list("seminar_id", flat=True).first()
+        if seminar_id is None:
+            return None
+        _seminar_of_event[event_id] = seminar_id
+    return _seminar_of_event[event_id]
 
 
 @receiver(post_save, sender=Room, dispatch_uid="seminars.page_cache.room_saved")

@@ -3,8 +3,9 @@
 from datetime import datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, Min, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from seminars.models import Booking, Course, Enrolment, EventTrainer, Seminar, SeminarEvent, Session
@@ -146,14 +147,57 @@ def events_fresh(event_ids, *, user, now: datetime) -> dict:
 
 
 def _events_listed(events, *, user):
-    my_state = Booking.objects.filter(event=OuterRef("pk"), user=user).values("state")[:1]
-    return events.annotate(
+    """The events with their first start, last finish, seat and waitlist counts, and `user`'s booking state (no
+    user: without it)."""
+    events = events.annotate(
         first_start=_session_bound("start", first=True),
         last_finish=_session_bound("finish", first=False),
         booked_count=_booking_count(Booking.SEAT_STATES),
         waitlist_count=_booking_count([Booking.State.WAITLISTED]),
-        my_booking_state=Subquery(my_state),
     )
+    if user is None:
+        return events
+    my_state = Booking.objects.filter(event=OuterRef("pk"), user=user).values("state")[:1]
+    return events.annotate(my_booking_state=Subquery(my_state))
+
+
+def seminar_events_page(*, seminar_id: int, past: bool, page, now: datetime):
+    """What every viewer of a seminar's page sees the same (seminars.page_cache.seminar_list): (SeminarList, the
+    moment it stops being true: the end of the first upcoming event, or None)."""
+    from seminars.page_cache import SeminarList
+
+    seminar = get_object_or_404(Seminar.objects.select_related("course"), pk=seminar_id)
+    events = _events_listed(seminar.events.all(), user=None)
+    if past:
+        events = events.filter(last_finish__lte=now).order_by(F("first_start").desc(), "-pk")
+    else:
+        events = events.filter(Q(last_finish__gt=now) | Q(last_finish__isnull=True)).order_by(
+            F("first_start").asc(nulls_last=True), "pk"
+        )
+    page_obj = Paginator(events, EVENTS_PER_PAGE).get_page(page)
+    listed = SeminarList(
+        seminar=seminar,
+        events=list(page_obj.object_list),
+        number=page_obj.number,
+        count=page_obj.paginator.count,
+        per_page=EVENTS_PER_PAGE,
+        past_count=past_event_count(seminar=seminar, now=now),
+    )
+    until = (
+        seminar.events.annotate(last_finish=_session_bound("finish", first=False))
+        .filter(last_finish__gt=now)
+        .aggregate(until=Min("last_finish"))["until"]
+    )
+    return listed, until
+
+
+def seminar_page_for_viewer(listed, *, booking_states: dict, now: datetime) -> Page:
+    """The cached page of events (`listed`) for one viewer: their booking states, and each event's status now."""
+    for event in listed.events:
+        event.my_booking_state = booking_states.get(event.pk)
+    _events_decorate(listed.events, now=now)
+    paginator = Paginator(range(listed.count), listed.per_page)
+    return Page(listed.events, listed.number, paginator)
 
 
 def _with_session_list(events):

@@ -40,7 +40,7 @@ def session_rows(sessions, viewer_zone, show_booked=False):
                 {"session": fresh.get(session.pk, session), "viewer_zone": viewer_zone, "show_booked": show_booked},
             )
             head, _spot, tail = row.partition(VIRTUAL_SPOT)
-            parts.append((head, tail))
+            parts.append(((head, tail), f"{session.pk}:{variant}"))
         return parts
 
     parts = page_cache.event_fragments(
@@ -70,20 +70,12 @@ def event_rows(context, events, viewer_zone, seminar, is_learner):
 
     def render_fresh(stale):
         fresh = events_fresh((event.pk for event in stale), user=user, now=now)
-        return [
-            mark_safe(
-                render_to_string(
-                    EVENT_ROW_TEMPLATE,
-                    {
-                        "event": fresh.get(event.pk, event),
-                        "viewer_zone": viewer_zone,
-                        "seminar": seminar,
-                        "is_learner": is_learner,
-                    },
-                )
-            )
-            for event in stale
-        ]
+        made = []
+        for event in stale:
+            event = fresh.get(event.pk, event)
+            context = {"event": event, "viewer_zone": viewer_zone, "seminar": seminar, "is_learner": is_learner}
+            made.append((mark_safe(render_to_string(EVENT_ROW_TEMPLATE, context)), key(event)))
+        return made
 
     def key(event):
         parts = (event.pk, viewer_zone, language, event.status, event.registration, event.my_booking_state or "")

@@ -377,3 +377,95 @@ def test_two_learners_see_their_own_booking_in_the_same_row(client, seminar, eve
     client.force_login(learner2)
     row = _event_row(_seminar_page(client, seminar), "Spring intake")
     assert "You:" not in row and ">Sign up<" in row
+
+
+# ---- The seminar page's list of events ---------------------------------------------------------------------
+
+
+def test_a_new_event_and_a_moved_session_change_the_seminar_list_at_once(client, seminar, event, learner):
+    client.force_login(learner)
+    assert "Autumn intake" not in _seminar_page(client, seminar)
+
+    autumn = SeminarEvent.objects.create(seminar=seminar, name="Autumn intake", capacity=5)
+    soon = event.sessions.get().start - timedelta(days=2)
+    autumn_session = Session.objects.create(event=autumn, start=soon, finish=soon + timedelta(hours=1), time_zone="UTC")
+    html = _seminar_page(client, seminar)
+    assert html.index("Autumn intake") < html.index("Spring intake")  # by first session
+
+    autumn_session.start = autumn_session.start + timedelta(days=4)
+    autumn_session.finish = autumn_session.start + timedelta(hours=1)
+    autumn_session.save()
+    html = _seminar_page(client, seminar)
+    assert html.index("Spring intake") < html.index("Autumn intake")
+
+
+def test_an_event_that_ends_moves_to_the_past_events_at_its_end(client, seminar, event, learner, time_machine):
+    from django.utils import timezone
+
+    time_machine.move_to(timezone.now(), tick=False)
+    session = event.sessions.get()
+    session.start, session.finish = timezone.now() - timedelta(minutes=50), timezone.now() + timedelta(minutes=10)
+    session.save()
+    client.force_login(learner)
+    html = _seminar_page(client, seminar)
+    assert "Spring intake" in html and "Past events (" not in html
+
+    time_machine.shift(timedelta(minutes=11))
+    html = _seminar_page(client, seminar)
+    assert "Spring intake" not in html and "Past events (1)" in html
+    past = client.get(reverse("seminars:seminar", args=[seminar.pk]) + "?past=1").content.decode()
+    assert "Spring intake" in past
+
+
+def test_a_deleted_seminar_is_not_found(client, seminar, event, learner):
+    client.force_login(learner)
+    _seminar_page(client, seminar)
+    pk = seminar.pk
+    seminar.delete()
+    assert client.get(reverse("seminars:seminar", args=[pk])).status_code == 404
+
+
+def test_any_page_number_gives_a_page(client, seminar, event, learner):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    client.force_login(learner)
+    url = reverse("seminars:seminar", args=[seminar.pk])
+
+    @settings(max_examples=60, deadline=None)
+    @given(page=st.text(max_size=30), past=st.sampled_from(["", "1", "x"]))
+    def check(page, past):
+        response = client.get(url, {"page": page, "past": past})
+        assert response.status_code == 200
+
+    check()
+
+
+def test_the_viewers_booking_shows_in_the_seminar_list_even_when_no_notice_went_out(client, seminar, event, learner):
+    """The viewer's booking states are one of their cached facts: any saved booking moves them, not only the ones
+    that notify (which move them anyway)."""
+    from seminars.models import Booking
+
+    client.force_login(learner)
+    assert "You:" not in _event_row(_seminar_page(client, seminar), "Spring intake")
+
+    booking = Booking.objects.create(event=event, user=learner, state=Booking.State.WAITLISTED)
+    assert "You: Waitlisted" in _event_row(_seminar_page(client, seminar), "Spring intake")
+
+    booking.delete()
+    assert "You:" not in _event_row(_seminar_page(client, seminar), "Spring intake")
+
+
+def test_a_row_another_viewer_cached_never_hides_the_viewers_own_booking(client, seminar, event, learner, learner2):
+    from django.test import Client
+
+    from seminars.models import Booking
+
+    other = Client()
+    other.force_login(learner2)
+    client.force_login(learner)  # (a login saves the user, which moves their facts: log in first)
+    _seminar_page(client, seminar)  # caches the learner's facts: no booking
+    Booking.objects.create(event=event, user=learner, state=Booking.State.WAITLISTED)  # no notice
+    assert "You:" not in _event_row(_seminar_page(other, seminar), "Spring intake")  # a row with no booking
+
+    assert "You: Waitlisted" in _event_row(_seminar_page(client, seminar), "Spring intake")

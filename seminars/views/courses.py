@@ -10,12 +10,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lms.urlcache import reverse
-from seminars import permissions
+from lms.userfacts import fact
+from seminars import page_cache, permissions
 from seminars.forms.courses import CourseForm, EnrolForm, ProfileForm, RoleForm, SeminarForm
 from seminars.models import Booking, Course, Enrolment, Notification, Profile, Seminar
 from seminars.selectors import courses as selectors
@@ -281,20 +283,22 @@ def seminar_add(request, course_pk):
 
 @login_required
 def seminar_detail(request, pk):
-    seminar = _seminar(pk)
-    permissions.require_view(request.user, seminar.course)
     past = request.GET.get("past") == "1"
+    listed = page_cache.seminar_list(pk, past=past, page=request.GET.get("page", 1))
+    seminar = listed.seminar
+    permissions.require_view(request.user, seminar.course)
+    events = selectors.seminar_page_for_viewer(
+        listed, booking_states=fact(request.user, "bookings"), now=timezone.now()
+    )
     return render(
         request,
         "seminars/courses/seminar_detail.html",
         {
             "seminar": seminar,
             "course": seminar.course,
-            "events": selectors.event_list_for_seminar(
-                seminar=seminar, user=request.user, past=past, page=request.GET.get("page", 1), with_sessions=False
-            ),
+            "events": events,
             "showing_past": past,
-            "past_count": None if past else selectors.past_event_count(seminar=seminar),
+            "past_count": None if past else listed.past_count,
             "can_edit": permissions.can_edit_course(request.user, seminar.course),
             "is_trainer": permissions.is_course_trainer(request.user, seminar.course),
             "is_learner": permissions.course_role(request.user, seminar.course) == Enrolment.Role.LEARNER,
