@@ -211,6 +211,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
+            # Pages keep a fragment per list row (seminars.page_cache): Django's default of 300 entries would make
+            # every page's entries push out the others'.
+            "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     }
 
