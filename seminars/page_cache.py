@@ -12,6 +12,9 @@ with the generation tokens it was computed under (lms.generations), so no page e
 The receivers at the end of this module move them; `seminars/tests/test_page_cache.py` changes each of these
 things the way the product does and checks the next page shows it.
 
+The receivers see saves and deletes, not `QuerySet.update()`: code that changes these rows with an UPDATE must call
+`events_changed` itself (today only columns no page shows are written that way).
+
 What depends on the viewer (their booking, what they may do, the virtual room's buttons) or on the clock (the
 event's status, the join window) is never part of a cached value: the views work it out on every request from
 the cached data.
