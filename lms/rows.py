@@ -9,6 +9,7 @@ so a request pays only the round trip and the conversion.
 
 from __future__ import annotations
 
+import weakref
 from functools import cached_property
 
 from django.db import connections
@@ -58,3 +59,48 @@ class Columns:
         if row[start + self.fields.index(self.model._meta.pk)] is None:
             return None
         return self.model.from_db(self.using, [field.attname for field in self.fields], self.values(row, start))
+
+
+class Statement:
+    """A hand-written statement that PostgreSQL plans once per connection (PREPARE, then EXECUTE with the values).
+
+    Planning a join of many tables costs PostgreSQL more than running it (the "Join now" click's statement: about
+    1.5 ms to plan, 0.4 ms to run); a prepared one is planned for its first executions and then runs a generic
+    plan. Other databases run the SQL as written. A connection's prepared statements outlive its transactions
+    (a rollback keeps them) and end with it: a new connection prepares again. `sql` has %s placeholders.
+    """
+
+    def __init__(self, name: str, sql: str, *, using: str = "default"):
+        self.name = name
+        self.sql = sql
+        self.using = using
+        parts = sql.split("%s")
+        self._placeholders = len(parts) - 1
+        self._prepare = f"PREPARE {name} AS " + "".join(
+            part + (f"${index}" if index < len(parts) else "") for index, part in enumerate(parts, start=1)
+        )
+        values = f"({', '.join(['%s'] * self._placeholders)})" if self._placeholders else ""
+        self._execute = f"EXECUTE {name}{values}"
+
+    def fetchone(self, params: list):
+        """The first row of the statement run with `params` (None when there is none)."""
+        connection = connections[self.using]
+        with connection.cursor() as cursor:
+            if connection.vendor != "postgresql":
+                cursor.execute(self.sql, params)
+                return cursor.fetchone()
+            prepared = _prepared_on(connection.connection)
+            if self.name not in prepared:
+                cursor.execute(self._prepare)
+                prepared.add(self.name)
+            cursor.execute(self._execute, params)
+            return cursor.fetchone()
+
+
+# The statements prepared on each open database connection (the driver's connection object: a new one after a
+# reconnect has none).
+_PREPARED: weakref.WeakKeyDictionary[object, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _prepared_on(raw_connection) -> set[str]:
+    return _PREPARED.setdefault(raw_connection, set())

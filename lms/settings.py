@@ -204,8 +204,9 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", DEVELOPMENT_FIELD_ENCR
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    # Sessions read from Redis, written through to the database: one query less per page.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Sessions read from Redis, written through to the database: one query less per page; read in the same
+    # round trip as the signed-in user's cached row and facts (lms.sessions).
+    SESSION_ENGINE = "lms.sessions"
 else:
     CACHES = {
         "default": {

@@ -128,3 +128,41 @@ def everyone_changed() -> None:
 def reset() -> None:
     """Every user's cached facts out of date at once, outside any transaction (test isolation, a cache restore)."""
     generations.bump(EVERYONE)
+
+
+# --- Read with the request's session (lms.sessions) ----------------------------------------------------------
+# The session store reads the user's entries in the same round trip as the session when it knows whose session
+# it is; the request's user is then made from what it found (lms.auth), by the same rule as `cached_user`.
+
+
+def user_keys(user_id) -> list[str]:
+    """The cache keys of a user's row and facts and of the generation tokens they were stored under, as
+    `cached_user` reads them: for a caller that reads them with keys of its own, in one round trip."""
+    return [_user_key(user_id), _facts_key(user_id), _user_gen_key(user_id), EVERYONE]
+
+
+def cached_user_from(user_id, found: dict | None, load: Callable[[Any], Any]):
+    """`cached_user(user_id, load)` from `found`, what a `get_many` of (at least) `user_keys(user_id)` returned
+    just now in this request; None: read them now."""
+    if found is None:
+        return cached_user(user_id, load)
+    # cached_user's rule once its get_many is done. (cached_user is left as it is for now; it can become
+    # `cached_user_from(user_id, cache.get_many(user_keys(user_id)), load)`.)
+    keys = user_keys(user_id)
+    tokens = _tokens(user_id, found)
+    entry = found.get(keys[0])
+    if isinstance(entry, dict) and entry.get("tokens") == tokens:
+        user = entry["user"]
+    else:
+        user = load(user_id)
+        if user is None:
+            return None
+        cache.set(keys[0], {"tokens": tokens, "user": user}, timeout=USER_TIMEOUT)
+    facts_entry = found.get(keys[1])
+    if (
+        isinstance(facts_entry, dict)
+        and facts_entry.get("tokens") == tokens
+        and set(facts_entry.get("facts", ())) == set(_FACTS)
+    ):
+        setattr(user, _MEMO, facts_entry["facts"])
+    return user

@@ -241,31 +241,71 @@ def registrant_join_url(*, reference: str, key: str) -> str:
 
 def meeting_with_personal_url(*, reference: str, key: str) -> tuple[VirtualMeeting | None, str]:
     """The meeting `reference` and, when `key` names a person registered for it, their own join link: one query
-    (the "Join now" click, hand-written: lms.rows). The link is "" unless the person is registered and still
-    wanted on a wanted meeting; it is a secret like the link itself."""
-    sql, meeting_columns, link_column = _meeting_with_link_plan()
+    (hand-written: MeetingJoin). The link is "" unless the person is registered and still wanted on a wanted
+    meeting; it is a secret like the link itself."""
+    join = _one_meeting_join()
     with db_connection.cursor() as cursor:
-        cursor.execute(sql, [key, MeetingRegistrant.Status.REGISTERED, reference])
+        cursor.execute(f"SELECT {join.select} FROM (SELECT 1) AS one {join.join}", join.params([reference], [[key]]))
         row = cursor.fetchone()
-    if row is None:
-        return None, ""
-    meeting = meeting_columns.read(row)
-    [personal] = link_column.values(row, len(meeting_columns))
-    return meeting, (personal or "") if meeting.present and key else ""
+    meeting, [personal] = join.read(row)
+    return meeting, personal if key else ""
 
 
 @lru_cache(maxsize=1)
-def _meeting_with_link_plan():
-    meeting = Columns(VirtualMeeting, "m")
-    link = Columns(MeetingRegistrant, "mr", only=["join_url"])
-    q = db_connection.ops.quote_name
-    sql = (
-        f"SELECT {meeting.sql}, (SELECT {link.sql} FROM {q(MeetingRegistrant._meta.db_table)} mr "
-        f"WHERE mr.{q('meeting_id')} = m.{q('id')} AND mr.{q('key')} = %s AND mr.{q('present')} "
-        f"AND mr.{q('status')} = %s LIMIT 1) "
-        f"FROM {q(VirtualMeeting._meta.db_table)} m WHERE m.{q('reference')} = %s"
-    )
-    return sql, meeting, link
+def _one_meeting_join() -> MeetingJoin:
+    return MeetingJoin(reference="%s", keys=["%s"])
+
+
+class MeetingJoin:
+    """The meeting a reference names, with the personal join links of some registrant keys, as a fragment of
+    another app's hand-written query (lms.rows): the "Join now" click reads them in the same statement as the
+    session it joins (seminars.selectors.joining), without this app knowing that app's tables.
+
+    `reference` and each of `keys` are SQL expressions over the caller's own tables (or %s placeholders).
+    `select` goes in the caller's select list and `join` after its FROM (LEFT JOINs: the row is there without
+    a meeting); `params(reference_params, keys_params)` are the placeholders' values in the order `join` wants
+    them; `read(row, start)` gives (the meeting or None, [each key's link]). A link is "" unless its person is
+    registered and still wanted on a wanted meeting; it is a secret like the meeting's own link.
+    """
+
+    def __init__(self, *, reference: str, keys: list[str], alias: str = "m"):
+        q = db_connection.ops.quote_name
+        self.meeting = Columns(VirtualMeeting, alias)
+        self.links = [Columns(MeetingRegistrant, f"{alias}_link{i}", only=["join_url"]) for i in range(len(keys))]
+        self.select = ", ".join([self.meeting.sql, *(link.sql for link in self.links)])
+        # At most one registrant per meeting and key (vm_registrant_unique_key): each join keeps one row.
+        registrants = q(MeetingRegistrant._meta.db_table)
+        joins = [
+            f"LEFT JOIN {q(VirtualMeeting._meta.db_table)} {q(alias)} ON {q(alias)}.{q('reference')} = {reference}"
+        ]
+        for link, key in zip(self.links, keys, strict=True):
+            r = q(link.alias)
+            joins.append(
+                f"LEFT JOIN {registrants} {r} ON {r}.{q('meeting_id')} = {q(alias)}.{q('id')} "
+                f"AND {r}.{q('key')} = {key} AND {r}.{q('present')} AND {r}.{q('status')} = %s"
+            )
+        self.join = " ".join(joins)
+
+    def __len__(self) -> int:
+        return len(self.meeting) + len(self.links)
+
+    def params(self, reference_params: list, keys_params: list[list]) -> list:
+        """The values of `join`'s placeholders: the reference's, then each key's (and the registered status)."""
+        found = list(reference_params)
+        for key_params in keys_params:
+            found += [*key_params, MeetingRegistrant.Status.REGISTERED]
+        return found
+
+    def read(self, row, start: int = 0) -> tuple[VirtualMeeting | None, list[str]]:
+        meeting = self.meeting.read(row, start)
+        if meeting is None:
+            return None, [""] * len(self.links)
+        offset, links = start + len(self.meeting), []
+        for link in self.links:
+            [url] = link.values(row, offset)
+            links.append((url or "") if meeting.present else "")
+            offset += len(link)
+        return meeting, links
 
 
 def registrants_status(references: Iterable[str]) -> dict[str, dict[str, tuple[str, str]]]:

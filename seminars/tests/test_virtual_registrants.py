@@ -277,14 +277,16 @@ def test_join_now_leads_a_learner_to_their_own_link_and_the_same_one_from_a_seco
     assert len(registered_there) == 1  # one registrant for the learner, whatever the devices
 
 
-def test_the_join_click_asks_two_queries_the_session_and_the_meeting_with_the_link(
+def test_the_join_click_asks_one_query_the_session_with_the_meeting_and_the_link(
     client, virtual_event, learner, booked, time_machine
 ):
-    """The hot path at a session's start: the session with the learner's role and booking, and the meeting with
-    their own link; nothing else (the user and their header facts come from the cache, the session too on a
-    Redis site)."""
+    """The hot path at a session's start: one statement reads the session with the learner's role and booking,
+    and the meeting with their own link; nothing else (the user and their header facts come from the cache,
+    the session too on a Redis site)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    from seminars.selectors import joining
 
     session, meeting = first_meeting(virtual_event)
     personal = MeetingRegistrant.objects.get(meeting=meeting, key=booking_key(booked.pk)).join_url
@@ -298,10 +300,42 @@ def test_the_join_click_asks_two_queries_the_session_and_the_meeting_with_the_li
 
     assert response.status_code == 302 and response["Location"] == personal
     asked = [q["sql"] for q in queries.captured_queries if "django_session" not in q["sql"]]
-    assert len(asked) == 2, asked
-    session_row, meeting_row = asked
-    assert '"seminars_session"' in session_row and '"seminars_booking"' in session_row
-    assert '"virtualmeeting_virtualmeeting"' in meeting_row and '"virtualmeeting_meetingregistrant"' in meeting_row
+    assert len(asked) == 1, asked
+    [asked_sql] = asked
+    statement = joining._plan()[0]  # on PostgreSQL, prepared once per connection and executed by its name
+    assert asked_sql.startswith((f"EXECUTE {statement.name}(", statement.sql[:200]))
+    for table in ("seminars_session", "seminars_booking", "virtualmeeting_virtualmeeting"):
+        assert f'"{table}"' in statement.sql
+    assert '"virtualmeeting_meetingregistrant"' in statement.sql
+
+
+def test_the_join_read_gives_each_session_its_own_meeting_and_each_viewer_their_own_links(
+    virtual_event, learner, editing_trainer, booked
+):
+    """viewer_session's one statement: the meeting whose reference the session and its room make, the learner's
+    link by their booking and a trainer's own link as staff; never another session's or another person's."""
+    from seminars.selectors.joining import viewer_session
+
+    sessions = list(virtual_event.sessions.order_by("start"))
+    meetings = [VirtualMeeting.objects.get(reference=meeting_reference(s, s.room)) for s in sessions]
+    staff = MeetingRegistrant.objects.create(
+        meeting=meetings[0],
+        key=staff_key(editing_trainer.pk),
+        first_name="Tina",
+        status="registered",
+        join_url=f"{PERSONAL}staff-tina",
+    )
+
+    for session, meeting in zip(sessions, meetings, strict=True):
+        own = MeetingRegistrant.objects.get(meeting=meeting, key=booking_key(booked.pk)).join_url
+        assert own.startswith(PERSONAL)
+        found = viewer_session(user_id=learner.pk, session_id=session.pk)
+        assert found.session.pk == session.pk and found.meeting.pk == meeting.pk
+        assert (found.booking_id, found.booking_link, found.staff_link) == (booked.pk, own, "")
+    as_trainer = viewer_session(user_id=editing_trainer.pk, session_id=sessions[0].pk)
+    assert (as_trainer.booking_id, as_trainer.staff_link, as_trainer.booking_link) == (None, staff.join_url, "")
+    assert viewer_session(user_id=editing_trainer.pk, session_id=sessions[1].pk).staff_link == ""
+    assert viewer_session(user_id=learner.pk, session_id=sessions[-1].pk + 1000) is None
 
 
 def client_class_login(user):

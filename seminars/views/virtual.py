@@ -58,7 +58,8 @@ def _access(request, session):
 
 
 def _viewer_session(user, pk):
-    """The session with the viewer's enrolment role and booking on it, in one query (the join click's hot path).
+    """The session with the viewer's enrolment role and booking on it, and its meeting with the viewer's own links,
+    in one query (the join click's hot path).
 
     The role goes where `course_role` looks first, so the permission checks ask nothing more.
     """
@@ -68,24 +69,23 @@ def _viewer_session(user, pk):
     session = found.session
     session.viewer_booking_id, session.viewer_booking_state = found.booking_id, found.booking_state
     user.__dict__.setdefault("_seminar_roles", {})[session.event.seminar.course_id] = found.role
-    return session
+    return session, found
 
 
 @login_required
 def virtual_join(request, pk):
-    """ "Join now": who may join, and when, decided at the click; then a redirect. Three queries for a learner
-    (the user, the session with their role and booking, the meeting with their own link) and no template."""
-    from virtualmeeting.selectors import meeting_with_personal_url
-
+    """ "Join now": who may join, and when, decided at the click; then a redirect. One query for a learner
+    (the session with their role and booking, its meeting and their own link) and no template."""
     user = request.user
-    session = _viewer_session(user, pk)
+    session, found = _viewer_session(user, pk)
     if not can_view_course(user, session.event.seminar.course):
         raise Http404("No such session.")
     room = session.room
     key = _personal_key(user, session)
     meeting, personal = None, ""
     if room is not None and room.is_provider_backed:
-        meeting, personal = meeting_with_personal_url(reference=meeting_reference(session, room), key=key)
+        meeting = found.meeting
+        personal = _personal_link(user, key, found)
     access = session_access(user=user, session=session, booking_state=session.viewer_booking_state, meeting=meeting)
     if not access.can_join:
         messages.warning(request, access.message or UNAVAILABLE)
@@ -104,6 +104,16 @@ def _personal_key(user, session) -> str:
     if may_host(user, room) or is_site_admin(user) or is_course_trainer(user, course):
         return staff_key(user.pk)
     return booking_key(session.viewer_booking_id) if session.viewer_booking_id else ""
+
+
+def _personal_link(user, key: str, found) -> str:
+    """The link of `key` (_personal_key) among the two the query read: the viewer's own as staff, or by their
+    booking; "" for no key."""
+    if key == staff_key(user.pk):
+        return found.staff_link
+    if found.booking_id is not None and key == booking_key(found.booking_id):
+        return found.booking_link
+    return ""
 
 
 def _join_url(request, session, access, meeting, *, key: str, personal: str) -> str:
