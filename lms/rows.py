@@ -36,29 +36,39 @@ class Columns:
 
     @cached_property
     def _converters(self) -> list:
+        """(index, column, converters) of the fields whose database values the ORM converts."""
         connection = connections[self.using]
         converters = []
-        for field in self.fields:
+        for index, field in enumerate(self.fields):
             column = field.get_col(self.alias)
             found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-            converters.append((column, found))
+            if found:
+                converters.append((index, column, found))
         return converters
+
+    @cached_property
+    def _attnames(self) -> list[str]:
+        return [field.attname for field in self.fields]
+
+    @cached_property
+    def _pk_index(self) -> int:
+        return self.fields.index(self.model._meta.pk)
 
     def values(self, row, start: int = 0) -> list:
         """`row[start:start + len(self)]` converted as the ORM converts these fields' values."""
         values = list(row[start : start + len(self.fields)])
         connection = connections[self.using]
-        for index, (column, converters) in enumerate(self._converters):
+        for index, column, converters in self._converters:
             for converter in converters:
                 values[index] = converter(values[index], column, connection)
         return values
 
     def read(self, row, start: int = 0):
-        """The instance made of `row[start:start + len(self)]` (all the model's fields), or None when its primary
-        key is NULL (an outer join that found nothing)."""
-        if row[start + self.fields.index(self.model._meta.pk)] is None:
+        """The instance made of `row[start:start + len(self)]` (the fields listed), or None when its primary key is
+        NULL (an outer join that found nothing)."""
+        if row[start + self._pk_index] is None:
             return None
-        return self.model.from_db(self.using, [field.attname for field in self.fields], self.values(row, start))
+        return self.model.from_db(self.using, self._attnames, self.values(row, start))
 
 
 class Statement:

@@ -286,9 +286,6 @@ class MeetingJoin:
             )
         self.join = " ".join(joins)
 
-    def __len__(self) -> int:
-        return len(self.meeting) + len(self.links)
-
     def params(self, reference_params: list, keys_params: list[list]) -> list:
         """The values of `join`'s placeholders: the reference's, then each key's (and the registered status)."""
         found = list(reference_params)
