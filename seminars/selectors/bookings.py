@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lms.userfacts import fact
 from seminars.models import Booking, BookingStateChange, SeminarEvent, Session
 
 
@@ -163,7 +164,9 @@ def event_page(*, event, user, with_attendees) -> EventPage:
         registration=registration_window(event=event, now=now),
     )
     page.status_label, page.status_badge = event_status_display(event=event, status=page.status, now=now)
-    page.my_booking = Booking.objects.filter(event=event, user=user).first() if user.is_authenticated else None
+    # The viewer's cached booking states say whether there is one to read (seminars.viewer_facts).
+    has_booking = user.is_authenticated and event.pk in fact(user, "bookings")
+    page.my_booking = Booking.objects.filter(event=event, user=user).first() if has_booking else None
     if with_attendees:
         page.attendees = event_attendees(event=event)
     return page

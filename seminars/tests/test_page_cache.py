@@ -469,3 +469,41 @@ def test_a_row_another_viewer_cached_never_hides_the_viewers_own_booking(client,
     assert "You:" not in _event_row(_seminar_page(other, seminar), "Spring intake")  # a row with no booking
 
     assert "You: Waitlisted" in _event_row(_seminar_page(client, seminar), "Spring intake")
+
+
+def test_the_event_details_card_is_kept_per_zone_and_role(client, event, learner, learner2, trainer):
+    from django.test import Client
+    from django.utils import timezone
+
+    from seminars.services.profiles import profile_update
+
+    event.registration_closes_at = timezone.now() + timedelta(days=2)
+    event.minimum_bookings = 2
+    event.save()
+    profile_update(user=learner2, time_zone="Asia/Tokyo")
+    viewers = {}
+    for user in (learner, learner2, trainer):
+        viewers[user.username] = Client()
+        viewers[user.username].force_login(user)
+
+    london = _page(viewers[learner.username], event)
+    tokyo = _page(viewers[learner2.username], event)
+    staff = _page(viewers[trainer.username], event)
+
+    assert "(UTC)" in london.split("Registration</dt>", 1)[1].split("</dd>", 1)[0]
+    assert "(Asia/Tokyo)" in tokyo.split("Registration</dt>", 1)[1].split("</dd>", 1)[0]
+    assert "Minimum bookings" in staff and "Minimum bookings" not in london
+
+
+def test_the_event_page_shows_a_booking_saved_without_notice_and_its_removal(client, event, learner):
+    from seminars.models import Booking
+
+    client.force_login(learner)
+    assert "You have not signed up for this event." in _page(client, event)
+
+    booking = Booking.objects.create(event=event, user=learner, state=Booking.State.WAITLISTED)
+    html = _page(client, event)
+    assert '<span class="badge badge-warn">Waitlisted</span>' in html
+
+    booking.delete()
+    assert "You have not signed up for this event." in _page(client, event)

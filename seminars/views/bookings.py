@@ -67,6 +67,7 @@ def event_detail(request, pk):
         "viewer_zone": viewer_zone(request.user),
         "is_trainer": trainer,
         "trainers": shared.trainers,
+        "shared_version": shared.version,
         "can_edit": can_edit_course(request.user, course),
         "is_learner": course_role(request.user, course) == Enrolment.Role.LEARNER,
         "links": {
