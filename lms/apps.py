@@ -6,4 +6,4 @@ class LmsConfig(AppConfig):
     verbose_name = "LMS site"
 
     def ready(self):
-        from lms import checks, receivers  # noqa: F401  (registers the system checks; lms.userfacts' receivers)
+        from lms import checks, receivers, sqlite  # noqa: F401  (system checks; lms.userfacts receivers; SQLite functions)

@@ -243,6 +243,28 @@ def session_access(
     return Access(role="learner", can_join=True, buttons=[(JOIN_NOW, join_url)])
 
 
+def is_staff_card(user, session: Session) -> bool:
+    """Whether `user` gets the owner's or staff's card for `session` (its room provider-backed): session_access's
+    first rule."""
+    room = session.room
+    return may_host(user, room) or is_site_admin(user) or is_course_trainer(user, session.event.seminar.course)
+
+
+def meeting_matters(user, session: Session, booking_state: str | None, now: datetime) -> bool:
+    """Whether session_access would give `user` a different card for `session` depending on its meeting: staff's
+    cards always (links, problems, readiness); a learner's only inside the join window of an event they hold a
+    seat on (before it, "opens soon"; after it, "no longer": whatever the meeting). Lists read meetings only for
+    these (seminars/tests/test_virtual_card_memo.py checks the rule against session_access)."""
+    room = session.room
+    if room is None or not room.is_provider_backed:
+        return False
+    if is_staff_card(user, session):
+        return True
+    if booking_state not in Booking.SEAT_STATES or session.event.cancelled:
+        return False
+    return session.start - JOIN_WINDOW <= now < session.finish
+
+
 def host_note(room) -> str:
     """Said on the card of a room in the site's account: its host, and who may start its meetings."""
     from virtualmeeting.selectors import service_name

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -16,7 +17,16 @@ from seminars.permissions import TRAINER_ROLES, can_view_course, is_course_train
 from seminars.selectors.events import room_sessions_for_viewer
 from seminars.selectors.joining import viewer_session
 from seminars.timezones import viewer_zone
-from seminars.virtual_room import GO_TO_ROOM, UNAVAILABLE, Access, current_session, may_host, session_access
+from seminars.virtual_room import (
+    GO_TO_ROOM,
+    UNAVAILABLE,
+    Access,
+    current_session,
+    is_staff_card,
+    may_host,
+    meeting_matters,
+    session_access,
+)
 
 # A meeting in one of these states can be sent again at once ("Retry now").
 RETRYABLE = ("failed", "waiting")
@@ -180,21 +190,29 @@ def _can_retry(user, room: Room, meeting, access: Access) -> bool:
 
 
 def sessions_attach_virtual_access(*, user, sessions, booking_state) -> None:
-    """Set on each session, in two queries: `virtual` (an Access, or None without a virtual link),
-    `virtual_waiting` (its meeting waits for the provider's limit) and `virtual_can_retry` ("Retry now")."""
+    """Set on each session, in at most two queries: `virtual` (an Access, or None without a virtual link),
+    `virtual_waiting` (its meeting waits for the provider's limit) and `virtual_can_retry` ("Retry now").
+
+    Meetings are read only where they change the card (virtual_room.meeting_matters: staff's cards, and a learner's
+    inside the join window), and their learners' registrations only for staff's cards (the notes on personal
+    links): a learner's list of upcoming sessions reads none until one of them is about to start."""
     from virtualmeeting.selectors import meetings_by_reference, registrants_status
 
-    references = {
-        s.pk: meeting_reference(s, s.room) for s in sessions if s.room is not None and s.room.is_provider_backed
-    }
-    meetings = meetings_by_reference(references.values()) if references else {}
-    registrants = registrants_status(references.values()) if references else {}
+    now = timezone.now()
+    wanted, staff = {}, set()
+    for session in sessions:
+        if session.room is not None and meeting_matters(user, session, booking_state, now):
+            wanted[session.pk] = meeting_reference(session, session.room)
+            if is_staff_card(user, session):
+                staff.add(wanted[session.pk])
+    meetings = meetings_by_reference(wanted.values()) if wanted else {}
+    registrants = registrants_status(staff) if staff else {}
     for session in sessions:
         session.virtual_can_retry = session.virtual_waiting = False
         if session.room is None or not session.room.virtual_kind:
             session.virtual = None
             continue
-        reference = references.get(session.pk, "")
+        reference = wanted.get(session.pk, "")
         meeting = meetings.get(reference)
         session.virtual = session_access(
             user=user,
@@ -202,6 +220,7 @@ def sessions_attach_virtual_access(*, user, sessions, booking_state) -> None:
             booking_state=booking_state,
             meeting=meeting,
             registrants=registrants.get(reference),
+            now=now,
         )
         session.virtual_waiting = meeting is not None and meeting.status == "waiting"
         session.virtual_can_retry = _can_retry(user, session.room, meeting, session.virtual)
