@@ -84,25 +84,7 @@ def facts(user) -> dict[str, Any]:
 def cached_user(user_id, load: Callable[[Any], Any]):
     """The user `user_id` from the cache when current, else `load(user_id)` (stored for the next request); None when
     `load` finds none. Read in the same round trip as the user's facts, which are then ready for the request."""
-    keys = [_user_key(user_id), _facts_key(user_id), _user_gen_key(user_id), EVERYONE]
-    found = cache.get_many(keys)
-    tokens = _tokens(user_id, found)
-    entry = found.get(keys[0])
-    if isinstance(entry, dict) and entry.get("tokens") == tokens:
-        user = entry["user"]
-    else:
-        user = load(user_id)
-        if user is None:
-            return None
-        cache.set(keys[0], {"tokens": tokens, "user": user}, timeout=USER_TIMEOUT)
-    facts_entry = found.get(keys[1])
-    if (
-        isinstance(facts_entry, dict)
-        and facts_entry.get("tokens") == tokens
-        and set(facts_entry.get("facts", ())) == set(_FACTS)
-    ):
-        setattr(user, _MEMO, facts_entry["facts"])
-    return user
+    return cached_user_from(user_id, cache.get_many(user_keys(user_id)), load)
 
 
 def fact(user, name: str):
@@ -144,11 +126,9 @@ def user_keys(user_id) -> list[str]:
 def cached_user_from(user_id, found: dict | None, load: Callable[[Any], Any]):
     """`cached_user(user_id, load)` from `found`, what a `get_many` of (at least) `user_keys(user_id)` returned
     just now in this request; None: read them now."""
-    if found is None:
-        return cached_user(user_id, load)
-    # cached_user's rule once its get_many is done. (cached_user is left as it is for now; it can become
-    # `cached_user_from(user_id, cache.get_many(user_keys(user_id)), load)`.)
     keys = user_keys(user_id)
+    if found is None:
+        found = cache.get_many(keys)
     tokens = _tokens(user_id, found)
     entry = found.get(keys[0])
     if isinstance(entry, dict) and entry.get("tokens") == tokens:

@@ -128,12 +128,7 @@ def event_list_for_seminar(
     events = _events_listed(seminar.events.all(), user=user)
     if with_sessions:
         events = _with_session_list(events)
-    if past:
-        events = events.filter(last_finish__lte=now).order_by(F("first_start").desc(), "-pk")
-    else:
-        events = events.filter(Q(last_finish__gt=now) | Q(last_finish__isnull=True)).order_by(
-            F("first_start").asc(nulls_last=True), "pk"
-        )
+    events = _upcoming_or_past(events, past=past, now=now)
     page_obj = Paginator(events, per_page).get_page(page)
     _events_decorate(page_obj.object_list, now=now)
     return page_obj
@@ -168,12 +163,7 @@ def seminar_events_page(*, seminar_id: int, past: bool, page, now: datetime):
 
     seminar = get_object_or_404(Seminar.objects.select_related("course"), pk=seminar_id)
     events = _events_listed(seminar.events.all(), user=None)
-    if past:
-        events = events.filter(last_finish__lte=now).order_by(F("first_start").desc(), "-pk")
-    else:
-        events = events.filter(Q(last_finish__gt=now) | Q(last_finish__isnull=True)).order_by(
-            F("first_start").asc(nulls_last=True), "pk"
-        )
+    events = _upcoming_or_past(events, past=past, now=now)
     page_obj = Paginator(events, EVENTS_PER_PAGE).get_page(page)
     listed = SeminarList(
         seminar=seminar,
@@ -198,6 +188,15 @@ def seminar_page_for_viewer(listed, *, booking_states: dict, now: datetime) -> P
     _events_decorate(listed.events, now=now)
     paginator = Paginator(range(listed.count), listed.per_page)
     return Page(listed.events, listed.number, paginator)
+
+
+def _upcoming_or_past(events, *, past: bool, now: datetime):
+    """Upcoming events (and those without dates) by first session; past ones latest first."""
+    if past:
+        return events.filter(last_finish__lte=now).order_by(F("first_start").desc(), "-pk")
+    return events.filter(Q(last_finish__gt=now) | Q(last_finish__isnull=True)).order_by(
+        F("first_start").asc(nulls_last=True), "pk"
+    )
 
 
 def _with_session_list(events):
