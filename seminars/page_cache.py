@@ -32,6 +32,7 @@ from django.http import Http404
 
 from lms import generations
 from seminars.models import Booking, Course, Enrolment, EventTrainer, Room, Seminar, SeminarEvent, Session
+from seminars.selectors.courses import SeminarList, seminar_events_page
 
 SITE = "pages:gen:site"
 TIMEOUT = 24 * 3600  # what nobody asked for in a day is computed again
@@ -147,26 +148,11 @@ def event_fragments(name: str, items, render_fresh) -> list:
     return values
 
 
-class SeminarList:
-    """One page of a seminar's upcoming (or past) events as every viewer sees it (event_list_for_seminar without
-    the viewer's booking states), with the seminar, its course and the number of past events."""
-
-    def __init__(self, *, seminar, events, number: int, count: int, per_page: int, past_count: int):
-        self.seminar = seminar
-        self.events = events
-        self.number = number
-        self.count = count
-        self.per_page = per_page
-        self.past_count = past_count
-
-
 def seminar_list(seminar_id: int, *, past: bool, page) -> SeminarList:
     """A page of the seminar `seminar_id`'s events (404 when there is no such seminar), from the cache when current:
     its tokens are the seminar's (any change to its events, their dates and seats), its course's and the site's, and
     it is kept only until the first of its upcoming events ends (then an event moves from one list to the other)."""
     from django.utils import timezone
-
-    from seminars.selectors.courses import seminar_events_page
 
     asked = hashlib.blake2b(str(page).encode(), digest_size=8).hexdigest()
     key = f"pages:seminar:{seminar_id}:{int(past)}:{asked}"

@@ -156,11 +156,22 @@ def _events_listed(events, *, user):
     return events.annotate(my_booking_state=Subquery(my_state))
 
 
+class SeminarList:
+    """One page of a seminar's upcoming (or past) events as every viewer sees it (event_list_for_seminar without
+    the viewer's booking states), with the seminar, its course and the number of past events."""
+
+    def __init__(self, *, seminar, events, number: int, count: int, per_page: int, past_count: int):
+        self.seminar = seminar
+        self.events = events
+        self.number = number
+        self.count = count
+        self.per_page = per_page
+        self.past_count = past_count
+
+
 def seminar_events_page(*, seminar_id: int, past: bool, page, now: datetime):
     """What every viewer of a seminar's page sees the same (seminars.page_cache.seminar_list): (SeminarList, the
     moment it stops being true: the end of the first upcoming event, or None)."""
-    from seminars.page_cache import SeminarList
-
     seminar = get_object_or_404(Seminar.objects.select_related("course"), pk=seminar_id)
     events = _events_listed(seminar.events.all(), user=None)
     events = _upcoming_or_past(events, past=past, now=now)
