@@ -56,6 +56,9 @@ def parse_args(argv=None):
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes")
     parser.add_argument("--events", type=int, default=500, help="events of the page benchmark's dataset")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
+    parser.add_argument(
+        "--access-log", action="store_true", help="gunicorn's access log with each request's time in the worker"
+    )
     args = parser.parse_args(argv)
     args.worker_class, args.threads = "sync", 1
     return args
@@ -122,6 +125,9 @@ def _run(args, env, began, machine, argv) -> int:
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     log_path = RESULTS / f"gunicorn-burst-{stamp}.log"
+    if args.access_log:
+        args.access_log = RESULTS / f"access-burst-{stamp}.log"
+        print(f"Access log: {args.access_log.relative_to(ROOT)}", flush=True)
     process, port = gunicorn_up(args, env, log_path)
     try:
         print(f"Burst: {len(live.learners)} learners, {connections_used} at a time, {args.seconds} s ...", flush=True)

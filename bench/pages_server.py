@@ -39,6 +39,9 @@ def gunicorn_start(args, env: dict, port: int, log_path: Path) -> subprocess.Pop
     ]
     if args.worker_class == "gthread":
         command += ["--threads", str(args.threads)]
+    if getattr(args, "access_log", None):
+        # One line per request with its time in the worker (microseconds), to find where slow answers waited.
+        command += ["--access-logfile", str(args.access_log), "--access-logformat", '%(t)s %(p)s "%(r)s" %(s)s %(D)s']
     log = log_path.open("w")
     process = subprocess.Popen(
         command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -58,7 +58,16 @@ def test_a_meeting_deleted_in_zoom_without_a_webhook_is_back_before_the_join_win
         assert meeting.recreated_at is not None
         assert meeting.checked_before == 20
 
-        # The owner is told, with no one having re-saved anything.
+        # The owner is told, with no one having re-saved anything. (The notice is written by the re-creation's
+        # on-commit hook, a moment after the meeting row the wait above saw.)
+        from seminars.models import Notification
+
+        wait_for(
+            lambda: Notification.objects.filter(
+                user=cast.trainer, subject__startswith="Virtual meeting re-created"
+            ).exists(),
+            what="the owner's notice",
+        )
         trainer.goto(f"{live_server.url}/")
         trainer.get_by_label("Notifications: 1 unread").click()
         expect(trainer.get_by_text("Virtual meeting re-created").first).to_be_visible()
