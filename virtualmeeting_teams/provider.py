@@ -50,11 +50,6 @@ EXPIRED_SECRET_MESSAGE = gettext_lazy(
 )
 
 
-def _person(connection: ProviderConnection) -> str:
-    user = connection.user
-    return user.get_full_name() or user.get_username()
-
-
 def _codes(exc: TokenError) -> set[str]:
     """The AADSTS numbers of a token refusal, as strings ("7000222")."""
     return {str(code).removeprefix("AADSTS") for code in (getattr(exc, "codes", None) or [])}
@@ -99,15 +94,10 @@ class TeamsProvider(Provider):
         ) % {"site_url": repr(settings.SITE_URL)}
 
     def _permission_warnings(self) -> list[str]:
-        by_missing: dict[tuple[str, ...], list[str]] = {}
-        connections = ProviderConnection.objects.filter(
-            provider=self.id, status=ProviderConnection.Status.CONNECTED
-        ).select_related("user")
-        for connection in connections:
-            missing = tuple(missing_permissions(connection.scopes))
-            if missing:
-                by_missing.setdefault(missing, []).append(_person(connection))
-        return [_missing_warning(missing, sorted(people)) for missing, people in sorted(by_missing.items())]
+        return [
+            _missing_warning(missing, people)
+            for missing, people in self.connections_missing_scopes(missing_permissions)
+        ]
 
     def settings_context(self, request) -> dict:
         return {

@@ -111,11 +111,6 @@ def site_url_warning(site_url: str, debug: bool) -> str:
     ) % {"site_url": repr(site_url)}
 
 
-def _person(connection: ProviderConnection) -> str:
-    user = connection.user
-    return user.get_full_name() or user.get_username()
-
-
 class ZoomProvider(Provider):
     id = "zoom"
     name = "Zoom Meeting"
@@ -245,15 +240,10 @@ class ZoomProvider(Provider):
         )
 
     def _scope_warnings(self) -> list[str]:
-        by_missing: dict[tuple[str, ...], list[str]] = {}
-        connections = ProviderConnection.objects.filter(
-            provider=self.id, status=ProviderConnection.Status.CONNECTED
-        ).select_related("user")
-        for connection in connections:
-            missing = tuple(missing_scopes(connection.scopes))
-            if missing:
-                by_missing.setdefault(missing, []).append(_person(connection))
-        return [_missing_scopes_warning(missing, sorted(people)) for missing, people in sorted(by_missing.items())]
+        return [
+            _missing_scopes_warning(missing, people)
+            for missing, people in self.connections_missing_scopes(missing_scopes)
+        ]
 
     def redirect_uri(self, request=None) -> str:
         """The Redirect URL for OAuth the site's Zoom app has registered (the admin's choice on the settings page).

@@ -402,6 +402,26 @@ class Provider(ABC):
         """The scopes this site needs that a grant lacks ([] when none)."""
         return oauth.missing_scopes(granted, self.required_scopes)
 
+    def connections_missing_scopes(
+        self, missing: Callable[[str], list[str]] | None = None
+    ) -> list[tuple[tuple[str, ...], list[str]]]:
+        """The connected people whose grant lacks scopes, grouped: (the scopes missing, the people's names sorted),
+        in the order of the scopes; `missing(granted)` says what a grant lacks (by default `missing_scopes`). For the
+        settings page's warnings."""
+        from virtualmeeting.models import ProviderConnection
+
+        missing = missing or self.missing_scopes
+        by_missing: dict[tuple[str, ...], list[str]] = {}
+        connections = ProviderConnection.objects.filter(
+            provider=self.id, status=ProviderConnection.Status.CONNECTED
+        ).select_related("user")
+        for connection in connections:
+            lacking = tuple(missing(connection.scopes))
+            if lacking:
+                user = connection.user
+                by_missing.setdefault(lacking, []).append(user.get_full_name() or user.get_username())
+        return [(lacking, sorted(people)) for lacking, people in sorted(by_missing.items())]
+
     def read_account(self, token: oauth.TokenSet) -> ConnectedAccount:
         """Who connected (one call to the provider with the new access token), with the tokens.
 
