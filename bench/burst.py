@@ -9,8 +9,8 @@ One run:
    dataset (bench/dataset.py, 1,000 sessions) and the live event: one session starting in five minutes in a
    Zoom room whose meeting asks for registration, with `--learners` booked learners, each registered (their
    own join link);
-2. starts a private redis-server (the cache and the sessions, as in production) and gunicorn (sync workers,
-   one per CPU, DEBUG off);
+2. starts a private redis-server (the cache and the sessions, as in production) and, for each of
+   `--worker-classes` in turn, gunicorn (one worker per CPU, DEBUG off) with an empty cache;
 3. signs every learner in: a session of their own in the product's session store, as a login makes it
    (the login form's password hashing would take minutes for a thousand people and is not what is measured);
 4. sends each learner's two requests from wrk (bench/wrkload.py, `once`): the event page, then "Join now",
@@ -59,8 +59,18 @@ def parse_args(argv=None):
     parser.add_argument(
         "--access-log", action="store_true", help="gunicorn's access log with each request's time in the worker"
     )
+    parser.add_argument(
+        "--worker-classes",
+        default="gthread,sync",
+        help="gunicorn worker classes to run the burst against, one after the other (gthread: the production "
+        "setting, keeping a learner's connection alive between their two requests; sync: gunicorn's default)",
+    )
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread only)")
     args = parser.parse_args(argv)
-    args.worker_class, args.threads = "sync", 1
+    args.worker_classes = [name.strip() for name in args.worker_classes.split(",") if name.strip()]
+    unknown = set(args.worker_classes) - {"sync", "gthread"}
+    if unknown or not args.worker_classes:
+        parser.error(f"--worker-classes takes sync and/or gthread, not {', '.join(sorted(unknown)) or 'nothing'}")
     return args
 
 
@@ -103,34 +113,68 @@ def main(argv=None) -> int:
 
 
 def _run(args, env, began, machine, argv) -> int:
+    from django.core.cache import cache
     from django.db import connections
     from django.urls import reverse
 
-    from bench.dataset import LIVE_JOIN_PREFIX, dataset_load, live_event_load
+    from bench.dataset import dataset_load, live_event_load
 
     print(f"Loading {args.events * 2} sessions and a live event with {args.learners} booked learners ...", flush=True)
     dataset_load(events=args.events)
     live = live_event_load(learners=args.learners)
     database_analyze()
-    cookies = sessions_for(live.learners)
     event_path = reverse("seminars:event", args=[live.event_id])
     join_path = reverse("seminars:virtual_join", args=[live.session_id])
-    connections.close_all()
 
     # A learner count that is not a multiple of the connections leaves a short last block: use fewer connections.
     connections_used = args.connections
     while args.learners % connections_used:
         connections_used -= 1
-    plan = burst_plan(live.learners, cookies, event_path=event_path, join_path=join_path, connections=connections_used)
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    log_path = RESULTS / f"gunicorn-burst-{stamp}.log"
+    runs = []
+    for worker_class in args.worker_classes:
+        # Each server starts as cold as the first: an empty cache, and sessions made again (they live in it).
+        cache.clear()
+        cookies = sessions_for(live.learners)
+        connections.close_all()
+        plan = burst_plan(
+            live.learners, cookies, event_path=event_path, join_path=join_path, connections=connections_used
+        )
+        runs.append(_burst(args, env, worker_class, stamp, plan, connections_used, len(live.learners)))
+
+    command = " ".join([".venv/bin/python bench/burst.py", *(sys.argv[1:] if argv is None else argv)])
+    out = {
+        "command": command,
+        "machine": machine,
+        "learners": len(live.learners),
+        "connections": connections_used,
+        "window_s": args.seconds,
+        "workers": args.workers,
+        "runs": runs,
+        "duration_s": round(time.monotonic() - began),
+    }
+    path = RESULTS / f"burst-{stamp}.json"
+    path.write_text(json.dumps(out, indent=2, default=str))
+    print(f"Results: {path.relative_to(ROOT)}")
+    if not args.no_docs:
+        section_write(DOCS, "Burst at a session's start", "burst", docs_section(out))
+        print(f"Updated {DOCS.relative_to(ROOT)}")
+    return 0
+
+
+def _burst(args, env, worker_class: str, stamp: str, plan, connections_used: int, learners: int) -> dict:
+    """One burst against a fresh gunicorn of `worker_class`: the run's numbers and whether it met the target."""
+    from bench.dataset import LIVE_JOIN_PREFIX
+
+    server = argparse.Namespace(workers=args.workers, worker_class=worker_class, threads=args.threads)
+    log_path = RESULTS / f"gunicorn-burst-{stamp}-{worker_class}.log"
     if args.access_log:
-        args.access_log = RESULTS / f"access-burst-{stamp}.log"
-        print(f"Access log: {args.access_log.relative_to(ROOT)}", flush=True)
-    process, port = gunicorn_up(args, env, log_path)
+        server.access_log = RESULTS / f"access-burst-{stamp}-{worker_class}.log"
+        print(f"Access log: {server.access_log.relative_to(ROOT)}", flush=True)
+    process, port = gunicorn_up(server, env, log_path)
     try:
-        print(f"Burst: {len(live.learners)} learners, {connections_used} at a time, {args.seconds} s ...", flush=True)
+        print(f"Burst: {learners} learners, {connections_used} at a time, {args.seconds} s ...", flush=True)
         started = time.time()
         result = run_wrk(
             host="127.0.0.1",
@@ -144,41 +188,35 @@ def _run(args, env, began, machine, argv) -> int:
         )
     finally:
         gunicorn_stop(process)
-
     through_s = round(result.finished_at - started, 1) if result.finished_at else None
-    command = " ".join([".venv/bin/python bench/burst.py", *(sys.argv[1:] if argv is None else argv)])
-    out = {
-        "command": command,
-        "machine": machine,
-        "learners": len(live.learners),
-        "connections": connections_used,
-        "window_s": args.seconds,
-        "workers": args.workers,
+    met = result.errors == 0 and through_s is not None and through_s <= args.seconds
+    print(
+        f"{worker_class}: {result.answered} of {result.planned} answered, {result.errors} errors, all through after "
+        f"{through_s} s; latency p50 {result.percentile_ms(50):.0f} ms, p90 {result.percentile_ms(90):.0f} ms, "
+        f"p99 {result.percentile_ms(99):.0f} ms, max {result.percentile_ms('max'):.0f} ms: target "
+        f"{'met' if met else 'missed'}.",
+        flush=True,
+    )
+    return {
+        "worker_class": worker_class,
+        "threads": args.threads if worker_class == "gthread" else 1,
         "requests_planned": result.planned,
         "answered": result.answered,
         "errors": result.errors,
         "error_samples": result.error_samples,
         "all_through_after_s": through_s,
         "latency_ms": result.percentiles_ms,
-        "duration_s": round(time.monotonic() - began),
+        "met": met,
     }
-    path = RESULTS / f"burst-{stamp}.json"
-    path.write_text(json.dumps(out, indent=2, default=str))
-    met = result.errors == 0 and through_s is not None and through_s <= args.seconds
-    print(
-        f"\n{out['answered']} of {out['requests_planned']} answered, {out['errors']} errors, all through after "
-        f"{through_s} s; latency p50 {result.percentile_ms(50):.0f} ms, p90 {result.percentile_ms(90):.0f} ms, "
-        f"p99 {result.percentile_ms(99):.0f} ms, max {result.percentile_ms('max'):.0f} ms: target "
-        f"{'met' if met else 'missed'}.\nResults: {path.relative_to(ROOT)}"
-    )
-    if not args.no_docs:
-        section_write(DOCS, "Burst at a session's start", "burst", docs_section(out, met))
-        print(f"Updated {DOCS.relative_to(ROOT)}")
-    return 0
 
 
-def docs_section(out: dict, met: bool) -> str:
-    latency = out["latency_ms"]
+def _server(run: dict) -> str:
+    if run["worker_class"] == "gthread":
+        return f"`gthread`, {run['threads']} threads each (keep-alive)"
+    return "`sync` (a connection closed after each answer)"
+
+
+def docs_section(out: dict) -> str:
     lines = [
         f"Measured {out['machine']['date']} on {describe(out['machine'])}.",
         "",
@@ -187,25 +225,28 @@ def docs_section(out: dict, met: bool) -> str:
         f"{out['learners']} learners booked on one session that starts in five minutes (its meeting asks for "
         "registration: each learner has their own link), each signed in with a session of their own, each "
         f'loading the event page and then clicking "Join now"; {out["connections"]} learners at a time '
-        f"(wrk, one connection each, a learner's two requests one after the other), gunicorn with {out['workers']} "
-        "sync workers, PostgreSQL and a private redis-server on the same machine. Every answer is checked: the "
-        "event page must be the event's, the click must lead to the learner's own link.",
+        "(wrk, one connection each, a learner's two requests one after the other), gunicorn with "
+        f"{out['workers']} workers of each class in turn (each started with an empty cache), PostgreSQL and a "
+        "private redis-server on the same machine. Every answer is checked: the event page must be the event's, "
+        "the click must lead to the learner's own link.",
         "",
-        "| requests | answered | errors | everyone through after | p50 | p90 | p95 | p99 | max |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {out['requests_planned']} | {out['answered']} | {out['errors']} | "
-        + (
-            f"{out['all_through_after_s']} s | "
-            if out["all_through_after_s"] is not None
-            else "not within the window | "
-        )
-        + " | ".join(f"{latency[key]:.0f} ms" for key in (50, 90, 95, 99, "max"))
-        + " |",
-        "",
-        f"Target: zero errors and every learner through within {out['window_s']} s: **{'met' if met else 'missed'}**.",
+        "| gunicorn workers | requests | answered | errors | everyone through after | p50 | p90 | p95 | p99 | max "
+        "| target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    if out["error_samples"]:
-        lines += ["", "First errors: " + "; ".join(f"`{sample}`" for sample in out["error_samples"])]
+    for run in out["runs"]:
+        latency = run["latency_ms"]
+        through = run["all_through_after_s"]
+        lines.append(
+            f"| {_server(run)} | {run['requests_planned']} | {run['answered']} | {run['errors']} | "
+            + (f"{through} s | " if through is not None else "not within the window | ")
+            + " | ".join(f"{latency.get(key, 0):.0f} ms" for key in (50, 90, 95, 99, "max"))
+            + f" | {'met' if run['met'] else 'missed'} |"
+        )
+    lines += ["", f"Target: zero errors and every learner through within {out['window_s']} s."]
+    for run in out["runs"]:
+        if run["error_samples"]:
+            lines += ["", f"First errors ({run['worker_class']}): " + "; ".join(f"`{s}`" for s in run["error_samples"])]
     return "\n".join(lines)
 
 

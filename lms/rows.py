@@ -12,7 +12,7 @@ from __future__ import annotations
 import weakref
 from functools import cached_property
 
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
 
 
 class Columns:
@@ -93,18 +93,49 @@ class Statement:
         self._execute = f"EXECUTE {name}{values}"
 
     def fetchone(self, params: list):
-        """The first row of the statement run with `params` (None when there is none)."""
+        """The first row of the statement run with `params` (None when there is none).
+
+        A read-only statement checks its own connection: Django's health check (CONN_HEALTH_CHECKS) asks a reused
+        connection `SELECT 1` before a request's first query, a round trip as long as the statement's. Outside a
+        transaction the statement runs without it; when the connection turns out to be broken (the database
+        restarted, or closed it) it is opened again and the statement run once more, so the request still gets
+        its answer, as the health check would have given it."""
         connection = connections[self.using]
-        with connection.cursor() as cursor:
-            if connection.vendor != "postgresql":
+        if connection.vendor != "postgresql":
+            with connection.cursor() as cursor:
                 cursor.execute(self.sql, params)
                 return cursor.fetchone()
+        checks_itself = _health_check_due(connection)
+        if checks_itself:
+            connection.health_check_done = True
+        try:
+            return self._run(connection, params)
+        except (OperationalError, InterfaceError):
+            if not checks_itself or connection.in_atomic_block or connection.is_usable():
+                raise
+            connection.close()
+            return self._run(connection, params)
+
+    def _run(self, connection, params: list):
+        with connection.cursor() as cursor:
             prepared = _prepared_on(connection.connection)
             if self.name not in prepared:
                 cursor.execute(self._prepare)
                 prepared.add(self.name)
             cursor.execute(self._execute, params)
             return cursor.fetchone()
+
+
+def _health_check_due(connection) -> bool:
+    """Whether Django would ask this connection `SELECT 1` before its next query: a reused connection, with health
+    checks on, not yet checked in this request, outside a transaction."""
+    return (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+        and connection.get_autocommit()
+    )
 
 
 # The statements prepared on each open database connection (the driver's connection object: a new one after a

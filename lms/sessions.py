@@ -16,6 +16,7 @@ inactive users.
 
 from __future__ import annotations
 
+import threading
 from contextvars import ContextVar
 
 from django.contrib.auth import SESSION_KEY
@@ -29,6 +30,7 @@ from lms import userfacts
 REMEMBERED = 20_000
 
 _user_of_session: dict[str, str] = {}
+_remembering = threading.Lock()
 
 # The user's entries read with this request's session: (user id, what get_many found), taken by the user's read.
 _read_ahead: ContextVar[tuple[str, dict] | None] = ContextVar("lms_sessions_read_ahead", default=None)
@@ -78,9 +80,10 @@ def _remember(session_key: str | None, data: dict) -> None:
     user_id = data.get(SESSION_KEY)
     if session_key is None or user_id is None:
         return
-    if len(_user_of_session) >= REMEMBERED and session_key not in _user_of_session:
-        _user_of_session.pop(next(iter(_user_of_session), None), None)
-    _user_of_session[session_key] = str(user_id)
+    with _remembering:  # threaded workers (gunicorn's gthread): another thread may be forgetting the oldest too
+        if len(_user_of_session) >= REMEMBERED and session_key not in _user_of_session:
+            _user_of_session.pop(next(iter(_user_of_session), None), None)
+        _user_of_session[session_key] = str(user_id)
 
 
 def _forget_read_ahead(**kwargs) -> None:
