@@ -8,7 +8,10 @@ with the generation tokens it was computed under (lms.generations), so no page e
 - its course's token moves on any change to the course, its seminars and its enrolments (who is on the staff
   decides who the trainers are);
 - the site's token moves when a person's name, email or status changes (trainers and attendees are listed by
-  name), and by `reset`.
+  name), and by `reset`;
+- RECORDINGS moves when any recording file is stored, changes status or goes (virtualmeeting saves and deletes
+  them one by one and says so in `recordings_updated`): under it only whether an event has recordings is kept.
+A viewer's own booking on an event is kept under the event's token (bookings move it).
 The receivers at the end of this module move them; `seminars/tests/test_page_cache.py` changes each of these
 things the way the product does and checks the next page shows it.
 
@@ -33,8 +36,12 @@ from django.http import Http404
 from lms import generations
 from seminars.models import Booking, Course, Enrolment, EventTrainer, Room, Seminar, SeminarEvent, Session
 from seminars.selectors.courses import SeminarList, seminar_events_page
+from virtualmeeting.models import MeetingRecording
 
 SITE = "pages:gen:site"
+# Moves when any meeting's recording files are stored, change status or go (virtualmeeting's rows): rare, and
+# only whether an event has recordings is cached under it.
+RECORDINGS = "pages:gen:recordings"
 TIMEOUT = 24 * 3600  # what nobody asked for in a day is computed again
 # Which course an event is in never changes: each process remembers it, so one cache round trip reads an event's
 # value and all three of its tokens.
@@ -62,11 +69,16 @@ def _gen_keys(event_id, course_id) -> list[str]:
 class EventShared:
     """An event as every viewer sees it, with the tokens it was read under (`version`, for fragment keys)."""
 
-    def __init__(self, *, event, trainers, tokens: tuple[str, ...]):
+    def __init__(self, *, event, trainers, tokens: tuple[str, ...], read: dict | None = None):
         self.event = event  # with seminar, course, seats_taken and sessions (rooms loaded): event_for_page's
         self.trainers = trainers
         self.tokens = tokens
         self.version = hashlib.blake2b("/".join(tokens).encode(), digest_size=8).hexdigest()
+        # Entries read in the same round trip as the event (event_shared's `extra` keys), found or not.
+        self._read = read or {}
+
+    def _entry(self, key: str):
+        return self._read[key] if key in self._read else cache.get(key)
 
     def attendees(self) -> dict:
         """The event's signups in groups (seminars.selectors.bookings.event_attendees), for its trainers."""
@@ -80,15 +92,56 @@ class EventShared:
         cache.set(key, generations.entry(value, self.tokens), timeout=TIMEOUT)
         return value
 
+    def booking_of(self, user_id: int):
+        """`user_id`'s booking on the event (None when they have none). Bookings move the event's token."""
+        from seminars.models import Booking
 
-def event_shared(event_id: int) -> EventShared:
-    """The event `event_id` (404 when there is none) from the cache when current, else from the database."""
+        key = _booking_key(self.event.pk, user_id)
+        stored = self._entry(key)
+        if generations.entry_fresh(stored, self.tokens):
+            return stored["value"]
+        booking = Booking.objects.filter(event_id=self.event.pk, user_id=user_id).first()
+        cache.set(key, generations.entry(booking, self.tokens), timeout=TIMEOUT)
+        return booking
+
+    def recordings(self, sessions) -> list:
+        """The recordings of the event's `sessions` (seminars.selectors.recordings.event_recordings).
+
+        Only whether there are any is cached (their passcodes stay encrypted in the database, out of the cache):
+        an event without recordings, every event before its meetings end, asks the database nothing. Its tokens
+        are the event's (its sessions and rooms) and RECORDINGS (any recording file stored or changed)."""
+        from seminars.selectors.recordings import event_recordings
+
+        key = f"pages:event:{self.event.pk}:recordings"
+        tokens = (*self.tokens, *generations.tokens([RECORDINGS], self._read))
+        stored = self._entry(key)
+        if generations.entry_fresh(stored, tokens) and not stored["value"]:
+            return []
+        listed = event_recordings(sessions=sessions)
+        if not generations.entry_fresh(stored, tokens):
+            cache.set(key, generations.entry(bool(listed), tokens), timeout=TIMEOUT)
+        return listed
+
+
+def _booking_key(event_id, user_id) -> str:
+    return f"pages:event:{event_id}:booking:{user_id}"
+
+
+def event_shared(event_id: int, *, viewer_id: int | None = None) -> EventShared:
+    """The event `event_id` (404 when there is none) from the cache when current, else from the database.
+
+    The same round trip reads what the event page asks of it next: whether it has recordings and, with
+    `viewer_id`, that person's booking (EventShared.recordings, .booking_of)."""
     from seminars.selectors.bookings import event_for_page
     from seminars.selectors.trainers import event_trainers
 
     key = f"pages:event:{event_id}"
+    extra = [f"pages:event:{event_id}:recordings", RECORDINGS]
+    if viewer_id is not None:
+        extra.append(_booking_key(event_id, viewer_id))
     course_id = _course_of.get(event_id)
-    found = cache.get_many([key, *_gen_keys(event_id, course_id)] if course_id else [key])
+    found = cache.get_many([key, *extra, *_gen_keys(event_id, course_id)] if course_id else [key, *extra])
+    read = {name: found.get(name) for name in extra}
     stored = found.get(key)
     if course_id is None and isinstance(stored, dict):
         course_id = stored.get("course_id")
@@ -99,7 +152,7 @@ def event_shared(event_id: int) -> EventShared:
         if generations.entry_fresh(stored, tokens) and stored.get("course_id") == course_id:
             _course_of[event_id] = course_id
             event, trainers = stored["value"]
-            return EventShared(event=event, trainers=trainers, tokens=tokens)
+            return EventShared(event=event, trainers=trainers, tokens=tokens, read=read)
     # A miss: which course (ids of deleted rows can come back on SQLite), the tokens, then the rows.
     course_id = SeminarEvent.objects.filter(pk=event_id).values_list("seminar__course_id", flat=True).first()
     if course_id is None:
@@ -110,7 +163,8 @@ def event_shared(event_id: int) -> EventShared:
     trainers = event_trainers(event)
     cache.set(key, {**generations.entry((event, trainers), tokens), "course_id": course_id}, timeout=TIMEOUT)
     _course_of[event_id] = course_id
-    return EventShared(event=event, trainers=trainers, tokens=tokens)
+    # What was read with the stale event may be stale too (its tokens are checked against the new ones anyway).
+    return EventShared(event=event, trainers=trainers, tokens=tokens, read=read)
 
 
 def event_fragments(name: str, items, render_fresh) -> list:
@@ -259,3 +313,9 @@ def _person_saved(sender, instance, created, update_fields=None, **kwargs):
 @receiver(post_delete, sender=get_user_model(), dispatch_uid="seminars.page_cache.person_deleted")
 def _person_deleted(sender, instance, **kwargs):
     generations.changed(SITE)
+
+
+@receiver(post_save, sender=MeetingRecording, dispatch_uid="seminars.page_cache.recording_saved")
+@receiver(post_delete, sender=MeetingRecording, dispatch_uid="seminars.page_cache.recording_deleted")
+def _recording_changed(sender, instance, **kwargs):
+    generations.changed(RECORDINGS)

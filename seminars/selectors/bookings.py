@@ -145,8 +145,9 @@ def event_for_page(*, event_id) -> SeminarEvent:
     return get_object_or_404(queryset, pk=event_id)
 
 
-def event_page(*, event, user, with_attendees) -> EventPage:
-    """What the event page shows `user`; `event` comes from event_for_page."""
+def event_page(*, event, user, with_attendees, booking_of=None) -> EventPage:
+    """What the event page shows `user`; `event` comes from event_for_page. `booking_of(user_id)` gives the user's
+    booking on it (seminars.page_cache.EventShared.booking_of) instead of a query."""
     sessions = list(event.sessions.all())
     now = timezone.now()
     page = EventPage(
@@ -166,7 +167,12 @@ def event_page(*, event, user, with_attendees) -> EventPage:
     page.status_label, page.status_badge = event_status_display(event=event, status=page.status, now=now)
     # The viewer's cached booking states say whether there is one to read (seminars.viewer_facts).
     has_booking = user.is_authenticated and event.pk in fact(user, "bookings")
-    page.my_booking = Booking.objects.filter(event=event, user=user).first() if has_booking else None
+    if not has_booking:
+        page.my_booking = None
+    elif booking_of is not None:
+        page.my_booking = booking_of(user.pk)
+    else:
+        page.my_booking = Booking.objects.filter(event=event, user=user).first()
     if with_attendees:
         page.attendees = event_attendees(event=event)
     return page

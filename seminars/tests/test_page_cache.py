@@ -507,3 +507,85 @@ def test_the_event_page_shows_a_booking_saved_without_notice_and_its_removal(cli
 
     booking.delete()
     assert "You have not signed up for this event." in _page(client, event)
+
+
+def test_the_viewers_own_booking_is_read_from_the_cache_and_follows_every_change(client, event, trainer, learner):
+    from seminars.models import Booking
+
+    booking = booking_create(event=event, user=learner, actor=learner)
+    client.force_login(learner)
+    _page(client, event)  # caches the booking with the event
+    with CaptureQueriesContext(connection) as queries:
+        html = _page(client, event)
+    assert '<span class="badge badge-ok">Booked</span>' in html
+    assert 'FROM "seminars_booking"' not in " ".join(query["sql"] for query in queries.captured_queries)
+
+    booking_cancel(booking=Booking.objects.get(pk=booking.pk), actor=trainer, reason="Moved to May")  # by someone else
+    html = _page(client, event)
+    assert "Booked</span>" not in html and "Cancelled" in html
+
+    booking_create(event=event, user=learner, actor=learner)  # booked again
+    assert '<span class="badge badge-ok">Booked</span>' in _page(client, event)
+
+
+def test_another_viewers_cached_booking_is_never_shown(client, event, learner, learner2):
+    booking_create(event=event, user=learner, actor=learner)
+    client.force_login(learner)
+    assert '<span class="badge badge-ok">Booked</span>' in _page(client, event)
+    client.force_login(learner2)
+    assert "You have not signed up for this event." in _page(client, event)
+
+
+@pytest.fixture
+def held(settings, event, editing_trainer, learner, django_capture_on_commit_callbacks):
+    from seminars.tests.meeting_scene import enable_test_provider, held_session
+
+    enable_test_provider(settings)
+    return held_session(
+        event=event, owner=editing_trainer, learners=[learner], run_on_commit=django_capture_on_commit_callbacks
+    )
+
+
+def _store_recording(meeting, remote_id="file-video"):
+    from virtualmeeting.participation import recordings_store
+    from virtualmeeting.providers.base import RecordingRecord
+
+    record = RecordingRecord(
+        remote_id=remote_id,
+        file_type="MP4",
+        recording_type="shared_screen",
+        play_url=f"https://zoom.test/rec/{remote_id}",
+        passcode="Sec-ret7",
+    )
+    recordings_store(meeting=meeting, records=[record])
+
+
+def test_an_event_without_recordings_asks_the_database_none_and_a_new_recording_shows_at_once(
+    client, held, event, learner
+):
+    from django.core.cache import cache
+
+    client.force_login(learner)
+    _page(client, event)
+    with CaptureQueriesContext(connection) as queries:
+        html = _page(client, event)
+    assert "recordings-title" not in html
+    assert "virtualmeeting_meetingrecording" not in " ".join(query["sql"] for query in queries.captured_queries)
+
+    _store_recording(held.meeting)  # the provider's recording.completed, stored (inside its transaction)
+    html = _page(client, event)
+    assert "https://zoom.test/rec/file-video" in html and "Sec-ret7" in html
+    # Only whether there are recordings is cached: never a link or a passcode.
+    assert cache.get(f"pages:event:{event.pk}:recordings")["value"] is True
+
+
+def test_a_trashed_recording_recovered_shows_at_once(client, held, event, learner):
+    from virtualmeeting.participation import recording_status
+
+    _store_recording(held.meeting)
+    recording_status(provider="test", remote_id=held.meeting.remote_id, file_ids=["file-video"], status="trashed")
+    client.force_login(learner)
+    assert "Sec-ret7" not in _page(client, event)  # cached: this event has no recording to show
+
+    recording_status(provider="test", remote_id=held.meeting.remote_id, file_ids=["file-video"], status="recovered")
+    assert "Sec-ret7" in _page(client, event)

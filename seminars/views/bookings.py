@@ -34,7 +34,6 @@ from seminars.selectors.bookings import (
     event_page,
     event_waitlist_count,
 )
-from seminars.selectors.recordings import event_recordings
 from seminars.services.bookings import (
     BookingError,
     booking_cancel,
@@ -50,12 +49,12 @@ from seminars.views.virtual import sessions_attach_virtual_access
 
 @login_required
 def event_detail(request, pk):
-    shared = event_shared(pk)
+    shared = event_shared(pk, viewer_id=request.user.pk)
     event = shared.event
     course = event.seminar.course
     require_view(request.user, course)
     trainer = is_course_trainer(request.user, course)
-    page = event_page(event=event, user=request.user, with_attendees=False)
+    page = event_page(event=event, user=request.user, with_attendees=False, booking_of=shared.booking_of)
     if trainer:
         page.attendees = shared.attendees()
 
@@ -85,7 +84,7 @@ def event_detail(request, pk):
     context.update(_learner_actions(request.user, page))
     my_state = page.my_booking.state if page.my_booking else None
     if may_watch_recordings(request.user, course, my_state):
-        context["recordings"] = event_recordings(sessions=page.sessions)
+        context["recordings"] = shared.recordings(page.sessions)
     if trainer:
         context["attendance_form"] = AttendanceForm(bookings=page.attendees["booked"])
         # Attendance is taken once the first session has started (and never for a cancelled event).
