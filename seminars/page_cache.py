@@ -11,7 +11,11 @@ with the generation tokens it was computed under (lms.generations), so no page e
   name), and by `reset`;
 - RECORDINGS moves when any recording file is stored, changes status or goes (virtualmeeting saves and deletes
   them one by one and says so in `recordings_updated`): under it only whether an event has recordings is kept.
-A viewer's own booking on an event is kept under the event's token (bookings move it).
+- REQUESTS moves on any save or delete of a booking, seminar, enrolment, profile or person: under it each
+  person's count of the requests they may decide ("Approvals" in the header) is kept.
+A viewer's own booking on an event is kept under the event's token (bookings move it). The event page's attendee
+table is kept by its template (`{% cache %}` on the event's version, zone, language and whether attendance is
+open); the forms its buttons post with, each with the viewer's CSRF token, are outside it.
 The receivers at the end of this module move them; `seminars/tests/test_page_cache.py` changes each of these
 things the way the product does and checks the next page shows it.
 
@@ -34,7 +38,17 @@ from django.dispatch import receiver
 from django.http import Http404
 
 from lms import generations
-from seminars.models import Booking, Course, Enrolment, EventTrainer, Room, Seminar, SeminarEvent, Session
+from seminars.models import (
+    Booking,
+    Course,
+    Enrolment,
+    EventTrainer,
+    Profile,
+    Room,
+    Seminar,
+    SeminarEvent,
+    Session,
+)
 from seminars.selectors.courses import SeminarList, seminar_events_page
 from virtualmeeting.models import MeetingRecording
 
@@ -42,6 +56,9 @@ SITE = "pages:gen:site"
 # Moves when any meeting's recording files are stored, change status or go (virtualmeeting's rows): rare, and
 # only whether an event has recordings is cached under it.
 RECORDINGS = "pages:gen:recordings"
+# Moves on any save or delete of a booking, a seminar (its approval type), an enrolment (who trains where), a
+# profile (who manages whom) or a person: under it each person's count of the requests they may decide is kept.
+REQUESTS = "pages:gen:requests"
 TIMEOUT = 24 * 3600  # what nobody asked for in a day is computed again
 # Which course an event is in never changes: each process remembers it, so one cache round trip reads an event's
 # value and all three of its tokens.
@@ -230,6 +247,23 @@ def seminar_list(seminar_id: int, *, past: bool, page) -> SeminarList:
     return listed
 
 
+def decidable_count(user, count) -> int:
+    """`user`'s number of requests they may decide (`count()` computes it: seminars.selectors.approvals), from the
+    cache when no booking, seminar, enrolment, profile or person changed since. Kept apart for site admins, who
+    may decide every request: becoming one (or not) gives another key."""
+    from lms.permissions import is_site_admin
+
+    key = f"pages:requests:{user.pk}:{int(is_site_admin(user))}"
+    found = cache.get_many([key, REQUESTS])
+    tokens = generations.tokens([REQUESTS], found)  # read before the rows
+    stored = found.get(key)
+    if generations.entry_fresh(stored, tokens):
+        return stored["value"]
+    value = count()
+    cache.set(key, generations.entry(value, tokens), timeout=TIMEOUT)
+    return value
+
+
 # ---- What moves the tokens ----------------------------------------------------------------------------------
 
 
@@ -319,3 +353,17 @@ def _person_deleted(sender, instance, **kwargs):
 @receiver(post_delete, sender=MeetingRecording, dispatch_uid="seminars.page_cache.recording_deleted")
 def _recording_changed(sender, instance, **kwargs):
     generations.changed(RECORDINGS)
+
+
+@receiver(post_save, sender=Booking, dispatch_uid="seminars.page_cache.requests_booking_saved")
+@receiver(post_delete, sender=Booking, dispatch_uid="seminars.page_cache.requests_booking_deleted")
+@receiver(post_save, sender=Seminar, dispatch_uid="seminars.page_cache.requests_seminar_saved")
+@receiver(post_delete, sender=Seminar, dispatch_uid="seminars.page_cache.requests_seminar_deleted")
+@receiver(post_save, sender=Enrolment, dispatch_uid="seminars.page_cache.requests_enrolment_saved")
+@receiver(post_delete, sender=Enrolment, dispatch_uid="seminars.page_cache.requests_enrolment_deleted")
+@receiver(post_save, sender=Profile, dispatch_uid="seminars.page_cache.requests_profile_saved")
+@receiver(post_delete, sender=Profile, dispatch_uid="seminars.page_cache.requests_profile_deleted")
+@receiver(post_delete, sender=get_user_model(), dispatch_uid="seminars.page_cache.requests_person_deleted")
+def _requests_changed(sender, **kwargs):
+    # A person deleted also empties their managed learners' manager with an UPDATE (SET_NULL): no profile signal.
+    generations.changed(REQUESTS)

@@ -68,10 +68,12 @@ def decidable_requests(*, user):
 
 def decidable_request_count(*, user) -> int:
     """How many pending requests `user` may decide (the navigation's count); no query for a learner who is
-    nobody's manager."""
+    nobody's manager, and none while no booking, seminar, enrolment or manager changed (seminars.page_cache)."""
     if not may_decide_some_request(user):
         return 0
-    return Booking.objects.filter(decidable_requests_q(user)).count()
+    from seminars import page_cache
+
+    return page_cache.decidable_count(user, lambda: Booking.objects.filter(decidable_requests_q(user)).count())
 
 
 def event_requests(*, event, user) -> list:

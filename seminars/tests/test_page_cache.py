@@ -589,3 +589,134 @@ def test_a_trashed_recording_recovered_shows_at_once(client, held, event, learne
 
     recording_status(provider="test", remote_id=held.meeting.remote_id, file_ids=["file-video"], status="recovered")
     assert "Sec-ret7" in _page(client, event)
+
+
+def _approvals(client) -> str:
+    html = client.get(reverse("seminars:dashboard")).content.decode()
+    if 'class="nav-count">' not in html:
+        return "none"
+    return html.split('class="nav-count">', 1)[1].split("<", 1)[0]
+
+
+def test_the_approvals_count_is_cached_and_follows_every_change_that_moves_it(
+    client, course, seminar, event, learner, learner2, trainer, site_admin
+):
+    from seminars.models import Profile, Seminar
+    from seminars.services.approvals import booking_request_approve
+
+    seminar.approval_type = Seminar.ApprovalType.TRAINER
+    seminar.save()
+    client.force_login(trainer)
+    assert _approvals(client) == "none"
+
+    request = booking_create(event=event, user=learner, actor=learner)  # a request
+    assert _approvals(client) == "1"
+    booking_create(event=event, user=learner2, actor=learner2)
+    assert _approvals(client) == "2"
+    with CaptureQueriesContext(connection) as queries:
+        assert _approvals(client) == "2"
+    assert 'COUNT(*) AS "__count" FROM "seminars_booking"' not in " ".join(q["sql"] for q in queries.captured_queries)
+
+    booking_request_approve(booking=request, actor=trainer)
+    assert _approvals(client) == "1"
+
+    seminar.approval_type = Seminar.ApprovalType.MANAGER  # now the learners' managers decide
+    seminar.save()
+    assert _approvals(client) == "none"
+    manager = make_user("mona")
+    client.force_login(manager)
+    assert _approvals(client) == "none"
+    Profile.objects.update_or_create(user=learner2, defaults={"manager": manager})
+    assert _approvals(client) == "1"
+
+    seminar.approval_type = Seminar.ApprovalType.TRAINER
+    seminar.save()
+    client.force_login(trainer)
+    assert _approvals(client) == "1"
+    from seminars.services.courses import enrolment_set_role
+
+    enrolment = Enrolment.objects.get(course=course, user=trainer)
+    enrolment_set_role(enrolment=enrolment, role=Enrolment.Role.LEARNER, actor=site_admin)  # no longer staff
+    assert _approvals(client) == "none"
+
+    client.force_login(site_admin)  # a site admin decides every request
+    assert _approvals(client) == "1"
+
+
+def test_the_approvals_count_follows_a_second_course_and_a_second_managed_learner(
+    client, course, seminar, event, learner, learner2, trainer, site_admin
+):
+    from seminars.models import Course, Profile, Seminar, SeminarEvent
+    from seminars.services.courses import enrolment_set_role
+
+    seminar.approval_type = Seminar.ApprovalType.TRAINER
+    seminar.save()
+    booking_create(event=event, user=learner, actor=learner)
+    other_course = Course.objects.create(name="Ladders")
+    other_seminar = Seminar.objects.create(course=other_course, name="Ladders 1", approval_type="trainer")
+    other_event = SeminarEvent.objects.create(seminar=other_seminar, capacity=5)
+    enrol(learner2, other_course)
+    booking_create(event=other_event, user=learner2, actor=learner2)
+    client.force_login(trainer)
+    assert _approvals(client) == "1"  # cached
+    staff = enrol(trainer, other_course)
+    enrolment_set_role(enrolment=staff, role=Enrolment.Role.TRAINER, actor=site_admin)  # now teaches there too
+    assert _approvals(client) == "2"
+
+    seminar.approval_type = other_seminar.approval_type = Seminar.ApprovalType.MANAGER
+    seminar.save()
+    other_seminar.save()
+    manager = make_user("mona")
+    Profile.objects.update_or_create(user=learner, defaults={"manager": manager})
+    client.force_login(manager)
+    assert _approvals(client) == "1"  # cached
+    Profile.objects.update_or_create(user=learner2, defaults={"manager": manager})  # a second learner
+    assert _approvals(client) == "2"
+
+
+def _token(html: str, form_id: str) -> str:
+    form = html.split(f'id="{form_id}">', 1)[1].split("</form>", 1)[0]
+    return form.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+
+
+def test_the_cached_attendee_table_posts_with_each_trainers_own_csrf_token(
+    event, trainer, editing_trainer, learner, learner2
+):
+    """The attendee table is kept once for all trainers; the forms its buttons post with are not, so each trainer's
+    buttons carry their own CSRF token, and the cancel buttons work through them."""
+    from django.test import Client
+
+    from seminars.models import Booking
+
+    lenas = booking_create(event=event, user=learner, actor=learner)
+    booking_create(event=event, user=learner2, actor=learner2)
+    tom, eddie = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    tom.force_login(trainer)
+    eddie.force_login(editing_trainer)
+    tom_html, eddie_html = _page(tom, event), _page(eddie, event)  # the second is served from the cache
+    button = f'form="booking-cancel-form" formaction="{reverse("seminars:booking_cancel", args=[lenas.pk])}"'
+    assert button in tom_html and button in eddie_html
+    for html in (tom_html, eddie_html):  # the table itself carries no token
+        table = html.split('aria-labelledby="attendees-title">', 1)[1].split("</section>", 1)[0]
+        assert "Cancel booking" in table and "csrfmiddlewaretoken" not in table
+
+    answer = eddie.post(
+        reverse("seminars:booking_cancel", args=[lenas.pk]),
+        {"csrfmiddlewaretoken": _token(eddie_html, "booking-cancel-form")},
+    )
+    assert answer.status_code == 302
+    assert Booking.objects.get(pk=lenas.pk).state == Booking.State.USER_CANCELLED
+    html = _page(tom, event)
+    assert "Booked (1)" in html and "Cancelled (1)" in html
+
+
+def test_the_attendance_column_appears_when_the_first_session_starts(client, event, trainer, learner, time_machine):
+    booking_create(event=event, user=learner, actor=learner)
+    client.force_login(trainer)
+    html = _page(client, event)
+    assert "Attendance can be taken once the first session has started." in html and "Save attendance" not in html
+
+    time_machine.move_to(event.sessions.get().start + timedelta(minutes=1))
+    html = _page(client, event)
+    assert "Save attendance" in html and 'form="attendance-form"' in html
+    assert 'id="attendance-form">' in html and _token(html, "attendance-form")

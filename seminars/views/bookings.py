@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -86,7 +87,8 @@ def event_detail(request, pk):
     if may_watch_recordings(request.user, course, my_state):
         context["recordings"] = shared.recordings(page.sessions)
     if trainer:
-        context["attendance_form"] = AttendanceForm(bookings=page.attendees["booked"])
+        # Made only when the attendee table is not in the cache (the template's {% cache %} reads it then).
+        context["attendance_form"] = SimpleLazyObject(lambda: AttendanceForm(bookings=page.attendees["booked"]))
         # Attendance is taken once the first session has started (and never for a cancelled event).
         context["attendance_open"] = page.status in (EventStatus.IN_PROGRESS, EventStatus.PAST)
     return render(request, "seminars/bookings/event.html", context)
