@@ -93,7 +93,15 @@ class Statement:
         self._execute = f"EXECUTE {name}{values}"
 
     def fetchone(self, params: list):
-        """The first row of the statement run with `params` (None when there is none).
+        """The first row of the statement run with `params` (None when there is none); see `fetch`."""
+        return self.fetch(params, lambda cursor: cursor.fetchone())
+
+    def fetchall(self, params: list) -> list:
+        """Every row of the statement run with `params`; see `fetch`."""
+        return self.fetch(params, lambda cursor: cursor.fetchall())
+
+    def fetch(self, params: list, take):
+        """`take(cursor)` after the statement ran with `params`.
 
         A read-only statement checks its own connection: Django's health check (CONN_HEALTH_CHECKS) asks a reused
         connection `SELECT 1` before a request's first query, a round trip as long as the statement's. Outside a
@@ -104,26 +112,26 @@ class Statement:
         if connection.vendor != "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(self.sql, params)
-                return cursor.fetchone()
+                return take(cursor)
         checks_itself = _health_check_due(connection)
         if checks_itself:
             connection.health_check_done = True
         try:
-            return self._run(connection, params)
+            return self._run(connection, params, take)
         except (OperationalError, InterfaceError):
             if not checks_itself or connection.in_atomic_block or connection.is_usable():
                 raise
             connection.close()
-            return self._run(connection, params)
+            return self._run(connection, params, take)
 
-    def _run(self, connection, params: list):
+    def _run(self, connection, params: list, take):
         with connection.cursor() as cursor:
             prepared = _prepared_on(connection.connection)
             if self.name not in prepared:
                 cursor.execute(self._prepare)
                 prepared.add(self.name)
             cursor.execute(self._execute, params)
-            return cursor.fetchone()
+            return take(cursor)
 
 
 def _health_check_due(connection) -> bool:

@@ -11,7 +11,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from lms.rows import Columns
+from lms.rows import Columns, Statement
 from virtualmeeting.models import (
     CHECK_STATUSES,
     REGISTRANT_WORK_STATUSES,
@@ -29,8 +29,21 @@ from virtualmeeting.providers.base import CAPABILITY_ATTENDANCE, CAPABILITY_RECO
 
 
 def meetings_by_reference(references: Iterable[str]) -> dict[str, VirtualMeeting]:
-    """The meetings with these references, keyed by reference (one query)."""
-    return {m.reference: m for m in VirtualMeeting.objects.filter(reference__in=list(references))}
+    """The meetings with these references, keyed by reference (one query; on PostgreSQL a statement prepared once
+    per connection, as the pages that list sessions ask it on every view)."""
+    references = list(references)
+    if db_connection.vendor != "postgresql":
+        return {m.reference: m for m in VirtualMeeting.objects.filter(reference__in=references)}
+    statement, columns = _meetings_by_reference()
+    return {meeting.reference: meeting for meeting in map(columns.read, statement.fetchall([references]))}
+
+
+@lru_cache(maxsize=1)
+def _meetings_by_reference() -> tuple[Statement, Columns]:
+    q = db_connection.ops.quote_name
+    columns = Columns(VirtualMeeting, "m")
+    sql = f"SELECT {columns.sql} FROM {q(VirtualMeeting._meta.db_table)} m WHERE m.{q('reference')} = ANY(%s)"
+    return Statement("virtualmeeting_meetings_by_reference", sql), columns
 
 
 def connection_for(*, user, provider: str) -> ProviderConnection | None:
@@ -312,12 +325,28 @@ def registrants_status(references: Iterable[str]) -> dict[str, dict[str, tuple[s
     no personal link ("unsupported": the provider or the host's account gives none).
     """
     found: dict[str, dict[str, tuple[str, str]]] = {}
-    rows = MeetingRegistrant.objects.filter(meeting__reference__in=list(references)).values_list(
-        "meeting__reference", "key", "status", "last_error"
-    )
+    references = list(references)
+    if db_connection.vendor == "postgresql":
+        rows = _registrants_status().fetchall([references])
+    else:
+        rows = MeetingRegistrant.objects.filter(meeting__reference__in=references).values_list(
+            "meeting__reference", "key", "status", "last_error"
+        )
     for reference, key, status, last_error in rows:
         found.setdefault(reference, {})[key] = (status, last_error)
     return found
+
+
+@lru_cache(maxsize=1)
+def _registrants_status() -> Statement:
+    q = db_connection.ops.quote_name
+    sql = (
+        f"SELECT m.{q('reference')}, r.{q('key')}, r.{q('status')}, r.{q('last_error')} "
+        f"FROM {q(MeetingRegistrant._meta.db_table)} r "
+        f"JOIN {q(VirtualMeeting._meta.db_table)} m ON m.{q('id')} = r.{q('meeting_id')} "
+        f"WHERE m.{q('reference')} = ANY(%s)"
+    )
+    return Statement("virtualmeeting_registrants_status", sql)
 
 
 def capability_reconnect_text(*, service: str, capability: str, scopes: list[str]) -> str:

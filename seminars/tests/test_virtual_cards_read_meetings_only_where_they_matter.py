@@ -87,4 +87,5 @@ def test_a_learners_dashboard_reads_meetings_only_once_a_session_is_about_to_sta
 
     time_machine.move_to(session.start - timedelta(minutes=10), tick=False)
     found, _html = meeting_queries()
-    assert len(found) == 1 and "virtualmeeting_virtualmeeting" in found[0]  # the meeting; no registrants
+    # The meeting (the ORM's query, or on PostgreSQL its prepared statement); no registrants.
+    assert len(found) == 1 and ("virtualmeeting_virtualmeeting" in found[0] or "meetings_by_reference" in found[0])
