@@ -57,7 +57,8 @@ def event_detail(request, pk):
     trainer = is_course_trainer(request.user, course)
     page = event_page(event=event, user=request.user, with_attendees=False, booking_of=shared.booking_of)
     if trainer:
-        page.attendees = shared.attendees()
+        # Read only when the attendee table is not in the cache (the template's {% cache %}).
+        page.attendees = SimpleLazyObject(shared.attendees)
 
     context = {
         "page": page,
