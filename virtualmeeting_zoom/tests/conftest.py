@@ -84,10 +84,23 @@ def _zoom_hosts(settings):
     settings.ZOOM_API_BASE_URL = API
 
 
+# Set on the routes of a FakeZoom (fake_zoom.py): a stand-in server's, which `mocked` does not ask to be called.
+FAKE_SERVER_ROUTE = "fake_server_route"
+
+
+def is_fake_server_route(route) -> bool:
+    return getattr(route, FAKE_SERVER_ROUTE, False)
+
+
 @pytest.fixture
 def mocked():
+    """Zoom's HTTP stubbed with `responses`, strictly: every call a test registers must be made (checked when the
+    test ends). The routes of a FakeZoom (fake_zoom.py, a stand-in server holding meetings) are exempt: a server
+    answers what it is asked, and a test uses the few it needs."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         yield rsps
+        unfired = [route for route in rsps.registered() if not route.call_count and not is_fake_server_route(route)]
+        assert not unfired, f"Registered but never called: {[(route.method, str(route.url)) for route in unfired]}"
 
 
 @pytest.fixture

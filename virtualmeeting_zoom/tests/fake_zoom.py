@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from virtualmeeting_zoom.tests.conftest import API, TOKEN_URL
+from virtualmeeting_zoom.tests.conftest import API, FAKE_SERVER_ROUTE, TOKEN_URL
 
 MEETING_RE = re.compile(rf"^{re.escape(API)}/meetings/(\d+)(\?.*)?$")
 # "me" (a user's token) or a host of the site account (an account token): /users/{userId or email}/meetings.
@@ -58,17 +58,22 @@ class FakeZoom:
         self.revoked = False
         self.hosts: dict[str, str] = {}  # meeting id -> the user it was made for ("me", or the account's host)
         self.account_tokens = 0  # account_credentials grants asked for
-        mocked.add_callback("POST", USER_MEETINGS_RE, callback=self._create)
-        mocked.add_callback("GET", USER_MEETINGS_RE, callback=self._list)
-        mocked.add_callback("GET", MEETING_RE, callback=self._get)
-        mocked.add_callback("PATCH", MEETING_RE, callback=self._update)
-        mocked.add_callback("DELETE", MEETING_RE, callback=self._delete)
-        mocked.add_callback("POST", TOKEN_URL, callback=self._token)
-        mocked.add_callback("GET", PAST_PARTICIPANTS_RE, callback=self._past_participants)
-        mocked.add_callback("GET", RECORDINGS_RE, callback=self._recordings)
-        mocked.add_callback("POST", REGISTRANTS_RE, callback=self._register)
-        mocked.add_callback("GET", REGISTRANTS_RE, callback=self._registrants)
-        mocked.add_callback("PUT", REGISTRANTS_RE, callback=self._registrant_status)
+        routes = [
+            ("POST", USER_MEETINGS_RE, self._create),
+            ("GET", USER_MEETINGS_RE, self._list),
+            ("GET", MEETING_RE, self._get),
+            ("PATCH", MEETING_RE, self._update),
+            ("DELETE", MEETING_RE, self._delete),
+            ("POST", TOKEN_URL, self._token),
+            ("GET", PAST_PARTICIPANTS_RE, self._past_participants),
+            ("GET", RECORDINGS_RE, self._recordings),
+            ("POST", REGISTRANTS_RE, self._register),
+            ("GET", REGISTRANTS_RE, self._registrants),
+            ("PUT", REGISTRANTS_RE, self._registrant_status),
+        ]
+        for method, url, callback in routes:
+            # A server's routes: the strict `mocked` fixture does not ask that each be called.
+            setattr(mocked.add_callback(method, url, callback=callback), FAKE_SERVER_ROUTE, True)
         # Meeting id -> its registrations (email as given, registrant id, status, token), in the order made.
         self.registrants: dict[str, list[dict]] = {}
         # Past meetings: occurrence uuid -> (participants as Zoom lists them, "not yet" answers left).
