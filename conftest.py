@@ -100,10 +100,11 @@ def _eager_celery():
 def _fresh_user_facts():
     """No test reads another's cached user facts (lms.userfacts): user ids repeat between tests and runs."""
     from lms import userfacts
-    from seminars import page_cache
+    from seminars import dashboard_cache, page_cache
 
     userfacts.reset()
     page_cache.reset()
+    dashboard_cache.reset()
 
 
 @pytest.fixture(autouse=True)

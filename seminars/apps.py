@@ -7,4 +7,4 @@ class SeminarsConfig(AppConfig):
 
     def ready(self):
         # Notifications about virtual meetings (failures, waits, re-creations, revoked connections).
-        from seminars import handover_alerts, page_cache, receivers, viewer_facts  # noqa: F401
+        from seminars import dashboard_cache, handover_alerts, page_cache, receivers, viewer_facts  # noqa: F401

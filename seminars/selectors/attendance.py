@@ -300,15 +300,23 @@ def _groups(participants, window) -> list[ParticipantGroup]:
 # --- What a learner sees -------------------------------------------------------------------------
 
 
-def learner_attendance(*, user, page: int | str = 1) -> Page:
-    """The learner's confirmed attendance per session, latest session first, paged.
+def _learner_attendance_rows(user):
+    return SessionAttendance.objects.filter(booking__user=user).exclude(state="")
+
+
+def learner_attendance_count(*, user) -> int:
+    """How many confirmed attendances `user` has (learner_attendance's count)."""
+    return _learner_attendance_rows(user).count()
+
+
+def learner_attendance(*, user, page: int | str = 1, count: int | None = None) -> Page:
+    """The learner's confirmed attendance per session, latest session first, paged (`count`: their number when
+    known, e.g. cached: seminars.dashboard_cache).
 
     Only decisions a trainer confirmed: what the meeting data merely suggests is not shown.
     """
-    rows = (
-        SessionAttendance.objects.filter(booking__user=user)
-        .exclude(state="")
-        .select_related("session__event__seminar__course", "session__room")
-        .order_by("-session__start", "-pk")
-    )
-    return Paginator(rows, ATTENDANCE_PER_PAGE).get_page(page)
+    rows = _learner_attendance_rows(user).select_related("session__event__seminar__course", "session__room")
+    paginator = Paginator(rows.order_by("-session__start", "-pk"), ATTENDANCE_PER_PAGE)
+    if count is not None:
+        paginator.count = count
+    return paginator.get_page(page)

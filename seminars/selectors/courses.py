@@ -2,8 +2,22 @@
 
 from datetime import datetime
 
-from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, Exists, F, IntegerField, Min, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -257,15 +271,20 @@ def dashboard_sessions_fresh(session_ids) -> dict:
     return {session.pk: session for session in _dashboard_sessions().filter(pk__in=list(session_ids))}
 
 
-def dashboard_booked_sessions(*, user, now: datetime | None = None, page: int | str = 1) -> Page:
-    """Upcoming sessions of events the user is booked on (event not cancelled, course still visible), paged."""
-    now = now or timezone.now()
+def dashboard_booked_queryset(*, user, now: datetime):
+    """Upcoming sessions of events the user is booked on (event not cancelled, course still visible), in order."""
     booked = Booking.objects.filter(event=OuterRef("event"), user=user, state=Booking.State.BOOKED)
     sessions = _dashboard_sessions().filter(Exists(booked), finish__gt=now, event__cancelled=False)
     if not is_site_admin(user):
         enrolled = Enrolment.objects.filter(course=OuterRef("event__seminar__course"), user=user)
         sessions = sessions.filter(Exists(enrolled))
-    return Paginator(sessions.order_by("start", "pk"), SESSIONS_PER_PAGE).get_page(page)
+    return sessions.order_by("start", "pk")
+
+
+def dashboard_booked_sessions(*, user, now: datetime | None = None, page: int | str = 1) -> Page:
+    """Upcoming sessions of events the user is booked on (event not cancelled, course still visible), paged."""
+    sessions = dashboard_booked_queryset(user=user, now=now or timezone.now())
+    return Paginator(sessions, SESSIONS_PER_PAGE).get_page(page)
 
 
 def dashboard_trainer_sessions(*, user, now: datetime | None = None, page: int | str = 1) -> Page:
@@ -274,18 +293,68 @@ def dashboard_trainer_sessions(*, user, now: datetime | None = None, page: int |
     with no trainers of its own."""
     if not teaches_somewhere(user):  # only course staff teach: nothing to ask the database
         return Paginator([], SESSIONS_PER_PAGE).get_page(page)
-    now = now or timezone.now()
+    sessions = dashboard_trainer_queryset(user=user, now=now or timezone.now())
+    paged = Paginator(sessions, SESSIONS_PER_PAGE).get_page(page)
+    paged.object_list = list(paged.object_list)
+    dashboard_trainer_roles(paged.object_list)
+    return paged
+
+
+def dashboard_trainer_queryset(*, user, now: datetime):
+    """Upcoming sessions of the events the user is a trainer of, in order (see dashboard_trainer_sessions)."""
     course_role = Enrolment.objects.filter(course=OuterRef("event__seminar__course"), user=user).values("role")[:1]
     sessions = (
         _dashboard_sessions()
         .filter(sessions_taught_filter(user), finish__gt=now, event__cancelled=False)
         .annotate(assigned_role=assigned_role_annotation(user), course_role=Subquery(course_role))
     )
-    paged = Paginator(sessions.order_by("start", "pk"), SESSIONS_PER_PAGE).get_page(page)
-    paged.object_list = list(paged.object_list)
-    for session in paged.object_list:
+    return sessions.order_by("start", "pk")
+
+
+def dashboard_trainer_roles(sessions) -> None:
+    """Set `my_role` on sessions of dashboard_trainer_queryset."""
+    for session in sessions:
         if session.assigned_role:
             session.my_role = EventTrainer.Role(session.assigned_role).label
         else:
             session.my_role = Enrolment.Role(session.course_role).label
-    return paged
+
+
+class DashboardPage:
+    """One page of a dashboard list as dashboard_page read it: the sessions, the page's number, the number of
+    sessions in the whole list and the first moment one of them finishes (then the list changes)."""
+
+    def __init__(self, *, sessions: list, number: int, count: int, until: datetime | None):
+        self.sessions = sessions
+        self.number = number
+        self.count = count
+        self.until = until
+
+
+def dashboard_page(sessions, *, page, per_page: int = SESSIONS_PER_PAGE) -> DashboardPage:
+    """The page `page` of `sessions` (an ordered queryset of upcoming sessions) as Paginator.get_page would give
+    it (not a number: the first page; out of range: the last), with the count and the first finish of the whole
+    list in the same query (window functions); a page out of range costs two more."""
+    paginator = Paginator(range(1 << 62), per_page)  # only to read `page` the way get_page does
+    try:
+        number = paginator.validate_number(page)
+    except PageNotAnInteger:
+        number = 1
+    except EmptyPage:
+        number = None  # below 1: the last page
+    if number is not None:
+        start = (number - 1) * per_page
+        rows = list(
+            sessions.annotate(
+                listed_count=Window(expression=Count("pk")), listed_until=Window(expression=Min("finish"))
+            )[start : start + per_page]
+        )
+        if rows:
+            return DashboardPage(sessions=rows, number=number, count=rows[0].listed_count, until=rows[0].listed_until)
+        if number == 1:  # an empty list
+            return DashboardPage(sessions=[], number=1, count=0, until=None)
+    found = sessions.order_by().aggregate(count=Count("pk"), until=Min("finish"))
+    paged = Paginator(sessions, per_page).get_page(max(1, -(-found["count"] // per_page)))
+    return DashboardPage(
+        sessions=list(paged.object_list), number=paged.number, count=found["count"], until=found["until"]
+    )

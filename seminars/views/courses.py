@@ -19,10 +19,9 @@ from lms.urlcache import reverse
 from lms.userfacts import fact
 from seminars import page_cache, permissions
 from seminars.forms.courses import CourseForm, EnrolForm, ProfileForm, RoleForm, SeminarForm
-from seminars.models import Booking, Course, Enrolment, Notification, Profile, Seminar
+from seminars.models import Course, Enrolment, Notification, Profile, Seminar
 from seminars.selectors import courses as selectors
 from seminars.selectors.approvals import learner_manager
-from seminars.selectors.attendance import learner_attendance
 from seminars.selectors.notifications import notification_list
 from seminars.services import courses as services
 from seminars.services.calendar_feeds import calendar_feed_of
@@ -51,24 +50,20 @@ def _add_errors(form, error: ValidationError) -> None:
 
 @login_required
 def dashboard(request):
-    from seminars.views.virtual import sessions_attach_virtual_access
+    from seminars import dashboard_cache
 
-    user = request.user
-    booked = selectors.dashboard_booked_sessions(user=user, page=request.GET.get("booked_page", 1))
-    running = selectors.dashboard_trainer_sessions(user=user, page=request.GET.get("run_page", 1))
-    booked.object_list, running.object_list = list(booked.object_list), list(running.object_list)
-    # "Join now" / "Go to room" / "Host meeting" where this person may use them right now.
-    sessions_attach_virtual_access(user=user, sessions=booked.object_list, booking_state=Booking.State.BOOKED)
-    sessions_attach_virtual_access(user=user, sessions=running.object_list, booking_state=None)
-    attended = learner_attendance(user=user, page=request.GET.get("attendance_page", 1))
+    zone = viewer_zone(request.user)
+    lists = dashboard_cache.dashboard(request, zone=zone)
     return render(
         request,
         "seminars/dashboard.html",
         {
-            "booked_sessions": booked,
-            "trainer_sessions": running,
-            "my_attendance": attended,
-            "viewer_zone": viewer_zone(user),
+            "booked_sessions": lists.booked,
+            "booked_rows": lists.booked_html,
+            "trainer_sessions": lists.running,
+            "trainer_rows": lists.running_html,
+            "my_attendance": lists.attendance,
+            "viewer_zone": zone,
         },
     )
 
