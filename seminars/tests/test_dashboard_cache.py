@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from seminars.models import Booking, Enrolment, EventTrainer, Room, SeminarEvent
+from seminars.models import Booking, Enrolment, EventTrainer, Room, SeminarEvent, SessionAttendance
 from seminars.services.attendance import session_attendance_confirm
 from seminars.services.bookings import booking_cancel, booking_create
 from seminars.services.courses import course_update, enrolment_create, enrolment_delete, seminar_update
@@ -163,11 +163,15 @@ def test_renaming_the_course_the_seminar_and_the_room_shows_at_once(
     assert "Training room 1" in _booked(client, learner) and "Training room 1" in _running(client, trainer)
 
     course_update(course=course, actor=site_admin, name="Safety first")
+    for html in (_booked(client, learner), _running(client, trainer)):
+        assert "Safety first" in html and "Fire wardens" in html
     seminar_update(seminar=seminar, actor=site_admin, name="Fire marshals")
+    for html in (_booked(client, learner), _running(client, trainer)):
+        assert "Fire marshals" in html and "Training room 1" in html
     site_room.name = "Lecture hall"
     site_room.save()
     for html in (_booked(client, learner), _running(client, trainer)):
-        assert "Safety first" in html and "Fire marshals" in html and "Lecture hall" in html
+        assert "Lecture hall" in html
 
     site_room.delete()
     assert "Lecture hall" not in _booked(client, learner)
@@ -292,3 +296,30 @@ def test_a_list_read_while_a_booking_was_made_is_not_served_after_it(client, eve
     monkeypatch.setattr(dashboard_cache, "dashboard_page", racing)
     assert "Spring intake" not in _booked(client, learner)
     assert "Spring intake" in _booked(client, learner)
+
+
+def test_a_site_admins_list_outside_their_courses_follows_changes_at_once(client, event, site_admin):
+    """A site admin's booked list is not limited to their courses: it follows every course."""
+    Booking.objects.create(event=event, user=site_admin, state=Booking.State.BOOKED)
+    assert "Spring intake" in _booked(client, site_admin)
+    later = timezone.now() + timedelta(days=40)
+    make_session(event, later)
+    assert later.strftime("%-d %b %Y") in _booked(client, site_admin)
+    event_cancel(event=event, actor=site_admin)
+    assert "Spring intake" not in _booked(client, site_admin)
+
+
+def test_an_event_without_bookings_cancelled_leaves_the_trainers_list_at_once(client, event, trainer, site_admin):
+    assert "Spring intake" in _running(client, trainer)
+    event_cancel(event=event, actor=site_admin)
+    assert "Spring intake" not in _running(client, trainer)
+
+
+def test_attendance_saved_directly_shows_at_once(client, bookings, session, learner, started):
+    """As the admin site saves it: no booking changes with it."""
+    assert "My attendance" not in _html(client, learner)
+    row = SessionAttendance.objects.create(booking=bookings["lena"], session=session, state=Booking.State.NO_SHOW)
+    assert "No show" in _html(client, learner)
+    row.state = ""
+    row.save()
+    assert "My attendance" not in _html(client, learner)
