@@ -307,13 +307,17 @@ def _session_changed(sender, instance, **kwargs):
 
 @receiver(post_save, sender=SeminarEvent, dispatch_uid="seminars.dashboard_cache.event_saved")
 @receiver(post_delete, sender=SeminarEvent, dispatch_uid="seminars.dashboard_cache.event_deleted")
-def _event_changed(sender, instance, **kwargs):
+def _event_changed(sender, instance, signal, created=False, **kwargs):
+    if created or signal is post_delete:
+        _course_of_event.pop(instance.pk, None)  # an id can come back (SQLite): never another event's course
     courses_changed([_seminar_course(instance.seminar_id)])
 
 
 @receiver(post_save, sender=Seminar, dispatch_uid="seminars.dashboard_cache.seminar_saved")
 @receiver(post_delete, sender=Seminar, dispatch_uid="seminars.dashboard_cache.seminar_deleted")
-def _seminar_changed(sender, instance, **kwargs):
+def _seminar_changed(sender, instance, signal, created=False, **kwargs):
+    if created or signal is post_delete:
+        _course_of_seminar.pop(instance.pk, None)  # an id can come back (SQLite): never another seminar's course
     courses_changed([instance.course_id])
 
 
