@@ -323,3 +323,14 @@ def test_attendance_saved_directly_shows_at_once(client, bookings, session, lear
     row.state = ""
     row.save()
     assert "My attendance" not in _html(client, learner)
+
+
+def test_becoming_a_site_admin_shows_bookings_outside_ones_courses_at_once(client, event, outsider):
+    from django.contrib.auth.models import Permission
+
+    outsider.is_staff = True
+    outsider.save()
+    Booking.objects.create(event=event, user=outsider, state=Booking.State.BOOKED)
+    assert "Spring intake" not in _booked(client, outsider)  # not enrolled in its course
+    outsider.user_permissions.add(Permission.objects.get(codename="manage_site"))
+    assert "Spring intake" in _booked(client, outsider)
