@@ -266,11 +266,6 @@ def _dashboard_sessions():
     )
 
 
-def dashboard_sessions_fresh(session_ids) -> dict:
-    """{id: session} read again as the dashboard's lists read them (event, seminar, course, room, booked count)."""
-    return {session.pk: session for session in _dashboard_sessions().filter(pk__in=list(session_ids))}
-
-
 def dashboard_booked_queryset(*, user, now: datetime):
     """Upcoming sessions of events the user is booked on (event not cancelled, course still visible), in order."""
     booked = Booking.objects.filter(event=OuterRef("event"), user=user, state=Booking.State.BOOKED)
@@ -279,12 +274,6 @@ def dashboard_booked_queryset(*, user, now: datetime):
         enrolled = Enrolment.objects.filter(course=OuterRef("event__seminar__course"), user=user)
         sessions = sessions.filter(Exists(enrolled))
     return sessions.order_by("start", "pk")
-
-
-def dashboard_booked_sessions(*, user, now: datetime | None = None, page: int | str = 1) -> Page:
-    """Upcoming sessions of events the user is booked on (event not cancelled, course still visible), paged."""
-    sessions = dashboard_booked_queryset(user=user, now=now or timezone.now())
-    return Paginator(sessions, SESSIONS_PER_PAGE).get_page(page)
 
 
 def dashboard_trainer_sessions(*, user, now: datetime | None = None, page: int | str = 1) -> Page:

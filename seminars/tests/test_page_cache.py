@@ -296,18 +296,23 @@ def test_my_sessions_booked_count_follows_bookings_at_once(client, event, traine
     assert "1 / 2" in client.get(dashboard).content.decode()
 
 
-def test_a_row_missing_from_the_cache_is_made_from_its_rows_read_again(event, learner):
-    """The list's rows were read before the row's tokens: a change in between must not be stored as current."""
-    from seminars.templatetags.seminar_rows import session_rows
-
-    stale = Session.objects.select_related("event__seminar__course", "room").get(event=event)
+def test_a_fragment_missing_from_the_cache_is_made_from_its_rows_read_again(event):
+    """The list's rows were read before the fragment's tokens: a change in between must not be stored as current."""
+    stale = SeminarEvent.objects.get(pk=event.pk)  # the list read this row ...
     event.name = "Renamed meanwhile"
-    event.save()  # after the list's read, before the rows are made
+    event.save()  # ... then the event changed, before its fragment was made
+    items = [(f"{event.pk}:test", event.pk, event.seminar.course_id, stale)]
 
-    [(_session, head, _tail)] = session_rows([stale], "UTC")
-    assert "Renamed meanwhile" in head and "Spring intake" not in head
-    [(_session, head, _tail)] = session_rows([stale], "UTC")  # now from the cache
-    assert "Renamed meanwhile" in head
+    def render_fresh(objs):  # as event_rows does: the rows read again
+        return [(SeminarEvent.objects.get(pk=obj.pk).name, f"{obj.pk}:test") for obj in objs]
+
+    assert page_cache.event_fragments("test-row", items, render_fresh) == ["Renamed meanwhile"]
+    assert page_cache.event_fragments("test-row", items, lambda objs: pytest.fail("made again")) == [
+        "Renamed meanwhile"
+    ]  # now from the cache
+    event.name = "Renamed again"
+    event.save()
+    assert page_cache.event_fragments("test-row", items, render_fresh) == ["Renamed again"]
 
 
 # ---- The rows of the seminar page ---------------------------------------------------------------------------
