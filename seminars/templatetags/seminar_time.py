@@ -1,6 +1,6 @@
 """Show session times in the session's zone and in the viewer's zone, DST-correct."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from django import template
@@ -50,6 +50,27 @@ def ago(moment):
     timesince alone says "0 minutes")."""
     if moment is None:
         return ""
-    if timezone.now() - moment < timedelta(minutes=1):
+    return ago_text(moment, timezone.now())
+
+
+# Under four weeks, timesince's words depend only on the whole minutes elapsed (it counts weeks, days, hours and
+# minutes from the moment itself; months and years, counted on the calendar, need at least 28 days): the header's
+# notification bell says the same few of them on every page.
+_BY_MINUTES_UNDER = timedelta(days=28)
+
+
+def ago_text(moment, now) -> str:
+    elapsed = now - moment
+    if elapsed < timedelta(minutes=1):
         return _("just now")
-    return _("%(since)s ago") % {"since": timesince(moment)}
+    if elapsed < _BY_MINUTES_UNDER:
+        return _ago_minutes(elapsed // timedelta(minutes=1), get_language())
+    return _("%(since)s ago") % {"since": timesince(moment, now)}
+
+
+_ANY_START = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@lru_cache(maxsize=8192)
+def _ago_minutes(minutes: int, language: str | None) -> str:
+    return _("%(since)s ago") % {"since": timesince(_ANY_START, _ANY_START + timedelta(minutes=minutes))}
