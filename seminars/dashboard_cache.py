@@ -56,7 +56,7 @@ from seminars.models import (
     Session,
     SessionAttendance,
 )
-from seminars.page_cache import SITE
+from seminars.page_cache import SITE, Remembered
 from seminars.permissions import TRAINER_ROLES, is_site_admin, teaches_somewhere
 from seminars.selectors.attendance import ATTENDANCE_PER_PAGE, learner_attendance, learner_attendance_count
 from seminars.selectors.courses import (
@@ -235,15 +235,13 @@ def _served(request, block: Block, kind: str) -> tuple[Page, str]:
 
 
 # ---- What moves the tokens ----------------------------------------------------------------------------------
-# Which course an event or a seminar is in never changes: each process remembers it (`reset` forgets, for tests,
-# where ids repeat).
-_course_of_event: dict[int, int] = {}
-_course_of_seminar: dict[int, int] = {}
+# Which course an event or a seminar is in never changes: each process remembers it (_event_course and
+# _seminar_course below; `reset` forgets, for tests, where ids repeat).
 
 
 def reset() -> None:
-    _course_of_event.clear()
-    _course_of_seminar.clear()
+    _event_course.clear()
+    _seminar_course.clear()
     generations.bump(DASH_ALL)
 
 
@@ -257,23 +255,13 @@ def courses_changed(course_ids) -> None:
         generations.changed(*(_course_gen(course_id) for course_id in course_ids), DASH_ALL)
 
 
-def _event_course(event_id) -> int | None:
-    """The course of an event; None when it is gone (its own delete moved its course's token)."""
-    if event_id not in _course_of_event:
-        course_id = SeminarEvent.objects.filter(pk=event_id).values_list("seminar__course_id", flat=True).first()
-        if course_id is None:
-            return None
-        _course_of_event[event_id] = course_id
-    return _course_of_event[event_id]
-
-
-def _seminar_course(seminar_id) -> int | None:
-    if seminar_id not in _course_of_seminar:
-        course_id = Seminar.objects.filter(pk=seminar_id).values_list("course_id", flat=True).first()
-        if course_id is None:
-            return None
-        _course_of_seminar[seminar_id] = course_id
-    return _course_of_seminar[seminar_id]
+# The course of an event, of a seminar; None when it is gone (its own delete moved its course's token).
+_event_course = Remembered(
+    lambda event_id: SeminarEvent.objects.filter(pk=event_id).values_list("seminar__course_id", flat=True).first()
+)
+_seminar_course = Remembered(
+    lambda seminar_id: Seminar.objects.filter(pk=seminar_id).values_list("course_id", flat=True).first()
+)
 
 
 @receiver(post_save, sender=Booking, dispatch_uid="seminars.dashboard_cache.booking_saved")
@@ -309,7 +297,7 @@ def _session_changed(sender, instance, **kwargs):
 @receiver(post_delete, sender=SeminarEvent, dispatch_uid="seminars.dashboard_cache.event_deleted")
 def _event_changed(sender, instance, signal, created=False, **kwargs):
     if created or signal is post_delete:
-        _course_of_event.pop(instance.pk, None)  # an id can come back (SQLite): never another event's course
+        _event_course.forget(instance.pk)  # an id can come back (SQLite): never another event's course
     courses_changed([_seminar_course(instance.seminar_id)])
 
 
@@ -317,7 +305,7 @@ def _event_changed(sender, instance, signal, created=False, **kwargs):
 @receiver(post_delete, sender=Seminar, dispatch_uid="seminars.dashboard_cache.seminar_deleted")
 def _seminar_changed(sender, instance, signal, created=False, **kwargs):
     if created or signal is post_delete:
-        _course_of_seminar.pop(instance.pk, None)  # an id can come back (SQLite): never another seminar's course
+        _seminar_course.forget(instance.pk)  # an id can come back (SQLite): never another seminar's course
     courses_changed([instance.course_id])
 
 

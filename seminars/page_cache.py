@@ -63,7 +63,6 @@ TIMEOUT = 24 * 3600  # what nobody asked for in a day is computed again
 # Which course an event is in never changes: each process remembers it, so one cache round trip reads an event's
 # value and all three of its tokens.
 _course_of: dict[int, int] = {}
-_seminar_of_event: dict[int, int] = {}
 _course_of_seminar: dict[int, int] = {}
 
 
@@ -274,7 +273,7 @@ def events_changed(event_ids) -> None:
 def reset() -> None:
     """Every cached event out of date at once (test isolation, a cache restore)."""
     _course_of.clear()
-    _seminar_of_event.clear()
+    _seminar_of.clear()
     _course_of_seminar.clear()
     generations.bump(SITE)
 
@@ -301,15 +300,34 @@ def _event_list_part_changed(sender, instance, **kwargs):
     generations.changed(_event_gen(instance.event_id), *([_seminar_gen(seminar_id)] if seminar_id else []))
 
 
-def _seminar_of(event_id) -> int | None:
-    """The seminar of an event (it never changes; remembered by the process). None when the event is gone: its
-    own delete moves its seminar's token."""
-    if event_id not in _seminar_of_event:
-        seminar_id = SeminarEvent.objects.filter(pk=event_id).values_list("seminar_id", flat=True).first()
-        if seminar_id is None:
-            return None
-        _seminar_of_event[event_id] = seminar_id
-    return _seminar_of_event[event_id]
+class Remembered:
+    """What never changes about a row (the seminar of an event, the course of a seminar), read once per process:
+    `read(pk)` gives it, or None when the row is gone (then nothing is remembered). `forget(pk)` where an id may
+    come back (SQLite reuses the ids of deleted rows), `clear()` for test isolation."""
+
+    def __init__(self, read):
+        self._read = read
+        self._known: dict = {}
+
+    def __call__(self, pk):
+        if pk not in self._known:
+            value = self._read(pk)
+            if value is None:
+                return None
+            self._known[pk] = value
+        return self._known[pk]
+
+    def forget(self, pk) -> None:
+        self._known.pop(pk, None)
+
+    def clear(self) -> None:
+        self._known.clear()
+
+
+# The seminar of an event; None when the event is gone: its own delete moves its seminar's token.
+_seminar_of = Remembered(
+    lambda event_id: SeminarEvent.objects.filter(pk=event_id).values_list("seminar_id", flat=True).first()
+)
 
 
 @receiver(post_save, sender=Room, dispatch_uid="seminars.page_cache.room_saved")
