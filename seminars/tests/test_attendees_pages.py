@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -203,10 +204,12 @@ def test_the_page_and_the_preview_ask_a_constant_number_of_queries(
     for person in people[: count // 2]:
         booking_create(event=event, user=person, actor=person)
     as_user("trainer")
-    with django_assert_max_num_queries(14):
+    # Without Redis (a local SQLite run) the session itself is one more query, on every page alike.
+    session_read = 0 if settings.SESSION_ENGINE == "lms.sessions" else 1
+    with django_assert_max_num_queries(14 + session_read):
         client.get(reverse("seminars:event_attendees", args=[event.pk]), {"q": "p"})
     text = "\n".join(p.username for p in people) + "\nnobody\n"
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(16 + session_read):
         response = client.post(reverse("seminars:attendees_preview", args=[event.pk]), {"text": text})
     assert response.status_code == 200
 
