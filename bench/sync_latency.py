@@ -46,11 +46,15 @@ POLL_SECONDS = 0.005
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--saves", type=int, default=50, help="saves of each kind, one after the other")
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/lms_conv",
-                        help="a database of this run's own: it is dropped and created")
+    parser.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/lms_conv",
+        help="a database of this run's own: it is dropped and created",
+    )
     parser.add_argument("--redis-port", type=int, default=6390, help="port of the private redis-server")
     parser.add_argument("--pause", type=float, default=0.3, help="seconds between saves (the worker is idle)")
     parser.add_argument("--timeout", type=float, default=30, help="give up on one meeting after this many seconds")
@@ -80,11 +84,25 @@ def meeting_of(event):
 def move(event, hours: int = 1):
     from seminars.services.events import event_save
 
-    rows = [{"id": s.pk, "start": s.start + timedelta(hours=hours), "finish": s.finish + timedelta(hours=hours),
-             "time_zone": s.time_zone, "room": {"mode": "adhoc", "id": s.room_id}} for s in event.sessions.all()]
-    data = {"name": event.name, "details": event.details, "capacity": event.capacity, "waitlist_enabled": False,
-            "cancellation_policy": event.cancellation_policy,
-            "cancellation_cutoff_hours": event.cancellation_cutoff_hours, "sessions": rows}
+    rows = [
+        {
+            "id": s.pk,
+            "start": s.start + timedelta(hours=hours),
+            "finish": s.finish + timedelta(hours=hours),
+            "time_zone": s.time_zone,
+            "room": {"mode": "adhoc", "id": s.room_id},
+        }
+        for s in event.sessions.all()
+    ]
+    data = {
+        "name": event.name,
+        "details": event.details,
+        "capacity": event.capacity,
+        "waitlist_enabled": False,
+        "cancellation_policy": event.cancellation_policy,
+        "cancellation_cutoff_hours": event.cancellation_cutoff_hours,
+        "sessions": rows,
+    }
     return event_save(event_or_none=event, seminar=event.seminar, actor=event.created_by, data=data)
 
 
@@ -99,8 +117,9 @@ def measure(args, seminar, trainers) -> dict:
         trainer = trainers[index % len(trainers)]
         time.sleep(args.pause)
         began = time.perf_counter()
-        event = one_session_event(seminar=seminar, trainer=trainer, start=base + timedelta(days=index),
-                                  name=f"Latency {index + 1}")
+        event = one_session_event(
+            seminar=seminar, trainer=trainer, start=base + timedelta(days=index), name=f"Latency {index + 1}"
+        )
         committed = time.perf_counter()
         meeting = meeting_of(event)
         done = wait_synced(meeting.pk, version=meeting.desired_version, timeout=args.timeout)
@@ -115,8 +134,11 @@ def measure(args, seminar, trainers) -> dict:
         done = wait_synced(meeting.pk, version=version, timeout=args.timeout)
         series["move"].append(done - committed)
         save_seconds["move"].append(committed - began)
-        print(f"  save {index + 1:3d}: create {series['create'][-1] * 1000:6.0f} ms, "
-              f"move {series['move'][-1] * 1000:6.0f} ms", flush=True)
+        print(
+            f"  save {index + 1:3d}: create {series['create'][-1] * 1000:6.0f} ms, "
+            f"move {series['move'][-1] * 1000:6.0f} ms",
+            flush=True,
+        )
     return {kind: summary(values, save_seconds[kind]) for kind, values in series.items()}
 
 
@@ -143,7 +165,7 @@ def docs_section(result: dict) -> str:
         f"One idle Celery worker (solo pool, the product's settings) on a private Redis as broker and cache; the Zoom "
         f"simulator as a process; {result['saves']} saves of each kind, one at a time, {result['pause_s']} s apart. "
         "The time runs from the return of `event_save` (its transaction committed and the task handed to Redis: "
-        "what \"Save changes\" does) to the meeting row being `available` with its join URL, polled every 5 ms.",
+        'what "Save changes" does) to the meeting row being `available` with its join URL, polled every 5 ms.',
         "",
         "| save | n | median | p95 | max | the save itself (median) |",
         "|---|---|---|---|---|---|",
@@ -181,19 +203,23 @@ def main(argv=None) -> int:
         "zoom_calls": len(calls),
         "zoom_errors": sum(1 for call in calls if str(call["status"])[0] not in "23"),
     }
-    result["command"] = ".venv/bin/python bench/sync_latency.py" + (
-        f" --saves {args.saves}" if args.saves != 50 else "") + (
-        f" --database-url {args.database_url}" if args.database_url != parse_args([]).database_url else "")
+    result["command"] = (
+        ".venv/bin/python bench/sync_latency.py"
+        + (f" --saves {args.saves}" if args.saves != 50 else "")
+        + (f" --database-url {args.database_url}" if args.database_url != parse_args([]).database_url else "")
+    )
     print()
     for kind, row in latency.items():
-        print(f"{kind:6s}: n={row['n']} median {row['median_ms']} ms, p95 {row['p95_ms']} ms, max {row['max_ms']} ms "
-              f"(the save itself: median {row['save_median_ms']} ms)")
+        print(
+            f"{kind:6s}: n={row['n']} median {row['median_ms']} ms, p95 {row['p95_ms']} ms, max {row['max_ms']} ms "
+            f"(the save itself: median {row['save_median_ms']} ms)"
+        )
     print(f"Worker memory: {memory}; Zoom calls {result['zoom_calls']}, errors {result['zoom_errors']}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"sync-latency-{stamp}.json").write_text(json.dumps(result, indent=2))
     if not args.no_docs:
         section_write(DOCS, "Sync latency", "sync-latency", docs_section(result))
-        print(f"Wrote the \"Sync latency\" section of {DOCS.relative_to(ROOT)}.")
+        print(f'Wrote the "Sync latency" section of {DOCS.relative_to(ROOT)}.')
     return 0
 
 

@@ -56,12 +56,16 @@ TARGET_WORKER_MB = 150
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--meetings", type=int, default=300, help="meetings created in each run")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4], help="worker counts, one run each")
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/lms_conv",
-                        help="a database of this run's own: it is dropped and created")
+    parser.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/lms_conv",
+        help="a database of this run's own: it is dropped and created",
+    )
     parser.add_argument("--redis-port", type=int, default=6390, help="port of the private redis-server")
     parser.add_argument("--timeout", type=float, default=300, help="give up on a run after this many seconds")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
@@ -77,9 +81,13 @@ def limits_configured(stack) -> dict:
 
     options = zoom_options(ProviderConfig.objects.get(provider="zoom"))
     sim = stack.sim.admin.limits()["per_second"]["pro"]
-    return {"simulator_create_per_second": sim["Medium"], "simulator_light_per_second": sim["Light"],
-            "product_plan": options["plan"], "product_create_per_second": options["create_per_second"],
-            "product_light_per_second": options["light_per_second"]}
+    return {
+        "simulator_create_per_second": sim["Medium"],
+        "simulator_light_per_second": sim["Light"],
+        "product_plan": options["plan"],
+        "product_create_per_second": options["create_per_second"],
+        "product_light_per_second": options["light_per_second"],
+    }
 
 
 def create_waiting_meetings(seminar, trainers, count: int, base: datetime) -> list[int]:
@@ -91,8 +99,13 @@ def create_waiting_meetings(seminar, trainers, count: int, base: datetime) -> li
     while made < count:
         size = min(SESSIONS_PER_EVENT, count - made)
         trainer = trainers[number % len(trainers)]
-        one_session_event(seminar=seminar, trainer=trainer, start=base + timedelta(days=made), sessions=size,
-                          name=f"Throughput {base:%H%M%S} {number + 1}")
+        one_session_event(
+            seminar=seminar,
+            trainer=trainer,
+            start=base + timedelta(days=made),
+            sessions=size,
+            name=f"Throughput {base:%H%M%S} {number + 1}",
+        )
         made += size
         number += 1
     return sorted(set(VirtualMeeting.objects.values_list("pk", flat=True)) - before)
@@ -124,8 +137,9 @@ def one_run(stack, seminar, trainers, *, workers: int, meetings: int, timeout: f
     log = stack.sim.admin.requests(since=log_before)
     creates = sorted(entry["time"] for entry in log if entry["route"] == "meetings.create" and entry["status"] == 201)
     after_ready = [moment for moment in creates if moment >= ready]
-    busiest = max((sum(1 for moment in creates if int(moment) == second) for second in {int(m) for m in creates}),
-                  default=0)
+    busiest = max(
+        (sum(1 for moment in creates if int(moment) == second) for second in {int(m) for m in creates}), default=0
+    )
     span_all = creates[-1] - creates[0] if len(creates) > 1 else 0
     span_ready = after_ready[-1] - ready if after_ready else 0
     return {
@@ -146,8 +160,10 @@ def one_run(stack, seminar, trainers, *, workers: int, meetings: int, timeout: f
         "simulator_cpu_ms_per_create": round(sim_cpu / max(1, len(creates)) * 1000, 1),
         "machine_busy": round(machine_busy, 2),
         "seconds_with_429": sorted({int(entry["time"]) for entry in log if entry["status"] == 429}),
-        "creates_in_seconds_with_429": [sum(1 for moment in creates if int(moment) == second)
-                                        for second in sorted({int(e["time"]) for e in log if e["status"] == 429})],
+        "creates_in_seconds_with_429": [
+            sum(1 for moment in creates if int(moment) == second)
+            for second in sorted({int(e["time"]) for e in log if e["status"] == 429})
+        ],
     }
 
 
@@ -184,10 +200,13 @@ def docs_throughput(result: dict) -> str:
     if four is not None:
         share = four["per_second_all_ready"] / limit
         rate_met, quiet = share >= TARGET_SHARE, four["answers_429"] == 0
-        lines += ["", f"Target: at least {TARGET_SHARE:.0%} of the limit with 4 workers and no 429: "
-                      f"**{'met' if rate_met and quiet else 'missed'}**: the rate {'met' if rate_met else 'missed'} "
-                      f"({share:.0%} of the limit), no 429 {'met' if quiet else 'missed'} "
-                      f"({four['answers_429']} 429s)."]
+        lines += [
+            "",
+            f"Target: at least {TARGET_SHARE:.0%} of the limit with 4 workers and no 429: "
+            f"**{'met' if rate_met and quiet else 'missed'}**: the rate {'met' if rate_met else 'missed'} "
+            f"({share:.0%} of the limit), no 429 {'met' if quiet else 'missed'} "
+            f"({four['answers_429']} 429s).",
+        ]
     return "\n".join(lines)
 
 
@@ -208,11 +227,16 @@ def docs_memory(result: dict) -> str:
     for run in result["runs"]:
         for number, memory in enumerate(run["worker_memory"].values(), start=1):
             worst = max(worst, memory["rss_mb"])
-            lines.append(f"| {run['workers']} workers, {run['meetings']} creates | {number} | "
-                         f"{memory['rss_mb']:.0f} MB | {memory['peak_rss_mb']:.0f} MB |")
+            lines.append(
+                f"| {run['workers']} workers, {run['meetings']} creates | {number} | "
+                f"{memory['rss_mb']:.0f} MB | {memory['peak_rss_mb']:.0f} MB |"
+            )
     met = worst < TARGET_WORKER_MB
-    lines += ["", f"Target: a worker under {TARGET_WORKER_MB} MB resident: **{'met' if met else 'missed'}** "
-                  f"(largest {worst:.0f} MB)."]
+    lines += [
+        "",
+        f"Target: a worker under {TARGET_WORKER_MB} MB resident: **{'met' if met else 'missed'}** "
+        f"(largest {worst:.0f} MB).",
+    ]
     return "\n".join(lines)
 
 
@@ -229,13 +253,15 @@ def main(argv=None) -> int:
         limits = limits_configured(stack)
         print(f"Limits: {limits}", flush=True)
         for position, count in enumerate(args.workers):
-            mine = trainers[position * TRAINERS_PER_RUN:(position + 1) * TRAINERS_PER_RUN]
+            mine = trainers[position * TRAINERS_PER_RUN : (position + 1) * TRAINERS_PER_RUN]
             run = one_run(stack, seminar, mine, workers=count, meetings=args.meetings, timeout=args.timeout)
             runs.append(run)
-            print(f"{count} workers: {run['per_second_all_ready']} creates/s once ready "
-                  f"({run['per_second_first_to_last']} first to last), busiest second {run['busiest_second']}, "
-                  f"429s {run['answers_429']}, other errors {run['other_errors']}, memory {run['worker_memory']}",
-                  flush=True)
+            print(
+                f"{count} workers: {run['per_second_all_ready']} creates/s once ready "
+                f"({run['per_second_first_to_last']} first to last), busiest second {run['busiest_second']}, "
+                f"429s {run['answers_429']}, other errors {run['other_errors']}, memory {run['worker_memory']}",
+                flush=True,
+            )
     command = ".venv/bin/python bench/sync_throughput.py"
     if args.meetings != 300:
         command += f" --meetings {args.meetings}"
@@ -247,7 +273,7 @@ def main(argv=None) -> int:
     if not args.no_docs:
         section_write(DOCS, "Sync throughput", "sync-throughput", docs_throughput(result))
         section_write(DOCS, "Memory (worker)", "memory-worker", docs_memory(result))
-        print(f"Wrote the \"Sync throughput\" and \"Memory (worker)\" sections of {DOCS.relative_to(ROOT)}.")
+        print(f'Wrote the "Sync throughput" and "Memory (worker)" sections of {DOCS.relative_to(ROOT)}.')
     return 0
 
 
