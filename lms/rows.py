@@ -119,7 +119,7 @@ class Statement:
         try:
             return self._run(connection, params, take)
         except (OperationalError, InterfaceError):
-            if not checks_itself or connection.in_atomic_block or connection.is_usable():
+            if not checks_itself or connection.is_usable():  # checks_itself: outside a transaction
                 raise
             connection.close()
             return self._run(connection, params, take)
